@@ -1,0 +1,277 @@
+/**
+ * The one place stack config is read and validated. Every `kiln:` key is declared here (and in
+ * Pulumi.yaml, kept equal by a test); everything downstream receives the typed `KilnConfig`.
+ */
+import { z } from "zod";
+import * as pulumi from "@pulumi/pulumi";
+import { familyOf, GPU_FAMILIES, isKnownFamily } from "./catalog/gpu-families";
+import { layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', at most 32 characters");
+
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
+
+const imageTag = z
+  .string()
+  .min(1)
+  .refine((t) => t !== "latest" && t !== "main", "must be pinned: 'latest' and 'main' are not allowed");
+
+const gpuPool = z.strictObject({
+  /** Pool name: NodePool / ResourceFlavor name and the `kiln.dev/gpu-pool` node label. */
+  name: dnsLabel,
+  /** EC2 instance families (g5, g6, ...); Karpenter picks sizes. Exclusive with instanceTypes. */
+  instanceFamilies: z.array(z.string()).optional(),
+  /** Exact EC2 instance types (g5.xlarge, ...). Exclusive with instanceFamilies. */
+  instanceTypes: z.array(z.string()).optional(),
+  /** Purchase options, default spot only. */
+  capacityTypes: z.array(z.enum(["spot", "on-demand"])).min(1).default(["spot"]),
+  /** Karpenter `limits.nvidia.com/gpu`: the most GPUs the pool may hold at once. 0 disables it. */
+  maxGpus: z.number().int().min(0, "must be >= 0"),
+  /** GPUs per node; used by the local platform's simulated nodes and the offline plan. Default 8. */
+  gpusPerNode: z.number().int().min(1).max(16).default(8),
+});
+
+const team = z.strictObject({
+  /** Team name; its namespace is `kiln-<name>` unless `namespace` is set. */
+  name: dnsLabel,
+  namespace: dnsLabel.optional(),
+  /** Hard cap on GPUs requested at once in the namespace (ResourceQuota and Kueue borrowing limit). */
+  gpuQuota: z.number().int().min(0),
+  /** GPU pools the team may use; default all. */
+  pools: z.array(z.string()).optional(),
+  /** ResourceQuota `requests.cpu`, default 64. */
+  cpuQuota: quantity.default("64"),
+  /** ResourceQuota `requests.memory`, default 512Gi. */
+  memoryQuota: quantity.default("512Gi"),
+});
+
+const systemNodes = z.strictObject({
+  instanceTypes: z.array(z.string()).min(1).default(["m7i.large"]),
+  minSize: z.number().int().min(1).default(2),
+  desiredSize: z.number().int().min(1).default(2),
+  maxSize: z.number().int().min(1).default(4),
+  diskGiB: z.number().int().min(20).default(50),
+});
+
+const storage = z.strictObject({
+  /** Let `pulumi destroy` delete non-empty buckets. Default false. */
+  forceDestroy: z.boolean().default(false),
+  /** Days to keep noncurrent object versions under checkpoints/ (old checkpoints). Default 7. */
+  checkpointVersionDays: z.number().int().min(1).default(7),
+  /** Days to keep every other noncurrent object version. Default 90. */
+  noncurrentVersionDays: z.number().int().min(1).default(90),
+  /** FSx for Lustre linked to the datasets bucket. Default off. */
+  fsx: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      storageCapacityGiB: z.number().int().min(1200).default(1200),
+      deploymentType: z.enum(["SCRATCH_2", "PERSISTENT_2"]).default("SCRATCH_2"),
+    })
+    .prefault({}),
+});
+
+const objectStore = z.strictObject({
+  /** `minio`: an in-cluster MinIO; `external`: an existing S3-compatible endpoint. */
+  mode: z.enum(["minio", "external"]).default("minio"),
+  endpoint: z.url().optional(),
+  region: z.string().default("us-east-1"),
+  accessKeyId: z.string().optional(),
+  /** Secret: set with `pulumi config set --secret --path kiln:objectStore.secretAccessKey`. */
+  secretAccessKey: z.string().optional(),
+  datasetsBucket: z.string().default("datasets"),
+  artifactsBucket: z.string().default("artifacts"),
+  /** Size of MinIO's PVC. */
+  minioStorage: quantity.default("20Gi"),
+});
+
+const trainer = z.strictObject({
+  /** Trainer image repository; on aws default is the stack's ECR repository. */
+  repository: z.string().optional(),
+  tag: imageTag.default("0.1.0"),
+  /** GPUs a run asks for unless the user says otherwise. */
+  defaultGpus: z.number().int().min(0).default(1),
+});
+
+const kueue = z.strictObject({
+  /** Queue training Jobs with Kueue. */
+  enabled: z.boolean().default(true),
+  /** `chart`: install Kueue's Helm chart; `external`: Kueue is already running, only create queues. */
+  install: z.enum(["chart", "external"]).default("chart"),
+  /** Kueue Helm chart version. */
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version such as 0.14.4").default("0.14.4"),
+});
+
+/** Every `kiln:` key. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */
+export const configSchema = z
+  .strictObject({
+    platform: z.enum(["aws", "local"]).default("local"),
+    clusterName: dnsLabel.optional(),
+    tags: z.record(z.string(), z.string()).default({}),
+    kubernetesVersion: z.string().regex(/^1\.\d+$/, "must look like 1.34").default("1.34"),
+    vpcCidr: z.string().default("10.0.0.0/16"),
+    azCount: z.number().int().min(2, "must be >= 2 (EKS needs two AZs)").max(6).default(3),
+    privateSubnetPrefix: z.number().int().min(16).max(28).default(19),
+    publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
+    natGateways: z.enum(["single", "perAz"]).default("single"),
+    publicAccessCidrs: z.array(z.string()).default([]),
+    adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
+    systemNodes: systemNodes.prefault({}),
+    gpuPools: z.array(gpuPool).default([]),
+    teams: z.array(team).default([]),
+    storage: storage.prefault({}),
+    objectStore: objectStore.prefault({}),
+    trainer: trainer.prefault({}),
+    kueue: kueue.prefault({}),
+    gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
+  })
+  .superRefine(crossFieldRules);
+
+type Parsed = z.output<typeof configSchema>;
+type Ctx = z.RefinementCtx;
+
+function crossFieldRules(c: Parsed, ctx: Ctx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+  const vpc = parseCidr(c.vpcCidr);
+  if (!vpc) issue(["vpcCidr"], `'${c.vpcCidr}' is not an IPv4 CIDR such as 10.0.0.0/16`);
+  else if (!layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix))
+    issue(
+      ["vpcCidr"],
+      `${c.vpcCidr} cannot hold ${c.azCount} private /${c.privateSubnetPrefix} and ${c.azCount} public /${c.publicSubnetPrefix} subnets: use a larger VPC, fewer AZs or longer subnet prefixes`,
+    );
+  c.publicAccessCidrs.forEach((cidr, i) => {
+    if (!parseCidr(cidr)) issue(["publicAccessCidrs", i], `'${cidr}' is not an IPv4 CIDR`);
+    else if (cidr.endsWith("/0")) issue(["publicAccessCidrs", i], `'${cidr}' opens the API server to the internet: list your office/VPN ranges`);
+  });
+  if (c.systemNodes.minSize > c.systemNodes.desiredSize || c.systemNodes.desiredSize > c.systemNodes.maxSize)
+    issue(["systemNodes"], "must satisfy minSize <= desiredSize <= maxSize");
+
+  const poolNames = new Set<string>();
+  c.gpuPools.forEach((p, i) => {
+    if (poolNames.has(p.name)) issue(["gpuPools", i, "name"], `duplicate pool name '${p.name}'`);
+    poolNames.add(p.name);
+    const families = p.instanceFamilies ?? [];
+    const types = p.instanceTypes ?? [];
+    if (c.platform === "aws" && families.length === 0 && types.length === 0)
+      issue(["gpuPools", i], `pool '${p.name}' needs instanceFamilies or instanceTypes`);
+    if (families.length > 0 && types.length > 0)
+      issue(["gpuPools", i], `pool '${p.name}' sets both instanceFamilies and instanceTypes: choose one`);
+    families.forEach((f, j) => {
+      if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
+    });
+    types.forEach((t, j) => {
+      if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(t) || !isKnownFamily(familyOf(t)))
+        issue(["gpuPools", i, "instanceTypes", j], `'${t}' is not an instance type of a known GPU family (${knownFamilies()})`);
+    });
+  });
+
+  const teamNames = new Set<string>();
+  const namespaces = new Set<string>();
+  c.teams.forEach((t, i) => {
+    if (teamNames.has(t.name)) issue(["teams", i, "name"], `duplicate team name '${t.name}'`);
+    teamNames.add(t.name);
+    const ns = t.namespace ?? `kiln-${t.name}`;
+    if (namespaces.has(ns)) issue(["teams", i, "namespace"], `namespace '${ns}' is used by two teams`);
+    namespaces.add(ns);
+    const pools = t.pools ?? c.gpuPools.map((p) => p.name);
+    (t.pools ?? []).forEach((name, j) => {
+      if (!poolNames.has(name)) issue(["teams", i, "pools", j], `team '${t.name}' uses unknown GPU pool '${name}' (pools: ${[...poolNames].join(", ") || "none"})`);
+    });
+    const capacity = c.gpuPools.filter((p) => pools.includes(p.name)).reduce((sum, p) => sum + p.maxGpus, 0);
+    if (t.gpuQuota > capacity)
+      issue(["teams", i, "gpuQuota"], `team '${t.name}' gpuQuota ${t.gpuQuota} is larger than its pools can ever hold (${capacity} GPUs): lower it or raise the pools' maxGpus`);
+  });
+
+  if (c.platform === "local" && c.objectStore.mode === "external") {
+    for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
+      if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
+  }
+  if (c.platform === "aws" && c.kueue.install === "external")
+    issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+}
+
+function knownFamilies(): string {
+  return Object.keys(GPU_FAMILIES).join(", ");
+}
+
+export interface GpuPoolConfig extends Readonly<z.output<typeof gpuPool>> {}
+
+export interface TeamConfig extends Readonly<Omit<z.output<typeof team>, "namespace" | "pools">> {
+  readonly namespace: string;
+  readonly pools: readonly string[];
+}
+
+export type KilnConfig = Readonly<
+  Omit<Parsed, "clusterName" | "teams"> & {
+    stack: string;
+    project: string;
+    clusterName: string;
+    teams: readonly TeamConfig[];
+    subnets: SubnetLayout;
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Raw config as Pulumi hands it over: `{"kiln:azCount": "3", "kiln:gpuPools": "[...]"}`.
+ * Keys of other namespaces (aws:region, ...) are ignored; unknown `kiln:` keys are errors.
+ */
+export function parseConfig(raw: Readonly<Record<string, string>>, stack: string, project = "kiln"): KilnConfig {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const [ns, name] = key.split(":", 2);
+    if (ns !== project && ns !== "kiln") continue;
+    input[name] = decode(value);
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${keyPath(i.path)}: ${describe(i)}`));
+  }
+  const c = result.data;
+  return {
+    ...c,
+    stack,
+    project,
+    clusterName: c.clusterName ?? `kiln-${stack}`,
+    teams: c.teams.map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}`, pools: t.pools ?? c.gpuPools.map((p) => p.name) })),
+    subnets: layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix)!,
+  };
+}
+
+/** Pulumi stores structured and numeric values as JSON text; plain strings stay strings. */
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "stack config";
+  const [head, ...rest] = path;
+  let out = `kiln:${String(head ?? "")}`;
+  for (const p of rest) out += typeof p === "number" ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    const prefix = issue.path.length === 0 ? "kiln:" : "";
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${prefix}${k}'`).join(", ")} (see Pulumi.yaml for every key)`;
+  }
+  return issue.message;
+}
+
+/** Reads this stack's config from the Pulumi engine (or the test mocks) and validates it. */
+export function loadConfig(): KilnConfig {
+  return parseConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+}

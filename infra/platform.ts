@@ -1,0 +1,41 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * What a platform (aws/ or local/) hands to the provider-agnostic cluster layer. Data flows one
+ * way: config -> platform -> cluster services -> outputs.
+ */
+export interface PlatformOutputs {
+  /** Kubernetes provider for everything inside the cluster. */
+  readonly provider: k8s.Provider;
+  /** Kubeconfig of the cluster (secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** Object storage the trainer reads datasets from and writes runs to. */
+  readonly objectStore: ObjectStoreOutputs;
+  /** Annotations for the trainer ServiceAccount (cloud identity); empty when none is needed. */
+  readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Full trainer image reference `<repository>:<tag>`. */
+  readonly trainerImage: pulumi.Output<string>;
+  /** Resources the cluster layer must wait for (node capacity, CNI, ...). */
+  readonly clusterReady: pulumi.Resource[];
+}
+
+export interface ObjectStoreOutputs {
+  /** S3-compatible endpoint URL; undefined means the cloud's own S3. */
+  readonly endpoint?: pulumi.Output<string>;
+  readonly region: pulumi.Output<string>;
+  readonly datasetsBucket: pulumi.Output<string>;
+  readonly artifactsBucket: pulumi.Output<string>;
+  /** Static credentials for the store (local platform); undefined when pods get a cloud identity. */
+  readonly credentials?: {
+    readonly accessKeyId: pulumi.Output<string>;
+    readonly secretAccessKey: pulumi.Output<string>;
+  };
+  /** Where training pods may send object-store traffic (NetworkPolicy egress). */
+  readonly egress: ObjectStoreEgress;
+}
+
+/** NetworkPolicy egress to the object store: either pods in a namespace or an IP block. */
+export type ObjectStoreEgress =
+  | { readonly kind: "pods"; readonly namespace: string; readonly podLabels: Record<string, string>; readonly port: number }
+  | { readonly kind: "cidr"; readonly cidr: string; readonly except?: string[]; readonly port: number };

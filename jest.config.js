@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true } }];
+// @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
+const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");
+const common = {
+  testEnvironment: "node",
+  transform: { "^.+\\.[tj]s$": tsJest },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["/test/e2e/", "/node_modules/"] },
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+  ],
+};
