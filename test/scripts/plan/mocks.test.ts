@@ -1,0 +1,55 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { COMPUTED, KilnMocks, REDACTED, redact, urnOf } from "../../mocks";
+
+class Parent extends pulumi.ComponentResource {
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super("kiln:test:Parent", name, {}, opts);
+  }
+}
+
+describe("KilnMocks records what a preview would show", () => {
+  let mocks: KilnMocks;
+  beforeAll(async () => {
+    mocks = await KilnMocks.install(new KilnMocks("us-west-2"), "kiln", "unit");
+    const parent = new Parent("p");
+    const queue = new aws.sqs.Queue("queue", {});
+    const key = new aws.kms.Key("key", { enableKeyRotation: true }, { parent });
+    const bucket = new aws.s3.Bucket("bucket", { bucketPrefix: "x" }, { parent });
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      "sse",
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }],
+        expectedBucketOwner: pulumi.secret("hunter2"),
+      },
+      { parent: bucket, dependsOn: [queue] },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+  });
+
+  test("children carry their parent URN and the engine's URN (parent type chain)", () => {
+    const sse = mocks.resources.find((r) => r.name === "sse")!;
+    const bucket = mocks.resources.find((r) => r.name === "bucket")!;
+    expect(bucket.parent).toBe(mocks.resources.find((r) => r.name === "p")!.urn);
+    expect(sse.parent).toBe(bucket.urn);
+    expect(sse.urn).toBe("urn:pulumi:unit::kiln::aws:s3/bucket:Bucket$aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::sse");
+    expect(urnOf(undefined, "a:b:C", "n")).toBe("urn:pulumi:unit::kiln::a:b:C::n");
+  });
+
+  test("dependencies include resources inputs came from and dependsOn", () => {
+    const sse = mocks.resources.find((r) => r.name === "sse")!;
+    const urns = (n: string) => mocks.resources.find((r) => r.name === n)!.urn;
+    expect([...sse.dependencies].sort()).toEqual([urns("bucket"), urns("key"), urns("queue")].sort());
+    expect(mocks.resources.find((r) => r.name === "p")!.custom).toBe(false);
+  });
+
+  test("redact hides secrets and keeps computed outputs' placeholders", () => {
+    const sse = mocks.resources.find((r) => r.name === "sse")!;
+    const plain = redact(sse.inputs) as Record<string, unknown>;
+    expect(plain.expectedBucketOwner).toBe(REDACTED);
+    expect(JSON.stringify(plain)).not.toContain("hunter2");
+    expect(plain.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/key-id" } }]);
+    expect(redact({ a: require("@pulumi/pulumi/output").unknown, b: [1] })).toEqual({ a: COMPUTED, b: [1] });
+  });
+});
