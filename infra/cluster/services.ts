@@ -1,15 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { PlatformOutputs } from "../platform";
+import { GpuServices } from "./gpu-services";
+import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
+import { Queues } from "./queues";
+import { OBJECT_STORE_SECRET, TeamNamespace } from "./team-namespace";
+import { TRAINER_RELEASE, TrainerRelease } from "./trainer-release";
 
 export interface ClusterServicesArgs {
   /** The validated stack config. */
   readonly config: KilnConfig;
   /** What the platform provides: provider, object store, identity, image. */
   readonly platform: PlatformOutputs;
+  /** Create a ServiceMonitor for the DCGM exporter (Prometheus Operator CRDs must exist); default false. */
+  readonly serviceMonitor?: boolean;
 }
 
-/** Everything Kiln puts inside a cluster, on any platform. (Being written: see issue 5.) */
+/** The kubectl command that launches the default run in `namespace`. */
+export function launchCommandFor(namespace: string): string {
+  return `kubectl create job <name> --from=cronjob/${TRAINER_RELEASE} -n ${namespace}`;
+}
+
+/**
+ * Everything Kiln puts inside a cluster, on any platform: GPU services, priority classes, one
+ * namespace per team, Kueue queues and the trainer chart in every team namespace.
+ */
 export class ClusterServices extends pulumi.ComponentResource {
   /** Team name -> namespace. */
   readonly teamNamespaces: Record<string, string>;
@@ -20,6 +35,61 @@ export class ClusterServices extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:Services", name, {}, opts);
-    throw new Error(`ClusterServices is not written yet (${args.config.stack})`);
+    const { config, platform } = args;
+    const provider = platform.provider;
+    // Everything inside the cluster waits for the platform's capacity / CNI.
+    const child: pulumi.ComponentResourceOptions = { parent: this, dependsOn: platform.clusterReady };
+
+    if (config.gpuServices !== "none")
+      new GpuServices(`${name}-gpu`, { mode: config.gpuServices, platform: config.platform, serviceMonitor: args.serviceMonitor ?? false, provider }, child);
+
+    const priorities = new PriorityClasses(`${name}-priority`, { provider }, child);
+
+    const teams = new Map<string, TeamNamespace>();
+    for (const team of config.teams)
+      teams.set(team.name, new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, provider }, child));
+
+    const queues = config.kueue.enabled
+      ? new Queues(
+          `${name}-queues`,
+          {
+            gpuPools: config.gpuPools,
+            teams: config.teams,
+            namespaces: Object.fromEntries([...teams].map(([team, ns]) => [team, ns.namespace])),
+            install: config.kueue.install,
+            version: config.kueue.version,
+            provider,
+          },
+          child,
+        )
+      : undefined;
+
+    const store = platform.objectStore;
+    for (const team of config.teams) {
+      const ns = teams.get(team.name)!;
+      new TrainerRelease(
+        `${name}-trainer-${team.name}`,
+        {
+          namespace: ns.namespace,
+          image: platform.trainerImage,
+          serviceAccountAnnotations: platform.trainerServiceAccountAnnotations,
+          gpus: config.trainer.defaultGpus,
+          queue: queues?.localQueues[team.name],
+          priorityClassName: TRAINING_PRIORITY_CLASS,
+          endpoint: store.endpoint,
+          region: store.region,
+          credentialsSecret: ns.credentials ? OBJECT_STORE_SECRET : undefined,
+          datasetsBucket: store.datasetsBucket,
+          artifactsBucket: store.artifactsBucket,
+          provider,
+        },
+        { ...child, dependsOn: [...platform.clusterReady, ns, priorities, ...(queues ? [queues] : [])] },
+      );
+    }
+
+    this.teamNamespaces = Object.fromEntries(config.teams.map((t) => [t.name, t.namespace]));
+    this.queues = queues ? { ...queues.localQueues } : {};
+    this.launchCommand = config.teams.length > 0 ? launchCommandFor(config.teams[0].namespace) : "";
+    this.registerOutputs({ teamNamespaces: this.teamNamespaces, queues: this.queues, launchCommand: this.launchCommand });
   }
 }

@@ -1,1 +1,3 @@
+export * from "./external-store";
+export * from "./minio";
 export * from "./platform";

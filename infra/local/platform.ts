@@ -1,14 +1,23 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
+import { TEAM_LABEL } from "../cluster/team-namespace";
 import { ObjectStoreOutputs, PlatformOutputs } from "../platform";
+import { egressForEndpoint } from "./external-store";
+import { MINIO_POD_LABELS, MINIO_PORT, Minio, SYSTEM_NAMESPACE } from "./minio";
 
 export interface LocalPlatformArgs {
   /** The validated stack config. */
   readonly config: KilnConfig;
 }
 
-/** Whatever cluster the kubeconfig points at, plus object storage. (Being written: see issue 5.) */
+/**
+ * Whatever cluster the kubeconfig points at, plus object storage: an in-cluster MinIO (default) or
+ * an existing S3-compatible endpoint from config. Creates no cloud resource.
+ */
 export class LocalPlatform extends pulumi.ComponentResource implements PlatformOutputs {
   readonly provider: k8s.Provider;
   readonly kubeconfig: pulumi.Output<string>;
@@ -19,6 +28,79 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:local:Platform", name, {}, opts);
-    throw new Error(`LocalPlatform is not written yet (${args.config.stack})`);
+    const { config } = args;
+    // Validate before creating anything.
+    const repository = config.trainer.repository;
+    if (!repository)
+      throw new Error(
+        "kiln:trainer.repository is required on the local platform (there is no registry to default to): " +
+          "pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer",
+      );
+    const store = config.objectStore;
+    const egress = store.mode === "external" ? egressForEndpoint(requireKey(store.endpoint, "endpoint")) : undefined;
+
+    // No kubeconfig argument: the provider uses kubernetes:kubeconfig config or $KUBECONFIG / ~/.kube/config.
+    this.provider = new k8s.Provider(`${name}-k8s`, {}, { parent: this });
+    this.kubeconfig = pulumi.secret(ambientKubeconfig());
+    this.trainerImage = pulumi.output(`${repository}:${config.trainer.tag}`);
+    this.trainerServiceAccountAnnotations = {};
+    this.clusterReady = [];
+
+    const buckets = { datasetsBucket: pulumi.output(store.datasetsBucket), artifactsBucket: pulumi.output(store.artifactsBucket) };
+    if (store.mode === "external") {
+      this.objectStore = {
+        endpoint: pulumi.output(store.endpoint!),
+        region: pulumi.output(store.region),
+        ...buckets,
+        credentials: {
+          accessKeyId: pulumi.output(requireKey(store.accessKeyId, "accessKeyId")),
+          secretAccessKey: pulumi.secret(requireKey(store.secretAccessKey, "secretAccessKey")),
+        },
+        egress: egress!,
+      };
+    } else {
+      const minio = new Minio(
+        `${name}-minio`,
+        {
+          buckets: [store.datasetsBucket, store.artifactsBucket],
+          storage: store.minioStorage,
+          clientNamespaceLabel: TEAM_LABEL,
+          provider: this.provider,
+        },
+        { parent: this },
+      );
+      this.objectStore = {
+        endpoint: minio.endpoint,
+        region: pulumi.output(store.region),
+        ...buckets,
+        credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
+        egress: { kind: "pods", namespace: SYSTEM_NAMESPACE, podLabels: { ...MINIO_POD_LABELS }, port: MINIO_PORT },
+      };
+    }
+    this.registerOutputs({
+      provider: this.provider,
+      kubeconfig: this.kubeconfig,
+      objectStore: this.objectStore,
+      trainerServiceAccountAnnotations: this.trainerServiceAccountAnnotations,
+      trainerImage: this.trainerImage,
+      clusterReady: this.clusterReady,
+    });
   }
+}
+
+function requireKey(value: string | undefined, key: string): string {
+  if (!value) throw new Error(`kiln:objectStore.${key} is required when kiln:objectStore.mode is external`);
+  return value;
+}
+
+/**
+ * The kubeconfig the provider will use, as text: `kubernetes:kubeconfig` (contents or a path), else
+ * the first file of $KUBECONFIG, else ~/.kube/config; empty when none exists (e.g. in-cluster).
+ */
+export function ambientKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = new pulumi.Config("kubernetes").get("kubeconfig");
+  if (configured) return fs.existsSync(configured) ? fs.readFileSync(configured, "utf8") : configured;
+  const candidates = [...(env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean), path.join(env.HOME ?? os.homedir(), ".kube", "config")];
+  const file = candidates.find((f) => fs.existsSync(f));
+  return file ? fs.readFileSync(file, "utf8") : "";
 }

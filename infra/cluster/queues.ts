@@ -1,0 +1,153 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuPoolConfig, TeamConfig } from "../config";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "./labels";
+import { FlavorQuota, splitPoolQuotas } from "./quota-split";
+
+/** Kueue's Helm chart (OCI). */
+export const KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue";
+/** API version of the queue objects: what Kueue 0.14 serves. */
+export const KUEUE_API = "kueue.x-k8s.io/v1beta1";
+/** Cohort every team ClusterQueue belongs to, so idle quota can be borrowed. */
+export const COHORT = "kiln";
+/** Name of the LocalQueue in every team namespace. */
+export const LOCAL_QUEUE = "training";
+/** ResourceFlavor for cpu/memory (no node constraint). */
+export const CPU_FLAVOR = "cpu";
+
+export interface QueuesArgs {
+  /** GPU pools (one ResourceFlavor each). */
+  readonly gpuPools: readonly GpuPoolConfig[];
+  /** Teams (one ClusterQueue + LocalQueue each). */
+  readonly teams: readonly TeamConfig[];
+  /** Team name -> its namespace resource name output (LocalQueues wait for it). */
+  readonly namespaces: Record<string, pulumi.Input<string>>;
+  /** `chart` installs Kueue's Helm chart; `external` only creates queue objects. */
+  readonly install: "chart" | "external";
+  /** Kueue chart version, exact. */
+  readonly version: string;
+  /** Provider of the target cluster. */
+  readonly provider: k8s.Provider;
+  /** Namespace of the Kueue release; default kueue-system. */
+  readonly kueueNamespace?: string;
+}
+
+/** ClusterQueue name of a team. */
+export function clusterQueueName(team: string): string {
+  return `kiln-${team}`;
+}
+
+/**
+ * Kueue: the controller (chart, unless it runs already), a ResourceFlavor per GPU pool plus `cpu`,
+ * a ClusterQueue per team in cohort `kiln` with GPU quota derived from the pools' limits, and a
+ * LocalQueue `training` in every team namespace.
+ */
+export class Queues extends pulumi.ComponentResource {
+  /** Team name -> LocalQueue name. */
+  readonly localQueues: Record<string, string>;
+  /** The quota split the ClusterQueues were built from. */
+  readonly quotas: readonly FlavorQuota[];
+  /** Kueue Helm release when installed by chart. */
+  readonly release?: k8s.helm.v3.Release;
+
+  constructor(name: string, args: QueuesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiln:cluster:Queues", name, {}, opts);
+    const { provider } = args;
+    if (!/^\d+\.\d+\.\d+$/.test(args.version))
+      throw new Error(`kiln:kueue.version: '${args.version}' is not an exact chart version such as 0.14.4`);
+
+    if (args.install === "chart") {
+      const kueueNs = args.kueueNamespace ?? "kueue-system";
+      this.release = new k8s.helm.v3.Release(
+        `${name}-kueue`,
+        {
+          name: "kueue",
+          chart: KUEUE_CHART,
+          version: args.version,
+          namespace: kueueNs,
+          createNamespace: true,
+          values: {},
+        },
+        { parent: this, provider },
+      );
+    }
+    // Queue objects need Kueue's CRDs (and webhook) first.
+    const child: pulumi.CustomResourceOptions = { parent: this, provider, dependsOn: this.release ? [this.release] : [] };
+    const labels = { "app.kubernetes.io/part-of": "kiln" };
+
+    const cpuFlavor = new k8s.apiextensions.CustomResource(
+      `${name}-flavor-${CPU_FLAVOR}`,
+      { apiVersion: KUEUE_API, kind: "ResourceFlavor", metadata: { name: CPU_FLAVOR, labels }, spec: {} },
+      child,
+    );
+    const flavors: pulumi.Resource[] = [cpuFlavor];
+    for (const pool of args.gpuPools) {
+      flavors.push(
+        new k8s.apiextensions.CustomResource(
+          `${name}-flavor-${pool.name}`,
+          {
+            apiVersion: KUEUE_API,
+            kind: "ResourceFlavor",
+            metadata: { name: pool.name, labels },
+            spec: {
+              nodeLabels: { [GPU_POOL_LABEL]: pool.name },
+              tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+            },
+          },
+          child,
+        ),
+      );
+    }
+
+    this.quotas = splitPoolQuotas(args.gpuPools, args.teams);
+    this.localQueues = {};
+    for (const team of args.teams) {
+      const gpuFlavors = this.quotas
+        .filter((q) => q.team === team.name)
+        .map((q) => ({ name: q.pool, resources: [{ name: GPU_RESOURCE, nominalQuota: q.nominalQuota, borrowingLimit: q.borrowingLimit }] }));
+      const resourceGroups: unknown[] = [
+        {
+          coveredResources: ["cpu", "memory"],
+          flavors: [
+            {
+              name: CPU_FLAVOR,
+              resources: [
+                { name: "cpu", nominalQuota: team.cpuQuota, borrowingLimit: "0" },
+                { name: "memory", nominalQuota: team.memoryQuota, borrowingLimit: "0" },
+              ],
+            },
+          ],
+        },
+      ];
+      if (gpuFlavors.length > 0) resourceGroups.push({ coveredResources: [GPU_RESOURCE], flavors: gpuFlavors });
+      const cq = new k8s.apiextensions.CustomResource(
+        `${name}-cq-${team.name}`,
+        {
+          apiVersion: KUEUE_API,
+          kind: "ClusterQueue",
+          metadata: { name: clusterQueueName(team.name), labels },
+          spec: {
+            cohort: COHORT,
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": team.namespace } },
+            queueingStrategy: "BestEffortFIFO",
+            preemption: { reclaimWithinCohort: "Any", withinClusterQueue: "LowerPriority", borrowWithinCohort: { policy: "Never" } },
+            resourceGroups,
+          },
+        },
+        { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), ...flavors] },
+      );
+      new k8s.apiextensions.CustomResource(
+        `${name}-lq-${team.name}`,
+        {
+          apiVersion: KUEUE_API,
+          kind: "LocalQueue",
+          metadata: { name: LOCAL_QUEUE, namespace: args.namespaces[team.name], labels },
+          spec: { clusterQueue: clusterQueueName(team.name) },
+        },
+        { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), cq] },
+      );
+      this.localQueues[team.name] = LOCAL_QUEUE;
+    }
+    this.registerOutputs({ localQueues: this.localQueues, quotas: this.quotas, release: this.release });
+  }
+}

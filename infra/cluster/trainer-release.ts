@@ -1,0 +1,120 @@
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The trainer chart in this repository: THE training Job template. */
+export const TRAINER_CHART_PATH = path.join(__dirname, "../../charts/trainer");
+/** Helm release name in every team namespace (the chart's objects are named `kiln-trainer`). */
+export const TRAINER_RELEASE = "kiln-trainer";
+
+export interface ImageRef {
+  readonly repository: string;
+  readonly tag: string;
+}
+
+/** `registry:5000/kiln/trainer:0.1.0` -> {repository: registry:5000/kiln/trainer, tag: 0.1.0}. */
+export function splitImage(image: string): ImageRef {
+  const slash = image.lastIndexOf("/");
+  const colon = image.lastIndexOf(":");
+  if (image.includes("@") || colon <= slash || colon === image.length - 1)
+    throw new Error(`trainer image '${image}' must be <repository>:<tag> (a pinned tag, no digest): set kiln:trainer.repository and kiln:trainer.tag`);
+  return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
+}
+
+/** The default run: Auto MPG regression, written as the trainer's run spec (trainer-image/src/spec.ts). */
+export function defaultRunSpec(datasetsBucket: string, artifactsBucket: string): Record<string, unknown> {
+  return {
+    dataset: {
+      uri: `s3://${datasetsBucket}/auto-mpg/auto-mpg.csv`,
+      target: "Miles_per_Gallon",
+      drop: ["Name"],
+      categorical: ["Origin"],
+    },
+    task: "regression",
+    preprocess: { missing: "drop", scale: "standard" },
+    split: { test: 0.2, validation: 0.2, seed: 42 },
+    model: {
+      layers: [
+        { units: 64, activation: "relu" },
+        { units: 64, activation: "relu" },
+      ],
+      init: "glorotUniform",
+    },
+    training: {
+      loss: "mse",
+      optimizer: { name: "adam", learningRate: 0.001 },
+      epochs: 100,
+      batchSize: 32,
+      earlyStopping: { patience: 10 },
+      seed: 42,
+      checkpointEvery: 1,
+    },
+    output: { uri: `s3://${artifactsBucket}/runs` },
+  };
+}
+
+export interface TrainerReleaseArgs {
+  /** Team namespace the chart is installed into. */
+  readonly namespace: pulumi.Input<string>;
+  /** Full trainer image `<repository>:<tag>`. */
+  readonly image: pulumi.Input<string>;
+  /** Annotations of the chart's ServiceAccount (cloud identity); default none. */
+  readonly serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** GPUs of the default run. */
+  readonly gpus: number;
+  /** Kueue LocalQueue; default none (Jobs start without queueing). */
+  readonly queue?: string;
+  /** PriorityClass of training pods. */
+  readonly priorityClassName: string;
+  /** Object store endpoint URL; default none (the cloud's own S3). */
+  readonly endpoint?: pulumi.Input<string>;
+  /** Object store region. */
+  readonly region: pulumi.Input<string>;
+  /** Secret with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; default none (cloud identity). */
+  readonly credentialsSecret?: string;
+  readonly datasetsBucket: pulumi.Input<string>;
+  readonly artifactsBucket: pulumi.Input<string>;
+  /** Provider of the target cluster. */
+  readonly provider: k8s.Provider;
+  /** Chart directory; default charts/trainer of this repository. */
+  readonly chartPath?: string;
+}
+
+/** charts/trainer installed in one team namespace with values from the platform's outputs. */
+export class TrainerRelease extends pulumi.ComponentResource {
+  /** Values handed to the chart. */
+  readonly values: pulumi.Output<Record<string, unknown>>;
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: TrainerReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiln:cluster:TrainerRelease", name, {}, opts);
+    this.values = pulumi
+      .all([args.image, args.serviceAccountAnnotations ?? {}, args.endpoint, args.region, args.datasetsBucket, args.artifactsBucket])
+      .apply(([image, annotations, endpoint, region, datasets, artifacts]): Record<string, unknown> => ({
+        image: { ...splitImage(image), pullPolicy: "IfNotPresent" },
+        serviceAccount: { create: true, name: TRAINER_RELEASE, annotations },
+        gpus: args.gpus,
+        ...(args.queue ? { queue: args.queue } : {}),
+        priorityClassName: args.priorityClassName,
+        objectStore: {
+          ...(endpoint ? { endpoint } : {}),
+          region,
+          ...(args.credentialsSecret ? { credentialsSecret: args.credentialsSecret } : {}),
+        },
+        runSpec: defaultRunSpec(datasets, artifacts),
+      }));
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: TRAINER_RELEASE,
+        chart: args.chartPath ?? TRAINER_CHART_PATH,
+        namespace: args.namespace,
+        values: this.values,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { parent: this, provider: args.provider },
+    );
+    this.registerOutputs({ values: this.values, release: this.release });
+  }
+}
