@@ -1,14 +1,33 @@
+/**
+ * The AWS platform: network -> EKS -> system nodes -> add-ons -> Karpenter + GPU NodePools, plus
+ * S3 storage (and an optional Lustre cache), the trainer's Pod Identity role and its ECR repository.
+ */
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { ObjectStoreOutputs, PlatformOutputs } from "../platform";
+import { Addons } from "./addons";
+import { Cluster } from "./cluster";
+import { DatasetCache } from "./fsx";
+import { GpuNodePools } from "./gpu-pools";
+import { TrainerIdentity } from "./identity";
+import { Karpenter } from "./karpenter";
+import { eksKubeconfig } from "./kubeconfig";
+import { Network } from "./network";
+import { Registry } from "./registry";
+import { Storage } from "./storage";
+import { SystemNodes } from "./system-nodes";
+import { kilnTags } from "./tags";
 
 export interface AwsPlatformArgs {
   /** The validated stack config. */
   readonly config: KilnConfig;
 }
 
-/** EKS + Karpenter GPU capacity + S3 + ECR + identities. (Being written: see issue 2.) */
+/** Instance metadata service: never reachable from training pods. */
+export const IMDS_CIDR = "169.254.169.254/32";
+
 export class AwsPlatform extends pulumi.ComponentResource implements PlatformOutputs {
   readonly provider: k8s.Provider;
   readonly kubeconfig: pulumi.Output<string>;
@@ -19,9 +38,137 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly clusterName: pulumi.Output<string>;
   readonly imageRepositoryUrl: pulumi.Output<string>;
   readonly trainerRoleArn: pulumi.Output<string>;
+  /** FSx for Lustre DNS name, when kiln:storage.fsx.enabled. */
+  readonly datasetCacheDnsName?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:aws:Platform", name, {}, opts);
-    throw new Error(`AwsPlatform is not written yet (${args.config.stack})`);
+    const c = args.config;
+    if (c.platform !== "aws") throw new Error(`AwsPlatform ${name}: kiln:platform is '${c.platform}'; use LocalPlatform or set kiln:platform to aws`);
+    const parent = { parent: this };
+    const tags = kilnTags(c);
+
+    const account = {
+      accountId: aws.getCallerIdentityOutput({}, parent).accountId,
+      region: aws.getRegionOutput({}, parent).region,
+      partition: aws.getPartitionOutput({}, parent).partition,
+    };
+
+    const network = new Network(`${name}-network`, {
+      vpcCidr: c.vpcCidr,
+      subnets: c.subnets,
+      clusterName: c.clusterName,
+      natGateways: c.natGateways,
+      region: account.region,
+      tags,
+    }, parent);
+
+    const cluster = new Cluster(`${name}-cluster`, {
+      clusterName: c.clusterName,
+      kubernetesVersion: c.kubernetesVersion,
+      subnetIds: network.privateSubnetIds,
+      publicAccessCidrs: c.publicAccessCidrs,
+      adminRoleArns: c.adminRoleArns,
+      account,
+      tags,
+    }, parent);
+
+    this.kubeconfig = eksKubeconfig({ clusterName: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority, region: account.region });
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, parent);
+
+    const system = new SystemNodes(`${name}-system`, {
+      clusterName: cluster.name,
+      subnetIds: network.privateSubnetIds,
+      instanceTypes: c.systemNodes.instanceTypes,
+      minSize: c.systemNodes.minSize,
+      desiredSize: c.systemNodes.desiredSize,
+      maxSize: c.systemNodes.maxSize,
+      diskGiB: c.systemNodes.diskGiB,
+      partition: account.partition,
+      dependsOn: cluster.preNodeAddons,
+      tags,
+    }, parent);
+
+    const addons = new Addons(`${name}-addons`, { clusterName: cluster.name, partition: account.partition, dependsOn: [system.nodeGroup], tags }, parent);
+
+    const storage = new Storage(`${name}-storage`, {
+      forceDestroy: c.storage.forceDestroy,
+      checkpointVersionDays: c.storage.checkpointVersionDays,
+      noncurrentVersionDays: c.storage.noncurrentVersionDays,
+      allowFsx: c.storage.fsx.enabled,
+      account,
+      tags,
+    }, parent);
+
+    if (c.storage.fsx.enabled) {
+      const cache = new DatasetCache(`${name}-lustre`, {
+        vpcId: network.vpcId,
+        vpcCidr: c.vpcCidr,
+        subnetId: network.privateSubnetIds.apply((ids) => ids[0]),
+        datasetsBucket: storage.datasetsBucket,
+        deploymentType: c.storage.fsx.deploymentType,
+        storageCapacityGiB: c.storage.fsx.storageCapacityGiB,
+        kmsKeyArn: storage.keyArn,
+        tags,
+      }, parent);
+      this.datasetCacheDnsName = cache.dnsName;
+    }
+
+    const registry = new Registry(`${name}-registry`, { repositoryName: `${c.clusterName}/trainer`, forceDelete: c.storage.forceDestroy, tags }, parent);
+
+    const identity = new TrainerIdentity(`${name}-trainer`, {
+      clusterName: cluster.name,
+      namespaces: Object.fromEntries(c.teams.map((t) => [t.name, t.namespace])),
+      datasetsBucketArn: storage.datasetsBucketArn,
+      artifactsBucketArn: storage.artifactsBucketArn,
+      keyArn: storage.keyArn,
+      tags,
+    }, parent);
+
+    const karpenter = new Karpenter(`${name}-karpenter`, {
+      clusterName: c.clusterName,
+      eksCluster: cluster.name,
+      clusterEndpoint: cluster.endpoint,
+      account,
+      provider: this.provider,
+      dependsOn: [system.nodeGroup, ...addons.addons],
+      tags,
+    }, parent);
+
+    const gpu = new GpuNodePools(`${name}-gpu`, {
+      clusterName: c.clusterName,
+      nodeRoleName: karpenter.nodeRoleName,
+      securityGroupId: cluster.clusterSecurityGroupId,
+      pools: c.gpuPools,
+      provider: this.provider,
+      dependsOn: [karpenter.release],
+      tags,
+    }, parent);
+
+    this.objectStore = {
+      region: account.region,
+      datasetsBucket: storage.datasetsBucket,
+      artifactsBucket: storage.artifactsBucket,
+      // S3 (through the gateway endpoint) has public IPs on 443; the node's IMDS stays closed.
+      egress: { kind: "cidr", cidr: "0.0.0.0/0", except: [IMDS_CIDR], port: 443 },
+    };
+    // Pod Identity needs no ServiceAccount annotation: the association names namespace + account.
+    this.trainerServiceAccountAnnotations = {};
+    this.imageRepositoryUrl = registry.repositoryUrl;
+    this.trainerImage = c.trainer.repository
+      ? pulumi.output(`${c.trainer.repository}:${c.trainer.tag}`)
+      : pulumi.interpolate`${registry.repositoryUrl}:${c.trainer.tag}`;
+    this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools)];
+    this.clusterName = cluster.name;
+    this.trainerRoleArn = identity.roleArn;
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      objectStore: this.objectStore,
+      trainerImage: this.trainerImage,
+      clusterName: this.clusterName,
+      imageRepositoryUrl: this.imageRepositoryUrl,
+      trainerRoleArn: this.trainerRoleArn,
+      datasetCacheDnsName: this.datasetCacheDnsName,
+    });
   }
 }

@@ -30,3 +30,17 @@ export function familyOf(instanceType: string): string {
 export function isKnownFamily(family: string): boolean {
   return Object.prototype.hasOwnProperty.call(GPU_FAMILIES, family);
 }
+
+/**
+ * Distinct `karpenter.k8s.aws/instance-gpu-name` values of instance families and/or types
+ * (`g5`, `g6.xlarge`, ...). Throws on an unknown family, naming it and the known ones.
+ */
+export function gpuNamesOf(familiesOrTypes: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const item of familiesOrTypes) {
+    const family = familyOf(item);
+    if (!isKnownFamily(family)) throw new Error(`unknown GPU instance family '${family}' (from '${item}'); known: ${Object.keys(GPU_FAMILIES).join(", ")}`);
+    names.add(GPU_FAMILIES[family].gpuName);
+  }
+  return [...names].sort();
+}

@@ -1,0 +1,128 @@
+/**
+ * GPU capacity: one EC2NodeClass (AL2023; Karpenter resolves the NVIDIA-accelerated variant of the
+ * EKS AMI for GPU instance types), and one Karpenter NodePool per configured pool: tainted
+ * nvidia.com/gpu, limited in GPUs, consolidated only when empty.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { gpuNamesOf } from "../catalog/gpu-families";
+import { GpuPoolConfig } from "../config";
+import { Tags } from "./tags";
+
+/** Label every GPU node carries: its pool name (Kueue ResourceFlavors select on it). */
+export const GPU_POOL_LABEL = "kiln.dev/gpu-pool";
+/** Taint every GPU node carries: only pods asking for GPUs land there. */
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+
+export interface GpuNodePoolsArgs {
+  /** EKS cluster name, for the subnet discovery tag (no default). */
+  readonly clusterName: string;
+  /** Name of the IAM role of GPU nodes; Karpenter makes the instance profile (no default). */
+  readonly nodeRoleName: pulumi.Input<string>;
+  /** Security group put on GPU nodes: the EKS cluster security group (no default). */
+  readonly securityGroupId: pulumi.Input<string>;
+  /** The configured GPU pools, one NodePool each (no default). */
+  readonly pools: readonly GpuPoolConfig[];
+  /** AMI selector alias. Default al2023@latest (drift replaces idle nodes; running training is protected by do-not-disrupt). */
+  readonly amiAlias?: string;
+  /** Root volume of GPU nodes (images, dataset cache), GiB. Default 200. */
+  readonly volumeGiB?: number;
+  /** How long a GPU node must be empty before Karpenter removes it. Default 10m. */
+  readonly consolidateAfter?: string;
+  /** Kubernetes provider of the cluster (no default). */
+  readonly provider: k8s.Provider;
+  /** What the objects wait for: the Karpenter release (its CRDs). Default []. */
+  readonly dependsOn?: pulumi.Resource[];
+  /** Tags Karpenter puts on instances, volumes and interfaces (no default). */
+  readonly tags: Tags;
+}
+
+export class GpuNodePools extends pulumi.ComponentResource {
+  readonly nodeClassName: string;
+  /** Pool name -> NodePool. */
+  readonly nodePools: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+
+  constructor(name: string, args: GpuNodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiln:aws:GpuNodePools", name, {}, opts);
+    const alias = args.amiAlias ?? "al2023@latest";
+    if (!/^al2023@(latest|v\d{8})$/.test(alias)) throw new Error(`GpuNodePools ${name}: amiAlias '${alias}' must be al2023@latest or al2023@vYYYYMMDD`);
+    const seen = new Set<string>();
+    for (const p of args.pools) {
+      if (seen.has(p.name)) throw new Error(`GpuNodePools ${name}: duplicate pool name '${p.name}' in kiln:gpuPools: names must be unique`);
+      seen.add(p.name);
+      if ((p.instanceFamilies ?? []).length === 0 && (p.instanceTypes ?? []).length === 0)
+        throw new Error(`GpuNodePools ${name}: pool '${p.name}' needs instanceFamilies or instanceTypes in kiln:gpuPools`);
+    }
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] };
+    this.nodeClassName = "kiln-gpu";
+
+    const nodeClass = new k8s.apiextensions.CustomResource(`${name}-nodeclass`, {
+      apiVersion: "karpenter.k8s.aws/v1",
+      kind: "EC2NodeClass",
+      metadata: { name: this.nodeClassName },
+      spec: {
+        // With an al2023 alias Karpenter reads the standard, nvidia and neuron AMI ids from SSM
+        // (/aws/service/eks/optimized-ami/<k8s>/amazon-linux-2023/x86_64/nvidia/...) and gives
+        // NVIDIA instance types the accelerated AMI (driver + container toolkit preinstalled).
+        amiFamily: "AL2023",
+        amiSelectorTerms: [{ alias }],
+        role: args.nodeRoleName,
+        subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": args.clusterName } }],
+        securityGroupSelectorTerms: [{ id: args.securityGroupId }],
+        // IMDSv2 only, hop limit 1: pods cannot reach the node role's credentials.
+        metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [
+          { deviceName: "/dev/xvda", rootVolume: true, ebs: { volumeSize: `${args.volumeGiB ?? 200}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } },
+        ],
+        tags: { ...args.tags },
+      },
+    }, k8sOpts);
+
+    const pools: Record<string, k8s.apiextensions.CustomResource> = {};
+    for (const pool of args.pools) {
+      pools[pool.name] = new k8s.apiextensions.CustomResource(`${name}-${pool.name}`, {
+        apiVersion: "karpenter.sh/v1",
+        kind: "NodePool",
+        metadata: { name: pool.name },
+        spec: nodePoolSpec(pool, this.nodeClassName, args.consolidateAfter ?? "10m"),
+      }, { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, nodeClass] });
+    }
+    this.nodePools = pools;
+    this.registerOutputs({ nodeClassName: this.nodeClassName, nodePools: this.nodePools });
+  }
+}
+
+/** The NodePool spec of one GPU pool (pure: tested directly). */
+export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consolidateAfter: string): Record<string, unknown> {
+  const families = pool.instanceFamilies ?? [];
+  const types = pool.instanceTypes ?? [];
+  const shape =
+    families.length > 0
+      ? { key: "karpenter.k8s.aws/instance-family", operator: "In", values: [...families] }
+      : { key: "node.kubernetes.io/instance-type", operator: "In", values: [...types] };
+  return {
+    template: {
+      metadata: { labels: { [GPU_POOL_LABEL]: pool.name, "nvidia.com/gpu.present": "true" } },
+      spec: {
+        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
+        requirements: [
+          shape,
+          { key: "karpenter.sh/capacity-type", operator: "In", values: [...pool.capacityTypes] },
+          { key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: gpuNamesOf([...families, ...types]) },
+          { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+          { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+        ],
+        taints: [{ ...GPU_TAINT }],
+        // Nodes are never expired under a running job; empty nodes go away after consolidateAfter.
+        expireAfter: "Never",
+      },
+    },
+    limits: { "nvidia.com/gpu": pool.maxGpus },
+    disruption: {
+      // Never consolidate a node that runs a pod: training is only moved by its own end.
+      consolidationPolicy: "WhenEmpty",
+      consolidateAfter,
+      budgets: [{ nodes: "10%", reasons: ["Empty"] }, { nodes: "1", reasons: ["Drifted"] }],
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Builds the AWS platform alone under the mocks (no cluster layer) from the dev stack's config
+ * plus overrides, and offers readers over what it registered.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsPlatform } from "../../../infra/aws";
+import { parseConfig } from "../../../infra/config";
+import { KilnMocks, promiseOf, RecordedResource } from "../../mocks";
+import { ROOT, stackConfig } from "../../program";
+
+export interface AwsRun {
+  readonly platform: AwsPlatform;
+  readonly resources: RecordedResource[];
+  readonly mocks: KilnMocks;
+  ofType(type: string): RecordedResource[];
+  named(type: string, name: string): RecordedResource;
+  /** Kubernetes custom resources of `kind`. */
+  crs(kind: string): RecordedResource[];
+}
+
+export async function buildAws(overrides: Record<string, unknown> = {}, stack = "dev"): Promise<AwsRun> {
+  const raw = stackConfig(stack, overrides);
+  const mocks = new KilnMocks(raw["aws:region"] ?? "us-west-2");
+  await pulumi.runtime.setMocks(mocks, "kiln", stack, true);
+  pulumi.runtime.setAllConfig(raw);
+  const config = parseConfig(raw, stack);
+  const platform = new AwsPlatform(config.clusterName, { config });
+  await Promise.all([promiseOf(platform.kubeconfig), promiseOf(platform.trainerImage), promiseOf(platform.trainerRoleArn)]);
+  await settle(mocks);
+  return {
+    platform,
+    resources: mocks.resources,
+    mocks,
+    ofType: (type) => mocks.resources.filter((r) => r.type === type),
+    named: (type, name) => {
+      const r = mocks.resources.find((x) => x.type === type && x.name === name);
+      if (!r) throw new Error(`no ${type} named ${name}; have: ${mocks.resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+      return r;
+    },
+    crs: (kind) => mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`)),
+  };
+}
+
+async function settle(mocks: KilnMocks): Promise<void> {
+  let last = -1;
+  let still = 0;
+  while (still < 4) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (mocks.resources.length === last) still++;
+    else {
+      still = 0;
+      last = mocks.resources.length;
+    }
+  }
+}
+
+/** Parsed policy document of a recorded input (string JSON or object). */
+export function doc(policy: unknown): { Statement: Array<Record<string, any>> } {
+  return typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement: Array<Record<string, any>> });
+}
+
+export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+const taggableCache = new Map<string, boolean>();
+/**
+ * Whether an `aws:` resource type takes `tags`, read from @pulumi/aws's own type declarations
+ * (`aws:ec2/subnet:Subnet` -> ec2/subnet.d.ts, interface SubnetArgs), so the rule covers any type
+ * the program will ever use without a hand-kept list.
+ */
+export function isTaggable(type: string): boolean {
+  const cached = taggableCache.get(type);
+  if (cached !== undefined) return cached;
+  const m = /^aws:([^/]+)\/([^:]+):(.+)$/.exec(type);
+  if (!m) throw new Error(`not an aws resource type: ${type}`);
+  const file = path.join(ROOT, "node_modules/@pulumi/aws", m[1], `${m[2]}.d.ts`);
+  const text = fs.readFileSync(file, "utf8");
+  const start = text.indexOf(`export interface ${m[3]}Args {`);
+  if (start < 0) throw new Error(`${file} has no ${m[3]}Args`);
+  const body = text.slice(start, text.indexOf("\n}", start));
+  const result = /\n\s+tags\?: /.test(body);
+  taggableCache.set(type, result);
+  return result;
+}
