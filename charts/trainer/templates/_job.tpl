@@ -1,0 +1,150 @@
+{{/*
+The training Job, defined once and used by the CronJob's jobTemplate, the one-off Job and the sweep Job.
+Call with (dict "root" $ "name" <job name or ""> "sweep" <bool>).
+*/}}
+
+{{/* Labels of a training Job (and its pods): run labels, kiln.dev/run when the name is known, the Kueue queue. */}}
+{{- define "trainer.jobLabels" -}}
+{{ include "trainer.runLabels" .root }}
+{{- if .name }}
+kiln.dev/run: {{ .name | quote }}
+{{- end }}
+{{- if .root.Values.queue }}
+kueue.x-k8s.io/queue-name: {{ .root.Values.queue | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Container resources: values resources plus nvidia.com/gpu from gpus. */}}
+{{- define "trainer.resources" -}}
+{{- $res := default (dict) .Values.resources }}
+{{- $requests := deepCopy (default (dict) $res.requests) }}
+{{- $limits := deepCopy (default (dict) $res.limits) }}
+{{- if gt (int .Values.gpus) 0 }}
+{{- $_ := set $requests "nvidia.com/gpu" (int .Values.gpus) }}
+{{- $_ := set $limits "nvidia.com/gpu" (int .Values.gpus) }}
+{{- end }}
+{{- $resources := dict }}
+{{- with $requests }}{{ $_ := set $resources "requests" . }}{{ end }}
+{{- with $limits }}{{ $_ := set $resources "limits" . }}{{ end }}
+{{- toYaml $resources }}
+{{- end }}
+
+{{- define "trainer.jobSpec" -}}
+{{- $root := .root }}
+{{- $v := $root.Values -}}
+backoffLimit: {{ int $v.job.backoffLimit }}
+{{- if $v.queue }}
+# Created suspended: Kueue admits the Job by unsuspending it.
+suspend: true
+{{- end }}
+{{- if gt (int $v.job.activeDeadlineSeconds) 0 }}
+activeDeadlineSeconds: {{ int $v.job.activeDeadlineSeconds }}
+{{- end }}
+ttlSecondsAfterFinished: {{ int $v.job.ttlSecondsAfterFinished }}
+podFailurePolicy:
+  rules:
+    # A node drained, preempted or reclaimed: retry without counting it against backoffLimit.
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+    # Exit 2 = invalid run spec: retrying cannot help.
+    - action: FailJob
+      onExitCodes:
+        containerName: trainer
+        operator: In
+        values: [2]
+{{- if .sweep }}
+completionMode: Indexed
+completions: {{ len (include "trainer.sweepGrid" $root | fromJsonArray) }}
+parallelism: {{ int $v.sweep.parallelism }}
+{{- end }}
+template:
+  metadata:
+    labels:
+      {{- include "trainer.jobLabels" (dict "root" $root "name" .name) | nindent 6 }}
+    annotations:
+      # Karpenter must not consolidate a node under a running training pod.
+      karpenter.sh/do-not-disrupt: "true"
+  spec:
+    serviceAccountName: {{ include "trainer.serviceAccountName" $root }}
+    # The trainer does not call the Kubernetes API.
+    automountServiceAccountToken: false
+    restartPolicy: Never
+    terminationGracePeriodSeconds: {{ int $v.job.terminationGracePeriodSeconds }}
+    {{- with $v.priorityClassName }}
+    priorityClassName: {{ . }}
+    {{- end }}
+    securityContext:
+      runAsNonRoot: true
+      runAsUser: 10001
+      runAsGroup: 10001
+      fsGroup: 10001
+      seccompProfile:
+        type: RuntimeDefault
+    {{- if gt (int $v.gpus) 0 }}
+    {{- with $v.gpuPool }}
+    nodeSelector:
+      kiln.dev/gpu-pool: {{ . | quote }}
+    {{- end }}
+    tolerations:
+      - key: nvidia.com/gpu
+        operator: Exists
+        effect: NoSchedule
+    {{- end }}
+    containers:
+      - name: trainer
+        image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
+        imagePullPolicy: {{ $v.image.pullPolicy }}
+        command: ["node", "/app/dist/main.js", "train"]
+        env:
+          - name: HOME
+            value: /tmp
+          - name: KILN_RUN_SPEC
+            valueFrom:
+              configMapKeyRef:
+                name: kiln-run-spec
+                key: spec.yaml
+          # The Job's name: a retried pod resumes the same run from its checkpoints.
+          - name: KILN_RUN_ID
+            valueFrom:
+              fieldRef:
+                fieldPath: metadata.labels['batch.kubernetes.io/job-name']
+          {{- if .sweep }}
+          - name: KILN_SWEEP_OVERRIDES
+            valueFrom:
+              configMapKeyRef:
+                name: {{ include "trainer.sweepName" $root }}-overrides
+                key: overrides.json
+          {{- end }}
+          - name: AWS_REGION
+            value: {{ $v.objectStore.region | quote }}
+          {{- with $v.objectStore.endpoint }}
+          - name: AWS_ENDPOINT_URL_S3
+            value: {{ . | quote }}
+          {{- end }}
+          {{- with $v.objectStore.credentialsSecret }}
+          - name: AWS_ACCESS_KEY_ID
+            valueFrom:
+              secretKeyRef:
+                name: {{ . }}
+                key: AWS_ACCESS_KEY_ID
+          - name: AWS_SECRET_ACCESS_KEY
+            valueFrom:
+              secretKeyRef:
+                name: {{ . }}
+                key: AWS_SECRET_ACCESS_KEY
+          {{- end }}
+        resources:
+          {{- include "trainer.resources" $root | nindent 10 }}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        volumeMounts:
+          - name: tmp
+            mountPath: /tmp
+    volumes:
+      - name: tmp
+        emptyDir: {}
+{{- end }}
