@@ -8,7 +8,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
 import { KilnMocks, promiseOf, RecordedResource } from "../../mocks";
-import { ROOT, stackConfig } from "../../program";
+import { ProgramRun, ROOT, runProgram, stackConfig } from "../../program";
+
+/**
+ * runProgram with fresh modules on every call: test/program.ts isolates modules through
+ * `globalThis.jest`, which Jest does not define (it injects `jest` per module), so without this a
+ * second run in the same file re-uses the cached program and records nothing.
+ */
+export function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+  const g = globalThis as { jest?: unknown };
+  if (g.jest === undefined) g.jest = jest;
+  return runProgram(stack, overrides);
+}
 
 export interface AwsRun {
   readonly platform: AwsPlatform;
