@@ -1,0 +1,77 @@
+/** Run outputs: test evaluation, the model in tfjs layers format, run.json bookkeeping. */
+import * as tf from "@tensorflow/tfjs";
+import { binaryMetrics, multiclassMetrics, regressionMetrics, type ClassificationMetrics, type RegressionMetrics } from "./metrics";
+import type { Preprocess } from "./preprocess";
+import type { RunSpec } from "./spec";
+import type { Store } from "./storage";
+
+export type TestMetrics = RegressionMetrics | ClassificationMetrics;
+
+/** Predicts the test split and computes the task's metrics (null when there is no test split). */
+export function evaluate(model: tf.LayersModel, pre: Preprocess, x: tf.Tensor2D, y: tf.Tensor2D): TestMetrics | null {
+  if (x.shape[0] === 0) return null;
+  const pred = tf.tidy(() => model.predict(x) as tf.Tensor2D);
+  const p = pred.arraySync();
+  const t = y.arraySync();
+  pred.dispose();
+  if (pre.task === "regression") return regressionMetrics(t.map((r) => r[0]), p.map((r) => r[0]));
+  if (pre.task === "binary") return binaryMetrics(t.map((r) => r[0]), p.map((r) => r[0]));
+  const argmax = (r: number[]) => r.indexOf(Math.max(...r));
+  return multiclassMetrics(t.map(argmax), p.map(argmax), pre.classes!.length);
+}
+
+/** Saves the model as model/model.json + model/weights.bin through the store (tfjs layers format). */
+export async function saveModel(model: tf.LayersModel, store: Store, metadata: Record<string, unknown>): Promise<void> {
+  model.setUserDefinedMetadata(JSON.parse(JSON.stringify(metadata)) as object);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = Buffer.from(artifacts.weightData as ArrayBuffer);
+      await store.put("model/weights.bin", weights);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        userDefinedMetadata: artifacts.userDefinedMetadata,
+        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
+      };
+      await store.put("model/model.json", JSON.stringify(modelJson), "application/json");
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+export interface RunRecord {
+  runId: string;
+  status: "running" | "succeeded" | "failed";
+  attempts: number;
+  spec: RunSpec;
+  firstStartedAt: string;
+  startedAt: string;
+  endedAt?: string;
+  backend?: string;
+  error?: string;
+  /** Set when the last attempt stopped on a signal after checkpointing. */
+  interruptedAt?: string;
+}
+
+export async function readRunRecord(store: Store): Promise<RunRecord | undefined> {
+  const raw = await store.get("run.json");
+  return raw ? (JSON.parse(raw.toString("utf8")) as RunRecord) : undefined;
+}
+
+export async function writeRunRecord(store: Store, record: RunRecord): Promise<void> {
+  await store.put("run.json", JSON.stringify(record, null, 2) + "\n", "application/json");
+}
+
+/** Stable JSON of a spec (keys sorted) to tell "the same run retried" from "another run with this id". */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

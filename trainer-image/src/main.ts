@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * Entry point: `node dist/main.js train [--spec <path|s3://...>]`.
+ * Exit codes: 0 succeeded, 1 failed, 2 invalid spec/usage or refused run, 143 stopped by SIGTERM after
+ * checkpointing (the Job retries and the next pod resumes).
+ */
+import { Command, CommanderError } from "commander";
+import { DataError } from "./data";
+import { readSpecText, resolveRunSpec } from "./loadSpec";
+import { RunRefusedError, runTraining } from "./run";
+import { RunSpecError } from "./spec";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 143 } as const;
+
+async function trainCommand(opts: { spec?: string }): Promise<number> {
+  let stopRequested = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    console.log(JSON.stringify({ event: "signal", signal, action: "checkpointing, then exiting" }));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    const spec = resolveRunSpec(await readSpecText(opts.spec, process.env), process.env);
+    console.log(JSON.stringify({ event: "start", runId: spec.runId, output: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`, pid: process.pid }));
+    const outcome = await runTraining(spec, { shouldStop: () => stopRequested });
+    return outcome.status === "interrupted" ? EXIT.interrupted : EXIT.ok;
+  } catch (err) {
+    if (err instanceof RunSpecError || err instanceof RunRefusedError) {
+      console.error(`kiln-trainer: ${err.message}`);
+      return EXIT.usage;
+    }
+    const kind = err instanceof DataError ? "data error" : "run failed";
+    console.error(`kiln-trainer: ${kind}: ${(err as Error).message}`);
+    if (!(err instanceof DataError) && process.env.KILN_DEBUG) console.error((err as Error).stack);
+    return EXIT.failed;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command("kiln-trainer")
+    .description("Kiln's tfjs training program")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command("train")
+    .description("run (or resume) the training run described by the spec")
+    .option("--spec <uri>", "run spec YAML/JSON: a path, file: or s3:// URI (default: env KILN_RUN_SPEC)")
+    .action(async (opts: { spec?: string }) => {
+      code = await trainCommand(opts);
+    });
+  try {
+    await program.parseAsync(argv, { from: "node" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+      // tfjs/wasm may keep handles open; leave promptly once outputs are written.
+      setTimeout(() => process.exit(code), 100).unref();
+    },
+    (err) => {
+      console.error(`kiln-trainer: ${(err as Error).stack ?? err}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,182 @@
+/**
+ * THE run spec: schema, parsing with every problem named, and sweep overrides.
+ * Shared with the kubectl plugin (imported by relative path), so this file imports no tfjs.
+ */
+import { z } from "zod";
+import YAML from "yaml";
+
+const RUN_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const TASKS = ["regression", "binary", "multiclass"] as const;
+export const INITIALIZERS = ["randomNormal", "randomUniform", "glorotUniform", "glorotNormal", "heNormal"] as const;
+export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear", "elu", "selu", "softplus", "swish"] as const;
+export const LOSSES = ["mse", "mae", "crossentropy"] as const;
+export const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
+
+const columnList = z.array(z.string().min(1, "column names must be non-empty"));
+
+const datasetSchema = z.strictObject({
+  /** CSV location: s3://bucket/key, file:/path or a plain path. */
+  uri: z.string().min(1, "dataset.uri is required, e.g. s3://datasets/auto-mpg/auto-mpg.csv"),
+  /** Column to predict. */
+  target: z.string().min(1),
+  /** Input columns; default: every column but the target and `drop`. */
+  features: columnList.optional(),
+  /** Columns ignored entirely. */
+  drop: columnList.default([]),
+  /** Columns one-hot encoded instead of parsed as numbers. */
+  categorical: columnList.default([]),
+  /** Binary task: the label counted as positive; default "1", "true" or the last label in sorted order. */
+  positiveClass: z.union([z.string(), z.number()]).optional(),
+});
+
+const layerSchema = z.strictObject({
+  units: z.int().positive(),
+  activation: z.enum(ACTIVATIONS).default("relu"),
+});
+
+const trainingSchema = z.strictObject({
+  /** Default: mse for regression, crossentropy for classification. */
+  loss: z.enum(LOSSES).optional(),
+  optimizer: z
+    .strictObject({
+      name: z.enum(OPTIMIZERS).default("adam"),
+      learningRate: z.number().positive().max(10).default(0.001),
+    })
+    .default({ name: "adam", learningRate: 0.001 }),
+  epochs: z.int().positive().max(100000).default(100),
+  batchSize: z.int().positive().default(32),
+  earlyStopping: z
+    .strictObject({
+      patience: z.int().positive(),
+      minDelta: z.number().nonnegative().default(0),
+      restoreBest: z.boolean().default(true),
+    })
+    .optional(),
+  seed: z.int().nonnegative().default(42),
+  checkpointEvery: z.int().positive().default(1),
+});
+
+export const runSpecSchema = z
+  .strictObject({
+    runId: z.string().regex(RUN_ID, "must be lowercase letters, digits and '-', 1-63 chars, e.g. mpg-001").optional(),
+    dataset: datasetSchema,
+    task: z.enum(TASKS),
+    preprocess: z
+      .strictObject({
+        missing: z.enum(["drop", "mean", "median"]).default("drop"),
+        scale: z.enum(["standard", "minmax", "none"]).default("standard"),
+      })
+      .default({ missing: "drop", scale: "standard" }),
+    split: z
+      .strictObject({
+        test: z.number().min(0).max(0.9).default(0.2),
+        validation: z.number().min(0).max(0.9).default(0.2),
+        seed: z.int().nonnegative().default(42),
+      })
+      .default({ test: 0.2, validation: 0.2, seed: 42 }),
+    model: z
+      .strictObject({
+        layers: z.array(layerSchema).default([]),
+        init: z.enum(INITIALIZERS).default("glorotUniform"),
+      })
+      .default({ layers: [], init: "glorotUniform" }),
+    training: trainingSchema.default(() => trainingSchema.parse({})),
+    output: z.strictObject({ uri: z.string().min(1, "output.uri is required, e.g. s3://artifacts/runs") }),
+  })
+  .superRefine((spec, ctx) => {
+    const { dataset, split, task, training } = spec;
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (split.test + split.validation >= 0.95) {
+      issue(["split"], `test + validation = ${split.test + split.validation}; leave at least 5% for training`);
+    }
+    if (dataset.drop.includes(dataset.target)) issue(["dataset", "drop"], `drops the target column "${dataset.target}"`);
+    if (dataset.features?.includes(dataset.target)) {
+      issue(["dataset", "features"], `lists the target column "${dataset.target}"; remove it`);
+    }
+    for (const c of dataset.categorical) {
+      if (dataset.drop.includes(c)) issue(["dataset", "categorical"], `"${c}" is also in dataset.drop`);
+      if (dataset.features && !dataset.features.includes(c)) {
+        issue(["dataset", "categorical"], `"${c}" is not in dataset.features`);
+      }
+      if (c === dataset.target) issue(["dataset", "categorical"], `"${c}" is the target; the task decides how it is encoded`);
+    }
+    if (task === "regression" && training.loss === "crossentropy") {
+      issue(["training", "loss"], "crossentropy needs task binary or multiclass; use mse or mae for regression");
+    }
+    if (task !== "regression" && training.loss !== undefined && training.loss !== "crossentropy") {
+      issue(["training", "loss"], `${training.loss} is a regression loss; use crossentropy for task ${task}`);
+    }
+    if (task !== "binary" && dataset.positiveClass !== undefined) {
+      issue(["dataset", "positiveClass"], "only applies to task binary");
+    }
+  });
+
+export type RunSpec = z.output<typeof runSpecSchema>;
+export type RunSpecInput = z.input<typeof runSpecSchema>;
+
+/** A spec that failed validation; `problems` has one line per problem, each naming the field. */
+export class RunSpecError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid run spec:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RunSpecError";
+  }
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Parses YAML/JSON text or an object into a validated RunSpec; throws RunSpecError naming every problem. */
+export function parseRunSpec(input: string | object): RunSpec {
+  let raw: unknown = input;
+  if (typeof input === "string") {
+    try {
+      raw = YAML.parse(input);
+    } catch (err) {
+      throw new RunSpecError([`spec is not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`]);
+    }
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new RunSpecError([`spec must be a mapping with dataset, task and output; got ${describe(raw)}`]);
+  }
+  const result = runSpecSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    const where = i.path.length ? i.path.join(".") : "(spec)";
+    const got = "input" in i && i.input !== undefined && i.code !== "unrecognized_keys" ? ` (got ${describe(i.input)})` : "";
+    return `${where}: ${i.message}${got}`;
+  });
+  throw new RunSpecError(problems);
+}
+
+/**
+ * Applies dotted-path overrides (e.g. {"training.optimizer.learningRate": 0.01}) on top of a spec and
+ * re-validates. Used for sweeps: KILN_SWEEP_OVERRIDES[JOB_COMPLETION_INDEX].
+ */
+export function applyOverrides(spec: RunSpec | RunSpecInput, overrides: Record<string, unknown>): RunSpec {
+  const copy = structuredClone(spec) as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [path, value] of Object.entries(overrides)) {
+    const keys = path.split(".");
+    if (keys.some((k) => k === "" || k === "__proto__" || k === "constructor" || k === "prototype")) {
+      problems.push(`override "${path}": not a valid dotted path`);
+      continue;
+    }
+    let node: Record<string, unknown> = copy;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (next === null || typeof next !== "object" || Array.isArray(next)) {
+        problems.push(`override "${path}": "${key}" is not a mapping`);
+        node = {};
+        break;
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+  if (problems.length) throw new RunSpecError(problems);
+  return parseRunSpec(copy);
+}

@@ -1,0 +1,192 @@
+/**
+ * Object storage: s3:// through @aws-sdk/client-s3 (standard env, path-style when an endpoint is set,
+ * SDK retries with backoff plus a bounded outer retry), and local paths (plain or file:) for development.
+ */
+import { promises as fs, createReadStream } from "node:fs";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
+
+export interface Store {
+  /** Human-readable location, for messages. */
+  readonly describe: (key: string) => string;
+  get(key: string): Promise<Buffer | undefined>;
+  stream(key: string): Promise<Readable>;
+  put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface RetryOptions {
+  /** Total time the outer retry keeps trying one operation; default 300 s (KILN_STORE_RETRY_SECONDS). */
+  readonly deadlineSeconds: number;
+  /** SDK attempts per request; default 8 (KILN_S3_MAX_ATTEMPTS). */
+  readonly sdkAttempts: number;
+}
+
+export function retryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RetryOptions {
+  const num = (name: string, dflt: number) => {
+    const v = env[name];
+    if (v === undefined || v === "") return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 1) throw new Error(`${name}="${v}" must be a number >= 1`);
+    return n;
+  };
+  return { deadlineSeconds: num("KILN_STORE_RETRY_SECONDS", 300), sdkAttempts: num("KILN_S3_MAX_ATTEMPTS", 8) };
+}
+
+/** Splits s3://bucket/key into parts. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`"${uri}" is not an s3://bucket/key URI`);
+  return { bucket: m[1], key: m[2].replace(/\/+$/, "") };
+}
+
+const joinKey = (...parts: string[]) => parts.filter((p) => p !== "").join("/");
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404 || e?.code === "ENOENT";
+}
+
+/** Errors that retrying cannot fix: not found, access denied, bad request, missing bucket. */
+function isPermanent(err: unknown): boolean {
+  if (isNotFound(err)) return true;
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata?.httpStatusCode ?? 0;
+    return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  }
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries `op` on transient errors until `deadlineSeconds` pass; logs each wait as a JSON line. */
+export async function withRetry<T>(what: string, opts: RetryOptions, op: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + opts.deadlineSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (isPermanent(err) || Date.now() >= deadline) throw err;
+      const wait = Math.min(2000 * attempt, 10000, Math.max(0, deadline - Date.now()));
+      console.log(JSON.stringify({ event: "store-retry", what, attempt, waitSeconds: wait / 1000, error: (err as Error).message }));
+      await sleep(wait);
+    }
+  }
+}
+
+export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return new S3Client({
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+    endpoint,
+    forcePathStyle: endpoint !== undefined,
+    // Exponential backoff 0.5 s, 1 s, 2 s ... capped at 15 s per wait.
+    retryStrategy: new ConfiguredRetryStrategy(opts.sdkAttempts, (attempt) => Math.min(500 * 2 ** attempt, 15000)),
+  });
+}
+
+class S3Store implements Store {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly retry: RetryOptions,
+  ) {}
+
+  describe = (key: string) => `s3://${this.bucket}/${joinKey(this.prefix, key)}`;
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return withRetry(`get ${this.describe(key)}`, this.retry, async () => {
+      try {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  async stream(key: string): Promise<Readable> {
+    const out = await withRetry(`open ${this.describe(key)}`, this.retry, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) })),
+    );
+    return out.Body as Readable;
+  }
+
+  async put(key: string, body: Buffer | string, contentType = "application/octet-stream"): Promise<void> {
+    await withRetry(`put ${this.describe(key)}`, this.retry, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key), Body: body, ContentType: contentType })),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await withRetry(`delete ${this.describe(key)}`, this.retry, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) })),
+    );
+  }
+}
+
+class LocalStore implements Store {
+  constructor(private readonly root: string) {}
+
+  describe = (key: string) => path.join(this.root, key);
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.describe(key));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async stream(key: string): Promise<Readable> {
+    await fs.access(this.describe(key));
+    return createReadStream(this.describe(key));
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    const file = this.describe(key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    await fs.writeFile(tmp, body);
+    await fs.rename(tmp, file);
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.describe(key), { force: true });
+  }
+}
+
+function localPath(uri: string): string {
+  return uri.startsWith("file:") ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`) : path.resolve(uri);
+}
+
+/** A store rooted at `uri` (a "directory": s3://bucket/prefix, file:/dir or /dir). */
+export function openStore(uri: string, retry: RetryOptions, client?: () => S3Client): Store {
+  if (uri.startsWith("s3://")) {
+    const { bucket, key } = parseS3Uri(uri);
+    return new S3Store(client ? client() : s3ClientFromEnv(retry), bucket, key, retry);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file:")) {
+    throw new Error(`unsupported URI scheme in "${uri}"; use s3://bucket/key, file:/path or a plain path`);
+  }
+  return new LocalStore(localPath(uri));
+}
+
+/** Opens the object at `uri` (s3://bucket/key or a path) as a stream, with the same retries. */
+export async function openObject(uri: string, retry: RetryOptions): Promise<Readable> {
+  if (uri.startsWith("s3://")) {
+    const { bucket, key } = parseS3Uri(uri);
+    if (key === "") throw new Error(`"${uri}" names a bucket, not an object`);
+    return openStore(`s3://${bucket}`, retry).stream(key);
+  }
+  const file = localPath(uri);
+  return openStore(path.dirname(file), retry).stream(path.basename(file));
+}
+
+export { isNotFound };
