@@ -1,0 +1,49 @@
+# Pinned versions of every tool the local cluster harness builds from the Go module proxy.
+# Sourced by scripts/toolchain/build.sh and the harness scripts; change a version here and
+# regenerate the matching wrapper module under scripts/toolchain/modules/<tool>/.
+# shellcheck shell=bash
+
+# Kubernetes control plane (kube-apiserver, kube-controller-manager, kube-scheduler).
+KUBERNETES_VERSION=${KUBERNETES_VERSION:-v1.34.4}
+# etcd server (Debian's 3.4 is too old for Kubernetes 1.34).
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+# KWOK node/pod simulator (v0.8.0 declares go 1.26.0, which this machine's Go 1.26 builds).
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+# Kueue controller (local process, webhooks disabled) and its CRDs.
+KUEUE_VERSION=${KUEUE_VERSION:-v0.14.8}
+# Pulumi CLI; the npm @pulumi/pulumi is pinned to the same release.
+PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
+# Node.js language host. Since sdk v3.69 it is its own module (sdk/nodejs/cmd/pulumi-language-nodejs/v3,
+# pinned only by pseudo-versions), and the module proxy serves none of that module's versions (every
+# @v/list, @latest and release-commit pseudo-version answers 403 "not available"). The last release in
+# which it was a package of sdk/v3 is v3.68.0: build that. It speaks the same LanguageRuntime gRPC API
+# (the engine falls back on RPCs it lacks) and launches the 3.248 Node SDK's @pulumi/pulumi/cmd/run.
+PULUMI_LANGUAGE_NODEJS_VERSION=${PULUMI_LANGUAGE_NODEJS_VERSION:-v3.68.0}
+# Kubernetes provider plugin version advertised to the engine (= npm @pulumi/kubernetes).
+PULUMI_KUBERNETES_VERSION=${PULUMI_KUBERNETES_VERSION:-v4.34.2}
+# provider/v4 module pseudo-version the plugin is built from (provider/v4 has no semver tags).
+PULUMI_KUBERNETES_MODULE_VERSION=${PULUMI_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}
+# MinIO server (built by the foundation; same path and version).
+MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
+
+# Root of the tool cache: <tool>-<version>/bin/<binary>.
+KILN_TOOLS_DIR=${KILN_TOOLS_DIR:-"$HOME/.cache/kiln/tools"}
+# Build logs and timings.
+KILN_TOOL_LOGS=${KILN_TOOL_LOGS:-"$HOME/.cache/kiln/logs"}
+
+# tool_bin_dir <tool> -> prints the cache bin dir of that tool's pinned version.
+tool_bin_dir() {
+  local v
+  case "$1" in
+    kubernetes) v=$KUBERNETES_VERSION ;;
+    etcd) v=$ETCD_VERSION ;;
+    kwok) v=$KWOK_VERSION ;;
+    kueue) v=$KUEUE_VERSION ;;
+    pulumi) v=$PULUMI_VERSION ;;
+    pulumi-language-nodejs) v=$PULUMI_LANGUAGE_NODEJS_VERSION ;;
+    pulumi-kubernetes) v=$PULUMI_KUBERNETES_VERSION ;;
+    minio) v=$MINIO_VERSION ;;
+    *) echo "tool_bin_dir: unknown tool '$1'" >&2; return 1 ;;
+  esac
+  echo "$KILN_TOOLS_DIR/$1-$v/bin"
+}
