@@ -1,6 +1,6 @@
 import { ObjectStoreEgress } from "../platform";
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * NetworkPolicy egress for an S3-compatible endpoint outside the cluster: the host itself (/32) when
@@ -17,7 +17,7 @@ export function egressForEndpoint(endpoint: string): ObjectStoreEgress {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new Error(`kiln:objectStore.endpoint: '${endpoint}' must use http or https`);
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-  const m = IPV4.exec(url.hostname);
-  if (m && m.slice(1).every((o) => Number(o) <= 255)) return { kind: "cidr", cidr: `${url.hostname}/32`, port };
+  // URL has already rejected impossible addresses such as 999.1.1.1.
+  if (IPV4.test(url.hostname)) return { kind: "cidr", cidr: `${url.hostname}/32`, port };
   return { kind: "cidr", cidr: "0.0.0.0/0", port };
 }

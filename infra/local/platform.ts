@@ -27,9 +27,8 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
   readonly clusterReady: pulumi.Resource[];
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:local:Platform", name, {}, opts);
+    // Validate before registering anything (this component included).
     const { config } = args;
-    // Validate before creating anything.
     const repository = config.trainer.repository;
     if (!repository)
       throw new Error(
@@ -38,6 +37,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
       );
     const store = config.objectStore;
     const egress = store.mode === "external" ? egressForEndpoint(requireKey(store.endpoint, "endpoint")) : undefined;
+    super("kiln:local:Platform", name, {}, opts);
 
     // No kubeconfig argument: the provider uses kubernetes:kubeconfig config or $KUBECONFIG / ~/.kube/config.
     this.provider = new k8s.Provider(`${name}-k8s`, {}, { parent: this });
