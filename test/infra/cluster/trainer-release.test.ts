@@ -1,0 +1,58 @@
+/** The trainer release: image split, the default run spec, and the values rendered by the real chart. */
+import { defaultRunSpec, splitImage } from "../../../infra/cluster/trainer-release";
+import { parseRunSpec } from "../../../trainer-image/src/spec";
+import { renderTrainer } from "../../charts/helm";
+import { releases, reveal, runStack } from "./support";
+
+describe("splitImage", () => {
+  test("splits at the tag colon, keeping a registry port in the repository", () => {
+    expect(splitImage("localhost:5000/kiln/trainer:0.1.0")).toEqual({ repository: "localhost:5000/kiln/trainer", tag: "0.1.0" });
+    expect(splitImage("123456789012.dkr.ecr.us-west-2.amazonaws.com/kiln-dev/trainer:1.2.3")).toEqual({
+      repository: "123456789012.dkr.ecr.us-west-2.amazonaws.com/kiln-dev/trainer",
+      tag: "1.2.3",
+    });
+  });
+
+  test("an image without a tag, or with a digest, is rejected naming the config keys", () => {
+    expect(() => splitImage("localhost:5000/kiln/trainer")).toThrow("must be <repository>:<tag>");
+    expect(() => splitImage("kiln/trainer@sha256:abc")).toThrow("set kiln:trainer.repository and kiln:trainer.tag");
+  });
+});
+
+describe("default run spec", () => {
+  test("is a valid run spec for the trainer (its own schema)", () => {
+    const spec = parseRunSpec(defaultRunSpec("datasets", "artifacts"));
+    expect(spec.dataset.uri).toBe("s3://datasets/auto-mpg/auto-mpg.csv");
+    expect(spec.output.uri).toBe("s3://artifacts/runs");
+    expect(spec.task).toBe("regression");
+  });
+});
+
+describe("chart contract", () => {
+  test("the values the local stack hands charts/trainer render a template Job wired to the platform", async () => {
+    const run = await runStack("local");
+    const [release] = releases(run, "kiln-trainer", "kiln-research");
+    const values = reveal<Record<string, unknown>>(release.inputs.values);
+    const rendered = renderTrainer(values, { release: release.inputs.name, namespace: release.inputs.namespace });
+
+    const cron = rendered.find("CronJob", "kiln-trainer");
+    expect(cron.spec.suspend).toBe(true);
+    const jobTemplate = cron.spec.jobTemplate;
+    const pod = jobTemplate.spec.template.spec;
+    const [trainer] = pod.containers;
+    expect(trainer.image).toBe("localhost:5000/kiln/trainer:0.1.0");
+    expect(pod.priorityClassName).toBe("kiln-training");
+    expect(pod.serviceAccountName).toBe("kiln-trainer");
+    expect(trainer.resources.limits["nvidia.com/gpu"]).toBe(1);
+    const queueLabel = jobTemplate.metadata?.labels?.["kueue.x-k8s.io/queue-name"];
+    expect(queueLabel).toBe("training");
+    const env = Object.fromEntries(trainer.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.AWS_ENDPOINT_URL_S3).toBe("http://kiln-minio.kiln-system.svc:9000");
+    expect(env.AWS_REGION).toBe("us-east-1");
+    expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: "kiln-object-store", key: "AWS_SECRET_ACCESS_KEY" } });
+
+    const spec = rendered.find("ConfigMap", "kiln-run-spec").data["spec.yaml"];
+    expect(parseRunSpec(spec).dataset.uri).toBe("s3://datasets/auto-mpg/auto-mpg.csv");
+    expect(rendered.find("ServiceAccount", "kiln-trainer")).toBeDefined();
+  }, 60_000);
+});
