@@ -8,7 +8,7 @@ export async function readSpecText(specUri: string | undefined, env: NodeJS.Proc
   if (specUri) {
     const chunks: Buffer[] = [];
     try {
-      for await (const c of await openObject(specUri, retryOptionsFromEnv(env))) chunks.push(Buffer.from(c));
+      for await (const c of await openObject(specUri, retryOptionsFromEnv(env), env)) chunks.push(Buffer.from(c));
     } catch (err) {
       throw new RunSpecError([`--spec ${specUri}: cannot read it (${(err as Error).message})`]);
     }

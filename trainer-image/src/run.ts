@@ -42,7 +42,7 @@ const joinUri = (base: string, id: string) => `${base.replace(/\/+$/, "")}/${id}
 
 async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
   const retry = retryOptionsFromEnv(env);
-  const table = await readCsv(await openObject(spec.dataset.uri, retry), spec.dataset.uri);
+  const table = await readCsv(await openObject(spec.dataset.uri, retry, env), spec.dataset.uri);
   const parsed = parseRows(spec, table, spec.dataset.uri);
   const split = splitIndices(parsed.x.length, spec.split.test, spec.split.validation, spec.split.seed);
   const pre = fitPreprocess(spec, parsed, split.train);
@@ -67,7 +67,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   const log = opts.log ?? ((line) => console.log(JSON.stringify(line)));
   const runId = spec.runId;
   const uri = joinUri(spec.output.uri, runId);
-  const store = openStore(uri, retryOptionsFromEnv(env));
+  const store = openStore(uri, retryOptionsFromEnv(env), env);
   const previous = await claimPrefix(store, spec, runId);
 
   const backend: BackendInfo = await selectBackend(env.KILN_BACKEND);

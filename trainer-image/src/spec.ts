@@ -145,7 +145,7 @@ export function parseRunSpec(input: string | object): RunSpec {
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
     const where = i.path.length ? i.path.join(".") : "(spec)";
-    const got = "input" in i && i.input !== undefined && i.code !== "unrecognized_keys" ? ` (got ${describe(i.input)})` : "";
+    const got = "input" in i && i.input !== undefined && i.code !== "unrecognized_keys" && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
     return `${where}: ${i.message}${got}`;
   });
   throw new RunSpecError(problems);

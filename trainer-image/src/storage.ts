@@ -83,6 +83,10 @@ export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = pro
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
     endpoint,
     forcePathStyle: endpoint !== undefined,
+    // Static keys when the env has them; otherwise the SDK's default chain (web identity, IMDS, ...).
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
+      : {}),
     // Exponential backoff 0.5 s, 1 s, 2 s ... capped at 15 s per wait.
     retryStrategy: new ConfiguredRetryStrategy(opts.sdkAttempts, (attempt) => Math.min(500 * 2 ** attempt, 15000)),
   });
@@ -167,10 +171,10 @@ function localPath(uri: string): string {
 }
 
 /** A store rooted at `uri` (a "directory": s3://bucket/prefix, file:/dir or /dir). */
-export function openStore(uri: string, retry: RetryOptions, client?: () => S3Client): Store {
+export function openStore(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Store {
   if (uri.startsWith("s3://")) {
     const { bucket, key } = parseS3Uri(uri);
-    return new S3Store(client ? client() : s3ClientFromEnv(retry), bucket, key, retry);
+    return new S3Store(s3ClientFromEnv(retry, env), bucket, key, retry);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file:")) {
     throw new Error(`unsupported URI scheme in "${uri}"; use s3://bucket/key, file:/path or a plain path`);
@@ -179,14 +183,14 @@ export function openStore(uri: string, retry: RetryOptions, client?: () => S3Cli
 }
 
 /** Opens the object at `uri` (s3://bucket/key or a path) as a stream, with the same retries. */
-export async function openObject(uri: string, retry: RetryOptions): Promise<Readable> {
+export async function openObject(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Promise<Readable> {
   if (uri.startsWith("s3://")) {
     const { bucket, key } = parseS3Uri(uri);
     if (key === "") throw new Error(`"${uri}" names a bucket, not an object`);
-    return openStore(`s3://${bucket}`, retry).stream(key);
+    return openStore(`s3://${bucket}`, retry, env).stream(key);
   }
   const file = localPath(uri);
-  return openStore(path.dirname(file), retry).stream(path.basename(file));
+  return openStore(path.dirname(file), retry, env).stream(path.basename(file));
 }
 
 export { isNotFound };

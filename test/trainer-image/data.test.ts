@@ -1,0 +1,120 @@
+import { DataError, parseRows, readCsv } from "../../trainer-image/src/data";
+import { encode, encodeRow, fitPreprocess, splitIndices } from "../../trainer-image/src/preprocess";
+import { epochOrder, permutation } from "../../trainer-image/src/rng";
+import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
+
+const CSV = `name,x,colour,y
+a,1,red,10
+b,2,blue,20
+c,,red,30
+d,4,,40
+e,5,green,
+f,6,blue,60
+`;
+
+const specWith = (extra: Record<string, unknown> = {}, dataset: Record<string, unknown> = {}): RunSpec =>
+  parseRunSpec({
+    dataset: { uri: "mem.csv", target: "y", drop: ["name"], categorical: ["colour"], ...dataset },
+    task: "regression",
+    output: { uri: "/tmp/unused" },
+    ...extra,
+  });
+
+async function dataError(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(DataError);
+    return (err as Error).message;
+  }
+  throw new Error("no DataError thrown");
+}
+
+describe("CSV reading and row parsing", () => {
+  test("missing: drop drops and counts rows with a missing target or feature", async () => {
+    const rows = parseRows(specWith(), await readCsv(CSV, "mem.csv"), "mem.csv");
+    expect(rows.features).toEqual(["x", "colour"]);
+    expect(rows.x).toEqual([[1, "red"], [2, "blue"], [6, "blue"]]);
+    expect(rows.y).toEqual([10, 20, 60]);
+    expect(rows.droppedRows).toBe(3);
+    expect(rows.dropReasons).toEqual({ "missing x": 1, "missing colour": 1, "missing target y": 1 });
+  });
+
+  test("missing: mean keeps rows with missing features; a missing target is always dropped", async () => {
+    const rows = parseRows(specWith({ preprocess: { missing: "mean" } }), await readCsv(CSV, "mem.csv"), "mem.csv");
+    expect(rows.x).toHaveLength(5);
+    expect(rows.droppedRows).toBe(1);
+  });
+
+  test("a non-numeric value names the column, the row and the line", async () => {
+    const csv = "x,y\n1,2\n3,4\nabc,5\n";
+    const msg = await dataError(async () => parseRows(specWith({}, { drop: [], categorical: [] }), await readCsv(csv, "s3://d/f.csv"), "s3://d/f.csv"));
+    expect(msg).toBe('column "x", row 3 (line 4) of s3://d/f.csv: "abc" is not a number; fix the value or list "x" in dataset.categorical');
+  });
+
+  test("a missing target column is named with the columns that exist", async () => {
+    const msg = await dataError(async () => parseRows(specWith({}, { target: "price", drop: [], categorical: [] }), await readCsv("a,b\n1,2\n", "f.csv"), "f.csv"));
+    expect(msg).toBe('dataset.target: column "price" is not in f.csv (columns: a, b)');
+  });
+
+  test("a file with no usable rows says why", async () => {
+    const msg = await dataError(async () => parseRows(specWith({}, { drop: [], categorical: [] }), await readCsv("x,y\n1,\n,3\n", "f.csv"), "f.csv"));
+    expect(msg).toBe("f.csv: no usable rows (2 read, 2 dropped: 1 x missing target y, 1 x missing x)");
+    expect(await dataError(readCsv("", "empty.csv"))).toMatch(/empty\.csv: file is empty/);
+    expect(await dataError(readCsv("a,b\n1,2,3\n", "ragged.csv"))).toMatch(/ragged\.csv: not a readable CSV/);
+  });
+});
+
+describe("split and preprocessing", () => {
+  test("the split is a seeded shuffle: same seed same split, disjoint and complete", () => {
+    const a = splitIndices(100, 0.2, 0.1, 7);
+    expect(splitIndices(100, 0.2, 0.1, 7)).toEqual(a);
+    expect(splitIndices(100, 0.2, 0.1, 8)).not.toEqual(a);
+    expect([a.test.length, a.validation.length, a.train.length]).toEqual([20, 10, 70]);
+    expect(new Set([...a.train, ...a.validation, ...a.test]).size).toBe(100);
+    expect(a.test).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  test("epoch batch orders depend only on (seed, epoch)", () => {
+    expect(epochOrder(50, 1, 3)).toEqual(epochOrder(50, 1, 3));
+    expect(epochOrder(50, 1, 3)).not.toEqual(epochOrder(50, 1, 4));
+    expect([...permutation(10, 5)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("scaling stats come from the training rows only; categories are one-hot", async () => {
+    const csv = "x,c,y\n0,a,1\n10,b,2\n1000,a,3\n";
+    const spec = specWith({}, { drop: [], categorical: ["c"] });
+    const rows = parseRows(spec, await readCsv(csv, "f.csv"), "f.csv");
+    const pre = fitPreprocess(spec, rows, [0, 1]);
+    expect(pre.features[0]).toEqual({ column: "x", kind: "numeric", impute: null, scale: { kind: "standard", mean: 5, std: 5 } });
+    expect(pre.inputs).toEqual(["x", "c=a", "c=b"]);
+    expect(encodeRow(pre, [1000, "b"])).toEqual([199, 0, 1]);
+    const { x, y } = encode(pre, rows, [2]);
+    expect(Array.from(x.data)).toEqual([199, 1, 0]);
+    expect(Array.from(y.data)).toEqual([3]);
+  });
+
+  test("mean/median imputation uses training values", async () => {
+    const csv = "x,y\n1,1\n2,1\n9,1\n,1\n100,1\n";
+    const spec = specWith({ preprocess: { missing: "median", scale: "none" } }, { drop: [], categorical: [] });
+    const rows = parseRows(spec, await readCsv(csv, "f.csv"), "f.csv");
+    const pre = fitPreprocess(spec, rows, [0, 1, 2, 3]);
+    expect(encodeRow(pre, [null])).toEqual([2]);
+    const mean = fitPreprocess({ ...spec, preprocess: { missing: "mean", scale: "minmax" } }, rows, [0, 1, 2, 3]);
+    expect(encodeRow(mean, [null])).toEqual([(4 - 1) / (9 - 1)]);
+  });
+
+  test("classification targets: binary picks the positive class, multiclass one-hots", async () => {
+    const csv = "x,label\n1,cat\n2,dog\n3,cat\n";
+    const bin = parseRunSpec({ dataset: { uri: "f", target: "label", positiveClass: "cat" }, task: "binary", output: { uri: "/tmp/x" } });
+    const rows = parseRows(bin, await readCsv(csv, "f.csv"), "f.csv");
+    const pre = fitPreprocess(bin, rows, [0, 1, 2]);
+    expect(pre.classes).toEqual(["dog", "cat"]);
+    expect(Array.from(encode(pre, rows, [0, 1]).y.data)).toEqual([1, 0]);
+    const multi = { ...bin, task: "multiclass" as const, dataset: { ...bin.dataset, positiveClass: undefined } };
+    const mpre = fitPreprocess(multi, rows, [0, 1, 2]);
+    expect(Array.from(encode(mpre, rows, [0, 1]).y.data)).toEqual([1, 0, 0, 1]);
+    const three = parseRows(bin, await readCsv("x,label\n1,a\n2,b\n3,c\n", "f.csv"), "f.csv");
+    expect(await dataError(() => fitPreprocess(bin, three, [0, 1, 2]))).toMatch(/task binary needs exactly 2 labels in column "label", found 3/);
+  });
+});
