@@ -1,0 +1,91 @@
+/** `kubectl kiln ls [-A]`: training runs with status, age, GPUs, queue and the best metric of finished runs. */
+import { Command } from "commander";
+import type { V1Job } from "@kubernetes/client-node";
+import { Deps, globalsOf, Session } from "../context";
+import { explainApiError } from "../errors";
+import { LABEL_JOB_NAME, LABEL_QUEUE, RUN_SELECTOR, TRAINER_CONTAINER, gpusOf } from "../job";
+import { formatObject, renderTable, type OutputFormat } from "../output";
+import { bestMetric } from "../progress";
+import { LS_HEADER, lsRow, runStatus, sortJobs } from "../rows";
+import type { KubeApi } from "../kube";
+import { outputOption } from "./common";
+
+interface LsFlags {
+  allNamespaces?: boolean;
+  metrics: boolean;
+  output: OutputFormat;
+}
+
+/** Log lines read per finished run to find its best metric. */
+const METRIC_TAIL_LINES = 2000;
+/** Log reads in flight at once. */
+const METRIC_CONCURRENCY = 8;
+
+/** Best metric of a succeeded run from its newest pod's log; undefined when unreadable. */
+async function runBestMetric(api: KubeApi, job: V1Job): Promise<string | undefined> {
+  const ns = job.metadata!.namespace!;
+  try {
+    const pods = await api.listPods(ns, `${LABEL_JOB_NAME}=${job.metadata!.name}`);
+    const newest = pods.sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime())[0];
+    if (!newest) return undefined;
+    return bestMetric(await api.readLog(ns, newest.metadata!.name!, TRAINER_CONTAINER, METRIC_TAIL_LINES));
+  } catch {
+    return undefined;
+  }
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export function registerLs(program: Command, deps: Deps): void {
+  program
+    .command("ls")
+    .description("list training runs (Jobs made from the kiln-trainer template)")
+    .option("-A, --all-namespaces", "list runs in every namespace")
+    .option("--no-metrics", "do not read logs of finished runs for BEST-METRIC")
+    .addOption(outputOption())
+    .action(async (flags: LsFlags, cmd: Command) => {
+      const session = new Session(deps, globalsOf(cmd));
+      const all = flags.allNamespaces === true;
+      const ns = session.namespace;
+      const api = session.api;
+      let jobs: V1Job[];
+      try {
+        jobs = sortJobs(await api.listJobs(all ? undefined : ns, RUN_SELECTOR));
+      } catch (err) {
+        throw explainApiError(err, { attempting: `listing runs in ${all ? "all namespaces" : `namespace ${ns}`}`, server: api.server, namespace: ns, notFound: `namespace ${ns} does not exist` });
+      }
+      if (jobs.length === 0) {
+        deps.io.err(all ? "No runs found in any namespace.\n" : `No runs found in ${ns}.\n`);
+        return;
+      }
+      const metrics = flags.metrics ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) => (runStatus(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined))) : jobs.map(() => undefined);
+      const now = deps.now();
+      if (flags.output === "table") {
+        const header = all ? ["NAMESPACE", ...LS_HEADER] : [...LS_HEADER];
+        deps.io.out(renderTable(header, jobs.map((j, i) => lsRow(j, now, metrics[i], all))));
+        return;
+      }
+      const runs = jobs.map((j, i) => ({
+        namespace: j.metadata?.namespace,
+        name: j.metadata?.name,
+        status: runStatus(j),
+        created: j.metadata?.creationTimestamp,
+        gpus: gpusOf(j),
+        completions: j.spec?.completions ?? 1,
+        queue: j.metadata?.labels?.[LABEL_QUEUE] ?? null,
+        bestMetric: metrics[i] ?? null,
+      }));
+      deps.io.out(formatObject({ runs }, flags.output));
+    });
+}

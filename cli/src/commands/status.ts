@@ -1,0 +1,74 @@
+/** `kubectl kiln status RUN`: one run in detail (its Job, pods and conditions). */
+import { Command } from "commander";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { Deps, globalsOf, Session } from "../context";
+import { explainApiError } from "../errors";
+import { gpusOf, LABEL_GPU_POOL, LABEL_JOB_NAME, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
+import { formatAge, formatObject, renderTable, type OutputFormat } from "../output";
+import { duration, runStatus } from "../rows";
+import { outputOption } from "./common";
+
+/** The `status` text of a Job and its pods (pure: tested with a fixed clock). */
+export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): string {
+  const pod = job.spec?.template.spec;
+  const c = pod?.containers.find((x) => x.name === TRAINER_CONTAINER) ?? pod?.containers[0];
+  const specEnv = c?.env?.find((e) => e.name === "KILN_RUN_SPEC");
+  const specSource = specEnv?.value !== undefined ? "inline (KILN_RUN_SPEC)" : specEnv?.valueFrom?.configMapKeyRef ? `ConfigMap ${specEnv.valueFrom.configMapKeyRef.name} key ${specEnv.valueFrom.configMapKeyRef.key}` : "-";
+  const gpus = gpusOf(job);
+  const pool = pod?.nodeSelector?.[LABEL_GPU_POOL];
+  const created = job.metadata?.creationTimestamp;
+  const fields: [string, string][] = [
+    ["Name", job.metadata?.name ?? "?"],
+    ["Namespace", job.metadata?.namespace ?? "?"],
+    ["Status", runStatus(job)],
+    ["Created", created ? `${new Date(created).toISOString()} (${formatAge(created, now)} ago)` : "-"],
+    ["Duration", duration(job, now)],
+    ["GPUs", gpus > 0 ? `${gpus} per pod${pool ? ` (pool ${pool})` : ""}` : "0 (CPU run)"],
+    ["Queue", job.metadata?.labels?.[LABEL_QUEUE] ?? "-"],
+    ["Image", c?.image ?? "-"],
+    ["Run spec", specSource],
+  ];
+  if (job.spec?.completionMode === "Indexed") {
+    const s = job.status;
+    fields.push(["Sweep", `${job.spec.completions ?? 1} points, parallelism ${job.spec.parallelism ?? 1}: ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed, ${s?.active ?? 0} running`]);
+  }
+  const width = Math.max(...fields.map(([k]) => k.length)) + 2;
+  let out = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join("\n") + "\n";
+  const conditions = job.status?.conditions ?? [];
+  if (conditions.length) {
+    out += "\nConditions:\n" + renderTable(["TYPE", "STATUS", "REASON", "MESSAGE"], conditions.map((k) => [k.type, k.status, k.reason ?? "", k.message ?? ""]));
+  }
+  out += "\nPods:\n";
+  out += pods.length
+    ? renderTable(
+        ["NAME", "PHASE", "NODE", "AGE"],
+        pods.map((p) => [p.metadata?.name ?? "?", p.status?.phase ?? "?", p.spec?.nodeName ?? "<none>", formatAge(p.metadata?.creationTimestamp, now)]),
+      )
+    : "  none yet\n";
+  return out;
+}
+
+export function registerStatus(program: Command, deps: Deps): void {
+  program
+    .command("status")
+    .description("show one run: status, timing, GPUs, queue, pods and conditions")
+    .argument("<run>", "run (Job) name")
+    .addOption(outputOption())
+    .action(async (run: string, flags: { output: OutputFormat }, cmd: Command) => {
+      validateRunName(run);
+      const session = new Session(deps, globalsOf(cmd));
+      const ns = session.namespace;
+      const api = session.api;
+      const ctx = { server: api.server, namespace: ns, notFound: `no run ${run} in namespace ${ns} (kubectl kiln ls -n ${ns})` };
+      let job: V1Job;
+      let pods: V1Pod[];
+      try {
+        job = await api.getJob(ns, run);
+        pods = await api.listPods(ns, `${LABEL_JOB_NAME}=${run}`);
+      } catch (err) {
+        throw explainApiError(err, { ...ctx, attempting: `reading run ${run} in namespace ${ns}` });
+      }
+      if (flags.output === "table") deps.io.out(describeRun(job, pods, deps.now()));
+      else deps.io.out(formatObject(job, flags.output));
+    });
+}

@@ -1,0 +1,162 @@
+/**
+ * Pure Job construction: the training Job template (CronJob kiln-trainer's jobTemplate, read from the
+ * cluster or from `helm template` output) -> a Job for one run or one sweep. No API calls here.
+ */
+import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { CliError, UsageError } from "./errors";
+
+/** Name of the suspended CronJob that holds the Job template (charts/trainer). */
+export const TEMPLATE_NAME = "kiln-trainer";
+export const TRAINER_CONTAINER = "trainer";
+export const LABEL_RUN = "kiln.dev/run";
+export const LABEL_SWEEP = "kiln.dev/sweep";
+export const LABEL_QUEUE = "kueue.x-k8s.io/queue-name";
+export const LABEL_GPU_POOL = "kiln.dev/gpu-pool";
+export const LABEL_JOB_NAME = "batch.kubernetes.io/job-name";
+export const GPU_RESOURCE = "nvidia.com/gpu";
+/** Every training Job (template copies, plugin runs, chart runs) carries these labels. */
+export const RUN_SELECTOR = "app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Longest run name: Job names end up in the 63-character job-name label; sweep pods append -<index>. */
+export const MAX_RUN_NAME = 63;
+export const MAX_SWEEP_NAME = 52;
+
+/** Throws a UsageError unless `value` is a DNS label of at most `max` characters; `what` names it. */
+export function validateDnsLabel(what: string, value: string, max = MAX_RUN_NAME): void {
+  if (!DNS_LABEL.test(value) || value.length > max) {
+    throw new UsageError(`${what} "${value}" is invalid: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+  }
+}
+
+/** Throws a UsageError unless `name` can be a run (Job) name. */
+export function validateRunName(name: string, max = MAX_RUN_NAME): void {
+  validateDnsLabel("run name", name, max);
+}
+
+/** `run-20261128-173005-k3x9`: UTC time plus 4 random base-36 characters. */
+export function generateRunName(now: Date, random: () => number, prefix = "run"): string {
+  const iso = now.toISOString(); // 2026-11-28T17:30:05.123Z
+  const stamp = `${iso.slice(0, 10).replace(/-/g, "")}-${iso.slice(11, 19).replace(/:/g, "")}`;
+  let suffix = "";
+  for (let i = 0; i < 4; i++) suffix += Math.floor(random() * 36).toString(36);
+  return `${prefix}-${stamp}-${suffix}`;
+}
+
+/** The CronJob kiln-trainer from `helm template` (or any multi-document YAML) text. */
+export function templateFromManifest(text: string, source: string): V1CronJob {
+  const docs = parseAllDocuments(text);
+  const objects: { kind?: string; metadata?: { name?: string } }[] = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new UsageError(`--template ${source}: not valid YAML: ${d.errors[0].message.split("\n")[0]}`);
+    const o = d.toJS();
+    if (o && typeof o === "object") objects.push(o);
+  }
+  const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.name === TEMPLATE_NAME);
+  if (!cron) {
+    const found = objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ") || "no objects";
+    throw new UsageError(`--template ${source}: no CronJob ${TEMPLATE_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`);
+  }
+  return cron as V1CronJob;
+}
+
+function trainerContainer(pod: V1PodSpec): V1Container {
+  const c = pod.containers.find((x) => x.name === TRAINER_CONTAINER);
+  if (!c) throw new CliError(`the Job template has no container "${TRAINER_CONTAINER}" (found ${pod.containers.map((x) => x.name).join(", ")}); reinstall charts/trainer`);
+  return c;
+}
+
+/** Sets (or replaces) env var `name` with a literal value, keeping its position. */
+function setEnv(container: V1Container, env: V1EnvVar): void {
+  const list = (container.env ??= []);
+  const i = list.findIndex((e) => e.name === env.name);
+  if (i >= 0) list[i] = env;
+  else list.push(env);
+}
+
+/** GPUs per pod: nvidia.com/gpu requests/limits and the GPU toleration; 0 removes them and the pool selector. */
+export function setGpus(pod: V1PodSpec, gpus: number): void {
+  const c = trainerContainer(pod);
+  const resources = (c.resources ??= {});
+  const tolerations = (pod.tolerations ?? []).filter((t) => t.key !== GPU_RESOURCE);
+  if (gpus > 0) {
+    (resources.limits ??= {})[GPU_RESOURCE] = String(gpus);
+    (resources.requests ??= {})[GPU_RESOURCE] = String(gpus);
+    tolerations.push({ key: GPU_RESOURCE, operator: "Exists", effect: "NoSchedule" });
+  } else {
+    if (resources.limits) delete resources.limits[GPU_RESOURCE];
+    if (resources.requests) delete resources.requests[GPU_RESOURCE];
+    if (pod.nodeSelector) {
+      delete pod.nodeSelector[LABEL_GPU_POOL];
+      if (Object.keys(pod.nodeSelector).length === 0) delete pod.nodeSelector;
+    }
+  }
+  if (tolerations.length) pod.tolerations = tolerations;
+  else delete pod.tolerations;
+}
+
+/** GPUs per pod of a Job (its trainer container's nvidia.com/gpu limit), 0 for CPU runs. */
+export function gpusOf(job: V1Job): number {
+  const pod = job.spec?.template.spec;
+  const c = pod?.containers.find((x) => x.name === TRAINER_CONTAINER) ?? pod?.containers[0];
+  const v = c?.resources?.limits?.[GPU_RESOURCE] ?? c?.resources?.requests?.[GPU_RESOURCE];
+  return v === undefined ? 0 : Number(v);
+}
+
+export interface SweepSettings {
+  /** Element i = overrides for JOB_COMPLETION_INDEX=i. */
+  readonly grid: readonly Record<string, unknown>[];
+  readonly parallelism: number;
+}
+
+export interface RunJobOptions {
+  readonly name: string;
+  readonly namespace: string;
+  /** Run spec text inlined as KILN_RUN_SPEC (already validated). */
+  readonly specText: string;
+  /** GPUs per pod; default the template's. */
+  readonly gpus?: number;
+  /** Kueue LocalQueue; default the template's. */
+  readonly queue?: string;
+  readonly sweep?: SweepSettings;
+}
+
+/** A Job for one run (or one sweep) from the template CronJob: same spec, the run spec inlined. */
+export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job {
+  const jt = template.spec?.jobTemplate;
+  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TEMPLATE_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
+  const spec = structuredClone(jt.spec);
+  const pod = spec.template.spec!;
+  const labels: Record<string, string> = { ...(jt.metadata?.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [LABEL_RUN]: opts.name };
+  const podMeta = (spec.template.metadata ??= {});
+  podMeta.labels = { ...(podMeta.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [LABEL_RUN]: opts.name };
+
+  const c = trainerContainer(pod);
+  setEnv(c, { name: "KILN_RUN_SPEC", value: opts.specText });
+  if (opts.gpus !== undefined) setGpus(pod, opts.gpus);
+  if (opts.queue !== undefined) {
+    labels[LABEL_QUEUE] = opts.queue;
+    podMeta.labels[LABEL_QUEUE] = opts.queue;
+    // Kueue starts the Job by unsuspending it (see charts/trainer README, "Kueue").
+    spec.suspend = true;
+  }
+  if (opts.sweep) {
+    labels[LABEL_SWEEP] = "true";
+    spec.completionMode = "Indexed";
+    spec.completions = opts.sweep.grid.length;
+    spec.parallelism = Math.min(opts.sweep.parallelism, opts.sweep.grid.length);
+    setEnv(c, { name: "KILN_SWEEP_OVERRIDES", value: JSON.stringify(opts.sweep.grid) });
+  }
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: opts.name,
+      namespace: opts.namespace,
+      labels,
+      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TEMPLATE_NAME}` },
+    },
+    spec,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The plugin's only door to the Kubernetes API. Commands depend on the `KubeApi` interface, so they
+ * can run against a real API server, or a test double, without change.
+ */
+import * as k8s from "@kubernetes/client-node";
+import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { Writable } from "stream";
+
+export interface KubeApi {
+  /** API server URL of the current context. */
+  readonly server: string;
+  getCronJob(namespace: string, name: string): Promise<V1CronJob>;
+  /** Creates a Job; `dryRun` asks the server to validate without persisting. */
+  createJob(namespace: string, job: V1Job, dryRun: boolean): Promise<V1Job>;
+  getJob(namespace: string, name: string): Promise<V1Job>;
+  /** Jobs matching a label selector; `namespace` undefined = all namespaces. */
+  listJobs(namespace: string | undefined, labelSelector: string): Promise<V1Job[]>;
+  /** Deletes a Job and (in the background) its pods. */
+  deleteJob(namespace: string, name: string, dryRun: boolean): Promise<void>;
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  readLog(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
+  /** Streams a container's log to `out` until it ends or the returned controller is aborted. */
+  followLog(namespace: string, pod: string, container: string, out: Writable): Promise<{ abort(): void; done: Promise<void> }>;
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap>;
+  getSecret(namespace: string, name: string): Promise<V1Secret>;
+  /** true/false when the namespace's existence can be read, undefined when forbidden. */
+  namespaceExists(namespace: string): Promise<boolean | undefined>;
+}
+
+export interface KubeOptions {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+/** One kubeconfig loader: in a pod the service account, elsewhere $KUBECONFIG / ~/.kube/config (or --kubeconfig). */
+export function loadKubeConfig(opts: KubeOptions): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new Error(`context "${opts.context}" is not in the kubeconfig (have: ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`);
+    kc.setCurrentContext(opts.context);
+  }
+  return kc;
+}
+
+/** Namespace of the current context, else "default". */
+export function contextNamespace(kc: k8s.KubeConfig): string {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace || "default";
+}
+
+/** KubeApi over @kubernetes/client-node 1.x (object-parameter calls). */
+export class ClientNodeApi implements KubeApi {
+  readonly server: string;
+  private readonly batch: k8s.BatchV1Api;
+  private readonly core: k8s.CoreV1Api;
+
+  constructor(private readonly kc: k8s.KubeConfig) {
+    this.server = kc.getCurrentCluster()?.server ?? "<no cluster in kubeconfig>";
+    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  getCronJob(namespace: string, name: string) {
+    return this.batch.readNamespacedCronJob({ namespace, name });
+  }
+
+  createJob(namespace: string, body: V1Job, dryRun: boolean) {
+    return this.batch.createNamespacedJob({ namespace, body, ...(dryRun ? { dryRun: "All" } : {}) });
+  }
+
+  getJob(namespace: string, name: string) {
+    return this.batch.readNamespacedJob({ namespace, name });
+  }
+
+  async listJobs(namespace: string | undefined, labelSelector: string) {
+    const list = namespace === undefined ? await this.batch.listJobForAllNamespaces({ labelSelector }) : await this.batch.listNamespacedJob({ namespace, labelSelector });
+    return list.items;
+  }
+
+  async deleteJob(namespace: string, name: string, dryRun: boolean) {
+    await this.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: "Background", ...(dryRun ? { dryRun: "All" } : {}) });
+  }
+
+  async listPods(namespace: string, labelSelector: string) {
+    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  readLog(namespace: string, name: string, container: string, tailLines?: number) {
+    return this.core.readNamespacedPodLog({ namespace, name, container, ...(tailLines ? { tailLines } : {}) });
+  }
+
+  async followLog(namespace: string, pod: string, container: string, out: Writable) {
+    let finish: (err?: unknown) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = (err) => (err && (err as Error).name !== "AbortError" ? reject(err) : resolve());
+    });
+    const controller = await new k8s.Log(this.kc).log(namespace, pod, container, out, (err) => finish(err), { follow: true });
+    return { abort: () => controller.abort(), done };
+  }
+
+  getConfigMap(namespace: string, name: string) {
+    return this.core.readNamespacedConfigMap({ namespace, name });
+  }
+
+  getSecret(namespace: string, name: string) {
+    return this.core.readNamespacedSecret({ namespace, name });
+  }
+
+  async namespaceExists(name: string) {
+    try {
+      await this.core.readNamespace({ name });
+      return true;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 404) return false;
+      if (code === 403) return undefined;
+      throw err;
+    }
+  }
+}

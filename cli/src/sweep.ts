@@ -1,0 +1,70 @@
+/**
+ * Sweep grids: `--set path=v1,v2` flags -> the cartesian product, keys in alphabetical order and the
+ * last key varying fastest (the same order as charts/trainer's sweep.values), element i applied when
+ * JOB_COMPLETION_INDEX=i.
+ */
+import { parse } from "yaml";
+import { UsageError } from "./errors";
+import { applyOverrides, RunSpec, RunSpecError } from "./runspec";
+
+export type Scalar = string | number | boolean;
+
+const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** A value as YAML reads it: 0.01 -> number, true -> boolean, "32" (quoted) -> string. */
+function scalar(text: string, flag: string): Scalar {
+  let v: unknown;
+  try {
+    v = parse(text);
+  } catch {
+    v = text;
+  }
+  if (v === null || v === undefined || typeof v === "object") throw new UsageError(`--set ${flag}: value "${text}" must be a number, boolean or string`);
+  return v as Scalar;
+}
+
+/** `["a.b=1,2", "c=x"]` -> {"a.b": [1, 2], c: ["x"]}. */
+export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]> {
+  if (flags.length === 0) throw new UsageError("sweep needs at least one --set path=v1,v2 (e.g. --set training.batchSize=32,64)");
+  const out: Record<string, Scalar[]> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set ${flag}: expected path=v1,v2,... (e.g. training.optimizer.learningRate=0.001,0.01)`);
+    const path = flag.slice(0, eq).trim();
+    if (!PATH.test(path)) throw new UsageError(`--set ${flag}: "${path}" is not a dotted run-spec path such as training.batchSize`);
+    if (path in out) throw new UsageError(`--set ${path} is given twice: list all its values once, comma-separated`);
+    const items = flag.slice(eq + 1).split(",").map((s) => s.trim());
+    if (items.some((s) => s === "")) throw new UsageError(`--set ${flag}: empty value in the list`);
+    out[path] = items.map((s) => scalar(s, flag));
+  }
+  return out;
+}
+
+/** Cartesian product of the value lists: keys sorted, last key fastest. */
+export function sweepGrid(values: Record<string, readonly Scalar[]>): Record<string, Scalar>[] {
+  let grid: Record<string, Scalar>[] = [{}];
+  for (const path of Object.keys(values).sort()) {
+    grid = grid.flatMap((point) => values[path].map((v) => ({ ...point, [path]: v })));
+  }
+  return grid;
+}
+
+/** The overrides of JOB_COMPLETION_INDEX=index (what the trainer applies). */
+export function pointOf(grid: readonly Record<string, Scalar>[], index: number): Record<string, Scalar> {
+  if (!Number.isInteger(index) || index < 0 || index >= grid.length) throw new UsageError(`index ${index} is outside the grid (0..${grid.length - 1})`);
+  return grid[index];
+}
+
+/** Validates every grid point against the trainer's schema; one RunSpecError naming each bad point. */
+export function validateGrid(spec: RunSpec | object, grid: readonly Record<string, Scalar>[]): void {
+  const problems: string[] = [];
+  grid.forEach((point, i) => {
+    try {
+      applyOverrides(spec as RunSpec, point);
+    } catch (err) {
+      if (!(err instanceof RunSpecError)) throw err;
+      for (const p of err.problems) problems.push(`grid point ${i} ${JSON.stringify(point)}: ${p}`);
+    }
+  });
+  if (problems.length) throw new RunSpecError(problems);
+}
