@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { PlatformOutputs } from "../platform";
+import { ObjectStoreEgress, PlatformOutputs } from "../platform";
 import { GpuServices } from "./gpu-services";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
 import { Queues } from "./queues";
@@ -15,6 +15,12 @@ export interface ClusterServicesArgs {
   /** Create a ServiceMonitor for the DCGM exporter (Prometheus Operator CRDs must exist); default false. */
   readonly serviceMonitor?: boolean;
 }
+
+/**
+ * On EKS, pods get AWS credentials from the Pod Identity agent on their node (link-local, port 80);
+ * default-deny egress would cut them off. (Belongs in PlatformOutputs; see infra/cluster/README.md.)
+ */
+export const EKS_POD_IDENTITY_EGRESS: ObjectStoreEgress = { kind: "cidr", cidr: "169.254.170.23/32", port: 80 };
 
 /** The kubectl command that launches the default run in `namespace`. */
 export function launchCommandFor(namespace: string): string {
@@ -45,9 +51,10 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     const priorities = new PriorityClasses(`${name}-priority`, { provider }, child);
 
+    const identityEgress = config.platform === "aws" ? [EKS_POD_IDENTITY_EGRESS] : [];
     const teams = new Map<string, TeamNamespace>();
     for (const team of config.teams)
-      teams.set(team.name, new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, provider }, child));
+      teams.set(team.name, new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, identityEgress, provider }, child));
 
     const queues = config.kueue.enabled
       ? new Queues(

@@ -20,6 +20,8 @@ export interface TeamNamespaceArgs {
   readonly team: TeamConfig;
   /** Object store the team's pods talk to: egress rule and, on local, the credentials Secret. */
   readonly objectStore: ObjectStoreOutputs;
+  /** Extra egress for the pods' cloud identity (e.g. the EKS Pod Identity agent); default none. */
+  readonly identityEgress?: readonly ObjectStoreEgress[];
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;
   /** ResourceQuota `count/jobs.batch`; default 2000 (finished Jobs count until their TTL removes them). */
@@ -94,7 +96,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
       child,
     );
 
-    this.networkPolicies(name, namespace, labels, args.objectStore.egress, child);
+    this.networkPolicies(name, namespace, labels, args.objectStore.egress, args.identityEgress ?? [], child);
 
     const role = new k8s.rbac.v1.Role(
       `${name}-submitter`,
@@ -140,6 +142,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
     namespace: pulumi.Output<string>,
     labels: Record<string, string>,
     egress: ObjectStoreEgress,
+    identityEgress: readonly ObjectStoreEgress[],
     child: pulumi.CustomResourceOptions,
   ): void {
     new k8s.networking.v1.NetworkPolicy(
@@ -172,17 +175,26 @@ export class TeamNamespace extends pulumi.ComponentResource {
       },
       child,
     );
-    const to =
-      egress.kind === "pods"
-        ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } }, podSelector: { matchLabels: egress.podLabels } }]
-        : [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }];
     new k8s.networking.v1.NetworkPolicy(
       `${name}-allow-object-store`,
-      {
-        metadata: { name: "allow-object-store", namespace, labels },
-        spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to, ports: [{ protocol: "TCP", port: egress.port }] }] },
-      },
+      { metadata: { name: "allow-object-store", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [egressRule(egress)] } },
       child,
     );
+    if (identityEgress.length > 0) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-allow-identity`,
+        { metadata: { name: "allow-identity", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: identityEgress.map(egressRule) } },
+        child,
+      );
+    }
   }
+}
+
+/** One NetworkPolicy egress rule: pods (namespace + labels) or an IP block, on one TCP port. */
+function egressRule(egress: ObjectStoreEgress): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+  const to =
+    egress.kind === "pods"
+      ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } }, podSelector: { matchLabels: egress.podLabels } }]
+      : [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }];
+  return { to, ports: [{ protocol: "TCP", port: egress.port }] };
 }
