@@ -185,6 +185,8 @@ export class KilnMocks implements pulumi.runtime.Mocks {
     this.attach();
     const req = this.pending;
     this.pending = undefined;
+    // MockMonitor passes the import id ("" when not importing), so ids stay unknown in previews,
+    // as they are in a real preview of new resources; plans show them as "<computed>".
     const id = args.id ?? `${args.name}-id`;
     const state = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs, this.region) };
     const parent = req?.getParent() || undefined;
