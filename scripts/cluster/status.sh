@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Report the local cluster (npm run cluster:status): each component's PID and health, the nodes
+# per pool, and the kubeconfig line. Exit 0 when every component runs, 1 otherwise.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
+source "$HERE/env.sh"
+
+usage() { echo "usage: $0" >&2; }
+
+main() {
+  case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
+  local c down=0
+  for c in "${COMPONENTS[@]}"; do
+    [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+    if is_running "$c"; then
+      printf '%-24s running  pid %-8s log %s\n' "$c" "$(cat "$(pid_file "$c")")" "$LOG_DIR/$c.log"
+    else
+      printf '%-24s stopped\n' "$c"
+      down=1
+    fi
+  done
+  if [[ $down -eq 0 ]]; then
+    KUBECTL=$(kubectl_bin)
+    echo
+    kc get nodes -L kiln.dev/gpu-pool -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu' \
+      | awk 'NR == 1 { print; next } { n[$3]++; g[$3] += ($4 == "<none>" ? 0 : $4); r[$3] += ($2 == "True") } END { for (p in n) printf "%-10s nodes=%d ready=%d gpus=%d\n", (p == "<none>" ? "cpu" : p), n[p], r[p], g[p] }' \
+      | sed '1s/.*/POOL       NODES/'
+    echo
+    echo "export KUBECONFIG=$KILN_KUBECONFIG"
+  else
+    echo
+    echo "cluster is not (fully) up: npm run cluster:up"
+  fi
+  return $down
+}
+
+main "$@"; exit $?

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Start a real local Kubernetes control plane with simulated nodes (npm run cluster:up):
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler (real binaries, local processes),
+# the KWOK controller (simulated nodes; pods on them go Running, then Succeeded after
+# KILN_POD_RUN_SECONDS when owned by a Job) and the Kueue controller (webhooks not registered).
+# Registers ceil(maxGpus/gpusPerNode) GPU nodes per kiln:gpuPools entry of Pulumi.local.yaml plus
+# KILN_CPU_NODES CPU nodes. Idempotent: if the cluster is already up it reports and exits 0.
+# Settings: see scripts/cluster/env.sh (every one overridable from the environment).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
+source "$HERE/env.sh"
+# shellcheck source=pki.sh
+source "$HERE/pki.sh"
+
+usage() {
+  cat >&2 <<EOF
+usage: $0 [-h]
+Starts the local cluster; writes $KILN_KUBECONFIG; logs in $LOG_DIR/<component>.log.
+  KILN_POD_RUN_SECONDS=$KILN_POD_RUN_SECONDS  KILN_CPU_NODES=$KILN_CPU_NODES  KILN_KUEUE=$KILN_KUEUE
+  KILN_NODES_CONFIG=$KILN_NODES_CONFIG  KILN_EXTRA_POOLS=$KILN_EXTRA_POOLS
+  ports: etcd $ETCD_PORT/$ETCD_PEER_PORT apiserver $APISERVER_PORT controller-manager $CONTROLLER_MANAGER_PORT
+         scheduler $SCHEDULER_PORT kwok $KWOK_PORT kueue $KUEUE_HEALTH_PORT/$KUEUE_METRICS_PORT/$KUEUE_WEBHOOK_PORT
+Build the binaries first with: npm run tools:build
+EOF
+}
+
+STARTED=()
+
+cleanup() {
+  local status=$?
+  if [[ $status -ne 0 && ${#STARTED[@]} -gt 0 ]]; then
+    log "cluster:up failed (exit $status); stopping what this run started: ${STARTED[*]}"
+    "$HERE/down.sh" --keep-data >/dev/null 2>&1 || true
+  fi
+  exit $status
+}
+
+preflight() {
+  local b missing=()
+  for b in "$ETCD_BIN" "$KUBE_BIN_DIR/kube-apiserver" "$KUBE_BIN_DIR/kube-controller-manager" "$KUBE_BIN_DIR/kube-scheduler" "$KWOK_BIN"; do
+    [[ -x "$b" ]] || missing+=("$b")
+  done
+  if [[ "$KILN_KUEUE" == true ]]; then
+    [[ -x "$KUEUE_BIN" ]] || missing+=("$KUEUE_BIN")
+    compgen -G "$KUEUE_CRD_DIR/*.yaml" >/dev/null || missing+=("$KUEUE_CRD_DIR/*.yaml")
+  fi
+  [[ ${#missing[@]} -eq 0 ]] || die "missing binaries (build them with 'npm run tools:build'):$(printf '\n  %s' "${missing[@]}")"
+  for b in openssl curl node; do command -v "$b" >/dev/null || die "'$b' not found on PATH"; done
+  local port name ports=(etcd:$ETCD_PORT etcd-peer:$ETCD_PEER_PORT kube-apiserver:$APISERVER_PORT
+    kube-controller-manager:$CONTROLLER_MANAGER_PORT kube-scheduler:$SCHEDULER_PORT kwok:$KWOK_PORT)
+  [[ "$KILN_KUEUE" == true ]] && ports+=(kueue-health:$KUEUE_HEALTH_PORT kueue-metrics:$KUEUE_METRICS_PORT kueue-webhook:$KUEUE_WEBHOOK_PORT)
+  for b in "${ports[@]}"; do
+    name=${b%%:*} port=${b##*:}
+    port_in_use "$port" && die "port $port (for $name) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp 'sport = :$port') or set ${name^^}_PORT"
+  done
+  return 0
+}
+
+# start <component> <command...>: background process in its own session, log + PID recorded.
+start() {
+  local component=$1
+  shift
+  log "starting $component (log: $LOG_DIR/$component.log)"
+  setsid "$@" >"$LOG_DIR/$component.log" 2>&1 </dev/null &
+  echo $! >"$(pid_file "$component")"
+  STARTED+=("$component")
+}
+
+start_etcd() {
+  mkdir -p "$ETCD_DATA_DIR" && chmod 700 "$ETCD_DATA_DIR"
+  start etcd "$ETCD_BIN" --name kiln --data-dir "$ETCD_DATA_DIR" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "kiln=http://127.0.0.1:$ETCD_PEER_PORT" --quota-backend-bytes $((2 * 1024 * 1024 * 1024)) \
+    --log-level warn
+  wait_for etcd "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
+}
+
+start_apiserver() {
+  start kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    --endpoint-reconciler-type none \
+    --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
+    --client-ca-file "$PKI_DIR/ca.crt" \
+    --service-account-key-file "$PKI_DIR/sa.pub" --service-account-signing-key-file "$PKI_DIR/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --authorization-mode Node,RBAC \
+    --allow-privileged=true \
+    --max-requests-inflight 1000 --max-mutating-requests-inflight 500 \
+    --cert-dir "$PKI_DIR/apiserver-generated"
+  wait_for kube-apiserver "$READY_TIMEOUT" https_ok "https://127.0.0.1:$APISERVER_PORT/readyz"
+}
+
+start_controller_manager() {
+  local kcfg="$PKI_DIR/kube-controller-manager.kubeconfig"
+  start kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" \
+    --kubeconfig "$kcfg" --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
+    --bind-address 127.0.0.1 --secure-port "$CONTROLLER_MANAGER_PORT" \
+    --leader-elect=false --use-service-account-credentials=true \
+    --service-account-private-key-file "$PKI_DIR/sa.key" --root-ca-file "$PKI_DIR/ca.crt" \
+    --cluster-name kiln-local --kube-api-qps 200 --kube-api-burst 400 \
+    --concurrent-job-syncs 20 --concurrent-gc-syncs 20
+  wait_for kube-controller-manager "$READY_TIMEOUT" curl -skf --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
+}
+
+start_scheduler() {
+  local kcfg="$PKI_DIR/kube-scheduler.kubeconfig" cfg="$KILN_DIR/kube-scheduler.yaml"
+  cat >"$cfg" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: $kcfg
+  qps: 200
+  burst: 400
+leaderElection:
+  leaderElect: false
+EOF
+  start kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" --config "$cfg" \
+    --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
+    --bind-address 127.0.0.1 --secure-port "$SCHEDULER_PORT"
+  wait_for kube-scheduler "$READY_TIMEOUT" curl -skf --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+}
+
+# KWOK's own stages (unmodified, from the kwok module) + Kiln's pod-complete with the run time.
+kwok_stage_dir() {
+  local dir
+  dir=$(dirname "$KWOK_BIN")/../stages
+  if [[ ! -d "$dir" ]]; then
+    dir=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" 2>/dev/null | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage
+  fi
+  [[ -d "$dir" ]] || die "KWOK stage files not found (next to $KWOK_BIN or in the Go module cache); run 'npm run tools:build kwok'"
+  echo "$dir"
+}
+
+start_kwok() {
+  local cfg="$KILN_DIR/kwok.yaml" stages f
+  stages=$(kwok_stage_dir)
+  {
+    cat "$HERE/kwok/kwok.yaml"
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml pod/fast/pod-ready.yaml pod/fast/pod-delete.yaml; do
+      echo "---"
+      cat "$stages/$f"
+    done
+    echo "---"
+    sed "s/__RUN_MS__/$((KILN_POD_RUN_SECONDS * 1000))/" "$HERE/kwok/pod-complete.yaml"
+  } >"$cfg"
+  start kwok "$KWOK_BIN" --config "$cfg" --kubeconfig "$PKI_DIR/kwok.kubeconfig" \
+    --server-address "127.0.0.1:$KWOK_PORT" --cidr 10.244.0.0/16 --node-ip 10.0.0.1
+  wait_for kwok "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz"
+}
+
+register_nodes() {
+  local args=(--config "$KILN_NODES_CONFIG" --cpu-nodes "$KILN_CPU_NODES") p
+  if [[ -n "$KILN_EXTRA_POOLS" ]]; then
+    IFS=, read -ra extra <<<"$KILN_EXTRA_POOLS"
+    for p in "${extra[@]}"; do args+=(--pool "$p"); done
+  fi
+  log "registering simulated nodes from $KILN_NODES_CONFIG"
+  (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts "${args[@]}") >"$KILN_DIR/nodes.json"
+  kc apply --server-side --force-conflicts -f "$KILN_DIR/nodes.json" >/dev/null
+  local want
+  want=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).items.length)' "$KILN_DIR/nodes.json")
+  wait_for kwok "$READY_TIMEOUT" nodes_ready "$want"
+  log "$want simulated nodes Ready"
+}
+
+# nodes_ready <n>: at least n nodes managed by KWOK report Ready=True.
+nodes_ready() {
+  local n
+  n=$(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+  [[ "$n" -ge "$1" ]]
+}
+
+start_kueue() {
+  [[ "$KILN_KUEUE" == true ]] || return 0
+  log "installing Kueue CRDs ($KUEUE_VERSION)"
+  kc apply --server-side --force-conflicts -f "$KUEUE_CRD_DIR" >/dev/null
+  kc wait --for condition=Established --timeout 60s crd/clusterqueues.kueue.x-k8s.io crd/workloads.kueue.x-k8s.io >/dev/null
+  kc create namespace kueue-system --dry-run=client -o yaml | kc apply -f - >/dev/null
+  local cfg="$KILN_DIR/kueue.yaml"
+  cat >"$cfg" <<EOF
+apiVersion: config.kueue.x-k8s.io/v1beta1
+kind: Configuration
+namespace: kueue-system
+health:
+  healthProbeBindAddress: 127.0.0.1:$KUEUE_HEALTH_PORT
+metrics:
+  bindAddress: 127.0.0.1:$KUEUE_METRICS_PORT
+# The webhook server listens (controller-runtime needs one) but no Mutating/ValidatingWebhookConfiguration
+# points at it: simulated nodes cannot host a webhook pod, and a failurePolicy=Fail webhook nobody answers
+# would block every Job. Kiln's chart and plugin create queued Jobs suspended, which is all Kueue needs.
+webhook:
+  host: 127.0.0.1
+  port: $KUEUE_WEBHOOK_PORT
+  certDir: $PKI_DIR/kueue-webhook-certs
+internalCertManagement:
+  enable: false
+leaderElection:
+  leaderElect: false
+clientConnection:
+  qps: 200
+  burst: 400
+manageJobsWithoutQueueName: false
+integrations:
+  frameworks: ["batch/job"]
+EOF
+  start kueue env KUBECONFIG="$PKI_DIR/kueue.kubeconfig" "$KUEUE_BIN" --config "$cfg" --feature-gates VisibilityOnDemand=false
+  wait_for kueue "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$KUEUE_HEALTH_PORT/readyz"
+}
+
+main() {
+  case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  KUBECONFIG_EXPORT="export KUBECONFIG=$KILN_KUBECONFIG"
+  local c running=() stopped=()
+  for c in "${COMPONENTS[@]}"; do
+    [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+    if is_running "$c"; then running+=("$c"); else stopped+=("$c"); fi
+  done
+  if [[ ${#stopped[@]} -eq 0 ]]; then
+    log "cluster already up (${running[*]}); nothing to do"
+    echo "$KUBECONFIG_EXPORT"
+    exit 0
+  fi
+  if [[ ${#running[@]} -gt 0 ]]; then
+    die "cluster partly up (running: ${running[*]}; stopped: ${stopped[*]}); run 'npm run cluster:down' first"
+  fi
+  trap cleanup EXIT INT TERM
+  preflight
+  KUBECTL=$(kubectl_bin)
+  generate_pki
+  local t0=$SECONDS
+  start_etcd
+  start_apiserver
+  start_controller_manager
+  start_scheduler
+  start_kwok
+  register_nodes
+  start_kueue
+  STARTED=()
+  cat >&2 <<EOF
+
+Local cluster up in $((SECONDS - t0))s: real etcd $ETCD_VERSION + Kubernetes $KUBERNETES_VERSION control plane,
+$(kc get nodes -l type=kwok --no-headers | wc -l) simulated nodes (KWOK $KWOK_VERSION; Job pods run ${KILN_POD_RUN_SECONDS}s then succeed)$([[ "$KILN_KUEUE" == true ]] && echo ", Kueue $KUEUE_VERSION (no webhooks)").
+Logs: $LOG_DIR/<component>.log    Stop: npm run cluster:down    Status: npm run cluster:status
+
+  $KUBECONFIG_EXPORT
+EOF
+  echo "$KUBECONFIG_EXPORT"
+}
+
+# One line on purpose: bash reads scripts lazily, so editing this file while it runs stays harmless.
+main "$@"; exit $?

@@ -1,0 +1,56 @@
+import * as fs from "fs";
+import * as path from "path";
+import { GPU_TAINT, parsePoolSpec, poolsFromStackConfig, simulatedNodes } from "../../../scripts/cluster/nodes";
+
+const ROOT = path.resolve(__dirname, "../../..");
+
+type Node = { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: { taints?: unknown[] }; status: { allocatable: Record<string, string> } };
+
+describe("simulated nodes of the local cluster harness", () => {
+  it("registers ceil(maxGpus / gpusPerNode) nodes per pool of Pulumi.local.yaml", () => {
+    const text = `config:\n  kiln:gpuPools:\n    - {name: a10g, maxGpus: 17, gpusPerNode: 8}\n    - {name: h100, maxGpus: 8}\n    - {name: off, maxGpus: 0}\n`;
+    expect(poolsFromStackConfig(text)).toEqual([
+      { name: "a10g", nodes: 3, gpusPerNode: 8 },
+      { name: "h100", nodes: 1, gpusPerNode: 8 },
+      { name: "off", nodes: 0, gpusPerNode: 8 },
+    ]);
+  });
+
+  it("reads the committed local stack's pools", () => {
+    const pools = poolsFromStackConfig(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"));
+    expect(pools.length).toBeGreaterThan(0);
+    for (const p of pools) expect(p.nodes * p.gpusPerNode).toBeGreaterThanOrEqual(1);
+  });
+
+  it("rejects an invalid stack config with the config error", () => {
+    expect(() => poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml")).toThrow(/x\.yaml: Invalid stack config[^]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
+  });
+
+  it("GPU nodes carry the pool label, the nvidia.com/gpu taint, allocatable GPUs and the KWOK annotation", () => {
+    const { items } = simulatedNodes([{ name: "a10g", nodes: 2, gpusPerNode: 4 }], 1) as unknown as { items: Node[] };
+    expect(items.map((n) => n.metadata.name)).toEqual(["kiln-a10g-0", "kiln-a10g-1", "kiln-cpu-0"]);
+    const gpu = items[0];
+    expect(gpu.metadata.labels["kiln.dev/gpu-pool"]).toBe("a10g");
+    expect(gpu.metadata.annotations["kwok.x-k8s.io/node"]).toBe("fake");
+    expect(gpu.spec.taints).toEqual([GPU_TAINT]);
+    expect(gpu.status.allocatable["nvidia.com/gpu"]).toBe("4");
+  });
+
+  it("CPU nodes have no GPUs, no taint and no pool label", () => {
+    const cpu = (simulatedNodes([], 2) as unknown as { items: Node[] }).items[1];
+    expect(cpu.metadata.name).toBe("kiln-cpu-1");
+    expect(cpu.status.allocatable["nvidia.com/gpu"]).toBeUndefined();
+    expect(cpu.spec.taints).toBeUndefined();
+    expect(cpu.metadata.labels["kiln.dev/gpu-pool"]).toBeUndefined();
+  });
+
+  it("rejects duplicate pool names", () => {
+    expect(() => simulatedNodes([{ name: "a", nodes: 1, gpusPerNode: 8 }, { name: "a", nodes: 1, gpusPerNode: 8 }], 0)).toThrow("GPU pool 'a' is listed twice");
+  });
+
+  it("parses --pool NAME=COUNTxGPUS and names the bad value", () => {
+    expect(parsePoolSpec("bench=100x8")).toEqual({ name: "bench", nodes: 100, gpusPerNode: 8 });
+    expect(() => parsePoolSpec("bench=100")).toThrow("--pool 'bench=100': expected NAME=COUNTxGPUS");
+    expect(() => parsePoolSpec("b=1x0")).toThrow("GPUS per node must be >= 1");
+  });
+});
