@@ -40,6 +40,8 @@ main() {
     *) usage; exit 2 ;;
   esac
   local i
+  # The loopback MinIO of `npm run local` goes down with the cluster.
+  "$KILN_REPO_ROOT/scripts/local/minio.sh" stop
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
   if [[ "$KEEP_DATA" != true && -d "$ETCD_DATA_DIR" ]]; then
     rm -rf "$ETCD_DATA_DIR"
