@@ -17,7 +17,7 @@ function scalar(text: string, flag: string): Scalar {
   try {
     v = parse(text);
   } catch {
-    v = text;
+    v = undefined;
   }
   if (v === null || v === undefined || typeof v === "object") throw new UsageError(`--set ${flag}: value "${text}" must be a number, boolean or string`);
   return v as Scalar;
