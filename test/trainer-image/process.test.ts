@@ -1,0 +1,184 @@
+/**
+ * The built trainer (dist/main.js) as a child process against a real MinIO: kill-and-resume
+ * equivalence, SIGTERM checkpoints, bad specs, a store outage mid-run, and sweep members.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import YAML from "yaml";
+import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
+import { irisCsv } from "../../scripts/datasets/iris";
+import { MinioServer } from "../support/minio";
+import { buildTrainer, epochAtLeast, spawnTrainer } from "./trainer-process";
+
+jest.setTimeout(240_000);
+
+let minio: MinioServer;
+let s3: S3Client;
+
+beforeAll(async () => {
+  buildTrainer();
+  minio = await MinioServer.start(["datasets", "artifacts"]);
+  s3 = minio.client();
+  await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: "auto-mpg/auto-mpg.csv", Body: autoMpgCsv() }));
+  await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: "iris/iris.csv", Body: irisCsv() }));
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await minio?.destroy();
+});
+
+const get = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: key }))).Body!.transformToByteArray());
+const getJson = async (key: string) => JSON.parse((await get(key)).toString("utf8"));
+const keys = async (prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: "artifacts", Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
+const weights = async (runId: string) => Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
+
+const mpgSpec = (epochs: number, extra: Record<string, unknown> = {}) =>
+  YAML.stringify({
+    dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
+    task: "regression",
+    split: { test: 0.2, validation: 0.2, seed: 11 },
+    model: { layers: [{ units: 32, activation: "relu" }, { units: 32, activation: "relu" }], init: "heNormal" },
+    training: { optimizer: { name: "adam", learningRate: 0.005 }, epochs, batchSize: 16, earlyStopping: { patience: 1000 }, seed: 7, checkpointEvery: 1 },
+    output: { uri: "s3://artifacts/runs" },
+    ...extra,
+  });
+
+const trainerEnv = (extra: Record<string, string>) => ({ ...minio.env(), KILN_STORE_RETRY_SECONDS: "120", ...extra });
+
+async function runToEnd(env: Record<string, string>, args: string[] = []) {
+  const t = spawnTrainer(env, args);
+  const code = await t.exited;
+  if (code !== 0) throw new Error(`trainer exited ${code}:\n${t.stderr()}`);
+  return t;
+}
+
+/** The uninterrupted reference run per backend (run once, shared by the resume tests). */
+const references = new Map<string, Promise<number>>();
+function reference(backend: string): Promise<number> {
+  if (!references.has(backend)) {
+    const t0 = Date.now();
+    references.set(backend, runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(20), KILN_RUN_ID: `ref-${backend}`, KILN_BACKEND: backend })).then(() => (Date.now() - t0) / 1000));
+  }
+  return references.get(backend)!;
+}
+
+describe("kill and resume", () => {
+  test.each(["wasm", "cpu"])("SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)", async (backend) => {
+    const spec = mpgSpec(20);
+    const refSeconds = await reference(backend);
+
+    const env = trainerEnv({ KILN_RUN_SPEC: spec, KILN_RUN_ID: `kill-${backend}`, KILN_BACKEND: backend });
+    const first = spawnTrainer(env);
+    await first.waitFor(epochAtLeast(7));
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const interrupted = await getJson(`runs/kill-${backend}/run.json`);
+    expect(interrupted).toMatchObject({ status: "running", attempts: 1 });
+
+    const second = await runToEnd(env);
+    const resumed = second.lines.find((l) => l.event === "resume");
+    expect(resumed).toMatchObject({ attempt: 2 });
+    // Epoch 7's line is printed before its checkpoint is written, so the kill can land on either side.
+    expect(resumed!.epoch as number).toBeGreaterThanOrEqual(6);
+    expect(resumed!.epoch as number).toBeLessThan(20);
+    expect(second.lines.filter(epochAtLeast(1))[0].epoch).toBe((resumed!.epoch as number) + 1);
+    expect(await getJson(`runs/kill-${backend}/run.json`)).toMatchObject({ status: "succeeded", attempts: 2 });
+
+    const ref = await weights(`ref-${backend}`);
+    const got = await weights(`kill-${backend}`);
+    expect(got.length).toBe(ref.length);
+    expect(got).toEqual(ref); // element-wise, exact
+    const [a, b] = [await getJson(`runs/ref-${backend}/metrics.json`), await getJson(`runs/kill-${backend}/metrics.json`)];
+    expect(b.test).toEqual(a.test);
+    expect(b.history.map((h: { val_loss: number }) => h.val_loss)).toEqual(a.history.map((h: { val_loss: number }) => h.val_loss));
+    console.log(`${backend}: uninterrupted run ${refSeconds.toFixed(1)} s, killed at epoch ${resumed!.epoch}, resumed to the same ${ref.length} weights`);
+  });
+
+  test("SIGTERM checkpoints (mid-epoch too), exits 143, and the restart ends with the same weights", async () => {
+    const spec = mpgSpec(20);
+    const env = trainerEnv({ KILN_RUN_SPEC: spec, KILN_RUN_ID: "term-wasm", KILN_BACKEND: "wasm" });
+    const first = spawnTrainer(env);
+    await first.waitFor(epochAtLeast(5));
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toBe(143);
+    const stop = first.lines.find((l) => l.event === "interrupted");
+    expect(stop).toBeDefined();
+    const manifest = await getJson("runs/term-wasm/checkpoints/latest.json");
+    expect({ epoch: manifest.state.epoch, batch: manifest.state.batch }).toEqual({ epoch: stop!.epoch, batch: stop!.batch });
+    expect(await getJson("runs/term-wasm/run.json")).toMatchObject({ status: "running", attempts: 1, interruptedAt: expect.any(String) });
+
+    const second = await runToEnd(env);
+    expect(second.lines.find((l) => l.event === "resume")).toMatchObject({ epoch: stop!.epoch, batch: stop!.batch });
+    await reference("wasm");
+    expect(await weights("term-wasm")).toEqual(await weights("ref-wasm"));
+  });
+});
+
+describe("store outage", () => {
+  test("MinIO stopped for 8 s mid-run and restarted on the same port: the run still succeeds", async () => {
+    const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: mpgSpec(30), KILN_RUN_ID: "outage", KILN_BACKEND: "wasm" }));
+    await t.waitFor(epochAtLeast(3));
+    const down = Date.now();
+    await minio.stop();
+    const linesAtStop = t.lines.length;
+    await new Promise((r) => setTimeout(r, 8000));
+    // Training blocks on its next checkpoint write while the store is down.
+    expect(t.lines.filter(epochAtLeast(1)).length).toBeLessThanOrEqual(linesAtStop + 1);
+    await minio.resume();
+    const code = await t.exited;
+    expect({ code, stderr: t.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(Date.now() - down).toBeGreaterThanOrEqual(8000);
+    expect(await getJson("runs/outage/run.json")).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect((await getJson("runs/outage/metrics.json")).history).toHaveLength(30);
+  });
+});
+
+describe("bad specs and usage", () => {
+  test("an invalid spec exits 2, names every problem, and writes nothing", async () => {
+    const spec = YAML.stringify({
+      runId: "BAD",
+      dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv" },
+      task: "regresion",
+      training: { epochs: -3, optimizer: { name: "adam", learningRate: 0 } },
+      output: { uri: "s3://artifacts/badspec" },
+    });
+    const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: spec, KILN_BACKEND: "wasm" }));
+    expect(await t.exited).toBe(2);
+    const err = t.stderr();
+    for (const field of ["runId:", "dataset.target:", "task:", "training.epochs:", "training.optimizer.learningRate:"]) expect(err).toContain(field);
+    expect(err).toContain('(got "regresion")');
+    expect(await keys("badspec/")).toEqual([]);
+  });
+
+  test("no spec and an unreadable --spec are usage errors (exit 2)", async () => {
+    const none = spawnTrainer(trainerEnv({}));
+    expect(await none.exited).toBe(2);
+    expect(none.stderr()).toMatch(/no run spec: pass --spec .* or set KILN_RUN_SPEC/);
+    const missing = spawnTrainer(trainerEnv({}), ["--spec", "s3://datasets/specs/nope.yaml"]);
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toMatch(/--spec s3:\/\/datasets\/specs\/nope\.yaml: cannot read it/);
+  });
+});
+
+describe("sweeps", () => {
+  test("a sweep member applies KILN_SWEEP_OVERRIDES[JOB_COMPLETION_INDEX] and writes <runId>-<index>", async () => {
+    const spec = YAML.stringify({
+      dataset: { uri: "s3://datasets/iris/iris.csv", target: "species" },
+      task: "multiclass",
+      model: { layers: [{ units: 8 }] },
+      training: { epochs: 3, batchSize: 16 },
+      output: { uri: "s3://artifacts/runs" },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: "specs/sweep.yaml", Body: spec }));
+    const overrides = [{ "training.optimizer.learningRate": 0.01 }, { "training.optimizer.learningRate": 0.05, "training.batchSize": 8 }];
+    const t = await runToEnd(
+      trainerEnv({ KILN_RUN_ID: "sweep", KILN_SWEEP_OVERRIDES: JSON.stringify(overrides), JOB_COMPLETION_INDEX: "1", KILN_BACKEND: "wasm" }),
+      ["--spec", "s3://datasets/specs/sweep.yaml"],
+    );
+    expect(t.lines.find((l) => l.event === "start")).toMatchObject({ runId: "sweep-1" });
+    const run = await getJson("runs/sweep-1/run.json");
+    expect(run.spec.training.optimizer.learningRate).toBe(0.05);
+    expect(run.spec.training.batchSize).toBe(8);
+    expect(await keys("runs/sweep-0/")).toEqual([]);
+  });
+});
