@@ -1,0 +1,318 @@
+/**
+ * infra/config.ts: every rule rejects bad input with a message naming the key, the bad value and
+ * the fix; good input gets its defaults. Config errors stop the program before any resource.
+ */
+import { ConfigError, KilnConfig, parseConfig } from "../../infra/config";
+import { KilnMocks } from "../mocks";
+import { runStack } from "./cluster/support";
+
+/** Raw config as the engine hands it over: every value a string, structures as JSON. */
+function raw(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `kiln:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+const LOCAL_POOLS = [
+  { name: "a10g", maxGpus: 16 },
+  { name: "h100", maxGpus: 8 },
+];
+const AWS_POOL = { name: "gpu", instanceFamilies: ["g5"], maxGpus: 8 };
+
+function parse(config: Record<string, unknown>, stack = "test"): KilnConfig {
+  return parseConfig(raw(config), stack);
+}
+
+/** The problems parseConfig reports for `config` (fails the test if it accepts it). */
+function problems(config: Record<string, unknown>): string[] {
+  try {
+    parse(config);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).problems];
+  }
+  throw new Error(`config was accepted: ${JSON.stringify(config)}`);
+}
+
+/** Asserts `config` is rejected with exactly one problem equal to `expected`. */
+function rejects(config: Record<string, unknown>, expected: string | RegExp): void {
+  const found = problems(config);
+  expect(found).toHaveLength(1);
+  if (typeof expected === "string") expect(found[0]).toBe(expected);
+  else expect(found[0]).toMatch(expected);
+}
+
+describe("defaults", () => {
+  test("an empty config is a valid local stack with every default filled in", () => {
+    const c = parse({}, "lab");
+    expect(c.platform).toBe("local");
+    expect(c.clusterName).toBe("kiln-lab");
+    expect(c.gpuServices).toBe("device-plugin");
+    expect(c.kueue).toEqual({ enabled: true, install: "chart", version: "0.14.4" });
+    expect(c.objectStore).toMatchObject({ mode: "minio", region: "us-east-1", datasetsBucket: "datasets", artifactsBucket: "artifacts", minioStorage: "20Gi" });
+    expect(c.trainer).toEqual({ tag: "0.1.0", defaultGpus: 1 });
+    expect(c.systemNodes).toEqual({ instanceTypes: ["m7i.large"], minSize: 2, desiredSize: 2, maxSize: 4, diskGiB: 50 });
+    expect(c.subnets.private).toHaveLength(3);
+  });
+
+  test("a team's namespace defaults to kiln-<team> and its pools to all pools", () => {
+    const c = parse({ gpuPools: LOCAL_POOLS, teams: [{ name: "research", gpuQuota: 4 }] });
+    expect(c.teams[0]).toMatchObject({ namespace: "kiln-research", pools: ["a10g", "h100"], cpuQuota: "64", memoryQuota: "512Gi" });
+  });
+
+  test("a pool defaults to spot capacity and 8 GPUs per node", () => {
+    expect(parse({ gpuPools: LOCAL_POOLS }).gpuPools[0]).toMatchObject({ capacityTypes: ["spot"], gpusPerNode: 8 });
+  });
+
+  test("keys of other namespaces are ignored; the project's own namespace counts as kiln", () => {
+    const c = parseConfig({ "aws:region": "us-west-2", "kubernetes:context": "lab", "kiln:azCount": "2" }, "test");
+    expect(c.azCount).toBe(2);
+    expect(parseConfig({ "forge:azCount": "4" }, "test", "forge").azCount).toBe(4);
+  });
+
+  test("numbers and structures arrive as JSON text, plain strings stay strings", () => {
+    const c = parseConfig({ "kiln:azCount": "2", "kiln:natGateways": "perAz", "kiln:tags": '{"team":"ml"}' }, "test");
+    expect([c.azCount, c.natGateways, c.tags]).toEqual([2, "perAz", { team: "ml" }]);
+  });
+});
+
+describe("the whole config is checked at once", () => {
+  test("every problem is listed, each with its key", () => {
+    let error: ConfigError | undefined;
+    try {
+      parse({ azCount: 1, natGateways: "none", gpuServices: "all" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(3);
+    expect(error!.message).toMatch(/^Invalid stack config \(3 problems\):\n {2}- kiln:azCount: /);
+    expect(error!.problems.map((p) => p.split(":").slice(0, 2).join(":"))).toEqual(["kiln:azCount", "kiln:natGateways", "kiln:gpuServices"]);
+  });
+
+  test("one problem is reported in the singular", () => {
+    expect(() => parse({ azCount: 7 })).toThrow(/^Invalid stack config \(1 problem\):/);
+  });
+});
+
+describe("field rules", () => {
+  test("unknown top-level keys are rejected, pointing at Pulumi.yaml", () => {
+    rejects({ gpuPool: [] }, "stack config: unknown key 'kiln:gpuPool' (see Pulumi.yaml for every key)");
+  });
+
+  test("unknown nested keys are rejected with their path", () => {
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1, maxGPUs: 2 }] }, "kiln:gpuPools[0]: unknown key 'maxGPUs' (see Pulumi.yaml for every key)");
+    rejects({ trainer: { repo: "x" } }, "kiln:trainer: unknown key 'repo' (see Pulumi.yaml for every key)");
+  });
+
+  test("platform must be aws or local", () => {
+    rejects({ platform: "gcp" }, /^kiln:platform: /);
+  });
+
+  test("names are DNS labels", () => {
+    const msg = "must be a DNS label: lowercase letters, digits and '-', at most 32 characters";
+    rejects({ clusterName: "Kiln_Dev" }, `kiln:clusterName: ${msg}`);
+    rejects({ gpuPools: [{ name: "A100", maxGpus: 1 }] }, `kiln:gpuPools[0].name: ${msg}`);
+    rejects({ teams: [{ name: "r&d", gpuQuota: 0 }] }, `kiln:teams[0].name: ${msg}`);
+    rejects({ teams: [{ name: "ok", namespace: "-bad", gpuQuota: 0 }] }, `kiln:teams[0].namespace: ${msg}`);
+    rejects({ teams: [{ name: "a".repeat(33), gpuQuota: 0 }] }, `kiln:teams[0].name: ${msg}`);
+  });
+
+  test("kubernetesVersion looks like 1.34", () => {
+    rejects({ kubernetesVersion: "v1.34.1" }, "kiln:kubernetesVersion: must look like 1.34");
+  });
+
+  test("azCount is 2 to 6 (EKS needs two AZs)", () => {
+    rejects({ azCount: 1 }, "kiln:azCount: must be >= 2 (EKS needs two AZs)");
+    rejects({ azCount: 7 }, /^kiln:azCount: /);
+    rejects({ azCount: 2.5 }, /^kiln:azCount: /);
+  });
+
+  test("subnet prefixes are 16 to 28", () => {
+    // (The layout check then also reports the VPC cannot hold such subnets.)
+    expect(problems({ privateSubnetPrefix: 15 })[0]).toBe("kiln:privateSubnetPrefix: Too small: expected number to be >=16");
+    expect(problems({ privateSubnetPrefix: 29 })[0]).toBe("kiln:privateSubnetPrefix: Too big: expected number to be <=28");
+    rejects({ publicSubnetPrefix: 29 }, "kiln:publicSubnetPrefix: Too big: expected number to be <=28");
+  });
+
+  test("natGateways is single or perAz", () => {
+    rejects({ natGateways: "none" }, /^kiln:natGateways: /);
+  });
+
+  test("adminRoleArns are IAM role ARNs", () => {
+    rejects({ adminRoleArns: ["arn:aws:iam::123456789012:user/alice"] }, "kiln:adminRoleArns[0]: must be an IAM role ARN");
+  });
+
+  test("system nodes: at least one instance type, sizes >= 1, disks >= 20 GiB", () => {
+    rejects({ systemNodes: { instanceTypes: [] } }, /^kiln:systemNodes\.instanceTypes: /);
+    rejects({ systemNodes: { minSize: 0 } }, /^kiln:systemNodes\.minSize: /);
+    rejects({ systemNodes: { diskGiB: 10 } }, /^kiln:systemNodes\.diskGiB: /);
+  });
+
+  test("a pool's capacity types are spot or on-demand, at least one", () => {
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1, capacityTypes: ["reserved"] }] }, /^kiln:gpuPools\[0\]\.capacityTypes\[0\]: /);
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1, capacityTypes: [] }] }, /^kiln:gpuPools\[0\]\.capacityTypes: /);
+  });
+
+  test("a pool's maxGpus is a whole number >= 0 and gpusPerNode 1 to 16", () => {
+    rejects({ gpuPools: [{ name: "a", maxGpus: -1 }] }, "kiln:gpuPools[0].maxGpus: must be >= 0");
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1.5 }] }, /^kiln:gpuPools\[0\]\.maxGpus: /);
+    rejects({ gpuPools: [{ name: "a", maxGpus: 8, gpusPerNode: 0 }] }, /^kiln:gpuPools\[0\]\.gpusPerNode: /);
+    rejects({ gpuPools: [{ name: "a", maxGpus: 8, gpusPerNode: 17 }] }, /^kiln:gpuPools\[0\]\.gpusPerNode: /);
+  });
+
+  test("a team's gpuQuota is a whole number >= 0; cpu and memory quotas are Kubernetes quantities", () => {
+    rejects({ teams: [{ name: "a", gpuQuota: -1 }] }, /^kiln:teams\[0\]\.gpuQuota: /);
+    const msg = "must be a Kubernetes quantity such as 64, 500m or 256Gi";
+    rejects({ teams: [{ name: "a", gpuQuota: 0, cpuQuota: "lots" }] }, `kiln:teams[0].cpuQuota: ${msg}`);
+    rejects({ teams: [{ name: "a", gpuQuota: 0, memoryQuota: "512GB" }] }, `kiln:teams[0].memoryQuota: ${msg}`);
+    rejects({ objectStore: { minioStorage: "20 Gi" } }, `kiln:objectStore.minioStorage: ${msg}`);
+  });
+
+  test("storage: retention days >= 1, FSx at least 1200 GiB of a known deployment type", () => {
+    rejects({ storage: { checkpointVersionDays: 0 } }, /^kiln:storage\.checkpointVersionDays: /);
+    rejects({ storage: { noncurrentVersionDays: 0 } }, /^kiln:storage\.noncurrentVersionDays: /);
+    rejects({ storage: { fsx: { enabled: true, storageCapacityGiB: 1000 } } }, /^kiln:storage\.fsx\.storageCapacityGiB: /);
+    rejects({ storage: { fsx: { deploymentType: "PERSISTENT_1" } } }, /^kiln:storage\.fsx\.deploymentType: /);
+  });
+
+  test("objectStore: mode minio or external, endpoint a URL", () => {
+    rejects({ objectStore: { mode: "s3" } }, /^kiln:objectStore\.mode: /);
+    rejects({ objectStore: { endpoint: "not a url" } }, /^kiln:objectStore\.endpoint: /);
+  });
+
+  test("the trainer tag is pinned: empty, latest and main are rejected", () => {
+    rejects({ trainer: { tag: "latest" } }, "kiln:trainer.tag: must be pinned: 'latest' and 'main' are not allowed");
+    rejects({ trainer: { tag: "main" } }, "kiln:trainer.tag: must be pinned: 'latest' and 'main' are not allowed");
+    rejects({ trainer: { tag: "" } }, /^kiln:trainer\.tag: /);
+    rejects({ trainer: { defaultGpus: -1 } }, /^kiln:trainer\.defaultGpus: /);
+  });
+
+  test("kueue: install chart or external, version exact", () => {
+    rejects({ kueue: { install: "operator" } }, /^kiln:kueue\.install: /);
+    rejects({ kueue: { version: "0.14" } }, "kiln:kueue.version: must be an exact chart version such as 0.14.4");
+  });
+
+  test("gpuServices is device-plugin, operator or none", () => {
+    rejects({ gpuServices: "gpu-operator" }, /^kiln:gpuServices: /);
+  });
+});
+
+describe("cross-field rules", () => {
+  test("vpcCidr must be an IPv4 CIDR", () => {
+    rejects({ vpcCidr: "10.0.0.0" }, "kiln:vpcCidr: '10.0.0.0' is not an IPv4 CIDR such as 10.0.0.0/16");
+    rejects({ vpcCidr: "10.0.0.1/16" }, "kiln:vpcCidr: '10.0.0.1/16' is not an IPv4 CIDR such as 10.0.0.0/16");
+  });
+
+  test("the VPC must hold every subnet", () => {
+    rejects(
+      { vpcCidr: "10.0.0.0/20", azCount: 3 },
+      "kiln:vpcCidr: 10.0.0.0/20 cannot hold 3 private /19 and 3 public /24 subnets: use a larger VPC, fewer AZs or longer subnet prefixes",
+    );
+  });
+
+  test("publicAccessCidrs are CIDRs and never the whole internet", () => {
+    rejects({ publicAccessCidrs: ["office"] }, "kiln:publicAccessCidrs[0]: 'office' is not an IPv4 CIDR");
+    rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet: list your office/VPN ranges");
+  });
+
+  test("system node sizes satisfy min <= desired <= max", () => {
+    rejects({ systemNodes: { minSize: 3, desiredSize: 2 } }, "kiln:systemNodes: must satisfy minSize <= desiredSize <= maxSize");
+    rejects({ systemNodes: { desiredSize: 5, maxSize: 4 } }, "kiln:systemNodes: must satisfy minSize <= desiredSize <= maxSize");
+  });
+
+  test("pool names are unique", () => {
+    rejects({ gpuPools: [LOCAL_POOLS[0], LOCAL_POOLS[0]] }, "kiln:gpuPools[1].name: duplicate pool name 'a10g'");
+  });
+
+  test("on aws a pool needs instance families or types, not both", () => {
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8 }] }, "kiln:gpuPools[0]: pool 'a' needs instanceFamilies or instanceTypes");
+    rejects(
+      { platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceFamilies: ["g5"], instanceTypes: ["g5.xlarge"] }] },
+      "kiln:gpuPools[0]: pool 'a' sets both instanceFamilies and instanceTypes: choose one",
+    );
+    expect(parse({ gpuPools: [{ name: "a", maxGpus: 8 }] }).gpuPools[0].name).toBe("a"); // local needs neither
+  });
+
+  test("instance families and types must be known GPU families", () => {
+    rejects({ platform: "aws", gpuPools: [{ ...AWS_POOL, instanceFamilies: ["m7i"] }] }, /^kiln:gpuPools\[0\]\.instanceFamilies\[0\]: unknown GPU instance family 'm7i' \(known: .*g5.*\)$/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["m7i.large"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'm7i\.large' is not an instance type of a known GPU family/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["g5"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'g5' is not an instance type/);
+  });
+
+  test("team names are unique and no two teams share a namespace", () => {
+    expect(problems({ teams: [{ name: "a", gpuQuota: 0 }, { name: "a", gpuQuota: 0 }] })).toEqual([
+      "kiln:teams[1].name: duplicate team name 'a'",
+      "kiln:teams[1].namespace: namespace 'kiln-a' is used by two teams",
+    ]);
+    rejects({ teams: [{ name: "a", gpuQuota: 0 }, { name: "b", namespace: "kiln-a", gpuQuota: 0 }] }, "kiln:teams[1].namespace: namespace 'kiln-a' is used by two teams");
+  });
+
+  test("a team's pools must exist", () => {
+    rejects(
+      { gpuPools: LOCAL_POOLS, teams: [{ name: "vision", gpuQuota: 4, pools: ["a10g", "a100"] }] },
+      "kiln:teams[0].pools[1]: team 'vision' uses unknown GPU pool 'a100' (pools: a10g, h100)",
+    );
+    rejects({ teams: [{ name: "vision", gpuQuota: 0, pools: ["a100"] }] }, "kiln:teams[0].pools[0]: team 'vision' uses unknown GPU pool 'a100' (pools: none)");
+  });
+
+  test("a team's gpuQuota cannot exceed what its pools can ever hold", () => {
+    rejects(
+      { gpuPools: LOCAL_POOLS, teams: [{ name: "research", gpuQuota: 25 }] },
+      "kiln:teams[0].gpuQuota: team 'research' gpuQuota 25 is larger than its pools can ever hold (24 GPUs): lower it or raise the pools' maxGpus",
+    );
+    rejects(
+      { gpuPools: LOCAL_POOLS, teams: [{ name: "vision", gpuQuota: 9, pools: ["h100"] }] },
+      "kiln:teams[0].gpuQuota: team 'vision' gpuQuota 9 is larger than its pools can ever hold (8 GPUs): lower it or raise the pools' maxGpus",
+    );
+    expect(parse({ gpuPools: LOCAL_POOLS, teams: [{ name: "research", gpuQuota: 24 }] }).teams[0].gpuQuota).toBe(24);
+  });
+
+  test("an external object store on local needs endpoint and both keys", () => {
+    const found = problems({ objectStore: { mode: "external" } });
+    expect(found).toEqual([
+      "kiln:objectStore.endpoint: is required when objectStore.mode is external",
+      "kiln:objectStore.accessKeyId: is required when objectStore.mode is external",
+      "kiln:objectStore.secretAccessKey: is required when objectStore.mode is external",
+    ]);
+  });
+
+  test("kueue install external is for local clusters only", () => {
+    rejects({ platform: "aws", kueue: { install: "external" } }, "kiln:kueue.install: 'external' is for local test clusters; the aws platform installs Kueue's chart");
+  });
+});
+
+describe("config errors stop the program before any resource is registered", () => {
+  async function registeredBy(overrides: Record<string, unknown>): Promise<{ error: unknown; registered: number }> {
+    const spy = jest.spyOn(KilnMocks.prototype, "newResource");
+    let error: unknown;
+    try {
+      await runStack("local", overrides);
+    } catch (e) {
+      error = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const registered = spy.mock.calls.length;
+    spy.mockRestore();
+    return { error, registered };
+  }
+
+  test("a team quota larger than all pools together", async () => {
+    const { error, registered } = await registeredBy({ "kiln:teams": [{ name: "research", gpuQuota: 100 }] });
+    expect(error).toBeInstanceOf(Error);
+    expect((error as ConfigError).problems).toEqual([
+      "kiln:teams[0].gpuQuota: team 'research' gpuQuota 100 is larger than its pools can ever hold (24 GPUs): lower it or raise the pools' maxGpus",
+    ]);
+    expect(registered).toBe(0);
+  }, 60_000);
+
+  test("an unknown pool in a team", async () => {
+    const { error, registered } = await registeredBy({ "kiln:teams": [{ name: "vision", gpuQuota: 8, pools: ["a100"] }] });
+    expect((error as Error).message).toContain("kiln:teams[0].pools[0]: team 'vision' uses unknown GPU pool 'a100' (pools: a10g, h100)");
+    expect(registered).toBe(0);
+  }, 60_000);
+
+  test("(control) a valid stack does register resources through the same spy", async () => {
+    const { error, registered } = await registeredBy({});
+    expect(error).toBeUndefined();
+    expect(registered).toBeGreaterThan(10);
+  }, 60_000);
+});
