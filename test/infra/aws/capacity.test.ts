@@ -3,7 +3,7 @@
  * the dev stack's config and with overrides.
  */
 import { ProgramRun } from "../../program";
-import { doc, runStack } from "./harness";
+import { doc, inputsFrom, runStack } from "./harness";
 
 let dev: ProgramRun;
 let twoAzPerAz: ProgramRun;
@@ -51,9 +51,17 @@ describe("network", () => {
   test("natGateways single makes one NAT gateway; perAz makes one per AZ", () => {
     expect(dev.ofType("aws:ec2/natGateway:NatGateway").length).toBe(1);
     expect(twoAzPerAz.ofType("aws:ec2/natGateway:NatGateway").length).toBe(2);
-    const natSubnets = twoAzPerAz.ofType("aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId);
-    expect(new Set(natSubnets).size).toBe(2);
-    for (const route of twoAzPerAz.ofType("aws:ec2/route:Route").filter((r) => r.name.includes("-private-"))) expect(route.inputs.natGatewayId).toBeDefined();
+    const natSubnets = twoAzPerAz.ofType("aws:ec2/natGateway:NatGateway").map((n) => inputsFrom(twoAzPerAz, n, "aws:ec2/subnet:Subnet"));
+    expect(natSubnets.sort()).toEqual([["kiln-dev-network-public-us-west-2a"], ["kiln-dev-network-public-us-west-2b"]]);
+    // Each private route table sends 0.0.0.0/0 to its own AZ's NAT gateway.
+    for (const az of ["us-west-2a", "us-west-2b"]) {
+      const route = twoAzPerAz.named("aws:ec2/route:Route", `kiln-dev-network-private-${az}-default`);
+      expect(inputsFrom(twoAzPerAz, route, "aws:ec2/natGateway:NatGateway")).toEqual([`kiln-dev-network-nat-${az}`]);
+    }
+    for (const az of ["us-west-2a", "us-west-2b", "us-west-2c"]) {
+      const route = dev.named("aws:ec2/route:Route", `kiln-dev-network-private-${az}-default`);
+      expect(inputsFrom(dev, route, "aws:ec2/natGateway:NatGateway")).toEqual(["kiln-dev-network-nat-us-west-2a"]);
+    }
   });
 
   test("subnets carry load-balancer roles, and private subnets the Karpenter discovery tag", () => {
@@ -66,12 +74,16 @@ describe("network", () => {
     const eps = dev.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
     const byService = Object.fromEntries(eps.map((e) => [e.inputs.serviceName, e.inputs]));
     expect(byService["com.amazonaws.us-west-2.s3"]).toMatchObject({ vpcEndpointType: "Gateway" });
-    expect(byService["com.amazonaws.us-west-2.s3"].routeTableIds.length).toBe(3);
+    const s3 = eps.find((e) => e.inputs.serviceName === "com.amazonaws.us-west-2.s3")!;
+    expect(inputsFrom(dev, s3, "aws:ec2/routeTable:RouteTable")).toEqual(["us-west-2a", "us-west-2b", "us-west-2c"].map((az) => `kiln-dev-network-private-${az}`));
     for (const svc of ["ecr.api", "ecr.dkr"]) {
-      const ep = byService[`com.amazonaws.us-west-2.${svc}`];
-      expect(ep).toMatchObject({ vpcEndpointType: "Interface", privateDnsEnabled: true });
-      const sg = dev.ofType("aws:ec2/securityGroup:SecurityGroup").find((g) => ep.securityGroupIds.includes(`${g.name}-id`))!;
-      expect(sg.inputs.ingress).toEqual([expect.objectContaining({ fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] })]);
+      const ep = eps.find((e) => e.inputs.serviceName === `com.amazonaws.us-west-2.${svc}`)!;
+      expect(ep.inputs).toMatchObject({ vpcEndpointType: "Interface", privateDnsEnabled: true });
+      expect(inputsFrom(dev, ep, "aws:ec2/subnet:Subnet").every((n) => n.includes("-private-"))).toBe(true);
+      expect(inputsFrom(dev, ep, "aws:ec2/subnet:Subnet").length).toBe(3);
+      const sgs = inputsFrom(dev, ep, "aws:ec2/securityGroup:SecurityGroup");
+      expect(sgs).toEqual(["kiln-dev-network-endpoints"]);
+      expect(dev.named("aws:ec2/securityGroup:SecurityGroup", sgs[0]).inputs.ingress).toEqual([expect.objectContaining({ fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] })]);
     }
   });
 });
@@ -83,8 +95,8 @@ describe("control plane", () => {
     expect(eks.version).toBe("1.34");
     expect(eks.accessConfig.authenticationMode).toBe("API");
     expect([...eks.enabledClusterLogTypes].sort()).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
-    expect(eks.vpcConfig.subnetIds.length).toBe(3);
-    expect(eks.vpcConfig.subnetIds.every((id: string) => id.includes("-private-"))).toBe(true);
+    const subnetsUsed = inputsFrom(dev, dev.ofType("aws:eks/cluster:Cluster")[0], "aws:ec2/subnet:Subnet");
+    expect(subnetsUsed).toEqual(["us-west-2a", "us-west-2b", "us-west-2c"].map((az) => `kiln-dev-network-private-${az}`));
   });
 
   test("every admin role gets a cluster-admin access entry named after the role, not its position", () => {
@@ -134,7 +146,8 @@ describe("system nodes", () => {
       taints: [{ key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" }],
     });
     const lt = dev.ofType("aws:ec2/launchTemplate:LaunchTemplate")[0];
-    expect(ng[0].inputs.launchTemplate.id).toBe(lt.id);
+    expect(inputsFrom(dev, ng[0], "aws:ec2/launchTemplate:LaunchTemplate")).toEqual([lt.name]);
+    expect(inputsFrom(dev, ng[0], "aws:ec2/subnet:Subnet").every((n) => n.includes("-private-"))).toBe(true);
     expect(lt.inputs.blockDeviceMappings[0].ebs.volumeSize).toBe(50);
   });
 
@@ -193,7 +206,10 @@ describe("Karpenter", () => {
     expect(spec.amiFamily).toBe("AL2023");
     expect(spec.amiSelectorTerms).toEqual([{ alias: expect.stringMatching(/^al2023@/) }]);
     expect(spec.subnetSelectorTerms).toEqual([{ tags: { "karpenter.sh/discovery": "kiln-dev" } }]);
-    expect(spec.securityGroupSelectorTerms).toEqual([{ id: "sg-cluster-kiln-dev-cluster-eks" }]);
+    // The cluster security group id is only known after the cluster exists; the term takes it from the cluster.
+    expect(spec.securityGroupSelectorTerms).toEqual([{ id: expect.anything() }]);
+    const nodeClass = dev.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")[0];
+    expect(inputsFrom(dev, nodeClass, "aws:eks/cluster:Cluster")).toEqual(["kiln-dev-cluster-eks"]);
     expect(spec.role).toMatch(/^kiln-dev-karpenter-node-/);
   });
 

@@ -94,3 +94,17 @@ export function isTaggable(type: string): boolean {
   taggableCache.set(type, result);
   return result;
 }
+
+/** URNs of the recorded resources of `type` whose name passes `match`. */
+export function urns(run: { resources: RecordedResource[] }, type: string, match: (name: string) => boolean = () => true): string[] {
+  return run.resources.filter((r) => r.type === type && match(r.name)).map((r) => r.urn);
+}
+
+/**
+ * The URNs of `type` resources that `r` takes inputs from (or waits for). Ids of new resources are
+ * unknown in a preview, so wiring by id is checked through the engine's dependency list.
+ */
+export function inputsFrom(run: { resources: RecordedResource[] }, r: RecordedResource, type: string): string[] {
+  const deps = new Set(r.dependencies);
+  return run.resources.filter((x) => x.type === type && deps.has(x.urn)).map((x) => x.name).sort();
+}

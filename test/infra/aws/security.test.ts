@@ -3,7 +3,7 @@
  * stack's config, and on a variant that turns every optional AWS feature on.
  */
 import { ProgramRun } from "../../program";
-import { asArray, doc, isTaggable, runStack } from "./harness";
+import { asArray, doc, inputsFrom, isTaggable, runStack } from "./harness";
 
 /** Every optional AWS feature on: FSx (persistent, KMS), public endpoint, admins, 2 AZs, NAT per AZ. */
 export const ALL_FEATURES = {
@@ -153,7 +153,9 @@ test("FSx for Lustre PERSISTENT_2 is encrypted with the storage key and reachabl
   const fsx = full.ofType("aws:fsx/lustreFileSystem:LustreFileSystem");
   expect(fsx.length).toBe(1);
   expect(fsx[0].inputs.kmsKeyId).toMatch(/^arn:aws:kms:/);
-  const sg = full.ofType("aws:ec2/securityGroup:SecurityGroup").find((g) => fsx[0].inputs.securityGroupIds.includes(`${g.name}-id`));
-  expect(sg).toBeDefined();
-  for (const rule of sg!.inputs.ingress) expect(rule.cidrBlocks).toEqual(["10.0.0.0/16"]);
+  const sgs = inputsFrom(full, fsx[0], "aws:ec2/securityGroup:SecurityGroup");
+  expect(sgs).toEqual(["kiln-dev-lustre-sg"]);
+  const ingress = full.named("aws:ec2/securityGroup:SecurityGroup", sgs[0]).inputs.ingress;
+  expect(ingress.map((r: any) => [r.fromPort, r.toPort])).toEqual([[988, 988], [1018, 1023]]);
+  for (const rule of ingress) expect(rule.cidrBlocks).toEqual(["10.0.0.0/16"]);
 });
