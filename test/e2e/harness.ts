@@ -1,0 +1,219 @@
+/**
+ * Shared pieces of the e2e suites: bring the local cluster (scripts/cluster/up.sh), the loopback MinIO
+ * and the local stack up when they are not, run kubectl / pulumi / the kubectl-kiln plugin against
+ * them, and poll the API server. Every suite calls `ensureStack()` in beforeAll, so suites run in any
+ * order (jest --runInBand) and each one can also run alone.
+ */
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
+import YAML from "yaml";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const KILN_DIR = path.join(ROOT, ".kiln");
+export const KUBECONFIG = path.join(KILN_DIR, "kubeconfig");
+export const STACK_CONFIG = path.join(KILN_DIR, "Pulumi.local.yaml");
+/** Seconds a simulated Job pod runs before KWOK marks it Succeeded (scripts/cluster/env.sh default). */
+export const POD_RUN_SECONDS = Number(process.env.KILN_POD_RUN_SECONDS ?? 10);
+/** Annotation of KWOK's pod-complete stage: per-pod run time override (scripts/cluster/kwok/pod-complete.yaml). */
+export const RUN_TIME_ANNOTATION = "pod-complete.stage.kwok.x-k8s.io/delay";
+
+const run = promisify(execFile);
+
+export interface Result {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Runs a command; never throws on a non-zero exit (the caller asserts on `code`). */
+export async function sh(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
+  const env = { ...process.env, KUBECONFIG, ...opts.env };
+  if (opts.input !== undefined) {
+    // execFile has no stdin option; execFileSync does (input is small: a manifest).
+    try {
+      const stdout = execFileSync(cmd, args, { cwd: ROOT, env, input: opts.input, encoding: "utf8", timeout: opts.timeoutMs ?? 120_000, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });
+      return { stdout, stderr: "", code: 0 };
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; status?: number };
+      return { stdout: err.stdout ?? "", stderr: err.stderr ?? String(e), code: err.status ?? 1 };
+    }
+  }
+  try {
+    const { stdout, stderr } = await run(cmd, args, { cwd: ROOT, env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; code?: number | string };
+    return { stdout: err.stdout ?? "", stderr: err.stderr ?? String(e), code: typeof err.code === "number" ? err.code : 1 };
+  }
+}
+
+/** Like `sh` but throws with the command's output when it fails. */
+export async function must(cmd: string, args: string[], opts: Parameters<typeof sh>[2] = {}): Promise<string> {
+  const r = await sh(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(" ")} exited ${r.code}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
+  return r.stdout;
+}
+
+let kubectlPath: string | undefined;
+export function kubectlBin(): string {
+  kubectlPath ??= path.join(execFileSync(path.join(ROOT, "scripts/kube-tools.sh"), { encoding: "utf8" }).trim(), "kubectl");
+  return kubectlPath;
+}
+
+export const kubectl = (args: string[], opts: Parameters<typeof sh>[2] = {}) => sh(kubectlBin(), args, opts);
+export const kubectlJson = async <T = any>(args: string[]): Promise<T> => JSON.parse(await must(kubectlBin(), [...args, "-o", "json"])) as T;
+/** kubectl kiln ... : the plugin found on PATH (cli/bin/kubectl-kiln) the way users run it. */
+export const kiln = (args: string[], opts: Parameters<typeof sh>[2] = {}) =>
+  sh(kubectlBin(), ["kiln", ...args], { ...opts, env: { PATH: `${path.join(ROOT, "cli/bin")}:${process.env.PATH}`, ...opts.env } });
+/** scripts/local/pulumi.sh: the cached Pulumi CLI with the offline settings, stack `local`, harness config copy. */
+export const pulumi = (args: string[], opts: Parameters<typeof sh>[2] = {}) => sh(path.join(ROOT, "scripts/local/pulumi.sh"), args, { timeoutMs: 900_000, ...opts });
+
+/** Polls `check` every `everyMs` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>, everyMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Starts the cluster when it is not up (idempotent; the toolchain must be built: npm run tools:build). */
+export async function ensureCluster(): Promise<void> {
+  const status = await sh("bash", [path.join(ROOT, "scripts/cluster/status.sh")], { timeoutMs: 60_000 });
+  if (status.code === 0) return;
+  await must("bash", [path.join(ROOT, "scripts/cluster/up.sh")], { timeoutMs: 600_000 });
+}
+
+export interface ObjectStoreEnv {
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** Starts the loopback MinIO (idempotent) and returns its endpoint and credentials. */
+export async function ensureObjectStore(): Promise<ObjectStoreEnv> {
+  const script = path.join(ROOT, "scripts/local/minio.sh");
+  await must(script, ["start"], { timeoutMs: 180_000 });
+  const vars = Object.fromEntries(
+    (await must(script, ["env"])).split("\n").filter(Boolean).map((l) => l.replace(/^export /, "").split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  return { endpoint: vars.KILN_S3_ENDPOINT, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY };
+}
+
+/** Writes the harness stack config copy, selects (creates) stack `local` and sets the store secret. */
+export async function prepareStack(store: ObjectStoreEnv): Promise<void> {
+  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId]);
+  await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["stack", "select", "--create", "local"]);
+  await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["config", "set", "--secret", "--path", "kiln:objectStore.secretAccessKey"], { input: store.secretAccessKey });
+}
+
+/** Number of resources in the local stack's state (0 when never deployed or destroyed). */
+export async function deployedResourceCount(): Promise<number> {
+  const r = await pulumi(["stack", "export"], { timeoutMs: 120_000 });
+  if (r.code !== 0) return 0;
+  const state = JSON.parse(r.stdout) as { deployment?: { resources?: unknown[] } };
+  return state.deployment?.resources?.length ?? 0;
+}
+
+/** Cluster + object store + stack config; `pulumi up` unless the stack is already deployed. */
+export async function ensureStack(): Promise<ObjectStoreEnv> {
+  await ensureCluster();
+  const store = await ensureObjectStore();
+  await prepareStack(store);
+  if ((await deployedResourceCount()) <= 2) await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
+  return store;
+}
+
+export interface HarnessConfig {
+  readonly teams: { name: string; namespace: string; gpuQuota: number; pools?: string[] }[];
+  readonly gpuPools: { name: string; maxGpus: number; gpusPerNode?: number }[];
+}
+
+/** Teams and pools of the harness stack config (namespaces defaulted as infra/config does). */
+export function harnessConfig(): HarnessConfig {
+  const doc = YAML.parse(fs.readFileSync(fs.existsSync(STACK_CONFIG) ? STACK_CONFIG : path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, any> };
+  const teams = ((doc.config["kiln:teams"] ?? []) as HarnessConfig["teams"]).map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}` }));
+  return { teams, gpuPools: doc.config["kiln:gpuPools"] ?? [] };
+}
+
+/** A unique, valid Job name for one test. */
+export function runName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 52);
+}
+
+export interface PodInfo {
+  name: string;
+  node?: string;
+  phase?: string;
+  nodeSelector?: Record<string, string>;
+}
+
+export async function jobPods(ns: string, job: string): Promise<PodInfo[]> {
+  const list = await kubectlJson<{ items: any[] }>(["get", "pods", "-n", ns, "-l", `batch.kubernetes.io/job-name=${job}`]);
+  return list.items.map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, phase: p.status?.phase, nodeSelector: p.spec.nodeSelector }));
+}
+
+export async function nodeLabels(node: string): Promise<Record<string, string>> {
+  return (await kubectlJson<{ metadata: { labels: Record<string, string> } }>(["get", "node", node])).metadata.labels;
+}
+
+export async function jobSucceeded(ns: string, job: string): Promise<number> {
+  const j = await kubectlJson<{ status?: { succeeded?: number } }>(["get", "job", job, "-n", ns]);
+  return j.status?.succeeded ?? 0;
+}
+
+export interface TemplateJobOptions {
+  /** GPUs per pod; 0 = CPU run (GPU requests, the GPU toleration and pool selector removed). Default: the template's. */
+  readonly gpus?: number;
+  /** How long KWOK keeps the simulated pod Running before it succeeds. Default POD_RUN_SECONDS. */
+  readonly runSeconds?: number;
+}
+
+/**
+ * `kubectl create job <name> --from=cronjob/kiln-trainer --dry-run=client -o json`, adjusted, then created:
+ * the same Job the README's command makes, with a GPU count and simulated run time of the test's choosing.
+ */
+export async function createJobFromTemplate(ns: string, name: string, opts: TemplateJobOptions = {}): Promise<any> {
+  const job = JSON.parse(await must(kubectlBin(), ["create", "job", name, "--from=cronjob/kiln-trainer", "-n", ns, "--dry-run=client", "-o", "json"]));
+  const pod = job.spec.template;
+  if (opts.runSeconds !== undefined) pod.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [RUN_TIME_ANNOTATION]: `${opts.runSeconds}s` } };
+  if (opts.gpus !== undefined) {
+    for (const c of pod.spec.containers as any[]) {
+      for (const k of ["requests", "limits"]) {
+        const r = (c.resources ??= {})[k] ?? {};
+        if (opts.gpus > 0) r["nvidia.com/gpu"] = String(opts.gpus);
+        else delete r["nvidia.com/gpu"];
+        c.resources[k] = r;
+      }
+    }
+    if (opts.gpus === 0) {
+      pod.spec.tolerations = (pod.spec.tolerations ?? []).filter((t: any) => t.key !== "nvidia.com/gpu");
+      if (pod.spec.nodeSelector) delete pod.spec.nodeSelector["kiln.dev/gpu-pool"];
+    }
+  }
+  await must(kubectlBin(), ["create", "-f", "-"], { input: JSON.stringify(job) });
+  return job;
+}
+
+/** GPUs the pod template of a Job requests (limits, else requests). */
+export function gpusRequested(job: any): number {
+  const c = job.spec.template.spec.containers[0];
+  return Number(c.resources?.limits?.["nvidia.com/gpu"] ?? c.resources?.requests?.["nvidia.com/gpu"] ?? 0);
+}
+
+/** Waits until every pod of the Job is bound to a node; returns the pods. */
+export async function waitScheduled(ns: string, job: string, count = 1, timeoutMs = 120_000): Promise<PodInfo[]> {
+  return waitFor(`${count} pod(s) of Job ${ns}/${job} to be scheduled`, timeoutMs, async () => {
+    const pods = (await jobPods(ns, job)).filter((p) => p.node);
+    return pods.length >= count ? pods : undefined;
+  });
+}
