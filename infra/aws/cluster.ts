@@ -47,11 +47,11 @@ export class Cluster extends pulumi.ComponentResource {
   readonly preNodeAddons: aws.eks.Addon[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Cluster", name, {}, opts);
     const publicCidrs = args.publicAccessCidrs ?? [];
     const open = publicCidrs.find((c) => c.endsWith("/0"));
     if (open) throw new Error(`Cluster ${name}: publicAccessCidrs contains '${open}', which opens the API server to the internet: list your office/VPN ranges`);
     const retention = args.logRetentionDays ?? 90;
+    super("kiln:aws:Cluster", name, {}, opts);
     const parent = { parent: this };
     const { accountId, region, partition } = args.account;
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });

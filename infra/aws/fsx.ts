@@ -31,11 +31,11 @@ export class DatasetCache extends pulumi.ComponentResource {
   readonly mountName: pulumi.Output<string>;
 
   constructor(name: string, args: DatasetCacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:DatasetCache", name, {}, opts);
     const capacity = args.storageCapacityGiB ?? 1200;
     if (capacity !== 1200 && capacity % 2400 !== 0)
       throw new Error(`DatasetCache ${name}: kiln:storage.fsx.storageCapacityGiB is ${capacity}; FSx for Lustre needs 1200 or a multiple of 2400`);
     const type = args.deploymentType ?? "SCRATCH_2";
+    super("kiln:aws:DatasetCache", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
     const fromVpc = (fromPort: number, toPort: number, description: string) => ({ protocol: "tcp", fromPort, toPort, cidrBlocks: [args.vpcCidr], description });

@@ -43,7 +43,6 @@ export class GpuNodePools extends pulumi.ComponentResource {
   readonly nodePools: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
 
   constructor(name: string, args: GpuNodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:GpuNodePools", name, {}, opts);
     const alias = args.amiAlias ?? "al2023@latest";
     if (!/^al2023@(latest|v\d{8})$/.test(alias)) throw new Error(`GpuNodePools ${name}: amiAlias '${alias}' must be al2023@latest or al2023@vYYYYMMDD`);
     const seen = new Set<string>();
@@ -53,6 +52,7 @@ export class GpuNodePools extends pulumi.ComponentResource {
       if ((p.instanceFamilies ?? []).length === 0 && (p.instanceTypes ?? []).length === 0)
         throw new Error(`GpuNodePools ${name}: pool '${p.name}' needs instanceFamilies or instanceTypes in kiln:gpuPools`);
     }
+    super("kiln:aws:GpuNodePools", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] };
     this.nodeClassName = "kiln-gpu";
 

@@ -55,10 +55,10 @@ export class Karpenter extends pulumi.ComponentResource {
   readonly nodeRoleArn: pulumi.Output<string>;
 
   constructor(name: string, args: KarpenterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Karpenter", name, {}, opts);
     const version = args.version ?? KARPENTER_VERSION;
     if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`Karpenter ${name}: version '${version}' must be an exact chart version such as ${KARPENTER_VERSION}`);
     const replicas = args.replicas ?? 2;
+    super("kiln:aws:Karpenter", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
     const { accountId, region, partition } = args.account;

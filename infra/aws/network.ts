@@ -43,11 +43,11 @@ export class Network extends pulumi.ComponentResource {
   readonly endpointSecurityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Network", name, {}, opts);
     const azCount = args.subnets.private.length;
     if (azCount < 2 || args.subnets.public.length !== azCount)
       throw new Error(`Network ${name}: subnets must hold the same number (>= 2) of private and public CIDRs, got ${azCount} private and ${args.subnets.public.length} public: fix kiln:azCount / kiln:vpcCidr`);
     const natMode = args.natGateways ?? "single";
+    super("kiln:aws:Network", name, {}, opts);
     const parent = { parent: this };
     const tag = (role: string, extra: Tags = {}) => ({ ...args.tags, Name: `${name}-${role}`, ...extra });
 

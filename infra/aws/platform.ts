@@ -42,9 +42,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly datasetCacheDnsName?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Platform", name, {}, opts);
     const c = args.config;
     if (c.platform !== "aws") throw new Error(`AwsPlatform ${name}: kiln:platform is '${c.platform}'; use LocalPlatform or set kiln:platform to aws`);
+    super("kiln:aws:Platform", name, {}, opts);
     const parent = { parent: this };
     const tags = kilnTags(c);
 

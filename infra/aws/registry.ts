@@ -23,10 +23,10 @@ export class Registry extends pulumi.ComponentResource {
   readonly repositoryArn: pulumi.Output<string>;
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Registry", name, {}, opts);
     if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(args.repositoryName))
       throw new Error(`Registry ${name}: '${args.repositoryName}' is not a valid ECR repository name (lowercase, digits, . _ - /)`);
     const untaggedDays = args.untaggedDays ?? 14;
+    super("kiln:aws:Registry", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 

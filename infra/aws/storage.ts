@@ -34,11 +34,11 @@ export class Storage extends pulumi.ComponentResource {
   readonly artifactsBucketArn: pulumi.Output<string>;
 
   constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:Storage", name, {}, opts);
     const checkpointDays = args.checkpointVersionDays ?? 7;
     const otherDays = args.noncurrentVersionDays ?? 90;
     for (const [key, v] of [["checkpointVersionDays", checkpointDays], ["noncurrentVersionDays", otherDays]] as const)
       if (!Number.isInteger(v) || v < 1) throw new Error(`Storage ${name}: kiln:storage.${key} is ${v}; it must be a whole number of days >= 1`);
+    super("kiln:aws:Storage", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 

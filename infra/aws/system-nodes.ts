@@ -39,7 +39,6 @@ export class SystemNodes extends pulumi.ComponentResource {
   readonly roleName: pulumi.Output<string>;
 
   constructor(name: string, args: SystemNodesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kiln:aws:SystemNodes", name, {}, opts);
     const minSize = args.minSize ?? 2;
     const desiredSize = args.desiredSize ?? 2;
     const maxSize = args.maxSize ?? 4;
@@ -47,6 +46,7 @@ export class SystemNodes extends pulumi.ComponentResource {
       throw new Error(`SystemNodes ${name}: need minSize <= desiredSize <= maxSize, got ${minSize} / ${desiredSize} / ${maxSize}: fix kiln:systemNodes`);
     const instanceTypes = args.instanceTypes ?? ["m7i.large"];
     if (instanceTypes.length === 0) throw new Error(`SystemNodes ${name}: instanceTypes is empty: list at least one type such as m7i.large in kiln:systemNodes.instanceTypes`);
+    super("kiln:aws:SystemNodes", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 
