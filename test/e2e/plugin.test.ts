@@ -2,7 +2,10 @@
  * Scenario 3: the kubectl-kiln plugin against the real API server: submit, sweep, ls, status, cancel;
  * a sweep's Indexed Job runs all its indices (each index's pod scheduled and completed by KWOK).
  */
-import { ensureStack, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, POD_RUN_SECONDS, runName, waitFor, waitScheduled } from "./harness";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, POD_RUN_SECONDS, runName, waitFor, waitScheduled } from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
@@ -12,16 +15,23 @@ describe("kubectl kiln against the local cluster", () => {
   const sweepName = runName("e2e-sweep").slice(0, 40);
   const cancelled = runName("e2e-cancel");
 
+  let spec = "";
+
   beforeAll(async () => {
     await ensureStack();
     ns = harnessConfig().teams[0].namespace;
+    // The namespace's default run spec (ConfigMap kiln-run-spec from the chart) as the user's spec file.
+    const text = await must(kubectlBin(), ["get", "configmap", "kiln-run-spec", "-n", ns, "-o", "jsonpath={.data.spec\\.yaml}"]);
+    expect(text).toContain("dataset");
+    spec = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kiln-e2e-")), "spec.yaml");
+    fs.writeFileSync(spec, text);
   });
   afterAll(async () => {
     for (const n of [submitted, sweepName, cancelled]) await kubectl(["delete", "job", n, "-n", ns, "--ignore-not-found", "--wait=false"]);
   });
 
   it("submit creates a queued Job from the cluster's template that runs on a GPU node and completes", async () => {
-    const r = await kiln(["submit", "-n", ns, "--name", submitted]);
+    const r = await kiln(["submit", "-n", ns, "--spec", spec, "--name", submitted]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const job = await kubectlJson(["get", "job", submitted, "-n", ns]);
     expect(job.metadata.labels["kueue.x-k8s.io/queue-name"]).toBeDefined();
@@ -31,7 +41,7 @@ describe("kubectl kiln against the local cluster", () => {
   });
 
   it("sweep creates an Indexed Job whose every index runs and completes", async () => {
-    const r = await kiln(["sweep", "-n", ns, "--name", sweepName, "--set", "training.optimizer.learningRate=0.01,0.001,0.0001", "--parallelism", "3"]);
+    const r = await kiln(["sweep", "-n", ns, "--spec", spec, "--name", sweepName, "--set", "training.optimizer.learningRate=0.01,0.001,0.0001", "--parallelism", "3"]);
     if (r.code !== 0) throw new Error(`kubectl kiln sweep failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const job = await kubectlJson(["get", "job", sweepName, "-n", ns]);
     expect(job.spec.completionMode).toBe("Indexed");
@@ -65,7 +75,7 @@ describe("kubectl kiln against the local cluster", () => {
   });
 
   it("cancel deletes a run's Job and its pods", async () => {
-    const r = await kiln(["submit", "-n", ns, "--name", cancelled]);
+    const r = await kiln(["submit", "-n", ns, "--spec", spec, "--name", cancelled]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const c = await kiln(["cancel", cancelled, "-n", ns]);
     if (c.code !== 0) throw new Error(`kubectl kiln cancel failed (${c.code}):\n${c.stderr}${c.stdout}`);
