@@ -14,14 +14,15 @@ export function isTrainerRelease(r: Pick<PolicySubject, "type" | "props">): bool
 /** Restricted-profile problems of one pod spec (pod-level settings count for every container). */
 function restrictedProblems(pod: Record<string, any>): string[] {
   const podSc = pod.securityContext ?? {};
-  return containersOf(pod).flatMap((c) => {
+  const hostPaths = asArray<any>(pod.volumes).filter((v) => v?.hostPath).map((v) => `volume ${v.name} mounts hostPath ${v.hostPath.path}: not allowed in a training namespace`);
+  return hostPaths.concat(containersOf(pod).flatMap((c) => {
     const sc = c?.securityContext ?? {};
     const out: string[] = [];
     if (!(isTrue(sc.runAsNonRoot) || (sc.runAsNonRoot === undefined && isTrue(podSc.runAsNonRoot)))) out.push(`container ${c?.name} may run as root: set runAsNonRoot true`);
     if (!isTrue(sc.readOnlyRootFilesystem)) out.push(`container ${c?.name} has a writable root filesystem: set readOnlyRootFilesystem true (emptyDir for /tmp)`);
     if (!isFalse(sc.allowPrivilegeEscalation)) out.push(`container ${c?.name} may escalate privileges: set allowPrivilegeEscalation false`);
     return out;
-  });
+  }));
 }
 
 /** Values of the trainer chart that would weaken its pods' security context. */
@@ -69,7 +70,8 @@ export const workloadHardening: ResourceRule = {
     const what = objectName(r);
     const out: string[] = [];
     for (const key of ["hostNetwork", "hostPID", "hostIPC"]) if (isTrue(pod[key])) out.push(`${what} sets ${key}: remove it`);
-    for (const v of asArray<any>(pod.volumes)) if (v?.hostPath) out.push(`${what} mounts hostPath ${v.hostPath.path ?? ""} (volume ${v.name}): use a PVC or emptyDir`);
+    for (const v of asArray<any>(pod.volumes))
+      if (v?.hostPath && !ALLOWED_HOST_PATHS.includes(String(v.hostPath.path).replace(/\/+$/, ""))) out.push(`${what} mounts hostPath ${v.hostPath.path ?? ""} (volume ${v.name}): use a PVC or emptyDir`);
     for (const c of containersOf(pod)) {
       if (isTrue(c?.securityContext?.privileged)) out.push(`${what} container ${c.name} is privileged: remove it`);
       if (isTrue(c?.securityContext?.allowPrivilegeEscalation)) out.push(`${what} container ${c.name} allows privilege escalation: set it false`);
@@ -77,6 +79,13 @@ export const workloadHardening: ResourceRule = {
     return out;
   },
 };
+
+/**
+ * hostPath mounts GPU node agents need: the NVIDIA device plugin registers through the kubelet's
+ * device-plugins socket directory, DCGM exporter maps GPUs to pods through pod-resources. Nothing
+ * else may mount the host, and nothing in a training namespace may (see trainer-pod-security).
+ */
+export const ALLOWED_HOST_PATHS = ["/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources"];
 
 const FLOATING_TAGS = ["latest", "main", "master", "stable", "edge", "nightly"];
 

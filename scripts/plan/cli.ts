@@ -1,0 +1,108 @@
+/**
+ * Offline plan and policy check, no cloud credentials and no Pulumi CLI needed.
+ *   npm run plan -- --stack dev [--out plan.json] [--against base.json]
+ *   npm run policy -- --stack dev            (or --plan plan.json)
+ * Exit codes: 0 ok; 1 policy violations (policy) or a program failure; 2 bad input.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../../infra/config";
+import { RULES } from "../../policy/rules";
+import { diffPlans, emptyPlan } from "./diff";
+import { StackError } from "./evaluate";
+import { renderPlan } from "./markdown";
+import { buildPlan, parsePlan, Plan } from "./plan";
+import { formatViolations } from "./policy";
+
+/** Bad input: printed as is, exit 2. */
+class UsageError extends Error {}
+
+function readPlan(file: string): Plan {
+  if (!fs.existsSync(file)) throw new UsageError(`--against ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+  try {
+    return parsePlan(fs.readFileSync(file, "utf8"), file);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean }): Promise<number> {
+  const base = opts.against ? readPlan(opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
+  const p = await buildPlan(opts.stack);
+  const mdFile = opts.md ?? opts.out.replace(/\.json$/, "") + ".md";
+  fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  fs.writeFileSync(opts.out, JSON.stringify(p, null, 2) + "\n");
+  const diff = base ? diffPlans(base, p) : undefined;
+  fs.writeFileSync(mdFile, renderPlan(p, diff));
+  const s = p.summary;
+  const line = [
+    `plan: stack ${p.stack}: ${s.resourceCount} resources, ${s.maxGpus} GPUs max`,
+    s.idlePerHour !== null ? `idle $${s.idlePerHour.toFixed(2)}/h` : undefined,
+    s.fullLoadOnDemandPerHour ? `full load $${s.fullLoadSpotPerHour!.low.toFixed(2)}-$${s.fullLoadOnDemandPerHour.high.toFixed(2)}/h` : undefined,
+    s.fullLoadKw ? `${s.fullLoadKw.high.toFixed(2)} kW` : undefined,
+    `${p.policy.violations.length} policy violation(s)`,
+    diff ? `vs base: +${diff.added.length} ~${diff.changed.length} -${diff.removed.length}` : undefined,
+  ].filter(Boolean);
+  process.stdout.write(`${line.join(", ")}\nwrote ${opts.out} and ${mdFile}\n`);
+  return 0;
+}
+
+async function policy(opts: { stack?: string; plan?: string; json?: boolean }): Promise<number> {
+  if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
+  const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!);
+  const violations = p.policy.violations;
+  if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");
+  else process.stdout.write(formatViolations(violations, p.stack, RULES.length));
+  return violations.length === 0 ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("kiln-plan").exitOverride().showHelpAfterError(false);
+  let result: Promise<number> = Promise.resolve(0);
+  program
+    .command("plan")
+    .description("evaluate the program for a stack under mocks and write plan.json + plan.md")
+    .requiredOption("--stack <name>", "stack (Pulumi.<name>.yaml)")
+    .option("--out <file>", "plan JSON to write", "plan.json")
+    .option("--md <file>", "markdown to write (default: --out with .md)")
+    .option("--against <file>", "a base plan.json to diff against (the PR comment)")
+    .option("--empty-base", "diff against an empty plan (base branch has no plan yet)")
+    .action((o) => {
+      result = plan(o);
+    });
+  program
+    .command("policy")
+    .description("check a stack (or a plan.json) against every rule of the policy pack")
+    .option("--stack <name>", "stack to evaluate")
+    .option("--plan <file>", "an existing plan.json instead of evaluating")
+    .option("--json", "machine-readable output")
+    .action((o) => {
+      result = policy(o);
+    });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return await result;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof ConfigError || e instanceof StackError || e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  process.on("unhandledRejection", (e) => {
+    process.stderr.write(`plan: the program failed under mocks: ${(e as Error)?.stack ?? e}\n`);
+    process.exit(1);
+  });
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`plan: ${(e as Error)?.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
