@@ -21,13 +21,26 @@ export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kiln-local-harness}
 # The harness cluster (the local platform's provider reads $KUBECONFIG).
 export KUBECONFIG=${KILN_KUBECONFIG:-"$KILN_REPO_ROOT/.kiln/kubeconfig"}
-# The harness's own copy of the local stack config (never the committed Pulumi.local.yaml).
-KILN_STACK_CONFIG=${KILN_STACK_CONFIG:-"$KILN_REPO_ROOT/.kiln/Pulumi.local.yaml"}
+# The harness's own Pulumi project directory: a copy of Pulumi.yaml whose main points back at infra/,
+# with its own Pulumi.local.yaml. Pulumi writes the passphrase salt (encryptionsalt) into the stack
+# config file on `stack init` / `up`; working here keeps the committed Pulumi.local.yaml untouched.
+KILN_PROJECT_DIR=${KILN_PROJECT_DIR:-"$KILN_REPO_ROOT/.kiln/project"}
+KILN_STACK_CONFIG=${KILN_STACK_CONFIG:-"$KILN_PROJECT_DIR/Pulumi.local.yaml"}
 
 # pulumi, pulumi-language-nodejs, kubectl/helm on PATH.
 PATH="$(tool_bin_dir pulumi):$(tool_bin_dir pulumi-language-nodejs):$PATH"
 if [[ -x "$KILN_REPO_ROOT/scripts/kube-tools.sh" ]]; then PATH="$("$KILN_REPO_ROOT/scripts/kube-tools.sh"):$PATH"; fi
 export PATH
+
+# Lay out $KILN_PROJECT_DIR (idempotent): Pulumi.yaml with main rewritten, links to node_modules,
+# package.json and tsconfig.json so the language host and ts-node resolve exactly as from the root.
+kiln_prepare_project_dir() {
+  mkdir -p "$KILN_PROJECT_DIR"
+  local rel f
+  rel=$(realpath --relative-to="$KILN_PROJECT_DIR" "$KILN_REPO_ROOT")
+  sed -E "s#^main:[[:space:]]*(.*)\$#main: $rel/\\1#" "$KILN_REPO_ROOT/Pulumi.yaml" >"$KILN_PROJECT_DIR/Pulumi.yaml"
+  for f in node_modules package.json tsconfig.json; do ln -sfn "$rel/$f" "$KILN_PROJECT_DIR/$f"; done
+}
 
 # Install the Kubernetes provider plugin where the engine looks for it (no download).
 kiln_install_pulumi_plugins() {

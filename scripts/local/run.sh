@@ -110,7 +110,7 @@ stack_config_value() {
     const YAML = require("yaml");
     const doc = YAML.parse(require("fs").readFileSync(process.argv[1], "utf8")) ?? {};
     const v = (doc.config?.["kiln:objectStore"] ?? {})[process.argv[2]];
-    console.log(typeof v === "string" ? v : process.argv[3]);' "$KILN_DIR/Pulumi.local.yaml" "$1" "$2"
+    console.log(typeof v === "string" ? v : process.argv[3]);' "$KILN_DIR/project/Pulumi.local.yaml" "$1" "$2"
 }
 
 # wait_scheduled <ns> <job> -> prints the node name once the Job's pod is bound to one.

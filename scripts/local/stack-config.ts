@@ -1,5 +1,5 @@
 /**
- * The harness's own copy of the local stack config (.kiln/Pulumi.local.yaml), derived from the
+ * The harness's own copy of the local stack config (.kiln/project/Pulumi.local.yaml), derived from the
  * committed Pulumi.local.yaml, which is never edited:
  *  - kiln:objectStore: mode external, the loopback MinIO endpoint and its access key id (the secret key
  *    is set afterwards with `pulumi config set --secret`, so it is stored encrypted);
@@ -63,7 +63,7 @@ export function main(argv: string[]): void {
     .requiredOption("--endpoint <url>", "S3 endpoint of the loopback MinIO")
     .requiredOption("--access-key-id <id>", "MinIO access key id")
     .option("--source <file>", "committed local stack config", path.join(root, "Pulumi.local.yaml"))
-    .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "Pulumi.local.yaml"))
+    .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "project", "Pulumi.local.yaml"))
     .parse(argv)
     .opts<{ endpoint: string; accessKeyId: string; source: string; out: string }>();
   if (path.resolve(opts.out) === path.resolve(opts.source)) throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);

@@ -100,6 +100,12 @@ build_kwok() {
   work=$(prepare_wrapper kwok)
   step kwok
   gobuild "$work" "$STAGE/kwok" "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION" sigs.k8s.io/kwok/cmd/kwok
+  # KWOK's stock stage definitions (node/pod lifecycles) for scripts/cluster/up.sh.
+  local dir
+  dir=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$STAGE/../stages"
+  cp -r "$dir/kustomize/stage/." "$STAGE/../stages/"
+  chmod -R u+w "$STAGE/../stages"
 }
 
 build_kueue() {

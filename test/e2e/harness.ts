@@ -13,7 +13,7 @@ import YAML from "yaml";
 export const ROOT = path.resolve(__dirname, "../..");
 export const KILN_DIR = path.join(ROOT, ".kiln");
 export const KUBECONFIG = path.join(KILN_DIR, "kubeconfig");
-export const STACK_CONFIG = path.join(KILN_DIR, "Pulumi.local.yaml");
+export const STACK_CONFIG = path.join(KILN_DIR, "project", "Pulumi.local.yaml");
 /** Seconds a simulated Job pod runs before KWOK marks it Succeeded (scripts/cluster/env.sh default). */
 export const POD_RUN_SECONDS = Number(process.env.KILN_POD_RUN_SECONDS ?? 10);
 /** Annotation of KWOK's pod-complete stage: per-pod run time override (scripts/cluster/kwok/pod-complete.yaml). */
