@@ -2,7 +2,7 @@
 import { defaultRunSpec, splitImage } from "../../../infra/cluster/trainer-release";
 import { parseRunSpec } from "../../../trainer-image/src/spec";
 import { renderTrainer } from "../../charts/helm";
-import { releases, reveal, runStack } from "./support";
+import { object, releases, reveal, runStack } from "./support";
 
 describe("splitImage", () => {
   test("splits at the tag colon, keeping a registry port in the repository", () => {
@@ -50,6 +50,15 @@ describe("chart contract", () => {
     expect(env.AWS_ENDPOINT_URL_S3).toBe("http://kiln-minio.kiln-system.svc:9000");
     expect(env.AWS_REGION).toBe("us-east-1");
     expect(env.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: "kiln-object-store", key: "AWS_SECRET_ACCESS_KEY" } });
+
+    // The pod is admissible where it lands: Pod Security 'restricted' in the team namespace ...
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    for (const c of pod.containers) expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect((pod.volumes ?? []).filter((v: Record<string, unknown>) => v.hostPath)).toEqual([]);
+    // ... and Kueue can admit it: every resource it requests is covered by the team's ClusterQueue.
+    const covered = object(run, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups.flatMap((g: { coveredResources: string[] }) => g.coveredResources);
+    const requested = pod.containers.flatMap((c: { resources: { requests?: object; limits?: object } }) => [...Object.keys(c.resources.requests ?? {}), ...Object.keys(c.resources.limits ?? {})]);
+    for (const resource of new Set<string>(requested)) expect(covered).toContain(resource);
 
     const spec = rendered.find("ConfigMap", "kiln-run-spec").data["spec.yaml"];
     expect(parseRunSpec(spec).dataset.uri).toBe("s3://datasets/auto-mpg/auto-mpg.csv");
