@@ -78,7 +78,7 @@ describe("model", () => {
     await saveModel(model, openStore(path.join(dir, "rt"), retry), { kiln: { note: "round trip" } });
     const srv = await serve(path.join(dir, "rt"));
     try {
-      const loaded = await tf.loadLayersModel(`${srv.url}/model/model.json`, { fetchFunc: realmFetch });
+      const loaded = await tf.loadLayersModel(`${srv.url}/model/model.json`, { fetchFunc: realmFetch as unknown as typeof fetch });
       const a = model.getWeights();
       const b = loaded.getWeights();
       expect(b.map((w) => w.shape)).toEqual(a.map((w) => w.shape));
