@@ -97,10 +97,12 @@ function requireKey(value: string | undefined, key: string): string {
  * The kubeconfig the provider will use, as text: `kubernetes:kubeconfig` (contents or a path), else
  * the first file of $KUBECONFIG, else ~/.kube/config; empty when none exists (e.g. in-cluster).
  */
-export function ambientKubeconfig(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = new pulumi.Config("kubernetes").get("kubeconfig");
-  if (configured) return fs.existsSync(configured) ? fs.readFileSync(configured, "utf8") : configured;
-  const candidates = [...(env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean), path.join(env.HOME ?? os.homedir(), ".kube", "config")];
-  const file = candidates.find((f) => fs.existsSync(f));
-  return file ? fs.readFileSync(file, "utf8") : "";
+export function ambientKubeconfig(env: NodeJS.ProcessEnv = process.env): pulumi.Output<string> {
+  const configured = new pulumi.Config("kubernetes").getSecret("kubeconfig");
+  return pulumi.output(configured).apply((value) => {
+    if (value) return fs.existsSync(value) ? fs.readFileSync(value, "utf8") : value;
+    const candidates = [...(env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean), path.join(env.HOME ?? os.homedir(), ".kube", "config")];
+    const file = candidates.find((f) => fs.existsSync(f));
+    return file ? fs.readFileSync(file, "utf8") : "";
+  });
 }

@@ -28,7 +28,7 @@ describe("objectStore: minio (default)", () => {
     expect(provider.inputs.kubeconfig).toBeUndefined(); // ambient: KUBECONFIG or kubernetes:kubeconfig
     const k8sObjects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
     expect(k8sObjects.length).toBeGreaterThan(30);
-    for (const r of k8sObjects) expect(r.provider).toBe(`${provider.urn}::${provider.id}`);
+    for (const r of k8sObjects) expect(r.provider?.startsWith(`${provider.urn}::`)).toBe(true);
   });
 
   test("MinIO runs non-root from a pinned image on a PVC, with liveness and readiness probes", () => {
