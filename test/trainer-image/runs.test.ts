@@ -106,6 +106,17 @@ describe("training runs against MinIO", () => {
     expect(await getJson("runs/mpg-001/run.json")).toEqual(before);
   });
 
+  test("a prefix holding another run (different spec) is refused, even while it is running", async () => {
+    const other = parseRunSpec({ runId: "taken", dataset: { uri: "s3://datasets/iris/iris.csv", target: "species" }, task: "multiclass", output: { uri: "s3://artifacts/runs" } });
+    const record = { runId: "taken", status: "running", attempts: 1, spec: other, firstStartedAt: "t", startedAt: "t" };
+    await s3.send(new PutObjectCommand({ Bucket: "artifacts", Key: "runs/taken/run.json", Body: JSON.stringify(record) }));
+    const mine = parseRunSpec({ ...other, training: { ...other.training, epochs: 1, batchSize: 7 } }) as RunSpec & { runId: string };
+    await expect(runTraining(mine, { env, log: () => undefined })).rejects.toThrow(
+      's3://artifacts/runs/taken holds run "taken" with a different spec (status running); refusing to overwrite it. Use a new runId.',
+    );
+    expect(await keys("runs/taken/")).toEqual(["runs/taken/run.json"]);
+  });
+
   test("iris multiclass reaches accuracy >= 0.9", async () => {
     await run({
       runId: "iris-multi",

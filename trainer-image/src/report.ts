@@ -55,7 +55,8 @@ export interface ReportInput {
   test: Record<string, unknown> | null;
   roc?: RocPoint[];
   spec: unknown;
-  wallSeconds: number;
+  /** Training seconds summed over attempts. */
+  trainSeconds: number;
   samplesPerSecond: number;
 }
 
@@ -85,7 +86,7 @@ export function renderReport(r: ReportInput): string {
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}svg{margin:8px;border:1px solid #eee}pre{background:#f6f6f6;padding:1em;overflow:auto}</style>
 </head><body>
 <h1>Run ${esc(r.runId)}</h1>
-<p>Task <b>${esc(r.task)}</b> · backend <b>${esc(r.backend)}</b> · ${r.history.length} epochs · ${r.wallSeconds.toFixed(1)} s · ${Math.round(r.samplesPerSecond)} samples/s</p>
+<p>Task <b>${esc(r.task)}</b> · backend <b>${esc(r.backend)}</b> · ${r.history.length} epochs · ${r.trainSeconds.toFixed(1)} s training · ${Math.round(r.samplesPerSecond)} samples/s</p>
 <h2>Test metrics</h2>
 ${rows ? `<table>${rows}</table>` : "<p>No test split (split.test = 0).</p>"}
 <h2>Training curves</h2>

@@ -148,7 +148,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       rows: { read: parsed.rowsRead, dropped: parsed.droppedRows, train: split.train.length, validation: split.validation.length, test: split.test.length },
     };
     await store.put("metrics.json", JSON.stringify(metrics, null, 2), "application/json");
-    const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, wallSeconds, samplesPerSecond });
+    const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond });
     await store.put("report.html", html, "text/html; charset=utf-8");
     await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString() });
     log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri });

@@ -91,6 +91,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     idx.dispose();
     let batches = state.batch;
     const started = Date.now();
+    let lastYield = started;
     const history = await model.fit(xs, ys, {
       epochs: 1,
       batchSize,
@@ -100,7 +101,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       callbacks: {
         onBatchEnd: async () => {
           batches++;
-          await new Promise((r) => setImmediate(r)); // let signal handlers run between batches
+          if (Date.now() - lastYield > 50) {
+            await new Promise((r) => setImmediate(r)); // let signal handlers run between batches
+            lastYield = Date.now();
+          }
           if (opts.shouldStop?.()) model.stopTraining = true;
         },
       },
