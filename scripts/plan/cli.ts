@@ -27,9 +27,28 @@ function readPlan(file: string): Plan {
   }
 }
 
-async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean }): Promise<number> {
+/** `--set kiln:azCount=2 --set 'kiln:gpuPools=[...]'`: what-if config on top of the stack file (values are JSON or plain strings). */
+function overrides(sets: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const i = s.indexOf("=");
+    if (i <= 0) throw new UsageError(`--set ${s}: expected key=value, e.g. --set kiln:azCount=2`);
+    const key = s.slice(0, i).includes(":") ? s.slice(0, i) : `kiln:${s.slice(0, i)}`;
+    const raw = s.slice(i + 1);
+    try {
+      out[key] = JSON.parse(raw);
+    } catch {
+      out[key] = raw;
+    }
+  }
+  return out;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean; set?: string[] }): Promise<number> {
   const base = opts.against ? readPlan(opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
-  const p = await buildPlan(opts.stack);
+  const p = await buildPlan(opts.stack, overrides(opts.set));
   const mdFile = opts.md ?? opts.out.replace(/\.json$/, "") + ".md";
   fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
   fs.writeFileSync(opts.out, JSON.stringify(p, null, 2) + "\n");
@@ -48,9 +67,9 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
   return 0;
 }
 
-async function policy(opts: { stack?: string; plan?: string; json?: boolean }): Promise<number> {
+async function policy(opts: { stack?: string; plan?: string; json?: boolean; set?: string[] }): Promise<number> {
   if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
-  const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!);
+  const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
   const violations = p.policy.violations;
   if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");
   else process.stdout.write(formatViolations(violations, p.stack, RULES.length));
@@ -68,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--md <file>", "markdown to write (default: --out with .md)")
     .option("--against <file>", "a base plan.json to diff against (the PR comment)")
     .option("--empty-base", "diff against an empty plan (base branch has no plan yet)")
+    .option("--set <key=value>", "override a config key for this plan (repeatable; value is JSON or a string)", collect)
     .action((o) => {
       result = plan(o);
     });
@@ -77,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--stack <name>", "stack to evaluate")
     .option("--plan <file>", "an existing plan.json instead of evaluating")
     .option("--json", "machine-readable output")
+    .option("--set <key=value>", "override a config key (repeatable)", collect)
     .action((o) => {
       result = policy(o);
     });
