@@ -52,10 +52,11 @@ export class GpuServices extends pulumi.ComponentResource {
           name: GPU_NAMESPACE,
           labels: {
             "app.kubernetes.io/part-of": "kiln",
-            // Device plugin and DCGM need host paths / SYS_ADMIN: privileged, stated explicitly.
+            // Device plugin and DCGM need host paths / SYS_ADMIN: privileged, stated explicitly
+            // (warn/audit too, so every apply does not warn about what is intended).
             "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/audit": "baseline",
-            "pod-security.kubernetes.io/warn": "baseline",
+            "pod-security.kubernetes.io/audit": "privileged",
+            "pod-security.kubernetes.io/warn": "privileged",
           },
         },
       },
