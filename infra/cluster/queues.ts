@@ -22,9 +22,9 @@ export interface QueuesArgs {
   readonly teams: readonly TeamConfig[];
   /** Team name -> its namespace resource name output (LocalQueues wait for it). */
   readonly namespaces: Record<string, pulumi.Input<string>>;
-  /** `chart` installs Kueue's Helm chart; `external` only creates queue objects. */
+  /** `chart` installs Kueue's Helm chart; `external` (Kueue already runs) only creates queue objects. */
   readonly install: "chart" | "external";
-  /** Kueue chart version, exact. */
+  /** Kueue chart version, exact (kiln:kueue.version, default 0.14.4). */
   readonly version: string;
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;

@@ -60,19 +60,21 @@ export interface TrainerReleaseArgs {
   readonly image: pulumi.Input<string>;
   /** Annotations of the chart's ServiceAccount (cloud identity); default none. */
   readonly serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** GPUs of the default run. */
+  /** GPUs of the default run (kiln:trainer.defaultGpus). */
   readonly gpus: number;
   /** Kueue LocalQueue; default none (Jobs start without queueing). */
   readonly queue?: string;
-  /** PriorityClass of training pods. */
+  /** PriorityClass of training pods (kiln-training). */
   readonly priorityClassName: string;
   /** Object store endpoint URL; default none (the cloud's own S3). */
   readonly endpoint?: pulumi.Input<string>;
-  /** Object store region. */
+  /** Object store region (AWS_REGION). */
   readonly region: pulumi.Input<string>;
   /** Secret with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; default none (cloud identity). */
   readonly credentialsSecret?: string;
+  /** Bucket of the default run's dataset (s3://<bucket>/auto-mpg/auto-mpg.csv). */
   readonly datasetsBucket: pulumi.Input<string>;
+  /** Bucket the default run writes to (s3://<bucket>/runs). */
   readonly artifactsBucket: pulumi.Input<string>;
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;

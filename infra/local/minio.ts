@@ -16,9 +16,9 @@ export const MINIO_POD_LABELS = { "app.kubernetes.io/name": "minio", "app.kubern
 export const TRAINER_ACCESS_KEY = "kiln-trainer";
 
 export interface MinioArgs {
-  /** Buckets the setup Job creates. */
+  /** Buckets the setup Job creates (kiln:objectStore datasetsBucket and artifactsBucket). */
   readonly buckets: readonly string[];
-  /** Size of the data PVC, e.g. 20Gi. */
+  /** Size of the data PVC (kiln:objectStore.minioStorage, default 20Gi). */
   readonly storage: string;
   /** StorageClass of the PVC; default the cluster's default class. */
   readonly storageClassName?: string;
