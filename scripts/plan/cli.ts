@@ -13,7 +13,7 @@ import { diffPlans, emptyPlan } from "./diff";
 import { StackError } from "./evaluate";
 import { renderPlan } from "./markdown";
 import { buildPlan, parsePlan, Plan } from "./plan";
-import { formatViolations } from "./policy";
+import { checkPlan, formatViolations } from "./policy";
 
 /** Bad input: printed as is, exit 2. */
 class UsageError extends Error {}
@@ -70,7 +70,8 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
 async function policy(opts: { stack?: string; plan?: string; json?: boolean; set?: string[] }): Promise<number> {
   if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
   const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
-  const violations = p.policy.violations;
+  // Re-check a stored plan with today's rules rather than trusting the verdict it was written with.
+  const violations = opts.plan ? checkPlan(p.resources) : p.policy.violations;
   if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");
   else process.stdout.write(formatViolations(violations, p.stack, RULES.length));
   return violations.length === 0 ? 0 : 1;

@@ -2,9 +2,11 @@
  * Evaluates the real program (infra/) for a stack under the shared Pulumi mocks (test/mocks.ts):
  * no cloud credentials, no Pulumi CLI. Returns every registered resource in plan form.
  */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, KilnConfig } from "../../infra/config";
-import { redact } from "../../test/mocks";
-import { runProgram, stackConfig } from "../../test/program";
+import { KilnMocks, REDACTED, redact } from "../../test/mocks";
+import { ROOT, stackConfig } from "../../test/program";
 
 export interface PlanResource {
   readonly urn: string;
@@ -38,7 +40,7 @@ export async function evaluateStack(stack: string, overrides: Record<string, unk
     throw new StackError((e as Error).message);
   }
   const config = parseConfig(raw, stack);
-  const run = await runProgram(stack, overrides);
+  const run = await runProgramOnce(stack, raw);
   const resources = run.resources.map(
     (r): PlanResource => ({
       urn: r.urn,
@@ -52,5 +54,43 @@ export async function evaluateStack(stack: string, overrides: Record<string, unk
     }),
   );
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, config, resources, outputs: (redact(run.outputs) ?? {}) as Record<string, unknown> };
+  return { stack, config, resources, outputs: run.outputs };
+}
+
+/**
+ * Like test/program.ts runProgram, but the recorder sees the very first resource and stack outputs
+ * keep their secretness (secret outputs become "[secret]"). Outside jest a process can evaluate
+ * the program once (Node caches infra/); the CLI does exactly that.
+ */
+async function runProgramOnce(stack: string, config: Record<string, string>) {
+  const mocks = await KilnMocks.install(new KilnMocks(config["aws:region"] ?? "us-west-2"), "kiln", stack, true);
+  pulumi.runtime.setAllConfig(config);
+  let exported: Record<string, unknown> = {};
+  const load = () => {
+    exported = require(path.join(ROOT, "infra"));
+  };
+  const j = (globalThis as { jest?: { isolateModules(f: () => void): void } }).jest;
+  if (j) j.isolateModules(load);
+  else load();
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(exported)) {
+    if (!pulumi.Output.isInstance(v)) outputs[k] = redact(v);
+    else if (await pulumi.isSecret(v as pulumi.Output<unknown>)) outputs[k] = REDACTED;
+    else outputs[k] = redact(await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)));
+  }
+  await settle(mocks);
+  return { resources: mocks.resources, outputs };
+}
+
+/** Waits until no resource has been registered for a few event-loop turns. */
+async function settle(mocks: KilnMocks): Promise<void> {
+  let last = -1;
+  for (let still = 0; still < 5; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (mocks.resources.length === last) still++;
+    else {
+      still = 0;
+      last = mocks.resources.length;
+    }
+  }
 }

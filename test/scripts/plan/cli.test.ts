@@ -1,0 +1,83 @@
+/** `npm run plan` / `npm run policy`: bad input exits 2 with the validator's message; policy over a plan file. */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../../../scripts/plan/cli";
+import { emptyPlan } from "../../../scripts/plan/diff";
+import { PlanResource } from "../../../scripts/plan/evaluate";
+import { BREAKS, compliantWorld, World } from "../../policy/fixtures";
+
+const ROOT = path.resolve(__dirname, "../../..");
+let out: string[];
+let err: string[];
+beforeEach(() => {
+  out = [];
+  err = [];
+  jest.spyOn(process.stdout, "write").mockImplementation((s) => (out.push(String(s)), true));
+  jest.spyOn(process.stderr, "write").mockImplementation((s) => (err.push(String(s)), true));
+});
+afterEach(() => jest.restoreAllMocks());
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-plan-cli-"));
+
+function planFile(w: World): string {
+  const resources: PlanResource[] = w.subjects().map((s) => ({ urn: s.urn, type: s.type, name: s.name, dependencies: s.dependencies, custom: true, inputs: s.props }));
+  const file = path.join(tmp, `plan-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...emptyPlan("fixture"), resources }));
+  return file;
+}
+
+describe("bad input exits 2 with a message naming the problem", () => {
+  test("unknown stack", async () => {
+    expect(await main(["plan", "--stack", "nope"])).toBe(2);
+    expect(err.join("")).toContain("unknown stack 'nope'");
+  });
+
+  test("invalid config: the config validator's message, every problem listed", async () => {
+    expect(await main(["plan", "--stack", "dev", "--set", "azCount=1", "--set", "vpcCidr=10.0.0.0/30"])).toBe(2);
+    const msg = err.join("");
+    expect(msg).toContain("Invalid stack config (");
+    expect(msg).toContain("kiln:azCount: must be >= 2");
+    expect(msg).toContain("kiln:vpcCidr:");
+  });
+
+  test("--against a file that is not a plan", async () => {
+    const f = path.join(tmp, "not-a-plan.json");
+    fs.writeFileSync(f, '{"hello": 1}');
+    expect(await main(["plan", "--stack", "dev", "--against", f])).toBe(2);
+    expect(err.join("")).toContain("is not a Kiln plan");
+    expect(await main(["plan", "--stack", "dev", "--against", path.join(tmp, "missing.json")])).toBe(2);
+  });
+
+  test("policy without --stack or --plan, and a malformed --set", async () => {
+    expect(await main(["policy"])).toBe(2);
+    expect(await main(["plan", "--stack", "dev", "--set", "novalue"])).toBe(2);
+    expect(err.join("")).toContain("expected key=value");
+  });
+
+  test("the real npm script exits 2 on an unknown stack", () => {
+    const r = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "nope", "--out", path.join(tmp, "x.json")], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown stack 'nope'");
+  }, 60_000);
+});
+
+describe("npm run policy -- --plan plan.json", () => {
+  test("a compliant plan passes (exit 0)", async () => {
+    expect(await main(["policy", "--plan", planFile(compliantWorld())])).toBe(0);
+    expect(out.join("")).toMatch(/passes all \d+ rules/);
+  });
+
+  test("a violating plan fails (exit 1) naming the rule; --json is machine-readable", async () => {
+    const w = compliantWorld();
+    BREAKS["gpu-nodepool-limit"](w);
+    const f = planFile(w);
+    expect(await main(["policy", "--plan", f])).toBe(1);
+    expect(out.join("")).toContain("[gpu-nodepool-limit]");
+    out.length = 0;
+    expect(await main(["policy", "--plan", f, "--json"])).toBe(1);
+    const doc = JSON.parse(out.join(""));
+    expect(doc.violations.map((v: { rule: string }) => v.rule)).toEqual(["gpu-nodepool-limit"]);
+  });
+});
