@@ -165,7 +165,7 @@ describe("training runs against MinIO", () => {
     );
     await expect(attempt("bad-3", { uri: "s3://datasets/bad/no-rows.csv", target: "y" })).rejects.toThrow(DataError);
     await expect(attempt("bad-3", { uri: "s3://datasets/bad/no-rows.csv", target: "y" })).rejects.toThrow(/no usable rows \(2 read, 2 dropped/);
-    await expect(attempt("bad-4", { uri: "s3://datasets/bad/missing.csv", target: "y" })).rejects.toThrow(/NoSuchKey|does not exist/);
+    await expect(attempt("bad-4", { uri: "s3://datasets/bad/missing.csv", target: "y" })).rejects.toThrow(/^cannot read dataset.uri s3:\/\/datasets\/bad\/missing.csv: .*(NoSuchKey|does not exist)/);
     expect(await keys("bad/")).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { canonical, evaluate, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { parseRows, readCsv } from "./data";
+import { DataError, parseRows, readCsv } from "./data";
 import { buildModel, compileModel } from "./model";
 import { encode, fitPreprocess, splitIndices, type Matrix } from "./preprocess";
 import { renderReport } from "./report";
@@ -42,7 +42,13 @@ const joinUri = (base: string, id: string) => `${base.replace(/\/+$/, "")}/${id}
 
 async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
   const retry = retryOptionsFromEnv(env);
-  const table = await readCsv(await openObject(spec.dataset.uri, retry, env), spec.dataset.uri);
+  let source;
+  try {
+    source = await openObject(spec.dataset.uri, retry, env);
+  } catch (err) {
+    throw new DataError(`cannot read dataset.uri ${spec.dataset.uri}: ${(err as Error).message}`);
+  }
+  const table = await readCsv(source, spec.dataset.uri);
   const parsed = parseRows(spec, table, spec.dataset.uri);
   const split = splitIndices(parsed.x.length, spec.split.test, spec.split.validation, spec.split.seed);
   const pre = fitPreprocess(spec, parsed, split.train);
