@@ -4,8 +4,10 @@
  *
  * Rule: a pool's `maxGpus` is split among the teams that may use it in proportion to their
  * `gpuQuota` (largest-remainder method), so per pool the teams' nominal quotas sum EXACTLY to the
- * pool limit: the cohort never admits more GPUs than Karpenter may create. Each team may borrow
- * idle quota in the cohort up to its own `gpuQuota` per pool (`borrowingLimit`).
+ * pool limit: the cohort never admits more GPUs than Karpenter may create. No team's nominal quota
+ * exceeds its `gpuQuota` (the namespace ResourceQuota would refuse the pods anyway): if the pool
+ * is larger than its teams' quotas together, the nominal quotas sum to those quotas instead. Each
+ * team may borrow idle quota in the cohort up to its own `gpuQuota` per pool (`borrowingLimit`).
  */
 
 export interface PoolCapacity {
@@ -59,19 +61,46 @@ export function largestRemainder(total: number, weights: ReadonlyMap<string, num
 }
 
 /**
- * Per pool, per team: nominal quota (proportional share of the pool) and borrowing limit.
- * Returned in pool order, then team name order. Pools no team uses yield nothing.
+ * Splits `total` in proportion to `weights` without giving any key more than its cap: keys whose
+ * share would reach their cap get exactly the cap, and what they leave is split again among the
+ * others (water-filling with largest-remainder rounding). The parts sum to min(total, sum of caps).
+ */
+export function cappedSplit(total: number, weights: ReadonlyMap<string, number>, caps: ReadonlyMap<string, number>): Map<string, number> {
+  const result = new Map([...weights.keys()].sort().map((k) => [k, 0]));
+  const open = new Set([...result.keys()].filter((k) => (caps.get(k) ?? 0) > 0));
+  let left = total;
+  while (left > 0 && open.size > 0) {
+    const shares = largestRemainder(left, new Map([...open].map((k) => [k, weights.get(k)!])));
+    const full = [...open].filter((k) => shares.get(k)! >= caps.get(k)! - result.get(k)!);
+    if (full.length === 0) {
+      for (const k of open) result.set(k, result.get(k)! + shares.get(k)!);
+      break;
+    }
+    for (const k of full) {
+      left -= caps.get(k)! - result.get(k)!;
+      result.set(k, caps.get(k)!);
+      open.delete(k);
+    }
+  }
+  return result;
+}
+
+/**
+ * Per pool, per team: nominal quota (proportional share of the pool, never above the team's
+ * gpuQuota) and borrowing limit. Per pool the nominal quotas sum to maxGpus whenever the teams'
+ * quotas together reach it. Returned in pool order, then team name order. Pools no team uses
+ * yield nothing.
  */
 export function splitPoolQuotas(pools: readonly PoolCapacity[], teams: readonly TeamDemand[]): FlavorQuota[] {
   const out: FlavorQuota[] = [];
   for (const pool of pools) {
     const users = teams.filter((t) => t.pools.includes(pool.name));
     if (users.length === 0) continue;
-    const shares = largestRemainder(pool.maxGpus, new Map(users.map((t) => [t.name, t.gpuQuota])));
+    const caps = new Map(users.map((t) => [t.name, Math.min(t.gpuQuota, pool.maxGpus)]));
+    const shares = cappedSplit(pool.maxGpus, new Map(users.map((t) => [t.name, t.gpuQuota])), caps);
     for (const team of [...users].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const nominalQuota = shares.get(team.name)!;
-      const cap = Math.min(team.gpuQuota, pool.maxGpus);
-      out.push({ pool: pool.name, team: team.name, nominalQuota, borrowingLimit: Math.max(0, cap - nominalQuota) });
+      out.push({ pool: pool.name, team: team.name, nominalQuota, borrowingLimit: caps.get(team.name)! - nominalQuota });
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { largestRemainder, splitPoolQuotas, TeamDemand } from "../../../infra/cluster/quota-split";
+import { cappedSplit, largestRemainder, splitPoolQuotas, TeamDemand } from "../../../infra/cluster/quota-split";
 
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
@@ -86,5 +86,43 @@ describe("splitPoolQuotas", () => {
   test("a pool no team uses yields no quota; a zero-GPU pool yields zero quota", () => {
     const quotas = splitPoolQuotas([{ name: "idle", maxGpus: 4 }, { name: "off", maxGpus: 0 }], [{ name: "a", gpuQuota: 0, pools: ["off"] }]);
     expect(quotas).toEqual([{ pool: "off", team: "a", nominalQuota: 0, borrowingLimit: 0 }]);
+  });
+});
+
+describe("cappedSplit / quotas above demand", () => {
+  test("cappedSplit hands what a capped key leaves to the others", () => {
+    const split = cappedSplit(10, new Map([["a", 1], ["b", 1], ["c", 1]]), new Map([["a", 1], ["b", 10], ["c", 10]]));
+    expect(split).toEqual(new Map([["a", 1], ["b", 5], ["c", 4]]));
+  });
+
+  test("a pool larger than its teams' quotas together: nominal quotas equal the quotas, no borrowing", () => {
+    const quotas = splitPoolQuotas([{ name: "p", maxGpus: 64 }], [
+      { name: "a", gpuQuota: 4, pools: ["p"] },
+      { name: "b", gpuQuota: 8, pools: ["p"] },
+    ]);
+    expect(quotas.map((q) => [q.team, q.nominalQuota, q.borrowingLimit])).toEqual([
+      ["a", 4, 0],
+      ["b", 8, 0],
+    ]);
+  });
+
+  test("whenever the teams' quotas reach the pool, nominal quotas sum exactly to it (exhaustive small cases)", () => {
+    for (let max = 0; max <= 12; max++) {
+      for (let qa = 0; qa <= 12; qa++) {
+        for (let qb = 0; qb <= 12; qb++) {
+          const quotas = splitPoolQuotas([{ name: "p", maxGpus: max }], [
+            { name: "a", gpuQuota: qa, pools: ["p"] },
+            { name: "b", gpuQuota: qb, pools: ["p"] },
+          ]);
+          const sum = quotas.reduce((s, q) => s + q.nominalQuota, 0);
+          expect(sum).toBe(Math.min(max, Math.min(qa, max) + Math.min(qb, max)));
+          for (const q of quotas) {
+            const quota = q.team === "a" ? qa : qb;
+            expect(q.nominalQuota).toBeLessThanOrEqual(quota);
+            expect(q.nominalQuota + q.borrowingLimit).toBe(Math.min(quota, max));
+          }
+        }
+      }
+    }
   });
 });
