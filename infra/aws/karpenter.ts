@@ -79,6 +79,8 @@ export class Karpenter extends pulumi.ComponentResource {
     }, parent);
     for (const [role, event] of Object.entries(INTERRUPTION_EVENTS)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${role}`, {
+        // Explicit: an auto-suffixed `<cluster>-karpenter-instance-state-change` can pass the 64-character limit.
+        name: `${args.clusterName}-${role}`,
         description: `Karpenter ${args.clusterName}: ${event.detailType}`,
         eventPattern: JSON.stringify({ source: [event.source], "detail-type": [event.detailType] }),
         tags: tags(role),
