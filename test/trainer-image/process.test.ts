@@ -107,6 +107,7 @@ describe("kill and resume", () => {
     expect({ epoch: manifest.state.epoch, batch: manifest.state.batch }).toEqual({ epoch: stop!.epoch, batch: stop!.batch });
     expect(await getJson("runs/term-wasm/run.json")).toMatchObject({ status: "running", attempts: 1, interruptedAt: expect.any(String) });
 
+    console.log(`SIGTERM landed at epoch ${stop!.epoch}, batch ${stop!.batch} (batch 0 = at an epoch boundary)`);
     const second = await runToEnd(env);
     expect(second.lines.find((l) => l.event === "resume")).toMatchObject({ epoch: stop!.epoch, batch: stop!.batch });
     await reference("wasm");

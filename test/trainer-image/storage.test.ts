@@ -51,6 +51,13 @@ describe("backend selection", () => {
     expect(await selectBackend("wasm")).toMatchObject({ name: "wasm", tfBackend: "wasm" });
     expect(await selectBackend("cpu")).toMatchObject({ name: "cpu", tfBackend: "cpu" });
     await expect(selectBackend("webgpu")).rejects.toThrow('KILN_BACKEND="webgpu" is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu');
+    let nodeLoads = true;
+    try {
+      require("@tensorflow/tfjs-node");
+    } catch {
+      nodeLoads = false;
+    }
+    if (!nodeLoads) await expect(selectBackend("tfjs-node")).rejects.toThrow(/^KILN_BACKEND=tfjs-node could not be loaded: Cannot find module '@tensorflow\/tfjs-node'/);
   });
 
   test("without KILN_BACKEND it falls through tfjs-node-gpu and tfjs-node to the first that loads", async () => {

@@ -44,10 +44,14 @@ async function tryBackend(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`${name} backend did not initialise`);
 }
 
-/** Selects the backend (forced by `forced`, e.g. KILN_BACKEND) and waits until it is ready. */
-export async function selectBackend(forced?: string): Promise<BackendInfo> {
-  if (forced !== undefined && forced !== "" && !(BACKENDS as readonly string[]).includes(forced)) {
-    throw new Error(`KILN_BACKEND="${forced}" is not a backend; use one of ${BACKENDS.join(", ")}`);
+/** Other names people use for the tfjs-node backends. */
+const ALIASES: Record<string, BackendName> = { "tfjs-node-gpu": "tensorflow-gpu", gpu: "tensorflow-gpu", "tfjs-node": "tensorflow", node: "tensorflow" };
+
+/** Selects the backend (forced by `requested`, e.g. KILN_BACKEND) and waits until it is ready. */
+export async function selectBackend(requested?: string): Promise<BackendInfo> {
+  const forced = requested ? (ALIASES[requested] ?? requested) : undefined;
+  if (forced !== undefined && !(BACKENDS as readonly string[]).includes(forced)) {
+    throw new Error(`KILN_BACKEND="${requested}" is not a backend; use one of ${BACKENDS.join(", ")}`);
   }
   const order: BackendName[] = forced ? [forced as BackendName] : [...BACKENDS];
   const skipped: Record<string, string> = {};
@@ -58,7 +62,7 @@ export async function selectBackend(forced?: string): Promise<BackendInfo> {
       return { name, tfBackend: tf.getBackend(), gpuFound: gpuVisible(), skipped };
     } catch (err) {
       skipped[name] = (err as Error).message.split("\n")[0];
-      if (forced) throw new Error(`KILN_BACKEND=${forced} could not be loaded: ${skipped[name]}`);
+      if (forced) throw new Error(`KILN_BACKEND=${requested} could not be loaded: ${skipped[name]}`);
     }
   }
   throw new Error(`no tfjs backend could be loaded: ${JSON.stringify(skipped)}`);
