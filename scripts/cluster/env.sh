@@ -66,12 +66,46 @@ kubectl_bin() {
 kc() { "$KUBECTL" --kubeconfig "$KILN_KUBECONFIG" "$@"; }
 
 pid_file() { echo "$RUN_DIR/$1.pid"; }
+
+# The components the running cluster was started with (recorded by up.sh), else the configured set.
+expected_components() {
+  if [[ -f "$RUN_DIR/components" ]]; then
+    cat "$RUN_DIR/components"
+    return
+  fi
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+    echo "$c"
+  done
+}
 # is_running <component> -> 0 when its recorded PID is alive.
 is_running() {
   local f
   f=$(pid_file "$1")
   [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
 }
+# Seconds to wait for a component to exit after SIGTERM.
+STOP_TIMEOUT=${STOP_TIMEOUT:-15}
+
+stop_component() {
+  local c=$1 f pid i
+  f=$(pid_file "$c")
+  [[ -f "$f" ]] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $c (pid $pid)"
+    # Each component runs in its own session (setsid): signal the whole group.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$c did not exit within ${STOP_TIMEOUT}s; killing"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$f"
+}
+
 # port_in_use <port> -> 0 when something accepts connections on 127.0.0.1:<port>.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

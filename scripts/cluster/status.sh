@@ -12,8 +12,7 @@ usage() { echo "usage: $0" >&2; }
 main() {
   case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
   local c down=0
-  for c in "${COMPONENTS[@]}"; do
-    [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+  for c in $(expected_components); do
     if is_running "$c"; then
       printf '%-24s running  pid %-8s log %s\n' "$c" "$(cat "$(pid_file "$c")")" "$LOG_DIR/$c.log"
     else

@@ -32,7 +32,8 @@ cleanup() {
   local status=$?
   if [[ $status -ne 0 && ${#STARTED[@]} -gt 0 ]]; then
     log "cluster:up failed (exit $status); stopping what this run started: ${STARTED[*]}"
-    "$HERE/down.sh" --keep-data >/dev/null 2>&1 || true
+    local i
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_component "${STARTED[$i]}" 2>/dev/null || true; done
   fi
   exit $status
 }
@@ -217,8 +218,7 @@ main() {
   mkdir -p "$LOG_DIR" "$RUN_DIR"
   KUBECONFIG_EXPORT="export KUBECONFIG=$KILN_KUBECONFIG"
   local c running=() stopped=()
-  for c in "${COMPONENTS[@]}"; do
-    [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+  for c in $(expected_components); do
     if is_running "$c"; then running+=("$c"); else stopped+=("$c"); fi
   done
   if [[ ${#stopped[@]} -eq 0 ]]; then
@@ -241,6 +241,7 @@ main() {
   start_kwok
   register_nodes
   start_kueue
+  printf '%s\n' "${STARTED[@]}" >"$RUN_DIR/components"
   STARTED=()
   cat >&2 <<EOF
 

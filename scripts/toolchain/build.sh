@@ -127,12 +127,12 @@ build_pulumi() {
   gobuild "$work" "$STAGE/pulumi" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
-# sdk/v3 at $PULUMI_LANGUAGE_NODEJS_VERSION has no replace directives: a plain `go install` (see versions.sh).
+# A package of sdk/v3 at $PULUMI_LANGUAGE_NODEJS_VERSION (see versions.sh); the wrapper repeats sdk's replace.
 build_pulumi-language-nodejs() {
+  local work
+  work=$(prepare_wrapper pulumi-language-nodejs)
   step pulumi-language-nodejs
-  (cd /tmp && CGO_ENABLED=0 GOBIN="$STAGE" go install -p "$GO_BUILD_P" -v -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" \
-    "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@$PULUMI_LANGUAGE_NODEJS_VERSION") >>"$LOG" 2>&1
+  gobuild "$work" "$STAGE/pulumi-language-nodejs" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_VERSION" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 }
 
 # The provider's main package embeds schema-embed.json and terraform-mapping-embed.json, made by its
