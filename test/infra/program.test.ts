@@ -43,4 +43,3 @@ test("cluster services wait for the system nodes, add-ons, Karpenter and the GPU
   expect(components.length).toBeGreaterThan(2);
   for (const c of components) expect({ component: c.name, waitsFor: ready.filter((u) => c.dependencies.includes(u)) }).toEqual({ component: c.name, waitsFor: ready });
 });
-});
