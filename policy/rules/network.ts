@@ -21,10 +21,10 @@ export const sgNoPublicIngress: ResourceRule = {
   name: "sg-no-public-ingress",
   description: "No security group admits traffic from 0.0.0.0/0 or ::/0 (except the allow-list in policy/rules/network.ts).",
   severity: "critical",
-  applies: (type) => typeIn(type, "aws:ec2/securityGroup", "aws:ec2/securityGroupRule", "aws:vpc/securityGroupIngressRule"),
+  applies: (type) => typeIn(type, "aws:ec2/securityGroup", "aws:ec2/defaultSecurityGroup", "aws:ec2/securityGroupRule", "aws:vpc/securityGroupIngressRule"),
   check: (r) => {
     let rules: any[];
-    if (typeIn(r.type, "aws:ec2/securityGroup")) rules = asArray(r.props.ingress);
+    if (typeIn(r.type, "aws:ec2/securityGroup", "aws:ec2/defaultSecurityGroup")) rules = asArray(r.props.ingress);
     else if (typeIn(r.type, "aws:ec2/securityGroupRule")) rules = r.props.type === "ingress" ? [r.props] : [];
     else rules = [r.props];
     return rules
