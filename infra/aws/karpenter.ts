@@ -129,7 +129,11 @@ export class Karpenter extends pulumi.ComponentResource {
         replicas,
         // The chart already tolerates CriticalAddonsOnly and avoids Karpenter-launched nodes.
         nodeSelector: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
-        controller: { resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
+        controller: {
+          // Nodes' IMDS is out of reach (hop limit 1), so the region comes from the environment.
+          env: [{ name: "AWS_REGION", value: region }],
+          resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+        },
       },
     }, { ...k8sOpts, dependsOn: [crds, attach, association, nodeAccess, ...node.attachments, ...(args.dependsOn ?? [])] });
 

@@ -1,19 +1,21 @@
 /**
  * Benchmark: how long the real program takes to evaluate the dev stack under the mocks.
- * Run: npx ts-node --transpile-only test/infra/aws/bench-dev-stack.ts [runs]
+ * Run: npx ts-node --transpile-only test/infra/aws/bench-dev-stack.ts [runs]   (KILN_BENCH_STACK=local for the local stack)
  * Each run is a fresh Node process (module load included), as `npm test` pays it per test file.
  */
 import { execFileSync } from "child_process";
 import * as path from "path";
 
 const runs = Number(process.argv[2] ?? 3);
+/** Stack to evaluate (KILN_BENCH_STACK, default dev). */
+const stack = process.env.KILN_BENCH_STACK ?? "dev";
 const child = process.env.KILN_BENCH_CHILD === "1";
 
 async function once(): Promise<void> {
   const t0 = process.hrtime.bigint();
   const { runProgram } = await import("../../program");
   const t1 = process.hrtime.bigint();
-  const run = await runProgram("dev");
+  const run = await runProgram(stack);
   const t2 = process.hrtime.bigint();
   const aws = run.resources.filter((r) => r.type.startsWith("aws:")).length;
   const k8s = run.resources.filter((r) => r.type.startsWith("kubernetes:")).length;
@@ -35,7 +37,7 @@ if (child) {
     results.push(JSON.parse(out.trim().split("\n").pop()!));
   }
   const fmt = (xs: number[]) => `min ${Math.min(...xs).toFixed(0)} ms, median ${xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(0)} ms`;
-  console.log(`dev stack under mocks, ${runs} fresh processes: ${results[0].resources} resources (${results[0].aws} aws, ${results[0].kubernetes} kubernetes)`);
+  console.log(`${stack} stack under mocks, ${runs} fresh processes: ${results[0].resources} resources (${results[0].aws} aws, ${results[0].kubernetes} kubernetes)`);
   console.log(`  import program + SDKs: ${fmt(results.map((r) => r.importMs))}`);
   console.log(`  evaluate program:      ${fmt(results.map((r) => r.evaluateMs))}`);
   console.log(`  total:                 ${fmt(results.map((r) => r.importMs + r.evaluateMs))}`);

@@ -175,6 +175,8 @@ describe("Karpenter", () => {
     const queue = dev.ofType("aws:sqs/queue:Queue")[0];
     expect(chart.inputs.values.settings).toMatchObject({ clusterName: "kiln-dev", interruptionQueue: queue.inputs.name });
     expect(chart.inputs.values.nodeSelector).toEqual({ "kiln.dev/node-role": "system" });
+    // IMDS hop limit 1 hides the region from pods: the controller gets it from its environment.
+    expect(chart.inputs.values.controller.env).toEqual([{ name: "AWS_REGION", value: "us-west-2" }]);
     expect(chart.provider).toMatch(/pulumi:providers:kubernetes::kiln-dev-k8s::/);
   });
 
