@@ -124,11 +124,22 @@ export class MinioServer {
     if (!proc) return;
     this.proc = undefined;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill("SIGCONT"); // a frozen process cannot handle SIGTERM
     const gone = new Promise<void>((r) => proc.once("exit", () => r()));
     proc.kill("SIGTERM");
     const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
     await gone;
     clearTimeout(timer);
+  }
+
+  /** Freezes the server process (SIGSTOP): connections hang instead of being refused, like a network black hole. */
+  freeze(): void {
+    this.proc?.kill("SIGSTOP");
+  }
+
+  /** Resumes a frozen server (SIGCONT). */
+  thaw(): void {
+    this.proc?.kill("SIGCONT");
   }
 
   /** Stops the server and deletes its data. */

@@ -115,22 +115,41 @@ describe("kill and resume", () => {
   });
 });
 
+// KILN_TEST_OUTAGE_SECONDS=60 proves the "down for a minute" case (default 8 s keeps the suite quick).
+const OUTAGE_SECONDS = Number(process.env.KILN_TEST_OUTAGE_SECONDS ?? 8);
+
 describe("store outage", () => {
-  test("MinIO stopped for 8 s mid-run and restarted on the same port: the run still succeeds", async () => {
+  test(`MinIO stopped for ${OUTAGE_SECONDS} s mid-run and restarted on the same port: the run still succeeds`, async () => {
     const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: mpgSpec(30), KILN_RUN_ID: "outage", KILN_BACKEND: "wasm" }));
     await t.waitFor(epochAtLeast(3));
     const down = Date.now();
     await minio.stop();
     const linesAtStop = t.lines.length;
-    await new Promise((r) => setTimeout(r, 8000));
+    await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
     // Training blocks on its next checkpoint write while the store is down.
     expect(t.lines.filter(epochAtLeast(1)).length).toBeLessThanOrEqual(linesAtStop + 1);
     await minio.resume();
     const code = await t.exited;
     expect({ code, stderr: t.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
-    expect(Date.now() - down).toBeGreaterThanOrEqual(8000);
+    expect(Date.now() - down).toBeGreaterThanOrEqual(OUTAGE_SECONDS * 1000);
+    console.log(`store outage: down ${OUTAGE_SECONDS} s, run finished ${((Date.now() - down) / 1000).toFixed(1)} s after the stop`);
     expect(await getJson("runs/outage/run.json")).toMatchObject({ status: "succeeded", attempts: 1 });
     expect((await getJson("runs/outage/metrics.json")).history).toHaveLength(30);
+    expect(t.lines.some((l) => l.event === "store-error" && /ECONNREFUSED|ECONNRESET|socket hang up/.test(String(l.error)))).toBe(true);
+  });
+
+  test("a frozen store (connections hang) is detected by the socket timeout and retried", async () => {
+    const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: mpgSpec(15), KILN_RUN_ID: "frozen", KILN_BACKEND: "wasm", KILN_S3_SOCKET_TIMEOUT_SECONDS: "2" }));
+    await t.waitFor(epochAtLeast(3));
+    minio.freeze();
+    await new Promise((r) => setTimeout(r, 7000));
+    minio.thaw();
+    const code = await t.exited;
+    expect({ code, stderr: t.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(await getJson("runs/frozen/run.json")).toMatchObject({ status: "succeeded", attempts: 1 });
+    // The hung request failed on the socket timeout and was retried (without the timeout it would just wait).
+    const errors = t.lines.filter((l) => l.event === "store-error").map((l) => String(l.error));
+    expect(errors.some((e) => /timed? ?out/i.test(e))).toBe(true);
   });
 });
 

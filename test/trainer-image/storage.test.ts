@@ -40,8 +40,8 @@ describe("storage", () => {
   });
 
   test("retry settings come from the env and are validated", () => {
-    expect(retryOptionsFromEnv({})).toEqual({ deadlineSeconds: 300, sdkAttempts: 8 });
-    expect(retryOptionsFromEnv({ KILN_STORE_RETRY_SECONDS: "60", KILN_S3_MAX_ATTEMPTS: "3" })).toEqual({ deadlineSeconds: 60, sdkAttempts: 3 });
+    expect(retryOptionsFromEnv({})).toEqual({ deadlineSeconds: 300, sdkAttempts: 8, socketTimeoutSeconds: 60 });
+    expect(retryOptionsFromEnv({ KILN_STORE_RETRY_SECONDS: "60", KILN_S3_MAX_ATTEMPTS: "3" })).toEqual({ deadlineSeconds: 60, sdkAttempts: 3, socketTimeoutSeconds: 60 });
     expect(() => retryOptionsFromEnv({ KILN_S3_MAX_ATTEMPTS: "many" })).toThrow('KILN_S3_MAX_ATTEMPTS="many" must be a number >= 1');
   });
 });

@@ -23,6 +23,8 @@ export interface RetryOptions {
   readonly deadlineSeconds: number;
   /** SDK attempts per request; default 8 (KILN_S3_MAX_ATTEMPTS). */
   readonly sdkAttempts: number;
+  /** A socket idle this long fails the attempt (retried), so a black-holed store cannot hang a run; default 60 s (KILN_S3_SOCKET_TIMEOUT_SECONDS). */
+  readonly socketTimeoutSeconds?: number;
 }
 
 export function retryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RetryOptions {
@@ -33,7 +35,11 @@ export function retryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Retry
     if (!Number.isFinite(n) || n < 1) throw new Error(`${name}="${v}" must be a number >= 1`);
     return n;
   };
-  return { deadlineSeconds: num("KILN_STORE_RETRY_SECONDS", 300), sdkAttempts: num("KILN_S3_MAX_ATTEMPTS", 8) };
+  return {
+    deadlineSeconds: num("KILN_STORE_RETRY_SECONDS", 300),
+    sdkAttempts: num("KILN_S3_MAX_ATTEMPTS", 8),
+    socketTimeoutSeconds: num("KILN_S3_SOCKET_TIMEOUT_SECONDS", 60),
+  };
 }
 
 /** Splits s3://bucket/key into parts. */
@@ -79,10 +85,11 @@ export async function withRetry<T>(what: string, opts: RetryOptions, op: () => P
 
 export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
-  return new S3Client({
+  const client = new S3Client({
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
     endpoint,
     forcePathStyle: endpoint !== undefined,
+    requestHandler: { connectionTimeout: 5000, socketTimeout: (opts.socketTimeoutSeconds ?? 60) * 1000 },
     // Static keys when the env has them; otherwise the SDK's default chain (web identity, IMDS, ...).
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
@@ -90,6 +97,23 @@ export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = pro
     // Exponential backoff 0.5 s, 1 s, 2 s ... capped at 15 s per wait.
     retryStrategy: new ConfiguredRetryStrategy(opts.sdkAttempts, (attempt) => Math.min(500 * 2 ** attempt, 15000)),
   });
+  // The deserialize step runs inside the retry loop: log every failed attempt, so store trouble shows in
+  // `kubectl logs` while the SDK retries it (not-found answers are expected and stay quiet).
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!isNotFound(err)) {
+          const e = err as Error & { code?: string };
+          console.log(JSON.stringify({ event: "store-error", error: `${e.name}${e.code ? ` ${e.code}` : ""}: ${e.message}`.slice(0, 300) }));
+        }
+        throw err;
+      }
+    },
+    { step: "deserialize", name: "kilnLogFailedAttempts" },
+  );
+  return client;
 }
 
 class S3Store implements Store {
