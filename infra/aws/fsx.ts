@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { Tags } from "./tags";
 
 export interface DatasetCacheArgs {
-  /** VPC and its CIDR: Lustre ports are open to the VPC only (no default). */
+  /** VPC of the file system (no default). */
   readonly vpcId: pulumi.Input<string>;
+  /** VPC CIDR: the only source allowed on the Lustre ports (no default). */
   readonly vpcCidr: string;
   /** The private subnet the file system lives in (no default). */
   readonly subnetId: pulumi.Input<string>;

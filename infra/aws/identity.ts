@@ -18,9 +18,11 @@ export interface TrainerIdentityArgs {
   readonly clusterName: pulumi.Input<string>;
   /** Team name -> namespace; one Pod Identity association each (no default). */
   readonly namespaces: Readonly<Record<string, string>>;
-  /** Bucket ARNs and the key encrypting them (no default). */
+  /** Datasets bucket ARN: read only (no default). */
   readonly datasetsBucketArn: pulumi.Input<string>;
+  /** Artifacts bucket ARN: read/write under runs/ only (no default). */
   readonly artifactsBucketArn: pulumi.Input<string>;
+  /** KMS key encrypting both buckets (no default). */
   readonly keyArn: pulumi.Input<string>;
   /** ServiceAccount name in each namespace. Default kiln-trainer. */
   readonly serviceAccount?: string;

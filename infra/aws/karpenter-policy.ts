@@ -7,11 +7,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Statement } from "./iam";
 
 export interface KarpenterPolicyArgs {
+  /** EKS cluster name: the `kubernetes.io/cluster/<name>` ownership tag Karpenter sets. */
   readonly clusterName: string;
+  /** AWS partition, region and account of the cluster. */
   readonly partition: pulumi.Input<string>;
   readonly region: pulumi.Input<string>;
   readonly accountId: pulumi.Input<string>;
+  /** The interruption queue: the only queue the controller reads. */
   readonly queueArn: pulumi.Input<string>;
+  /** The GPU node role: the only role the controller may pass. */
   readonly nodeRoleArn: pulumi.Input<string>;
 }
 

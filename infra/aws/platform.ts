@@ -162,7 +162,10 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
     this.clusterName = cluster.name;
     this.trainerRoleArn = identity.roleArn;
     this.registerOutputs({
+      provider: this.provider,
       kubeconfig: this.kubeconfig,
+      trainerServiceAccountAnnotations: this.trainerServiceAccountAnnotations,
+      clusterReady: this.clusterReady,
       objectStore: this.objectStore,
       trainerImage: this.trainerImage,
       clusterName: this.clusterName,

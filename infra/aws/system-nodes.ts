@@ -19,9 +19,11 @@ export interface SystemNodesArgs {
   readonly subnetIds: pulumi.Input<string[]>;
   /** EC2 instance types. Default ["m7i.large"]. */
   readonly instanceTypes?: readonly string[];
-  /** Node count bounds. Default 2 / 2 / 4. */
+  /** Fewest nodes. Default 2. */
   readonly minSize?: number;
+  /** Nodes at creation (later left to the operator). Default 2. */
   readonly desiredSize?: number;
+  /** Most nodes. Default 4. */
   readonly maxSize?: number;
   /** Root volume size, GiB. Default 50. */
   readonly diskGiB?: number;
