@@ -1,4 +1,5 @@
-import { DataError, parseRows, readCsv } from "../../trainer-image/src/data";
+import { Readable } from "node:stream";
+import { DataError, parseRows, readCsv, streamRows } from "../../trainer-image/src/data";
 import { encode, encodeRow, fitPreprocess, splitIndices } from "../../trainer-image/src/preprocess";
 import { epochOrder, permutation } from "../../trainer-image/src/rng";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
@@ -62,6 +63,16 @@ describe("CSV reading and row parsing", () => {
     expect(msg).toBe("f.csv: no usable rows (2 read, 2 dropped: 1 x missing target y, 1 x missing x)");
     expect(await dataError(readCsv("", "empty.csv"))).toMatch(/empty\.csv: file is empty/);
     expect(await dataError(readCsv("a,b\n1,2,3\n", "ragged.csv"))).toMatch(/ragged\.csv: not a readable CSV/);
+  });
+});
+
+describe("streaming", () => {
+  test("streamRows parses records as chunks arrive and matches the in-memory parse", async () => {
+    const chunks = CSV.match(/[\s\S]{1,7}/g)!; // split mid-line on purpose
+    const streamed = await streamRows(specWith(), Readable.from(chunks), "mem.csv");
+    expect(streamed).toEqual(parseRows(specWith(), await readCsv(CSV, "mem.csv"), "mem.csv"));
+    expect(await dataError(streamRows(specWith(), Readable.from([]), "empty.csv"))).toMatch(/empty\.csv: file is empty/);
+    expect(await dataError(streamRows(specWith(), "a,a\n1,2\n", "dup.csv"))).toMatch(/dup\.csv: header names column "a" twice/);
   });
 });
 

@@ -21,30 +21,41 @@ export interface RawTable {
 const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
 export const isMissing = (v: string | undefined): boolean => v === undefined || MISSING.has(v.trim().toLowerCase());
 
-/** Streams a CSV with a header row into memory as strings. */
-export async function readCsv(source: Readable | string, name: string): Promise<RawTable> {
+type CsvItem = { record: string[]; info: { lines: number } };
+
+/** Streams CSV records (header first) through csv-parse; every parse problem becomes a DataError. */
+async function* csvRecords(source: Readable | string, name: string): AsyncGenerator<CsvItem> {
   const input = typeof source === "string" ? Readable.from([source]) : source;
   const parser = input.pipe(parse({ skip_empty_lines: true, trim: true, relax_column_count: false, info: true, bom: true }));
-  let columns: string[] | undefined;
-  const rows: string[][] = [];
-  const lines: number[] = [];
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!columns) {
-        columns = item.record;
-        const dup = columns.find((c, i) => columns!.indexOf(c) !== i);
-        if (dup !== undefined) throw new DataError(`${name}: header names column "${dup}" twice`);
-        continue;
-      }
-      rows.push(item.record);
-      lines.push(item.info.lines);
-    }
+    for await (const item of parser as AsyncIterable<CsvItem>) yield item;
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`${name}: not a readable CSV: ${(err as Error).message}`);
   }
+}
+
+function checkHeader(columns: string[] | undefined, name: string): string[] {
   if (!columns) throw new DataError(`${name}: file is empty; expected a header row and data rows`);
-  return { columns, rows, lines };
+  const dup = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (dup !== undefined) throw new DataError(`${name}: header names column "${dup}" twice`);
+  return columns;
+}
+
+/** Reads a whole CSV into memory as strings (small files and tests; runs use `streamRows`). */
+export async function readCsv(source: Readable | string, name: string): Promise<RawTable> {
+  let columns: string[] | undefined;
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  for await (const item of csvRecords(source, name)) {
+    if (!columns) {
+      columns = checkHeader(item.record, name);
+      continue;
+    }
+    rows.push(item.record);
+    lines.push(item.info.lines);
+  }
+  return { columns: checkHeader(columns, name), rows, lines };
 }
 
 /** One parsed row: feature values (number, category string, or null = missing) and the target. */
@@ -75,61 +86,93 @@ export function resolveColumns(spec: RunSpec, columns: string[], name: string): 
   return chosen;
 }
 
-/** Parses strings into numbers/categories, dropping rows per the spec's missing-value policy. */
-export function parseRows(spec: RunSpec, table: RawTable, name: string): ParsedRows {
-  const features = resolveColumns(spec, table.columns, name);
-  const categorical = new Set(spec.dataset.categorical);
-  const featureIdx = features.map((c) => table.columns.indexOf(c));
-  const targetIdx = table.columns.indexOf(spec.dataset.target);
-  const numericTarget = spec.task === "regression";
-  const x: (number | string | null)[][] = [];
-  const y: (number | string)[] = [];
-  const dropReasons: Record<string, number> = {};
-  const dropped = (reason: string) => (dropReasons[reason] = (dropReasons[reason] ?? 0) + 1);
-  const where = (r: number) => `row ${r + 1} (line ${table.lines[r]}) of ${name}`;
+/** Turns CSV records into numbers/categories one at a time, dropping rows per the missing-value policy. */
+class RowParser {
+  private readonly features: string[];
+  private readonly categorical: Set<string>;
+  private readonly featureIdx: number[];
+  private readonly targetIdx: number;
+  private readonly x: (number | string | null)[][] = [];
+  private readonly y: (number | string)[] = [];
+  private readonly dropReasons: Record<string, number> = {};
+  private rowsRead = 0;
 
-  for (let r = 0; r < table.rows.length; r++) {
-    const row = table.rows[r];
-    const rawTarget = row[targetIdx];
-    if (isMissing(rawTarget)) {
-      dropped(`missing target ${spec.dataset.target}`);
-      continue;
-    }
+  constructor(
+    private readonly spec: RunSpec,
+    columns: string[],
+    private readonly name: string,
+  ) {
+    this.features = resolveColumns(spec, columns, name);
+    this.categorical = new Set(spec.dataset.categorical);
+    this.featureIdx = this.features.map((c) => columns.indexOf(c));
+    this.targetIdx = columns.indexOf(spec.dataset.target);
+  }
+
+  private dropped(reason: string): void {
+    this.dropReasons[reason] = (this.dropReasons[reason] ?? 0) + 1;
+  }
+
+  add(row: string[], line: number): void {
+    const r = this.rowsRead++;
+    const where = `row ${r + 1} (line ${line}) of ${this.name}`;
+    const { spec } = this;
+    const rawTarget = row[this.targetIdx];
+    if (isMissing(rawTarget)) return this.dropped(`missing target ${spec.dataset.target}`);
     let target: number | string = rawTarget.trim();
-    if (numericTarget) {
+    if (spec.task === "regression") {
       target = Number(rawTarget);
       if (!Number.isFinite(target)) {
-        throw new DataError(`column "${spec.dataset.target}" (target), ${where(r)}: "${rawTarget}" is not a number; regression needs a numeric target`);
+        throw new DataError(`column "${spec.dataset.target}" (target), ${where}: "${rawTarget}" is not a number; regression needs a numeric target`);
       }
     }
     const values: (number | string | null)[] = [];
     let missingColumn: string | undefined;
-    features.forEach((c, k) => {
-      const raw = row[featureIdx[k]];
+    for (let k = 0; k < this.features.length; k++) {
+      const c = this.features[k];
+      const raw = row[this.featureIdx[k]];
       if (isMissing(raw)) {
         missingColumn ??= c;
         values.push(null);
-      } else if (categorical.has(c)) {
+      } else if (this.categorical.has(c)) {
         values.push(raw.trim());
       } else {
         const v = Number(raw);
         if (!Number.isFinite(v)) {
-          throw new DataError(`column "${c}", ${where(r)}: "${raw}" is not a number; fix the value or list "${c}" in dataset.categorical`);
+          throw new DataError(`column "${c}", ${where}: "${raw}" is not a number; fix the value or list "${c}" in dataset.categorical`);
         }
         values.push(v);
       }
-    });
-    if (missingColumn !== undefined && spec.preprocess.missing === "drop") {
-      dropped(`missing ${missingColumn}`);
-      continue;
     }
-    x.push(values);
-    y.push(target);
+    if (missingColumn !== undefined && spec.preprocess.missing === "drop") return this.dropped(`missing ${missingColumn}`);
+    this.x.push(values);
+    this.y.push(target);
   }
-  const droppedRows = table.rows.length - x.length;
-  if (x.length === 0) {
-    const why = Object.entries(dropReasons).map(([k, v]) => `${v} x ${k}`).join(", ") || "no data rows";
-    throw new DataError(`${name}: no usable rows (${table.rows.length} read, ${droppedRows} dropped: ${why})`);
+
+  finish(): ParsedRows {
+    const droppedRows = this.rowsRead - this.x.length;
+    if (this.x.length === 0) {
+      const why = Object.entries(this.dropReasons).map(([k, v]) => `${v} x ${k}`).join(", ") || "no data rows";
+      throw new DataError(`${this.name}: no usable rows (${this.rowsRead} read, ${droppedRows} dropped: ${why})`);
+    }
+    const { features, categorical, x, y, rowsRead, dropReasons } = this;
+    return { features, categorical, x, y, rowsRead, droppedRows, dropReasons };
   }
-  return { features, categorical, x, y, rowsRead: table.rows.length, droppedRows, dropReasons };
+}
+
+/** Parses an in-memory table (see readCsv). */
+export function parseRows(spec: RunSpec, table: RawTable, name: string): ParsedRows {
+  const parser = new RowParser(spec, table.columns, name);
+  table.rows.forEach((row, r) => parser.add(row, table.lines[r]));
+  return parser.finish();
+}
+
+/** Streams a CSV and parses each record as it arrives: the raw text is never held in memory. */
+export async function streamRows(spec: RunSpec, source: Readable | string, name: string): Promise<ParsedRows> {
+  let parser: RowParser | undefined;
+  for await (const item of csvRecords(source, name)) {
+    if (!parser) parser = new RowParser(spec, checkHeader(item.record, name), name);
+    else parser.add(item.record, item.info.lines);
+  }
+  if (!parser) checkHeader(undefined, name);
+  return parser!.finish();
 }

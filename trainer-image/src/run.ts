@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { canonical, evaluate, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { DataError, parseRows, readCsv } from "./data";
+import { DataError, streamRows } from "./data";
 import { buildModel, compileModel } from "./model";
 import { encode, fitPreprocess, splitIndices, type Matrix } from "./preprocess";
 import { renderReport } from "./report";
@@ -48,8 +48,7 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
   } catch (err) {
     throw new DataError(`cannot read dataset.uri ${spec.dataset.uri}: ${(err as Error).message}`);
   }
-  const table = await readCsv(source, spec.dataset.uri);
-  const parsed = parseRows(spec, table, spec.dataset.uri);
+  const parsed = await streamRows(spec, source, spec.dataset.uri);
   const split = splitIndices(parsed.x.length, spec.split.test, spec.split.validation, spec.split.seed);
   const pre = fitPreprocess(spec, parsed, split.train);
   return { parsed, split, pre, train: encode(pre, parsed, split.train), val: encode(pre, parsed, split.validation), test: encode(pre, parsed, split.test) };
