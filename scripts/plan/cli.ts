@@ -71,7 +71,7 @@ async function policy(opts: { stack?: string; plan?: string; json?: boolean; set
   if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
   const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
   // Re-check a stored plan with today's rules rather than trusting the verdict it was written with.
-  const violations = opts.plan ? checkPlan(p.resources) : p.policy.violations;
+  const violations = opts.plan ? checkPlan([...p.resources, ...(p.rendered ?? [])]) : p.policy.violations;
   if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");
   else process.stdout.write(formatViolations(violations, p.stack, RULES.length));
   return violations.length === 0 ? 0 : 1;

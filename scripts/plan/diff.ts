@@ -50,8 +50,9 @@ export function changedKeys(a: unknown, b: unknown, depth = 3, prefix = ""): str
 const ref = (r: ResourceRef): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name });
 
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
-  const b = new Map(base.resources.filter((r) => r.custom).map((r) => [r.urn, r]));
-  const h = new Map(head.resources.filter((r) => r.custom).map((r) => [r.urn, r]));
+  const all = (p: Plan) => [...p.resources, ...(p.rendered ?? [])].filter((r) => r.custom);
+  const b = new Map(all(base).map((r) => [r.urn, r]));
+  const h = new Map(all(head).map((r) => [r.urn, r]));
   const added = [...h.values()].filter((r) => !b.has(r.urn)).map(ref);
   const removed = [...b.values()].filter((r) => !h.has(r.urn)).map(ref);
   const changed = [...h.values()]
@@ -96,6 +97,8 @@ export function emptyPlan(stack: string): Plan {
     },
     policy: { rules: 0, violations: [] },
     resources: [],
+    rendered: [],
+    renderProblems: [],
     outputs: {},
   };
 }

@@ -28,6 +28,14 @@ export interface Evaluation {
   readonly outputs: Record<string, unknown>;
 }
 
+/** Paths into this checkout become `./...`, so plans of two checkouts (base vs head) compare equal. */
+export function repoRelative(value: unknown): unknown {
+  if (typeof value === "string") return value === ROOT ? "." : value.startsWith(ROOT + path.sep) ? `./${path.relative(ROOT, value)}` : value;
+  if (Array.isArray(value)) return value.map(repoRelative);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repoRelative(v)]));
+  return value;
+}
+
 /** Thrown for an unknown stack; config problems throw infra/config's ConfigError. */
 export class StackError extends Error {}
 
@@ -50,7 +58,7 @@ export async function evaluateStack(stack: string, overrides: Record<string, unk
       dependencies: [...r.dependencies].sort(),
       ...(r.provider ? { provider: r.provider.split("::").slice(0, 4).join("::") } : {}),
       custom: r.custom,
-      inputs: (redact(r.inputs) ?? {}) as Record<string, unknown>,
+      inputs: repoRelative(redact(r.inputs) ?? {}) as Record<string, unknown>,
     }),
   );
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));

@@ -116,6 +116,18 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
   else for (const v of p.policy.violations) out.push(`- **${v.rule}** (${v.severity}): ${v.message}`);
   if (p.policy.violations.length) out.push("");
 
+  if (p.rendered?.length || p.renderProblems?.length) {
+    out.push("### Chart output checked", "");
+    const byRelease = new Map<string, string[]>();
+    for (const r of p.rendered ?? []) {
+      const [release, obj] = r.name.split(":");
+      byRelease.set(release + " in " + r.name.split("@").pop(), [...(byRelease.get(release + " in " + r.name.split("@").pop()) ?? []), obj.split("@")[0]]);
+    }
+    for (const [rel, objs] of byRelease) out.push(`- ${code(rel)}: ${objs.map(code).join(", ")}`);
+    for (const problem of p.renderProblems ?? []) out.push(`- not rendered: ${problem}`);
+    out.push("");
+  }
+
   out.push(`<details><summary>Resources by type (${s.resourceCount})</summary>`, "", "| type | count |", "|---|---:|");
   for (const [t, c] of Object.entries(s.counts)) out.push(`| ${code(t)} | ${c} |`);
   out.push("", "</details>", "");

@@ -1,6 +1,8 @@
 /** The plan document (plan.json): resources, summary and the policy verdict of one stack. */
 import { Violation } from "../../policy/rules";
 import { RULES } from "../../policy/rules";
+import { ROOT } from "../../test/program";
+import { renderLocalCharts } from "./charts";
 import { evaluateStack, PlanResource } from "./evaluate";
 import { checkPlan } from "./policy";
 import { PlanSummary, summarize } from "./summary";
@@ -14,19 +16,26 @@ export interface Plan {
   readonly summary: PlanSummary;
   readonly policy: { readonly rules: number; readonly violations: readonly Violation[] };
   readonly resources: readonly PlanResource[];
+  /** Objects the repository's own charts render with the program's values (parent = the Release). */
+  readonly rendered: readonly PlanResource[];
+  /** Charts that could not be rendered, and why. */
+  readonly renderProblems: readonly string[];
   readonly outputs: Record<string, unknown>;
 }
 
 /** Evaluates `stack` under mocks and assembles its plan (deterministic: no timestamps). */
 export async function buildPlan(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
   const e = await evaluateStack(stack, overrides);
+  const { rendered, problems } = renderLocalCharts(e.resources, ROOT);
   return {
     kilnPlan: PLAN_FORMAT,
     stack: e.stack,
     project: e.config.project,
     summary: summarize(e.resources, e.config),
-    policy: { rules: RULES.length, violations: checkPlan(e.resources) },
+    policy: { rules: RULES.length, violations: checkPlan([...e.resources, ...rendered]) },
     resources: e.resources,
+    rendered,
+    renderProblems: problems,
     outputs: e.outputs,
   };
 }

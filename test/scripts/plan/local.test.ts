@@ -24,5 +24,9 @@ test("the local stack plans offline: files written, secrets redacted, pools from
   const md = fs.readFileSync(path.join(dir, "plan.md"), "utf8");
   expect(md).toContain("## Kiln plan: stack `local`");
   expect(md).toContain("has no cloud bill");
-  expect(md).toContain(`**${plan.resources.filter((r) => r.custom).length} to add · 0 to change · 0 to remove**`);
+  // Both team namespaces get the trainer chart, rendered and checked (CronJob, ConfigMap, ServiceAccount each).
+  expect(plan.renderProblems).toEqual([]);
+  expect(plan.rendered.filter((r) => r.type === "kubernetes:batch/v1:CronJob").map((r) => (r.inputs.metadata as any).namespace).sort()).toEqual(["kiln-research", "kiln-vision"]);
+  expect(md).toContain(`**${plan.resources.filter((r) => r.custom).length + plan.rendered.length} to add · 0 to change · 0 to remove**`);
+  expect(md).toContain("### Chart output checked");
 }, 120_000);

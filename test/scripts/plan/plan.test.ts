@@ -1,5 +1,6 @@
 /** The offline plan of the dev stack: complete resource records, redaction, and the reviewer summary. */
 import { KilnConfig, parseConfig } from "../../../infra/config";
+import { renderLocalCharts, typeToken } from "../../../scripts/plan/charts";
 import { diffPlans } from "../../../scripts/plan/diff";
 import { Evaluation, evaluateStack, PlanResource } from "../../../scripts/plan/evaluate";
 import { renderPlan } from "../../../scripts/plan/markdown";
@@ -7,7 +8,7 @@ import { Plan } from "../../../scripts/plan/plan";
 import { checkPlan } from "../../../scripts/plan/policy";
 import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES } from "../../../scripts/plan/prices";
 import { summarize } from "../../../scripts/plan/summary";
-import { stackConfig } from "../../program";
+import { ROOT, stackConfig } from "../../program";
 
 let e: Evaluation;
 let plan: Plan;
@@ -18,6 +19,8 @@ const toPlan = (resources: PlanResource[], config: KilnConfig): Plan => ({
   summary: summarize(resources, config),
   policy: { rules: 42, violations: checkPlan(resources) },
   resources,
+  rendered: [],
+  renderProblems: [],
   outputs: {},
 });
 
@@ -50,6 +53,35 @@ describe("plan.json resources", () => {
   test("secrets are redacted: the kubeconfig output and secret inputs never appear in plan.json", () => {
     expect(e.outputs.kubeconfig).toBe("[secret]");
     expect(JSON.stringify(e)).not.toMatch(/mock-password|BEGIN CERTIFICATE/);
+  });
+});
+
+describe("the repository's charts are rendered with the program's values and checked", () => {
+  test("plans carry no absolute paths of this checkout (base and head plans compare equal)", () => {
+    expect(JSON.stringify(e)).not.toContain(ROOT + "/");
+    const trainer = e.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).endsWith("charts/trainer"))!;
+    expect(trainer.inputs.chart).toBe("./charts/trainer");
+  });
+
+  test("the trainer chart renders its CronJob template into the team namespace, and it passes the pack", () => {
+    const { rendered, problems } = renderLocalCharts(e.resources, ROOT);
+    expect(problems).toEqual([]);
+    const cronJob = rendered.find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
+    expect((cronJob.inputs.metadata as any)).toMatchObject({ name: "kiln-trainer", namespace: "kiln-research" });
+    expect(rendered.map((r) => r.type)).toEqual(expect.arrayContaining(["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ServiceAccount"]));
+    expect(checkPlan([...e.resources, ...rendered])).toEqual([]);
+  });
+
+  test("a Job template that may escalate privileges is caught through the rendered chart", () => {
+    const { rendered } = renderLocalCharts(e.resources, ROOT);
+    const cronJob = rendered.find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
+    (cronJob.inputs as any).spec.jobTemplate.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    expect([...new Set(checkPlan([...e.resources, ...rendered]).map((v) => v.rule))].sort()).toEqual(["trainer-pod-security", "workload-hardening"]);
+  });
+
+  test("type tokens follow the Kubernetes provider's (core group for v1)", () => {
+    expect(typeToken("v1", "ConfigMap")).toBe("kubernetes:core/v1:ConfigMap");
+    expect(typeToken("batch/v1", "CronJob")).toBe("kubernetes:batch/v1:CronJob");
   });
 });
 
