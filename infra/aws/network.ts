@@ -22,13 +22,12 @@ export interface NetworkArgs {
   readonly tags: Tags;
 }
 
-/** The AZs a network spans, resolved from the region: their names name the per-AZ children. */
+/** Ids of the per-AZ children, in AZ order (the AZ names come from the region, so they live in an apply). */
 interface ZoneResources {
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly privateRouteTableIds: pulumi.Output<string>[];
   readonly natGatewayIds: pulumi.Output<string>[];
-  readonly zones: string[];
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -47,6 +46,7 @@ export class Network extends pulumi.ComponentResource {
     if (azCount < 2 || args.subnets.public.length !== azCount)
       throw new Error(`Network ${name}: subnets must hold the same number (>= 2) of private and public CIDRs, got ${azCount} private and ${args.subnets.public.length} public: fix kiln:azCount / kiln:vpcCidr`);
     const natMode = args.natGateways ?? "single";
+    if (natMode !== "single" && natMode !== "perAz") throw new Error(`Network ${name}: kiln:natGateways is '${natMode}'; use single or perAz`);
     super("kiln:aws:Network", name, {}, opts);
     const parent = { parent: this };
     const tag = (role: string, extra: Tags = {}) => ({ ...args.tags, Name: `${name}-${role}`, ...extra });
@@ -68,7 +68,7 @@ export class Network extends pulumi.ComponentResource {
       });
 
     const zones: pulumi.Output<ZoneResources> = zoneNames.apply((names) => {
-      const out: ZoneResources = { privateSubnetIds: [], publicSubnetIds: [], privateRouteTableIds: [], natGatewayIds: [], zones: names };
+      const out: ZoneResources = { privateSubnetIds: [], publicSubnetIds: [], privateRouteTableIds: [], natGatewayIds: [] };
       const nats: aws.ec2.NatGateway[] = [];
       names.forEach((az, i) => {
         const pub = new aws.ec2.Subnet(`${name}-public-${az}`, {
