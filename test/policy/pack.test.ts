@@ -77,3 +77,9 @@ describe("CrossGuard policy pack", () => {
     expect(pkg.dependencies["@pulumi/pulumi"]).toBe(root.dependencies["@pulumi/pulumi"]);
   });
 });
+
+test("policy/README.md lists every rule with its description", () => {
+  const readme = fs.readFileSync(path.join(POLICY_DIR, "README.md"), "utf8");
+  for (const r of RULES) expect(readme).toContain(`| \`${r.name}\` | ${r.kind} | ${r.severity} | ${r.description} |`);
+  expect(readme).toContain(`${RULES.length} mandatory rules`);
+});
