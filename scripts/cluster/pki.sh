@@ -1,6 +1,6 @@
 # Certificates for the local control plane, generated with openssl (sourced by up.sh).
 # One CA signs: the API server's serving cert, client certs (admin, controller-manager, scheduler,
-# kwok, kueue) and Kueue's webhook serving cert; plus the service-account signing key pair.
+# kwok, kueue); plus the service-account signing key pair.
 # shellcheck shell=bash
 
 # Days the generated certificates are valid.
@@ -68,7 +68,6 @@ generate_pki() {
   svc_ip=$(first_service_ip "$SERVICE_CIDR")
   serving_cert apiserver kube-apiserver \
     "IP:127.0.0.1,IP:$svc_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  serving_cert kueue-webhook kueue-webhook-service "IP:127.0.0.1,DNS:localhost"
   client_cert admin kiln-admin system:masters
   client_cert kube-controller-manager system:kube-controller-manager ""
   client_cert kube-scheduler system:kube-scheduler ""
@@ -82,10 +81,6 @@ generate_pki() {
   local c
   for c in admin kube-controller-manager kube-scheduler kwok kueue; do kubeconfig_for "$PKI_DIR/$c.kubeconfig" "$c"; done
   cp "$PKI_DIR/admin.kubeconfig" "$KILN_KUBECONFIG" && chmod 600 "$KILN_KUBECONFIG"
-  # Kueue's webhook server wants tls.crt/tls.key in one directory.
-  mkdir -p "$PKI_DIR/kueue-webhook-certs"
-  cp "$PKI_DIR/kueue-webhook.crt" "$PKI_DIR/kueue-webhook-certs/tls.crt"
-  cp "$PKI_DIR/kueue-webhook.key" "$PKI_DIR/kueue-webhook-certs/tls.key"
 }
 
 # first_service_ip 10.96.0.0/16 -> 10.96.0.1 (the `kubernetes` Service's ClusterIP).

@@ -25,7 +25,7 @@ main() {
     echo
     kc get nodes -L kiln.dev/gpu-pool -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu' \
       | awk 'NR == 1 { print; next } { n[$3]++; g[$3] += ($4 == "<none>" ? 0 : $4); r[$3] += ($2 == "True") } END { for (p in n) printf "%-10s nodes=%d ready=%d gpus=%d\n", (p == "<none>" ? "cpu" : p), n[p], r[p], g[p] }' \
-      | sed '1s/.*/POOL       NODES/'
+      | sed '1s/.*/POOL       SIMULATED NODES/'
     echo
     echo "export KUBECONFIG=$KILN_KUBECONFIG"
   else

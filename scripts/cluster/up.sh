@@ -176,12 +176,22 @@ nodes_ready() {
   [[ "$n" -ge "$1" ]]
 }
 
+# crds_established <crd>...: every named CRD reports Established=True.
+crds_established() {
+  local crd
+  for crd in "$@"; do
+    [[ "$(kc get crd "$crd" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" == True ]] || return 1
+  done
+}
+
 start_kueue() {
   [[ "$KILN_KUEUE" == true ]] || return 0
   log "installing Kueue CRDs ($KUEUE_VERSION)"
   kc apply --server-side --force-conflicts -f "$KUEUE_CRD_DIR" >/dev/null
-  kc wait --for condition=Established --timeout 60s crd/clusterqueues.kueue.x-k8s.io crd/workloads.kueue.x-k8s.io >/dev/null
+  wait_for kube-apiserver 60 crds_established clusterqueues.kueue.x-k8s.io workloads.kueue.x-k8s.io localqueues.kueue.x-k8s.io resourceflavors.kueue.x-k8s.io
   kc create namespace kueue-system --dry-run=client -o yaml | kc apply -f - >/dev/null
+  # The cert rotator fills this Secret; it must exist (Kueue's chart creates it empty too).
+  kc create secret generic kueue-webhook-server-cert -n kueue-system --dry-run=client -o yaml | kc apply -f - >/dev/null
   local cfg="$KILN_DIR/kueue.yaml"
   cat >"$cfg" <<EOF
 apiVersion: config.kueue.x-k8s.io/v1beta1
@@ -197,9 +207,14 @@ metrics:
 webhook:
   host: 127.0.0.1
   port: $KUEUE_WEBHOOK_PORT
-  certDir: $PKI_DIR/kueue-webhook-certs
+  certDir: $KILN_DIR/kueue-certs
+# Kueue 0.14 reads metrics certs from a fixed /etc/kueue/metrics/certs unless it manages its own:
+# let it (self-signed, in Secret kueue-system/kueue-webhook-server-cert). In a pod that Secret is mounted
+# at certDir; here up.sh copies it there. It finds no webhook configurations to patch, which it logs and ignores.
 internalCertManagement:
-  enable: false
+  enable: true
+  webhookServiceName: kueue-webhook-service
+  webhookSecretName: kueue-webhook-server-cert
 leaderElection:
   leaderElect: false
 clientConnection:
@@ -210,7 +225,19 @@ integrations:
   frameworks: ["batch/job"]
 EOF
   start kueue env KUBECONFIG="$PKI_DIR/kueue.kubeconfig" "$KUEUE_BIN" --config "$cfg" --feature-gates VisibilityOnDemand=false
+  mkdir -p "$KILN_DIR/kueue-certs" && chmod 700 "$KILN_DIR/kueue-certs"
+  wait_for kueue "$READY_TIMEOUT" mount_kueue_certs
   wait_for kueue "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$KUEUE_HEALTH_PORT/readyz"
+}
+
+# mount_kueue_certs: what the kubelet's Secret volume would do: write tls.crt/tls.key once Kueue filled them.
+mount_kueue_certs() {
+  local crt key
+  crt=$(kc get secret kueue-webhook-server-cert -n kueue-system -o jsonpath='{.data.tls\.crt}' 2>/dev/null)
+  key=$(kc get secret kueue-webhook-server-cert -n kueue-system -o jsonpath='{.data.tls\.key}' 2>/dev/null)
+  [[ -n "$crt" && -n "$key" ]] || return 1
+  echo "$crt" | base64 -d >"$KILN_DIR/kueue-certs/tls.crt"
+  (umask 077 && echo "$key" | base64 -d >"$KILN_DIR/kueue-certs/tls.key")
 }
 
 main() {
