@@ -12,6 +12,7 @@ source "$KILN_REPO_ROOT/scripts/toolchain/versions.sh"
 export PULUMI_HOME=${PULUMI_HOME:-"$KILN_REPO_ROOT/.kiln/pulumi-home"}
 # File backend (= `pulumi login file://$KILN_REPO_ROOT/.kiln/state`, without writing credentials).
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-"file://$KILN_REPO_ROOT/.kiln/state"}
+mkdir -p "${PULUMI_BACKEND_URL#file://}" 2>/dev/null || true
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 # The aws/random plugins are not needed by the local stack in external object-store mode and cannot be downloaded.
