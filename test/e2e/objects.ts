@@ -1,7 +1,7 @@
 /**
  * The Kubernetes objects the local stack declares, read from its Pulumi state (`pulumi stack export`):
  * every kubernetes:* custom resource with a kind and name, plus the objects inside each Helm release
- * (helm.sh/v3 Release `resourceNames`: "Kind.group/version" -> ["ns/name", ...]).
+ * (helm.sh/v3 Release `resourceNames`: "Kind[.group]/apiVersion" -> [name, ...] in the release namespace).
  */
 import { KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
 import { KUBECONFIG, pulumi } from "./harness";
@@ -22,11 +22,12 @@ interface StateResource {
   outputs?: Record<string, any>;
 }
 
-/** Parses "CronJob.batch/v1" -> {kind: CronJob, apiVersion: batch/v1}; "ServiceAccount.v1" -> v1. */
+/** Parses "CronJob.batch/batch/v1" -> {kind: CronJob, apiVersion: batch/v1}; "ConfigMap/v1" -> {ConfigMap, v1}. */
 export function parseHelmKey(key: string): { kind: string; apiVersion: string } {
-  const dot = key.indexOf(".");
-  if (dot < 0) throw new Error(`unexpected Helm resource key '${key}'`);
-  return { kind: key.slice(0, dot), apiVersion: key.slice(dot + 1) };
+  const slash = key.indexOf("/");
+  if (slash <= 0 || slash === key.length - 1) throw new Error(`unexpected Helm resource key '${key}'`);
+  const kindGroup = key.slice(0, slash);
+  return { kind: kindGroup.split(".")[0], apiVersion: key.slice(slash + 1) };
 }
 
 export function declaredObjects(resources: readonly StateResource[]): DeclaredObject[] {
@@ -38,7 +39,7 @@ export function declaredObjects(resources: readonly StateResource[]): DeclaredOb
       for (const [key, names] of Object.entries((o.resourceNames ?? {}) as Record<string, string[]>)) {
         const { kind, apiVersion } = parseHelmKey(key);
         for (const full of names) {
-          const [namespace, name] = full.includes("/") ? full.split("/", 2) : [undefined, full];
+          const [namespace, name] = full.includes("/") ? full.split("/", 2) : [o.namespace as string | undefined, full];
           out.push({ apiVersion, kind, name, namespace, from: `${r.urn} / ${kind}` });
         }
       }
