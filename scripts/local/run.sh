@@ -73,7 +73,7 @@ main() {
     tail -n 40 "$LOG_DIR/pulumi-up.log" >&2
     die "pulumi up failed; full output in $LOG_DIR/pulumi-up.log"
   fi
-  grep -E "^Resources:|^ +[0-9]+ (created|unchanged|updated)" "$LOG_DIR/pulumi-up.log" >&2 || true
+  sed -n '/^Resources:/,/^Duration/p' "$LOG_DIR/pulumi-up.log" >&2
 
   local ns datasets artifacts
   ns=${KILN_TEAM_NAMESPACE:-$(kc get namespaces -l kiln.dev/team -o jsonpath='{.items[0].metadata.name}')}
@@ -101,6 +101,12 @@ main() {
   fi
 
   step "8/8 summary"
+  # The simulated pod finishes on its own clock (KILN_POD_RUN_SECONDS); report its final state.
+  local i
+  for ((i = 0; i < KILN_POD_RUN_SECONDS + 60; i++)); do
+    [[ "$(kc get job "$KILN_RUN_NAME" -n "$ns" -o jsonpath='{.status.succeeded}')" == 1 ]] && break
+    sleep 1
+  done
   summary "$ns" "$node" "$pool" "$artifacts" "$trained" "$((SECONDS - t0))"
 }
 
@@ -126,7 +132,8 @@ wait_scheduled() {
 
 kubectl_plugin() {
   command -v kubectl-kiln >/dev/null || die "kubectl-kiln not found (expected $KILN_REPO_ROOT/cli/bin/kubectl-kiln)"
-  "$KUBECTL" --kubeconfig "$KILN_KUBECONFIG" kiln "$@"
+  # kubectl refuses global flags before a plugin name: the kubeconfig goes in the environment.
+  KUBECONFIG=$KILN_KUBECONFIG "$KUBECTL" kiln "$@"
 }
 
 summary() {
@@ -140,15 +147,16 @@ REAL       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, Kueue 
            MinIO at $KILN_S3_ENDPOINT (data .kiln/minio/data).
 SIMULATED  the nodes (KWOK): Job $ns/$KILN_RUN_NAME was admitted by Kueue and its pod scheduled on
            $node (pool ${pool:-cpu}); KWOK marked it Running, then Succeeded after ${KILN_POD_RUN_SECONDS}s
-           (succeeded pods now: ${phase:-0}). No container ran on a node.
+           (Job succeeded pods: ${phase:-0}). No container ran on a node.
 EOF
   if [[ "$trained" == true ]]; then
     cat <<EOF
 REAL       the training: kubectl kiln run-local ran the trainer on this machine with the Job's env
            (spec from ConfigMap kiln-run-spec, credentials from Secret kiln-object-store).
-Results    s3://$artifacts/runs/$KILN_RUN_NAME/  (run.json, metrics.json, model/, report.html)
-           e.g. AWS_ENDPOINT_URL_S3=$KILN_S3_ENDPOINT with the credentials in .kiln/minio/credentials.
+Results in MinIO ($KILN_S3_ENDPOINT, credentials in .kiln/minio/credentials):
 EOF
+    npx --no-install ts-node --transpile-only scripts/local/results.ts --endpoint "$KILN_S3_ENDPOINT" \
+      --bucket "$artifacts" --prefix "runs/$KILN_RUN_NAME/" 2>/dev/null || echo "  (nothing under s3://$artifacts/runs/$KILN_RUN_NAME/: the trainer wrote no output)"
   fi
   cat <<EOF
 
