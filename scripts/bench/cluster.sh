@@ -23,18 +23,21 @@ BENCH_NAMESPACE=${BENCH_NAMESPACE:-kiln-bench}
 BENCH_POOL=${BENCH_POOL:-bench}
 # Keep the bench namespace and nodes afterwards.
 BENCH_KEEP=${BENCH_KEEP:-false}
+# Seconds each simulated run holds its GPU (KWOK pod-complete delay, set on the bench template's pods):
+# longer than the submission phase, so the pool saturates and later runs wait for GPUs to free up.
+BENCH_RUN_SECONDS=${BENCH_RUN_SECONDS:-60}
 # Give up waiting for scheduling after this many seconds.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 
 usage() {
-  echo "usage: npm run bench:cluster   (BENCH_NODES=$BENCH_NODES BENCH_GPUS=$BENCH_GPUS BENCH_RUNS=$BENCH_RUNS BENCH_CONCURRENCY=$BENCH_CONCURRENCY)" >&2
+  echo "usage: npm run bench:cluster   (BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS BENCH_NODES=$BENCH_NODES BENCH_GPUS=$BENCH_GPUS BENCH_RUNS=$BENCH_RUNS BENCH_CONCURRENCY=$BENCH_CONCURRENCY)" >&2
 }
 
 cleanup() {
   local status=$?
   if [[ "$BENCH_KEEP" != true && -n "${KUBECTL:-}" ]]; then
     log "removing namespace $BENCH_NAMESPACE and the $BENCH_POOL nodes"
-    kc delete namespace "$BENCH_NAMESPACE" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    kc delete namespace "$BENCH_NAMESPACE" --ignore-not-found --timeout 180s >/dev/null 2>&1 || true
     kc delete nodes -l "kiln.dev/gpu-pool=$BENCH_POOL" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   fi
   exit $status
@@ -65,10 +68,12 @@ main() {
   "$helm" template kiln-trainer charts/trainer --namespace "$BENCH_NAMESPACE" \
     --set gpus=1 --set gpuPool="$BENCH_POOL" --set queue="" --set job.ttlSecondsAfterFinished=3600 \
     | kc apply -n "$BENCH_NAMESPACE" -f - >/dev/null
+  kc patch cronjob kiln-trainer -n "$BENCH_NAMESPACE" --type merge \
+    -p "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"pod-complete.stage.kwok.x-k8s.io/delay\":\"${BENCH_RUN_SECONDS}s\"}}}}}}}" >/dev/null
 
   BENCH_NAMESPACE=$BENCH_NAMESPACE BENCH_RUNS=$BENCH_RUNS BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_TIMEOUT=$BENCH_TIMEOUT \
     BENCH_TOTAL_GPUS=$((BENCH_NODES * BENCH_GPUS)) BENCH_POOL=$BENCH_POOL KUBECONFIG=$KILN_KUBECONFIG \
-    KILN_POD_RUN_SECONDS=$KILN_POD_RUN_SECONDS \
+    KILN_POD_RUN_SECONDS=$BENCH_RUN_SECONDS \
     npx --no-install ts-node --transpile-only scripts/bench/cluster.ts
 }
 
