@@ -36,11 +36,21 @@ describe("pulumi destroy --stack local", () => {
     expect(left).toEqual([]);
   });
 
-  it("leaves nothing labelled app.kubernetes.io/part-of=kiln", async () => {
-    const kinds = "namespaces,clusterqueues.kueue.x-k8s.io,resourceflavors.kueue.x-k8s.io,localqueues.kueue.x-k8s.io,priorityclasses,clusterroles,clusterrolebindings,roles,rolebindings,configmaps,secrets,serviceaccounts,cronjobs,jobs,networkpolicies,resourcequotas,limitranges";
-    const r = await kubectl(["get", kinds, "-A", "-l", "app.kubernetes.io/part-of=kiln", "-o", "name"]);
+  it("leaves nothing labelled app.kubernetes.io/part-of=kiln in the cluster or the stack's namespaces", async () => {
+    // Cluster-scoped kinds everywhere; namespaced kinds in every namespace the stack used (other
+    // namespaces, e.g. bench:cluster's, are not the stack's to clean).
+    const clusterKinds = "namespaces,clusterqueues.kueue.x-k8s.io,resourceflavors.kueue.x-k8s.io,priorityclasses,clusterroles,clusterrolebindings";
+    const r = await kubectl(["get", clusterKinds, "-l", "app.kubernetes.io/part-of=kiln", "-o", "name"]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("");
+    const namespaces = new Set<string>([...before.filter((o) => o.kind === "Namespace").map((o) => o.name), ...before.flatMap((o) => (o.namespace ? [o.namespace] : []))]);
+    expect(namespaces.size).toBeGreaterThan(0);
+    const nsKinds = "localqueues.kueue.x-k8s.io,roles,rolebindings,configmaps,secrets,serviceaccounts,cronjobs,jobs,networkpolicies,resourcequotas,limitranges";
+    for (const ns of namespaces) {
+      const n = await kubectl(["get", nsKinds, "-n", ns, "-l", "app.kubernetes.io/part-of=kiln", "-o", "name"]);
+      expect(n.code).toBe(0);
+      expect(`${ns}: ${n.stdout.trim()}`).toBe(`${ns}: `);
+    }
   });
 
   it("the stack state is empty", async () => {
