@@ -49,12 +49,12 @@ preflight() {
   fi
   [[ ${#missing[@]} -eq 0 ]] || die "missing binaries (build them with 'npm run tools:build'):$(printf '\n  %s' "${missing[@]}")"
   for b in openssl curl node; do command -v "$b" >/dev/null || die "'$b' not found on PATH"; done
-  local port name ports=(etcd:$ETCD_PORT etcd-peer:$ETCD_PEER_PORT kube-apiserver:$APISERVER_PORT
-    kube-controller-manager:$CONTROLLER_MANAGER_PORT kube-scheduler:$SCHEDULER_PORT kwok:$KWOK_PORT)
-  [[ "$KILN_KUEUE" == true ]] && ports+=(kueue-health:$KUEUE_HEALTH_PORT kueue-metrics:$KUEUE_METRICS_PORT kueue-webhook:$KUEUE_WEBHOOK_PORT)
-  for b in "${ports[@]}"; do
-    name=${b%%:*} port=${b##*:}
-    port_in_use "$port" && die "port $port (for $name) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp 'sport = :$port') or set ${name^^}_PORT"
+  local entry name var port ports=(etcd:ETCD_PORT etcd-peer:ETCD_PEER_PORT kube-apiserver:APISERVER_PORT
+    kube-controller-manager:CONTROLLER_MANAGER_PORT kube-scheduler:SCHEDULER_PORT kwok:KWOK_PORT)
+  [[ "$KILN_KUEUE" == true ]] && ports+=(kueue-health:KUEUE_HEALTH_PORT kueue-metrics:KUEUE_METRICS_PORT kueue-webhook:KUEUE_WEBHOOK_PORT)
+  for entry in "${ports[@]}"; do
+    name=${entry%%:*} var=${entry##*:} port=${!var}
+    port_in_use "$port" && die "port $port (for $name) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp 'sport = :$port') or set $var"
   done
   return 0
 }

@@ -21,7 +21,10 @@ PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
 PULUMI_LANGUAGE_NODEJS_VERSION=${PULUMI_LANGUAGE_NODEJS_VERSION:-v3.68.0}
 # Kubernetes provider plugin version advertised to the engine (= npm @pulumi/kubernetes).
 PULUMI_KUBERNETES_VERSION=${PULUMI_KUBERNETES_VERSION:-v4.34.2}
-# provider/v4 module pseudo-version the plugin is built from (provider/v4 has no semver tags).
+# provider/v4 module pseudo-version the plugin is built from (provider/v4 has no semver tags). The module
+# proxy serves exactly one: this commit (2026-01-15; requires sdk/v4 v4.24.0, so ~v4.25), not the v4.34.2
+# release commit. Built with Version=4.34.2 so the engine matches it to the npm SDK; the local stack's
+# resources (core, batch, rbac, networking, CRDs, helm.sh/v3 Release) all work with it.
 PULUMI_KUBERNETES_MODULE_VERSION=${PULUMI_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}
 # MinIO server (built by the foundation; same path and version).
 MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
