@@ -75,7 +75,7 @@ const storage = z.strictObject({
 const objectStore = z.strictObject({
   /** `minio`: an in-cluster MinIO; `external`: an existing S3-compatible endpoint. */
   mode: z.enum(["minio", "external"]).default("minio"),
-  endpoint: z.url().optional(),
+  endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://s3.example.com" }).optional(),
   region: z.string().default("us-east-1"),
   accessKeyId: z.string().optional(),
   /** Secret: set with `pulumi config set --secret --path kiln:objectStore.secretAccessKey`. */
@@ -125,6 +125,8 @@ export const configSchema = z
     trainer: trainer.prefault({}),
     kueue: kueue.prefault({}),
     gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
+    /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
+    prometheusOperator: z.boolean().default(false),
   })
   .superRefine(crossFieldRules);
 
@@ -188,6 +190,8 @@ function crossFieldRules(c: Parsed, ctx: Ctx): void {
     for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
       if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
   }
+  if (c.platform === "local" && !c.trainer.repository)
+    issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
   if (c.platform === "aws" && c.kueue.install === "external")
     issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
 }
@@ -229,7 +233,8 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
   for (const [key, value] of Object.entries(raw)) {
     const [ns, name] = key.split(":", 2);
     if (ns !== project && ns !== "kiln") continue;
-    input[name] = decode(value);
+    if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
+    input[name] = isTextKey(name) ? value : decode(value);
   }
   const result = configSchema.safeParse(input);
   if (!result.success) {
@@ -244,6 +249,13 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     teams: c.teams.map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}`, pools: t.pools ?? c.gpuPools.map((p) => p.name) })),
     subnets: layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix)!,
   };
+}
+
+/** Keys whose schema is a string or enum: their text is the value ("1.34" stays a string). */
+function isTextKey(name: string): boolean {
+  let schema = (configSchema.shape as Record<string, z.ZodType | undefined>)[name];
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
+  return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
 }
 
 /** Pulumi stores structured and numeric values as JSON text; plain strings stay strings. */

@@ -18,6 +18,16 @@ export interface PlatformOutputs {
   readonly trainerImage: pulumi.Output<string>;
   /** Resources the cluster layer must wait for (node capacity, CNI, ...). */
   readonly clusterReady: pulumi.Resource[];
+  /** Egress training pods need for their cloud identity (e.g. the EKS Pod Identity agent); empty when none. */
+  readonly identityEgress: readonly ObjectStoreEgress[];
+  /** Where cluster controllers (Kueue, ...) must run; undefined when any node will do. */
+  readonly systemPlacement?: SystemPlacement;
+}
+
+/** Node selector and tolerations that put a controller on the platform's system nodes. */
+export interface SystemPlacement {
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: readonly { key: string; operator: "Exists" | "Equal"; value?: string; effect?: string }[];
 }
 
 export interface ObjectStoreOutputs {

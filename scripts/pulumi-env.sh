@@ -39,24 +39,7 @@ kiln_prepare_project_dir() {
   mkdir -p "$KILN_PROJECT_DIR"
   local rel f
   rel=$(realpath --relative-to="$KILN_PROJECT_DIR" "$KILN_REPO_ROOT")
-  # Copy Pulumi.yaml with main rewritten. WORKAROUND (until infra/config.ts decodes by declared type):
-  # the engine hands a string default such as kiln:kubernetesVersion "1.34" to the program as "1.34",
-  # which parseConfig JSON-decodes to the number 1.34 and rejects; the copy drops such declarations (a declared
-  # key without default is required) so the schema's identical default applies. Remove once parseConfig keeps string-typed keys as strings.
-  node -e '
-    const fs = require("fs"), YAML = require(require.resolve("yaml", { paths: [process.argv[1]] }));
-    const doc = YAML.parseDocument(fs.readFileSync(process.argv[1] + "/Pulumi.yaml", "utf8"));
-    doc.set("main", process.argv[3] + "/" + String(doc.get("main") ?? "").replace(/^\.\//, ""));
-    const cfg = doc.get("config");
-    for (const item of [...(cfg?.items ?? [])]) {
-      const v = item.value;
-      const d = v?.get?.("default");
-      if (v?.get?.("type") === "string" && typeof d === "string") {
-        try { if (typeof JSON.parse(d) !== "string") cfg.delete(item.key); } catch {}
-      }
-    }
-    fs.writeFileSync(process.argv[2], String(doc));
-  ' "$KILN_REPO_ROOT" "$KILN_PROJECT_DIR/Pulumi.yaml" "$rel"
+  sed -E "s#^main:[[:space:]]*(.*)\$#main: $rel/\\1#" "$KILN_REPO_ROOT/Pulumi.yaml" >"$KILN_PROJECT_DIR/Pulumi.yaml"
   for f in node_modules package.json tsconfig.json; do ln -sfn "$rel/$f" "$KILN_PROJECT_DIR/$f"; done
 }
 

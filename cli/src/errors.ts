@@ -83,13 +83,13 @@ export interface ApiErrorContext {
   readonly conflict?: string;
 }
 
-/** Turns a Kubernetes client error into a CliError with a plain message; rethrows what it does not know. */
+/** Turns a Kubernetes client error into a CliError with a plain message saying what was being attempted. */
 export function explainApiError(err: unknown, ctx: ApiErrorContext): CliError {
   if (err instanceof CliError || err instanceof UsageError) throw err;
   const net = networkCode(err);
   if (net) return new CliError(`${ctx.attempting}: no cluster reachable at ${ctx.server} (${net}); is the cluster up, and are --context/--kubeconfig right?`);
   const code = statusCode(err);
-  if (code === undefined) throw err;
+  if (code === undefined) return new CliError(`${ctx.attempting}: ${apiMessage(err)}`);
   const msg = apiMessage(err);
   switch (code) {
     case 401:

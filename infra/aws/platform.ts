@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { ObjectStoreOutputs, PlatformOutputs } from "../platform";
+import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, SystemPlacement } from "../platform";
 import { Addons } from "./addons";
 import { Cluster } from "./cluster";
 import { DatasetCache } from "./fsx";
@@ -17,7 +17,7 @@ import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
 import { Registry } from "./registry";
 import { Storage } from "./storage";
-import { SystemNodes } from "./system-nodes";
+import { SYSTEM_NODE_LABEL, SYSTEM_NODE_TAINT, SystemNodes } from "./system-nodes";
 import { kilnTags } from "./tags";
 
 export interface AwsPlatformArgs {
@@ -27,6 +27,11 @@ export interface AwsPlatformArgs {
 
 /** Instance metadata service: never reachable from training pods. */
 export const IMDS_CIDR = "169.254.169.254/32";
+/**
+ * Pods get AWS credentials from the Pod Identity agent on their node (link-local, port 80);
+ * default-deny egress would cut them off.
+ */
+export const EKS_POD_IDENTITY_EGRESS: ObjectStoreEgress = { kind: "cidr", cidr: "169.254.170.23/32", port: 80 };
 
 export class AwsPlatform extends pulumi.ComponentResource implements PlatformOutputs {
   readonly provider: k8s.Provider;
@@ -35,6 +40,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
   readonly clusterReady: pulumi.Resource[];
+  readonly identityEgress: readonly ObjectStoreEgress[];
+  readonly systemPlacement: SystemPlacement;
   readonly clusterName: pulumi.Output<string>;
   readonly imageRepositoryUrl: pulumi.Output<string>;
   readonly trainerRoleArn: pulumi.Output<string>;
@@ -154,6 +161,11 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
     };
     // Pod Identity needs no ServiceAccount annotation: the association names namespace + account.
     this.trainerServiceAccountAnnotations = {};
+    this.identityEgress = [EKS_POD_IDENTITY_EGRESS];
+    this.systemPlacement = {
+      nodeSelector: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
+      tolerations: [{ key: SYSTEM_NODE_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+    };
     this.imageRepositoryUrl = registry.repositoryUrl;
     this.trainerImage = c.trainer.repository
       ? pulumi.output(`${c.trainer.repository}:${c.trainer.tag}`)

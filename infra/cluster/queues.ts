@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig, TeamConfig } from "../config";
+import { SystemPlacement } from "../platform";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "./labels";
 import { FlavorQuota, splitPoolQuotas } from "./quota-split";
 
@@ -28,6 +29,8 @@ export interface QueuesArgs {
   readonly version: string;
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;
+  /** Node selector + tolerations for the Kueue controller (the platform's system nodes). */
+  readonly placement?: SystemPlacement;
   /** Namespace of the Kueue release; default kueue-system. */
   readonly kueueNamespace?: string;
 }
@@ -66,7 +69,9 @@ export class Queues extends pulumi.ComponentResource {
           version: args.version,
           namespace: kueueNs,
           createNamespace: true,
-          values: {},
+          values: args.placement
+            ? { controllerManager: { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } }
+            : {},
         },
         { parent: this, provider },
       );

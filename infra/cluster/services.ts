@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { ObjectStoreEgress, PlatformOutputs } from "../platform";
+import { PlatformOutputs } from "../platform";
 import { GpuServices } from "./gpu-services";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
 import { Queues } from "./queues";
@@ -15,12 +15,6 @@ export interface ClusterServicesArgs {
   /** Create a ServiceMonitor for the DCGM exporter (Prometheus Operator CRDs must exist); default false. */
   readonly serviceMonitor?: boolean;
 }
-
-/**
- * On EKS, pods get AWS credentials from the Pod Identity agent on their node (link-local, port 80);
- * default-deny egress would cut them off. (Belongs in PlatformOutputs; see infra/cluster/README.md.)
- */
-export const EKS_POD_IDENTITY_EGRESS: ObjectStoreEgress = { kind: "cidr", cidr: "169.254.170.23/32", port: 80 };
 
 /** The kubectl command that launches the default run in `namespace`. */
 export function launchCommandFor(namespace: string): string {
@@ -51,7 +45,7 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     const priorities = new PriorityClasses(`${name}-priority`, { provider }, child);
 
-    const identityEgress = config.platform === "aws" ? [EKS_POD_IDENTITY_EGRESS] : [];
+    const identityEgress = platform.identityEgress;
     const teams = new Map<string, TeamNamespace>();
     for (const team of config.teams)
       teams.set(team.name, new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, identityEgress, provider }, child));
@@ -65,6 +59,7 @@ export class ClusterServices extends pulumi.ComponentResource {
             namespaces: Object.fromEntries([...teams].map(([team, ns]) => [team, ns.namespace])),
             install: config.kueue.install,
             version: config.kueue.version,
+            placement: platform.systemPlacement,
             provider,
           },
           child,

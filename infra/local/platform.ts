@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { TEAM_LABEL } from "../cluster/team-namespace";
-import { ObjectStoreOutputs, PlatformOutputs } from "../platform";
+import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs } from "../platform";
 import { egressForEndpoint } from "./external-store";
 import { MINIO_POD_LABELS, MINIO_PORT, Minio, SYSTEM_NAMESPACE } from "./minio";
 
@@ -22,6 +22,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
   readonly provider: k8s.Provider;
   readonly kubeconfig: pulumi.Output<string>;
   readonly objectStore: ObjectStoreOutputs;
+  readonly identityEgress: readonly ObjectStoreEgress[] = [];
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
   readonly clusterReady: pulumi.Resource[];
@@ -29,12 +30,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything (this component included).
     const { config } = args;
-    const repository = config.trainer.repository;
-    if (!repository)
-      throw new Error(
-        "kiln:trainer.repository is required on the local platform (there is no registry to default to): " +
-          "pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer",
-      );
+    const repository = config.trainer.repository!; // parseConfig requires it on the local platform
     const store = config.objectStore;
     const egress = store.mode === "external" ? egressForEndpoint(requireKey(store.endpoint, "endpoint")) : undefined;
     super("kiln:local:Platform", name, {}, opts);

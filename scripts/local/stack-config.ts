@@ -6,8 +6,7 @@
  *  - kiln:kueue.install external: the harness runs the Kueue controller as a local process with no
  *    webhooks; a Kueue chart's webhook pods could not run on simulated nodes and its failurePolicy=Fail
  *    webhooks would block every Job;
- *  - kiln:gpuServices none: device plugins/operators are DaemonSets for real GPU nodes;
- *  - kiln:clusterName kiln-local unless set (Pulumi.yaml declares it with no default = required by the CLI).
+ *  - kiln:gpuServices none: device plugins/operators are DaemonSets for real GPU nodes.
  * Pulumi's passphrase salt (encryptionsalt) and already-set secrets of an existing copy are kept, so the
  * file-backend state stays decryptable across runs.
  *
@@ -49,9 +48,6 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
   };
   config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
   config["kiln:gpuServices"] = "none";
-  // Pulumi.yaml declares kiln:clusterName without a default, which the real CLI treats as required;
-  // set it to the value the program would default to (kiln-<stack>).
-  config["kiln:clusterName"] ??= "kiln-local";
   const out: ConfigDoc = {};
   if (old.encryptionsalt) out.encryptionsalt = old.encryptionsalt;
   out.config = config;

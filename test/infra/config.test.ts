@@ -6,8 +6,15 @@ import { ConfigError, KilnConfig, parseConfig } from "../../infra/config";
 import { KilnMocks } from "../mocks";
 import { runStack } from "./cluster/support";
 
+/** The image repository every local stack must name (there is no registry to default to). */
+const REPOSITORY = "registry.test/kiln/trainer";
+
 /** Raw config as the engine hands it over: every value a string, structures as JSON. */
 function raw(config: Record<string, unknown>): Record<string, string> {
+  return rawAsIs({ ...config, trainer: { repository: REPOSITORY, ...(config.trainer as object | undefined) } });
+}
+
+function rawAsIs(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `kiln:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
@@ -48,7 +55,7 @@ describe("defaults", () => {
     expect(c.gpuServices).toBe("device-plugin");
     expect(c.kueue).toEqual({ enabled: true, install: "chart", version: "0.14.4" });
     expect(c.objectStore).toMatchObject({ mode: "minio", region: "us-east-1", datasetsBucket: "datasets", artifactsBucket: "artifacts", minioStorage: "20Gi" });
-    expect(c.trainer).toEqual({ tag: "0.1.0", defaultGpus: 1 });
+    expect(c.trainer).toEqual({ repository: REPOSITORY, tag: "0.1.0", defaultGpus: 1 });
     expect(c.systemNodes).toEqual({ instanceTypes: ["m7i.large"], minSize: 2, desiredSize: 2, maxSize: 4, diskGiB: 50 });
     expect(c.subnets.private).toHaveLength(3);
   });
@@ -63,13 +70,13 @@ describe("defaults", () => {
   });
 
   test("keys of other namespaces are ignored; the project's own namespace counts as kiln", () => {
-    const c = parseConfig({ "aws:region": "us-west-2", "kubernetes:context": "lab", "kiln:azCount": "2" }, "test");
+    const c = parseConfig({ "aws:region": "us-west-2", "kubernetes:context": "lab", "kiln:platform": "aws", "kiln:azCount": "2" }, "test");
     expect(c.azCount).toBe(2);
-    expect(parseConfig({ "forge:azCount": "4" }, "test", "forge").azCount).toBe(4);
+    expect(parseConfig({ "forge:platform": "aws", "forge:azCount": "4" }, "test", "forge").azCount).toBe(4);
   });
 
   test("numbers and structures arrive as JSON text, plain strings stay strings", () => {
-    const c = parseConfig({ "kiln:azCount": "2", "kiln:natGateways": "perAz", "kiln:tags": '{"team":"ml"}' }, "test");
+    const c = parseConfig({ "kiln:platform": "aws", "kiln:azCount": "2", "kiln:natGateways": "perAz", "kiln:tags": '{"team":"ml"}' }, "test");
     expect([c.azCount, c.natGateways, c.tags]).toEqual([2, "perAz", { team: "ml" }]);
   });
 });
@@ -177,6 +184,7 @@ describe("field rules", () => {
   test("objectStore: mode minio or external, endpoint a URL", () => {
     rejects({ objectStore: { mode: "s3" } }, /^kiln:objectStore\.mode: /);
     rejects({ objectStore: { endpoint: "not a url" } }, /^kiln:objectStore\.endpoint: /);
+    rejects({ objectStore: { endpoint: "ftp://store.example" } }, "kiln:objectStore.endpoint: must be an http(s) URL such as https://s3.example.com");
   });
 
   test("the trainer tag is pinned: empty, latest and main are rejected", () => {
@@ -273,6 +281,21 @@ describe("cross-field rules", () => {
       "kiln:objectStore.accessKeyId: is required when objectStore.mode is external",
       "kiln:objectStore.secretAccessKey: is required when objectStore.mode is external",
     ]);
+  });
+
+  test("the local platform needs a trainer repository; aws defaults to its ECR repository", () => {
+    expect(() => parseConfig(rawAsIs({ gpuPools: LOCAL_POOLS }), "t")).toThrow(
+      "kiln:trainer.repository: is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer",
+    );
+    expect(parseConfig(rawAsIs({ platform: "aws", gpuPools: [AWS_POOL] }), "t").trainer.repository).toBeUndefined();
+  });
+
+  test("string keys keep their text: kubernetesVersion 1.30 is not the number 1.3", () => {
+    expect(parseConfig(rawAsIs({ platform: "aws", kubernetesVersion: "1.30" }), "t").kubernetesVersion).toBe("1.30");
+  });
+
+  test("an empty value (Pulumi.yaml's default for optional keys) means unset", () => {
+    expect(parse({ clusterName: "" }, "lab").clusterName).toBe("kiln-lab");
   });
 
   test("kueue install external is for local clusters only", () => {

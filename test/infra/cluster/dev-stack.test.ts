@@ -57,3 +57,11 @@ test("every team namespace has the PSS labels, quota and default-deny policy", (
   expect(objects(dev, "ResourceQuota", "kiln-research")[0].inputs.spec.hard["requests.nvidia.com/gpu"]).toBe("8");
   expect(object(dev, "NetworkPolicy", "default-deny", "kiln-research").inputs.spec.policyTypes).toEqual(["Ingress", "Egress"]);
 });
+
+test("on aws the Kueue controller runs on the tainted system nodes (its webhook must answer every Job)", () => {
+  const values = releases(dev, "kueue")[0].inputs.values;
+  expect(values.controllerManager).toEqual({
+    nodeSelector: { "kiln.dev/node-role": "system" },
+    tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists", effect: "NoSchedule" }],
+  });
+});

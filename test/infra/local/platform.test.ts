@@ -123,7 +123,7 @@ describe("objectStore: external", () => {
 describe("local platform errors", () => {
   test("a missing trainer repository fails naming kiln:trainer.repository, before any resource", async () => {
     const registered = jest.spyOn(KilnMocks.prototype, "newResource");
-    await expect(runStack("local", { "kiln:trainer": { tag: "0.1.0" } })).rejects.toThrow(/kiln:trainer\.repository is required on the local platform/);
+    await expect(runStack("local", { "kiln:trainer": { tag: "0.1.0" } })).rejects.toThrow(/kiln:trainer\.repository: is required on the local platform/);
     await new Promise((r) => setTimeout(r, 200));
     expect(registered).not.toHaveBeenCalled();
     registered.mockRestore();
@@ -131,7 +131,7 @@ describe("local platform errors", () => {
 
   test("an external endpoint that is not http(s) is rejected naming kiln:objectStore.endpoint", async () => {
     await expect(runStack("local", { "kiln:objectStore": { ...EXTERNAL, endpoint: "ftp://10.0.0.5:21" } })).rejects.toThrow(
-      "kiln:objectStore.endpoint: 'ftp://10.0.0.5:21' must use http or https",
+      "kiln:objectStore.endpoint: must be an http(s) URL such as https://s3.example.com",
     );
   }, 60_000);
 });

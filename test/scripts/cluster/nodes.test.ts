@@ -8,7 +8,7 @@ type Node = { metadata: { name: string; labels: Record<string, string>; annotati
 
 describe("simulated nodes of the local cluster harness", () => {
   it("registers ceil(maxGpus / gpusPerNode) nodes per pool of Pulumi.local.yaml", () => {
-    const text = `config:\n  kiln:gpuPools:\n    - {name: a10g, maxGpus: 17, gpusPerNode: 8}\n    - {name: h100, maxGpus: 8}\n    - {name: off, maxGpus: 0}\n`;
+    const text = `config:\n  kiln:trainer: {repository: registry.test/kiln/trainer}\n  kiln:gpuPools:\n    - {name: a10g, maxGpus: 17, gpusPerNode: 8}\n    - {name: h100, maxGpus: 8}\n    - {name: off, maxGpus: 0}\n`;
     expect(poolsFromStackConfig(text)).toEqual([
       { name: "a10g", nodes: 3, gpusPerNode: 8 },
       { name: "h100", nodes: 1, gpusPerNode: 8 },
