@@ -192,6 +192,8 @@ function crossFieldRules(c: Parsed, ctx: Ctx): void {
   }
   if (c.platform === "local" && !c.trainer.repository)
     issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
+  if (c.platform === "aws" && c.trainer.defaultGpus === 0)
+    issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
   if (c.platform === "aws" && c.kueue.install === "external")
     issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
 }

@@ -12,7 +12,7 @@ const config = loadConfig();
 const aws = config.platform === "aws" ? new AwsPlatform(config.clusterName, { config }) : undefined;
 const local = config.platform === "local" ? new LocalPlatform(config.clusterName, { config }) : undefined;
 const platform = (aws ?? local)!;
-const services = new ClusterServices(config.clusterName, { config, platform });
+const services = new ClusterServices(config.clusterName, { config, platform, serviceMonitor: config.prometheusOperator });
 
 export const platformName = config.platform;
 export const clusterName = aws?.clusterName ?? config.clusterName;
@@ -22,6 +22,7 @@ export const datasetsBucket = platform.objectStore.datasetsBucket;
 export const artifactsBucket = platform.objectStore.artifactsBucket;
 export const objectStoreEndpoint = platform.objectStore.endpoint;
 export const trainerImage = platform.trainerImage;
+// AWS-only outputs: undefined (not shown) on other platforms.
 export const imageRepositoryUrl = aws?.imageRepositoryUrl;
 export const trainerRoleArn = aws?.trainerRoleArn;
 export const gpuPools = config.gpuPools.map((p) => ({ name: p.name, maxGpus: p.maxGpus, instanceFamilies: p.instanceFamilies, instanceTypes: p.instanceTypes, capacityTypes: p.capacityTypes }));

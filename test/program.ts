@@ -59,9 +59,10 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   };
 }
 
+/** A fresh module registry per run inside jest (the program registers resources at import); plain require elsewhere. */
 function jestIsolate(fn: () => void): void {
-  const j = (globalThis as { jest?: { isolateModules(f: () => void): void } }).jest;
-  if (j) j.isolateModules(fn);
+  // `jest` is injected into each module's scope by the jest runtime, not set on globalThis.
+  if (typeof jest !== "undefined") jest.isolateModules(fn);
   else fn();
 }
 

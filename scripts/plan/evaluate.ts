@@ -77,8 +77,8 @@ async function runProgramOnce(stack: string, config: Record<string, string>) {
   const load = () => {
     exported = require(path.join(ROOT, "infra"));
   };
-  const j = (globalThis as { jest?: { isolateModules(f: () => void): void } }).jest;
-  if (j) j.isolateModules(load);
+  // `jest` is in scope of modules loaded by the jest runtime (not on globalThis).
+  if (typeof jest !== "undefined") jest.isolateModules(load);
   else load();
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exported)) {

@@ -298,6 +298,11 @@ describe("cross-field rules", () => {
     expect(parse({ clusterName: "" }, "lab").clusterName).toBe("kiln-lab");
   });
 
+  test("on aws a default run asks for at least one GPU (there is no CPU training pool)", () => {
+    rejects({ platform: "aws", trainer: { defaultGpus: 0 } }, "kiln:trainer.defaultGpus: must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
+    expect(parse({ trainer: { defaultGpus: 0 } }).trainer.defaultGpus).toBe(0);
+  });
+
   test("kueue install external is for local clusters only", () => {
     rejects({ platform: "aws", kueue: { install: "external" } }, "kiln:kueue.install: 'external' is for local test clusters; the aws platform installs Kueue's chart");
   });

@@ -121,7 +121,10 @@ describe("ci.yml", () => {
   test("runs .ci/run (npm ci + the README test command) and the policy pack over both stacks", () => {
     const r = runs(w.jobs.test);
     expect(r).toContain(".ci/run");
-    expect(fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8")).toMatch(/npm ci[^\n]*\nnpm test/);
+    const ci = fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8");
+    const order = ["npm ci", "npm run tools:build", "npm test", "npm run test:e2e"].map((c) => ci.search(new RegExp(`^${c}\\b`, "m")));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
+    expect((w.jobs.test as Record<string, unknown>)["timeout-minutes"]).toBeGreaterThanOrEqual(90);
     expect(r).toContain("policy -- --stack dev");
     expect(r).toContain("policy -- --stack local");
     expect(pkg.scripts.policy).toContain("scripts/plan/cli.ts policy");

@@ -47,6 +47,7 @@ podFailurePolicy:
     - action: Ignore
       onPodConditions:
         - type: DisruptionTarget
+          status: "True"
     # Exit 2 = invalid run spec: retrying cannot help.
     - action: FailJob
       onExitCodes:

@@ -121,7 +121,7 @@ describe("the training Job", () => {
 
   test("podFailurePolicy ignores DisruptionTarget and fails the Job on exit code 2", () => {
     expect(templateJob().job.podFailurePolicy.rules).toEqual([
-      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
       { action: "FailJob", onExitCodes: { containerName: "trainer", operator: "In", values: [2] } },
     ]);
   });

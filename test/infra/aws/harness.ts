@@ -10,14 +10,8 @@ import { parseConfig } from "../../../infra/config";
 import { KilnMocks, promiseOf, RecordedResource } from "../../mocks";
 import { ProgramRun, ROOT, runProgram, stackConfig } from "../../program";
 
-/**
- * runProgram with fresh modules on every call: test/program.ts isolates modules through
- * `globalThis.jest`, which Jest does not define (it injects `jest` per module), so without this a
- * second run in the same file re-uses the cached program and records nothing.
- */
+/** runProgram (fresh modules on every call). */
 export function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  const g = globalThis as { jest?: unknown };
-  if (g.jest === undefined) g.jest = jest;
   return runProgram(stack, overrides);
 }
 

@@ -65,3 +65,9 @@ test("on aws the Kueue controller runs on the tainted system nodes (its webhook 
     tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists", effect: "NoSchedule" }],
   });
 });
+
+test("kiln:prometheusOperator true adds the DCGM exporter's ServiceMonitor to the stack", async () => {
+  expect(objects(dev, "ServiceMonitor")).toEqual([]);
+  const withOperator = await runStack("dev", { "kiln:prometheusOperator": true });
+  expect(object(withOperator, "ServiceMonitor", "dcgm-exporter").inputs.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } });
+}, 120_000);

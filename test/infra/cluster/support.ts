@@ -2,14 +2,8 @@
 import { RecordedResource } from "../../mocks";
 import { ProgramRun, runProgram } from "../../program";
 
-/**
- * runProgram with fresh modules on every call. test/program.ts isolates modules through
- * `globalThis.jest`, which Jest does not define (it injects `jest` per module): without it a second
- * run in the same file re-uses the cached program and records nothing.
- */
+/** runProgram (fresh modules on every call). */
 export function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  const g = globalThis as { jest?: unknown };
-  if (g.jest === undefined) g.jest = jest;
   return runProgram(stack, overrides);
 }
 
