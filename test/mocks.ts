@@ -277,3 +277,16 @@ function isUnknownValue(value: unknown): boolean {
 export function promiseOf<T>(output: pulumi.Input<T> | undefined): Promise<T> {
   return new Promise((resolve) => pulumi.output(output as pulumi.Input<T>).apply((v) => resolve(v as T)));
 }
+
+/** Waits until no resource has been registered for a few event-loop turns (the program has finished). */
+export async function settle(mocks: KilnMocks): Promise<void> {
+  let last = -1;
+  for (let still = 0; still < 5; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (mocks.resources.length === last) still++;
+    else {
+      still = 0;
+      last = mocks.resources.length;
+    }
+  }
+}

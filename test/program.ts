@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { KilnMocks, RecordedResource } from "./mocks";
+import { KilnMocks, RecordedResource, settle } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -71,16 +71,3 @@ async function resolveDeep(v: unknown): Promise<unknown> {
   return v;
 }
 
-/** Waits until no new resource has been registered for a few event-loop turns. */
-async function settle(mocks: KilnMocks): Promise<void> {
-  let last = -1;
-  let still = 0;
-  while (still < 5) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (mocks.resources.length === last) still++;
-    else {
-      still = 0;
-      last = mocks.resources.length;
-    }
-  }
-}

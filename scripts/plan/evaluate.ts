@@ -5,7 +5,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, KilnConfig } from "../../infra/config";
-import { KilnMocks, REDACTED, redact } from "../../test/mocks";
+import { KilnMocks, REDACTED, redact, settle } from "../../test/mocks";
 import { ROOT, stackConfig } from "../../test/program";
 
 export interface PlanResource {
@@ -90,15 +90,3 @@ async function runProgramOnce(stack: string, config: Record<string, string>) {
   return { resources: mocks.resources, outputs };
 }
 
-/** Waits until no resource has been registered for a few event-loop turns. */
-async function settle(mocks: KilnMocks): Promise<void> {
-  let last = -1;
-  for (let still = 0; still < 5; ) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (mocks.resources.length === last) still++;
-    else {
-      still = 0;
-      last = mocks.resources.length;
-    }
-  }
-}

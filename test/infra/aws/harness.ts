@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
-import { KilnMocks, promiseOf, RecordedResource } from "../../mocks";
+import { KilnMocks, promiseOf, RecordedResource, settle } from "../../mocks";
 import { ProgramRun, ROOT, runProgram, stackConfig } from "../../program";
 
 /** runProgram (fresh modules on every call). */
@@ -48,18 +48,6 @@ export async function buildAws(overrides: Record<string, unknown> = {}, stack = 
   };
 }
 
-async function settle(mocks: KilnMocks): Promise<void> {
-  let last = -1;
-  let still = 0;
-  while (still < 4) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (mocks.resources.length === last) still++;
-    else {
-      still = 0;
-      last = mocks.resources.length;
-    }
-  }
-}
 
 /** Parsed policy document of a recorded input (string JSON or object). */
 export function doc(policy: unknown): { Statement: Array<Record<string, any>> } {
