@@ -19,7 +19,7 @@ KILN_TOOL_WORK=${KILN_TOOL_WORK:-"$HOME/.cache/kiln/work"}
 # Seconds between progress lines while a build runs.
 PROGRESS_EVERY=${PROGRESS_EVERY:-30}
 
-ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kubernetes minio)
+ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kubernetes minio actionlint)
 
 usage() {
   cat >&2 <<EOF
@@ -40,6 +40,7 @@ binaries() {
     pulumi-language-nodejs) echo "pulumi-language-nodejs" ;;
     pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
     minio) echo "minio" ;;
+    actionlint) echo "actionlint" ;;
   esac
 }
 
@@ -157,6 +158,11 @@ build_pulumi-kubernetes() {
 build_minio() {
   step minio
   (cd /tmp && CGO_ENABLED=0 GOBIN="$STAGE" go install -p "$GO_BUILD_P" -v -trimpath "github.com/minio/minio@$MINIO_VERSION") >>"$LOG" 2>&1
+}
+
+build_actionlint() {
+  step actionlint
+  (cd /tmp && CGO_ENABLED=0 GOBIN="$STAGE" go install -p "$GO_BUILD_P" -v -trimpath "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >>"$LOG" 2>&1
 }
 
 step() { echo "[$(date +%H:%M:%S)] $TOOL: $*" | tee -a "$LOG" >&2; }

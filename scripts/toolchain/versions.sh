@@ -28,6 +28,8 @@ PULUMI_KUBERNETES_VERSION=${PULUMI_KUBERNETES_VERSION:-v4.34.2}
 PULUMI_KUBERNETES_MODULE_VERSION=${PULUMI_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}
 # MinIO server (built by the foundation; same path and version).
 MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
+# actionlint, for the workflow tests (test/workflows).
+ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 
 # Root of the tool cache: <tool>-<version>/bin/<binary>.
 KILN_TOOLS_DIR=${KILN_TOOLS_DIR:-"$HOME/.cache/kiln/tools"}
@@ -46,6 +48,7 @@ tool_bin_dir() {
     pulumi-language-nodejs) v=$PULUMI_LANGUAGE_NODEJS_VERSION ;;
     pulumi-kubernetes) v=$PULUMI_KUBERNETES_VERSION ;;
     minio) v=$MINIO_VERSION ;;
+    actionlint) v=$ACTIONLINT_VERSION ;;
     *) echo "tool_bin_dir: unknown tool '$1'" >&2; return 1 ;;
   esac
   echo "$KILN_TOOLS_DIR/$1-$v/bin"
