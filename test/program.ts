@@ -60,7 +60,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
 }
 
 /** A fresh module registry per run inside jest (the program registers resources at import); plain require elsewhere. */
-function jestIsolate(fn: () => void): void {
+export function jestIsolate(fn: () => void): void {
   // `jest` is injected into each module's scope by the jest runtime, not set on globalThis.
   if (typeof jest !== "undefined") jest.isolateModules(fn);
   else fn();

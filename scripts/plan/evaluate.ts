@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, KilnConfig } from "../../infra/config";
 import { KilnMocks, REDACTED, redact, settle } from "../../test/mocks";
-import { ROOT, stackConfig } from "../../test/program";
+import { jestIsolate, ROOT, stackConfig } from "../../test/program";
 
 export interface PlanResource {
   readonly urn: string;
@@ -74,12 +74,9 @@ async function runProgramOnce(stack: string, config: Record<string, string>) {
   const mocks = await KilnMocks.install(new KilnMocks(config["aws:region"] ?? "us-west-2"), "kiln", stack, true);
   pulumi.runtime.setAllConfig(config);
   let exported: Record<string, unknown> = {};
-  const load = () => {
+  jestIsolate(() => {
     exported = require(path.join(ROOT, "infra"));
-  };
-  // `jest` is in scope of modules loaded by the jest runtime (not on globalThis).
-  if (typeof jest !== "undefined") jest.isolateModules(load);
-  else load();
+  });
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exported)) {
     if (!pulumi.Output.isInstance(v)) outputs[k] = redact(v);

@@ -8,16 +8,16 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { toolBinDir } from "./tools";
 
-export const MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c";
-export const MINIO_CACHE_BIN = path.join(os.homedir(), ".cache", "kiln", "tools", `minio-${MINIO_VERSION}`, "bin", "minio");
+export const MINIO_CACHE_BIN = path.join(toolBinDir("minio"), "minio");
 
 export function minioBinary(env: NodeJS.ProcessEnv = process.env): string {
   const bin = env.KILN_MINIO_BIN || MINIO_CACHE_BIN;
   if (!existsSync(bin)) {
     throw new Error(
       `MinIO binary not found at ${bin}. Build it from the Go module proxy:\n` +
-        `  GOBIN=$(dirname ${MINIO_CACHE_BIN}) go install github.com/minio/minio@${MINIO_VERSION}\n` +
+        `  npm run tools:build -- minio\n` +
         `or point KILN_MINIO_BIN at an existing minio binary.`,
     );
   }

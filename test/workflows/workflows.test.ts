@@ -3,10 +3,11 @@
  * permissions (id-token: write only in the jobs that assume a role), actions pinned to commit SHAs,
  * per-PR concurrency, no stored secrets, and the steps the issue asks for.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { toolBinDir } from "../support/tools";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIR = path.join(ROOT, ".github/workflows");
@@ -207,10 +208,7 @@ describe("trainer-image.yml", () => {
 });
 
 /** actionlint from the tool cache (`npm run tools:build` builds it from the Go module proxy). */
-const ACTIONLINT = path.join(
-  execFileSync("bash", ["-c", 'source scripts/toolchain/versions.sh && tool_bin_dir actionlint'], { cwd: ROOT, encoding: "utf8" }).trim(),
-  "actionlint",
-);
+const ACTIONLINT = path.join(toolBinDir("actionlint"), "actionlint");
 test("actionlint finds nothing", () => {
   if (!fs.existsSync(ACTIONLINT)) throw new Error(`${ACTIONLINT} is missing: run npm run tools:build`);
   const r = spawnSync(ACTIONLINT, ["-no-color", "-shellcheck=", ...FILES.map((f) => path.join(DIR, f))], { cwd: ROOT, encoding: "utf8" });

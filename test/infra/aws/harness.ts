@@ -8,12 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
 import { KilnMocks, promiseOf, RecordedResource, settle } from "../../mocks";
-import { ProgramRun, ROOT, runProgram, stackConfig } from "../../program";
+import { ROOT, stackConfig } from "../../program";
 
-/** runProgram (fresh modules on every call). */
-export function runStack(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  return runProgram(stack, overrides);
-}
+/** The program under mocks for a stack (runProgram, under the name these suites use). */
+export { runProgram as runStack } from "../../program";
 
 export interface AwsRun {
   readonly platform: AwsPlatform;
