@@ -7,6 +7,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$HERE/env.sh"
+# shellcheck source=node.sh
+source "$HERE/node.sh"
 # Keep etcd's data directory (the cluster state) for the next start.
 KEEP_DATA=${KEEP_DATA:-false}
 
@@ -22,7 +24,12 @@ main() {
   local i
   # The loopback MinIO of `npm run local` goes down with the cluster.
   "$KILN_REPO_ROOT/scripts/local/minio.sh" stop
+  # The real node first: its pods, containerd's shims, mounts, netns, links, iptables chains, cgroups.
+  stop_real_node
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
+  local left
+  left=$(real_node_leftovers)
+  [[ -z "$left" ]] || { echo "warning: the real node left behind:" >&2; echo "$left" >&2; }
   rm -f "$RUN_DIR/components"
   if [[ "$KEEP_DATA" != true && -d "$ETCD_DATA_DIR" ]]; then
     rm -rf "$ETCD_DATA_DIR"

@@ -30,7 +30,7 @@ KUEUE_HEALTH_PORT=${KUEUE_HEALTH_PORT:-8081}
 KUEUE_METRICS_PORT=${KUEUE_METRICS_PORT:-8080}
 KUEUE_WEBHOOK_PORT=${KUEUE_WEBHOOK_PORT:-9443}
 
-# Service ClusterIP range (never routed; simulated pods run nowhere).
+# Service ClusterIP range (not routed: there is no kube-proxy; the trainer needs no Service).
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/16}
 # Seconds a Job pod on a simulated node stays Running before it Succeeds (KWOK pod-complete stage).
 KILN_POD_RUN_SECONDS=${KILN_POD_RUN_SECONDS:-10}
@@ -42,11 +42,13 @@ KILN_NODES_CONFIG=${KILN_NODES_CONFIG:-"$KILN_REPO_ROOT/Pulumi.local.yaml"}
 KILN_CPU_NODES=${KILN_CPU_NODES:-3}
 # Extra GPU pools of simulated nodes, "name=countxgpus" comma separated (bench: bench=100x8).
 KILN_EXTRA_POOLS=${KILN_EXTRA_POOLS:-}
+# Start the real worker node (kubelet + containerd, scripts/cluster/node.sh) beside the simulated ones.
+KILN_REAL_NODE=${KILN_REAL_NODE:-true}
 # Seconds to wait for each component to become ready.
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 
 # The control-plane components cluster:up starts, in start order (down stops them in reverse).
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kueue)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kueue containerd kubelet)
 
 ETCD_BIN=${ETCD_BIN:-"$(tool_bin_dir etcd)/etcd"}
 KUBE_BIN_DIR=${KUBE_BIN_DIR:-"$(tool_bin_dir kubernetes)"}
@@ -76,6 +78,7 @@ expected_components() {
   local c
   for c in "${COMPONENTS[@]}"; do
     [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
+    [[ ( "$c" == containerd || "$c" == kubelet ) && "$KILN_REAL_NODE" != true ]] && continue
     echo "$c"
   done
 }

@@ -1,13 +1,15 @@
 /**
  * Simulated nodes for the local cluster harness, as a Kubernetes `List` (JSON on stdout):
  * ceil(maxGpus / gpusPerNode) GPU nodes per `kiln:gpuPools` entry of a stack config, plus CPU nodes.
- * KWOK manages every node carrying the annotation `kwok.x-k8s.io/node: fake`.
+ * KWOK manages every node carrying the annotation `kwok.x-k8s.io/node: fake`; GPU nodes also carry
+ * SIMULATED_TAINT, so only pods that ask for a simulated node get one.
  *
  *   ts-node scripts/cluster/nodes.ts [--config Pulumi.local.yaml] [--cpu-nodes 3] [--pool name=COUNTxGPUS]...
  */
 import * as fs from "fs";
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT as CONTRACT_GPU_TAINT } from "../../infra/cluster/labels";
 import { parseConfig } from "../../infra/config";
 
 /** One pool of identical simulated GPU nodes. */
@@ -22,8 +24,15 @@ export const GPU_NODE_SHAPE = { cpu: "96", memory: "768Gi", pods: "110", ephemer
 export const CPU_NODE_SHAPE = { cpu: "32", memory: "128Gi", pods: "110", ephemeralStorage: "500Gi" } as const;
 
 export const KWOK_ANNOTATION = "kwok.x-k8s.io/node";
-export const POOL_LABEL = "kiln.dev/gpu-pool";
-export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
+export const POOL_LABEL = GPU_POOL_LABEL;
+export const GPU_TAINT = CONTRACT_GPU_TAINT;
+/**
+ * Taint of the simulated GPU nodes (KWOK's own convention). GPU pods land on the real node unless they
+ * tolerate it, so a training run is never silently simulated; tests and the bench that want simulated
+ * GPU nodes add SIMULATED_TOLERATION and the nodeSelector `type: kwok`.
+ */
+export const SIMULATED_TAINT = { key: KWOK_ANNOTATION, value: "fake", effect: "NoSchedule" } as const;
+export const SIMULATED_TOLERATION = { ...SIMULATED_TAINT, operator: "Equal" } as const;
 
 /** Pools from a stack config file's kiln:gpuPools (validated by infra/config's schema). */
 export function poolsFromStackConfig(text: string, file = "stack config"): SimulatedPool[] {
@@ -62,7 +71,7 @@ function nodeObject(name: string, labels: Record<string, string>, shape: typeof 
     pods: shape.pods,
     "ephemeral-storage": shape.ephemeralStorage,
   };
-  if (gpus > 0) allocatable["nvidia.com/gpu"] = String(gpus);
+  if (gpus > 0) allocatable[GPU_RESOURCE] = String(gpus);
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -77,7 +86,7 @@ function nodeObject(name: string, labels: Record<string, string>, shape: typeof 
         ...labels,
       },
     },
-    spec: gpus > 0 ? { taints: [{ ...GPU_TAINT }] } : {},
+    spec: gpus > 0 ? { taints: [{ ...GPU_TAINT }, { ...SIMULATED_TAINT }] } : {},
     status: { allocatable, capacity: { ...allocatable }, phase: "Running" },
   };
 }

@@ -74,6 +74,8 @@ generate_pki() {
   # KWOK and Kueue act for many nodes/queues; in this throwaway harness they run as cluster admins.
   client_cert kwok kiln-kwok system:masters
   client_cert kueue kiln-kueue system:masters
+  # The API server's identity towards kubelets (kubectl logs/exec/port-forward).
+  client_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
   [[ -f "$PKI_DIR/sa.key" ]] || {
     openssl genrsa -out "$PKI_DIR/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null

@@ -6,6 +6,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$HERE/env.sh"
+# shellcheck source=node.sh
+source "$HERE/node.sh"
 
 usage() { echo "usage: $0" >&2; }
 
@@ -25,7 +27,12 @@ main() {
     echo
     kc get nodes -L kiln.dev/gpu-pool -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu' \
       | awk 'NR == 1 { print; next } { n[$3]++; g[$3] += ($4 == "<none>" ? 0 : $4); r[$3] += ($2 == "True") } END { for (p in n) printf "%-10s nodes=%d ready=%d gpus=%d\n", (p == "<none>" ? "cpu" : p), n[p], r[p], g[p] }' \
-      | sed '1s/.*/POOL       SIMULATED NODES/'
+      | sed '1s/.*/POOL       NODES (simulated and real)/'
+    if [[ "$KILN_REAL_NODE" == true ]]; then
+      echo
+      kc get node "$NODE_NAME" -o custom-columns='REAL NODE:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,IP:.status.addresses[?(@.type=="InternalIP")].address,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu,CPU:.status.allocatable.cpu,KUBELET:.status.nodeInfo.kubeletVersion,RUNTIME:.status.nodeInfo.containerRuntimeVersion' 2>/dev/null ||
+        echo "real node $NODE_NAME: not registered"
+    fi
     echo
     echo "export KUBECONFIG=$KILN_KUBECONFIG"
   else

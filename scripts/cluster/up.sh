@@ -13,6 +13,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/env.sh"
 # shellcheck source=pki.sh
 source "$HERE/pki.sh"
+# shellcheck source=node.sh
+source "$HERE/node.sh"
 
 usage() {
   cat >&2 <<EOF
@@ -33,6 +35,7 @@ cleanup() {
   if [[ $status -ne 0 && ${#STARTED[@]} -gt 0 ]]; then
     log "cluster:up failed (exit $status); stopping what this run started: ${STARTED[*]}"
     local i
+    [[ " ${STARTED[*]} " == *" containerd "* ]] && { stop_real_node 2>/dev/null || true; }
     for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_component "${STARTED[$i]}" 2>/dev/null || true; done
   fi
   exit $status
@@ -48,6 +51,7 @@ preflight() {
     compgen -G "$KUEUE_CRD_DIR/*.yaml" >/dev/null || missing+=("$KUEUE_CRD_DIR/*.yaml")
   fi
   [[ ${#missing[@]} -eq 0 ]] || die "missing binaries (build them with 'npm run tools:build'):$(printf '\n  %s' "${missing[@]}")"
+  [[ "$KILN_REAL_NODE" == true ]] && real_node_preflight
   for b in openssl curl node; do command -v "$b" >/dev/null || die "'$b' not found on PATH"; done
   local entry name var port ports=(etcd:ETCD_PORT etcd-peer:ETCD_PEER_PORT kube-apiserver:APISERVER_PORT
     kube-controller-manager:CONTROLLER_MANAGER_PORT kube-scheduler:SCHEDULER_PORT kwok:KWOK_PORT)
@@ -89,7 +93,9 @@ start_apiserver() {
     --service-account-key-file "$PKI_DIR/sa.pub" --service-account-signing-key-file "$PKI_DIR/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range "$SERVICE_CIDR" \
-    --authorization-mode Node,RBAC \
+    --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+    --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority "$PKI_DIR/ca.crt" --kubelet-preferred-address-types InternalIP \
     --allow-privileged=true \
     --max-requests-inflight 1000 --max-mutating-requests-inflight 500 \
     --cert-dir "$PKI_DIR/apiserver-generated"
@@ -268,12 +274,14 @@ main() {
   start_kwok
   register_nodes
   start_kueue
+  start_real_node
   printf '%s\n' "${STARTED[@]}" >"$RUN_DIR/components"
   STARTED=()
   cat >&2 <<EOF
 
 Local cluster up in $((SECONDS - t0))s: real etcd $ETCD_VERSION + Kubernetes $KUBERNETES_VERSION control plane,
-$(kc get nodes -l type=kwok --no-headers | wc -l) simulated nodes (KWOK $KWOK_VERSION; Job pods run ${KILN_POD_RUN_SECONDS}s then succeed)$([[ "$KILN_KUEUE" == true ]] && echo ", Kueue $KUEUE_VERSION (no webhooks)").
+$(kc get nodes -l type=kwok --no-headers | wc -l) simulated nodes (KWOK $KWOK_VERSION; pods that tolerate their taint run ${KILN_POD_RUN_SECONDS}s then succeed)$([[ "$KILN_KUEUE" == true ]] && echo ", Kueue $KUEUE_VERSION (no webhooks)").
+$([[ "$KILN_REAL_NODE" == true ]] && echo "Real node $NODE_NAME ($NODE_IP): kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge $POD_CIDR; GPU pods run there (CPU backend).")
 Logs: $LOG_DIR/<component>.log    Stop: npm run cluster:down    Status: npm run cluster:status
 
   $KUBECONFIG_EXPORT

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # npm run local: the whole local path on a fresh machine.
-#  1. build missing tools (Go module proxy -> ~/.cache/kiln/tools)     scripts/toolchain/build.sh
-#  2. start the local cluster (real control plane, simulated nodes)    scripts/cluster/up.sh
-#  3. start MinIO on loopback (the stack's external object store)      scripts/local/minio.sh
-#  4. pulumi up --stack local with the harness's stack config copy     scripts/local/pulumi.sh
-#  5. upload the Auto MPG data set to the datasets bucket              scripts/local/seed.ts
-#  6. kubectl create job <run> --from=cronjob/kiln-trainer; wait until Kueue admits it and the
-#     scheduler places its pod on a simulated GPU node
-#  7. kubectl kiln run-local <run>: the real trainer runs here with the Job's env
-#  8. print what was simulated, what was real, and where the model and report are
+#  1. build missing tools (Go module proxy -> ~/.cache/kiln/tools)            scripts/toolchain/build.sh
+#  2. build the trainer image from trainer-image/Dockerfile (no registry)     scripts/image/build.sh
+#  3. start the local cluster: real control plane, KWOK nodes, one real node   scripts/cluster/up.sh
+#  4. import the image into the real node's containerd                        scripts/image/load.sh
+#  5. start MinIO on the real node's address (the stack's external store)     scripts/local/minio.sh
+#  6. pulumi up --stack local with the harness's stack config copy            scripts/local/pulumi.sh
+#  7. upload the Auto MPG data set to the datasets bucket                     scripts/local/seed.ts
+#  8. kubectl create job <run> --from=cronjob/kiln-trainer: Kueue admits it, its pod runs the trainer
+#     image on the real node, reads the data from MinIO and writes the model, metrics, report and
+#     checkpoints back; its log is followed with kubectl logs -f
+#  9. print what was real, what was simulated, and the run's objects in the store
 # The cluster and MinIO keep running afterwards (npm run cluster:down stops both).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../cluster/env.sh
 source "$HERE/../cluster/env.sh"
+# shellcheck source=../cluster/node.sh
+source "$HERE/../cluster/node.sh"
 
 # Team whose namespace runs the job (default: the first team of the stack config).
 KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-}
@@ -22,14 +26,14 @@ KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-}
 KILN_RUN_NAME=${KILN_RUN_NAME:-"run-$(date +%Y%m%d-%H%M%S)"}
 # Seconds to wait for the Job's pod to be admitted and scheduled.
 SCHEDULE_TIMEOUT=${SCHEDULE_TIMEOUT:-180}
-# Skip the real training step (only deploy and schedule).
-KILN_SKIP_TRAIN=${KILN_SKIP_TRAIN:-false}
+# Seconds to wait for the run to finish once its log ends.
+RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 
 usage() {
   cat >&2 <<EOF
 usage: npm run local   (scripts/local/run.sh; no arguments)
-  KILN_RUN_NAME=$KILN_RUN_NAME KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-<first team>} KILN_SKIP_TRAIN=$KILN_SKIP_TRAIN
-  KILN_POD_RUN_SECONDS=$KILN_POD_RUN_SECONDS (how long the simulated pod runs before it succeeds)
+  KILN_RUN_NAME=$KILN_RUN_NAME KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-<first team>}
+  SCHEDULE_TIMEOUT=$SCHEDULE_TIMEOUT RUN_TIMEOUT=$RUN_TIMEOUT KILN_EXTRA_CA_CERTS=<PEM file for the image build>
 EOF
 }
 
@@ -37,7 +41,7 @@ on_exit() {
   local status=$?
   if [[ $status -ne 0 ]]; then
     echo >&2
-    echo "npm run local failed (exit $status). Logs: $LOG_DIR/ (cluster components, minio, pulumi-up.log)." >&2
+    echo "npm run local failed (exit $status). Logs: $LOG_DIR/ (cluster components, kubelet, containerd, minio, pulumi-up.log)." >&2
     echo "The cluster is left running for inspection: npm run cluster:status / npm run cluster:down" >&2
   fi
   exit $status
@@ -50,23 +54,30 @@ main() {
   trap on_exit EXIT
   cd "$KILN_REPO_ROOT"
   [[ -d node_modules ]] || die "node_modules missing: run 'npm ci' first"
-  local t0=$SECONDS
+  [[ "$KILN_REAL_NODE" == true ]] || die "npm run local trains on the real node; unset KILN_REAL_NODE (it is '$KILN_REAL_NODE')"
+  local t0=$SECONDS image
 
-  step "1/8 toolchain (cached builds are instant; a cold build takes tens of minutes)"
+  step "1/9 toolchain (cached builds are instant; a cold build takes tens of minutes)"
   "$KILN_REPO_ROOT/scripts/toolchain/build.sh"
 
-  step "2/8 local cluster"
+  step "2/9 trainer image (rebuilt only when its inputs change)"
+  image=$("$KILN_REPO_ROOT/scripts/image/build.sh")
+
+  step "3/9 local cluster"
   "$KILN_REPO_ROOT/scripts/cluster/up.sh" >/dev/null
   KUBECTL=$(kubectl_bin)
   export KUBECONFIG=$KILN_KUBECONFIG
 
-  step "3/8 object store (MinIO on loopback)"
+  step "4/9 image into the real node: $image"
+  "$KILN_REPO_ROOT/scripts/image/load.sh" "$image" >/dev/null
+
+  step "5/9 object store (MinIO on the real node's address)"
   "$HERE/minio.sh" start
   eval "$("$HERE/minio.sh" env)"
 
-  step "4/8 pulumi up --stack local"
-  (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/local/stack-config.ts \
-    --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID")
+  step "6/9 pulumi up --stack local"
+  npx --no-install ts-node --transpile-only scripts/local/stack-config.ts \
+    --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image"
   "$HERE/pulumi.sh" stack select --create local >/dev/null
   printf '%s' "$AWS_SECRET_ACCESS_KEY" | "$HERE/pulumi.sh" config set --secret --path kiln:objectStore.secretAccessKey >/dev/null
   if ! "$HERE/pulumi.sh" up --yes --skip-preview --non-interactive >"$LOG_DIR/pulumi-up.log" 2>&1; then
@@ -81,33 +92,22 @@ main() {
   datasets=$(stack_config_value datasetsBucket datasets)
   artifacts=$(stack_config_value artifactsBucket artifacts)
 
-  step "5/8 data set"
+  step "7/9 data set"
   npx --no-install ts-node --transpile-only scripts/local/seed.ts --endpoint "$KILN_S3_ENDPOINT" --datasets "$datasets" --artifacts "$artifacts"
 
-  step "6/8 launch the default training run: kubectl create job $KILN_RUN_NAME --from=cronjob/kiln-trainer -n $ns"
+  step "8/9 the default training run: kubectl create job $KILN_RUN_NAME --from=cronjob/kiln-trainer -n $ns"
   kc create job "$KILN_RUN_NAME" --from=cronjob/kiln-trainer -n "$ns"
-  local node
+  local node pool kind status
   node=$(wait_scheduled "$ns" "$KILN_RUN_NAME") || die "the Job's pod was not scheduled within ${SCHEDULE_TIMEOUT}s: kubectl describe job/$KILN_RUN_NAME -n $ns; kubectl get workloads -n $ns"
-  local pool
   pool=$(kc get node "$node" -o jsonpath='{.metadata.labels.kiln\.dev/gpu-pool}')
-  echo "pod scheduled on simulated node $node (pool ${pool:-cpu})" >&2
+  kind=$(kc get node "$node" -o jsonpath='{.metadata.labels.kiln\.dev/node-kind}')
+  [[ "$kind" == real ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"
+  echo "admitted by Kueue; pod scheduled on the real node $node (pool ${pool:-cpu}); its log (kubectl logs -f):" >&2
+  status=$(follow_run "$ns" "$KILN_RUN_NAME")
 
-  local trained=false
-  if [[ "$KILN_SKIP_TRAIN" != true ]]; then
-    step "7/8 kubectl kiln run-local $KILN_RUN_NAME -n $ns (the real trainer, here)"
-    [[ -f trainer-image/dist/main.js ]] || npm run build -w trainer-image >"$LOG_DIR/trainer-build.log" 2>&1 || die "trainer build failed: $LOG_DIR/trainer-build.log"
-    PATH="$KILN_REPO_ROOT/cli/bin:$PATH" kubectl_plugin run-local "$KILN_RUN_NAME" -n "$ns"
-    trained=true
-  fi
-
-  step "8/8 summary"
-  # The simulated pod finishes on its own clock (KILN_POD_RUN_SECONDS); report its final state.
-  local i
-  for ((i = 0; i < KILN_POD_RUN_SECONDS + 60; i++)); do
-    [[ "$(kc get job "$KILN_RUN_NAME" -n "$ns" -o jsonpath='{.status.succeeded}')" == 1 ]] && break
-    sleep 1
-  done
-  summary "$ns" "$node" "$pool" "$artifacts" "$trained" "$((SECONDS - t0))"
+  step "9/9 summary"
+  summary "$ns" "$node" "$pool" "$artifacts" "$status" "$image" "$((SECONDS - t0))"
+  [[ "$status" == Complete ]] || die "run $KILN_RUN_NAME ended $status: PATH=\"\$PWD/cli/bin:\$PATH\" kubectl kiln status $KILN_RUN_NAME -n $ns"
 }
 
 # stack_config_value <objectStore key> <default>
@@ -130,39 +130,45 @@ wait_scheduled() {
   return 1
 }
 
-kubectl_plugin() {
-  command -v kubectl-kiln >/dev/null || die "kubectl-kiln not found (expected $KILN_REPO_ROOT/cli/bin/kubectl-kiln)"
-  # kubectl refuses global flags before a plugin name: the kubeconfig goes in the environment.
-  KUBECONFIG=$KILN_KUBECONFIG "$KUBECTL" kiln "$@"
+# follow_run <ns> <job>: streams the pod's log through the kubelet (kubectl logs -f) to stderr until the
+# Job finishes; prints its end state: Complete, Failed or Timeout.
+follow_run() {
+  local ns=$1 job=$2 i state
+  kc logs -f "job/$job" -n "$ns" --pod-running-timeout=120s 2>&1 | sed 's/^/  | /' >&2 || true
+  for ((i = 0; i < RUN_TIMEOUT; i++)); do
+    state=$(kc get job "$job" -n "$ns" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{"\n"}{end}' | grep -xE 'Complete|Failed' | head -1 || true)
+    if [[ -n "$state" ]]; then echo "$state"; return 0; fi
+    # A retried pod (after a pod loss) has a log of its own.
+    if ((i % 15 == 14)); then kc logs -f "job/$job" -n "$ns" --pod-running-timeout=60s 2>&1 | sed 's/^/  | /' >&2 || true; fi
+    sleep 1
+  done
+  echo Timeout
 }
 
 summary() {
-  local ns=$1 node=$2 pool=$3 artifacts=$4 trained=$5 secs=$6 phase
-  phase=$(kc get job "$KILN_RUN_NAME" -n "$ns" -o jsonpath='{.status.succeeded}')
+  local ns=$1 node=$2 pool=$3 artifacts=$4 status=$5 image=$6 secs=$7 pod
+  pod=$(kc get pods -n "$ns" -l "batch.kubernetes.io/job-name=$KILN_RUN_NAME" -o jsonpath='{.items[-1:].metadata.name}')
   cat <<EOF
 
-Done in ${secs}s.
-REAL       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, Kueue controller: local processes
-           (logs $LOG_DIR); pulumi up of the local stack against them (state .kiln/state);
-           MinIO at $KILN_S3_ENDPOINT (data .kiln/minio/data).
-SIMULATED  the nodes (KWOK): Job $ns/$KILN_RUN_NAME was admitted by Kueue and its pod scheduled on
-           $node (pool ${pool:-cpu}); KWOK marked it Running, then Succeeded after ${KILN_POD_RUN_SECONDS}s
-           (Job succeeded pods: ${phase:-0}). No container ran on a node.
-EOF
-  if [[ "$trained" == true ]]; then
-    cat <<EOF
-REAL       the training: kubectl kiln run-local ran the trainer on this machine with the Job's env
-           (spec from ConfigMap kiln-run-spec, credentials from Secret kiln-object-store).
+Run $ns/$KILN_RUN_NAME: $status; ${secs}s for the whole of npm run local.
+REAL       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, Kueue: local processes (logs $LOG_DIR)
+REAL       pulumi up of the local stack against them (state .kiln/state)
+REAL       node $node: kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge; pod $pod ran the image
+           $image, built here from trainer-image/Dockerfile, as uid 10001 with a read-only root filesystem
+REAL       MinIO at $KILN_S3_ENDPOINT (data .kiln/minio/data): the pod read the data set and wrote the run
+SIMULATED  the GPU: $node advertises nvidia.com/gpu (pool ${pool:-cpu}) with no GPU behind it; the trainer
+           trained on the CPU (its "backend" log line names the backend and why)
+SIMULATED  $(kc get nodes -l type=kwok --no-headers 2>/dev/null | wc -l | tr -d ' ') KWOK nodes (for scale tests and the bench; pods land there only if they tolerate their taint)
 Results in MinIO ($KILN_S3_ENDPOINT, credentials in .kiln/minio/credentials):
 EOF
-    npx --no-install ts-node --transpile-only scripts/local/results.ts --endpoint "$KILN_S3_ENDPOINT" \
-      --bucket "$artifacts" --prefix "runs/$KILN_RUN_NAME/" 2>/dev/null || echo "  (nothing under s3://$artifacts/runs/$KILN_RUN_NAME/: the trainer wrote no output)"
-  fi
+  npx --no-install ts-node --transpile-only scripts/local/results.ts --endpoint "$KILN_S3_ENDPOINT" \
+    --bucket "$artifacts" --prefix "runs/$KILN_RUN_NAME/" 2>/dev/null || echo "  (nothing under s3://$artifacts/runs/$KILN_RUN_NAME/: the trainer wrote no output)"
   cat <<EOF
 
   export KUBECONFIG=$KILN_KUBECONFIG
   kubectl get jobs,pods -n $ns -o wide
-  npm run cluster:down    # stops the cluster and MinIO
+  PATH="\$PWD/cli/bin:\$PATH" kubectl kiln logs $KILN_RUN_NAME -n $ns
+  npm run cluster:down    # stops the cluster, the real node and MinIO
 EOF
 }
 

@@ -6,11 +6,13 @@
  *  - kiln:kueue.install external: the harness runs the Kueue controller as a local process with no
  *    webhooks; a Kueue chart's webhook pods could not run on simulated nodes and its failurePolicy=Fail
  *    webhooks would block every Job;
- *  - kiln:gpuServices none: device plugins/operators are DaemonSets for real GPU nodes.
+ *  - kiln:gpuServices none: device plugins/operators are DaemonSets for real GPU nodes;
+ *  - kiln:trainer repository and tag: the image `npm run image:build` made and the real node holds
+ *    (there is no registry; pods start it with imagePullPolicy IfNotPresent).
  * Pulumi's passphrase salt (encryptionsalt) and already-set secrets of an existing copy are kept, so the
  * file-backend state stays decryptable across runs.
  *
- *   ts-node scripts/local/stack-config.ts --endpoint http://127.0.0.1:9000 --access-key-id KEY [--source F] [--out F]
+ *   ts-node scripts/local/stack-config.ts --endpoint http://10.250.0.1:9000 --access-key-id KEY [--trainer-image REPO:TAG] [--source F] [--out F]
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -22,6 +24,15 @@ export interface HarnessStoreSettings {
   readonly endpoint: string;
   /** MinIO access key id (the secret key is set encrypted by `pulumi config set --secret`). */
   readonly accessKeyId: string;
+  /** The locally built trainer image, `repository:tag` (default: keep the committed kiln:trainer). */
+  readonly trainerImage?: string;
+}
+
+/** "localhost/kiln/trainer:0.1.0" -> repository + tag (the port of a registry host is not a tag). */
+export function splitImageRef(ref: string): { repository: string; tag: string } {
+  const m = /^(.+):([\w][\w.-]{0,127})$/.exec(ref);
+  if (!m || m[1].endsWith("/") || m[2].includes("/")) throw new Error(`trainer image '${ref}': expected REPOSITORY:TAG`);
+  return { repository: m[1], tag: m[2] };
 }
 
 type ConfigDoc = { config?: Record<string, unknown>; encryptionsalt?: string; [k: string]: unknown };
@@ -48,6 +59,7 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
   };
   config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
   config["kiln:gpuServices"] = "none";
+  if (store.trainerImage) config["kiln:trainer"] = { ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.trainerImage) };
   const out: ConfigDoc = {};
   if (old.encryptionsalt) out.encryptionsalt = old.encryptionsalt;
   out.config = config;
@@ -62,13 +74,14 @@ export function main(argv: string[]): void {
   const opts = new Command("stack-config")
     .requiredOption("--endpoint <url>", "S3 endpoint of the loopback MinIO")
     .requiredOption("--access-key-id <id>", "MinIO access key id")
+    .option("--trainer-image <ref>", "locally built trainer image REPOSITORY:TAG")
     .option("--source <file>", "committed local stack config", path.join(root, "Pulumi.local.yaml"))
     .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "project", "Pulumi.local.yaml"))
     .parse(argv)
-    .opts<{ endpoint: string; accessKeyId: string; source: string; out: string }>();
+    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; source: string; out: string }>();
   if (path.resolve(opts.out) === path.resolve(opts.source)) throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);
   const existing = fs.existsSync(opts.out) ? fs.readFileSync(opts.out, "utf8") : undefined;
-  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId }, existing);
+  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage }, existing);
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, text, { mode: 0o600 });
 }

@@ -19,7 +19,7 @@ KILN_TOOL_WORK=${KILN_TOOL_WORK:-"$HOME/.cache/kiln/work"}
 # Seconds between progress lines while a build runs.
 PROGRESS_EVERY=${PROGRESS_EVERY:-30}
 
-ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kubernetes minio actionlint)
+ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kubernetes minio actionlint pause)
 
 usage() {
   cat >&2 <<EOF
@@ -32,7 +32,7 @@ EOF
 # binaries <tool> -> the binary names the tool provides (all must exist for a cache hit).
 binaries() {
   case "$1" in
-    kubernetes) echo "kube-apiserver kube-controller-manager kube-scheduler" ;;
+    kubernetes) echo "kube-apiserver kube-controller-manager kube-scheduler kubelet" ;;
     etcd) echo "etcd" ;;
     kwok) echo "kwok" ;;
     kueue) echo "kueue" ;;
@@ -41,6 +41,7 @@ binaries() {
     pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
     minio) echo "minio" ;;
     actionlint) echo "actionlint" ;;
+    pause) echo "pause" ;;
   esac
 }
 
@@ -83,7 +84,7 @@ build_kubernetes() {
     ld+=" -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ld+=" -X $p.gitCommit=${commit:-unknown} -X $p.gitTreeState=clean -X $p.buildDate=$BUILD_DATE"
   done
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
     step "$b"
     gobuild "$work" "$STAGE/$b" "$ld" "k8s.io/kubernetes/cmd/$b"
   done
@@ -163,6 +164,18 @@ build_minio() {
 build_actionlint() {
   step actionlint
   (cd /tmp && CGO_ENABLED=0 GOBIN="$STAGE" go install -p "$GO_BUILD_P" -v -trimpath "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION") >>"$LOG" 2>&1
+}
+
+# The real node's sandbox (pause) binary: C, from the Kubernetes release's own build/pause/linux/pause.c,
+# linked statically so the image needs nothing else (registry.k8s.io/pause is out of reach offline).
+build_pause() {
+  local dir
+  command -v gcc >/dev/null || { echo "build: gcc is needed for pause (apt-get install gcc libc6-dev)" >&2; return 1; }
+  dir=$(cd /tmp && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -f "$dir/build/pause/linux/pause.c" ]] || { echo "build: $dir/build/pause/linux/pause.c not found" >&2; return 1; }
+  step "pause $PAUSE_VERSION from k8s.io/kubernetes@$KUBERNETES_VERSION build/pause/linux/pause.c"
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-$KUBERNETES_VERSION" -o "$STAGE/pause" "$dir/build/pause/linux/pause.c" >>"$LOG" 2>&1
+  strip "$STAGE/pause"
 }
 
 step() { echo "[$(date +%H:%M:%S)] $TOOL: $*" | tee -a "$LOG" >&2; }

