@@ -1,6 +1,6 @@
 /** ls/status/logs rendering: pure functions with a fixed clock. */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { describeRun } from "../../cli/src/commands/status";
+import { describeRun, podOutcome } from "../../cli/src/commands/status";
 import { formatAge, renderTable } from "../../cli/src/output";
 import { bestMetric, ProgressRenderer } from "../../cli/src/progress";
 import { lsRow, runPhase, runStatus, sortJobs } from "../../cli/src/rows";
@@ -119,6 +119,20 @@ describe("status", () => {
     expect(text).toContain("Queue:     training\n");
     expect(text).toContain("Run spec:  inline (KILN_RUN_SPEC)\n");
     expect(text).toMatch(/Conditions:\nTYPE +STATUS +REASON +MESSAGE\nComplete +True/);
-    expect(text).toMatch(/Pods:\nNAME +PHASE +NODE +AGE\nrun-1-abcde +Succeeded +gpu-a100-0 +4m\n/);
+    expect(text).toMatch(/Pods:\nNAME +PHASE +NODE +AGE +TRAINER\nrun-1-abcde +Succeeded +gpu-a100-0 +4m +-\n/);
+  });
+
+  test("the trainer's end or wait per pod: OOMKilled, a bad spec's exit 2, an image pull, an eviction", () => {
+    const pod = (name: string, status: V1Pod["status"]): V1Pod => ({ metadata: { name }, spec: { containers: [] }, status });
+    const term = (reason: string, exitCode: number) => [{ name: "trainer", image: "x", imageID: "", ready: false, restartCount: 0, state: { terminated: { reason, exitCode } } }];
+    expect(podOutcome(pod("a", { phase: "Failed", containerStatuses: term("OOMKilled", 137) }))).toBe("OOMKilled (exit 137)");
+    expect(podOutcome(pod("b", { phase: "Failed", containerStatuses: term("Error", 2) }))).toBe("Error (exit 2)");
+    expect(podOutcome(pod("c", { phase: "Pending", containerStatuses: [{ name: "trainer", image: "x", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ImagePullBackOff" } } }] }))).toBe("ImagePullBackOff");
+    expect(
+      podOutcome(pod("d", { phase: "Failed", containerStatuses: term("Error", 143), conditions: [{ type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI" }] })),
+    ).toBe("Error (exit 143), disrupted: EvictionByEvictionAPI");
+    expect(podOutcome(pod("e", {}))).toBe("-");
+    const j = job("run-2", { status: cond("Failed") });
+    expect(describeRun(j, [pod("run-2-x", { phase: "Failed", containerStatuses: term("OOMKilled", 137) })], NOW)).toMatch(/run-2-x +Failed +<none> +\S+ +OOMKilled \(exit 137\)\n/);
   });
 });

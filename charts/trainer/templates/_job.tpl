@@ -48,6 +48,13 @@ podFailurePolicy:
       onPodConditions:
         - type: DisruptionTarget
           status: "True"
+    # Exit 143 = the trainer was sent SIGTERM (pod deleted, node shut down, Kueue preemption) and
+    # checkpointed before it exited: the next pod resumes, and the stop is not the run's failure.
+    - action: Ignore
+      onExitCodes:
+        containerName: trainer
+        operator: In
+        values: [143]
     # Exit 2 = invalid run spec: retrying cannot help.
     - action: FailJob
       onExitCodes:

@@ -8,6 +8,23 @@ import { formatAge, formatObject, renderTable, type OutputFormat } from "../outp
 import { duration, runStatus } from "../rows";
 import { outputOption } from "./common";
 
+/**
+ * How a pod's trainer container ended or why it waits, e.g. `OOMKilled (exit 137)`, `Error (exit 2)`,
+ * `ImagePullBackOff`, plus why the pod was disrupted (`EvictionByEvictionAPI`) when it was.
+ */
+export function podOutcome(pod: V1Pod): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const cs = statuses.find((x) => x.name === TRAINER_CONTAINER) ?? statuses[0];
+  const parts: string[] = [];
+  const t = cs?.state?.terminated;
+  if (t) parts.push(`${t.reason ?? "Terminated"} (exit ${t.exitCode})`);
+  else if (cs?.state?.waiting?.reason) parts.push(cs.state.waiting.reason);
+  else if (cs?.state?.running) parts.push("running");
+  const disruption = (pod.status?.conditions ?? []).find((k) => k.type === "DisruptionTarget" && k.status === "True");
+  if (disruption) parts.push(`disrupted: ${disruption.reason ?? "DisruptionTarget"}`);
+  return parts.join(", ") || "-";
+}
+
 /** The `status` text of a Job and its pods (pure: tested with a fixed clock). */
 export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): string {
   const pod = job.spec?.template.spec;
@@ -41,8 +58,8 @@ export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): stri
   out += "\nPods:\n";
   out += pods.length
     ? renderTable(
-        ["NAME", "PHASE", "NODE", "AGE"],
-        pods.map((p) => [p.metadata?.name ?? "?", p.status?.phase ?? "?", p.spec?.nodeName ?? "<none>", formatAge(p.metadata?.creationTimestamp, now)]),
+        ["NAME", "PHASE", "NODE", "AGE", "TRAINER"],
+        pods.map((p) => [p.metadata?.name ?? "?", p.status?.phase ?? "?", p.spec?.nodeName ?? "<none>", formatAge(p.metadata?.creationTimestamp, now), podOutcome(p)]),
       )
     : "  none yet\n";
   return out;

@@ -119,9 +119,10 @@ describe("the training Job", () => {
     expect(job.activeDeadlineSeconds).toBe(12_000_000);
   });
 
-  test("podFailurePolicy ignores DisruptionTarget and fails the Job on exit code 2", () => {
+  test("podFailurePolicy ignores DisruptionTarget and the trainer's SIGTERM exit 143, and fails the Job on exit code 2", () => {
     expect(templateJob().job.podFailurePolicy.rules).toEqual([
       { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+      { action: "Ignore", onExitCodes: { containerName: "trainer", operator: "In", values: [143] } },
       { action: "FailJob", onExitCodes: { containerName: "trainer", operator: "In", values: [2] } },
     ]);
   });

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GPU_TAINT, parsePoolSpec, poolsFromStackConfig, simulatedNodes } from "../../../scripts/cluster/nodes";
+import { GPU_TAINT, parsePoolSpec, poolsFromStackConfig, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -26,13 +26,14 @@ describe("simulated nodes of the local cluster harness", () => {
     expect(() => poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml")).toThrow(/x\.yaml: Invalid stack config[^]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
   });
 
-  it("GPU nodes carry the pool label, the nvidia.com/gpu taint, allocatable GPUs and the KWOK annotation", () => {
+  it("GPU nodes carry the pool label, the nvidia.com/gpu taint, the simulated-node taint, allocatable GPUs and the KWOK annotation", () => {
     const { items } = simulatedNodes([{ name: "a10g", nodes: 2, gpusPerNode: 4 }], 1) as unknown as { items: Node[] };
     expect(items.map((n) => n.metadata.name)).toEqual(["kiln-a10g-0", "kiln-a10g-1", "kiln-cpu-0"]);
     const gpu = items[0];
     expect(gpu.metadata.labels["kiln.dev/gpu-pool"]).toBe("a10g");
     expect(gpu.metadata.annotations["kwok.x-k8s.io/node"]).toBe("fake");
-    expect(gpu.spec.taints).toEqual([GPU_TAINT]);
+    expect(gpu.spec.taints).toEqual([GPU_TAINT, { key: "kwok.x-k8s.io/node", value: "fake", effect: "NoSchedule" }]);
+    expect(SIMULATED_TAINT).toEqual({ key: "kwok.x-k8s.io/node", value: "fake", effect: "NoSchedule" });
     expect(gpu.status.allocatable["nvidia.com/gpu"]).toBe("4");
   });
 

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { parseConfig } from "../../../infra/config";
-import { harnessStackConfig } from "../../../scripts/local/stack-config";
+import { harnessStackConfig, splitImageRef } from "../../../scripts/local/stack-config";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const committed = fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8");
@@ -46,5 +46,19 @@ describe("harness copy of the local stack config", () => {
   it("refuses a non-local platform and a bad endpoint", () => {
     expect(() => harnessStackConfig("config:\n  kiln:platform: aws\n", store)).toThrow("kiln:platform is 'aws': the harness only deploys the local platform");
     expect(() => harnessStackConfig(committed, { ...store, endpoint: "127.0.0.1:9000" })).toThrow("endpoint '127.0.0.1:9000': expected http(s)://host:port");
+  });
+
+  it("points kiln:trainer at the locally built image (and keeps defaultGpus); the result still validates", () => {
+    const c = configOf(harnessStackConfig(committed, { ...store, trainerImage: "localhost/kiln/trainer:0.1.0-cpu" }));
+    expect(c["kiln:trainer"]).toEqual({ ...(configOf(committed)["kiln:trainer"] as object), repository: "localhost/kiln/trainer", tag: "0.1.0-cpu" });
+    (c["kiln:objectStore"] as Record<string, unknown>).secretAccessKey = "s3cr3t";
+    const raw = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    expect(parseConfig(raw, "local").trainer).toMatchObject({ repository: "localhost/kiln/trainer", tag: "0.1.0-cpu" });
+  });
+
+  it("splits REPOSITORY:TAG at the tag, not at a registry port", () => {
+    expect(splitImageRef("localhost:5000/kiln/trainer:0.1.0")).toEqual({ repository: "localhost:5000/kiln/trainer", tag: "0.1.0" });
+    expect(splitImageRef("kiln/trainer:1")).toEqual({ repository: "kiln/trainer", tag: "1" });
+    for (const bad of ["localhost:5000/kiln/trainer", "kiln/trainer", ":0.1.0", "kiln/:x"]) expect(() => splitImageRef(bad)).toThrow(/expected REPOSITORY:TAG/);
   });
 });
