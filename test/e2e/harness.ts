@@ -1,6 +1,6 @@
 /**
- * Shared pieces of the e2e suites: bring the local cluster (scripts/cluster/up.sh), the loopback MinIO
- * and the local stack up when they are not, run kubectl / pulumi / the kubectl-kiln plugin against
+ * Shared pieces of the e2e suites: bring the local cluster (scripts/cluster/up.sh, with its real node),
+ * the trainer image on that node, MinIO and the local stack up when they are not, run kubectl / pulumi / the kubectl-kiln plugin against
  * them, and poll the API server. Every suite calls `ensureStack()` in beforeAll, so suites run in any
  * order (jest --runInBand) and each one can also run alone.
  */
@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import YAML from "yaml";
+import { SIMULATED_TOLERATION } from "../../scripts/cluster/nodes";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const KILN_DIR = path.join(ROOT, ".kiln");
@@ -109,9 +110,22 @@ export async function ensureObjectStore(): Promise<ObjectStoreEnv> {
   return { endpoint: vars.KILN_S3_ENDPOINT, accessKeyId: vars.AWS_ACCESS_KEY_ID, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY };
 }
 
+/** The trainer image reference scripts/image/build.sh produces (without building it). */
+export async function trainerImageRef(): Promise<string> {
+  return (await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "--print-ref"])).trim();
+}
+
+/** Builds the trainer image when its inputs changed (a no-op otherwise) and imports it into the real node. */
+export async function ensureImageOnNode(): Promise<string> {
+  const ref = (await must("bash", [path.join(ROOT, "scripts/image/build.sh")], { timeoutMs: 1_800_000 })).trim().split("\n").pop()!;
+  await must("bash", [path.join(ROOT, "scripts/image/load.sh"), ref], { timeoutMs: 600_000 });
+  return ref;
+}
+
 /** Writes the harness stack config copy, selects (creates) stack `local` and sets the store secret. */
-export async function prepareStack(store: ObjectStoreEnv): Promise<void> {
-  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId]);
+export async function prepareStack(store: ObjectStoreEnv, image?: string): Promise<void> {
+  const trainerImage = image ?? (await trainerImageRef());
+  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId, "--trainer-image", trainerImage]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["stack", "select", "--create", "local"]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["config", "set", "--secret", "--path", "kiln:objectStore.secretAccessKey"], { input: store.secretAccessKey });
 }
@@ -124,12 +138,24 @@ export async function deployedResourceCount(): Promise<number> {
   return state.deployment?.resources?.length ?? 0;
 }
 
-/** Cluster + object store + stack config; `pulumi up` unless the stack is already deployed. */
+/** What the deployed stack was made from, besides the committed code: `pulumi up` again when it changes. */
+const STACK_INPUTS = path.join(KILN_DIR, "run", "stack-inputs");
+
+/**
+ * Cluster + trainer image on the real node + object store + stack config; `pulumi up` unless the stack
+ * is deployed from the same store and image already.
+ */
 export async function ensureStack(): Promise<ObjectStoreEnv> {
   await ensureCluster();
+  const image = await ensureImageOnNode();
   const store = await ensureObjectStore();
-  await prepareStack(store);
-  if ((await deployedResourceCount()) <= 2) await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
+  await prepareStack(store, image);
+  const inputs = JSON.stringify({ ...store, image, committed: fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8") });
+  const previous = fs.existsSync(STACK_INPUTS) ? fs.readFileSync(STACK_INPUTS, "utf8") : "";
+  if ((await deployedResourceCount()) <= 2 || previous !== inputs) {
+    await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
+    fs.writeFileSync(STACK_INPUTS, inputs, { mode: 0o600 });
+  }
   return store;
 }
 
@@ -176,6 +202,17 @@ export interface TemplateJobOptions {
   readonly gpus?: number;
   /** How long KWOK keeps the simulated pod Running before it succeeds. Default POD_RUN_SECONDS. */
   readonly runSeconds?: number;
+  /**
+   * Run on a simulated (KWOK) GPU node: tolerate their taint and select them (nodeSelector type=kwok).
+   * Default: true when runSeconds is set; otherwise a GPU pod goes to the real node and really trains.
+   */
+  readonly simulated?: boolean;
+}
+
+/** Makes a pod template land on simulated GPU nodes only. */
+export function onSimulatedNodes(pod: any): void {
+  pod.spec.tolerations = [...(pod.spec.tolerations ?? []), { ...SIMULATED_TOLERATION }];
+  pod.spec.nodeSelector = { ...pod.spec.nodeSelector, type: "kwok" };
 }
 
 /**
@@ -186,6 +223,7 @@ export async function createJobFromTemplate(ns: string, name: string, opts: Temp
   const job = JSON.parse(await must(kubectlBin(), ["create", "job", name, "--from=cronjob/kiln-trainer", "-n", ns, "--dry-run=client", "-o", "json"]));
   const pod = job.spec.template;
   if (opts.runSeconds !== undefined) pod.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [RUN_TIME_ANNOTATION]: `${opts.runSeconds}s` } };
+  if (opts.simulated ?? opts.runSeconds !== undefined) onSimulatedNodes(pod);
   if (opts.gpus !== undefined) {
     for (const c of pod.spec.containers as any[]) {
       for (const k of ["requests", "limits"]) {
