@@ -6,6 +6,8 @@ const common = {
   testEnvironment: "node",
   transform: { "^.+\\.[tj]s$": tsJest },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
+  // .kiln/ holds the local cluster's state, including the real node's unpacked images.
+  modulePathIgnorePatterns: ["<rootDir>/.kiln/"],
 };
 module.exports = {
   projects: [
