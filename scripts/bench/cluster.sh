@@ -70,6 +70,11 @@ main() {
     | kc apply -n "$BENCH_NAMESPACE" -f - >/dev/null
   kc patch cronjob kiln-trainer -n "$BENCH_NAMESPACE" --type merge \
     -p "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"pod-complete.stage.kwok.x-k8s.io/delay\":\"${BENCH_RUN_SECONDS}s\"}}}}}}}" >/dev/null
+  # The bench pool is simulated: its runs tolerate the simulated-node taint (scripts/cluster/nodes.ts).
+  local toleration
+  toleration=$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --simulated-toleration)
+  kc patch cronjob kiln-trainer -n "$BENCH_NAMESPACE" --type json \
+    -p "[{\"op\":\"add\",\"path\":\"/spec/jobTemplate/spec/template/spec/tolerations/-\",\"value\":$toleration}]" >/dev/null
 
   BENCH_NAMESPACE=$BENCH_NAMESPACE BENCH_RUNS=$BENCH_RUNS BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_TIMEOUT=$BENCH_TIMEOUT \
     BENCH_TOTAL_GPUS=$((BENCH_NODES * BENCH_GPUS)) BENCH_POOL=$BENCH_POOL KUBECONFIG=$KILN_KUBECONFIG \

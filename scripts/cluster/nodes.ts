@@ -5,6 +5,7 @@
  * SIMULATED_TAINT, so only pods that ask for a simulated node get one.
  *
  *   ts-node scripts/cluster/nodes.ts [--config Pulumi.local.yaml] [--cpu-nodes 3] [--pool name=COUNTxGPUS]...
+ *   ts-node scripts/cluster/nodes.ts --simulated-toleration
  */
 import * as fs from "fs";
 import { Command, InvalidArgumentError } from "commander";
@@ -124,8 +125,13 @@ export function main(argv: string[]): void {
     .option("--config <file>", "stack config whose kiln:gpuPools decide the GPU nodes (omit for none)")
     .option("--cpu-nodes <n>", "CPU-only nodes", intArg("--cpu-nodes"), 3)
     .option("--pool <NAME=COUNTxGPUS>", "extra GPU pool (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--simulated-toleration", "print only the toleration of the simulated GPU nodes' taint (JSON)")
     .parse(argv);
-  const opts = program.opts<{ config?: string; cpuNodes: number; pool: string[] }>();
+  const opts = program.opts<{ config?: string; cpuNodes: number; pool: string[]; simulatedToleration?: boolean }>();
+  if (opts.simulatedToleration) {
+    process.stdout.write(JSON.stringify(SIMULATED_TOLERATION) + "\n");
+    return;
+  }
   const pools: SimulatedPool[] = [];
   if (opts.config) {
     if (!fs.existsSync(opts.config)) throw new Error(`--config ${opts.config}: file not found`);

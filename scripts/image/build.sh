@@ -76,7 +76,7 @@ build_base() {
     tar --numeric-owner --xattrs -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
     rm -rf "$rootfs"
   fi
-  podman import --change "LABEL dev.kiln.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$tarball" "$ref" >/dev/null
+  podman import -q --change "LABEL dev.kiln.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$tarball" "$ref" >/dev/null
   log "base $ref: imported"
 }
 
@@ -96,7 +96,7 @@ build_node() {
     ln -s ../lib/node_modules/npm/bin/npm-cli.js "$dir/rootfs/usr/local/bin/npm"
     rm -rf "$dir/package" "$dir"/*.tgz
   fi
-  tar --numeric-owner -C "$dir/rootfs" -c . | podman import --change "LABEL dev.kiln.inputs=$inputs" - "$ref" >/dev/null
+  tar --numeric-owner -C "$dir/rootfs" -c . | podman import -q --change "LABEL dev.kiln.inputs=$inputs" - "$ref" >/dev/null
   log "node $ref: imported"
 }
 

@@ -1,11 +1,15 @@
 /**
- * Scenario 3: the kubectl-kiln plugin against the real API server: submit, sweep, ls, status, cancel;
- * a sweep's Indexed Job runs all its indices (each index's pod scheduled and completed by KWOK).
+ * Scenario 3: the kubectl-kiln plugin against the real API server: submit, sweep, ls, status, cancel.
+ * Runs land on the real node and train: a submitted run completes with its artifacts in the store; a
+ * sweep's Indexed Job (parallelism 2) runs every index to completion, each writing <name>-<index>.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, POD_RUN_SECONDS, runName, waitFor, waitScheduled } from "./harness";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import YAML from "yaml";
+import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
+import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, runName, waitFor, waitScheduled } from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
@@ -16,37 +20,48 @@ describe("kubectl kiln against the local cluster", () => {
   const cancelled = runName("e2e-cancel");
 
   let spec = "";
+  let s3: S3Client;
+  const keysUnder = async (prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: "artifacts", Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
 
   beforeAll(async () => {
-    await ensureStack();
+    const store = await ensureStack();
+    s3 = new S3Client({ endpoint: store.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
     ns = harnessConfig().teams[0].namespace;
-    // The namespace's default run spec (ConfigMap kiln-run-spec from the chart) as the user's spec file.
+    // The namespace's default run spec (ConfigMap kiln-run-spec from the chart) as the user's spec file,
+    // with fewer epochs: these runs really train.
     const text = await must(kubectlBin(), ["get", "configmap", "kiln-run-spec", "-n", ns, "-o", "jsonpath={.data.spec\\.yaml}"]);
     expect(text).toContain("dataset");
+    const doc = YAML.parse(text);
+    doc.training = { ...doc.training, epochs: 15 };
     spec = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kiln-e2e-")), "spec.yaml");
-    fs.writeFileSync(spec, text);
+    fs.writeFileSync(spec, YAML.stringify(doc));
   });
   afterAll(async () => {
     for (const n of [submitted, sweepName, cancelled]) await kubectl(["delete", "job", n, "-n", ns, "--ignore-not-found", "--wait=false"]);
+    s3?.destroy();
   });
 
-  it("submit creates a queued Job from the cluster's template that runs on a GPU node and completes", async () => {
+  it("submit creates a queued Job from the cluster's template that trains on the real GPU node, completes and writes its artifacts", async () => {
     const r = await kiln(["submit", "-n", ns, "--spec", spec, "--name", submitted]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const job = await kubectlJson(["get", "job", submitted, "-n", ns]);
     expect(job.metadata.labels["kueue.x-k8s.io/queue-name"]).toBeDefined();
     const [pod] = await waitScheduled(ns, submitted);
-    expect((await nodeLabels(pod.node!))["kiln.dev/gpu-pool"]).toBeDefined();
-    await waitFor(`run ${submitted} to succeed`, (POD_RUN_SECONDS + 90) * 1000, async () => (await jobSucceeded(ns, submitted)) >= 1);
+    const labels = await nodeLabels(pod.node!);
+    expect(labels["kiln.dev/gpu-pool"]).toBeDefined();
+    expect(labels[REAL_NODE_LABEL]).toBe("real");
+    await waitFor(`run ${submitted} to succeed`, 600_000, async () => (await jobSucceeded(ns, submitted)) >= 1, 2000);
+    expect(await keysUnder(`runs/${submitted}/`)).toEqual(expect.arrayContaining([`runs/${submitted}/model/weights.bin`, `runs/${submitted}/metrics.json`, `runs/${submitted}/report.html`]));
   });
 
-  it("sweep creates an Indexed Job whose every index runs and completes", async () => {
-    const r = await kiln(["sweep", "-n", ns, "--spec", spec, "--name", sweepName, "--set", "training.optimizer.learningRate=0.01,0.001,0.0001", "--parallelism", "3"]);
+  it("sweep creates an Indexed Job (parallelism 2) whose every index trains on the real node and completes", async () => {
+    const r = await kiln(["sweep", "-n", ns, "--spec", spec, "--name", sweepName, "--set", "training.optimizer.learningRate=0.01,0.001,0.0001", "--parallelism", "2"]);
     if (r.code !== 0) throw new Error(`kubectl kiln sweep failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const job = await kubectlJson(["get", "job", sweepName, "-n", ns]);
     expect(job.spec.completionMode).toBe("Indexed");
     expect(job.spec.completions).toBe(3);
-    const done = await waitFor(`all 3 indices of ${sweepName} to complete`, (POD_RUN_SECONDS * 3 + 120) * 1000, async () => {
+    expect(job.spec.parallelism).toBe(2);
+    const done = await waitFor(`all 3 indices of ${sweepName} to complete`, 900_000, async () => {
       const j = await kubectlJson(["get", "job", sweepName, "-n", ns]);
       return j.status?.succeeded === 3 ? j : undefined;
     });
@@ -55,6 +70,8 @@ describe("kubectl kiln against the local cluster", () => {
     const pods = await kubectlJson<{ items: any[] }>(["get", "pods", "-n", ns, "-l", `batch.kubernetes.io/job-name=${sweepName}`]);
     for (const p of pods.items) indices.add(p.metadata.annotations["batch.kubernetes.io/job-completion-index"]);
     expect([...indices].sort()).toEqual(["0", "1", "2"]);
+    for (const p of pods.items) expect((await nodeLabels(p.spec.nodeName))[REAL_NODE_LABEL]).toBe("real");
+    for (const i of [0, 1, 2]) expect(await keysUnder(`runs/${sweepName}-${i}/`)).toContain(`runs/${sweepName}-${i}/model/weights.bin`);
   });
 
   it("ls lists the submitted run and the sweep", async () => {

@@ -1,8 +1,11 @@
 /**
  * Scenario 2: `kubectl create job <run> --from=cronjob/kiln-trainer -n <team ns>` makes a Job whose pod
- * requests nvidia.com/gpu, is admitted by Kueue, lands on a simulated GPU node of the right pool and
- * completes; a CPU run lands on a CPU node; a pod without the GPU toleration never lands on a GPU node.
+ * requests nvidia.com/gpu, is admitted by Kueue, lands on the real node (a GPU node of an allowed pool:
+ * simulated GPU nodes are tainted) and trains to completion; a GPU pod that asks for a simulated node
+ * gets one of the right pool; a CPU run lands on a CPU node; a pod without the GPU toleration never
+ * lands on a GPU node.
  */
+import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
 import {
   createJobFromTemplate,
   ensureStack,
@@ -24,7 +27,7 @@ jest.setTimeout(10 * 60_000);
 
 const POOL = "kiln.dev/gpu-pool";
 
-describe("training Jobs on the simulated nodes", () => {
+describe("where training Jobs run", () => {
   const created: [string, string][] = [];
   beforeAll(async () => {
     await ensureStack();
@@ -34,7 +37,7 @@ describe("training Jobs on the simulated nodes", () => {
   });
 
   for (const teamIndex of [0, 1]) {
-    it(`kubectl create job --from=cronjob/kiln-trainer in team #${teamIndex}'s namespace runs on a GPU node of an allowed pool and completes`, async () => {
+    it(`kubectl create job --from=cronjob/kiln-trainer in team #${teamIndex}'s namespace runs on the real GPU node of an allowed pool and trains to completion`, async () => {
       const team = harnessConfig().teams[teamIndex];
       if (!team) throw new Error(`the harness stack config has no team #${teamIndex}; Pulumi.local.yaml needs two teams`);
       const name = runName("e2e-gpu");
@@ -46,16 +49,31 @@ describe("training Jobs on the simulated nodes", () => {
 
       const [pod] = await waitScheduled(team.namespace, name);
       const labels = await nodeLabels(pod.node!);
-      expect(labels.type).toBe("kwok");
+      expect(labels[REAL_NODE_LABEL]).toBe("real");
       expect(labels[POOL]).toBeDefined();
       const allowed = team.pools ?? harnessConfig().gpuPools.map((p) => p.name);
       expect(allowed).toContain(labels[POOL]);
       // Kueue admitted it to the ResourceFlavor of that pool, whose nodeLabels pinned the pod there.
       expect(pod.nodeSelector?.[POOL]).toBe(labels[POOL]);
 
-      await waitFor(`Job ${name} to succeed`, (POD_RUN_SECONDS + 90) * 1000, async () => (await jobSucceeded(team.namespace, name)) >= 1);
+      // The default run spec really trains (Auto MPG, up to 100 epochs) on the real node.
+      await waitFor(`Job ${name} to succeed`, 600_000, async () => (await jobSucceeded(team.namespace, name)) >= 1, 2000);
     });
   }
+
+  it("a GPU run that asks for a simulated node lands on a KWOK node of an allowed pool, pinned there by Kueue's flavor, and completes", async () => {
+    const team = harnessConfig().teams[1] ?? harnessConfig().teams[0];
+    const name = runName("e2e-sim");
+    created.push([team.namespace, name]);
+    const job = await createJobFromTemplate(team.namespace, name, { simulated: true });
+    expect(gpusRequested(job)).toBeGreaterThan(0);
+    const [pod] = await waitScheduled(team.namespace, name);
+    const labels = await nodeLabels(pod.node!);
+    expect(labels.type).toBe("kwok");
+    expect(team.pools ?? harnessConfig().gpuPools.map((p) => p.name)).toContain(labels[POOL]);
+    expect(pod.nodeSelector?.[POOL]).toBe(labels[POOL]);
+    await waitFor(`Job ${name} to succeed`, (POD_RUN_SECONDS + 90) * 1000, async () => (await jobSucceeded(team.namespace, name)) >= 1);
+  });
 
   it("a CPU run (no GPU request) lands on a CPU node and completes", async () => {
     const team = harnessConfig().teams[0];
