@@ -116,13 +116,13 @@ EOF
 # import_image <podman image ref> [containerd ref]: into the node's containerd, skipped when it holds that image ID.
 import_image() {
   local ref=$1 as=${2:-$1} id mark
-  id=$(CONTAINERS_CONF="$KILN_REPO_ROOT/scripts/image/containers.conf" podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null) ||
+  id=$("$KILN_REPO_ROOT/scripts/image/podman.sh" image inspect --format '{{.Id}}' "$ref" 2>/dev/null) ||
     die "image $ref is not in podman's store; build it: npm run image:build"
   mark="$NODE_DIR/containerd/root/kiln-images/$(echo "$as" | tr '/:' '__')"
   if [[ "$(cat "$mark" 2>/dev/null)" == "$id" ]] && ctr_node images ls -q | grep -qxF "$as"; then return 0; fi
   log "node: importing $ref into containerd as $as"
   local archive="$NODE_DIR/import.tar"
-  CONTAINERS_CONF="$KILN_REPO_ROOT/scripts/image/containers.conf" podman save -q --format docker-archive -o "$archive" "$ref"
+  "$KILN_REPO_ROOT/scripts/image/podman.sh" save -q --format docker-archive -o "$archive" "$ref"
   ctr_node images import --no-unpack "$archive" >/dev/null
   rm -f "$archive"
   [[ "$ref" == "$as" ]] || ctr_node images tag --force "$ref" "$as" >/dev/null
@@ -131,10 +131,10 @@ import_image() {
 
 build_pause_image() {
   local id dir="$NODE_DIR/pause-rootfs"
-  CONTAINERS_CONF="$KILN_REPO_ROOT/scripts/image/containers.conf" podman image exists "$PAUSE_IMAGE" && return 0
+  "$KILN_REPO_ROOT/scripts/image/podman.sh" image exists "$PAUSE_IMAGE" && return 0
   rm -rf "$dir" && mkdir -p "$dir" && cp "$PAUSE_BIN" "$dir/pause"
   tar --numeric-owner --owner=0 --group=0 -C "$dir" -c pause |
-    CONTAINERS_CONF="$KILN_REPO_ROOT/scripts/image/containers.conf" podman import -q --change 'ENTRYPOINT ["/pause"]' --change 'USER 65535:65535' - "$PAUSE_IMAGE" >/dev/null
+    "$KILN_REPO_ROOT/scripts/image/podman.sh" import -q --change 'ENTRYPOINT ["/pause"]' --change 'USER 65535:65535' - "$PAUSE_IMAGE" >/dev/null
   rm -rf "$dir"
 }
 

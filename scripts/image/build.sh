@@ -53,7 +53,7 @@ for b in podman debootstrap tar sha256sum npm; do
   command -v "$b" >/dev/null || die "'$b' not found; install the image tools: bash scripts/image/install-deps.sh"
 done
 mkdir -p "$KILN_IMAGE_CACHE"
-export CONTAINERS_CONF="$HERE/containers.conf"
+podman() { "$HERE/podman.sh" "$@"; }
 
 # image_input <ref> -> the dev.kiln.inputs label of a local image ("" when the image is absent).
 image_input() { podman image inspect --format '{{index .Labels "dev.kiln.inputs"}}' "$1" 2>/dev/null || true; }

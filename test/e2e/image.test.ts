@@ -11,8 +11,8 @@ import { must, ROOT, sh } from "./harness";
 
 jest.setTimeout(30 * 60_000);
 
-const podman = (args: string[], timeoutMs = 300_000) =>
-  sh("podman", args, { timeoutMs, env: { CONTAINERS_CONF: path.join(ROOT, "scripts/image/containers.conf") } });
+/** podman on Kiln's own image store (scripts/image/podman.sh). */
+const podman = (args: string[], timeoutMs = 300_000) => sh(path.join(ROOT, "scripts/image/podman.sh"), args, { timeoutMs });
 
 describe("the trainer image", () => {
   let image = "";
