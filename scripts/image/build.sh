@@ -8,7 +8,7 @@
 # Extra CA certificates for the build's own downloads (a corporate TLS proxy re-signs them, and so does
 # this kind of CI machine's egress): KILN_EXTRA_CA_CERTS=<PEM file>; by default the CAs added to this host
 # under /usr/local/share/ca-certificates. They reach the build as a secret and are not kept in the image.
-#   scripts/image/build.sh [--variant none|cpu|gpu] [--print-ref] [--force]
+#   scripts/image/build.sh [--variant none|cpu] [--print-ref] [--force]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,8 +25,9 @@ PRINT_REF=false
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--variant none|cpu|gpu] [--print-ref] [--force]
-  --variant    TensorFlow.js backend in the image (TFJS_NODE build arg; default $VARIANT)
+usage: $0 [--variant none|cpu] [--print-ref] [--force]
+  --variant    TensorFlow.js backends in the image (TFJS_NODE build arg; default $VARIANT):
+               none = wasm + cpu; cpu = also tfjs-node built against the PyPI TensorFlow wheel
   --print-ref  print the image reference this build produces, build nothing
   --force      rebuild every step even when its inputs are unchanged
   env: KILN_EXTRA_CA_CERTS=<pem> KILN_TRAINER_IMAGE=<ref> DEBIAN_SUITE=$DEBIAN_SUITE
@@ -44,7 +45,11 @@ while [[ $# -gt 0 ]]; do
     *) echo "image:build: unknown argument '$1'" >&2; usage; exit 2 ;;
   esac
 done
-case "$VARIANT" in none | cpu | gpu) ;; *) echo "image:build: --variant must be none, cpu or gpu (got '$VARIANT')" >&2; exit 2 ;; esac
+case "$VARIANT" in
+  none | cpu) ;;
+  gpu) echo "image:build: --variant gpu is not built yet (the CUDA 12 TensorFlow wheel and its nvidia-* libraries); use none or cpu" >&2; exit 2 ;;
+  *) echo "image:build: --variant must be none or cpu (got '$VARIANT')" >&2; exit 2 ;;
+esac
 
 TRAINER_IMAGE=${KILN_TRAINER_IMAGE:-$(trainer_image_ref "$VARIANT")}
 if [[ "$PRINT_REF" == true ]]; then echo "$TRAINER_IMAGE"; exit 0; fi
@@ -106,7 +111,8 @@ stage_context() {
   rm -rf "$ctx" && mkdir -p "$ctx/trainer-image"
   cp "$REPO_ROOT/package.json" "$REPO_ROOT/package-lock.json" "$ctx/"
   cp "$REPO_ROOT/trainer-image/package.json" "$REPO_ROOT/trainer-image/tsconfig.json" "$REPO_ROOT/trainer-image/Dockerfile" "$ctx/trainer-image/"
-  cp -r "$REPO_ROOT/trainer-image/src" "$ctx/trainer-image/src"
+  cp -r "$REPO_ROOT/trainer-image/src" "$REPO_ROOT/trainer-image/native" "$ctx/trainer-image/"
+  mkdir -p "$ctx/scripts/toolchain" && cp "$REPO_ROOT/scripts/toolchain/versions.sh" "$ctx/scripts/toolchain/"
 }
 
 build_trainer() {

