@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the local cluster started by scripts/cluster/up.sh (npm run cluster:down): SIGTERM each
 # recorded component in reverse start order, SIGKILL after STOP_TIMEOUT, then wipe etcd data so the
-# next cluster:up starts empty (certificates are kept). Safe to run when nothing is running.
+# next cluster:up starts empty (certificates are kept). Safe to run when nothing is running. Exits 1
+# when the real node left a mount, link, iptables chain, cgroup or shim behind (and names it).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,7 +30,11 @@ main() {
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[$i]}"; done
   local left
   left=$(real_node_leftovers)
-  [[ -z "$left" ]] || { echo "warning: the real node left behind:" >&2; echo "$left" >&2; }
+  if [[ -n "$left" ]]; then
+    echo "error: the real node left behind:" >&2
+    echo "$left" >&2
+    exit 1
+  fi
   rm -f "$RUN_DIR/components"
   if [[ "$KEEP_DATA" != true && -d "$ETCD_DATA_DIR" ]]; then
     rm -rf "$ETCD_DATA_DIR"

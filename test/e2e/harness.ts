@@ -8,6 +8,7 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
+import { S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
 import { SIMULATED_TOLERATION } from "../../scripts/cluster/nodes";
 
@@ -100,7 +101,12 @@ export interface ObjectStoreEnv {
   readonly secretAccessKey: string;
 }
 
-/** Starts the loopback MinIO (idempotent) and returns its endpoint and credentials. */
+/** An S3 client for the harness MinIO (destroy() it when done). */
+export function storeClient(store: ObjectStoreEnv): S3Client {
+  return new S3Client({ endpoint: store.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
+}
+
+/** Starts the harness MinIO (idempotent; on the real node's address when it is up) and returns its endpoint and credentials. */
 export async function ensureObjectStore(): Promise<ObjectStoreEnv> {
   const script = path.join(ROOT, "scripts/local/minio.sh");
   await must(script, ["start"], { timeoutMs: 180_000 });

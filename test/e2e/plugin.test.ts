@@ -9,7 +9,7 @@ import * as path from "path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, runName, waitFor, waitScheduled } from "./harness";
+import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, runName, storeClient, waitFor, waitScheduled } from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
@@ -25,7 +25,7 @@ describe("kubectl kiln against the local cluster", () => {
 
   beforeAll(async () => {
     const store = await ensureStack();
-    s3 = new S3Client({ endpoint: store.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
+    s3 = storeClient(store);
     ns = harnessConfig().teams[0].namespace;
     // The namespace's default run spec (ConfigMap kiln-run-spec from the chart) as the user's spec file,
     // with fewer epochs: these runs really train.

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { ensureStack, harnessConfig, jobPods, kiln, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, runName, waitFor } from "./harness";
+import { ensureStack, harnessConfig, jobPods, kiln, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, runName, storeClient, waitFor } from "./harness";
 
 jest.setTimeout(20 * 60_000);
 
@@ -84,7 +84,7 @@ describe("training Jobs on the real node", () => {
   beforeAll(async () => {
     store = await ensureStack();
     ns = harnessConfig().teams[0].namespace;
-    s3 = new S3Client({ endpoint: store.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } });
+    s3 = storeClient(store);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-real-node-"));
     // The uninterrupted run the pod-loss runs are compared with (same spec, its own run id).
     await submit(reference, SLOW);
@@ -98,6 +98,8 @@ describe("training Jobs on the real node", () => {
     const name = runName("e2e-real");
     await submit(name, { ...SLOW, training: { ...SLOW.training, epochs: 4 } });
     const pod = await runningAtEpoch(name, 1);
+    // Followed while it trains: the stream ends when the pod does, with the last epoch in it.
+    const following = kiln(["logs", name, "-f", "-n", ns], { timeoutMs: 600_000 });
     expect((await nodeLabels(pod.node!))[REAL_NODE_LABEL]).toBe("real");
     const probe = JSON.parse(await must(kubectlBin(), ["exec", pod.name, "-n", ns, "-c", "trainer", "--", "node", "-e", PROBE]));
     expect(probe).toEqual({ uid: 10001, gid: 10001, write: "EROFS", capEff: "0000000000000000" });
@@ -111,7 +113,10 @@ describe("training Jobs on the real node", () => {
     const lines = await podLog(pod.name);
     expect(lines.find((l) => l.event === "backend")).toMatchObject({ gpuFound: false, device: expect.stringMatching(/^CPU/) });
     expect(lines.find((l) => l.event === "done")).toMatchObject({ outcome: "completed", epochs: 4 });
-    // The plugin reads the same log through the kubelet.
+    // The plugin reads the same log through the kubelet, followed and afterwards.
+    const followed = await following;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/\n\s*4\s/);
     const logs = await kiln(["logs", name, "-n", ns]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/\n\s*4\s/);
