@@ -1,7 +1,7 @@
 /**
  * The harness's own copy of the local stack config (.kiln/project/Pulumi.local.yaml), derived from the
  * committed Pulumi.local.yaml, which is never edited:
- *  - kiln:objectStore: mode external, the loopback MinIO endpoint and its access key id (the secret key
+ *  - kiln:objectStore: mode external, the harness MinIO endpoint and its access key id (the secret key
  *    is set afterwards with `pulumi config set --secret`, so it is stored encrypted);
  *  - kiln:kueue.install external: the harness runs the Kueue controller as a local process with no
  *    webhooks; a Kueue chart's webhook pods could not run on simulated nodes and its failurePolicy=Fail

@@ -1,0 +1,55 @@
+/** scripts/image/build.sh's argument handling and the extra-CA input (no image is built here). */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const BUILD = path.join(ROOT, "scripts/image/build.sh");
+const version = JSON.parse(fs.readFileSync(path.join(ROOT, "trainer-image/package.json"), "utf8")).version as string;
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync("bash", args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+/** Calls one helper of scripts/image/lib.sh. */
+const lib = (call: string, env: NodeJS.ProcessEnv = {}) =>
+  run(["-c", `set -euo pipefail; REPO_ROOT=${ROOT}; source scripts/toolchain/versions.sh; source scripts/image/lib.sh; ${call}`], env);
+
+describe("image:build", () => {
+  it("prints the reference it would build: the trainer's version, with the variant as a suffix", () => {
+    expect(run([BUILD, "--print-ref"]).stdout.trim()).toBe(`localhost/kiln/trainer:${version}`);
+    expect(run([BUILD, "--variant", "cpu", "--print-ref"]).stdout.trim()).toBe(`localhost/kiln/trainer:${version}-cpu`);
+    expect(run([BUILD, "--print-ref"], { KILN_TRAINER_IMAGE: "registry.example/kiln/trainer:1.2.3" }).stdout.trim()).toBe("registry.example/kiln/trainer:1.2.3");
+  });
+
+  it("refuses an unknown variant, the unbuilt gpu variant and unknown arguments with exit 2 and the reason", () => {
+    const bogus = run([BUILD, "--variant", "tpu"]);
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toContain("--variant must be none or cpu (got 'tpu')");
+    const gpu = run([BUILD, "--variant=gpu"]);
+    expect(gpu.status).toBe(2);
+    expect(gpu.stderr).toContain("--variant gpu is not built yet");
+    const arg = run([BUILD, "--fast"]);
+    expect(arg.status).toBe(2);
+    expect(arg.stderr).toContain("unknown argument '--fast'");
+  });
+
+  it("takes KILN_EXTRA_CA_CERTS as the build's extra CAs (mode 600), and names a missing or non-PEM file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-ca-"));
+    const pem = path.join(dir, "corp.pem");
+    fs.writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    const out = path.join(dir, "bundle.pem");
+    const ok = lib(`extra_ca_bundle ${out}`, { KILN_EXTRA_CA_CERTS: pem });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim()).toBe(out);
+    expect(fs.readFileSync(out, "utf8")).toBe(fs.readFileSync(pem, "utf8"));
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+
+    const missing = lib(`extra_ca_bundle ${out}`, { KILN_EXTRA_CA_CERTS: path.join(dir, "nope.pem") });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("nope.pem: not a readable, non-empty PEM file");
+    const notPem = path.join(dir, "key.txt");
+    fs.writeFileSync(notPem, "hello\n");
+    const bad = lib(`extra_ca_bundle ${out}`, { KILN_EXTRA_CA_CERTS: notPem });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("key.txt: no PEM certificate in it");
+  });
+});
