@@ -206,7 +206,7 @@ stop_real_node() {
   fi
   stop_component containerd
   # Shims outlive containerd by design; ours are the ones started with our socket.
-  pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null || true
+  pkill -KILL -f "[c]ontainerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null || true
   # Network namespaces of our pods (an address in the node's pod range).
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     ip -n "$ns" -4 addr show 2>/dev/null | grep -q "inet ${POD_CIDR%.*}\." && ip netns delete "$ns" 2>/dev/null || true
@@ -244,6 +244,6 @@ real_node_leftovers() {
   ip link show "$NODE_LINK" >/dev/null 2>&1 && echo "link $NODE_LINK"
   iptables-save 2>/dev/null | grep -E "KUBE-FIREWALL|KUBE-KUBELET-CANARY|name: \"$CNI_NETWORK\"" | sed 's/^/iptables /' || true
   for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [[ -d "$cg" ]] && echo "cgroup $cg"; done
-  pgrep -fa "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" | sed 's/^/process /' || true
+  pgrep -fa "[c]ontainerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" | sed 's/^/process /' || true
   return 0
 }

@@ -162,19 +162,27 @@ export async function ensureStack(): Promise<ObjectStoreEnv> {
     await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
     fs.writeFileSync(STACK_INPUTS, inputs, { mode: 0o600 });
   }
+  // The default run spec's data set, as `npm run local` uploads it (idempotent).
+  const { datasets, artifacts } = harnessConfig().buckets;
+  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/seed.ts", "--endpoint", store.endpoint, "--datasets", datasets, "--artifacts", artifacts], {
+    env: { AWS_ACCESS_KEY_ID: store.accessKeyId, AWS_SECRET_ACCESS_KEY: store.secretAccessKey, AWS_REGION: "us-east-1" },
+  });
   return store;
 }
 
 export interface HarnessConfig {
   readonly teams: { name: string; namespace: string; gpuQuota: number; pools?: string[] }[];
   readonly gpuPools: { name: string; maxGpus: number; gpusPerNode?: number }[];
+  /** kiln:objectStore buckets (infra/config.ts defaults). */
+  readonly buckets: { datasets: string; artifacts: string };
 }
 
 /** Teams and pools of the harness stack config (namespaces defaulted as infra/config does). */
 export function harnessConfig(): HarnessConfig {
   const doc = YAML.parse(fs.readFileSync(fs.existsSync(STACK_CONFIG) ? STACK_CONFIG : path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, any> };
   const teams = ((doc.config["kiln:teams"] ?? []) as HarnessConfig["teams"]).map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}` }));
-  return { teams, gpuPools: doc.config["kiln:gpuPools"] ?? [] };
+  const store = (doc.config["kiln:objectStore"] ?? {}) as { datasetsBucket?: string; artifactsBucket?: string };
+  return { teams, gpuPools: doc.config["kiln:gpuPools"] ?? [], buckets: { datasets: store.datasetsBucket ?? "datasets", artifacts: store.artifactsBucket ?? "artifacts" } };
 }
 
 /** A unique, valid Job name for one test. */
