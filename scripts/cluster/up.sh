@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Start a real local Kubernetes control plane with simulated nodes (npm run cluster:up):
+# Start a real local Kubernetes control plane with one real node and simulated ones (npm run cluster:up):
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler (real binaries, local processes),
 # the KWOK controller (simulated nodes; pods on them go Running, then Succeeded after
-# KILN_POD_RUN_SECONDS when owned by a Job) and the Kueue controller (webhooks not registered).
-# Registers ceil(maxGpus/gpusPerNode) GPU nodes per kiln:gpuPools entry of Pulumi.local.yaml plus
-# KILN_CPU_NODES CPU nodes. Idempotent: if the cluster is already up it reports and exits 0.
+# KILN_POD_RUN_SECONDS when owned by a Job), the Kueue controller (webhooks not registered), and the
+# real worker node (kubelet + containerd, scripts/cluster/node.sh; KILN_REAL_NODE=false skips it).
+# Registers ceil(maxGpus/gpusPerNode) GPU nodes per kiln:gpuPools entry of Pulumi.local.yaml (tainted
+# as simulated) plus KILN_CPU_NODES CPU nodes. Idempotent: if the cluster is already up it reports and exits 0.
 # Settings: see scripts/cluster/env.sh (every one overridable from the environment).
 set -euo pipefail
 
