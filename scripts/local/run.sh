@@ -80,7 +80,8 @@ main() {
     --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image"
   "$HERE/pulumi.sh" stack select --create local >/dev/null
   printf '%s' "$AWS_SECRET_ACCESS_KEY" | "$HERE/pulumi.sh" config set --secret --path kiln:objectStore.secretAccessKey >/dev/null
-  if ! "$HERE/pulumi.sh" up --yes --skip-preview --non-interactive >"$LOG_DIR/pulumi-up.log" 2>&1; then
+  # --refresh: cluster:down wipes the cluster's etcd, not the stack's state; refresh finds what is gone.
+  if ! "$HERE/pulumi.sh" up --yes --skip-preview --refresh --non-interactive >"$LOG_DIR/pulumi-up.log" 2>&1; then
     tail -n 40 "$LOG_DIR/pulumi-up.log" >&2
     die "pulumi up failed; full output in $LOG_DIR/pulumi-up.log"
   fi

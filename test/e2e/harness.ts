@@ -156,10 +156,12 @@ export async function ensureStack(): Promise<ObjectStoreEnv> {
   const image = await ensureImageOnNode();
   const store = await ensureObjectStore();
   await prepareStack(store, image);
-  const inputs = JSON.stringify({ ...store, image, committed: fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8") });
+  // The kube-system namespace's UID names this cluster: a cluster started anew (etcd wiped) needs an up.
+  const cluster = (await must(kubectlBin(), ["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"])).trim();
+  const inputs = JSON.stringify({ ...store, image, cluster, committed: fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8") });
   const previous = fs.existsSync(STACK_INPUTS) ? fs.readFileSync(STACK_INPUTS, "utf8") : "";
   if ((await deployedResourceCount()) <= 2 || previous !== inputs) {
-    await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
+    await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--refresh", "--non-interactive"], { timeoutMs: 900_000 });
     fs.writeFileSync(STACK_INPUTS, inputs, { mode: 0o600 });
   }
   // The default run spec's data set, as `npm run local` uploads it (idempotent).
