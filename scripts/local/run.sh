@@ -26,6 +26,8 @@ KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-}
 KILN_RUN_NAME=${KILN_RUN_NAME:-"run-$(date +%Y%m%d-%H%M%S)"}
 # Seconds to wait for the Job's pod to be admitted and scheduled.
 SCHEDULE_TIMEOUT=${SCHEDULE_TIMEOUT:-180}
+# The kube-system UID of the cluster the local stack was last deployed to (shared with the e2e harness).
+STACK_CLUSTER_FILE="$RUN_DIR/stack-cluster"
 # Seconds to wait for the run to finish once its log ends.
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 
@@ -80,11 +82,17 @@ main() {
     --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image"
   "$HERE/pulumi.sh" stack select --create local >/dev/null
   printf '%s' "$AWS_SECRET_ACCESS_KEY" | "$HERE/pulumi.sh" config set --secret --path kiln:objectStore.secretAccessKey >/dev/null
-  # --refresh: cluster:down wipes the cluster's etcd, not the stack's state; refresh finds what is gone.
-  if ! "$HERE/pulumi.sh" up --yes --skip-preview --refresh --non-interactive >"$LOG_DIR/pulumi-up.log" 2>&1; then
+  # cluster:down wipes the cluster's etcd, not the stack's state: on a cluster the stack was not
+  # deployed to (its kube-system UID differs), refresh first so that what is gone gets created again.
+  # (Not on the same cluster: a refresh there reads back Kueue's defaults and the next apply conflicts.)
+  local uid refresh=()
+  uid=$(kc get namespace kube-system -o jsonpath='{.metadata.uid}')
+  [[ "$(cat "$STACK_CLUSTER_FILE" 2>/dev/null)" == "$uid" ]] || refresh=(--refresh)
+  if ! "$HERE/pulumi.sh" up --yes --skip-preview "${refresh[@]}" --non-interactive >"$LOG_DIR/pulumi-up.log" 2>&1; then
     tail -n 40 "$LOG_DIR/pulumi-up.log" >&2
     die "pulumi up failed; full output in $LOG_DIR/pulumi-up.log"
   fi
+  echo "$uid" >"$STACK_CLUSTER_FILE"
   sed -n '/^Resources:/,/^Duration/p' "$LOG_DIR/pulumi-up.log" >&2
 
   local ns datasets artifacts

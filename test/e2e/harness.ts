@@ -146,6 +146,8 @@ export async function deployedResourceCount(): Promise<number> {
 
 /** What the deployed stack was made from, besides the committed code: `pulumi up` again when it changes. */
 const STACK_INPUTS = path.join(KILN_DIR, "run", "stack-inputs");
+/** The kube-system UID of the cluster the stack was last deployed to (scripts/local/run.sh writes it too). */
+const STACK_CLUSTER = path.join(KILN_DIR, "run", "stack-cluster");
 
 /**
  * Cluster + trainer image on the real node + object store + stack config; `pulumi up` unless the stack
@@ -161,8 +163,12 @@ export async function ensureStack(): Promise<ObjectStoreEnv> {
   const inputs = JSON.stringify({ ...store, image, cluster, committed: fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8") });
   const previous = fs.existsSync(STACK_INPUTS) ? fs.readFileSync(STACK_INPUTS, "utf8") : "";
   if ((await deployedResourceCount()) <= 2 || previous !== inputs) {
-    await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", "--refresh", "--non-interactive"], { timeoutMs: 900_000 });
+    // A new cluster (etcd wiped by cluster:down) under an old state: refresh, so what is gone is created again.
+    // Not on the same cluster: a refresh there reads back Kueue's defaults and the next apply conflicts.
+    const sameCluster = fs.existsSync(STACK_CLUSTER) && fs.readFileSync(STACK_CLUSTER, "utf8").trim() === cluster;
+    await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["up", "--yes", "--skip-preview", ...(sameCluster ? [] : ["--refresh"]), "--non-interactive"], { timeoutMs: 900_000 });
     fs.writeFileSync(STACK_INPUTS, inputs, { mode: 0o600 });
+    fs.writeFileSync(STACK_CLUSTER, cluster + "\n");
   }
   // The default run spec's data set, as `npm run local` uploads it (idempotent).
   const { datasets, artifacts } = harnessConfig().buckets;
