@@ -113,19 +113,18 @@ EOF
   wait_for containerd "$READY_TIMEOUT" ctr --address "$CONTAINERD_SOCK" version
 }
 
-# import_image <podman image ref> [containerd ref]: into the node's containerd, skipped when it holds that image ID.
+# import_image <podman image ref>: into the node's containerd under the same name, skipped when it holds that image ID.
 import_image() {
-  local ref=$1 as=${2:-$1} id mark
+  local ref=$1 id mark
   id=$("$KILN_REPO_ROOT/scripts/image/podman.sh" image inspect --format '{{.Id}}' "$ref" 2>/dev/null) ||
     die "image $ref is not in podman's store; build it: npm run image:build"
-  mark="$NODE_DIR/containerd/root/kiln-images/$(echo "$as" | tr '/:' '__')"
-  if [[ "$(cat "$mark" 2>/dev/null)" == "$id" ]] && ctr_node images ls -q | grep -qxF "$as"; then return 0; fi
-  log "node: importing $ref into containerd as $as"
+  mark="$NODE_DIR/containerd/root/kiln-images/$(echo "$ref" | tr '/:' '__')"
+  if [[ "$(cat "$mark" 2>/dev/null)" == "$id" ]] && ctr_node images ls -q | grep -qxF "$ref"; then return 0; fi
+  log "node: importing $ref into containerd"
   local archive="$NODE_DIR/import.tar"
   "$KILN_REPO_ROOT/scripts/image/podman.sh" save -q --format docker-archive -o "$archive" "$ref"
   ctr_node images import --no-unpack "$archive" >/dev/null
   rm -f "$archive"
-  [[ "$ref" == "$as" ]] || ctr_node images tag --force "$ref" "$as" >/dev/null
   mkdir -p "$(dirname "$mark")" && echo "$id" >"$mark"
 }
 
@@ -159,16 +158,16 @@ start_kubelet() {
   wait_for kubelet "$READY_TIMEOUT" real_node_ready
   # An extended resource is advertised by patching the node's status (no device plugin: no GPU behind it).
   kc patch node "$NODE_NAME" --subresource=status --type=json \
-    -p "[{\"op\":\"add\",\"path\":\"/status/capacity/nvidia.com~1gpu\",\"value\":\"$NODE_GPUS\"}]" >/dev/null
+    -p "[{\"op\":\"add\",\"path\":\"/status/capacity/${NODE_GPU_RESOURCE//\//~1}\",\"value\":\"$NODE_GPUS\"}]" >/dev/null
   wait_for kubelet 60 node_allocatable_gpus "$NODE_GPUS"
-  log "real node $NODE_NAME Ready ($NODE_IP, pool $NODE_POOL, advertises $NODE_GPUS nvidia.com/gpu; runs on the CPU)"
+  log "real node $NODE_NAME Ready ($NODE_IP, pool $NODE_POOL, advertises $NODE_GPUS $NODE_GPU_RESOURCE; runs on the CPU)"
 }
 
 real_node_ready() {
   [[ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
 node_allocatable_gpus() {
-  [[ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.allocatable.nvidia\.com/gpu}' 2>/dev/null)" == "$1" ]]
+  [[ "$(kc get node "$NODE_NAME" -o jsonpath="{.status.allocatable.${NODE_GPU_RESOURCE//./\\.}}" 2>/dev/null)" == "$1" ]]
 }
 
 start_real_node() {

@@ -5,12 +5,12 @@
  * infra/cluster/labels.ts, the same one the simulated nodes and the aws platform use.
  *
  *   ts-node scripts/cluster/real-node.ts kubelet-config --out F --node-ip IP --socket S --ca F --tls-cert F --tls-key F --pod-logs D [--config F] [--pool P]
- *   ts-node scripts/cluster/real-node.ts settings [--config F] [--pool P]     # shell assignments: NODE_POOL, NODE_GPUS, NODE_LABELS
+ *   ts-node scripts/cluster/real-node.ts settings [--config F] [--pool P]     # shell assignments: NODE_POOL, NODE_GPUS, NODE_GPU_RESOURCE, NODE_LABELS
  */
 import * as fs from "fs";
 import { Command } from "commander";
 import YAML from "yaml";
-import { GPU_POOL_LABEL, GPU_TAINT } from "../../infra/cluster/labels";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/cluster/labels";
 import { poolsFromStackConfig } from "./nodes";
 
 /** Label telling the real node from the simulated ones (KWOK nodes carry `type: kwok`). */
@@ -102,9 +102,9 @@ export function main(argv: string[]): void {
     if (!fs.existsSync(opts.config)) throw new Error(`--config ${opts.config}: file not found`);
     return realNodeSettings(fs.readFileSync(opts.config, "utf8"), opts.pool, opts.config);
   };
-  common(program.command("settings").description("print NODE_POOL, NODE_GPUS and NODE_LABELS as shell assignments")).action((opts) => {
+  common(program.command("settings").description("print NODE_POOL, NODE_GPUS, NODE_GPU_RESOURCE and NODE_LABELS as shell assignments")).action((opts) => {
     const s = read(opts);
-    process.stdout.write(`NODE_POOL=${shellQuote(s.pool)}\nNODE_GPUS=${s.gpus}\nNODE_LABELS=${shellQuote(nodeLabelsFlag(s.labels))}\n`);
+    process.stdout.write(`NODE_POOL=${shellQuote(s.pool)}\nNODE_GPUS=${s.gpus}\nNODE_GPU_RESOURCE=${shellQuote(GPU_RESOURCE)}\nNODE_LABELS=${shellQuote(nodeLabelsFlag(s.labels))}\n`);
   });
   common(program.command("kubelet-config").description("write the KubeletConfiguration"))
     .requiredOption("--out <file>", "where to write it")

@@ -106,11 +106,10 @@ main() {
 
   step "8/9 the default training run: kubectl create job $KILN_RUN_NAME --from=cronjob/kiln-trainer -n $ns"
   kc create job "$KILN_RUN_NAME" --from=cronjob/kiln-trainer -n "$ns"
-  local node pool kind status
+  local node pool status
   node=$(wait_scheduled "$ns" "$KILN_RUN_NAME") || die "the Job's pod was not scheduled within ${SCHEDULE_TIMEOUT}s: kubectl describe job/$KILN_RUN_NAME -n $ns; kubectl get workloads -n $ns"
   pool=$(kc get node "$node" -o jsonpath='{.metadata.labels.kiln\.dev/gpu-pool}')
-  kind=$(kc get node "$node" -o jsonpath='{.metadata.labels.kiln\.dev/node-kind}')
-  [[ "$kind" == real ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"
+  [[ "$node" == "$NODE_NAME" ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"
   echo "admitted by Kueue; pod scheduled on the real node $node (pool ${pool:-cpu}); its log (kubectl logs -f):" >&2
   status=$(follow_run "$ns" "$KILN_RUN_NAME")
 

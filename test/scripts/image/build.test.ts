@@ -53,3 +53,12 @@ describe("image:build", () => {
     expect(bad.stderr).toContain("key.txt: no PEM certificate in it");
   });
 });
+
+describe("the Dockerfile's defaults for Docker users", () => {
+  it("use the Node version and Debian suite pinned in scripts/toolchain/versions.sh (the no-registry build's pins)", () => {
+    const pins = spawnSync("bash", ["-c", "source scripts/toolchain/versions.sh; echo $IMAGE_NODE_VERSION $DEBIAN_SUITE"], { cwd: ROOT, encoding: "utf8" }).stdout.trim().split(" ");
+    const dockerfile = fs.readFileSync(path.join(ROOT, "trainer-image/Dockerfile"), "utf8");
+    expect(/^ARG NODE_IMAGE=(.*)$/m.exec(dockerfile)?.[1]).toBe(`node:${pins[0]}-${pins[1]}-slim`);
+    expect(/^ARG BASE_IMAGE=(.*)$/m.exec(dockerfile)?.[1]).toBe(`debian:${pins[1]}-slim`);
+  });
+});
