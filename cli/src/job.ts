@@ -4,6 +4,7 @@
  */
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../infra/contract/gpu";
 import { CliError, UsageError } from "./errors";
 
 /** Name of the suspended CronJob that holds the Job template (charts/trainer). */
@@ -12,9 +13,7 @@ export const TRAINER_CONTAINER = "trainer";
 export const LABEL_RUN = "kiln.dev/run";
 export const LABEL_SWEEP = "kiln.dev/sweep";
 export const LABEL_QUEUE = "kueue.x-k8s.io/queue-name";
-export const LABEL_GPU_POOL = "kiln.dev/gpu-pool";
 export const LABEL_JOB_NAME = "batch.kubernetes.io/job-name";
-export const GPU_RESOURCE = "nvidia.com/gpu";
 /** Every training Job (template copies, plugin runs, chart runs) carries these labels. */
 export const RUN_SELECTOR = "app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run";
 
@@ -75,25 +74,29 @@ function setEnv(container: V1Container, env: V1EnvVar): void {
   else list.push(env);
 }
 
-/** GPUs per pod: nvidia.com/gpu requests/limits and the GPU toleration; 0 removes them and the pool selector. */
+/**
+ * GPUs per pod, as the GPU contract (infra/contract/gpu.ts) makes a GPU pod: the resource in requests and
+ * limits, the GPU toleration and, when the template pins a pool, its selector. 0 removes all three.
+ */
 export function setGpus(pod: V1PodSpec, gpus: number): void {
   const c = trainerContainer(pod);
   const resources = (c.resources ??= {});
-  const tolerations = (pod.tolerations ?? []).filter((t) => t.key !== GPU_RESOURCE);
-  if (gpus > 0) {
-    (resources.limits ??= {})[GPU_RESOURCE] = String(gpus);
-    (resources.requests ??= {})[GPU_RESOURCE] = String(gpus);
-    tolerations.push({ key: GPU_RESOURCE, operator: "Exists", effect: "NoSchedule" });
-  } else {
-    if (resources.limits) delete resources.limits[GPU_RESOURCE];
-    if (resources.requests) delete resources.requests[GPU_RESOURCE];
-    if (pod.nodeSelector) {
-      delete pod.nodeSelector[LABEL_GPU_POOL];
-      if (Object.keys(pod.nodeSelector).length === 0) delete pod.nodeSelector;
-    }
+  const pool = pod.nodeSelector?.[GPU_POOL_LABEL];
+  const want = gpuPodScheduling(gpus, pool);
+  for (const side of ["limits", "requests"] as const) {
+    const list = resources[side];
+    if (list) delete list[GPU_RESOURCE];
+    if (gpus > 0) resources[side] = { ...(list ?? {}), ...want.resources };
+    else if (list && Object.keys(list).length === 0) delete resources[side];
   }
+  const tolerations = [...(pod.tolerations ?? []).filter((t) => !isGpuToleration(t)), ...want.tolerations.map((t) => ({ ...t }))];
   if (tolerations.length) pod.tolerations = tolerations;
   else delete pod.tolerations;
+  const selector = { ...(pod.nodeSelector ?? {}) };
+  delete selector[GPU_POOL_LABEL];
+  Object.assign(selector, want.nodeSelector);
+  if (Object.keys(selector).length) pod.nodeSelector = selector;
+  else delete pod.nodeSelector;
 }
 
 /** GPUs per pod of a Job (its trainer container's nvidia.com/gpu limit), 0 for CPU runs. */

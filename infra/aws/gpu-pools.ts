@@ -7,12 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { gpuNamesOf } from "../catalog/gpu-families";
 import { GpuPoolConfig } from "../config";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../contract/gpu";
 import { Tags } from "./tags";
 
-/** Label every GPU node carries: its pool name (Kueue ResourceFlavors select on it). */
-export const GPU_POOL_LABEL = "kiln.dev/gpu-pool";
-/** Taint every GPU node carries: only pods asking for GPUs land there. */
-export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
 
 export interface GpuNodePoolsArgs {
   /** EKS cluster name, for the subnet discovery tag (no default). */
@@ -102,13 +99,13 @@ export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consoli
       : { key: "node.kubernetes.io/instance-type", operator: "In", values: [...types] };
   return {
     template: {
-      metadata: { labels: { [GPU_POOL_LABEL]: pool.name, "nvidia.com/gpu.present": "true" } },
+      metadata: { labels: { [GPU_POOL_LABEL]: pool.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value } },
       spec: {
         nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
         requirements: [
           shape,
           { key: "karpenter.sh/capacity-type", operator: "In", values: [...pool.capacityTypes] },
-          { key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: gpuNamesOf([...families, ...types]) },
+          { key: KARPENTER_GPU_LABEL, operator: "In", values: gpuNamesOf([...families, ...types]) },
           { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
           { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
         ],
@@ -117,7 +114,7 @@ export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consoli
         expireAfter: "Never",
       },
     },
-    limits: { "nvidia.com/gpu": pool.maxGpus },
+    limits: { [GPU_RESOURCE]: pool.maxGpus },
     disruption: {
       // Never consolidate a node that runs a pod: training is only moved by its own end.
       consolidationPolicy: "WhenEmpty",

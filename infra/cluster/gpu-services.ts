@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_POOL_LABEL, GPU_TAINT, KARPENTER_GPU_LABEL } from "./labels";
+import { GPU_POOL_LABEL, GPU_TOLERATION, KARPENTER_GPU_LABEL } from "../contract/gpu";
 
 /** Pinned images and chart of the GPU services. */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4";
@@ -20,7 +20,7 @@ export const GPU_NODE_AFFINITY = {
     },
   },
 };
-const GPU_TOLERATIONS = [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }];
+const GPU_TOLERATIONS = [{ ...GPU_TOLERATION }];
 
 export interface GpuServicesArgs {
   /** `device-plugin`: NVIDIA device plugin + DCGM exporter; `operator`: the NVIDIA GPU Operator chart. */

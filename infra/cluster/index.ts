@@ -1,5 +1,4 @@
 export * from "./gpu-services";
-export * from "./labels";
 export * from "./priority-classes";
 export * from "./queues";
 export * from "./quota-split";

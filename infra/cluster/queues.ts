@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig, TeamConfig } from "../config";
 import { SystemPlacement } from "../platform";
-import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "./labels";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../contract/gpu";
 import { FlavorQuota, splitPoolQuotas } from "./quota-split";
 
 /** Kueue's Helm chart (OCI). */

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TeamConfig } from "../config";
+import { GPU_RESOURCE } from "../contract/gpu";
 import { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
 
 /** Secret in each team namespace holding static object-store credentials (local platform only). */
@@ -76,7 +77,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
         metadata: { name: "kiln-team-quota", namespace, labels },
         spec: {
           hard: {
-            "requests.nvidia.com/gpu": String(team.gpuQuota),
+            [`requests.${GPU_RESOURCE}`]: String(team.gpuQuota),
             "requests.cpu": team.cpuQuota,
             "requests.memory": team.memoryQuota,
             "count/jobs.batch": String(args.maxJobs ?? 2000),

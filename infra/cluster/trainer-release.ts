@@ -1,6 +1,9 @@
+import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import YAML from "yaml";
+import { chartGpuContract } from "../contract/gpu";
 
 /** The trainer chart in this repository: THE training Job template. */
 export const TRAINER_CHART_PATH = path.join(__dirname, "../../charts/trainer");
@@ -21,36 +24,27 @@ export function splitImage(image: string): ImageRef {
   return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
 }
 
-/** The default run: Auto MPG regression, written as the trainer's run spec (trainer-image/src/spec.ts). */
-export function defaultRunSpec(datasetsBucket: string, artifactsBucket: string): Record<string, unknown> {
-  return {
-    dataset: {
-      uri: `s3://${datasetsBucket}/auto-mpg/auto-mpg.csv`,
-      target: "Miles_per_Gallon",
-      drop: ["Name"],
-      categorical: ["Origin"],
-    },
-    task: "regression",
-    preprocess: { missing: "drop", scale: "standard" },
-    split: { test: 0.2, validation: 0.2, seed: 42 },
-    model: {
-      layers: [
-        { units: 64, activation: "relu" },
-        { units: 64, activation: "relu" },
-      ],
-      init: "glorotUniform",
-    },
-    training: {
-      loss: "mse",
-      optimizer: { name: "adam", learningRate: 0.001 },
-      epochs: 100,
-      batchSize: 32,
-      earlyStopping: { patience: 10 },
-      seed: 42,
-      checkpointEvery: 1,
-    },
-    output: { uri: `s3://${artifactsBucket}/runs` },
-  };
+/** The chart's default values (charts/trainer/values.yaml), read once. */
+function chartDefaults(chartPath = TRAINER_CHART_PATH): Record<string, unknown> {
+  return YAML.parse(fs.readFileSync(path.join(chartPath, "values.yaml"), "utf8")) as Record<string, unknown>;
+}
+
+/** Replaces the bucket of an `s3://bucket/key` URI. */
+function withBucket(uri: string, bucket: string, what: string): string {
+  const m = /^s3:\/\/[^/]+(\/.*)?$/.exec(uri);
+  if (!m) throw new Error(`charts/trainer/values.yaml: ${what} '${uri}' is not an s3:// URI`);
+  return `s3://${bucket}${m[1] ?? ""}`;
+}
+
+/**
+ * The default run: the chart's `runSpec` (its one home, charts/trainer/values.yaml) with the dataset
+ * and output URIs moved to the stack's buckets.
+ */
+export function defaultRunSpec(datasetsBucket: string, artifactsBucket: string, chartPath = TRAINER_CHART_PATH): Record<string, unknown> {
+  const spec = chartDefaults(chartPath).runSpec as { dataset: { uri: string }; output: { uri: string } } & Record<string, unknown>;
+  spec.dataset.uri = withBucket(spec.dataset.uri, datasetsBucket, "runSpec.dataset.uri");
+  spec.output.uri = withBucket(spec.output.uri, artifactsBucket, "runSpec.output.uri");
+  return spec;
 }
 
 export interface TrainerReleaseArgs {
@@ -96,6 +90,7 @@ export class TrainerRelease extends pulumi.ComponentResource {
         image: { ...splitImage(image), pullPolicy: "IfNotPresent" },
         serviceAccount: { create: true, name: TRAINER_RELEASE, annotations },
         gpus: args.gpus,
+        gpuContract: chartGpuContract(),
         ...(args.queue ? { queue: args.queue } : {}),
         priorityClassName: args.priorityClassName,
         objectStore: {
@@ -103,7 +98,7 @@ export class TrainerRelease extends pulumi.ComponentResource {
           region,
           ...(args.credentialsSecret ? { credentialsSecret: args.credentialsSecret } : {}),
         },
-        runSpec: defaultRunSpec(datasets, artifacts),
+        runSpec: defaultRunSpec(datasets, artifacts, args.chartPath),
       }));
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

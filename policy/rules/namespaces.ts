@@ -1,4 +1,5 @@
 /** Training namespaces: Pod Security restricted, quotas, default-deny networking, defaults. */
+import { GPU_RESOURCE } from "../../infra/contract/gpu";
 import { inNamespace, nsName, TEAM_LABEL, trainingNamespaces } from "./k8s";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, labels } from "./util";
@@ -22,7 +23,7 @@ export const namespaceGpuQuota: StackRule = {
   severity: "high",
   check: (all) =>
     trainingNamespaces(all)
-      .filter((ns) => !inNamespace(all, ns, "core", "ResourceQuota").some((q) => q.props.spec?.hard?.["requests.nvidia.com/gpu"] !== undefined))
+      .filter((ns) => !inNamespace(all, ns, "core", "ResourceQuota").some((q) => q.props.spec?.hard?.[`requests.${GPU_RESOURCE}`] !== undefined))
       .map((ns) => ({ urn: ns.urn, message: `namespace ${nsName(ns)} has no ResourceQuota with requests.nvidia.com/gpu: add one from the team's gpuQuota` })),
 };
 

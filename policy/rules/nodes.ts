@@ -1,13 +1,12 @@
 /** Node capacity: launch templates, Karpenter EC2NodeClasses and GPU NodePools. */
 import { GPU_FAMILIES, familyOf } from "../../infra/catalog/gpu-families";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../infra/contract/gpu";
 import { PolicySubject, ResourceRule } from "./types";
 import { asArray, isK8s, isTrue, num, typeIn } from "./util";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate";
 const isNodeClass = (type: string) => isK8s(type, "karpenter.k8s.aws", "EC2NodeClass");
 const isNodePool = (type: string) => isK8s(type, "karpenter.sh", "NodePool");
-export const GPU_RESOURCE = "nvidia.com/gpu";
-export const POOL_LABEL = "kiln.dev/gpu-pool";
 
 /** IMDS settings problems, for a launch template (`metadataOptions`) or node class (`spec.metadataOptions`). */
 function imdsProblems(what: string, m: any): string[] {
@@ -62,13 +61,13 @@ export const nodeClassEbsEncrypted: ResourceRule = {
   check: (r) => ebsProblems(`EC2NodeClass ${r.props.metadata?.name ?? r.name}`, asArray(r.props.spec?.blockDeviceMappings)),
 };
 
-const GPU_REQUIREMENT_KEYS = ["karpenter.k8s.aws/instance-gpu-name", "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-manufacturer"];
+const GPU_REQUIREMENT_KEYS = [KARPENTER_GPU_LABEL, "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-manufacturer"];
 
 /** A NodePool makes GPU nodes when it is labelled as a Kiln GPU pool or asks for GPU instances. */
 export function isGpuNodePool(r: Pick<PolicySubject, "type" | "props">): boolean {
   if (!isNodePool(r.type)) return false;
   const tmpl = r.props.spec?.template ?? {};
-  if (tmpl.metadata?.labels?.[POOL_LABEL]) return true;
+  if (tmpl.metadata?.labels?.[GPU_POOL_LABEL]) return true;
   return asArray<any>(tmpl.spec?.requirements).some((req) => {
     if (GPU_REQUIREMENT_KEYS.includes(req?.key)) return true;
     const values = asArray<string>(req?.values);
@@ -89,9 +88,9 @@ export const gpuNodePoolTaint: ResourceRule = {
   applies: (type, props) => isGpuNodePool({ type, props }),
   check: (r) => {
     const taints = asArray<any>(r.props.spec?.template?.spec?.taints);
-    return taints.some((t) => t?.key === GPU_RESOURCE && t?.effect === "NoSchedule")
+    return taints.some((t) => t?.key === GPU_TAINT.key && t?.effect === GPU_TAINT.effect)
       ? []
-      : [`GPU NodePool ${poolName(r)} has no nvidia.com/gpu NoSchedule taint: add {key: nvidia.com/gpu, value: "true", effect: NoSchedule}`];
+      : [`GPU NodePool ${poolName(r)} has no ${GPU_TAINT.key} ${GPU_TAINT.effect} taint: add {key: ${GPU_TAINT.key}, value: "${GPU_TAINT.value}", effect: ${GPU_TAINT.effect}}`];
   },
 };
 

@@ -1,5 +1,6 @@
 /** Kueue quotas and RBAC inside the cluster. */
-import { isGpuNodePool, GPU_RESOURCE, POOL_LABEL } from "./nodes";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { isGpuNodePool } from "./nodes";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, num } from "./util";
 
@@ -40,14 +41,14 @@ export const quotaWithinPoolLimits: StackRule = {
   check: (all) => {
     const limits = new Map<string, number>();
     for (const np of all.filter(isGpuNodePool)) {
-      const pool = np.props.spec?.template?.metadata?.labels?.[POOL_LABEL] ?? np.props.metadata?.name;
+      const pool = np.props.spec?.template?.metadata?.labels?.[GPU_POOL_LABEL] ?? np.props.metadata?.name;
       const limit = num(np.props.spec?.limits?.[GPU_RESOURCE]);
       if (pool && limit !== undefined) limits.set(pool, limit);
     }
     const flavorPool = new Map<string, string>();
     for (const f of all.filter((r) => isK8s(r.type, "kueue.x-k8s.io", "ResourceFlavor"))) {
       const name = f.props.metadata?.name ?? f.name;
-      flavorPool.set(name, f.props.spec?.nodeLabels?.[POOL_LABEL] ?? name);
+      flavorPool.set(name, f.props.spec?.nodeLabels?.[GPU_POOL_LABEL] ?? name);
     }
     const sums = new Map<string, number>();
     for (const cq of all.filter((r) => isClusterQueue(r.type)))

@@ -38,7 +38,7 @@ cleanup() {
   if [[ "$BENCH_KEEP" != true && -n "${KUBECTL:-}" ]]; then
     log "removing namespace $BENCH_NAMESPACE and the $BENCH_POOL nodes"
     kc delete namespace "$BENCH_NAMESPACE" --ignore-not-found --timeout 180s >/dev/null 2>&1 || true
-    kc delete nodes -l "kiln.dev/gpu-pool=$BENCH_POOL" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    kc delete nodes -l "$GPU_POOL_LABEL=$BENCH_POOL" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   fi
   exit $status
 }
@@ -46,6 +46,8 @@ cleanup() {
 main() {
   case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
   cd "$KILN_REPO_ROOT"
+  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (infra/contract/gpu.ts).
+  eval "$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
   "$KILN_REPO_ROOT/scripts/cluster/up.sh" >/dev/null
   KUBECTL=$(kubectl_bin)
   local helm
@@ -57,7 +59,7 @@ main() {
   kc apply --server-side --force-conflicts -f "$KILN_DIR/bench-nodes.json" >/dev/null
   local i ready=0
   for ((i = 0; i < 300; i++)); do
-    ready=$(kc get nodes -l "kiln.dev/gpu-pool=$BENCH_POOL" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+    ready=$(kc get nodes -l "$GPU_POOL_LABEL=$BENCH_POOL" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
     [[ "$ready" -ge "$BENCH_NODES" ]] && break
     sleep 1
   done

@@ -12,6 +12,7 @@ import * as path from "path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { run } from "../../cli/src/main";
 import { defaultDeps, Deps } from "../../cli/src/context";
+import { GPU_RESOURCE } from "../../infra/contract/gpu";
 
 interface Settings {
   readonly namespace: string;
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
         bound++;
         if (!scheduledAt.has(job)) scheduledAt.set(job, now);
         if (p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed") {
-          gpusHeld += Number(p.spec.containers[0]?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
+          gpusHeld += Number(p.spec.containers[0]?.resources?.limits?.[GPU_RESOURCE] ?? 0);
         }
       }
       samples.push({ t: now - t0, bound, gpusHeld });

@@ -6,11 +6,12 @@
  *
  *   ts-node scripts/cluster/nodes.ts [--config Pulumi.local.yaml] [--cpu-nodes 3] [--pool name=COUNTxGPUS]...
  *   ts-node scripts/cluster/nodes.ts --simulated-toleration
+ *   ts-node scripts/cluster/nodes.ts --contract        # GPU_RESOURCE=... GPU_POOL_LABEL=... for the shell scripts
  */
 import * as fs from "fs";
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
-import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT as CONTRACT_GPU_TAINT } from "../../infra/cluster/labels";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
 import { parseConfig } from "../../infra/config";
 
 /** One pool of identical simulated GPU nodes. */
@@ -25,8 +26,6 @@ export const GPU_NODE_SHAPE = { cpu: "96", memory: "768Gi", pods: "110", ephemer
 export const CPU_NODE_SHAPE = { cpu: "32", memory: "128Gi", pods: "110", ephemeralStorage: "500Gi" } as const;
 
 export const KWOK_ANNOTATION = "kwok.x-k8s.io/node";
-export const POOL_LABEL = GPU_POOL_LABEL;
-export const GPU_TAINT = CONTRACT_GPU_TAINT;
 /**
  * Taint of the simulated GPU nodes (KWOK's own convention). GPU pods land on the real node unless they
  * tolerate it, so a training run is never silently simulated; tests and the bench that want simulated
@@ -101,7 +100,7 @@ export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number
     seen.add(pool.name);
     for (let i = 0; i < pool.nodes; i++) {
       items.push(
-        nodeObject(`kiln-${pool.name}-${i}`, { [POOL_LABEL]: pool.name, "node.kubernetes.io/instance-type": `kwok-gpu-${pool.gpusPerNode}` }, GPU_NODE_SHAPE, pool.gpusPerNode),
+        nodeObject(`kiln-${pool.name}-${i}`, { [GPU_POOL_LABEL]: pool.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, "node.kubernetes.io/instance-type": `kwok-gpu-${pool.gpusPerNode}` }, GPU_NODE_SHAPE, pool.gpusPerNode),
       );
     }
   }
@@ -126,8 +125,13 @@ export function main(argv: string[]): void {
     .option("--cpu-nodes <n>", "CPU-only nodes", intArg("--cpu-nodes"), 3)
     .option("--pool <NAME=COUNTxGPUS>", "extra GPU pool (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--simulated-toleration", "print only the toleration of the simulated GPU nodes' taint (JSON)")
+    .option("--contract", "print the GPU contract's resource name and pool label as shell assignments")
     .parse(argv);
-  const opts = program.opts<{ config?: string; cpuNodes: number; pool: string[]; simulatedToleration?: boolean }>();
+  const opts = program.opts<{ config?: string; cpuNodes: number; pool: string[]; simulatedToleration?: boolean; contract?: boolean }>();
+  if (opts.contract) {
+    process.stdout.write(`GPU_RESOURCE='${GPU_RESOURCE}'\nGPU_POOL_LABEL='${GPU_POOL_LABEL}'\n`);
+    return;
+  }
   if (opts.simulatedToleration) {
     process.stdout.write(JSON.stringify(SIMULATED_TOLERATION) + "\n");
     return;

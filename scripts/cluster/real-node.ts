@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import { Command } from "commander";
 import YAML from "yaml";
-import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/cluster/labels";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
 import { poolsFromStackConfig } from "./nodes";
 
 /** Label telling the real node from the simulated ones (KWOK nodes carry `type: kwok`). */
@@ -34,7 +34,7 @@ export function realNodeSettings(stackConfig: string, pool?: string, file = "sta
   return {
     pool: chosen.name,
     gpus: chosen.gpusPerNode,
-    labels: { [GPU_POOL_LABEL]: chosen.name, [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
+    labels: { [GPU_POOL_LABEL]: chosen.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
     taints: [{ ...GPU_TAINT }],
   };
 }

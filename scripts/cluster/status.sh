@@ -24,13 +24,16 @@ main() {
   done
   if [[ $down -eq 0 ]]; then
     KUBECTL=$(kubectl_bin)
+    # The GPU contract (infra/contract/gpu.ts): resource name and pool label, escaped for jsonpath.
+    eval "$(cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
+    local pool_col="POOL:.metadata.labels.${GPU_POOL_LABEL//./\\.}" gpus_col="GPUS:.status.allocatable.${GPU_RESOURCE//./\\.}"
     echo
-    kc get nodes -L kiln.dev/gpu-pool -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu' \
+    kc get nodes -o custom-columns="NAME:.metadata.name,READY:.status.conditions[?(@.type==\"Ready\")].status,$pool_col,$gpus_col" \
       | awk 'NR == 1 { print; next } { n[$3]++; g[$3] += ($4 == "<none>" ? 0 : $4); r[$3] += ($2 == "True") } END { for (p in n) printf "%-10s nodes=%d ready=%d gpus=%d\n", (p == "<none>" ? "cpu" : p), n[p], r[p], g[p] }' \
       | sed '1s/.*/POOL       NODES (simulated and real)/'
     if [[ "$KILN_REAL_NODE" == true ]]; then
       echo
-      kc get node "$NODE_NAME" -o custom-columns='REAL NODE:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,IP:.status.addresses[?(@.type=="InternalIP")].address,POOL:.metadata.labels.kiln\.dev/gpu-pool,GPUS:.status.allocatable.nvidia\.com/gpu,CPU:.status.allocatable.cpu,KUBELET:.status.nodeInfo.kubeletVersion,RUNTIME:.status.nodeInfo.containerRuntimeVersion' 2>/dev/null ||
+      kc get node "$NODE_NAME" -o custom-columns="REAL NODE:.metadata.name,READY:.status.conditions[?(@.type==\"Ready\")].status,IP:.status.addresses[?(@.type==\"InternalIP\")].address,$pool_col,$gpus_col,CPU:.status.allocatable.cpu,KUBELET:.status.nodeInfo.kubeletVersion,RUNTIME:.status.nodeInfo.containerRuntimeVersion" 2>/dev/null ||
         echo "real node $NODE_NAME: not registered"
     fi
     echo

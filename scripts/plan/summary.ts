@@ -4,7 +4,8 @@
  * quotas, $/hour idle and at full GPU load, and kW.
  */
 import { KilnConfig } from "../../infra/config";
-import { isGpuNodePool, POOL_LABEL, GPU_RESOURCE } from "../../policy/rules/nodes";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { isGpuNodePool } from "../../policy/rules/nodes";
 import { gpuQuotas } from "../../policy/rules/queues";
 import { PlanResource } from "./evaluate";
 import { FAMILY_FACTS, FIXED_HOURLY, familyOfType, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "./prices";
@@ -123,7 +124,7 @@ function gpuPools(rs: readonly PlanResource[], config: KilnConfig): { pools: Gpu
     const pools = nodePools.map((np) => {
       const spec = (np.inputs.spec ?? {}) as Record<string, any>;
       const reqs: any[] = spec.template?.spec?.requirements ?? [];
-      const name = spec.template?.metadata?.labels?.[POOL_LABEL] ?? (np.inputs.metadata as any)?.name ?? np.name;
+      const name = spec.template?.metadata?.labels?.[GPU_POOL_LABEL] ?? (np.inputs.metadata as any)?.name ?? np.name;
       const maxGpus = n(spec.limits?.[GPU_RESOURCE]) ?? 0;
       const types = nodePoolTypes(reqs);
       const capacity = reqs.filter((r) => r?.key === "karpenter.sh/capacity-type" && r?.operator === "In").flatMap((r) => r.values ?? []);

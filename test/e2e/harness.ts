@@ -11,6 +11,7 @@ import { promisify } from "util";
 import { S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
 import { SIMULATED_TOLERATION } from "../../scripts/cluster/nodes";
+import { gpusOf, setGpus } from "../../cli/src/job";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const KILN_DIR = path.join(ROOT, ".kiln");
@@ -246,28 +247,15 @@ export async function createJobFromTemplate(ns: string, name: string, opts: Temp
   const pod = job.spec.template;
   if (opts.runSeconds !== undefined) pod.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [RUN_TIME_ANNOTATION]: `${opts.runSeconds}s` } };
   if (opts.simulated ?? opts.runSeconds !== undefined) onSimulatedNodes(pod);
-  if (opts.gpus !== undefined) {
-    for (const c of pod.spec.containers as any[]) {
-      for (const k of ["requests", "limits"]) {
-        const r = (c.resources ??= {})[k] ?? {};
-        if (opts.gpus > 0) r["nvidia.com/gpu"] = String(opts.gpus);
-        else delete r["nvidia.com/gpu"];
-        c.resources[k] = r;
-      }
-    }
-    if (opts.gpus === 0) {
-      pod.spec.tolerations = (pod.spec.tolerations ?? []).filter((t: any) => t.key !== "nvidia.com/gpu");
-      if (pod.spec.nodeSelector) delete pod.spec.nodeSelector["kiln.dev/gpu-pool"];
-    }
-  }
+  // The GPU contract as the plugin applies it (infra/contract/gpu.ts): resources, toleration, pool selector.
+  if (opts.gpus !== undefined) setGpus(pod.spec, opts.gpus);
   await must(kubectlBin(), ["create", "-f", "-"], { input: JSON.stringify(job) });
   return job;
 }
 
 /** GPUs the pod template of a Job requests (limits, else requests). */
 export function gpusRequested(job: any): number {
-  const c = job.spec.template.spec.containers[0];
-  return Number(c.resources?.limits?.["nvidia.com/gpu"] ?? c.resources?.requests?.["nvidia.com/gpu"] ?? 0);
+  return gpusOf(job);
 }
 
 /** Waits until every pod of the Job is bound to a node; returns the pods. */

@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
+import { GPU_POOL_LABEL } from "../../infra/contract/gpu";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
 import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, runName, storeClient, waitFor, waitScheduled } from "./harness";
 
@@ -48,7 +49,7 @@ describe("kubectl kiln against the local cluster", () => {
     expect(job.metadata.labels["kueue.x-k8s.io/queue-name"]).toBeDefined();
     const [pod] = await waitScheduled(ns, submitted);
     const labels = await nodeLabels(pod.node!);
-    expect(labels["kiln.dev/gpu-pool"]).toBeDefined();
+    expect(harnessConfig().gpuPools.map((p) => p.name)).toContain(labels[GPU_POOL_LABEL]);
     expect(labels[REAL_NODE_LABEL]).toBe("real");
     await waitFor(`run ${submitted} to succeed`, 600_000, async () => (await jobSucceeded(ns, submitted)) >= 1, 2000);
     expect(await keysUnder(`runs/${submitted}/`)).toEqual(expect.arrayContaining([`runs/${submitted}/model/weights.bin`, `runs/${submitted}/metrics.json`, `runs/${submitted}/report.html`]));
@@ -77,18 +78,29 @@ describe("kubectl kiln against the local cluster", () => {
   it("ls lists the submitted run and the sweep", async () => {
     const r = await kiln(["ls", "-n", ns, "-o", "json", "--no-metrics"]);
     if (r.code !== 0) throw new Error(`kubectl kiln ls failed (${r.code}):\n${r.stderr}${r.stdout}`);
-    expect(r.stdout).toContain(submitted);
-    expect(r.stdout).toContain(sweepName);
+    const runs = JSON.parse(r.stdout).runs as { name: string; status: string; gpus: number; completions: number }[];
+    expect(runs.find((x) => x.name === submitted)).toMatchObject({ status: "Succeeded", gpus: 1, completions: 1 });
+    expect(runs.find((x) => x.name === sweepName)).toMatchObject({ status: "Succeeded 3/3", completions: 3 });
+    // The table: a header, then one row per run, its NAME and STATUS columns matching the JSON.
     const table = await kiln(["ls", "-n", ns, "--no-metrics"]);
     expect(table.code).toBe(0);
-    expect(table.stdout.split("\n").some((l) => l.startsWith(submitted) || l.includes(` ${submitted} `) || l.includes(submitted))).toBe(true);
+    const [header, ...rows] = table.stdout.trimEnd().split("\n").map((l) => l.trim().split(/\s{2,}/));
+    expect(header.slice(0, 2)).toEqual(["NAME", "STATUS"]);
+    expect(rows.find((cols) => cols[0] === submitted)?.[1]).toBe("Succeeded");
+    expect(rows.find((cols) => cols[0] === sweepName)?.[1]).toBe("Succeeded 3/3");
   });
 
   it("status reports the finished run", async () => {
     const r = await kiln(["status", submitted, "-n", ns]);
     if (r.code !== 0) throw new Error(`kubectl kiln status failed (${r.code}):\n${r.stderr}${r.stdout}`);
-    expect(r.stdout).toContain(submitted);
-    expect(r.stdout).toMatch(/Succeeded|Complete/i);
+    const field = (name: string) => r.stdout.split("\n").find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim();
+    expect(field("Name")).toBe(submitted);
+    expect(field("Status")).toBe("Succeeded");
+    const json = await kiln(["status", submitted, "-n", ns, "-o", "json"]);
+    const job = JSON.parse(json.stdout);
+    expect(job.metadata.name).toBe(submitted);
+    expect(job.status.succeeded).toBe(1);
+    expect((job.status.conditions ?? []).find((c: { type: string }) => c.type === "Complete")?.status).toBe("True");
   });
 
   it("cancel deletes a run's Job and its pods", async () => {

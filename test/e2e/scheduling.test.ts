@@ -6,6 +6,7 @@
  * lands on a GPU node.
  */
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
+import { GPU_POOL_LABEL, GPU_TAINT } from "../../infra/contract/gpu";
 import {
   createJobFromTemplate,
   ensureStack,
@@ -25,7 +26,7 @@ import {
 
 jest.setTimeout(10 * 60_000);
 
-const POOL = "kiln.dev/gpu-pool";
+const POOL = GPU_POOL_LABEL;
 
 describe("where training Jobs run", () => {
   const created: [string, string][] = [];
@@ -126,7 +127,7 @@ describe("where training Jobs run", () => {
       expect(still.status.phase).toBe("Pending");
       // Control: the same pod with the toleration added (tolerations may be appended) lands in that pool.
       await must(kubectlBin(), ["patch", "pod", pinned, "-n", ns, "--type", "json", "-p",
-        JSON.stringify([{ op: "add", path: "/spec/tolerations/-", value: { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" } }])]);
+        JSON.stringify([{ op: "add", path: "/spec/tolerations/-", value: { ...GPU_TAINT, operator: "Equal" } }])]);
       const node = await waitFor("the tolerating pod to be scheduled", 60_000, async () => (await kubectlJson(["get", "pod", pinned, "-n", ns])).spec.nodeName as string | undefined);
       expect((await nodeLabels(node))[POOL]).toBe(pool);
     } finally {

@@ -14,14 +14,14 @@ kueue.x-k8s.io/queue-name: {{ .root.Values.queue | quote }}
 {{- end }}
 {{- end }}
 
-{{/* Container resources: values resources plus nvidia.com/gpu from gpus. */}}
+{{/* Container resources: values resources plus the GPU contract's resource from gpus. */}}
 {{- define "trainer.resources" -}}
 {{- $res := default (dict) .Values.resources }}
 {{- $requests := deepCopy (default (dict) $res.requests) }}
 {{- $limits := deepCopy (default (dict) $res.limits) }}
 {{- if gt (int .Values.gpus) 0 }}
-{{- $_ := set $requests "nvidia.com/gpu" (int .Values.gpus) }}
-{{- $_ := set $limits "nvidia.com/gpu" (int .Values.gpus) }}
+{{- $_ := set $requests .Values.gpuContract.resource (toString (int .Values.gpus)) }}
+{{- $_ := set $limits .Values.gpuContract.resource (toString (int .Values.gpus)) }}
 {{- end }}
 {{- $resources := dict }}
 {{- with $requests }}{{ $_ := set $resources "requests" . }}{{ end }}
@@ -92,12 +92,12 @@ template:
     {{- if gt (int $v.gpus) 0 }}
     {{- with $v.gpuPool }}
     nodeSelector:
-      kiln.dev/gpu-pool: {{ . | quote }}
+      {{ $v.gpuContract.poolLabel }}: {{ . | quote }}
     {{- end }}
+    {{- with $v.gpuContract.tolerations }}
     tolerations:
-      - key: nvidia.com/gpu
-        operator: Exists
-        effect: NoSchedule
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
     {{- end }}
     containers:
       - name: trainer

@@ -3,7 +3,8 @@ import { Command } from "commander";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
 import { explainApiError } from "../errors";
-import { gpusOf, LABEL_GPU_POOL, LABEL_JOB_NAME, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
+import { GPU_POOL_LABEL } from "../../../infra/contract/gpu";
+import { gpusOf, LABEL_JOB_NAME, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
 import { formatAge, formatObject, renderTable, type OutputFormat } from "../output";
 import { duration, runStatus } from "../rows";
 import { outputOption } from "./common";
@@ -32,7 +33,7 @@ export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): stri
   const specEnv = c?.env?.find((e) => e.name === "KILN_RUN_SPEC");
   const specSource = specEnv?.value !== undefined ? "inline (KILN_RUN_SPEC)" : specEnv?.valueFrom?.configMapKeyRef ? `ConfigMap ${specEnv.valueFrom.configMapKeyRef.name} key ${specEnv.valueFrom.configMapKeyRef.key}` : "-";
   const gpus = gpusOf(job);
-  const pool = pod?.nodeSelector?.[LABEL_GPU_POOL];
+  const pool = pod?.nodeSelector?.[GPU_POOL_LABEL];
   const created = job.metadata?.creationTimestamp;
   const fields: [string, string][] = [
     ["Name", job.metadata?.name ?? "?"],

@@ -87,8 +87,8 @@ describe("the training Job", () => {
   test.each([1, 8])("%i GPU(s): nvidia.com/gpu requests = limits = gpus, with toleration, no pool selector unless gpuPool", (gpus) => {
     const { pod } = templateJob({ gpus });
     const c = trainer(pod);
-    expect(c.resources.limits["nvidia.com/gpu"]).toBe(gpus);
-    expect(c.resources.requests["nvidia.com/gpu"]).toBe(gpus);
+    expect(c.resources.limits["nvidia.com/gpu"]).toBe(String(gpus));
+    expect(c.resources.requests["nvidia.com/gpu"]).toBe(String(gpus));
     expect(c.resources.limits.memory).toBe("4Gi");
     expect(pod.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
     expect(pod.nodeSelector).toBeUndefined();

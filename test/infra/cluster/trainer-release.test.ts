@@ -1,5 +1,9 @@
 /** The trainer release: image split, the default run spec, and the values rendered by the real chart. */
-import { defaultRunSpec, splitImage } from "../../../infra/cluster/trainer-release";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { defaultRunSpec, splitImage, TRAINER_CHART_PATH } from "../../../infra/cluster/trainer-release";
 import { parseRunSpec } from "../../../trainer-image/src/spec";
 import { renderTrainer } from "../../charts/helm";
 import { object, releases, reveal, runStack } from "./support";
@@ -26,6 +30,19 @@ describe("default run spec", () => {
     expect(spec.output.uri).toBe("s3://artifacts/runs");
     expect(spec.task).toBe("regression");
   });
+
+  test("is the chart's runSpec (its one home, charts/trainer/values.yaml) with the stack's buckets", () => {
+    const chart = YAML.parse(fs.readFileSync(path.join(TRAINER_CHART_PATH, "values.yaml"), "utf8")).runSpec;
+    const spec = defaultRunSpec("ds-bucket", "art-bucket");
+    expect(spec).toEqual({ ...chart, dataset: { ...chart.dataset, uri: chart.dataset.uri.replace(/^s3:\/\/[^/]+/, "s3://ds-bucket") }, output: { uri: chart.output.uri.replace(/^s3:\/\/[^/]+/, "s3://art-bucket") } });
+    expect(spec.dataset).toMatchObject({ uri: "s3://ds-bucket/auto-mpg/auto-mpg.csv" });
+  });
+
+  test("a chart whose runSpec URIs are not s3:// is refused naming the key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-chart-"));
+    fs.writeFileSync(path.join(dir, "values.yaml"), "runSpec:\n  dataset: {uri: /data/x.csv}\n  output: {uri: s3://a/runs}\n");
+    expect(() => defaultRunSpec("d", "a", dir)).toThrow("runSpec.dataset.uri '/data/x.csv' is not an s3:// URI");
+  });
 });
 
 describe("chart contract", () => {
@@ -43,7 +60,7 @@ describe("chart contract", () => {
     expect(trainer.image).toBe("localhost:5000/kiln/trainer:0.1.0");
     expect(pod.priorityClassName).toBe("kiln-training");
     expect(pod.serviceAccountName).toBe("kiln-trainer");
-    expect(trainer.resources.limits["nvidia.com/gpu"]).toBe(1);
+    expect(trainer.resources.limits["nvidia.com/gpu"]).toBe("1");
     const queueLabel = jobTemplate.metadata?.labels?.["kueue.x-k8s.io/queue-name"];
     expect(queueLabel).toBe("training");
     const env = Object.fromEntries(trainer.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));

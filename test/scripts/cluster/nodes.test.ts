@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GPU_TAINT, parsePoolSpec, poolsFromStackConfig, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
+import { GPU_TAINT } from "../../../infra/contract/gpu";
+import { parsePoolSpec, poolsFromStackConfig, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
 
 const ROOT = path.resolve(__dirname, "../../..");
 

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GPU_POOL_LABEL, GPU_TAINT } from "../../../infra/cluster/labels";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_TAINT } from "../../../infra/contract/gpu";
 import { kubeletConfig, nodeLabelsFlag, realNodeSettings, REAL_NODE_LABEL } from "../../../scripts/cluster/real-node";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -13,7 +13,7 @@ describe("the local cluster's real node", () => {
     expect(s).toEqual({
       pool: "a10g",
       gpus: 8,
-      labels: { [GPU_POOL_LABEL]: "a10g", [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
+      labels: { [GPU_POOL_LABEL]: "a10g", [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
       taints: [GPU_TAINT],
     });
     expect(realNodeSettings(stack, "l4")).toMatchObject({ pool: "l4", gpus: 4, labels: { [GPU_POOL_LABEL]: "l4" } });
