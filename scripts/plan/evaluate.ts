@@ -1,12 +1,11 @@
 /**
- * Evaluates the real program (infra/) for a stack under the shared Pulumi mocks (test/mocks.ts):
+ * Evaluates the real program (infra/) for a stack under the plan engine's Pulumi mocks (engine/):
  * no cloud credentials, no Pulumi CLI. Returns every registered resource in plan form.
  */
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, KilnConfig } from "../../infra/config";
-import { KilnMocks, REDACTED, redact, settle } from "../../test/mocks";
-import { jestIsolate, ROOT, stackConfig } from "../../test/program";
+import { redact } from "./engine/mocks";
+import { ROOT, runProgram, stackConfig } from "./engine/program";
 
 export interface PlanResource {
   readonly urn: string;
@@ -48,7 +47,8 @@ export async function evaluateStack(stack: string, overrides: Record<string, unk
     throw new StackError((e as Error).message);
   }
   const config = parseConfig(raw, stack);
-  const run = await runProgramOnce(stack, raw);
+  // Outside jest a process evaluates the program once (Node caches infra/); the CLI does exactly that.
+  const run = await runProgram(stack, {}, { config: raw, plan: true });
   const resources = run.resources.map(
     (r): PlanResource => ({
       urn: r.urn,
@@ -62,28 +62,5 @@ export async function evaluateStack(stack: string, overrides: Record<string, unk
     }),
   );
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, config, resources, outputs: run.outputs };
+  return { stack, config, resources, outputs: redact(run.outputs) as Record<string, unknown> };
 }
-
-/**
- * Like test/program.ts runProgram, but the recorder sees the very first resource and stack outputs
- * keep their secretness (secret outputs become "[secret]"). Outside jest a process can evaluate
- * the program once (Node caches infra/); the CLI does exactly that.
- */
-async function runProgramOnce(stack: string, config: Record<string, string>) {
-  const mocks = await KilnMocks.install(new KilnMocks(config["aws:region"] ?? "us-west-2"), "kiln", stack, true);
-  pulumi.runtime.setAllConfig(config);
-  let exported: Record<string, unknown> = {};
-  jestIsolate(() => {
-    exported = require(path.join(ROOT, "infra"));
-  });
-  const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(exported)) {
-    if (!pulumi.Output.isInstance(v)) outputs[k] = redact(v);
-    else if (await pulumi.isSecret(v as pulumi.Output<unknown>)) outputs[k] = REDACTED;
-    else outputs[k] = redact(await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)));
-  }
-  await settle(mocks);
-  return { resources: mocks.resources, outputs };
-}
-

@@ -1,7 +1,7 @@
 /** The plan document (plan.json): resources, summary and the policy verdict of one stack. */
 import { Violation } from "../../policy/rules";
 import { RULES } from "../../policy/rules";
-import { ROOT } from "../../test/program";
+import { ROOT } from "./engine/program";
 import { renderLocalCharts } from "./charts";
 import { evaluateStack, PlanResource } from "./evaluate";
 import { checkPlan } from "./policy";

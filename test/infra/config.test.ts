@@ -3,7 +3,7 @@
  * the fix; good input gets its defaults. Config errors stop the program before any resource.
  */
 import { ConfigError, KilnConfig, parseConfig } from "../../infra/config";
-import { KilnMocks } from "../mocks";
+import { KilnMocks } from "../../scripts/plan/engine/mocks";
 import { runStack } from "./cluster/support";
 
 /** The image repository every local stack must name (there is no registry to default to). */

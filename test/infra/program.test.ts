@@ -1,5 +1,5 @@
 /** The whole program (infra/index.ts) on the dev stack (aws): outputs and platform -> cluster wiring. */
-import { ProgramRun } from "../program";
+import { ProgramRun } from "../../scripts/plan/engine/program";
 import { runStack } from "./aws/harness";
 
 let run: ProgramRun;

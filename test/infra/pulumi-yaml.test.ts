@@ -7,7 +7,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { z } from "zod";
 import { configSchema } from "../../infra/config";
-import { ROOT } from "../program";
+import { ROOT } from "../../scripts/plan/engine/program";
 
 interface Declared {
   type?: string;

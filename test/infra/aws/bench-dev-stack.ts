@@ -13,7 +13,7 @@ const child = process.env.KILN_BENCH_CHILD === "1";
 
 async function once(): Promise<void> {
   const t0 = process.hrtime.bigint();
-  const { runProgram } = await import("../../program");
+  const { runProgram } = await import("../../../scripts/plan/engine/program");
   const t1 = process.hrtime.bigint();
   const run = await runProgram(stack);
   const t2 = process.hrtime.bigint();

@@ -2,7 +2,7 @@
  * Network, control plane, system nodes and Karpenter GPU capacity, checked on the real program with
  * the dev stack's config and with overrides.
  */
-import { ProgramRun } from "../../program";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { doc, inputsFrom, runStack } from "./harness";
 
 let dev: ProgramRun;

@@ -7,11 +7,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
-import { KilnMocks, promiseOf, RecordedResource, settle } from "../../mocks";
-import { ROOT, stackConfig } from "../../program";
+import { KilnMocks, promiseOf, RecordedResource, programFinished } from "../../../scripts/plan/engine/mocks";
+import { ROOT, stackConfig } from "../../../scripts/plan/engine/program";
 
 /** The program under mocks for a stack (runProgram, under the name these suites use). */
-export { runProgram as runStack } from "../../program";
+export { runProgram as runStack } from "../../../scripts/plan/engine/program";
 
 export interface AwsRun {
   readonly platform: AwsPlatform;
@@ -31,7 +31,7 @@ export async function buildAws(overrides: Record<string, unknown> = {}, stack = 
   const config = parseConfig(raw, stack);
   const platform = new AwsPlatform(config.clusterName, { config });
   await Promise.all([promiseOf(platform.kubeconfig), promiseOf(platform.trainerImage), promiseOf(platform.trainerRoleArn)]);
-  await settle(mocks);
+  await programFinished();
   return {
     platform,
     resources: mocks.resources,

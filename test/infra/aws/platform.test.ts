@@ -8,7 +8,7 @@ import { roleSlug } from "../../../infra/aws/cluster";
 import { nodePoolSpec } from "../../../infra/aws/gpu-pools";
 import { trainerStatements } from "../../../infra/aws/identity";
 import { gpuNamesOf } from "../../../infra/catalog/gpu-families";
-import { KilnMocks, promiseOf } from "../../mocks";
+import { KilnMocks, promiseOf } from "../../../scripts/plan/engine/mocks";
 import { AwsRun, buildAws } from "./harness";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -2,7 +2,7 @@
  * Security rules of the AWS platform, checked on the real program (infra/index.ts) with the dev
  * stack's config, and on a variant that turns every optional AWS feature on.
  */
-import { ProgramRun } from "../../program";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { asArray, doc, inputsFrom, isTaggable, runStack } from "./harness";
 
 /** Every optional AWS feature on: FSx (persistent, KMS), public endpoint, admins, 2 AZs, NAT per AZ. */

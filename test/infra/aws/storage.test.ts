@@ -1,5 +1,5 @@
 /** Buckets, Lustre cache, trainer identity and registry of the AWS platform (real program, dev stack). */
-import { ProgramRun } from "../../program";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { asArray, doc, inputsFrom, runStack } from "./harness";
 
 let dev: ProgramRun;

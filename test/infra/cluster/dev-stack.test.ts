@@ -2,7 +2,7 @@
  * The same cluster layer on the dev (aws) stack: Pulumi.dev.yaml has one pool a10g-l4-spot (8 GPUs)
  * and one team research (gpuQuota 8). Needs infra/aws (AwsPlatform).
  */
-import { ProgramRun } from "../../program";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { gpuNominalByFlavor, object, objects, releases, runStack } from "./support";
 
 let dev: ProgramRun;

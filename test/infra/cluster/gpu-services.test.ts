@@ -2,8 +2,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuServices } from "../../../infra/cluster";
-import { KilnMocks } from "../../mocks";
-import { ProgramRun } from "../../program";
+import { KilnMocks } from "../../../scripts/plan/engine/mocks";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { object, objects, releases, runStack } from "./support";
 
 const GPU_NODE_TERMS = [

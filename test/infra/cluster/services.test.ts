@@ -2,7 +2,7 @@
  * The cluster layer as the local stack builds it (Pulumi.local.yaml: pools a10g 16 / h100 8, teams
  * research 16 (all pools) and vision 8 (a10g)), evaluated through the real program under mocks.
  */
-import { ProgramRun } from "../../program";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { gpuNominalByFlavor, object, objects, releases, reveal, runStack } from "./support";
 
 const TEAM_NAMESPACES = ["kiln-research", "kiln-vision"];

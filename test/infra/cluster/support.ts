@@ -1,9 +1,9 @@
 /** Small readers over recorded resources, shared by the cluster and local tests. */
-import { RecordedResource } from "../../mocks";
-import { ProgramRun } from "../../program";
+import { RecordedResource } from "../../../scripts/plan/engine/mocks";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 
 /** The program under mocks for a stack (runProgram, under the name these suites use). */
-export { runProgram as runStack } from "../../program";
+export { runProgram as runStack } from "../../../scripts/plan/engine/program";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ambientKubeconfig } from "../../../infra/local/platform";
-import { KilnMocks, promiseOf } from "../../mocks";
+import { KilnMocks, promiseOf } from "../../../scripts/plan/engine/mocks";
 
 describe("ambientKubeconfig", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-kubeconfig-"));

@@ -1,6 +1,6 @@
 /** The local platform: any kubeconfig cluster plus in-cluster MinIO or an external S3 endpoint. */
-import { KilnMocks } from "../../mocks";
-import { ProgramRun } from "../../program";
+import { KilnMocks } from "../../../scripts/plan/engine/mocks";
+import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { isSecret, object, objects, releases, reveal, runStack } from "../cluster/support";
 
 const EXTERNAL = {

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { COMPUTED, KilnMocks, REDACTED, redact, urnOf } from "../../mocks";
+import { COMPUTED, KilnMocks, programFinished, REDACTED, redact, UnknownInPreviewError, urnOf, valueOf } from "../../../scripts/plan/engine/mocks";
 
 class Parent extends pulumi.ComponentResource {
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
@@ -25,7 +25,7 @@ describe("KilnMocks records what a preview would show", () => {
       },
       { parent: bucket, dependsOn: [queue] },
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await programFinished();
   });
 
   test("children carry their parent URN and the engine's URN (parent type chain)", () => {
@@ -51,5 +51,35 @@ describe("KilnMocks records what a preview would show", () => {
     expect(JSON.stringify(plain)).not.toContain("hunter2");
     expect(plain.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/key-id" } }]);
     expect(redact({ a: require("@pulumi/pulumi/output").unknown, b: [1] })).toEqual({ a: COMPUTED, b: [1] });
+  });
+});
+
+describe("the engine's signals", () => {
+  test("programFinished waits for registrations made from applies, however late the responses come", async () => {
+    // Every registration answers after 150 ms, well past the old "no registration for ~100 ms" guess,
+    // and each generation is created inside an apply of the previous one's output.
+    class SlowMocks extends KilnMocks {
+      async newResource(args: pulumi.runtime.MockResourceArgs) {
+        await new Promise((r) => setTimeout(r, 150));
+        return super.newResource(args);
+      }
+    }
+    const mocks = await KilnMocks.install(new SlowMocks("us-west-2"), "kiln", "signals");
+    const first = new aws.sqs.Queue("gen-0", {});
+    first.arn.apply(() => {
+      const second = new aws.sqs.Queue("gen-1", {});
+      second.arn.apply(() => new aws.sqs.Queue("gen-2", {}));
+    });
+    await programFinished();
+    expect(mocks.resources.map((r) => r.name)).toEqual(["gen-0", "gen-1", "gen-2"]);
+  });
+
+  test("a value unknown in a preview fails loudly, naming it, instead of hanging", async () => {
+    await KilnMocks.install(new KilnMocks("us-west-2"), "kiln", "unknowns");
+    const queue = new aws.sqs.Queue("q", {});
+    // The mock gives new resources no id in a preview, as the engine does.
+    await expect(valueOf(queue.id, "queue id")).rejects.toThrow(new UnknownInPreviewError("queue id is unknown until deployment (a preview cannot resolve it)"));
+    await expect(valueOf(queue.url)).resolves.toMatch(/^https:\/\/sqs\./);
+    await programFinished();
   });
 });

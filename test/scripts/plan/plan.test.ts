@@ -8,7 +8,7 @@ import { Plan } from "../../../scripts/plan/plan";
 import { checkPlan } from "../../../scripts/plan/policy";
 import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES } from "../../../scripts/plan/prices";
 import { summarize } from "../../../scripts/plan/summary";
-import { ROOT, stackConfig } from "../../program";
+import { ROOT, stackConfig } from "../../../scripts/plan/engine/program";
 
 let e: Evaluation;
 let plan: Plan;

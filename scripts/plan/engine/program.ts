@@ -1,14 +1,15 @@
 /**
  * Runs the real program entry (infra/index.ts) for a stack under the mocks and returns what it
- * registered. Config comes from Pulumi.<stack>.yaml plus per-test overrides.
+ * registered: the offline plan's engine, and the infra tests' too. Config comes from
+ * Pulumi.<stack>.yaml plus overrides.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { KilnMocks, RecordedResource, settle } from "./mocks";
+import { COMPUTED, KilnMocks, programFinished, RecordedResource, REDACTED, UnknownInPreviewError, valueOf } from "./mocks";
 
-export const ROOT = path.resolve(__dirname, "..");
+export const ROOT = path.resolve(__dirname, "../../..");
 
 /** Stack config as the Pulumi engine passes it: every value a string, objects as JSON. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
@@ -26,26 +27,35 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 
 export interface ProgramRun {
   readonly resources: RecordedResource[];
+  /** Stack outputs, resolved; see RunOptions.plan for secrets and unknowns. */
   readonly outputs: Record<string, unknown>;
   readonly mocks: KilnMocks;
   ofType(type: string): RecordedResource[];
   named(type: string, name: string): RecordedResource;
 }
 
-/** Evaluates infra/ for `stack` with fresh module state; resolves once every registration is done. */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  const config = stackConfig(stack, overrides);
-  const region = (config["aws:region"] as string | undefined) ?? "us-west-2";
-  const mocks = new KilnMocks(region);
-  let exported: Record<string, unknown> = {};
-  await pulumi.runtime.setMocks(mocks, "kiln", stack, true);
+export interface RunOptions {
+  /** Stack config as strings (default: stackConfig(stack, overrides)). */
+  readonly config?: Record<string, string>;
+  /**
+   * Plan form: a secret output becomes "[secret]" and an output unknown until deployment "<computed>".
+   * Default false: outputs keep their values, and an unknown output fails the run, naming it.
+   */
+  readonly plan?: boolean;
+}
+
+/** Evaluates infra/ for `stack` with fresh module state; resolves once the program has finished. */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<ProgramRun> {
+  const config = opts.config ?? stackConfig(stack, overrides);
+  const mocks = await KilnMocks.install(new KilnMocks(config["aws:region"] ?? "us-west-2"), "kiln", stack, true);
   pulumi.runtime.setAllConfig(config);
+  let exported: Record<string, unknown> = {};
   jestIsolate(() => {
     exported = require(path.join(ROOT, "infra"));
   });
   const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(exported)) outputs[k] = await resolveDeep(v);
-  await settle(mocks);
+  for (const [k, v] of Object.entries(exported)) outputs[k] = await outputValue(k, v, opts.plan ?? false);
+  await programFinished();
   return {
     resources: mocks.resources,
     outputs,
@@ -59,15 +69,21 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   };
 }
 
+async function outputValue(name: string, v: unknown, plan: boolean): Promise<unknown> {
+  if (!pulumi.Output.isInstance(v)) return v;
+  const output = v as pulumi.Output<unknown>;
+  if (plan && (await pulumi.isSecret(output))) return REDACTED;
+  try {
+    return await valueOf(output, `stack output '${name}'`);
+  } catch (e) {
+    if (plan && e instanceof UnknownInPreviewError) return COMPUTED;
+    throw e;
+  }
+}
+
 /** A fresh module registry per run inside jest (the program registers resources at import); plain require elsewhere. */
 export function jestIsolate(fn: () => void): void {
   // `jest` is injected into each module's scope by the jest runtime, not set on globalThis.
   if (typeof jest !== "undefined") jest.isolateModules(fn);
   else fn();
 }
-
-async function resolveDeep(v: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(v)) return new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => resolve(x)));
-  return v;
-}
-

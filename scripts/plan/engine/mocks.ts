@@ -1,5 +1,5 @@
 /**
- * The one Pulumi mock engine every infra test (and the offline plan) uses. Resources get realistic
+ * The one Pulumi mock engine the offline plan (scripts/plan) and every infra test use. Resources get realistic
  * ids, ARNs and computed outputs so the program evaluates as it would in a preview; each recorded
  * resource also carries its parent and dependencies, read from the registration request itself.
  */
@@ -206,7 +206,7 @@ export class KilnMocks implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     const fn = this.invokes[args.token];
-    if (!fn) throw new Error(`no mock result for invoke ${args.token}: add it to test/mocks.ts`);
+    if (!fn) throw new Error(`no mock result for invoke ${args.token}: add it to scripts/plan/engine/mocks.ts`);
     return fn(args.inputs);
   }
 
@@ -273,20 +273,40 @@ function isUnknownValue(value: unknown): boolean {
   return out.isUnknown(value) || value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 }
 
-/** Turns an Output into a Promise (tests await values instead of asserting inside apply). */
-export function promiseOf<T>(output: pulumi.Input<T> | undefined): Promise<T> {
-  return new Promise((resolve) => pulumi.output(output as pulumi.Input<T>).apply((v) => resolve(v as T)));
+/** Thrown when a value is only known after deployment (a preview cannot resolve it). */
+export class UnknownInPreviewError extends Error {}
+
+/**
+ * An Output's value, or an UnknownInPreviewError naming `what` when the value is unknown until
+ * deployment (waiting on `apply` for such a value would never return).
+ */
+export async function valueOf<T>(output: pulumi.Input<T> | undefined, what = "value"): Promise<T> {
+  const o = pulumi.output(output as pulumi.Input<T>) as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<T> };
+  if (!(await o.isKnown)) throw new UnknownInPreviewError(`${what} is unknown until deployment (a preview cannot resolve it)`);
+  return o.promise();
 }
 
-/** Waits until no resource has been registered for a few event-loop turns (the program has finished). */
-export async function settle(mocks: KilnMocks): Promise<void> {
-  let last = -1;
-  for (let still = 0; still < 5; ) {
-    await new Promise((r) => setTimeout(r, 20));
-    if (mocks.resources.length === last) still++;
-    else {
-      still = 0;
-      last = mocks.resources.length;
-    }
+/** Turns an Output into a Promise (tests await values instead of asserting inside apply); rejects for unknowns. */
+export function promiseOf<T>(output: pulumi.Input<T> | undefined): Promise<T> {
+  return valueOf(output);
+}
+
+/**
+ * Resolves once the program has finished registering: the Pulumi runtime's own signal, its RPC queue
+ * draining (every registration, invoke and the stack's outputs hold an entry in it until done). A
+ * registration made from an apply after the queue drained starts a new round.
+ */
+export async function programFinished(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: Promise<unknown> } } };
+  for (;;) {
+    const queue = state.getStore().settings.rpcDone;
+    await settings.waitForRPCs();
+    // Let the callbacks of the last responses run (applies, outputs); any RPC they start extends the queue.
+    await new Promise((r) => setImmediate(r));
+    // Done when a whole round saw no new RPC.
+    if (state.getStore().settings.rpcDone === queue) return;
   }
 }
