@@ -6,6 +6,13 @@ import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import { familyOf, GPU_FAMILIES, isKnownFamily } from "./catalog/gpu-families";
 import { layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { version as TRAINER_VERSION } from "../trainer-image/package.json";
+
+/**
+ * Kueue chart installed by default: the release the local harness builds and the e2e suite tests
+ * (KUEUE_VERSION in scripts/toolchain/versions.sh; test/layout/pins.test.ts keeps them equal).
+ */
+export const KUEUE_CHART_VERSION = "0.14.8";
 
 const dnsLabel = z
   .string()
@@ -89,7 +96,7 @@ const objectStore = z.strictObject({
 const trainer = z.strictObject({
   /** Trainer image repository; on aws default is the stack's ECR repository. */
   repository: z.string().optional(),
-  tag: imageTag.default("0.1.0"),
+  tag: imageTag.default(TRAINER_VERSION),
   /** GPUs a run asks for unless the user says otherwise. */
   defaultGpus: z.number().int().min(0).default(1),
 });
@@ -100,7 +107,7 @@ const kueue = z.strictObject({
   /** `chart`: install Kueue's Helm chart; `external`: Kueue is already running, only create queues. */
   install: z.enum(["chart", "external"]).default("chart"),
   /** Kueue Helm chart version. */
-  version: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version such as 0.14.4").default("0.14.4"),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${KUEUE_CHART_VERSION}`).default(KUEUE_CHART_VERSION),
 });
 
 /** Every `kiln:` key. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */

@@ -13,8 +13,10 @@ import { registerSweep } from "./commands/sweep";
 import { defaultDeps, Deps } from "./context";
 import { CliError, UsageError } from "./errors";
 import { RunSpecError } from "./runspec";
+import kilnPackage from "../../package.json";
 
-export const VERSION = "0.1.0";
+/** Kiln's release version: the root package.json's (one source). */
+export const VERSION: string = kilnPackage.version;
 
 /** The program with global options registered once and one subcommand per verb. */
 export function buildProgram(deps: Deps): Command {

@@ -25,7 +25,7 @@ export interface QueuesArgs {
   readonly namespaces: Record<string, pulumi.Input<string>>;
   /** `chart` installs Kueue's Helm chart; `external` (Kueue already runs) only creates queue objects. */
   readonly install: "chart" | "external";
-  /** Kueue chart version, exact (kiln:kueue.version, default 0.14.4). */
+  /** Kueue chart version, exact (kiln:kueue.version, default KUEUE_CHART_VERSION of infra/config.ts). */
   readonly version: string;
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;
@@ -57,7 +57,7 @@ export class Queues extends pulumi.ComponentResource {
     super("kiln:cluster:Queues", name, {}, opts);
     const { provider } = args;
     if (!/^\d+\.\d+\.\d+$/.test(args.version))
-      throw new Error(`kiln:kueue.version: '${args.version}' is not an exact chart version such as 0.14.4`);
+      throw new Error(`kiln:kueue.version: '${args.version}' is not an exact chart version such as 0.14.8`);
 
     if (args.install === "chart") {
       const kueueNs = args.kueueNamespace ?? "kueue-system";

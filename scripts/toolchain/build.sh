@@ -5,6 +5,7 @@
 #   scripts/toolchain/build.sh kubernetes etcd build the named tools only
 #   scripts/toolchain/build.sh --list          print each tool, version, bin dir and cached/missing
 #   scripts/toolchain/build.sh --path          print the PATH entries of all tools (one per line)
+#   scripts/toolchain/build.sh --check-pins    check every wrapper go.mod requires the version versions.sh pins
 # Timings are appended to ~/.cache/kiln/logs/build-times.tsv (tool, version, cold|warm, seconds).
 set -euo pipefail
 
@@ -23,7 +24,7 @@ ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kuber
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--list | --path | TOOL...]
+usage: $0 [--list | --path | --check-pins | TOOL...]
   tools: ${ALL_TOOLS[*]}
   env: GO_BUILD_P=$GO_BUILD_P KILN_TOOLS_DIR=$KILN_TOOLS_DIR KILN_TOOL_LOGS=$KILN_TOOL_LOGS
 EOF
@@ -58,8 +59,35 @@ origin_hash() {
   (cd /tmp && go mod download -json "$1@$2" 2>/dev/null) | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1
 }
 
+# pinned_module <tool> -> "<module path> <version>": what the tool's wrapper go.mod must require.
+pinned_module() {
+  case "$1" in
+    kubernetes) echo "k8s.io/kubernetes $KUBERNETES_VERSION" ;;
+    etcd) echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
+    kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
+    kueue) echo "sigs.k8s.io/kueue $KUEUE_VERSION" ;;
+    pulumi) echo "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" ;;
+    pulumi-language-nodejs) echo "github.com/pulumi/pulumi/sdk/v3 $PULUMI_LANGUAGE_NODEJS_VERSION" ;;
+  esac
+}
+
+# check_wrapper <tool> : the wrapper go.mod requires the version versions.sh pins (an overridden version
+# would otherwise build the go.mod's and be cached under the other's name).
+check_wrapper() {
+  local mod want gomod="$HERE/modules/$1/go.mod" have
+  read -r mod want <<<"$(pinned_module "$1")"
+  have=$(awk -v m="$mod" '($1 == "require" && $2 == m) { print $3; exit } ($1 == m) { print $2; exit }' "$gomod")
+  if [[ "$have" != "$want" ]]; then
+    local fix="cd scripts/toolchain/modules/$1 && go mod edit -require=$mod@$want && go mod tidy"
+    [[ "$1" == kubernetes ]] && fix="scripts/toolchain/gen-kubernetes-mod.sh"
+    echo "build: $1: scripts/toolchain/modules/$1/go.mod requires $mod ${have:-(nothing)}, but versions.sh pins $want: update the wrapper module ($fix) or drop the version override" >&2
+    return 1
+  fi
+}
+
 # prepare_wrapper <tool> -> copies scripts/toolchain/modules/<tool>/ into a fresh work dir, prints it.
 prepare_wrapper() {
+  check_wrapper "$1" || return 1
   local work="$KILN_TOOL_WORK/$1-$(version_of "$1")"
   rm -rf "$work" && mkdir -p "$work"
   cp "$HERE/modules/$1/"* "$work/"
@@ -227,10 +255,17 @@ build_one() {
 }
 
 main() {
-  command -v go >/dev/null || { echo "build: 'go' not found on PATH (Go 1.26 is required)" >&2; exit 1; }
   local tools=() t failed=()
   case "${1:-}" in
     -h | --help) usage; exit 0 ;;
+    --check-pins)
+      for t in "${ALL_TOOLS[@]}"; do
+        [[ -n "$(pinned_module "$t")" ]] || continue
+        check_wrapper "$t" || failed+=("$t")
+      done
+      [[ ${#failed[@]} -eq 0 ]] || exit 1
+      echo "build: every wrapper go.mod requires the version versions.sh pins" >&2
+      exit 0 ;;
     --list)
       for t in "${ALL_TOOLS[@]}"; do
         printf '%-24s %-40s %s\n' "$t" "$(version_of "$t")" "$(is_cached "$t" && echo cached || echo missing)"
@@ -240,6 +275,7 @@ main() {
       for t in "${ALL_TOOLS[@]}"; do tool_bin_dir "$t"; done
       exit 0 ;;
   esac
+  command -v go >/dev/null || { echo "build: 'go' not found on PATH (Go 1.26 is required)" >&2; exit 1; }
   if [[ $# -eq 0 ]]; then tools=("${ALL_TOOLS[@]}"); else tools=("$@"); fi
   for t in "${tools[@]}"; do
     [[ " ${ALL_TOOLS[*]} " == *" $t "* ]] || { echo "build: unknown tool '$t' (known: ${ALL_TOOLS[*]})" >&2; exit 2; }

@@ -53,7 +53,7 @@ describe("defaults", () => {
     expect(c.platform).toBe("local");
     expect(c.clusterName).toBe("kiln-lab");
     expect(c.gpuServices).toBe("device-plugin");
-    expect(c.kueue).toEqual({ enabled: true, install: "chart", version: "0.14.4" });
+    expect(c.kueue).toEqual({ enabled: true, install: "chart", version: "0.14.8" });
     expect(c.objectStore).toMatchObject({ mode: "minio", region: "us-east-1", datasetsBucket: "datasets", artifactsBucket: "artifacts", minioStorage: "20Gi" });
     expect(c.trainer).toEqual({ repository: REPOSITORY, tag: "0.1.0", defaultGpus: 1 });
     expect(c.systemNodes).toEqual({ instanceTypes: ["m7i.large"], minSize: 2, desiredSize: 2, maxSize: 4, diskGiB: 50 });
@@ -196,7 +196,7 @@ describe("field rules", () => {
 
   test("kueue: install chart or external, version exact", () => {
     rejects({ kueue: { install: "operator" } }, /^kiln:kueue\.install: /);
-    rejects({ kueue: { version: "0.14" } }, "kiln:kueue.version: must be an exact chart version such as 0.14.4");
+    rejects({ kueue: { version: "0.14" } }, "kiln:kueue.version: must be an exact chart version such as 0.14.8");
   });
 
   test("gpuServices is device-plugin, operator or none", () => {

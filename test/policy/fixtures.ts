@@ -148,7 +148,7 @@ export function compliantWorld(): World {
     namespace: "kiln-research",
     values: { image: { repository: "registry.example/kiln/trainer", tag: "0.1.0" }, gpus: 1 },
   }, [ns]);
-  w.add("kubernetes:helm.sh/v3:Release", "kueue", { chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.4", values: {} });
+  w.add("kubernetes:helm.sh/v3:Release", "kueue", { chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.8", values: {} });
   w.add("kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "flavor-a10g", { metadata: { name: "a10g" }, spec: { nodeLabels: { "kiln.dev/gpu-pool": "a10g" } } });
   w.add("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "cq-research", {
     metadata: { name: "kiln-research" },

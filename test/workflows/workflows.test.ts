@@ -12,7 +12,7 @@ import { toolBinDir } from "../support/tools";
 const ROOT = path.resolve(__dirname, "../..");
 const DIR = path.join(ROOT, ".github/workflows");
 
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
+type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
 type Job = { name?: string; if?: string; needs?: string | string[]; permissions?: Record<string, string>; steps: Step[]; env?: Record<string, string> };
 type Workflow = { name: string; on: Record<string, any>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress": unknown }; jobs: Record<string, Job>; env?: Record<string, string> };
 
@@ -194,7 +194,7 @@ describe("trainer-image.yml", () => {
     expect(job.permissions).toBeUndefined();
   });
 
-  test("pushes to ECR only from main, by OIDC, tagged with the commit SHA (never latest)", () => {
+  test("pushes to ECR only from main, by OIDC, tagged with the commit SHA and the release version once (never latest)", () => {
     const job = w.jobs.push;
     expect(job.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
     expect(job.needs).toBe("build-and-test");
@@ -202,7 +202,12 @@ describe("trainer-image.yml", () => {
     expect(stepUsing(job, "aws-actions/amazon-ecr-login")).toBeDefined();
     const push = stepUsing(job, "docker/build-push-action")!.with!;
     expect(push.push).toBe(true);
-    expect(push.tags).toBe("${{ vars.TRAINER_ECR_REPOSITORY }}:${{ github.sha }}");
+    expect(push.tags).toBe("${{ steps.tags.outputs.tags }}");
+    const tags = job.steps.find((st) => st.id === "tags")!;
+    expect(tags.env).toEqual({ REPOSITORY: "${{ vars.TRAINER_ECR_REPOSITORY }}", SHA: "${{ github.sha }}" });
+    // The dev stack's default kiln:trainer.tag is trainer-image/package.json's version: that tag is pushed.
+    expect(tags.run).toContain(`require('./trainer-image/package.json').version`);
+    expect(tags.run).toContain(`tags="$tags,$REPOSITORY:$version"`);
     expect(text("trainer-image.yml")).not.toMatch(/:latest\b/);
   });
 });

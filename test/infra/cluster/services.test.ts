@@ -118,7 +118,7 @@ describe("priority classes", () => {
 describe("queues", () => {
   test("Kueue is installed from its pinned OCI chart", () => {
     const [kueue] = releases(local, "kueue");
-    expect(kueue.inputs).toMatchObject({ chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.4", namespace: "kueue-system" });
+    expect(kueue.inputs).toMatchObject({ chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.8", namespace: "kueue-system" });
   });
 
   test("every queue object depends on the Kueue release (its CRDs)", () => {

@@ -58,13 +58,10 @@ describe("the engine's signals", () => {
   test("programFinished waits for registrations made from applies, however late the responses come", async () => {
     // Every registration answers after 150 ms, well past the old "no registration for ~100 ms" guess,
     // and each generation is created inside an apply of the previous one's output.
-    class SlowMocks extends KilnMocks {
-      async newResource(args: pulumi.runtime.MockResourceArgs) {
-        await new Promise((r) => setTimeout(r, 150));
-        return super.newResource(args);
-      }
-    }
-    const mocks = await KilnMocks.install(new SlowMocks("us-west-2"), "kiln", "signals");
+    const slow = new KilnMocks("us-west-2");
+    const answer = slow.newResource.bind(slow);
+    Object.assign(slow, { newResource: async (args: pulumi.runtime.MockResourceArgs) => (await new Promise((r) => setTimeout(r, 150)), answer(args)) });
+    const mocks = await KilnMocks.install(slow, "kiln", "signals");
     const first = new aws.sqs.Queue("gen-0", {});
     first.arn.apply(() => {
       const second = new aws.sqs.Queue("gen-1", {});
