@@ -45,7 +45,8 @@ export interface ObjectStoreOutputs {
   readonly egress: ObjectStoreEgress;
 }
 
-/** NetworkPolicy egress to the object store: either pods in a namespace or an IP block. */
+/** NetworkPolicy egress to the object store: pods in a namespace, or IP blocks (known only at deploy time, e.g. a prefix list). */
 export type ObjectStoreEgress =
   | { readonly kind: "pods"; readonly namespace: string; readonly podLabels: Record<string, string>; readonly port: number }
-  | { readonly kind: "cidr"; readonly cidr: string; readonly except?: string[]; readonly port: number };
+  | { readonly kind: "cidr"; readonly cidr: string; readonly except?: string[]; readonly port: number }
+  | { readonly kind: "cidrs"; readonly cidrs: pulumi.Input<readonly string[]>; readonly port: number };

@@ -25,8 +25,11 @@ export interface AwsPlatformArgs {
   readonly config: KilnConfig;
 }
 
-/** Instance metadata service: never reachable from training pods. */
-export const IMDS_CIDR = "169.254.169.254/32";
+/** The CIDRs of the region's S3 prefix list (what the S3 gateway endpoint routes), sorted. */
+export function s3Ranges(region: pulumi.Input<string>, opts: pulumi.InvokeOutputOptions): pulumi.Output<string[]> {
+  const list = aws.ec2.getManagedPrefixListOutput({ name: pulumi.interpolate`com.amazonaws.${region}.s3` }, opts);
+  return list.entries.apply((entries) => entries.map((e) => e.cidr).sort());
+}
 /**
  * Pods get AWS credentials from the Pod Identity agent on their node (link-local, port 80);
  * default-deny egress would cut them off.
@@ -156,8 +159,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       region: account.region,
       datasetsBucket: storage.datasetsBucket,
       artifactsBucket: storage.artifactsBucket,
-      // S3 (through the gateway endpoint) has public IPs on 443; the node's IMDS stays closed.
-      egress: { kind: "cidr", cidr: "0.0.0.0/0", except: [IMDS_CIDR], port: 443 },
+      // S3 through the gateway endpoint: the region's S3 ranges (its AWS-managed prefix list) on 443,
+      // nothing else. Read at every `pulumi up`; see infra/aws/README.md for what a run can reach.
+      egress: { kind: "cidrs", cidrs: s3Ranges(account.region, parent), port: 443 },
     };
     // Pod Identity needs no ServiceAccount annotation: the association names namespace + account.
     this.trainerServiceAccountAnnotations = {};

@@ -191,11 +191,15 @@ export class TeamNamespace extends pulumi.ComponentResource {
   }
 }
 
-/** One NetworkPolicy egress rule: pods (namespace + labels) or an IP block, on one TCP port. */
+/** One NetworkPolicy egress rule: pods (namespace + labels) or IP blocks, on one TCP port. */
 function egressRule(egress: ObjectStoreEgress): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
-  const to =
-    egress.kind === "pods"
-      ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } }, podSelector: { matchLabels: egress.podLabels } }]
-      : [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }];
-  return { to, ports: [{ protocol: "TCP", port: egress.port }] };
+  const ports = [{ protocol: "TCP", port: egress.port }];
+  switch (egress.kind) {
+    case "pods":
+      return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } }, podSelector: { matchLabels: egress.podLabels } }], ports };
+    case "cidr":
+      return { to: [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }], ports };
+    case "cidrs":
+      return { to: pulumi.output(egress.cidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))), ports };
+  }
 }

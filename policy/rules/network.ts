@@ -45,4 +45,22 @@ export const k8sNoExternalServices: ResourceRule = {
   },
 };
 
-export const networkRules = [sgNoPublicIngress, k8sNoExternalServices];
+/** ipBlock CIDRs of a NetworkPolicy's egress rules that cover the whole internet. */
+function openEgress(spec: any): string[] {
+  return asArray<any>(spec?.egress)
+    .flatMap((rule) => asArray<any>(rule?.to))
+    .map((peer) => peer?.ipBlock?.cidr)
+    .filter((cidr): cidr is string => OPEN_CIDRS.includes(cidr));
+}
+
+export const k8sNoOpenEgress: ResourceRule = {
+  kind: "resource",
+  name: "k8s-no-open-egress",
+  description: "No NetworkPolicy allows egress to 0.0.0.0/0 or ::/0: training pods reach only DNS, the object store and their identity agent.",
+  severity: "high",
+  applies: (type) => isK8s(type, "networking.k8s.io", "NetworkPolicy"),
+  check: (r) =>
+    openEgress(r.props.spec).map((cidr) => `NetworkPolicy ${r.props.metadata?.name ?? r.name} allows egress to ${cidr}: allow only the object store's address ranges (on aws the S3 prefix list)`),
+};
+
+export const networkRules = [sgNoPublicIngress, k8sNoExternalServices, k8sNoOpenEgress];

@@ -190,6 +190,7 @@ export const BREAKS: Record<string, (w: World) => void> = {
   "iam-trust-scoped": (w) => (w.get("trainer-role").props.assumeRolePolicy = doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" })),
   "sg-no-public-ingress": (w) => (w.get("endpoints-sg").props.ingress[0].cidrBlocks = ["0.0.0.0/0"]),
   "k8s-no-external-services": (w) => (w.get("dcgm-svc").props.spec.type = "LoadBalancer"),
+  "k8s-no-open-egress": (w) => (w.get("team-dns").props.spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] } }], ports: [{ protocol: "TCP", port: 443 }] })),
   "ecr-immutable-tags": (w) => (w.get("repo").props.imageTagMutability = "MUTABLE"),
   "ecr-scan-on-push": (w) => (w.get("repo").props.imageScanningConfiguration.scanOnPush = false),
   "ecr-kms-encryption": (w) => (w.get("repo").props.encryptionConfigurations = [{ encryptionType: "AES256" }]),

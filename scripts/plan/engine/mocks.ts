@@ -144,6 +144,13 @@ const defaultInvokes = (region: string): Record<string, (args: any) => Record<st
   "aws:index/getRegion:getRegion": () => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   "aws:ssm/getParameter:getParameter": (args) => ({ name: args.name, value: "ami-0123456789abcdef0", type: "String" }),
+  // The S3 prefix list's shape; the ranges are examples in AWS's published S3 space, not a live read.
+  "aws:ec2/getManagedPrefixList:getManagedPrefixList": (args) => ({
+    id: "pl-68a54001",
+    name: args.name,
+    addressFamily: "IPv4",
+    entries: ["52.218.128.0/17", "3.5.80.0/21", "52.92.128.0/17", "18.34.244.0/22", "3.5.76.0/22", "18.34.48.0/20"].map((cidr) => ({ cidr, description: "" })),
+  }),
   "aws:iam/getPolicyDocument:getPolicyDocument": (args) => ({ json: JSON.stringify({ Version: "2012-10-17", Statement: args.statements ?? [] }) }),
 });
 

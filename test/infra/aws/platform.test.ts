@@ -20,14 +20,17 @@ describe("platform outputs (dev stack)", () => {
     run = await buildAws();
   }, 60_000);
 
-  test("object storage is S3 in the stack's region, reached over 443 with the instance metadata address excluded", async () => {
+  test("object storage is S3 in the stack's region, reached over 443 at the region's S3 ranges only", async () => {
     const store = run.platform.objectStore;
     expect(await promiseOf(store.region)).toBe("us-west-2");
     expect(await promiseOf(store.datasetsBucket)).toMatch(/^kiln-dev-storage-datasets-/);
     expect(await promiseOf(store.artifactsBucket)).toMatch(/^kiln-dev-storage-artifacts-/);
     expect(store.endpoint).toBeUndefined();
     expect(store.credentials).toBeUndefined();
-    expect(store.egress).toEqual({ kind: "cidr", cidr: "0.0.0.0/0", except: ["169.254.169.254/32"], port: 443 });
+    expect(store.egress).toMatchObject({ kind: "cidrs", port: 443 });
+    const cidrs = store.egress.kind === "cidrs" ? await promiseOf(store.egress.cidrs) : [];
+    // The mocks' prefix list for com.amazonaws.us-west-2.s3, sorted; never the whole internet.
+    expect(cidrs).toEqual(["18.34.244.0/22", "18.34.48.0/20", "3.5.76.0/22", "3.5.80.0/21", "52.218.128.0/17", "52.92.128.0/17"]);
   });
 
   test("the trainer uses Pod Identity (no ServiceAccount annotations) and the stack's ECR image at kiln:trainer.tag", async () => {

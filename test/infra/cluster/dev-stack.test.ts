@@ -71,3 +71,17 @@ test("kiln:prometheusOperator true adds the DCGM exporter's ServiceMonitor to th
   const withOperator = await runStack("dev", { "kiln:prometheusOperator": true });
   expect(object(withOperator, "ServiceMonitor", "dcgm-exporter").inputs.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } });
 }, 120_000);
+
+test("training egress on aws: the S3 prefix list's ranges on 443 and the Pod Identity agent, never the whole internet", () => {
+  const store = object(dev, "NetworkPolicy", "allow-object-store", "kiln-research").inputs.spec.egress;
+  expect(store).toEqual([
+    {
+      to: ["18.34.244.0/22", "18.34.48.0/20", "3.5.76.0/22", "3.5.80.0/21", "52.218.128.0/17", "52.92.128.0/17"].map((cidr) => ({ ipBlock: { cidr } })),
+      ports: [{ protocol: "TCP", port: 443 }],
+    },
+  ]);
+  const identity = object(dev, "NetworkPolicy", "allow-identity", "kiln-research").inputs.spec.egress;
+  expect(identity).toEqual([{ to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] }]);
+  const everyBlock = objects(dev, "NetworkPolicy").flatMap((np) => (np.inputs.spec.egress ?? []).flatMap((r: any) => (r.to ?? []).map((p: any) => p.ipBlock?.cidr)));
+  expect(everyBlock).not.toContain("0.0.0.0/0");
+});
