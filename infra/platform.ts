@@ -22,6 +22,18 @@ export interface PlatformOutputs {
   readonly identityEgress: readonly ObjectStoreEgress[];
   /** Where cluster controllers (Kueue, ...) must run; undefined when any node will do. */
   readonly systemPlacement?: SystemPlacement;
+  /** A POSIX cache of the datasets bucket that training pods mount read-only; undefined when none. */
+  readonly datasetCache?: DatasetCacheOutputs;
+}
+
+/** A Lustre file system linked to the datasets bucket, mounted through the FSx CSI driver. */
+export interface DatasetCacheOutputs {
+  readonly fileSystemId: pulumi.Output<string>;
+  readonly dnsName: pulumi.Output<string>;
+  readonly mountName: pulumi.Output<string>;
+  readonly storageCapacityGiB: number;
+  /** Directory of the file system that holds the bucket's objects ("" = its root). */
+  readonly subPath: string;
 }
 
 /** Node selector and tolerations that put a controller on the platform's system nodes. */
@@ -43,6 +55,8 @@ export interface ObjectStoreOutputs {
   };
   /** Where training pods may send object-store traffic (NetworkPolicy egress). */
   readonly egress: ObjectStoreEgress;
+  /** What must exist before training can use the store (buckets, users); empty when nothing. */
+  readonly ready?: readonly pulumi.Resource[];
 }
 
 /** NetworkPolicy egress to the object store: pods in a namespace, or IP blocks (known only at deploy time, e.g. a prefix list). */

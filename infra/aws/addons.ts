@@ -1,6 +1,7 @@
 /**
- * EKS add-ons that need running nodes: CoreDNS and the EBS CSI driver (whose controller gets its
- * AWS permissions through Pod Identity, not the node role).
+ * EKS add-ons that need running nodes: CoreDNS, the EBS CSI driver (whose controller gets its
+ * AWS permissions through Pod Identity, not the node role) and, with the dataset cache, the FSx CSI
+ * driver (static volumes: its controller needs no AWS permissions, so it gets no role).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,6 +16,8 @@ export interface AddonsArgs {
   readonly clusterName: pulumi.Input<string>;
   /** AWS partition for managed policy ARNs (no default). */
   readonly partition: pulumi.Input<string>;
+  /** Install the FSx for Lustre CSI driver (static volumes only: no AWS permissions). Default false. */
+  readonly fsxCsi?: boolean;
   /** Resources the add-ons wait for (the system node group). Default []. */
   readonly dependsOn?: pulumi.Resource[];
   /** Tags for every resource (no default). */
@@ -51,6 +54,14 @@ export class Addons extends pulumi.ComponentResource {
     }, { ...after, dependsOn: [...(args.dependsOn ?? []), ebsPolicy] });
 
     this.addons = [coredns, ebs];
+    if (args.fsxCsi)
+      this.addons.push(new aws.eks.Addon(`${name}-aws-fsx-csi-driver`, {
+        clusterName: args.clusterName,
+        addonName: "aws-fsx-csi-driver",
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "PRESERVE",
+        tags: tags("aws-fsx-csi-driver"),
+      }, after));
     this.ebsCsiRoleArn = ebsRole.arn;
     this.registerOutputs({ addons: this.addons, ebsCsiRoleArn: this.ebsCsiRoleArn });
   }

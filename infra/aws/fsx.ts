@@ -1,11 +1,14 @@
 /**
  * Optional FSx for Lustre file system linked to the datasets bucket: a POSIX cache of the datasets
- * next to the GPU nodes. SCRATCH_2 imports through the file system's import path; PERSISTENT_2
+ * next to the GPU nodes, mounted read-only into training pods (cluster/dataset-cache-volume.ts). SCRATCH_2 imports through the file system's import path; PERSISTENT_2
  * through a data repository association and is encrypted with the storage key.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Tags } from "./tags";
+
+/** Where a PERSISTENT_2 file system's data repository association puts the bucket's objects. */
+const PERSISTENT_DATASETS_DIR = "datasets";
 
 export interface DatasetCacheArgs {
   /** VPC of the file system (no default). */
@@ -30,6 +33,9 @@ export class DatasetCache extends pulumi.ComponentResource {
   readonly fileSystemId: pulumi.Output<string>;
   readonly dnsName: pulumi.Output<string>;
   readonly mountName: pulumi.Output<string>;
+  readonly storageCapacityGiB: number;
+  /** Directory of the file system holding the bucket's objects ("" = its root). */
+  readonly subPath: string;
 
   constructor(name: string, args: DatasetCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     const capacity = args.storageCapacityGiB ?? 1200;
@@ -63,7 +69,7 @@ export class DatasetCache extends pulumi.ComponentResource {
     if (type === "PERSISTENT_2")
       new aws.fsx.DataRepositoryAssociation(`${name}-datasets`, {
         fileSystemId: fs.id,
-        fileSystemPath: "/datasets",
+        fileSystemPath: `/${PERSISTENT_DATASETS_DIR}`,
         dataRepositoryPath: s3Path,
         batchImportMetaDataOnCreate: true,
         s3: { autoImportPolicy: { events: ["NEW", "CHANGED", "DELETED"] } },
@@ -73,6 +79,9 @@ export class DatasetCache extends pulumi.ComponentResource {
     this.fileSystemId = fs.id;
     this.dnsName = fs.dnsName;
     this.mountName = fs.mountName;
-    this.registerOutputs({ fileSystemId: this.fileSystemId, dnsName: this.dnsName, mountName: this.mountName });
+    this.storageCapacityGiB = capacity;
+    // SCRATCH_2 imports the bucket at the root; PERSISTENT_2's association links it under /datasets.
+    this.subPath = type === "SCRATCH_2" ? "" : PERSISTENT_DATASETS_DIR;
+    this.registerOutputs({ fileSystemId: this.fileSystemId, dnsName: this.dnsName, mountName: this.mountName, subPath: this.subPath });
   }
 }

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, SystemPlacement } from "../platform";
+import { DatasetCacheOutputs, ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, SystemPlacement } from "../platform";
 import { Addons } from "./addons";
 import { Cluster } from "./cluster";
 import { DatasetCache } from "./fsx";
@@ -48,8 +48,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly clusterName: pulumi.Output<string>;
   readonly imageRepositoryUrl: pulumi.Output<string>;
   readonly trainerRoleArn: pulumi.Output<string>;
-  /** FSx for Lustre DNS name, when kiln:storage.fsx.enabled. */
-  readonly datasetCacheDnsName?: pulumi.Output<string>;
+  /** FSx for Lustre linked to the datasets bucket, when kiln:storage.fsx.enabled. */
+  readonly datasetCache?: DatasetCacheOutputs;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const c = args.config;
@@ -99,7 +99,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       tags,
     }, parent);
 
-    const addons = new Addons(`${name}-addons`, { clusterName: cluster.name, partition: account.partition, dependsOn: [system.nodeGroup], tags }, parent);
+    const addons = new Addons(`${name}-addons`, { clusterName: cluster.name, partition: account.partition, fsxCsi: c.storage.fsx.enabled, dependsOn: [system.nodeGroup], tags }, parent);
 
     const storage = new Storage(`${name}-storage`, {
       forceDestroy: c.storage.forceDestroy,
@@ -121,7 +121,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
         kmsKeyArn: storage.keyArn,
         tags,
       }, parent);
-      this.datasetCacheDnsName = cache.dnsName;
+      this.datasetCache = { fileSystemId: cache.fileSystemId, dnsName: cache.dnsName, mountName: cache.mountName, storageCapacityGiB: cache.storageCapacityGiB, subPath: cache.subPath };
     }
 
     const registry = new Registry(`${name}-registry`, { repositoryName: `${c.clusterName}/trainer`, forceDelete: c.storage.forceDestroy, tags }, parent);
@@ -187,7 +187,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       clusterName: this.clusterName,
       imageRepositoryUrl: this.imageRepositoryUrl,
       trainerRoleArn: this.trainerRoleArn,
-      datasetCacheDnsName: this.datasetCacheDnsName,
+      identityEgress: this.identityEgress,
+      systemPlacement: this.systemPlacement,
+      datasetCache: this.datasetCache,
     });
   }
 }

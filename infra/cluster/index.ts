@@ -5,3 +5,4 @@ export * from "./quota-split";
 export * from "./services";
 export * from "./team-namespace";
 export * from "./trainer-release";
+export * from "./dataset-cache-volume";

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { PlatformOutputs } from "../platform";
+import { DatasetCacheVolume } from "./dataset-cache-volume";
 import { GpuServices } from "./gpu-services";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
 import { Queues } from "./queues";
@@ -66,6 +67,11 @@ export class ClusterServices extends pulumi.ComponentResource {
         )
       : undefined;
 
+    const caches = new Map<string, DatasetCacheVolume>();
+    if (platform.datasetCache)
+      for (const team of config.teams)
+        caches.set(team.name, new DatasetCacheVolume(`${name}-datasets-${team.name}`, { cache: platform.datasetCache, namespace: teams.get(team.name)!.namespace, team: team.name, provider }, child));
+
     const store = platform.objectStore;
     for (const team of config.teams) {
       const ns = teams.get(team.name)!;
@@ -83,9 +89,10 @@ export class ClusterServices extends pulumi.ComponentResource {
           credentialsSecret: ns.credentials ? OBJECT_STORE_SECRET : undefined,
           datasetsBucket: store.datasetsBucket,
           artifactsBucket: store.artifactsBucket,
+          datasetCache: caches.get(team.name)?.chartValues,
           provider,
         },
-        { ...child, dependsOn: [...platform.clusterReady, ns, priorities, ...(queues ? [queues] : [])] },
+        { ...child, dependsOn: [...platform.clusterReady, ...(store.ready ?? []), ns, priorities, ...(queues ? [queues] : []), ...(caches.has(team.name) ? [caches.get(team.name)!] : [])] },
       );
     }
 

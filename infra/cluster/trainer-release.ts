@@ -47,6 +47,13 @@ export function defaultRunSpec(datasetsBucket: string, artifactsBucket: string, 
   return spec;
 }
 
+/** The chart's `datasetCache` values: a PersistentVolumeClaim mounted read-only at mountPath. */
+export interface DatasetCacheChartValues {
+  readonly claimName: string;
+  readonly subPath: string;
+  readonly mountPath: string;
+}
+
 export interface TrainerReleaseArgs {
   /** Team namespace the chart is installed into. */
   readonly namespace: pulumi.Input<string>;
@@ -70,6 +77,8 @@ export interface TrainerReleaseArgs {
   readonly datasetsBucket: pulumi.Input<string>;
   /** Bucket the default run writes to (s3://<bucket>/runs). */
   readonly artifactsBucket: pulumi.Input<string>;
+  /** The datasets cache the chart mounts read-only (values `datasetCache`); default none. */
+  readonly datasetCache?: DatasetCacheChartValues;
   /** Provider of the target cluster. */
   readonly provider: k8s.Provider;
   /** Chart directory; default charts/trainer of this repository. */
@@ -99,6 +108,7 @@ export class TrainerRelease extends pulumi.ComponentResource {
           ...(args.credentialsSecret ? { credentialsSecret: args.credentialsSecret } : {}),
         },
         runSpec: defaultRunSpec(datasets, artifacts, args.chartPath),
+        ...(args.datasetCache ? { datasetCache: { ...args.datasetCache } } : {}),
       }));
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

@@ -71,6 +71,8 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
         ...buckets,
         credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
         egress: { kind: "pods", namespace: SYSTEM_NAMESPACE, podLabels: { ...MINIO_POD_LABELS }, port: MINIO_PORT },
+        // The buckets and the trainer's user exist once the setup Job has completed.
+        ready: [minio.setup],
       };
     }
     this.registerOutputs({

@@ -152,7 +152,21 @@ template:
         volumeMounts:
           - name: tmp
             mountPath: /tmp
+          {{- with $v.datasetCache.claimName }}
+          - name: datasets
+            mountPath: {{ $v.datasetCache.mountPath }}
+            readOnly: true
+            {{- with $v.datasetCache.subPath }}
+            subPath: {{ . }}
+            {{- end }}
+          {{- end }}
     volumes:
       - name: tmp
         emptyDir: {}
+      {{- with $v.datasetCache.claimName }}
+      - name: datasets
+        persistentVolumeClaim:
+          claimName: {{ . }}
+          readOnly: true
+      {{- end }}
 {{- end }}

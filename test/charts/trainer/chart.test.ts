@@ -3,7 +3,7 @@
  * training Job's properties asserted. Invalid values: see validation.test.ts.
  */
 import { parse } from "yaml";
-import { helm, K8sObject, renderTrainer, TRAINER_CHART } from "../helm";
+import { helm, helmTemplateRaw, K8sObject, renderTrainer, TRAINER_CHART } from "../helm";
 
 type Pod = K8sObject["spec"];
 
@@ -135,6 +135,28 @@ describe("the training Job", () => {
     expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
     expect(pod.volumes).toContainEqual({ name: "tmp", emptyDir: {} });
     expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  test("datasetCache: no cache by default; a claim is mounted read-only at mountPath (with subPath when set)", () => {
+    const plain = templateJob().pod;
+    expect(plain.volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);
+    const { pod } = templateJob({ datasetCache: { claimName: "kiln-datasets", subPath: "datasets", mountPath: "/datasets" } });
+    expect(pod.volumes).toContainEqual({ name: "datasets", persistentVolumeClaim: { claimName: "kiln-datasets", readOnly: true } });
+    expect(trainer(pod).volumeMounts).toContainEqual({ name: "datasets", mountPath: "/datasets", readOnly: true, subPath: "datasets" });
+    const root = templateJob({ datasetCache: { claimName: "kiln-datasets", subPath: "", mountPath: "/data" } }).pod;
+    expect(trainer(root).volumeMounts).toContainEqual({ name: "datasets", mountPath: "/data", readOnly: true });
+  });
+
+  test("datasetCache paths that would escape the volume or shadow the image are refused by the schema", () => {
+    for (const [cache, field] of [
+      [{ claimName: "c", subPath: "../etc", mountPath: "/datasets" }, "subPath"],
+      [{ claimName: "c", subPath: "", mountPath: "/tmp" }, "mountPath"],
+      [{ claimName: "c", subPath: "", mountPath: "relative" }, "mountPath"],
+    ] as const) {
+      const r = helmTemplateRaw({ datasetCache: cache });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(`/datasetCache/${field}`);
+    }
   });
 
   test("the container runs the trainer entrypoint with the pinned image", () => {

@@ -62,6 +62,50 @@ describe("FSx for Lustre", () => {
   });
 });
 
+describe("FSx for Lustre is mounted where training runs", () => {
+  const k8s = (run: ProgramRun, kind: string) => run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`));
+
+  test("with the cache on, the FSx CSI driver add-on is installed (no AWS role: static volumes only); off, it is not", () => {
+    const addon = scratch.ofType("aws:eks/addon:Addon").find((a) => a.inputs.addonName === "aws-fsx-csi-driver");
+    expect(addon).toBeDefined();
+    expect(addon!.inputs.podIdentityAssociations).toBeUndefined();
+    expect(dev.ofType("aws:eks/addon:Addon").map((a) => a.inputs.addonName)).not.toContain("aws-fsx-csi-driver");
+  });
+
+  test("each team gets a read-only PersistentVolume on the file system, bound only to its kiln-datasets claim", () => {
+    const fsName = scratch.ofType("aws:fsx/lustreFileSystem:LustreFileSystem")[0].name;
+    const [pv] = k8s(scratch, "PersistentVolume");
+    expect(pv.inputs.metadata.name).toBe("kiln-datasets-research");
+    expect(pv.inputs.spec).toMatchObject({
+      accessModes: ["ReadOnlyMany"],
+      capacity: { storage: "1200Gi" },
+      persistentVolumeReclaimPolicy: "Retain",
+      claimRef: { namespace: "kiln-research", name: "kiln-datasets" },
+      csi: { driver: "fsx.csi.aws.com", readOnly: true, volumeAttributes: { dnsname: `fs-${fsName}.fsx.us-west-2.amazonaws.com`, mountname: "abcdefgh" } },
+    });
+    const [pvc] = k8s(scratch, "PersistentVolumeClaim");
+    expect(pvc.inputs.metadata).toMatchObject({ name: "kiln-datasets", namespace: "kiln-research" });
+    expect(pvc.inputs.spec).toMatchObject({ accessModes: ["ReadOnlyMany"], volumeName: "kiln-datasets-research", storageClassName: "" });
+    expect(k8s(dev, "PersistentVolume")).toEqual([]);
+  });
+
+  test("the team's trainer chart mounts the claim read-only at /datasets (SCRATCH_2: the bucket is the file system's root)", () => {
+    const release = scratch.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kiln-trainer")!;
+    expect(release.inputs.values.datasetCache).toEqual({ claimName: "kiln-datasets", subPath: "", mountPath: "/datasets" });
+    // The release waits for the claim (a dependency on a component is one on its children).
+    const component = scratch.resources.find((r) => r.urn === release.parent)!;
+    expect(component.dependencies).toContain(k8s(scratch, "PersistentVolumeClaim")[0].urn);
+    expect(dev.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kiln-trainer")!.inputs.values.datasetCache).toBeUndefined();
+  });
+
+  test("PERSISTENT_2 links the bucket under /datasets of the file system, so the mount takes that subPath", async () => {
+    const persistent = await runStack("dev", { "kiln:storage": { fsx: { enabled: true, deploymentType: "PERSISTENT_2", storageCapacityGiB: 2400 } } });
+    expect(persistent.ofType("aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation")[0].inputs.fileSystemPath).toBe("/datasets");
+    const release = persistent.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kiln-trainer")!;
+    expect(release.inputs.values.datasetCache).toEqual({ claimName: "kiln-datasets", subPath: "datasets", mountPath: "/datasets" });
+  });
+});
+
 describe("trainer identity", () => {
   const trainerPolicy = () => doc(dev.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "kiln-dev-trainer-storage")!.inputs.policy).Statement;
   const datasetsArn = () => `arn:aws:s3:::${dev.outputs.datasetsBucket}`;

@@ -65,6 +65,13 @@ describe("objectStore: minio (default)", () => {
     expect(job.securityContext.runAsNonRoot).toBe(true);
   });
 
+  test("every team's trainer release waits for the setup Job (its buckets and user exist first)", () => {
+    const setup = object(run, "Job", "kiln-minio-setup", "kiln-system");
+    const releases = run.resources.filter((r) => r.type === "kiln:cluster:TrainerRelease");
+    expect(releases.length).toBe(2);
+    for (const r of releases) expect(r.dependencies).toContain(setup.urn);
+  });
+
   test("outputs: the in-cluster endpoint and bucket names", () => {
     expect(run.outputs.objectStoreEndpoint).toBe("http://kiln-minio.kiln-system.svc:9000");
     expect([run.outputs.datasetsBucket, run.outputs.artifactsBucket]).toEqual(["datasets", "artifacts"]);
