@@ -108,7 +108,9 @@ main() {
   kc create job "$KILN_RUN_NAME" --from=cronjob/kiln-trainer -n "$ns"
   local node pool status
   node=$(wait_scheduled "$ns" "$KILN_RUN_NAME") || die "the Job's pod was not scheduled within ${SCHEDULE_TIMEOUT}s: kubectl describe job/$KILN_RUN_NAME -n $ns; kubectl get workloads -n $ns"
-  pool=$(kc get node "$node" -o jsonpath='{.metadata.labels.kiln\.dev/gpu-pool}')
+  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (infra/contract/gpu.ts).
+  eval "$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
+  pool=$(kc get node "$node" -o jsonpath="{.metadata.labels.${GPU_POOL_LABEL//./\\.}}")
   [[ "$node" == "$NODE_NAME" ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"
   echo "admitted by Kueue; pod scheduled on the real node $node (pool ${pool:-cpu}); its log (kubectl logs -f):" >&2
   status=$(follow_run "$ns" "$KILN_RUN_NAME")
@@ -164,7 +166,7 @@ REAL       pulumi up of the local stack against them (state .kiln/state)
 REAL       node $node: kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge; pod $pod ran the image
            $image, built here from trainer-image/Dockerfile, as uid 10001 with a read-only root filesystem
 REAL       MinIO at $KILN_S3_ENDPOINT (data .kiln/minio/data): the pod read the data set and wrote the run
-SIMULATED  the GPU: $node advertises nvidia.com/gpu (pool ${pool:-cpu}) with no GPU behind it; the trainer
+SIMULATED  the GPU: $node advertises $GPU_RESOURCE (pool ${pool:-cpu}) with no GPU behind it; the trainer
            trained on the CPU (its "backend" log line names the backend and why)
 SIMULATED  $(kc get nodes -l type=kwok --no-headers 2>/dev/null | wc -l | tr -d ' ') KWOK nodes (for scale tests and the bench; pods land there only if they tolerate their taint)
 Results in MinIO ($KILN_S3_ENDPOINT, credentials in .kiln/minio/credentials):
