@@ -5,7 +5,9 @@
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import { familyOf, GPU_FAMILIES, isKnownFamily } from "./catalog/gpu-families";
-import { layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { repositoryProblem, tagProblem } from "./lib/oci";
+import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 
 /**
@@ -20,10 +22,14 @@ const dnsLabel = z
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
 
-const imageTag = z
-  .string()
-  .min(1)
-  .refine((t) => t !== "latest" && t !== "main", "must be pinned: 'latest' and 'main' are not allowed");
+/** A string that passes `problem` (its message is the issue). */
+const checked = (problem: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  });
+
+const imageTag = checked(tagProblem);
 
 const gpuPool = z.strictObject({
   /** Pool name: NodePool / ResourceFlavor name and the `kiln.dev/gpu-pool` node label. */
@@ -95,7 +101,7 @@ const objectStore = z.strictObject({
 
 const trainer = z.strictObject({
   /** Trainer image repository; on aws default is the stack's ECR repository. */
-  repository: z.string().optional(),
+  repository: checked(repositoryProblem).optional(),
   tag: imageTag.default(TRAINER_VERSION),
   /** GPUs a run asks for unless the user says otherwise. */
   defaultGpus: z.number().int().min(0).default(1),
@@ -110,19 +116,19 @@ const kueue = z.strictObject({
   version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${KUEUE_CHART_VERSION}`).default(KUEUE_CHART_VERSION),
 });
 
-/** Every `kiln:` key. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */
-export const configSchema = z
+/** Every `kiln:` key, each validated on its own. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */
+const fieldSchema = z
   .strictObject({
     platform: z.enum(["aws", "local"]).default("local"),
     clusterName: dnsLabel.optional(),
     tags: z.record(z.string(), z.string()).default({}),
     kubernetesVersion: z.string().regex(/^1\.\d+$/, "must look like 1.34").default("1.34"),
-    vpcCidr: z.string().default("10.0.0.0/16"),
+    vpcCidr: checked(cidrProblem).default("10.0.0.0/16"),
     azCount: z.number().int().min(2, "must be >= 2 (EKS needs two AZs)").max(6).default(3),
     privateSubnetPrefix: z.number().int().min(16).max(28).default(19),
     publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
     natGateways: z.enum(["single", "perAz"]).default("single"),
-    publicAccessCidrs: z.array(z.string()).default([]),
+    publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
     adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
     systemNodes: systemNodes.prefault({}),
     gpuPools: z.array(gpuPool).default([]),
@@ -134,76 +140,127 @@ export const configSchema = z
     gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
     /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
     prometheusOperator: z.boolean().default(false),
-  })
-  .superRefine(crossFieldRules);
-
-type Parsed = z.output<typeof configSchema>;
-type Ctx = z.RefinementCtx;
-
-function crossFieldRules(c: Parsed, ctx: Ctx): void {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
-
-  const vpc = parseCidr(c.vpcCidr);
-  if (!vpc) issue(["vpcCidr"], `'${c.vpcCidr}' is not an IPv4 CIDR such as 10.0.0.0/16`);
-  else if (!layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix))
-    issue(
-      ["vpcCidr"],
-      `${c.vpcCidr} cannot hold ${c.azCount} private /${c.privateSubnetPrefix} and ${c.azCount} public /${c.publicSubnetPrefix} subnets: use a larger VPC, fewer AZs or longer subnet prefixes`,
-    );
-  c.publicAccessCidrs.forEach((cidr, i) => {
-    if (!parseCidr(cidr)) issue(["publicAccessCidrs", i], `'${cidr}' is not an IPv4 CIDR`);
-    else if (cidr.endsWith("/0")) issue(["publicAccessCidrs", i], `'${cidr}' opens the API server to the internet: list your office/VPN ranges`);
-  });
-  if (c.systemNodes.minSize > c.systemNodes.desiredSize || c.systemNodes.desiredSize > c.systemNodes.maxSize)
-    issue(["systemNodes"], "must satisfy minSize <= desiredSize <= maxSize");
-
-  const poolNames = new Set<string>();
-  c.gpuPools.forEach((p, i) => {
-    if (poolNames.has(p.name)) issue(["gpuPools", i, "name"], `duplicate pool name '${p.name}'`);
-    poolNames.add(p.name);
-    const families = p.instanceFamilies ?? [];
-    const types = p.instanceTypes ?? [];
-    if (c.platform === "aws" && families.length === 0 && types.length === 0)
-      issue(["gpuPools", i], `pool '${p.name}' needs instanceFamilies or instanceTypes`);
-    if (families.length > 0 && types.length > 0)
-      issue(["gpuPools", i], `pool '${p.name}' sets both instanceFamilies and instanceTypes: choose one`);
-    families.forEach((f, j) => {
-      if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
-    });
-    types.forEach((t, j) => {
-      if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(t) || !isKnownFamily(familyOf(t)))
-        issue(["gpuPools", i, "instanceTypes", j], `'${t}' is not an instance type of a known GPU family (${knownFamilies()})`);
-    });
   });
 
-  const teamNames = new Set<string>();
-  const namespaces = new Set<string>();
-  c.teams.forEach((t, i) => {
-    if (teamNames.has(t.name)) issue(["teams", i, "name"], `duplicate team name '${t.name}'`);
-    teamNames.add(t.name);
-    const ns = t.namespace ?? `kiln-${t.name}`;
-    if (namespaces.has(ns)) issue(["teams", i, "namespace"], `namespace '${ns}' is used by two teams`);
-    namespaces.add(ns);
-    const pools = t.pools ?? c.gpuPools.map((p) => p.name);
-    (t.pools ?? []).forEach((name, j) => {
-      if (!poolNames.has(name)) issue(["teams", i, "pools", j], `team '${t.name}' uses unknown GPU pool '${name}' (pools: ${[...poolNames].join(", ") || "none"})`);
-    });
-    const capacity = c.gpuPools.filter((p) => pools.includes(p.name)).reduce((sum, p) => sum + p.maxGpus, 0);
-    if (t.gpuQuota > capacity)
-      issue(["teams", i, "gpuQuota"], `team '${t.name}' gpuQuota ${t.gpuQuota} is larger than its pools can ever hold (${capacity} GPUs): lower it or raise the pools' maxGpus`);
-  });
+type Parsed = z.output<typeof fieldSchema>;
 
-  if (c.platform === "local" && c.objectStore.mode === "external") {
-    for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
-      if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
-  }
-  if (c.platform === "local" && !c.trainer.repository)
-    issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
-  if (c.platform === "aws" && c.trainer.defaultGpus === 0)
-    issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
-  if (c.platform === "aws" && c.kueue.install === "external")
-    issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+/** A rule over several keys; it runs only when each of `fields` passed its own checks. */
+interface CrossFieldRule {
+  readonly fields: readonly (keyof Parsed)[];
+  check(c: Parsed, issue: (path: (string | number)[], message: string) => void): void;
 }
+
+const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
+  {
+    fields: ["vpcCidr", "azCount", "privateSubnetPrefix", "publicSubnetPrefix"],
+    check(c, issue) {
+    const vpc = parseCidr(c.vpcCidr);
+    if (vpc && !layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix))
+      issue(
+        ["vpcCidr"],
+        `${c.vpcCidr} cannot hold ${c.azCount} private /${c.privateSubnetPrefix} and ${c.azCount} public /${c.publicSubnetPrefix} subnets: use a larger VPC, fewer AZs or longer subnet prefixes`,
+      );
+    },
+  },
+  {
+    fields: ["publicAccessCidrs"],
+    check(c, issue) {
+    // Each entry is canonical here (the schema refused the rest), so the numbers are what EKS would get.
+    const endpoints = c.publicAccessCidrs.map((cidr) => parseCidr(cidr)!);
+    endpoints.forEach((cidr, i) => {
+      if (cidr.prefix === 0) issue(["publicAccessCidrs", i], `'${c.publicAccessCidrs[i]}' opens the API server to the internet: list your office/VPN ranges`);
+    });
+    if (endpoints.length > 1 && endpoints.every((e) => e.prefix > 0) && coveredAddresses(endpoints) === IPV4_ADDRESSES)
+      issue(["publicAccessCidrs"], `together, ${c.publicAccessCidrs.join(", ")} cover every IPv4 address: that opens the API server to the internet; list your office/VPN ranges`);
+    },
+  },
+  {
+    fields: ["systemNodes"],
+    check(c, issue) {
+    if (c.systemNodes.minSize > c.systemNodes.desiredSize || c.systemNodes.desiredSize > c.systemNodes.maxSize)
+      issue(["systemNodes"], "must satisfy minSize <= desiredSize <= maxSize");
+    },
+  },
+  {
+    fields: ["gpuPools", "teams", "platform"],
+    check(c, issue) {
+    const poolNames = new Map<string, number>();
+    c.gpuPools.forEach((p, i) => {
+      const first = poolNames.get(p.name);
+      if (first !== undefined) issue(["gpuPools", i, "name"], `duplicate pool name '${p.name}' (also kiln:gpuPools[${first}].name)`);
+      else poolNames.set(p.name, i);
+      if (p.name === CPU_FLAVOR) issue(["gpuPools", i, "name"], `'${CPU_FLAVOR}' is the name of Kiln's cpu/memory Kueue flavor: name the pool after its GPUs, e.g. a10g`);
+      const families = p.instanceFamilies ?? [];
+      const types = p.instanceTypes ?? [];
+      if (c.platform === "aws" && families.length === 0 && types.length === 0)
+        issue(["gpuPools", i], `pool '${p.name}' needs instanceFamilies or instanceTypes`);
+      if (families.length > 0 && types.length > 0)
+        issue(["gpuPools", i], `pool '${p.name}' sets both instanceFamilies and instanceTypes: choose one`);
+      families.forEach((f, j) => {
+        if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
+      });
+      types.forEach((t, j) => {
+        if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(t) || !isKnownFamily(familyOf(t)))
+          issue(["gpuPools", i, "instanceTypes", j], `'${t}' is not an instance type of a known GPU family (${knownFamilies()})`);
+      });
+    });
+
+    const teamNames = new Map<string, number>();
+    /** Namespace -> the key that gave it to a team. */
+    const namespaces = new Map<string, string>();
+    c.teams.forEach((t, i) => {
+      const first = teamNames.get(t.name);
+      if (first !== undefined) issue(["teams", i, "name"], `duplicate team name '${t.name}' (also kiln:teams[${first}].name)`);
+      else teamNames.set(t.name, i);
+      const ns = t.namespace ?? `kiln-${t.name}`;
+      const key = t.namespace !== undefined ? `kiln:teams[${i}].namespace` : `kiln:teams[${i}].name (namespace kiln-${t.name})`;
+      const field = t.namespace !== undefined ? "namespace" : "name";
+      const owner = reservedNamespaceOwner(ns);
+      if (owner) issue(["teams", i, field], `namespace '${ns}' belongs to ${owner}: give the team another ${field}`);
+      const other = namespaces.get(ns);
+      // A duplicate name is reported above; its derived namespace collides for the same reason.
+      if (other && !(first !== undefined && t.namespace === undefined)) issue(["teams", i, field], `namespace '${ns}' is also given by ${other}: ${key} collides with it`);
+      else if (!other) namespaces.set(ns, key);
+      const pools = t.pools ?? c.gpuPools.map((p) => p.name);
+      (t.pools ?? []).forEach((name, j) => {
+        if (!poolNames.has(name)) issue(["teams", i, "pools", j], `team '${t.name}' uses unknown GPU pool '${name}' (pools: ${[...poolNames.keys()].join(", ") || "none"})`);
+      });
+      const capacity = c.gpuPools.filter((p) => pools.includes(p.name)).reduce((sum, p) => sum + p.maxGpus, 0);
+      if (t.gpuQuota > capacity)
+        issue(["teams", i, "gpuQuota"], `team '${t.name}' gpuQuota ${t.gpuQuota} is larger than its pools can ever hold (${capacity} GPUs): lower it or raise the pools' maxGpus`);
+    });
+    },
+  },
+  {
+    fields: ["platform", "objectStore", "trainer", "kueue"],
+    check(c, issue) {
+    if (c.platform === "local" && c.objectStore.mode === "external") {
+      for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
+        if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
+    }
+    if (c.platform === "local" && !c.trainer.repository)
+      issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
+    if (c.platform === "aws" && c.trainer.defaultGpus === 0)
+      issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
+    if (c.platform === "aws" && c.kueue.install === "external")
+      issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+    },
+  },
+];
+
+/** Adds the cross-field rules to a schema, each guarded by its fields' own validity. */
+function withCrossFieldRules<T extends z.ZodType<Parsed>>(schema: T): T {
+  let out = schema;
+  for (const rule of CROSS_FIELD_RULES)
+    out = out.superRefine(
+      (c, ctx) => rule.check(c, (path, message) => ctx.addIssue({ code: "custom", path, message })),
+      { when: (payload) => !payload.issues.some((i) => rule.fields.includes(i.path?.[0] as keyof Parsed)) },
+    ) as T;
+  return out;
+}
+
+/** Every `kiln:` key with its own checks and the cross-field rules. */
+export const configSchema = withCrossFieldRules(fieldSchema);
 
 function knownFamilies(): string {
   return Object.keys(GPU_FAMILIES).join(", ");
@@ -245,7 +302,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
     input[name] = isTextKey(name) ? value : decode(value);
   }
-  const result = configSchema.safeParse(input);
+  const result = configSchema.safeParse(normalize(input));
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${keyPath(i.path)}: ${describe(i)}`));
   }
@@ -260,9 +317,20 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
   };
 }
 
+/**
+ * The one normalisation, before validation: every string is trimmed, so the value a check passes is the
+ * value the program uses (canonical forms are the schema's: a CIDR must already be canonical).
+ */
+function normalize(value: unknown): unknown {
+  if (typeof value === "string") return value.trim();
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  return value;
+}
+
 /** Keys whose schema is a string or enum: their text is the value ("1.34" stays a string). */
 function isTextKey(name: string): boolean {
-  let schema = (configSchema.shape as Record<string, z.ZodType | undefined>)[name];
+  let schema = (fieldSchema.shape as Record<string, z.ZodType | undefined>)[name];
   while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
   return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
 }

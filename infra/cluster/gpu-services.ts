@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_POOL_LABEL, GPU_TOLERATION, KARPENTER_GPU_LABEL } from "../contract/gpu";
+import { GPU_NAMESPACE } from "../contract/names";
 
 /** Pinned images and chart of the GPU services. */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4";
 export const DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04";
 export const GPU_OPERATOR_CHART = { chart: "gpu-operator", version: "v25.10.1", repo: "https://helm.ngc.nvidia.com/nvidia" } as const;
 /** Namespace of the GPU services (privileged: they use host paths and devices). */
-export const GPU_NAMESPACE = "kiln-gpu";
+export { GPU_NAMESPACE };
 
 /** A node is a GPU node if it carries either label (Kiln's pool label, or Karpenter's on AWS). */
 export const GPU_NODE_AFFINITY = {

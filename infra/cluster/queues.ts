@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig, TeamConfig } from "../config";
 import { SystemPlacement } from "../platform";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../contract/gpu";
+import { CPU_FLAVOR, KUEUE_NAMESPACE } from "../contract/names";
 import { FlavorQuota, splitPoolQuotas } from "./quota-split";
 
 /** Kueue's Helm chart (OCI). */
@@ -14,7 +15,7 @@ export const COHORT = "kiln";
 /** Name of the LocalQueue in every team namespace. */
 export const LOCAL_QUEUE = "training";
 /** ResourceFlavor for cpu/memory (no node constraint). */
-export const CPU_FLAVOR = "cpu";
+export { CPU_FLAVOR };
 
 export interface QueuesArgs {
   /** GPU pools (one ResourceFlavor each). */
@@ -60,7 +61,7 @@ export class Queues extends pulumi.ComponentResource {
       throw new Error(`kiln:kueue.version: '${args.version}' is not an exact chart version such as 0.14.8`);
 
     if (args.install === "chart") {
-      const kueueNs = args.kueueNamespace ?? "kueue-system";
+      const kueueNs = args.kueueNamespace ?? KUEUE_NAMESPACE;
       this.release = new k8s.helm.v3.Release(
         `${name}-kueue`,
         {

@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { KILN_SYSTEM_NAMESPACE } from "../contract/names";
 
 /** Pinned MinIO server and client images. */
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
 export const MC_IMAGE = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
 /** Namespace of Kiln's system services on the local platform. */
-export const SYSTEM_NAMESPACE = "kiln-system";
+export const SYSTEM_NAMESPACE = KILN_SYSTEM_NAMESPACE;
 /** Service name and port: the endpoint is http://kiln-minio.kiln-system.svc:9000. */
 export const MINIO_SERVICE = "kiln-minio";
 export const MINIO_PORT = 9000;

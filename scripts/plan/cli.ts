@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "../../infra/config";
+import { ConfigError, configSchema } from "../../infra/config";
 import { RULES } from "../../policy/rules";
 import { diffPlans, emptyPlan } from "./diff";
 import { StackError } from "./evaluate";
@@ -27,6 +27,9 @@ function readPlan(file: string): Plan {
   }
 }
 
+/** Config keys outside `kiln:` the program reads. */
+const OTHER_KEYS = ["aws:region"];
+
 /** `--set kiln:azCount=2 --set 'kiln:gpuPools=[...]'`: what-if config on top of the stack file (values are JSON or plain strings). */
 function overrides(sets: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -34,6 +37,11 @@ function overrides(sets: string[] = []): Record<string, unknown> {
     const i = s.indexOf("=");
     if (i <= 0) throw new UsageError(`--set ${s}: expected key=value, e.g. --set kiln:azCount=2`);
     const key = s.slice(0, i).includes(":") ? s.slice(0, i) : `kiln:${s.slice(0, i)}`;
+    const declared = Object.keys(configSchema.shape);
+    if (key.startsWith("kiln:") ? !declared.includes(key.slice(5)) : !OTHER_KEYS.includes(key))
+      throw new UsageError(
+        `--set ${s.slice(0, Math.min(i, 60))}: '${key.slice(0, 60)}' is not a config key of this project (kiln: keys: ${declared.join(", ")}; also ${OTHER_KEYS.join(", ")}); nested values are set as JSON, e.g. --set 'kiln:storage={"forceDestroy":true}'`,
+      );
     const raw = s.slice(i + 1);
     try {
       out[key] = JSON.parse(raw);

@@ -188,8 +188,8 @@ describe("field rules", () => {
   });
 
   test("the trainer tag is pinned: empty, latest and main are rejected", () => {
-    rejects({ trainer: { tag: "latest" } }, "kiln:trainer.tag: must be pinned: 'latest' and 'main' are not allowed");
-    rejects({ trainer: { tag: "main" } }, "kiln:trainer.tag: must be pinned: 'latest' and 'main' are not allowed");
+    for (const tag of ["latest", "main", "LATEST", "Main", " latest "])
+      rejects({ trainer: { tag } }, /^kiln:trainer\.tag: '(latest|main|LATEST|Main)' moves with every push: pin a release tag such as 0\.1\.0/);
     rejects({ trainer: { tag: "" } }, /^kiln:trainer\.tag: /);
     rejects({ trainer: { defaultGpus: -1 } }, /^kiln:trainer\.defaultGpus: /);
   });
@@ -204,10 +204,77 @@ describe("field rules", () => {
   });
 });
 
+describe("security refusals hold on the value the program uses", () => {
+  test("every string is trimmed before it is checked, and the trimmed value is what the program gets", () => {
+    const c = parse({ clusterName: " kiln-lab ", teams: [{ name: " ml ", gpuQuota: 0 }], trainer: { repository: " localhost:5000/kiln/trainer ", tag: " 0.2.0 " } });
+    expect(c.clusterName).toBe("kiln-lab");
+    expect(c.teams[0]).toMatchObject({ name: "ml", namespace: "kiln-ml" });
+    expect(c.trainer).toMatchObject({ repository: "localhost:5000/kiln/trainer", tag: "0.2.0" });
+  });
+
+  test.each([" 0.0.0.0/0", "0.0.0.0/0 ", "0.0.0.0/00", "00.0.0.0/0", "000.000.000.000/0", "0.0.0.0/000"])("the API server is never opened to the internet by %j", (cidr) => {
+    const found = problems({ publicAccessCidrs: ["203.0.113.0/24", cidr] });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^kiln:publicAccessCidrs\[1\]: ('0\.0\.0\.0\/0' opens the API server to the internet|'[0.]+\/0+' has leading zeros: write it as 0\.0\.0\.0\/0|'0\.0\.0\.0\/000' is not an IPv4 CIDR)/);
+  });
+
+  test("a list that together covers every address is refused too", () => {
+    rejects({ publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /^kiln:publicAccessCidrs: together, 0\.0\.0\.0\/1, 128\.0\.0\.0\/1 cover every IPv4 address/);
+    rejects({ publicAccessCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "203.0.113.0/24"] }, /cover every IPv4 address/);
+    expect(parse({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"] }).publicAccessCidrs).toEqual(["0.0.0.0/1", "203.0.113.0/24"]);
+  });
+
+  test("the trainer image follows the OCI reference grammar: repository and pinned tag, no digest smuggled in", () => {
+    const repo = "localhost:5000/kiln/trainer";
+    rejects({ trainer: { repository: repo, tag: "0.1.0@sha256:abc" } }, /^kiln:trainer\.tag: '0\.1\.0@sha256:abc' is not a tag/);
+    rejects({ trainer: { repository: "kiln/trainer@sha256:abc" } }, /^kiln:trainer\.repository: 'kiln\/trainer@sha256:abc' holds a digest/);
+    rejects({ trainer: { repository: "kiln/trainer:0.1.0" } }, /^kiln:trainer\.repository: 'kiln\/trainer:0\.1\.0' holds a tag/);
+    rejects({ trainer: { repository: "Kiln/Trainer" } }, /^kiln:trainer\.repository: 'Kiln\/Trainer' is not an image repository/);
+    rejects({ trainer: { repository: "kiln//trainer" } }, /is not an image repository/);
+    rejects({ trainer: { repository: repo, tag: ".hidden" } }, /^kiln:trainer\.tag: '\.hidden' is not an image tag/);
+    rejects({ trainer: { repository: repo, tag: "x".repeat(129) } }, /^kiln:trainer\.tag: 'x{60}\.\.\.' is not an image tag/);
+    for (const repository of [repo, "123456789012.dkr.ecr.us-west-2.amazonaws.com/kiln-dev/trainer", "kiln/trainer", "registry.example/a__b/c-d.e"])
+      expect(parse({ trainer: { repository, tag: "v1.2.3_rc-1" } }).trainer.repository).toBe(repository);
+  });
+
+  test.each([
+    ["kube-system", "Kubernetes (kube-* namespaces are the system's)"],
+    ["kube-anything", "Kubernetes (kube-* namespaces are the system's)"],
+    ["default", "Kubernetes (the default namespace)"],
+    ["kueue-system", "Kueue"],
+    ["kiln-system", "Kiln's system services"],
+    ["kiln-gpu", "Kiln's GPU services"],
+  ])("a team may not take the namespace %s", (ns, owner) => {
+    rejects({ teams: [{ name: "t", namespace: ns, gpuQuota: 0 }] }, `kiln:teams[0].namespace: namespace '${ns}' belongs to ${owner}: give the team another namespace`);
+  });
+
+  test("a team name whose derived namespace is reserved is refused naming the name", () => {
+    rejects({ teams: [{ name: "gpu", gpuQuota: 0 }] }, "kiln:teams[0].name: namespace 'kiln-gpu' belongs to Kiln's GPU services: give the team another name");
+    rejects({ teams: [{ name: "system", gpuQuota: 0 }] }, "kiln:teams[0].name: namespace 'kiln-system' belongs to Kiln's system services: give the team another name");
+  });
+
+  test("a GPU pool may not take the name of Kiln's cpu flavor", () => {
+    rejects({ gpuPools: [{ name: "cpu", maxGpus: 8 }] }, "kiln:gpuPools[0].name: 'cpu' is the name of Kiln's cpu/memory Kueue flavor: name the pool after its GPUs, e.g. a10g");
+  });
+
+  test("cross-field rules run only on fields valid on their own: a huge azCount is refused at once, without laying out subnets", () => {
+    const t0 = Date.now();
+    expect(problems({ azCount: 1e9 })).toEqual(["kiln:azCount: Too big: expected number to be <=6"]);
+    expect(problems({ azCount: 1e9, vpcCidr: "10.0.0.0/30" })).toEqual(["kiln:azCount: Too big: expected number to be <=6"]);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // An invalid field does not hide the problems of other, valid fields.
+    expect(problems({ azCount: 1e9, systemNodes: { minSize: 3, desiredSize: 2 } })).toEqual([
+      "kiln:azCount: Too big: expected number to be <=6",
+      "kiln:systemNodes: must satisfy minSize <= desiredSize <= maxSize",
+    ]);
+  });
+});
+
 describe("cross-field rules", () => {
   test("vpcCidr must be an IPv4 CIDR", () => {
     rejects({ vpcCidr: "10.0.0.0" }, "kiln:vpcCidr: '10.0.0.0' is not an IPv4 CIDR such as 10.0.0.0/16");
-    rejects({ vpcCidr: "10.0.0.1/16" }, "kiln:vpcCidr: '10.0.0.1/16' is not an IPv4 CIDR such as 10.0.0.0/16");
+    rejects({ vpcCidr: "10.0.0.1/16" }, "kiln:vpcCidr: '10.0.0.1/16' has host bits set: the network is 10.0.0.0/16");
+    rejects({ vpcCidr: "010.0.0.0/16" }, "kiln:vpcCidr: '010.0.0.0/16' has leading zeros: write it as 10.0.0.0/16");
   });
 
   test("the VPC must hold every subnet", () => {
@@ -218,7 +285,7 @@ describe("cross-field rules", () => {
   });
 
   test("publicAccessCidrs are CIDRs and never the whole internet", () => {
-    rejects({ publicAccessCidrs: ["office"] }, "kiln:publicAccessCidrs[0]: 'office' is not an IPv4 CIDR");
+    rejects({ publicAccessCidrs: ["office"] }, "kiln:publicAccessCidrs[0]: 'office' is not an IPv4 CIDR such as 10.0.0.0/16");
     rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet: list your office/VPN ranges");
   });
 
@@ -228,7 +295,7 @@ describe("cross-field rules", () => {
   });
 
   test("pool names are unique", () => {
-    rejects({ gpuPools: [LOCAL_POOLS[0], LOCAL_POOLS[0]] }, "kiln:gpuPools[1].name: duplicate pool name 'a10g'");
+    rejects({ gpuPools: [LOCAL_POOLS[0], LOCAL_POOLS[0]] }, "kiln:gpuPools[1].name: duplicate pool name 'a10g' (also kiln:gpuPools[0].name)");
   });
 
   test("on aws a pool needs instance families or types, not both", () => {
@@ -247,11 +314,16 @@ describe("cross-field rules", () => {
   });
 
   test("team names are unique and no two teams share a namespace", () => {
-    expect(problems({ teams: [{ name: "a", gpuQuota: 0 }, { name: "a", gpuQuota: 0 }] })).toEqual([
-      "kiln:teams[1].name: duplicate team name 'a'",
-      "kiln:teams[1].namespace: namespace 'kiln-a' is used by two teams",
-    ]);
-    rejects({ teams: [{ name: "a", gpuQuota: 0 }, { name: "b", namespace: "kiln-a", gpuQuota: 0 }] }, "kiln:teams[1].namespace: namespace 'kiln-a' is used by two teams");
+    rejects({ teams: [{ name: "a", gpuQuota: 0 }, { name: "a", gpuQuota: 0 }] }, "kiln:teams[1].name: duplicate team name 'a' (also kiln:teams[0].name)");
+    // Both colliding keys are named: the explicit namespace and the name it was derived from.
+    rejects(
+      { teams: [{ name: "a", gpuQuota: 0 }, { name: "b", namespace: "kiln-a", gpuQuota: 0 }] },
+      "kiln:teams[1].namespace: namespace 'kiln-a' is also given by kiln:teams[0].name (namespace kiln-a): kiln:teams[1].namespace collides with it",
+    );
+    rejects(
+      { teams: [{ name: "x", namespace: "kiln-b", gpuQuota: 0 }, { name: "b", gpuQuota: 0 }] },
+      "kiln:teams[1].name: namespace 'kiln-b' is also given by kiln:teams[0].namespace: kiln:teams[1].name (namespace kiln-b) collides with it",
+    );
   });
 
   test("a team's pools must exist", () => {

@@ -35,11 +35,11 @@ describe("bad input exits 2 with a message naming the problem", () => {
   });
 
   test("invalid config: the config validator's message, every problem listed", async () => {
-    expect(await main(["plan", "--stack", "dev", "--set", "azCount=1", "--set", "vpcCidr=10.0.0.0/30"])).toBe(2);
+    expect(await main(["plan", "--stack", "dev", "--set", "azCount=1", "--set", "vpcCidr=10.0.0.1/30"])).toBe(2);
     const msg = err.join("");
-    expect(msg).toContain("Invalid stack config (");
+    expect(msg).toContain("Invalid stack config (2 problems)");
     expect(msg).toContain("kiln:azCount: must be >= 2");
-    expect(msg).toContain("kiln:vpcCidr:");
+    expect(msg).toContain("kiln:vpcCidr: '10.0.0.1/30' has host bits set: the network is 10.0.0.0/30");
   });
 
   test("--against a file that is not a plan", async () => {
@@ -49,6 +49,16 @@ describe("bad input exits 2 with a message naming the problem", () => {
     expect(err.join("")).toContain("is not a Kiln plan");
     expect(await main(["plan", "--stack", "dev", "--against", path.join(tmp, "missing.json")])).toBe(2);
   });
+
+  test("--set with a key that is not a declared config key is refused, not ignored", async () => {
+    for (const key of ["azcount", "kiln:gpuPools[0].maxGpus", "aws:regoin", "foo:bar"]) {
+      err.length = 0;
+      expect(await main(["plan", "--stack", "dev", "--set", `${key}=1`])).toBe(2);
+      expect(err.join("")).toContain("is not a config key of this project");
+    }
+    err.length = 0;
+    expect(await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")])).toBe(0);
+  }, 120_000);
 
   test("policy without --stack or --plan, and a malformed --set", async () => {
     expect(await main(["policy"])).toBe(2);
