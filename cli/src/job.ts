@@ -6,6 +6,7 @@ import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubern
 import { parseAllDocuments } from "yaml";
 import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../infra/contract/gpu";
 import { CliError, UsageError } from "./errors";
+import { checkTemplate } from "./template-schema";
 
 /** Name of the suspended CronJob that holds the Job template (charts/trainer). */
 export const TEMPLATE_NAME = "kiln-trainer";
@@ -57,7 +58,7 @@ export function templateFromManifest(text: string, source: string): V1CronJob {
     const found = objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ") || "no objects";
     throw new UsageError(`--template ${source}: no CronJob ${TEMPLATE_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`);
   }
-  return cron as V1CronJob;
+  return checkTemplate(cron, `--template ${source}`);
 }
 
 function trainerContainer(pod: V1PodSpec): V1Container {
@@ -127,6 +128,7 @@ export interface RunJobOptions {
 
 /** A Job for one run (or one sweep) from the template CronJob: same spec, the run spec inlined. */
 export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job {
+  checkTemplate(template, `CronJob ${template?.metadata?.name ?? TEMPLATE_NAME}`);
   const jt = template.spec?.jobTemplate;
   if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TEMPLATE_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
   const spec = structuredClone(jt.spec);

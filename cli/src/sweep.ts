@@ -40,8 +40,16 @@ export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]
   return out;
 }
 
-/** Cartesian product of the value lists: keys sorted, last key fastest. */
+/** Most grid points one sweep Job may have (each is a completion index and an entry of KILN_SWEEP_OVERRIDES). */
+export const MAX_GRID_POINTS = 1000;
+
+/** Cartesian product of the value lists: keys sorted, last key fastest. Its size is checked before it is built. */
 export function sweepGrid(values: Record<string, readonly Scalar[]>): Record<string, Scalar>[] {
+  const size = Object.values(values).reduce((n, list) => n * list.length, 1);
+  if (size > MAX_GRID_POINTS)
+    throw new UsageError(
+      `the sweep grid has ${size > 1e15 ? "more than 10^15" : size} points (${Object.entries(values).map(([k, v]) => `${k}: ${v.length}`).join(" x ")}); the limit is ${MAX_GRID_POINTS}: split it into several sweeps`,
+    );
   let grid: Record<string, Scalar>[] = [{}];
   for (const path of Object.keys(values).sort()) {
     grid = grid.flatMap((point) => values[path].map((v) => ({ ...point, [path]: v })));

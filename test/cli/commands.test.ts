@@ -2,9 +2,10 @@
  * The verbs end to end through the real program (argument parsing, validation, exit codes, messages)
  * against an in-memory API whose errors are real client-node ApiExceptions.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { helmTemplateRaw } from "../charts/helm";
 import { apiError, connRefused, FakeKube, RUN_SPEC_YAML, runCli, tempFile } from "./support";
 
@@ -50,6 +51,53 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     expect(r.stderr).toMatch(/- task: .*\(got "regresion"\)/);
     expect(r.stderr).toMatch(/- training\.epochs: /);
     expect(r.stderr).toMatch(/- output: /);
+  });
+
+  test("spec and template files are bounded: a directory, a FIFO or an oversized file is refused before it is read", async () => {
+    const dir = path.dirname(specFile);
+    let r = await runCli(["submit", "--spec", dir, "--template", templateFile, "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--spec ${dir} is not a regular file`);
+    // A FIFO would block a reader forever: it is refused from its stat alone.
+    const fifo = path.join(dir, "spec.fifo");
+    execFileSync("mkfifo", [fifo]);
+    r = await runCli(["submit", "--spec", fifo, "--template", templateFile, "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--spec ${fifo} is not a regular file`);
+    const big = tempFile("big.yaml", `# ${"x".repeat(600 * 1024)}\n`);
+    r = await runCli(["submit", "--spec", big, "--template", templateFile, "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--spec .*big\.yaml is \d+ bytes; the limit is 524288 \(512 KiB\)/);
+    r = await runCli(["submit", "--spec", specFile, "--template", big, "--dry-run"]);
+    expect(r.stderr).toMatch(/--template .*big\.yaml is \d+ bytes; the limit is 524288/);
+  });
+
+  test("a sweep grid's size is computed before the grid is built", async () => {
+    const values = Array.from({ length: 10 }, (_, i) => `training.p${i}=${Array.from({ length: 10 }, (_, j) => j).join(",")}`);
+    const t0 = Date.now();
+    const r = await runCli(["sweep", "--spec", specFile, ...values.flatMap((v) => ["--set", v]), "--template", templateFile, "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the sweep grid has 10000000000 points");
+    expect(r.stderr).toContain("the limit is 1000: split it into several sweeps");
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  test.each<[string, (cron: any) => void, RegExp]>([
+    ["labels with a non-string value", (c) => (c.spec.jobTemplate.spec.template.metadata.labels.bad = 5), /spec\.jobTemplate\.spec\.template\.metadata\.labels\.bad: Invalid input: expected string, received number/],
+    ["a toleration with a numeric key", (c) => (c.spec.jobTemplate.spec.template.spec.tolerations = [{ key: 7, operator: "Exists" }]), /spec\.template\.spec\.tolerations\[0\]\.key: Invalid input: expected string/],
+    ["a nodeSelector that is a list", (c) => (c.spec.jobTemplate.spec.template.spec.nodeSelector = ["a"]), /spec\.template\.spec\.nodeSelector: Invalid input: expected record/],
+    ["no containers", (c) => (c.spec.jobTemplate.spec.template.spec.containers = []), /spec\.template\.spec\.containers: Too small/],
+    ["no pod spec at all", (c) => delete c.spec.jobTemplate.spec.template.spec, /spec\.jobTemplate\.spec\.template\.spec: Invalid input: expected object, received undefined/],
+  ])("a malformed --template (%s) is refused naming the field, never a JavaScript error", async (_what, breakIt, message) => {
+    const docs = parseAllDocuments(fs.readFileSync(templateFile, "utf8")).map((d) => d.toJS());
+    const cron = docs.find((o) => o?.kind === "CronJob");
+    breakIt(cron);
+    const broken = tempFile("broken.yaml", docs.filter(Boolean).map((o) => stringify(o)).join("---\n"));
+    const r = await runCli(["submit", "--spec", specFile, "--template", broken, "--dry-run"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the Job template \(CronJob kiln-trainer\) is malformed/);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/TypeError|Cannot read prop|at [A-Za-z]+ \(/);
   });
 
   test("a sweep point the schema rejects exits 2 naming the point", async () => {

@@ -27,15 +27,32 @@ export interface SpecFile {
   readonly spec: RunSpec;
 }
 
+/** Largest --spec / --template file read: a run spec is inlined into the Job (etcd objects are at most 1.5 MiB). */
+export const MAX_INPUT_BYTES = 512 * 1024;
+
+/** The text of a user's input file, refused before reading when it is not a regular file or too large. */
+export function readInputFile(flag: string, file: string): string {
+  let size: number;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new UsageError(`${flag} ${file} is not a regular file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (size > MAX_INPUT_BYTES) throw new UsageError(`${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`);
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 /** Reads and validates a run spec file with the trainer's own schema (RunSpecError = exit 2). */
 export function readSpecFile(file: string | undefined): SpecFile {
   if (!file) throw new UsageError("--spec <file> is required: the run spec YAML (see trainer-image/src/spec.ts)");
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read --spec ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = readInputFile("--spec", file);
   const spec = parseRunSpec(text);
   return { raw: parse(text) as Record<string, unknown>, spec };
 }
@@ -43,13 +60,7 @@ export function readSpecFile(file: string | undefined): SpecFile {
 /** The Job template: from --template FILE (helm template output), else CronJob kiln-trainer in the namespace. */
 export async function loadTemplate(session: Session, templateFile: string | undefined): Promise<V1CronJob> {
   if (templateFile) {
-    let text: string;
-    try {
-      text = fs.readFileSync(templateFile, "utf8");
-    } catch (err) {
-      throw new UsageError(`cannot read --template ${templateFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    return templateFromManifest(text, templateFile);
+    return templateFromManifest(readInputFile("--template", templateFile), templateFile);
   }
   const ns = session.namespace;
   const api = session.api;
