@@ -82,6 +82,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
       trainerServiceAccountAnnotations: this.trainerServiceAccountAnnotations,
       trainerImage: this.trainerImage,
       clusterReady: this.clusterReady,
+      identityEgress: this.identityEgress,
     });
   }
 }
