@@ -50,7 +50,7 @@ describe("CSV reading and row parsing", () => {
   test("a non-numeric value names the column, the row and the line", async () => {
     const csv = "x,y\n1,2\n3,4\nabc,5\n";
     const msg = await dataError(async () => parseRows(specWith({}, { drop: [], categorical: [] }), await readCsv(csv, "s3://d/f.csv"), "s3://d/f.csv"));
-    expect(msg).toBe('column "x", row 3 (line 4) of s3://d/f.csv: "abc" is not a number; fix the value or list "x" in dataset.categorical');
+    expect(msg).toBe('column "x", row 3 (line 4) of s3://d/f.csv: "abc" is not a decimal number; fix the value or list "x" in dataset.categorical');
   });
 
   test("a missing target column is named with the columns that exist", async () => {
@@ -63,6 +63,56 @@ describe("CSV reading and row parsing", () => {
     expect(msg).toBe("f.csv: no usable rows (2 read, 2 dropped: 1 x missing target y, 1 x missing x)");
     expect(await dataError(readCsv("", "empty.csv"))).toMatch(/empty\.csv: file is empty/);
     expect(await dataError(readCsv("a,b\n1,2,3\n", "ragged.csv"))).toMatch(/ragged\.csv: not a readable CSV/);
+  });
+});
+
+describe("numbers are decimal data, bounded by float32", () => {
+  const plain = specWith({}, { drop: [], categorical: [] });
+
+  test.each(["0x10", "0b1", "0o7", "Infinity", "-Infinity", "1_000", "1e"])("%j is not a number", async (cell) => {
+    const msg = await dataError(async () => parseRows(plain, await readCsv(`x,y\n1,2\n${cell},3\n`, "f.csv"), "f.csv"));
+    expect(msg).toBe(`column "x", row 2 (line 3) of f.csv: "${cell}" is not a decimal number; fix the value or list "x" in dataset.categorical`);
+  });
+
+  test("decimal forms are numbers: signs, exponents, leading dot, surrounding spaces", async () => {
+    const rows = parseRows(plain, await readCsv("x,y\n+1.5,2\n-.5,3\n 2e3 ,4\n007,5\n", "f.csv"), "f.csv");
+    expect(rows.x).toEqual([[1.5], [-0.5], [2000], [7]]);
+  });
+
+  test("a value beyond float32 is refused naming the column", async () => {
+    const msg = await dataError(async () => parseRows(plain, await readCsv("x,y\n1e39,2\n", "f.csv"), "f.csv"));
+    expect(msg).toBe('column "x", row 1 (line 2) of f.csv: 1e39 overflows float32 (|x| > 3.4e38); rescale the column');
+    const target = await dataError(async () => parseRows(plain, await readCsv("x,y\n1,-4e38\n", "f.csv"), "f.csv"));
+    expect(target).toMatch(/^column "y" \(target\), row 1 \(line 2\) of f\.csv: -4e38 overflows float32/);
+  });
+
+  test("a long bad value is quoted by a short prefix only", async () => {
+    const msg = await dataError(async () => parseRows(plain, await readCsv(`x,y\n${"z".repeat(5000)},2\n`, "f.csv"), "f.csv"));
+    expect(msg.length).toBeLessThan(200);
+    expect(msg).toContain(`"${"z".repeat(40)}..."`);
+  });
+
+  test("an empty header name is refused", async () => {
+    expect(await dataError(readCsv("x,,y\n1,2,3\n", "f.csv"))).toBe("f.csv: header column 2 has no name; every column needs one");
+    expect(await dataError(streamRows(plain, Readable.from(["x, \n1,2\n"]), "s.csv"))).toBe("s.csv: header column 2 has no name; every column needs one");
+  });
+
+  test("binary labels equal as numbers are one class", async () => {
+    const spec = parseRunSpec({ dataset: { uri: "mem.csv", target: "y" }, task: "binary", output: { uri: "/tmp/unused" } });
+    const rows = parseRows(spec, await readCsv("x,y\n1,0\n2,1.0\n3,01\n4,0.0\n5,1\n6,0\n7,1\n8,0\n9,1\n10,0\n", "f.csv"), "f.csv");
+    expect(new Set(rows.y)).toEqual(new Set(["0", "1"]));
+    const pre = fitPreprocess(spec, rows, splitIndices(rows.y.length, 0.2, 0.2, 1).train);
+    expect(pre.classes).toEqual(["0", "1"]);
+  });
+
+  test("minmax scaling over a million values does not overflow the call stack", async () => {
+    const spec = specWith({ preprocess: { missing: "drop", scale: "minmax" } }, { drop: [], categorical: [] });
+    const n = 1_000_000;
+    const rows = { features: ["x"], categorical: new Set<string>(), x: Array.from({ length: n }, (_, i) => [i]), y: Array.from({ length: n }, (_, i) => i), rowsRead: n, droppedRows: 0, dropReasons: {} };
+    const pre = fitPreprocess(spec, rows, splitIndices(n, 0.2, 0.2, 1).train);
+    const f = pre.features[0];
+    expect(f.kind === "numeric" && f.scale.kind === "minmax" && f.scale.min).toBeLessThan(100);
+    expect(f.kind === "numeric" && f.scale.kind === "minmax" && f.scale.max).toBeGreaterThan(n - 100);
   });
 });
 

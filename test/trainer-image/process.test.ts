@@ -170,6 +170,23 @@ describe("bad specs and usage", () => {
     expect(await keys("badspec/")).toEqual([]);
   });
 
+  test("a run that diverges exits 3 (the chart fails the Job at once), says why, and records failed in run.json", async () => {
+    const spec = YAML.stringify({
+      runId: "diverges",
+      dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
+      task: "regression",
+      preprocess: { missing: "drop", scale: "none" },
+      model: { layers: [{ units: 16, activation: "relu" }] },
+      training: { epochs: 40, optimizer: { name: "sgd", learningRate: 10 } },
+      output: { uri: "s3://artifacts/diverge" },
+    });
+    const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: spec, KILN_BACKEND: "cpu" }));
+    expect(await t.exited).toBe(3);
+    expect(t.stderr()).toMatch(/kiln-trainer: diverged: training diverged at epoch \d+: \w+ is (NaN|not finite); lower training\.optimizer\.learningRate/);
+    const record = JSON.parse((await get("diverge/diverges/run.json")).toString());
+    expect(record).toMatchObject({ status: "failed", error: expect.stringMatching(/^training diverged at epoch/) });
+  });
+
   test("no spec and an unreadable --spec are usage errors (exit 2)", async () => {
     const none = spawnTrainer(trainerEnv({}));
     expect(await none.exited).toBe(2);

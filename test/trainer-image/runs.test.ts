@@ -158,7 +158,7 @@ describe("training runs against MinIO", () => {
     const attempt = (runId: string, dataset: RunSpecInput["dataset"]) =>
       runTraining(parseRunSpec({ ...base, runId, dataset }) as RunSpec & { runId: string }, { env, log: () => undefined });
     await expect(attempt("bad-1", { uri: "s3://datasets/bad/non-numeric.csv", target: "y" })).rejects.toThrow(
-      'column "b", row 2 (line 3) of s3://datasets/bad/non-numeric.csv: "five" is not a number',
+      'column "b", row 2 (line 3) of s3://datasets/bad/non-numeric.csv: "five" is not a decimal number',
     );
     await expect(attempt("bad-2", { uri: "s3://datasets/bad/non-numeric.csv", target: "price" })).rejects.toThrow(
       'dataset.target: column "price" is not in s3://datasets/bad/non-numeric.csv (columns: a, b, y)',

@@ -7,7 +7,7 @@ import { loadCheckpoint, saveCheckpoint } from "../../trainer-image/src/checkpoi
 import { buildModel, compileModel } from "../../trainer-image/src/model";
 import { parseRunSpec, type RunSpecInput } from "../../trainer-image/src/spec";
 import { openStore } from "../../trainer-image/src/storage";
-import { train, type TrainData } from "../../trainer-image/src/train";
+import { DivergenceError, train, type TrainData } from "../../trainer-image/src/train";
 
 let dir: string;
 beforeAll(async () => {
@@ -75,18 +75,31 @@ describe("training loop", () => {
   });
 
   test("early stopping stops after `patience` epochs without improvement and restores the best weights", async () => {
-    const s = spec({ optimizer: { name: "sgd", learningRate: 5 }, epochs: 30, earlyStopping: { patience: 2 } }); // diverges
+    // No later epoch can improve by minDelta on the first: the best is epoch 1, stop after epoch 3.
+    const s = spec({ epochs: 30, earlyStopping: { patience: 2, minDelta: 1e6 } });
     const model = await fresh(s);
     const lines: number[] = [];
     const result = await train({ spec: s, model, data: data(), log: (l) => lines.push(l.val_loss!) });
     expect(result.outcome).toBe("early-stopped");
-    const best = Math.min(...lines.filter(Number.isFinite)); // diverging losses may reach NaN
-    const bestEpoch = lines.indexOf(best) + 1;
-    expect(result.state.early).toMatchObject({ bestEpoch, wait: 2 });
-    expect(lines).toHaveLength(bestEpoch + 2);
+    expect(result.state.early).toMatchObject({ bestEpoch: 1, wait: 2 });
+    expect(lines).toHaveLength(3);
     const d = data();
     const [restored] = model.evaluate(d.valX!, d.valY!) as tf.Scalar[]; // [loss, mae]
-    expect(restored.dataSync()[0] / best).toBeCloseTo(1, 5);
+    expect(restored.dataSync()[0] / lines[0]).toBeCloseTo(1, 5);
+  });
+
+  test("training that diverges (NaN or infinite loss) stops with a DivergenceError naming the epoch, before checkpointing it", async () => {
+    const s = spec({ optimizer: { name: "sgd", learningRate: 10 }, epochs: 50, earlyStopping: { patience: 50 } });
+    const model = await fresh(s);
+    const saved: number[] = [];
+    const lines: number[] = [];
+    const err = await train({ spec: s, model, data: data(), log: (l) => lines.push(l.loss), checkpoint: async (state) => void saved.push(state.epoch) }).catch((e) => e);
+    expect(err).toBeInstanceOf(DivergenceError);
+    expect(err.message).toMatch(/^training diverged at epoch \d+: (loss|val_loss|mae|val_mae) is (NaN|not finite); lower training\.optimizer\.learningRate/);
+    const epoch = Number(/epoch (\d+)/.exec(err.message)![1]);
+    expect(lines.every(Number.isFinite)).toBe(true);
+    expect(lines).toHaveLength(epoch - 1);
+    expect(Math.max(0, ...saved)).toBeLessThan(epoch);
   });
 
   test("each epoch logs loss, val_loss, metrics, samples/s and ETA", async () => {

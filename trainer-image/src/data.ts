@@ -23,6 +23,27 @@ export const isMissing = (v: string | undefined): boolean => v === undefined || 
 
 type CsvItem = { record: string[]; info: { lines: number } };
 
+/** Largest finite float32: the model's tensors cannot hold a value beyond it. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A CSV cell as decimal data: `0x1f`, `0b1`, `Infinity` and the like are not numbers here (NaN). */
+export function decimal(text: string): number {
+  const t = text.trim();
+  return DECIMAL.test(t) ? Number(t) : NaN;
+}
+
+/** A class label: labels equal as decimal numbers ("1", "1.0", "01") are one class, written canonically. */
+export function canonicalLabel(text: string): string {
+  const n = decimal(text);
+  return Number.isFinite(n) ? String(n) : text;
+}
+
+/** At most a short prefix of a bad value in a message. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
 /** Streams CSV records (header first) through csv-parse; every parse problem becomes a DataError. */
 async function* csvRecords(source: Readable | string, name: string): AsyncGenerator<CsvItem> {
   const input = typeof source === "string" ? Readable.from([source]) : source;
@@ -37,6 +58,8 @@ async function* csvRecords(source: Readable | string, name: string): AsyncGenera
 
 function checkHeader(columns: string[] | undefined, name: string): string[] {
   if (!columns) throw new DataError(`${name}: file is empty; expected a header row and data rows`);
+  const unnamed = columns.findIndex((c) => c.trim() === "");
+  if (unnamed >= 0) throw new DataError(`${name}: header column ${unnamed + 1} has no name; every column needs one`);
   const dup = columns.find((c, i) => columns.indexOf(c) !== i);
   if (dup !== undefined) throw new DataError(`${name}: header names column "${dup}" twice`);
   return columns;
@@ -118,12 +141,13 @@ class RowParser {
     const { spec } = this;
     const rawTarget = row[this.targetIdx];
     if (isMissing(rawTarget)) return this.dropped(`missing target ${spec.dataset.target}`);
-    let target: number | string = rawTarget.trim();
+    let target: number | string = canonicalLabel(rawTarget.trim());
     if (spec.task === "regression") {
-      target = Number(rawTarget);
+      target = decimal(rawTarget);
       if (!Number.isFinite(target)) {
-        throw new DataError(`column "${spec.dataset.target}" (target), ${where}: "${rawTarget}" is not a number; regression needs a numeric target`);
+        throw new DataError(`column "${spec.dataset.target}" (target), ${where}: "${clip(rawTarget)}" is not a decimal number; regression needs a numeric target`);
       }
+      if (Math.abs(target) > FLOAT32_MAX) throw new DataError(`column "${spec.dataset.target}" (target), ${where}: ${clip(rawTarget)} overflows float32 (|x| > 3.4e38)`);
     }
     const values: (number | string | null)[] = [];
     let missingColumn: string | undefined;
@@ -136,10 +160,11 @@ class RowParser {
       } else if (this.categorical.has(c)) {
         values.push(raw.trim());
       } else {
-        const v = Number(raw);
+        const v = decimal(raw);
         if (!Number.isFinite(v)) {
-          throw new DataError(`column "${c}", ${where}: "${raw}" is not a number; fix the value or list "${c}" in dataset.categorical`);
+          throw new DataError(`column "${c}", ${where}: "${clip(raw)}" is not a decimal number; fix the value or list "${c}" in dataset.categorical`);
         }
+        if (Math.abs(v) > FLOAT32_MAX) throw new DataError(`column "${c}", ${where}: ${clip(raw)} overflows float32 (|x| > 3.4e38); rescale the column`);
         values.push(v);
       }
     }

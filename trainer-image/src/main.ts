@@ -9,8 +9,9 @@ import { DataError } from "./data";
 import { readSpecText, resolveRunSpec } from "./loadSpec";
 import { RunRefusedError, runTraining } from "./run";
 import { RunSpecError } from "./spec";
+import { DivergenceError } from "./train";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, diverged: 3, interrupted: 143 } as const;
 
 async function trainCommand(opts: { spec?: string }): Promise<number> {
   let stopRequested = false;
@@ -30,6 +31,11 @@ async function trainCommand(opts: { spec?: string }): Promise<number> {
     if (err instanceof RunSpecError || err instanceof RunRefusedError) {
       console.error(`kiln-trainer: ${err.message}`);
       return EXIT.usage;
+    }
+    // Deterministic from the spec: a retry from the checkpoints would diverge again.
+    if (err instanceof DivergenceError) {
+      console.error(`kiln-trainer: diverged: ${err.message}`);
+      return EXIT.diverged;
     }
     const kind = err instanceof DataError ? "data error" : "run failed";
     console.error(`kiln-trainer: ${kind}: ${(err as Error).message}`);

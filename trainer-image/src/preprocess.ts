@@ -3,7 +3,7 @@
  * statistics fitted on the training split only, one-hot encoding. `Preprocess` is written to
  * preprocess.json: everything needed to turn a raw row into model input.
  */
-import { DataError, type ParsedRows } from "./data";
+import { canonicalLabel, DataError, type ParsedRows } from "./data";
 import { permutation } from "./rng";
 import type { RunSpec } from "./spec";
 
@@ -54,7 +54,7 @@ function classesOf(spec: RunSpec, y: (number | string)[]): string[] | undefined 
       throw new DataError(`task binary needs exactly 2 labels in column "${spec.dataset.target}", found ${labels.length}: ${labels.slice(0, 10).join(", ")}`);
     }
     const wanted = spec.dataset.positiveClass;
-    const positive = wanted !== undefined ? String(wanted) : (labels.find((l) => l === "1" || l.toLowerCase() === "true") ?? labels[1]);
+    const positive = wanted !== undefined ? canonicalLabel(String(wanted)) : (labels.find((l) => l === "1" || l.toLowerCase() === "true") ?? labels[1]);
     if (!labels.includes(positive)) {
       throw new DataError(`dataset.positiveClass "${positive}" is not a label of "${spec.dataset.target}" (labels: ${labels.join(", ")})`);
     }
@@ -85,7 +85,14 @@ export function fitPreprocess(spec: RunSpec, data: ParsedRows, train: number[]):
       const std = Math.sqrt(mean(filled.map((v) => (v - m) ** 2)));
       scale = { kind: "standard", mean: m, std: std > 0 ? std : 1 };
     } else if (spec.preprocess.scale === "minmax") {
-      scale = { kind: "minmax", min: Math.min(...filled), max: Math.max(...filled) };
+      // A loop, not Math.min(...filled): spreading a million values overflows the call stack.
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of filled) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      scale = { kind: "minmax", min, max };
     }
     return { column, kind: "numeric", impute, scale };
   });

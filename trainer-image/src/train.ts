@@ -61,6 +61,16 @@ async function snapshot(model: tf.LayersModel, best: tf.Tensor[] | null): Promis
   };
 }
 
+/** Training produced a NaN or infinite loss or metric: the run cannot recover from its checkpoints. */
+export class DivergenceError extends Error {}
+
+/** The first of loss, val_loss and the metrics of an epoch line that is NaN or infinite. */
+function nonFinite(line: EpochLog): string | undefined {
+  if (!Number.isFinite(line.loss)) return "loss";
+  if (line.val_loss !== undefined && !Number.isFinite(line.val_loss)) return "val_loss";
+  return Object.entries(line.metrics).find(([, v]) => !Number.isFinite(v))?.[0];
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { spec, model, data } = opts;
   const { epochs, batchSize, seed, checkpointEvery, earlyStopping } = spec.training;
@@ -134,6 +144,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       msPerStep: round((seconds * 1000) / Math.max(1, steps), 2),
       etaSeconds: round((state.trainSeconds / (state.epoch + 1)) * (epochs - state.epoch - 1), 1),
     };
+    const diverged = nonFinite(line);
+    if (diverged) {
+      throw new DivergenceError(
+        `training diverged at epoch ${line.epoch}: ${diverged} is ${line.loss !== line.loss && diverged === "loss" ? "NaN" : "not finite"}; lower training.optimizer.learningRate or scale the inputs (preprocess.scale: standard), then start a new run`,
+      );
+    }
     state.history.push(line);
     state.epoch += 1;
     state.batch = 0;

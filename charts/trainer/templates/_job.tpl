@@ -55,12 +55,12 @@ podFailurePolicy:
         containerName: trainer
         operator: In
         values: [143]
-    # Exit 2 = invalid run spec: retrying cannot help.
+    # Exit 2 = invalid run spec, exit 3 = training diverged (NaN/infinite loss): retrying cannot help.
     - action: FailJob
       onExitCodes:
         containerName: trainer
         operator: In
-        values: [2]
+        values: [2, 3]
 {{- if .sweep }}
 completionMode: Indexed
 completions: {{ len (include "trainer.sweepGrid" $root | fromJsonArray) }}

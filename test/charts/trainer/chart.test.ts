@@ -123,7 +123,7 @@ describe("the training Job", () => {
     expect(templateJob().job.podFailurePolicy.rules).toEqual([
       { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
       { action: "Ignore", onExitCodes: { containerName: "trainer", operator: "In", values: [143] } },
-      { action: "FailJob", onExitCodes: { containerName: "trainer", operator: "In", values: [2] } },
+      { action: "FailJob", onExitCodes: { containerName: "trainer", operator: "In", values: [2, 3] } },
     ]);
   });
 
