@@ -125,3 +125,18 @@ describe("run spec resolution (env)", () => {
     expect(() => resolveRunSpec(MINIMAL, { KILN_RUN_ID: "Not Valid" })).toThrow(/runId: .*from KILN_RUN_ID/);
   });
 });
+
+describe("output.uri is checked when the spec is read, not when the first write fails", () => {
+  const base = { dataset: { uri: "s3://d/x.csv", target: "y" }, task: "regression" };
+  test.each(["relative/dir", "s3://", "s3://B/runs", "s3://ab", "http://store/runs", "s3://bucket/with space"])("%j is refused naming output.uri", (uri) => {
+    expect(() => parseRunSpec({ ...base, output: { uri } })).toThrow(RunSpecError);
+    try {
+      parseRunSpec({ ...base, output: { uri } });
+    } catch (e) {
+      expect((e as RunSpecError).problems.join("\n")).toMatch(/^output\.uri: ".*" is not a place runs can be written/m);
+    }
+  });
+  test.each(["s3://artifacts/runs", "s3://my.bucket-1", "file:/data/runs", "/tmp/runs"])("%j is accepted", (uri) => {
+    expect(parseRunSpec({ ...base, output: { uri } }).output.uri).toBe(uri);
+  });
+});

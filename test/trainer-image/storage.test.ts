@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { selectBackend } from "../../trainer-image/src/backend";
-import { openStore, parseS3Uri, retryOptionsFromEnv, withRetry } from "../../trainer-image/src/storage";
+import { execFileSync } from "node:child_process";
+import { openObject, openStore, parseS3Uri, retryOptionsFromEnv, withRetry } from "../../trainer-image/src/storage";
 
 const quiet = jest.spyOn(console, "log").mockImplementation(() => undefined);
 afterAll(() => quiet.mockRestore());
@@ -43,6 +44,18 @@ describe("storage", () => {
     expect(retryOptionsFromEnv({})).toEqual({ deadlineSeconds: 300, sdkAttempts: 8, socketTimeoutSeconds: 60 });
     expect(retryOptionsFromEnv({ KILN_STORE_RETRY_SECONDS: "60", KILN_S3_MAX_ATTEMPTS: "3" })).toEqual({ deadlineSeconds: 60, sdkAttempts: 3, socketTimeoutSeconds: 60 });
     expect(() => retryOptionsFromEnv({ KILN_S3_MAX_ATTEMPTS: "many" })).toThrow('KILN_S3_MAX_ATTEMPTS="many" must be a number >= 1');
+  });
+});
+
+describe("a dataset URI that is not a file", () => {
+  test("a directory or a FIFO is a clear error, not a hang", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kiln-notfile-"));
+    const retry = { deadlineSeconds: 1, sdkAttempts: 1 };
+    await expect(openObject(dir, retry)).rejects.toThrow(`${dir} is a directory; dataset.uri must name a file`);
+    const fifo = path.join(dir, "data.csv");
+    execFileSync("mkfifo", [fifo]);
+    await expect(openObject(fifo, retry)).rejects.toThrow(`${fifo} is a FIFO; dataset.uri must name a file`);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

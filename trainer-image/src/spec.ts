@@ -82,7 +82,12 @@ export const runSpecSchema = z
       })
       .default({ layers: [], init: "glorotUniform" }),
     training: trainingSchema.default(() => trainingSchema.parse({})),
-    output: z.strictObject({ uri: z.string().min(1, "output.uri is required, e.g. s3://artifacts/runs") }),
+    output: z.strictObject({
+      uri: z
+        .string()
+        .min(1, "output.uri is required, e.g. s3://artifacts/runs")
+        .refine((u) => OUTPUT_URI.test(u), { error: (i) => `"${String(i.input).slice(0, 60)}" is not a place runs can be written: s3://bucket[/prefix], file:/path or an absolute path` }),
+    }),
   })
   .superRefine((spec, ctx) => {
     const { dataset, split, task, training } = spec;
@@ -113,6 +118,9 @@ export const runSpecSchema = z
   });
 
 export type RunSpec = z.output<typeof runSpecSchema>;
+
+/** An S3 bucket (3-63 lowercase letters, digits, '.', '-') with an optional prefix, a file: URI or an absolute path. */
+const OUTPUT_URI = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?|file:\/[^\s]*|\/[^\s]*)$/;
 export type RunSpecInput = z.input<typeof runSpecSchema>;
 
 /** A spec that failed validation; `problems` has one line per problem, each naming the field. */

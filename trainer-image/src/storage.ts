@@ -173,8 +173,11 @@ class LocalStore implements Store {
   }
 
   async stream(key: string): Promise<Readable> {
-    await fs.access(this.describe(key));
-    return createReadStream(this.describe(key));
+    const file = this.describe(key);
+    // A directory, FIFO, socket or device is not a data file (a FIFO would block the reader forever).
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new Error(`${file} is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; dataset.uri must name a file`);
+    return createReadStream(file);
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
