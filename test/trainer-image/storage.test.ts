@@ -88,3 +88,22 @@ describe("backend selection", () => {
     }
   });
 });
+
+describe("credentials", () => {
+  test("no credentials at all is a permanent error, reported at once instead of retried until the deadline", async () => {
+    const env = { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9", AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent", HOME: "/nonexistent" };
+    // The SDK's default chain reads the process environment: make it one without any credential source.
+    const saved = { ...process.env };
+    for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
+    Object.assign(process.env, env);
+    try {
+      const store = openStore("s3://bucket/prefix", { deadlineSeconds: 120, sdkAttempts: 3 }, env);
+      const t0 = Date.now();
+      await expect(store.get("x")).rejects.toThrow(/no AWS credentials .*: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give the pod a cloud identity/);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+});

@@ -56,9 +56,14 @@ function isNotFound(err: unknown): boolean {
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404 || e?.code === "ENOENT";
 }
 
-/** Errors that retrying cannot fix: not found, access denied, bad request, missing bucket. */
+/** The SDK found no credentials at all (no keys in the env, no pod identity, no profile). */
+function isMissingCredentials(err: unknown): boolean {
+  return (err as { name?: string })?.name === "CredentialsProviderError";
+}
+
+/** Errors that retrying cannot fix: not found, access denied or bad keys (4xx), missing credentials. */
 function isPermanent(err: unknown): boolean {
-  if (isNotFound(err)) return true;
+  if (isNotFound(err) || isMissingCredentials(err)) return true;
   if (err instanceof S3ServiceException) {
     const status = err.$metadata?.httpStatusCode ?? 0;
     return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -75,6 +80,8 @@ export async function withRetry<T>(what: string, opts: RetryOptions, op: () => P
     try {
       return await op();
     } catch (err) {
+      if (isMissingCredentials(err))
+        throw new Error(`${what}: no AWS credentials (${(err as Error).message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give the pod a cloud identity (the chart's objectStore.credentialsSecret / serviceAccount)`);
       if (isPermanent(err) || Date.now() >= deadline) throw err;
       const wait = Math.min(2000 * attempt, 10000, Math.max(0, deadline - Date.now()));
       console.log(JSON.stringify({ event: "store-retry", what, attempt, waitSeconds: wait / 1000, error: (err as Error).message }));
