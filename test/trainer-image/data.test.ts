@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { DataError, parseRows, readCsv, streamRows } from "../../trainer-image/src/data";
 import { encode, encodeRow, fitPreprocess, splitIndices } from "../../trainer-image/src/preprocess";
+import { dataWarnings } from "../../trainer-image/src/run";
 import { epochOrder, permutation } from "../../trainer-image/src/rng";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
 
@@ -177,5 +178,28 @@ describe("split and preprocessing", () => {
     expect(Array.from(encode(mpre, rows, [0, 1]).y.data)).toEqual([1, 0, 0, 1]);
     const three = parseRows(bin, await readCsv("x,label\n1,a\n2,b\n3,c\n", "f.csv"), "f.csv");
     expect(await dataError(() => fitPreprocess(bin, three, [0, 1, 2]))).toMatch(/task binary needs exactly 2 labels in column "label", found 3/);
+  });
+});
+
+describe("legal but suspicious data", () => {
+  test("a categorical column with more distinct values than the cap is refused naming it", async () => {
+    const spec = specWith({}, { drop: [], categorical: ["id"], target: "y" });
+    const csv = "id,y\n" + Array.from({ length: 2500 }, (_, i) => `u${i},${i}`).join("\n") + "\n";
+    const rows = parseRows(spec, await readCsv(csv, "f.csv"), "f.csv");
+    const msg = await dataError(() => fitPreprocess(spec, rows, splitIndices(rows.y.length, 0.2, 0.2, 1).train));
+    expect(msg).toMatch(/^column "id" has \d+ distinct values in the training split; one-hot encoding caps a categorical column at 1000/);
+  });
+
+  test("a constant target and empty splits are warned about before training", async () => {
+    const spec = specWith({ split: { test: 0, validation: 0, seed: 1 } }, { drop: [], categorical: [] });
+    const rows = parseRows(spec, await readCsv("x,y\n1,5\n2,5\n3,5\n", "f.csv"), "f.csv");
+    const split = splitIndices(rows.y.length, 0, 0, 1);
+    expect(dataWarnings(spec, rows, split)).toEqual([
+      "the test split is empty (too few rows for split.test): no test metrics will be reported",
+      "the validation split is empty: early stopping watches the training loss",
+      'the target "y" is constant (5) in the training split: the model can only learn that constant',
+    ]);
+    const varied = parseRows(spec, await readCsv("x,y\n1,5\n2,6\n3,7\n4,8\n5,9\n", "f.csv"), "f.csv");
+    expect(dataWarnings(specWith(), varied, splitIndices(5, 0.2, 0.2, 1))).toEqual([]);
   });
 });

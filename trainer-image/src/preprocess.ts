@@ -65,12 +65,19 @@ function classesOf(spec: RunSpec, y: (number | string)[]): string[] | undefined 
 }
 
 /** Fits imputation, scaling and encodings on the training rows. */
+/** Most distinct values a categorical column may have (each becomes one model input). */
+export const MAX_CATEGORIES = 1000;
+
 export function fitPreprocess(spec: RunSpec, data: ParsedRows, train: number[]): Preprocess {
   const features: FeatureEncoding[] = data.features.map((column, k) => {
     const present = train.map((i) => data.x[i][k]).filter((v) => v !== null);
     if (data.categorical.has(column)) {
       const counts = new Map<string, number>();
       for (const v of present) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+      if (counts.size > MAX_CATEGORIES)
+        throw new DataError(
+          `column "${column}" has ${counts.size} distinct values in the training split; one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
+        );
       const categories = [...counts.keys()].sort();
       const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
       return { column, kind: "categorical", categories, impute: spec.preprocess.missing === "drop" ? null : mode };

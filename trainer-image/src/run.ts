@@ -54,6 +54,17 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
   return { parsed, split, pre, train: encode(pre, parsed, split.train), val: encode(pre, parsed, split.validation), test: encode(pre, parsed, split.test) };
 }
 
+/** What is legal but probably not what the user meant: said in the log before training starts. */
+export function dataWarnings(spec: RunSpec, parsed: { y: (number | string)[] }, split: { train: number[]; test: number[]; validation: number[] }): string[] {
+  const out: string[] = [];
+  if (split.test.length === 0) out.push("the test split is empty (too few rows for split.test): no test metrics will be reported");
+  if (split.validation.length === 0) out.push("the validation split is empty: early stopping watches the training loss");
+  const first = parsed.y[split.train[0]];
+  if (spec.task === "regression" && split.train.every((i) => parsed.y[i] === first))
+    out.push(`the target "${spec.dataset.target}" is constant (${first}) in the training split: the model can only learn that constant`);
+  return out;
+}
+
 /** Refuses a finished run and a prefix that holds a different run; returns the record to continue. */
 async function claimPrefix(store: Store, spec: RunSpec, runId: string): Promise<RunRecord | undefined> {
   const existing = await readRunRecord(store);
@@ -97,6 +108,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     test: split.test.length,
     inputs: pre.inputs.length,
   });
+  for (const message of dataWarnings(spec, parsed, split)) log({ event: "warning", message });
 
   const now = new Date().toISOString();
   const record: RunRecord = {
