@@ -1,7 +1,10 @@
 import { Readable } from "node:stream";
-import { DataError, parseRows, readCsv, streamRows } from "../../trainer-image/src/data";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DataError, LoadStopped, parseRows, readCsv, streamRows } from "../../trainer-image/src/data";
 import { encode, encodeRow, fitPreprocess, splitIndices } from "../../trainer-image/src/preprocess";
-import { dataWarnings } from "../../trainer-image/src/run";
+import { dataWarnings, runTraining } from "../../trainer-image/src/run";
 import { epochOrder, permutation } from "../../trainer-image/src/rng";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
 
@@ -201,5 +204,28 @@ describe("legal but suspicious data", () => {
     ]);
     const varied = parseRows(spec, await readCsv("x,y\n1,5\n2,6\n3,7\n4,8\n5,9\n", "f.csv"), "f.csv");
     expect(dataWarnings(specWith(), varied, splitIndices(5, 0.2, 0.2, 1))).toEqual([]);
+  });
+});
+
+describe("stopping while the data loads", () => {
+  const big = () => Readable.from(["x,y\n", ...Array.from({ length: 5000 }, (_, i) => `${i},${i * 2}\n`)]);
+
+  test("streamRows stops within a thousand records of the request and says where", async () => {
+    let asked = 0;
+    const err = await streamRows(specWith({}, { drop: [], categorical: [] }), big(), "big.csv", () => ++asked >= 2).catch((e) => e);
+    expect(err).toBeInstanceOf(LoadStopped);
+    expect(err.message).toBe("stopped while reading big.csv (2000 records read)");
+  });
+
+  test("runTraining returns interrupted before anything is written when asked to stop while loading", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kiln-stop-"));
+    writeFileSync(path.join(dir, "big.csv"), ["x,y", ...Array.from({ length: 5000 }, (_, i) => `${i},${i * 2}`)].join("\n"));
+    const spec = { ...parseRunSpec({ dataset: { uri: path.join(dir, "big.csv"), target: "y" }, task: "regression", training: { epochs: 1 }, output: { uri: path.join(dir, "out") } }), runId: "stopped" };
+    const lines: Record<string, unknown>[] = [];
+    const outcome = await runTraining(spec, { shouldStop: () => true, log: (l) => lines.push(l), env: { KILN_BACKEND: "cpu" } });
+    expect(outcome.status).toBe("interrupted");
+    expect(lines.find((l) => l.event === "interrupted")).toMatchObject({ phase: "loading data" });
+    expect(existsSync(path.join(dir, "out", "stopped", "run.json"))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -191,10 +191,18 @@ export function parseRows(spec: RunSpec, table: RawTable, name: string): ParsedR
   return parser.finish();
 }
 
+/** Loading was stopped (SIGTERM) before training began: nothing was written, a restart starts over. */
+export class LoadStopped extends Error {}
+
 /** Streams a CSV and parses each record as it arrives: the raw text is never held in memory. */
-export async function streamRows(spec: RunSpec, source: Readable | string, name: string): Promise<ParsedRows> {
+export async function streamRows(spec: RunSpec, source: Readable | string, name: string, shouldStop?: () => boolean): Promise<ParsedRows> {
   let parser: RowParser | undefined;
+  let n = 0;
   for await (const item of csvRecords(source, name)) {
+    if (shouldStop && ++n % 1000 === 0 && shouldStop()) {
+      if (typeof source !== "string") source.destroy();
+      throw new LoadStopped(`stopped while reading ${name} (${n} records read)`);
+    }
     if (!parser) parser = new RowParser(spec, checkHeader(item.record, name), name);
     else parser.add(item.record, item.info.lines);
   }

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { canonical, evaluate, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { DataError, streamRows } from "./data";
+import { DataError, LoadStopped, streamRows } from "./data";
 import { buildModel, compileModel } from "./model";
 import { encode, fitPreprocess, splitIndices, type Matrix } from "./preprocess";
 import { renderReport } from "./report";
@@ -40,7 +40,7 @@ export interface RunOutcome {
 const tensor2d = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
 const joinUri = (base: string, id: string) => `${base.replace(/\/+$/, "")}/${id}`;
 
-async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
+async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () => boolean) {
   const retry = retryOptionsFromEnv(env);
   let source;
   try {
@@ -48,7 +48,7 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv) {
   } catch (err) {
     throw new DataError(`cannot read dataset.uri ${spec.dataset.uri}: ${(err as Error).message}`);
   }
-  const parsed = await streamRows(spec, source, spec.dataset.uri);
+  const parsed = await streamRows(spec, source, spec.dataset.uri, shouldStop);
   const split = splitIndices(parsed.x.length, spec.split.test, spec.split.validation, spec.split.seed);
   const pre = fitPreprocess(spec, parsed, split.train);
   return { parsed, split, pre, train: encode(pre, parsed, split.train), val: encode(pre, parsed, split.validation), test: encode(pre, parsed, split.test) };
@@ -96,7 +96,15 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   const backend: BackendInfo = await selectBackend(env.KILN_BACKEND);
   log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, device: describeDevice(backend), skipped: backend.skipped });
 
-  const data = await loadData(spec, env);
+  let data;
+  try {
+    data = await loadData(spec, env, opts.shouldStop);
+  } catch (err) {
+    // SIGTERM while the data was loading: no checkpoint exists yet, so exit at once as interrupted.
+    if (!(err instanceof LoadStopped)) throw err;
+    log({ event: "interrupted", phase: "loading data", detail: err.message });
+    return { runId, status: "interrupted", uri };
+  }
   const { parsed, split, pre } = data;
   log({
     event: "data",
