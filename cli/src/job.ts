@@ -3,7 +3,7 @@
  * cluster or from `helm template` output) -> a Job for one run or one sweep. No API calls here.
  */
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
+import { parseYamlDocuments } from "../../trainer-image/src/yaml";
 import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../infra/contract/gpu";
 import { CliError, UsageError } from "./errors";
 import { checkTemplate } from "./template-schema";
@@ -46,13 +46,13 @@ export function generateRunName(now: Date, random: () => number, prefix = "run")
 
 /** The CronJob kiln-trainer from `helm template` (or any multi-document YAML) text. */
 export function templateFromManifest(text: string, source: string): V1CronJob {
-  const docs = parseAllDocuments(text);
-  const objects: { kind?: string; metadata?: { name?: string } }[] = [];
-  for (const d of docs) {
-    if (d.errors.length) throw new UsageError(`--template ${source}: not valid YAML: ${d.errors[0].message.split("\n")[0]}`);
-    const o = d.toJS();
-    if (o && typeof o === "object") objects.push(o);
+  let docs: unknown[];
+  try {
+    docs = parseYamlDocuments(text);
+  } catch (err) {
+    throw new UsageError(`--template ${source}: not valid YAML: ${(err as Error).message}`);
   }
+  const objects = docs.filter((o): o is { kind?: string; metadata?: { name?: string } } => !!o && typeof o === "object");
   const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.name === TEMPLATE_NAME);
   if (!cron) {
     const found = objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ") || "no objects";

@@ -79,3 +79,17 @@ describe("validateGrid", () => {
     }
   });
 });
+
+describe("bad --set values are quoted by a short prefix", () => {
+  test("a huge flag does not end up whole in the message", () => {
+    const huge = `training.${"x".repeat(100_000)}-not-a-path=1`;
+    let message = "";
+    try {
+      parseSetFlags([huge]);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/is not a dotted run-spec path|must be/);
+    expect(message.length).toBeLessThan(300);
+  });
+});

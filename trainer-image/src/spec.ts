@@ -3,7 +3,7 @@
  * Shared with the kubectl plugin (imported by relative path), so this file imports no tfjs.
  */
 import { z } from "zod";
-import YAML from "yaml";
+import { parseYaml } from "./yaml";
 
 const RUN_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -141,7 +141,7 @@ export function parseRunSpec(input: string | object): RunSpec {
   let raw: unknown = input;
   if (typeof input === "string") {
     try {
-      raw = YAML.parse(input);
+      raw = parseYaml(input);
     } catch (err) {
       throw new RunSpecError([`spec is not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`]);
     }

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
-import { parse } from "yaml";
+import { parseYaml } from "../../../trainer-image/src/yaml";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { TEMPLATE_NAME, templateFromManifest } from "../job";
@@ -54,7 +54,7 @@ export function readSpecFile(file: string | undefined): SpecFile {
   if (!file) throw new UsageError("--spec <file> is required: the run spec YAML (see trainer-image/src/spec.ts)");
   const text = readInputFile("--spec", file);
   const spec = parseRunSpec(text);
-  return { raw: parse(text) as Record<string, unknown>, spec };
+  return { raw: parseYaml(text) as Record<string, unknown>, spec };
 }
 
 /** The Job template: from --template FILE (helm template output), else CronJob kiln-trainer in the namespace. */
