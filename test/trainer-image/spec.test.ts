@@ -55,7 +55,7 @@ output: {uri: s3://artifacts/runs}
     });
     const text = problems.join("\n");
     expect(text).toMatch(/^runId: .*lowercase.*\(got "Bad_ID"\)/m);
-    expect(text).toMatch(/^dataset: Unrecognized key.*colour/m);
+    expect(text).toMatch(/^dataset\.colour: is not a run spec field of dataset/m);
     expect(text).toMatch(/^task: .*regression.*\(got "clustering"\)/m);
     expect(text).toMatch(/^training\.optimizer\.name: .*\(got "adagrad"\)/m);
     expect(text).toMatch(/^training\.optimizer\.learningRate: .*\(got -1\)/m);

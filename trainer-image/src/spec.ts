@@ -151,9 +151,12 @@ export function parseRunSpec(input: string | object): RunSpec {
   }
   const result = runSpecSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => {
-    const where = i.path.length ? i.path.join(".") : "(spec)";
-    const got = "input" in i && i.input !== undefined && i.code !== "unrecognized_keys" && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
+  const problems = result.error.issues.flatMap((i) => {
+    // An unknown key is named as the field it would be, so every problem starts with a field path.
+    if (i.code === "unrecognized_keys")
+      return i.keys.slice(0, 10).map((k) => `${[...i.path, k.length > 40 ? `${k.slice(0, 40)}...` : k].join(".")}: is not a run spec field${i.path.length ? ` of ${i.path.join(".")}` : ""} (see trainer-image/README.md)`);
+    const where = i.path.length ? i.path.join(".") : "spec";
+    const got = "input" in i && i.input !== undefined && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
     return `${where}: ${i.message}${got}`;
   });
   throw new RunSpecError(problems);
