@@ -16,6 +16,36 @@ import { version as TRAINER_VERSION } from "../trainer-image/package.json";
  */
 export const KUEUE_CHART_VERSION = "0.14.8";
 
+/** Upper bound of any GPU count in the config (a pool's maxGpus, a team's gpuQuota). */
+const MAX_GPUS = 10_000;
+/** Kubernetes minor versions EKS (and the local harness) run. */
+const SUPPORTED_MINORS = [28, 29, 30, 31, 32, 33, 34];
+
+/** AWS tag rules: key 1-128, value 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix. */
+function awsTagProblem(key: string, value: string): string | undefined {
+  const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+  if (key.length === 0 || key.length > 128) return "a tag key is 1-128 characters";
+  if (key.toLowerCase().startsWith("aws:")) return "tag keys starting with 'aws:' are reserved by AWS";
+  if (!allowed.test(key)) return "a tag key may hold letters, digits, spaces and _ . : / = + - @ only";
+  if (value.length > 256) return `the value is ${value.length} characters; AWS allows 256`;
+  if (!allowed.test(value)) return "a tag value may hold letters, digits, spaces and _ . : / = + - @ only";
+  return undefined;
+}
+
+/** S3 bucket naming rules (the subset that matters for names Kiln is given). */
+function bucketProblem(name: string): string | undefined {
+  const shown = name.length > 70 ? `${name.slice(0, 70)}...` : name;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) return `'${shown}' is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit`;
+  if (name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith("xn--") || name.endsWith("-s3alias")) return `'${shown}' is not an S3 bucket name (no '..', no IP-address form, no reserved prefix or suffix)`;
+  return undefined;
+}
+
+/** A VPC is a /16 to /28 block (what Amazon VPC accepts). */
+function vpcSizeProblem(cidr: string): string | undefined {
+  const c = parseCidr(cidr)!;
+  return c.prefix < 16 || c.prefix > 28 ? `'${cidr}' is a /${c.prefix}; a VPC is a /16 to /28 block` : undefined;
+}
+
 const dnsLabel = z
   .string()
   .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', at most 32 characters");
@@ -41,7 +71,7 @@ const gpuPool = z.strictObject({
   /** Purchase options, default spot only. */
   capacityTypes: z.array(z.enum(["spot", "on-demand"])).min(1).default(["spot"]),
   /** Karpenter `limits.nvidia.com/gpu`: the most GPUs the pool may hold at once. 0 disables it. */
-  maxGpus: z.number().int().min(0, "must be >= 0"),
+  maxGpus: z.number().int().min(0, "must be >= 0").max(MAX_GPUS, `must be <= ${MAX_GPUS}`),
   /** GPUs per node; used by the local platform's simulated nodes and the offline plan. Default 8. */
   gpusPerNode: z.number().int().min(1).max(16).default(8),
 });
@@ -51,7 +81,7 @@ const team = z.strictObject({
   name: dnsLabel,
   namespace: dnsLabel.optional(),
   /** Hard cap on GPUs requested at once in the namespace (ResourceQuota and Kueue borrowing limit). */
-  gpuQuota: z.number().int().min(0),
+  gpuQuota: z.number().int().min(0).max(MAX_GPUS, `must be <= ${MAX_GPUS}`),
   /** GPU pools the team may use; default all. */
   pools: z.array(z.string()).optional(),
   /** ResourceQuota `requests.cpu`, default 64. */
@@ -62,24 +92,30 @@ const team = z.strictObject({
 
 const systemNodes = z.strictObject({
   instanceTypes: z.array(z.string()).min(1).default(["m7i.large"]),
-  minSize: z.number().int().min(1).default(2),
+  minSize: z.number().int().min(1).max(100).default(2),
   desiredSize: z.number().int().min(1).default(2),
   maxSize: z.number().int().min(1).default(4),
-  diskGiB: z.number().int().min(20).default(50),
+  diskGiB: z.number().int().min(20).max(16384, "must be <= 16384 (the largest EBS volume)").default(50),
 });
 
 const storage = z.strictObject({
   /** Let `pulumi destroy` delete non-empty buckets. Default false. */
   forceDestroy: z.boolean().default(false),
   /** Days to keep noncurrent object versions under checkpoints/ (old checkpoints). Default 7. */
-  checkpointVersionDays: z.number().int().min(1).default(7),
+  checkpointVersionDays: z.number().int().min(1).max(3650).default(7),
   /** Days to keep every other noncurrent object version. Default 90. */
-  noncurrentVersionDays: z.number().int().min(1).default(90),
+  noncurrentVersionDays: z.number().int().min(1).max(3650).default(90),
   /** FSx for Lustre linked to the datasets bucket. Default off. */
   fsx: z
     .strictObject({
       enabled: z.boolean().default(false),
-      storageCapacityGiB: z.number().int().min(1200).default(1200),
+      storageCapacityGiB: z
+        .number()
+        .int()
+        .min(1200, { abort: true })
+        .max(2_400_000, { abort: true })
+        .refine((n) => n === 1200 || n % 2400 === 0, "FSx for Lustre takes 1200 or a multiple of 2400 GiB")
+        .default(1200),
       deploymentType: z.enum(["SCRATCH_2", "PERSISTENT_2"]).default("SCRATCH_2"),
     })
     .prefault({}),
@@ -93,8 +129,8 @@ const objectStore = z.strictObject({
   accessKeyId: z.string().optional(),
   /** Secret: set with `pulumi config set --secret --path kiln:objectStore.secretAccessKey`. */
   secretAccessKey: z.string().optional(),
-  datasetsBucket: z.string().default("datasets"),
-  artifactsBucket: z.string().default("artifacts"),
+  datasetsBucket: checked(bucketProblem).default("datasets"),
+  artifactsBucket: checked(bucketProblem).default("artifacts"),
   /** Size of MinIO's PVC. */
   minioStorage: quantity.default("20Gi"),
 });
@@ -104,7 +140,7 @@ const trainer = z.strictObject({
   repository: checked(repositoryProblem).optional(),
   tag: imageTag.default(TRAINER_VERSION),
   /** GPUs a run asks for unless the user says otherwise. */
-  defaultGpus: z.number().int().min(0).default(1),
+  defaultGpus: z.number().int().min(0).max(64).default(1),
 });
 
 const kueue = z.strictObject({
@@ -121,9 +157,26 @@ const fieldSchema = z
   .strictObject({
     platform: z.enum(["aws", "local"]).default("local"),
     clusterName: dnsLabel.optional(),
-    tags: z.record(z.string(), z.string()).default({}),
-    kubernetesVersion: z.string().regex(/^1\.\d+$/, "must look like 1.34").default("1.34"),
-    vpcCidr: checked(cidrProblem).default("10.0.0.0/16"),
+    tags: z
+      .record(z.string(), z.string())
+      .superRefine((tags, ctx) => {
+        const entries = Object.entries(tags);
+        if (entries.length > 40) ctx.addIssue({ code: "custom", message: `has ${entries.length} tags; Kiln adds its own and AWS allows 50 per resource: keep at most 40` });
+        for (const [k, v] of entries.slice(0, 50)) {
+          const p = awsTagProblem(k, v);
+          if (p) ctx.addIssue({ code: "custom", path: [k.length > 40 ? `${k.slice(0, 40)}...` : k], message: p });
+        }
+      })
+      .default({}),
+    kubernetesVersion: z
+      .string()
+      .regex(/^1\.\d+$/, "must look like 1.34")
+      .refine((v) => SUPPORTED_MINORS.includes(Number(v.split(".")[1])), {
+        error: (i) =>
+          `'${String(i.input).slice(0, 20)}' is not a supported Kubernetes version (1.${SUPPORTED_MINORS[0]}-1.${SUPPORTED_MINORS.at(-1)}); a version written unquoted in YAML is a number (1.30 reads as 1.3): quote it, "1.30"`,
+      })
+      .default("1.34"),
+    vpcCidr: checked((v) => cidrProblem(v) ?? vpcSizeProblem(v)).default("10.0.0.0/16"),
     azCount: z.number().int().min(2, "must be >= 2 (EKS needs two AZs)").max(6).default(3),
     privateSubnetPrefix: z.number().int().min(16).max(28).default(19),
     publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
@@ -131,8 +184,8 @@ const fieldSchema = z
     publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
     adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
     systemNodes: systemNodes.prefault({}),
-    gpuPools: z.array(gpuPool).default([]),
-    teams: z.array(team).default([]),
+    gpuPools: z.array(gpuPool).max(50, "at most 50 GPU pools").default([]),
+    teams: z.array(team).max(100, "at most 100 teams").default([]),
     storage: storage.prefault({}),
     objectStore: objectStore.prefault({}),
     trainer: trainer.prefault({}),
@@ -232,7 +285,7 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     },
   },
   {
-    fields: ["platform", "objectStore", "trainer", "kueue"],
+    fields: ["platform", "objectStore", "trainer", "kueue", "gpuPools"],
     check(c, issue) {
     if (c.platform === "local" && c.objectStore.mode === "external") {
       for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
@@ -240,6 +293,9 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     }
     if (c.platform === "local" && !c.trainer.repository)
       issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
+    const largestNode = Math.max(0, ...c.gpuPools.slice(0, 50).map((p) => p.gpusPerNode));
+    if (c.gpuPools.length > 0 && c.trainer.defaultGpus > largestNode)
+      issue(["trainer", "defaultGpus"], `a run of ${c.trainer.defaultGpus} GPUs fits on no node: the largest pool node has ${largestNode} (kiln:gpuPools[].gpusPerNode)`);
     if (c.platform === "aws" && c.trainer.defaultGpus === 0)
       issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
     if (c.platform === "aws" && c.kueue.install === "external")

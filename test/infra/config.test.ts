@@ -260,13 +260,57 @@ describe("security refusals hold on the value the program uses", () => {
   test("cross-field rules run only on fields valid on their own: a huge azCount is refused at once, without laying out subnets", () => {
     const t0 = Date.now();
     expect(problems({ azCount: 1e9 })).toEqual(["kiln:azCount: Too big: expected number to be <=6"]);
-    expect(problems({ azCount: 1e9, vpcCidr: "10.0.0.0/30" })).toEqual(["kiln:azCount: Too big: expected number to be <=6"]);
+    expect(problems({ azCount: 1e9, vpcCidr: "10.0.0.0/24" })).toEqual(["kiln:azCount: Too big: expected number to be <=6"]);
     expect(Date.now() - t0).toBeLessThan(5000);
     // An invalid field does not hide the problems of other, valid fields.
     expect(problems({ azCount: 1e9, systemNodes: { minSize: 3, desiredSize: 2 } })).toEqual([
       "kiln:azCount: Too big: expected number to be <=6",
       "kiln:systemNodes: must satisfy minSize <= desiredSize <= maxSize",
     ]);
+  });
+});
+
+describe("bounds and formats AWS or Kubernetes would enforce later are checked up front", () => {
+  test("a VPC is a /16 to /28 block", () => {
+    rejects({ vpcCidr: "10.0.0.0/8" }, "kiln:vpcCidr: '10.0.0.0/8' is a /8; a VPC is a /16 to /28 block");
+    rejects({ vpcCidr: "10.0.0.0/29" }, "kiln:vpcCidr: '10.0.0.0/29' is a /29; a VPC is a /16 to /28 block");
+  });
+
+  test("tag keys and values follow AWS's rules", () => {
+    rejects({ tags: { "aws:owner": "x" } }, "kiln:tags.aws:owner: tag keys starting with 'aws:' are reserved by AWS");
+    rejects({ tags: { team: "a;b" } }, "kiln:tags.team: a tag value may hold letters, digits, spaces and _ . : / = + - @ only");
+    rejects({ tags: { ["k".repeat(129)]: "v" } }, /^kiln:tags\.k{40}\.\.\.: a tag key is 1-128 characters$/);
+    rejects({ tags: { note: "v".repeat(257) } }, "kiln:tags.note: the value is 257 characters; AWS allows 256");
+    rejects({ tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`k${i}`, "v"])) }, /^kiln:tags: has 41 tags/);
+    expect(parse({ tags: { "cost-center": "ML 42", owner: "team@example.com" } }).tags).toEqual({ "cost-center": "ML 42", owner: "team@example.com" });
+  });
+
+  test("bucket names follow S3's rules", () => {
+    rejects({ objectStore: { datasetsBucket: "Data_Sets" } }, /^kiln:objectStore\.datasetsBucket: 'Data_Sets' is not an S3 bucket name/);
+    rejects({ objectStore: { artifactsBucket: "a..b" } }, /^kiln:objectStore\.artifactsBucket: 'a\.\.b' is not an S3 bucket name \(no '\.\.'/);
+    rejects({ objectStore: { artifactsBucket: "192.168.1.1" } }, /IP-address form/);
+  });
+
+  test("the Kubernetes version is one EKS runs; an unquoted 1.30 (read by YAML as 1.3) is explained", () => {
+    rejects({ kubernetesVersion: "1.3" }, /^kiln:kubernetesVersion: '1\.3' is not a supported Kubernetes version \(1\.28-1\.34\); a version written unquoted in YAML is a number \(1\.30 reads as 1\.3\): quote it/);
+    expect(parse({ kubernetesVersion: "1.30" }).kubernetesVersion).toBe("1.30");
+  });
+
+  test("a run's GPUs fit on the largest node", () => {
+    rejects({ gpuPools: [{ name: "a10g", maxGpus: 16, gpusPerNode: 4 }], trainer: { repository: "r/t", defaultGpus: 8 } }, "kiln:trainer.defaultGpus: a run of 8 GPUs fits on no node: the largest pool node has 4 (kiln:gpuPools[].gpusPerNode)");
+  });
+
+  test("counts have sane upper bounds", () => {
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1e9 }] }, "kiln:gpuPools[0].maxGpus: must be <= 10000");
+    rejects({ teams: [{ name: "t", gpuQuota: 1e9 }] }, "kiln:teams[0].gpuQuota: must be <= 10000");
+    rejects({ gpuPools: Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, maxGpus: 1 })) }, "kiln:gpuPools: at most 50 GPU pools");
+    rejects({ teams: Array.from({ length: 101 }, (_, i) => ({ name: `t${i}`, gpuQuota: 0 })) }, "kiln:teams: at most 100 teams");
+    rejects({ systemNodes: { diskGiB: 1e6 } }, "kiln:systemNodes.diskGiB: must be <= 16384 (the largest EBS volume)");
+  });
+
+  test("an FSx capacity FSx cannot provision is a config error, before any resource", () => {
+    rejects({ storage: { fsx: { enabled: true, storageCapacityGiB: 1300 } } }, "kiln:storage.fsx.storageCapacityGiB: FSx for Lustre takes 1200 or a multiple of 2400 GiB");
+    expect(parse({ storage: { fsx: { enabled: true, storageCapacityGiB: 4800 } } }).storage.fsx.storageCapacityGiB).toBe(4800);
   });
 });
 

@@ -229,3 +229,10 @@ describe("stopping while the data loads", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+test("a multiclass target with more labels than the cap is refused naming it", async () => {
+  const spec = parseRunSpec({ dataset: { uri: "m.csv", target: "y" }, task: "multiclass", output: { uri: "/tmp/unused" } });
+  const csv = "x,y\n" + Array.from({ length: 1200 }, (_, i) => `${i},c${i}`).join("\n") + "\n";
+  const rows = parseRows(spec, await readCsv(csv, "m.csv"), "m.csv");
+  expect(await dataError(() => fitPreprocess(spec, rows, splitIndices(rows.y.length, 0.2, 0.2, 1).train))).toMatch(/^task multiclass: "y" has 1200 distinct labels; the trainer caps classes at 1000/);
+});

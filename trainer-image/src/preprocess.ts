@@ -61,6 +61,8 @@ function classesOf(spec: RunSpec, y: (number | string)[]): string[] | undefined 
     return [labels.find((l) => l !== positive)!, positive];
   }
   if (labels.length < 2) throw new DataError(`task multiclass needs at least 2 labels in "${spec.dataset.target}", found ${labels.length}`);
+  if (labels.length > MAX_CATEGORIES)
+    throw new DataError(`task multiclass: "${spec.dataset.target}" has ${labels.length} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`);
   return labels;
 }
 

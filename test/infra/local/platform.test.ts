@@ -9,8 +9,8 @@ const EXTERNAL = {
   region: "eu-west-1",
   accessKeyId: "kiln-ci",
   secretAccessKey: "s3cr3t-from-config",
-  datasetsBucket: "ds",
-  artifactsBucket: "art",
+  datasetsBucket: "team-ds",
+  artifactsBucket: "team-art",
 };
 
 describe("objectStore: minio (default)", () => {
@@ -116,8 +116,8 @@ describe("objectStore: external", () => {
   test("the chart points at the external endpoint, region and buckets", () => {
     const values = releases(run, "kiln-trainer", "kiln-research")[0].inputs.values;
     expect(values.objectStore).toEqual({ endpoint: "http://127.0.0.1:9000", region: "eu-west-1", credentialsSecret: "kiln-object-store" });
-    expect(values.runSpec.dataset.uri).toBe("s3://ds/auto-mpg/auto-mpg.csv");
-    expect(values.runSpec.output.uri).toBe("s3://art/runs");
+    expect(values.runSpec.dataset.uri).toBe("s3://team-ds/auto-mpg/auto-mpg.csv");
+    expect(values.runSpec.output.uri).toBe("s3://team-art/runs");
     expect(run.outputs.objectStoreEndpoint).toBe("http://127.0.0.1:9000");
   });
 
