@@ -56,14 +56,16 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exported)) outputs[k] = await outputValue(k, v, opts.plan ?? false);
   await programFinished();
+  return { resources: mocks.resources, outputs, mocks, ...readers(mocks.resources) };
+}
+
+/** Lookups over recorded resources: every one of a type, and the one of a type and name. */
+export function readers(resources: readonly RecordedResource[]): Pick<ProgramRun, "ofType" | "named"> {
   return {
-    resources: mocks.resources,
-    outputs,
-    mocks,
-    ofType: (type) => mocks.resources.filter((r) => r.type === type),
+    ofType: (type) => resources.filter((r) => r.type === type),
     named: (type, name) => {
-      const r = mocks.resources.find((x) => x.type === type && x.name === name);
-      if (!r) throw new Error(`no ${type} named ${name}; have: ${mocks.resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+      const r = resources.find((x) => x.type === type && x.name === name);
+      if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
       return r;
     },
   };

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
 import { KilnMocks, promiseOf, RecordedResource, programFinished } from "../../../scripts/plan/engine/mocks";
-import { ROOT, stackConfig } from "../../../scripts/plan/engine/program";
+import { readers, ROOT, stackConfig } from "../../../scripts/plan/engine/program";
 
 /** The program under mocks for a stack (runProgram, under the name these suites use). */
 export { runProgram as runStack } from "../../../scripts/plan/engine/program";
@@ -36,12 +36,7 @@ export async function buildAws(overrides: Record<string, unknown> = {}, stack = 
     platform,
     resources: mocks.resources,
     mocks,
-    ofType: (type) => mocks.resources.filter((r) => r.type === type),
-    named: (type, name) => {
-      const r = mocks.resources.find((x) => x.type === type && x.name === name);
-      if (!r) throw new Error(`no ${type} named ${name}; have: ${mocks.resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
-      return r;
-    },
+    ...readers(mocks.resources),
     crs: (kind) => mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`)),
   };
 }
