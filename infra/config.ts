@@ -9,6 +9,7 @@ import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr
 import { repositoryProblem, tagProblem } from "./lib/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
+import { clip } from "./lib/text";
 
 /**
  * Kueue chart installed by default: the release the local harness builds and the e2e suite tests
@@ -34,7 +35,7 @@ function awsTagProblem(key: string, value: string): string | undefined {
 
 /** S3 bucket naming rules (the subset that matters for names Kiln is given). */
 function bucketProblem(name: string): string | undefined {
-  const shown = name.length > 70 ? `${name.slice(0, 70)}...` : name;
+  const shown = clip(name, 70);
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) return `'${shown}' is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit`;
   if (name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith("xn--") || name.endsWith("-s3alias")) return `'${shown}' is not an S3 bucket name (no '..', no IP-address form, no reserved prefix or suffix)`;
   return undefined;
@@ -164,7 +165,7 @@ const fieldSchema = z
         if (entries.length > 40) ctx.addIssue({ code: "custom", message: `has ${entries.length} tags; Kiln adds its own and AWS allows 50 per resource: keep at most 40` });
         for (const [k, v] of entries.slice(0, 50)) {
           const p = awsTagProblem(k, v);
-          if (p) ctx.addIssue({ code: "custom", path: [k.length > 40 ? `${k.slice(0, 40)}...` : k], message: p });
+          if (p) ctx.addIssue({ code: "custom", path: [clip(k)], message: p });
         }
       })
       .default({}),

@@ -4,10 +4,8 @@
  * JOB_COMPLETION_INDEX=i.
  */
 import { parse } from "yaml";
+import { clip } from "../../trainer-image/src/clip";
 import { UsageError } from "./errors";
-
-/** At most a short prefix of user input in a message. */
-const clip = (text: string) => (text.length > 60 ? `${text.slice(0, 60)}...` : text);
 import { applyOverrides, RunSpec, RunSpecError } from "./runspec";
 
 export type Scalar = string | number | boolean;
@@ -22,7 +20,7 @@ function scalar(text: string, flag: string): Scalar {
   } catch {
     v = undefined;
   }
-  if (v === null || v === undefined || typeof v === "object") throw new UsageError(`--set ${clip(flag)}: value "${clip(text)}" must be a number, boolean or string`);
+  if (v === null || v === undefined || typeof v === "object") throw new UsageError(`--set ${clip(flag, 60)}: value "${clip(text, 60)}" must be a number, boolean or string`);
   return v as Scalar;
 }
 
@@ -32,12 +30,12 @@ export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]
   const out: Record<string, Scalar[]> = {};
   for (const flag of flags) {
     const eq = flag.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set ${clip(flag)}: expected path=v1,v2,... (e.g. training.optimizer.learningRate=0.001,0.01)`);
+    if (eq <= 0) throw new UsageError(`--set ${clip(flag, 60)}: expected path=v1,v2,... (e.g. training.optimizer.learningRate=0.001,0.01)`);
     const path = flag.slice(0, eq).trim();
-    if (!PATH.test(path)) throw new UsageError(`--set ${clip(flag)}: "${clip(path)}" is not a dotted run-spec path such as training.batchSize`);
-    if (path in out) throw new UsageError(`--set ${clip(path)} is given twice: list all its values once, comma-separated`);
+    if (!PATH.test(path)) throw new UsageError(`--set ${clip(flag, 60)}: "${clip(path, 60)}" is not a dotted run-spec path such as training.batchSize`);
+    if (path in out) throw new UsageError(`--set ${clip(path, 60)} is given twice: list all its values once, comma-separated`);
     const items = flag.slice(eq + 1).split(",").map((s) => s.trim());
-    if (items.some((s) => s === "")) throw new UsageError(`--set ${clip(flag)}: empty value in the list`);
+    if (items.some((s) => s === "")) throw new UsageError(`--set ${clip(flag, 60)}: empty value in the list`);
     out[path] = items.map((s) => scalar(s, flag));
   }
   return out;

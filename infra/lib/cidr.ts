@@ -1,4 +1,5 @@
 /** Minimal IPv4 CIDR arithmetic for carving a VPC into subnets. */
+import { clip } from "./text";
 
 export interface Cidr {
   readonly base: number;
@@ -25,7 +26,7 @@ export function parseCidr(text: string): Cidr | undefined {
  */
 export function cidrProblem(text: string): string | undefined {
   const m = CIDR_RE.exec(text);
-  if (!m) return `'${short(text)}' is not an IPv4 CIDR such as 10.0.0.0/16`;
+  if (!m) return `'${clip(text)}' is not an IPv4 CIDR such as 10.0.0.0/16`;
   const parts = m.slice(1, 6);
   if (parts.some((p) => p.length > 1 && p.startsWith("0"))) {
     const octets = parts.slice(0, 4).map(Number);
@@ -56,10 +57,6 @@ export function coveredAddresses(cidrs: readonly Cidr[]): number {
 }
 
 export const IPV4_ADDRESSES = 2 ** 32;
-
-function short(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
-}
 
 export function formatCidr(c: Cidr): string {
   const o = [24, 16, 8, 0].map((shift) => Math.floor(c.base / 2 ** shift) % 256);

@@ -3,6 +3,7 @@
  * apart: repository (`[registry[:port]/]path`) and tag. Digests have their own field nowhere: an
  * image is pinned by a release tag.
  */
+import { clip } from "./text";
 
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
@@ -14,7 +15,7 @@ const MOVING_TAGS = new Set(["latest", "main", "master", "stable", "edge", "nigh
 /** Longest repository name registries accept. */
 export const MAX_REPOSITORY = 255;
 
-const quote = (v: string) => `'${v.length > 60 ? `${v.slice(0, 60)}...` : v}'`;
+const quote = (v: string) => `'${clip(v, 60)}'`;
 
 /** Why `repo` is not an image repository, or undefined. */
 export function repositoryProblem(repo: string): string | undefined {

@@ -2,6 +2,7 @@
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import type { RunSpec } from "./spec";
+import { clip } from "./clip";
 
 /** A data problem the user must fix in the file or the spec (exit code 1, message names column/row). */
 export class DataError extends Error {
@@ -37,11 +38,6 @@ export function decimal(text: string): number {
 export function canonicalLabel(text: string): string {
   const n = decimal(text);
   return Number.isFinite(n) ? String(n) : text;
-}
-
-/** At most a short prefix of a bad value in a message. */
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 /** Streams CSV records (header first) through csv-parse; every parse problem becomes a DataError. */

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { parseYaml } from "./yaml";
+import { clip } from "./clip";
 
 const RUN_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -86,7 +87,7 @@ export const runSpecSchema = z
       uri: z
         .string()
         .min(1, "output.uri is required, e.g. s3://artifacts/runs")
-        .refine((u) => OUTPUT_URI.test(u), { error: (i) => `"${String(i.input).slice(0, 60)}" is not a place runs can be written: s3://bucket[/prefix], file:/path or an absolute path` }),
+        .refine((u) => OUTPUT_URI.test(u), { error: (i) => `"${clip(String(i.input), 60)}" is not a place runs can be written: s3://bucket[/prefix], file:/path or an absolute path` }),
     }),
   })
   .superRefine((spec, ctx) => {
@@ -154,7 +155,7 @@ export function parseRunSpec(input: string | object): RunSpec {
   const problems = result.error.issues.flatMap((i) => {
     // An unknown key is named as the field it would be, so every problem starts with a field path.
     if (i.code === "unrecognized_keys")
-      return i.keys.slice(0, 10).map((k) => `${[...i.path, k.length > 40 ? `${k.slice(0, 40)}...` : k].join(".")}: is not a run spec field${i.path.length ? ` of ${i.path.join(".")}` : ""} (see trainer-image/README.md)`);
+      return i.keys.slice(0, 10).map((k) => `${[...i.path, clip(k)].join(".")}: is not a run spec field${i.path.length ? ` of ${i.path.join(".")}` : ""} (see trainer-image/README.md)`);
     const where = i.path.length ? i.path.join(".") : "spec";
     const got = "input" in i && i.input !== undefined && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
     return `${where}: ${i.message}${got}`;

@@ -3,6 +3,7 @@
  * map take 8 s, 50,000 take 50 s); here that check is off and duplicates are found with a Set per map.
  */
 import { Document, isMap, isScalar, parseAllDocuments, parseDocument, visit } from "yaml";
+import { clip } from "./clip";
 
 const OPTIONS = { uniqueKeys: false } as const;
 
@@ -17,7 +18,7 @@ function duplicateKey(doc: Document.Parsed): string | undefined {
         const key = isScalar(pair.key) ? pair.key.value : JSON.stringify(pair.key);
         if (seen.has(key)) {
           const text = String(key);
-          found = `map keys must be unique: "${text.length > 40 ? `${text.slice(0, 40)}...` : text}" appears twice`;
+          found = `map keys must be unique: "${clip(text)}" appears twice`;
           return visit.BREAK;
         }
         seen.add(key);
