@@ -161,6 +161,8 @@ const accountant = z.strictObject({
   tag: imageTag.default(KILN_VERSION),
   /** Seconds between passes. Default 30. */
   intervalSeconds: z.number().int().min(5).max(3600).default(30),
+  /** `host:port` its pod reaches the API server at, when the kubernetes Service is not routed (no kube-proxy). */
+  apiServer: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. 10.250.0.1:6443").optional(),
   /** Where its pod runs, replacing the platform's system-node placement (e.g. a local cluster's real node). */
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z

@@ -22,6 +22,8 @@ export interface AccountantArgs {
   readonly intervalSeconds?: number;
   /** CIDRs the API server answers on (NetworkPolicy egress on 443/6443); default none: egress is not restricted. */
   readonly apiServerCidrs?: pulumi.Input<readonly string[]>;
+  /** `host:port` of the API server for the pod (KUBERNETES_SERVICE_HOST/PORT), when the Service is not routed; default the Service. */
+  readonly apiServer?: string;
   /** Node selector + tolerations of the platform's system nodes; default any node. */
   readonly placement?: SystemPlacement;
   /** Provider of the target cluster. */
@@ -137,6 +139,13 @@ export class Accountant extends pulumi.ComponentResource {
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
                   args: ["--settings", `/etc/kiln/${ACCOUNTANT_SETTINGS_KEY}`],
+                  // The in-cluster config reads these; set, they win over the kubelet's own.
+                  env: args.apiServer
+                    ? [
+                        { name: "KUBERNETES_SERVICE_HOST", value: args.apiServer.slice(0, args.apiServer.lastIndexOf(":")) },
+                        { name: "KUBERNETES_SERVICE_PORT", value: args.apiServer.slice(args.apiServer.lastIndexOf(":") + 1) },
+                      ]
+                    : undefined,
                   resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                   volumeMounts: [{ name: "settings", mountPath: "/etc/kiln", readOnly: true }],

@@ -108,6 +108,7 @@ export class ClusterServices extends pulumi.ComponentResource {
           gridRegion: config.accountant.gridRegion ?? (config.platform === "aws" ? store.region : "us-east-1"),
           intervalSeconds: config.accountant.intervalSeconds,
           apiServerCidrs: platform.apiServerCidrs,
+          apiServer: config.accountant.apiServer,
           placement:
             config.accountant.nodeSelector || config.accountant.tolerations
               ? { nodeSelector: config.accountant.nodeSelector ?? {}, tolerations: config.accountant.tolerations ?? [] }

@@ -48,7 +48,8 @@ KILN_REAL_NODE=${KILN_REAL_NODE:-true}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 
 # The control-plane components cluster:up starts, in start order (down stops them in reverse).
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kueue containerd kubelet)
+# apiserver-proxy: the API server (bound to loopback) on the real node's address, for pods that call it.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kueue apiserver-proxy containerd kubelet)
 
 ETCD_BIN=${ETCD_BIN:-"$(tool_bin_dir etcd)/etcd"}
 KUBE_BIN_DIR=${KUBE_BIN_DIR:-"$(tool_bin_dir kubernetes)"}
@@ -78,7 +79,7 @@ expected_components() {
   local c
   for c in "${COMPONENTS[@]}"; do
     [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
-    [[ ( "$c" == containerd || "$c" == kubelet ) && "$KILN_REAL_NODE" != true ]] && continue
+    [[ ( "$c" == containerd || "$c" == kubelet || "$c" == apiserver-proxy ) && "$KILN_REAL_NODE" != true ]] && continue
     echo "$c"
   done
 }

@@ -170,9 +170,17 @@ node_allocatable_gpus() {
   [[ "$(kc get node "$NODE_NAME" -o jsonpath="{.status.allocatable.${NODE_GPU_RESOURCE//./\\.}}" 2>/dev/null)" == "$1" ]]
 }
 
+# Pods reach the API server at $NODE_IP:$APISERVER_PORT (there is no kube-proxy for the kubernetes
+# Service): a TCP forward to the loopback API server, listening on the node's private address only.
+start_apiserver_proxy() {
+  command -v socat >/dev/null || die "socat not found; install the node packages: bash scripts/cluster/install-node-deps.sh"
+  start apiserver-proxy socat "TCP-LISTEN:$APISERVER_PORT,bind=$NODE_IP,fork,reuseaddr" "TCP:127.0.0.1:$APISERVER_PORT"
+}
+
 start_real_node() {
   [[ "$KILN_REAL_NODE" == true ]] || return 0
   node_network_up
+  start_apiserver_proxy
   node_pki
   build_pause_image
   start_containerd

@@ -66,8 +66,12 @@ generate_pki() {
   fi
   local svc_ip
   svc_ip=$(first_service_ip "$SERVICE_CIDR")
+  # A certificate from before the real node's address was a name of the API server is made again.
+  if [[ -f "$PKI_DIR/apiserver.crt" ]] && ! openssl x509 -in "$PKI_DIR/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$NODE_IP\b"; then
+    rm -f "$PKI_DIR/apiserver.crt" "$PKI_DIR/apiserver.key"
+  fi
   serving_cert apiserver kube-apiserver \
-    "IP:127.0.0.1,IP:$svc_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    "IP:127.0.0.1,IP:$NODE_IP,IP:$svc_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   client_cert admin kiln-admin system:masters
   client_cert kube-controller-manager system:kube-controller-manager ""
   client_cert kube-scheduler system:kube-scheduler ""

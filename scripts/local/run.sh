@@ -80,7 +80,8 @@ main() {
   step "6/9 pulumi up --stack local"
   npx --no-install ts-node --transpile-only scripts/local/stack-config.ts \
     --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image" \
-    --accountant-image "$("$KILN_REPO_ROOT/scripts/image/build.sh" --print-accountant-ref)"
+    --accountant-image "$("$KILN_REPO_ROOT/scripts/image/build.sh" --print-accountant-ref)" \
+    --api-server "$(cat "$RUN_DIR/node-ip"):$APISERVER_PORT"
   "$HERE/pulumi.sh" stack select --create local >/dev/null
   printf '%s' "$AWS_SECRET_ACCESS_KEY" | "$HERE/pulumi.sh" config set --secret --path kiln:objectStore.secretAccessKey >/dev/null
   # cluster:down wipes the cluster's etcd, not the stack's state: on a cluster the stack was not

@@ -30,6 +30,8 @@ export interface HarnessStoreSettings {
   readonly trainerImage?: string;
   /** The locally built kiln-accountant image, `repository:tag` (default: keep the committed kiln:accountant). */
   readonly accountantImage?: string;
+  /** `host:port` pods reach the API server at (the real node's address; scripts/cluster/node.sh). */
+  readonly apiServer?: string;
 }
 
 /** "localhost/kiln/trainer:0.1.0" -> repository + tag (the port of a registry host is not a tag). */
@@ -68,6 +70,7 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
   config["kiln:accountant"] = {
     ...((config["kiln:accountant"] ?? {}) as Record<string, unknown>),
     ...(store.accountantImage ? splitImageRef(store.accountantImage) : {}),
+    ...(store.apiServer ? { apiServer: store.apiServer } : {}),
     nodeSelector: { [REAL_NODE_LABEL]: "real" },
     tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
   };
@@ -87,13 +90,14 @@ export function main(argv: string[]): void {
     .requiredOption("--access-key-id <id>", "MinIO access key id")
     .option("--trainer-image <ref>", "locally built trainer image REPOSITORY:TAG")
     .option("--accountant-image <ref>", "locally built kiln-accountant image REPOSITORY:TAG")
+    .option("--api-server <host:port>", "where pods reach the API server (the real node's address)")
     .option("--source <file>", "committed local stack config", path.join(root, "Pulumi.local.yaml"))
     .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "project", "Pulumi.local.yaml"))
     .parse(argv)
-    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; accountantImage?: string; source: string; out: string }>();
+    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; accountantImage?: string; apiServer?: string; source: string; out: string }>();
   if (path.resolve(opts.out) === path.resolve(opts.source)) throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);
   const existing = fs.existsSync(opts.out) ? fs.readFileSync(opts.out, "utf8") : undefined;
-  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage, accountantImage: opts.accountantImage }, existing);
+  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage, accountantImage: opts.accountantImage, apiServer: opts.apiServer }, existing);
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, text, { mode: 0o600 });
 }

@@ -134,10 +134,16 @@ export async function ensureImageOnNode(): Promise<string> {
   return ref;
 }
 
+/** `host:port` pods on the real node reach the API server at (scripts/cluster/node.sh's apiserver-proxy). */
+export function apiServerForPods(): string {
+  const ip = fs.readFileSync(path.join(KILN_DIR, "run", "node-ip"), "utf8").trim();
+  return `${ip}:${process.env.APISERVER_PORT ?? 6443}`;
+}
+
 /** Writes the harness stack config copy, selects (creates) stack `local` and sets the store secret. */
 export async function prepareStack(store: ObjectStoreEnv, image?: string): Promise<void> {
   const trainerImage = image ?? (await trainerImageRef());
-  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId, "--trainer-image", trainerImage, "--accountant-image", await accountantImageRef()]);
+  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId, "--trainer-image", trainerImage, "--accountant-image", await accountantImageRef(), "--api-server", apiServerForPods()]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["stack", "select", "--create", "local"]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["config", "set", "--secret", "--path", "kiln:objectStore.secretAccessKey"], { input: store.secretAccessKey });
 }
