@@ -398,7 +398,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
     input[name] = isTextKey(name) ? value : decode(value);
   }
-  const result = configSchema.safeParse(normalize(input));
+  const result = configSchema.safeParse(normalize(input), { reportInput: true });
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${keyPath(i.path)}: ${describe(i)}`));
   }
@@ -453,6 +453,9 @@ function describe(issue: z.core.$ZodIssue): string {
     const prefix = issue.path.length === 0 ? "kiln:" : "";
     return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${prefix}${k}'`).join(", ")} (see Pulumi.yaml for every key)`;
   }
+  // `pulumi config set --path k.n 5` stores the text "5": say how to store a number.
+  if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "boolean") && typeof issue.input === "string")
+    return `is the text '${clip(issue.input)}', not a ${issue.expected}: set it with --type ${issue.expected === "number" ? "float (or int)" : "bool"} (pulumi config set --path <key> <value> --type ...) or write it unquoted in the stack file`;
   return issue.message;
 }
 

@@ -14,7 +14,7 @@ const TEAM_INDEX = 1; // kiln:teams[1] is vision in Pulumi.local.yaml
 const COMMITTED_BUDGET = 500;
 
 async function setBudget(gpuHours: number): Promise<void> {
-  await must("bash", ["scripts/local/pulumi.sh", "config", "set", "--path", `kiln:teams[${TEAM_INDEX}].budget.gpuHours`, String(gpuHours)]);
+  await must("bash", ["scripts/local/pulumi.sh", "config", "set", "--path", `kiln:teams[${TEAM_INDEX}].budget.gpuHours`, String(gpuHours), "--type", "float"]);
   const up = await pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
   if (up.code !== 0) throw new Error(`pulumi up (budget ${gpuHours}) failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-2000)}`);
 }
@@ -58,9 +58,12 @@ describe("run accounting and team budgets", () => {
     const expectedHours = (8 * (finished - scheduled)) / 3_600_000;
     expect(expectedHours).toBeGreaterThan(0);
 
-    const run = await waitFor("the accountant to record the run", 120_000, async () => {
+    // The record is written while the pod runs (counted until now), then closed at the pod's end.
+    let last: unknown;
+    const run = await waitFor(`the accountant's record of the run to close at the pod's end (last: ${JSON.stringify(last)})`, 120_000, async () => {
       const r = (await lsJson()).find((x) => x.name === name);
-      return r?.usage?.gpuHours > 0 && !r.usage.basis.some((b: string) => b.startsWith("no usage record")) ? r : undefined;
+      last = r?.usage;
+      return r?.usage && Math.abs(r.usage.gpuHours - expectedHours) < 1e-6 ? r : undefined;
     }, 2000);
     expect(run.usage.gpuHours).toBeCloseTo(expectedHours, 6);
     expect(run.usage).toMatchObject({ pool: "a10g", instanceType: "g5.48xlarge", capacityType: "on-demand" });
