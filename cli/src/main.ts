@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCancel } from "./commands/cancel";
+import { registerDashboard } from "./commands/dashboard";
 import { registerLogs } from "./commands/logs";
 import { registerLs } from "./commands/ls";
 import { registerRunLocal } from "./commands/run-local";
@@ -36,6 +37,7 @@ export function buildProgram(deps: Deps): Command {
   registerLogs(program, deps);
   registerCancel(program, deps);
   registerRunLocal(program, deps);
+  registerDashboard(program, deps);
   return program;
 }
 
