@@ -1,4 +1,11 @@
 /** @type {import('jest').Config} */
+// `--selectProjects` is variadic: `jest --selectProjects unit test/cli` selects a project named "test/cli"
+// too and runs every unit suite. Refuse that at once instead of running the whole suite.
+const selected = process.argv.indexOf("--selectProjects");
+if (selected >= 0) {
+  const path = process.argv.slice(selected + 1).find((a, i, rest) => !a.startsWith("-") && rest.slice(0, i).every((b) => !b.startsWith("-")) && /[/.]/.test(a));
+  if (path) throw new Error(`jest: --selectProjects takes project names (unit, e2e), not '${path}': put test paths first, e.g. npx jest ${path} --selectProjects unit`);
+}
 const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } }];
 // @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
 const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");

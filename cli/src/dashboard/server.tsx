@@ -110,6 +110,8 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Running
       if (p[1] === "dashboard.js") return { status: 200, type: "text/javascript; charset=utf-8", body: assets.js };
       if (p[1] === "dashboard.css") return { status: 200, type: "text/css; charset=utf-8", body: assets.css };
     }
+    // Browsers ask for it on every page; there is none.
+    if (!api && p.length === 1 && p[0] === "favicon.ico") return { status: 204, type: "image/x-icon", body: "" };
     if (p.length === 0 || (p.length === 1 && p[0] === "runs")) {
       const { filter, page, size } = runQuery(q);
       const runs = await data.runs(filter, page, size);

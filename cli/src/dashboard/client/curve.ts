@@ -52,7 +52,8 @@ class CurveChart {
         width,
         height: 300,
         scales: { x: { time: false } },
-        axes: [{ label: "epoch" }, {}],
+        // Whole epochs only on the x axis.
+        axes: [{ label: "epoch", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
         series: [{ label: "epoch" }, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
       },
       data,
