@@ -33,7 +33,7 @@ export const PHASES: readonly RunPhase[] = ["Running", "Queued", "Pending", "Sus
 const key = (ns: string | undefined, name: string | undefined) => `${ns}/${name}`;
 const iso = (t: Date | string | undefined) => (t === undefined ? null : new Date(t).toISOString());
 
-/** The Workload Kueue made for each Job (owner reference by uid, else by name), keyed by namespace/name. */
+/** The Workload Kueue made for each Job (owner reference by uid; by name for a Job without one), keyed by namespace/name. */
 export function workloadsByJob(jobs: readonly V1Job[], workloads: readonly Workload[]): Map<string, Workload> {
   const byUid = new Map<string, Workload>();
   const byName = new Map<string, Workload>();
@@ -47,7 +47,8 @@ export function workloadsByJob(jobs: readonly V1Job[], workloads: readonly Workl
   const out = new Map<string, Workload>();
   for (const j of jobs) {
     const k = key(j.metadata?.namespace, j.metadata?.name);
-    const w = (j.metadata?.uid && byUid.get(j.metadata.uid)) || byName.get(k);
+    // By uid: a Job deleted and created again under the same name must not inherit the old Workload.
+    const w = j.metadata?.uid ? byUid.get(j.metadata.uid) : byName.get(k);
     if (w) out.set(k, w);
   }
   return out;

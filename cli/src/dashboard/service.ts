@@ -15,7 +15,7 @@ import { curveOf, type Curve } from "./epochs";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
 import { queueViews, type QueueView } from "./queues";
-import { filterRuns, paginate, runRows, type Page, type RunFilter, type RunRow } from "./runs";
+import { filterRuns, paginate, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
 
 /** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
 export const LOG_TAIL_LINES = 5000;
@@ -234,7 +234,7 @@ export class DashboardData {
       this.storeSummary(job, index),
     ]);
     const curve = curveOf(log.text ?? "");
-    const workload = snap.workloads.find((w) => (w.metadata.ownerReferences ?? []).some((o) => o.kind === "Job" && (o.uid === job.metadata?.uid || (o.name === name && w.metadata.namespace === ns)))) ?? null;
+    const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
       row: { ...row, bestMetric: log.text ? (bestMetric(log.text) ?? null) : null, usage: usage.get(keyOf(ns, name)) ?? null },
       job,
