@@ -9,6 +9,7 @@ import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr
 import { repositoryProblem, tagProblem } from "./lib/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
+import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
 
 /**
@@ -89,6 +90,14 @@ const team = z.strictObject({
   cpuQuota: quantity.default("64"),
   /** ResourceQuota `requests.memory`, default 512Gi. */
   memoryQuota: quantity.default("512Gi"),
+  /** Spend per calendar month (UTC), in GPU-hours or USD: at it, the team's new runs wait. Default none. */
+  budget: z
+    .strictObject({
+      gpuHours: z.number().positive("must be > 0").max(10_000_000).optional(),
+      usd: z.number().positive("must be > 0").max(1_000_000_000).optional(),
+    })
+    .refine((b) => (b.gpuHours === undefined) !== (b.usd === undefined), "set exactly one of gpuHours or usd (a monthly amount)")
+    .optional(),
 });
 
 const systemNodes = z.strictObject({
@@ -144,6 +153,18 @@ const trainer = z.strictObject({
   defaultGpus: z.number().int().min(0).max(64).default(1),
 });
 
+const accountant = z.strictObject({
+  /** Run kiln-accountant (usage records for `kubectl kiln ls/usage`, team budgets). Default true. */
+  enabled: z.boolean().default(true),
+  /** Accountant image repository; default on aws the stack's ECR repository `<cluster>/accountant`, on local the trainer's sibling (`.../trainer` -> `.../accountant`). */
+  repository: checked(repositoryProblem).optional(),
+  tag: imageTag.default(KILN_VERSION),
+  /** Seconds between passes. Default 30. */
+  intervalSeconds: z.number().int().min(5).max(3600).default(30),
+  /** AWS region whose grid intensity turns kWh into CO2e; default the cluster's region (aws) or us-east-1. */
+  gridRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
+});
+
 const kueue = z.strictObject({
   /** Queue training Jobs with Kueue. */
   enabled: z.boolean().default(true),
@@ -191,6 +212,7 @@ const fieldSchema = z
     objectStore: objectStore.prefault({}),
     trainer: trainer.prefault({}),
     kueue: kueue.prefault({}),
+    accountant: accountant.prefault({}),
     gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
     /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
     prometheusOperator: z.boolean().default(false),
@@ -301,6 +323,16 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
     if (c.platform === "aws" && c.kueue.install === "external")
       issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+    },
+  },
+  {
+    fields: ["accountant", "teams", "kueue"],
+    check(c, issue) {
+      c.teams.slice(0, 100).forEach((t, i) => {
+        if (!t.budget) return;
+        if (!c.accountant.enabled) issue(["teams", i, "budget"], `team '${t.name}' has a budget, which kiln-accountant enforces: set kiln:accountant.enabled true or remove the budget`);
+        if (!c.kueue.enabled) issue(["teams", i, "budget"], `team '${t.name}' has a budget, which holds its Kueue ClusterQueue: set kiln:kueue.enabled true or remove the budget`);
+      });
     },
   },
 ];

@@ -16,6 +16,10 @@ export interface PlatformOutputs {
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Full trainer image reference `<repository>:<tag>`. */
   readonly trainerImage: pulumi.Output<string>;
+  /** Full kiln-accountant image reference; undefined when the accountant is off. */
+  readonly accountantImage?: pulumi.Output<string>;
+  /** CIDRs the Kubernetes API server answers on, for controllers' egress policies; undefined when unknown. */
+  readonly apiServerCidrs?: readonly string[];
   /** Resources the cluster layer must wait for (node capacity, CNI, ...). */
   readonly clusterReady: pulumi.Resource[];
   /** Egress training pods need for their cloud identity (e.g. the EKS Pod Identity agent); empty when none. */

@@ -22,6 +22,8 @@ export interface KubeApi {
   /** Streams a container's log to `out` until it ends or the returned controller is aborted. */
   followLog(namespace: string, pod: string, container: string, out: Writable): Promise<{ abort(): void; done: Promise<void> }>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap>;
+  /** ConfigMaps matching a selector; every namespace when `namespace` is undefined. */
+  listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<V1ConfigMap[]>;
   getSecret(namespace: string, name: string): Promise<V1Secret>;
   /** true/false when the namespace's existence can be read, undefined when forbidden. */
   namespaceExists(namespace: string): Promise<boolean | undefined>;
@@ -119,6 +121,11 @@ export class ClientNodeApi implements KubeApi {
 
   getConfigMap(namespace: string, name: string) {
     return this.core.readNamespacedConfigMap({ namespace, name });
+  }
+
+  async listConfigMaps(namespace: string | undefined, labelSelector: string) {
+    const list = namespace === undefined ? await this.core.listConfigMapForAllNamespaces({ labelSelector }) : await this.core.listNamespacedConfigMap({ namespace, labelSelector });
+    return list.items;
   }
 
   getSecret(namespace: string, name: string) {

@@ -11,6 +11,7 @@ import { registerRunLocal } from "./commands/run-local";
 import { registerStatus } from "./commands/status";
 import { registerSubmit } from "./commands/submit";
 import { registerSweep } from "./commands/sweep";
+import { registerUsage } from "./commands/usage";
 import { defaultDeps, Deps } from "./context";
 import { CliError, UsageError } from "./errors";
 import { RunSpecError } from "./runspec";
@@ -36,6 +37,7 @@ export function buildProgram(deps: Deps): Command {
   registerStatus(program, deps);
   registerLogs(program, deps);
   registerCancel(program, deps);
+  registerUsage(program, deps);
   registerRunLocal(program, deps);
   registerDashboard(program, deps);
   return program;

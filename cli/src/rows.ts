@@ -2,6 +2,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { gpusOf, LABEL_QUEUE } from "./job";
 import { formatAge } from "./output";
+import { formatGpuHours, formatUsd, type RunUsage } from "./usage";
 
 export type RunPhase = "Succeeded" | "Failed" | "Queued" | "Suspended" | "Running" | "Pending";
 
@@ -26,18 +27,20 @@ export function runStatus(job: V1Job): string {
 
 export const isFinished = (job: V1Job) => ["Succeeded", "Failed"].includes(runPhase(job));
 
-export const LS_HEADER = ["NAME", "STATUS", "AGE", "GPUS", "QUEUE", "BEST-METRIC"] as const;
+export const LS_HEADER = ["NAME", "STATUS", "AGE", "GPUS", "QUEUE", "GPU-HOURS", "COST", "BEST-METRIC"] as const;
 
-/** One `ls` row; NAMESPACE first when listing all namespaces. */
-export function lsRow(job: V1Job, now: Date, bestMetric: string | undefined, allNamespaces: boolean): string[] {
+/** One `ls` row; NAMESPACE first when listing all namespaces. `held`: the team's queue is held by its budget. */
+export function lsRow(job: V1Job, now: Date, bestMetric: string | undefined, allNamespaces: boolean, usage?: RunUsage, held = false): string[] {
   const gpus = gpusOf(job);
   const completions = job.spec?.completionMode === "Indexed" ? (job.spec.completions ?? 1) : 1;
   const row = [
     job.metadata?.name ?? "?",
-    runStatus(job),
+    held && runPhase(job) === "Queued" ? `${runStatus(job)} (budget)` : runStatus(job),
     formatAge(job.metadata?.creationTimestamp, now),
     completions > 1 ? `${gpus}x${completions}` : String(gpus),
     job.metadata?.labels?.[LABEL_QUEUE] ?? "-",
+    usage ? formatGpuHours(usage.gpuHours) : "-",
+    usage ? formatUsd(usage.usd) : "-",
     bestMetric ?? "-",
   ];
   return allNamespaces ? [job.metadata?.namespace ?? "?", ...row] : row;

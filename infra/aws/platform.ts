@@ -42,6 +42,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly objectStore: ObjectStoreOutputs;
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
+  readonly accountantImage?: pulumi.Output<string>;
+  readonly apiServerCidrs: readonly string[];
   readonly clusterReady: pulumi.Resource[];
   readonly identityEgress: readonly ObjectStoreEgress[];
   readonly systemPlacement: SystemPlacement;
@@ -174,6 +176,14 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
     this.trainerImage = c.trainer.repository
       ? pulumi.output(`${c.trainer.repository}:${c.trainer.tag}`)
       : pulumi.interpolate`${registry.repositoryUrl}:${c.trainer.tag}`;
+    if (c.accountant.enabled) {
+      const accountantRegistry = c.accountant.repository
+        ? undefined
+        : new Registry(`${name}-accountant-registry`, { repositoryName: `${c.clusterName}/accountant`, forceDelete: c.storage.forceDestroy, tags }, parent);
+      this.accountantImage = accountantRegistry ? pulumi.interpolate`${accountantRegistry.repositoryUrl}:${c.accountant.tag}` : pulumi.output(`${c.accountant.repository}:${c.accountant.tag}`);
+    }
+    // The private endpoint's ENIs sit in the VPC.
+    this.apiServerCidrs = [c.vpcCidr];
     this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools)];
     this.clusterName = cluster.name;
     this.trainerRoleArn = identity.roleArn;
@@ -184,6 +194,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       clusterReady: this.clusterReady,
       objectStore: this.objectStore,
       trainerImage: this.trainerImage,
+      accountantImage: this.accountantImage,
+      apiServerCidrs: this.apiServerCidrs,
       clusterName: this.clusterName,
       imageRepositoryUrl: this.imageRepositoryUrl,
       trainerRoleArn: this.trainerRoleArn,

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { PlatformOutputs } from "../platform";
+import { Accountant } from "./accountant";
 import { DatasetCacheVolume } from "./dataset-cache-volume";
 import { GpuServices } from "./gpu-services";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
-import { Queues } from "./queues";
+import { clusterQueueName, Queues } from "./queues";
 import { OBJECT_STORE_SECRET, TeamNamespace } from "./team-namespace";
 import { TRAINER_RELEASE, TrainerRelease } from "./trainer-release";
 
@@ -95,6 +96,23 @@ export class ClusterServices extends pulumi.ComponentResource {
         { ...child, dependsOn: [...platform.clusterReady, ...(store.ready ?? []), ns, priorities, ...(queues ? [queues] : []), ...(caches.has(team.name) ? [caches.get(team.name)!] : [])] },
       );
     }
+
+    if (config.accountant.enabled && platform.accountantImage)
+      new Accountant(
+        `${name}-accountant`,
+        {
+          image: platform.accountantImage,
+          teams: config.teams,
+          namespaces: Object.fromEntries([...teams].map(([team, ns]) => [team, ns.namespace])),
+          clusterQueues: queues ? Object.fromEntries(config.teams.map((t) => [t.name, clusterQueueName(t.name)])) : {},
+          gridRegion: config.accountant.gridRegion ?? (config.platform === "aws" ? store.region : "us-east-1"),
+          intervalSeconds: config.accountant.intervalSeconds,
+          apiServerCidrs: platform.apiServerCidrs,
+          placement: platform.systemPlacement,
+          provider,
+        },
+        { ...child, dependsOn: [...platform.clusterReady, ...(queues ? [queues] : []), ...teams.values()] },
+      );
 
     this.teamNamespaces = Object.fromEntries(config.teams.map((t) => [t.name, t.namespace]));
     this.queues = queues ? { ...queues.localQueues } : {};

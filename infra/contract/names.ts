@@ -5,6 +5,8 @@
 
 /** The local platform's own services (MinIO, its setup Job). */
 export const KILN_SYSTEM_NAMESPACE = "kiln-system";
+/** kiln-accountant: usage records and team budgets (infra/cluster/accountant.ts). */
+export const ACCOUNTANT_NAMESPACE = "kiln-accountant";
 /** The GPU services (device plugin, DCGM exporter, GPU Operator). */
 export const GPU_NAMESPACE = "kiln-gpu";
 /** Kueue's controller when the stack installs its chart. */
@@ -16,6 +18,7 @@ export const CPU_FLAVOR = "cpu";
 export function reservedNamespaceOwner(ns: string): string | undefined {
   if (ns === KILN_SYSTEM_NAMESPACE) return "Kiln's system services";
   if (ns === GPU_NAMESPACE) return "Kiln's GPU services";
+  if (ns === ACCOUNTANT_NAMESPACE) return "Kiln's accountant";
   if (ns === KUEUE_NAMESPACE) return "Kueue";
   if (ns === "default") return "Kubernetes (the default namespace)";
   if (ns.startsWith("kube-")) return "Kubernetes (kube-* namespaces are the system's)";

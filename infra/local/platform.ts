@@ -25,6 +25,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
   readonly identityEgress: readonly ObjectStoreEgress[] = [];
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
+  readonly accountantImage?: pulumi.Output<string>;
   readonly clusterReady: pulumi.Resource[];
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -39,6 +40,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
     this.provider = new k8s.Provider(`${name}-k8s`, {}, { parent: this });
     this.kubeconfig = pulumi.secret(ambientKubeconfig());
     this.trainerImage = pulumi.output(`${repository}:${config.trainer.tag}`);
+    if (config.accountant.enabled) this.accountantImage = pulumi.output(`${config.accountant.repository ?? siblingRepository(repository, "accountant")}:${config.accountant.tag}`);
     this.trainerServiceAccountAnnotations = {};
     this.clusterReady = [];
 
@@ -81,6 +83,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
       objectStore: this.objectStore,
       trainerServiceAccountAnnotations: this.trainerServiceAccountAnnotations,
       trainerImage: this.trainerImage,
+      accountantImage: this.accountantImage,
       clusterReady: this.clusterReady,
       identityEgress: this.identityEgress,
     });
@@ -104,4 +107,10 @@ export function ambientKubeconfig(env: NodeJS.ProcessEnv = process.env): pulumi.
     const file = candidates.find((f) => fs.existsSync(f));
     return file ? fs.readFileSync(file, "utf8") : "";
   });
+}
+
+/** `registry/kiln/trainer` -> `registry/kiln/accountant`: Kiln's images are published side by side. */
+export function siblingRepository(repository: string, image: string): string {
+  const slash = repository.lastIndexOf("/");
+  return slash < 0 ? image : `${repository.slice(0, slash)}/${image}`;
 }

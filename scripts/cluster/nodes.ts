@@ -13,19 +13,23 @@ import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
 import { parseConfig } from "../../infra/config";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
 
 /** One pool of identical simulated GPU nodes. */
 export interface SimulatedPool {
   readonly name: string;
   readonly nodes: number;
   readonly gpusPerNode: number;
+  /** What the nodes are labelled as (node.kubernetes.io/instance-type, karpenter.sh/capacity-type), for pricing. */
+  readonly instanceType?: string;
+  readonly capacityType?: string;
 }
 
 /** Node shapes (allocatable) of the simulated machines. */
 export const GPU_NODE_SHAPE = { cpu: "96", memory: "768Gi", pods: "110", ephemeralStorage: "1Ti" } as const;
 export const CPU_NODE_SHAPE = { cpu: "32", memory: "128Gi", pods: "110", ephemeralStorage: "500Gi" } as const;
 
-export const KWOK_ANNOTATION = "kwok.x-k8s.io/node";
+export const KWOK_ANNOTATION = SIMULATED_NODE_ANNOTATION;
 /**
  * Taint of the simulated GPU nodes (KWOK's own convention). GPU pods land on the real node unless they
  * tolerate it, so a training run is never silently simulated; tests and the bench that want simulated
@@ -49,7 +53,7 @@ export function poolsFromStackConfig(text: string, file = "stack config"): Simul
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-  return config.gpuPools.map((p) => ({ name: p.name, nodes: Math.ceil(p.maxGpus / p.gpusPerNode), gpusPerNode: p.gpusPerNode }));
+  return config.gpuPools.map((p) => ({ name: p.name, nodes: Math.ceil(p.maxGpus / p.gpusPerNode), gpusPerNode: p.gpusPerNode, instanceType: p.instanceTypes?.[0], capacityType: p.capacityTypes[0] }));
 }
 
 /** "bench=100x8" -> { name: "bench", nodes: 100, gpusPerNode: 8 } */
@@ -100,12 +104,22 @@ export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number
     seen.add(pool.name);
     for (let i = 0; i < pool.nodes; i++) {
       items.push(
-        nodeObject(`kiln-${pool.name}-${i}`, { [GPU_POOL_LABEL]: pool.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, "node.kubernetes.io/instance-type": `kwok-gpu-${pool.gpusPerNode}` }, GPU_NODE_SHAPE, pool.gpusPerNode),
+        nodeObject(
+          `kiln-${pool.name}-${i}`,
+          {
+            [GPU_POOL_LABEL]: pool.name,
+            [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value,
+            [INSTANCE_TYPE_LABEL]: pool.instanceType ?? `kwok-gpu-${pool.gpusPerNode}`,
+            ...(pool.capacityType ? { [CAPACITY_TYPE_LABEL]: pool.capacityType } : {}),
+          },
+          GPU_NODE_SHAPE,
+          pool.gpusPerNode,
+        ),
       );
     }
   }
   for (let i = 0; i < cpuNodes; i++) {
-    items.push(nodeObject(`kiln-cpu-${i}`, { "kiln.dev/node-role": "cpu", "node.kubernetes.io/instance-type": "kwok-cpu" }, CPU_NODE_SHAPE, 0));
+    items.push(nodeObject(`kiln-cpu-${i}`, { "kiln.dev/node-role": "cpu", [INSTANCE_TYPE_LABEL]: "kwok-cpu" }, CPU_NODE_SHAPE, 0));
   }
   return { apiVersion: "v1", kind: "List", items };
 }

@@ -4,11 +4,13 @@
 #  2. node:  the official Node.js binary and npm, both from the npm registry    -> localhost/kiln/node:<version>
 #  3. image: podman build of trainer-image/Dockerfile with BASE_IMAGE/NODE_IMAGE set to those two
 #            -> $KILN_TRAINER_IMAGE (default localhost/kiln/trainer:<trainer version>[-<variant>])
+#  4. accountant: esbuild bundle of accountant/src + podman build of accountant/Dockerfile on the same base
+#            -> localhost/kiln/accountant:<kiln version> (printed by --print-accountant-ref)
 # Every step is skipped when its inputs have not changed (an input hash is kept as an image label).
 # Extra CA certificates for the build's own downloads (a corporate TLS proxy re-signs them, and so does
 # this kind of CI machine's egress): KILN_EXTRA_CA_CERTS=<PEM file>; by default the CAs added to this host
 # under /usr/local/share/ca-certificates. They reach the build as a secret and are not kept in the image.
-#   scripts/image/build.sh [--variant none|cpu] [--print-ref] [--force]
+#   scripts/image/build.sh [--variant none|cpu] [--print-ref] [--print-accountant-ref] [--force]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,10 +27,11 @@ PRINT_REF=false
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--variant none|cpu] [--print-ref] [--force]
+usage: $0 [--variant none|cpu] [--print-ref] [--print-accountant-ref] [--force]
   --variant    TensorFlow.js backends in the image (TFJS_NODE build arg; default $VARIANT):
                none = wasm + cpu; cpu = also tfjs-node built against the PyPI TensorFlow wheel
   --print-ref  print the image reference this build produces, build nothing
+  --print-accountant-ref  print the kiln-accountant image reference, build nothing
   --force      rebuild every step even when its inputs are unchanged
   env: KILN_EXTRA_CA_CERTS=<pem> KILN_TRAINER_IMAGE=<ref> DEBIAN_SUITE=$DEBIAN_SUITE
        IMAGE_NODE_VERSION=$IMAGE_NODE_VERSION IMAGE_NPM_VERSION=$IMAGE_NPM_VERSION KILN_IMAGE_CACHE=$KILN_IMAGE_CACHE
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --variant) VARIANT=${2:-}; shift 2 ;;
     --variant=*) VARIANT=${1#*=}; shift ;;
     --print-ref) PRINT_REF=true; shift ;;
+    --print-accountant-ref) accountant_image_ref; exit 0 ;;
     --force) FORCE=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "image:build: unknown argument '$1'" >&2; usage; exit 2 ;;
@@ -139,7 +143,26 @@ build_trainer() {
   log "trainer $TRAINER_IMAGE: built in $((SECONDS - t0))s ($(podman image inspect --format '{{.Size}}' "$TRAINER_IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
 }
 
+build_accountant() {
+  local ref ctx="$KILN_IMAGE_CACHE/accountant-context" inputs base node
+  ref=$(accountant_image_ref) base=$(base_image_ref) node=$(node_image_ref)
+  rm -rf "$ctx" && mkdir -p "$ctx/accountant" "$ctx/dist/accountant"
+  (cd "$REPO_ROOT" && npx --no-install esbuild accountant/src/main.ts --bundle --platform=node --target=node20 --minify --legal-comments=none \
+    --outfile="$ctx/dist/accountant/accountant.js" --log-level=warning) || die "bundling accountant/src failed (npm ci first?)"
+  cp "$REPO_ROOT/accountant/Dockerfile" "$ctx/accountant/"
+  inputs=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+    printf 'base=%s node=%s\n' "$(image_input "$base")" "$(image_input "$node")") | sha256sum | cut -c1-16)
+  if [[ "$FORCE" != true && "$(image_input "$ref")" == "$inputs" ]]; then log "accountant $ref: up to date (inputs $inputs)"; return; fi
+  if ! podman build --layers -f "$ctx/accountant/Dockerfile" --build-arg "BASE_IMAGE=$base" --build-arg "NODE_IMAGE=$node" \
+    --label "dev.kiln.inputs=$inputs" -t "$ref" "$ctx" >"$KILN_IMAGE_CACHE/accountant-build.log" 2>&1; then
+    tail -n 30 "$KILN_IMAGE_CACHE/accountant-build.log" >&2
+    die "podman build of the accountant failed; read $KILN_IMAGE_CACHE/accountant-build.log"
+  fi
+  log "accountant $ref: built ($(podman image inspect --format '{{.Size}}' "$ref" | awk '{printf "%d MB", $1/1e6}'))"
+}
+
 build_base
 build_node
 build_trainer
+build_accountant
 echo "$TRAINER_IMAGE"

@@ -15,6 +15,11 @@ trainer_image_ref() {
   echo "localhost/kiln/trainer:$version$suffix"
 }
 
+# accountant_image_ref -> localhost/kiln/accountant:<kiln version> (the root package.json's).
+accountant_image_ref() {
+  echo "localhost/kiln/accountant:$(node -p "require('$REPO_ROOT/package.json').version")"
+}
+
 # apt_mirror -> the first Debian mirror apt on this machine uses (debootstrap takes the same one).
 apt_mirror() {
   local m

@@ -70,8 +70,8 @@ main() {
   KUBECTL=$(kubectl_bin)
   export KUBECONFIG=$KILN_KUBECONFIG
 
-  step "4/9 image into the real node: $image"
-  "$KILN_REPO_ROOT/scripts/image/load.sh" "$image" >/dev/null
+  step "4/9 images into the real node: $image and the accountant"
+  "$KILN_REPO_ROOT/scripts/image/load.sh" "$image" "$("$KILN_REPO_ROOT/scripts/image/build.sh" --print-accountant-ref)" >/dev/null
 
   step "5/9 object store (MinIO on the real node's address)"
   "$HERE/minio.sh" start
@@ -79,7 +79,8 @@ main() {
 
   step "6/9 pulumi up --stack local"
   npx --no-install ts-node --transpile-only scripts/local/stack-config.ts \
-    --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image"
+    --endpoint "$KILN_S3_ENDPOINT" --access-key-id "$AWS_ACCESS_KEY_ID" --trainer-image "$image" \
+    --accountant-image "$("$KILN_REPO_ROOT/scripts/image/build.sh" --print-accountant-ref)"
   "$HERE/pulumi.sh" stack select --create local >/dev/null
   printf '%s' "$AWS_SECRET_ACCESS_KEY" | "$HERE/pulumi.sh" config set --secret --path kiln:objectStore.secretAccessKey >/dev/null
   # cluster:down wipes the cluster's etcd, not the stack's state: on a cluster the stack was not

@@ -26,12 +26,14 @@ export interface HarnessStoreSettings {
   readonly accessKeyId: string;
   /** The locally built trainer image, `repository:tag` (default: keep the committed kiln:trainer). */
   readonly trainerImage?: string;
+  /** The locally built kiln-accountant image, `repository:tag` (default: keep the committed kiln:accountant). */
+  readonly accountantImage?: string;
 }
 
 /** "localhost/kiln/trainer:0.1.0" -> repository + tag (the port of a registry host is not a tag). */
 export function splitImageRef(ref: string): { repository: string; tag: string } {
   const m = /^(.+):([\w][\w.-]{0,127})$/.exec(ref);
-  if (!m || m[1].endsWith("/") || m[2].includes("/")) throw new Error(`trainer image '${ref}': expected REPOSITORY:TAG`);
+  if (!m || m[1].endsWith("/") || m[2].includes("/")) throw new Error(`image '${ref}': expected REPOSITORY:TAG`);
   return { repository: m[1], tag: m[2] };
 }
 
@@ -60,6 +62,7 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
   config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
   config["kiln:gpuServices"] = "none";
   if (store.trainerImage) config["kiln:trainer"] = { ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.trainerImage) };
+  if (store.accountantImage) config["kiln:accountant"] = { ...((config["kiln:accountant"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.accountantImage) };
   const out: ConfigDoc = {};
   if (old.encryptionsalt) out.encryptionsalt = old.encryptionsalt;
   out.config = config;
@@ -75,13 +78,14 @@ export function main(argv: string[]): void {
     .requiredOption("--endpoint <url>", "S3 endpoint of the loopback MinIO")
     .requiredOption("--access-key-id <id>", "MinIO access key id")
     .option("--trainer-image <ref>", "locally built trainer image REPOSITORY:TAG")
+    .option("--accountant-image <ref>", "locally built kiln-accountant image REPOSITORY:TAG")
     .option("--source <file>", "committed local stack config", path.join(root, "Pulumi.local.yaml"))
     .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "project", "Pulumi.local.yaml"))
     .parse(argv)
-    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; source: string; out: string }>();
+    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; accountantImage?: string; source: string; out: string }>();
   if (path.resolve(opts.out) === path.resolve(opts.source)) throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);
   const existing = fs.existsSync(opts.out) ? fs.readFileSync(opts.out, "utf8") : undefined;
-  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage }, existing);
+  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage, accountantImage: opts.accountantImage }, existing);
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, text, { mode: 0o600 });
 }

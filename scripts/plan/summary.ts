@@ -8,7 +8,8 @@ import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
 import { isGpuNodePool } from "../../policy/rules/nodes";
 import { gpuQuotas } from "../../policy/rules/queues";
 import { PlanResource } from "./evaluate";
-import { FAMILY_FACTS, FIXED_HOURLY, familyOfType, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "./prices";
+import { familyOf } from "../../infra/catalog/gpu-families";
+import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "../../infra/catalog/prices";
 
 export interface Range {
   readonly low: number;
@@ -95,7 +96,7 @@ function poolEconomics(types: readonly string[], maxGpus: number): Pick<GpuPoolS
   if (priced.length === 0) return { spotPerHour: null, onDemandPerHour: null, kw: null, unpriced };
   const perGpu = priced.map((t) => {
     const p = INSTANCE_PRICES[t];
-    const f = FAMILY_FACTS[familyOfType(t)];
+    const f = FAMILY_FACTS[familyOf(t)];
     const od = p.onDemand / p.gpus;
     return { od, spot: od * (1 - (f?.spotDiscount ?? 0)), watts: f?.gpuWatts };
   });

@@ -252,7 +252,7 @@ describe("ls, status, logs, cancel", () => {
     k.pods.push({ metadata: { name: "mpg-001-x1", namespace: "kiln-ml", labels: { "batch.kubernetes.io/job-name": "mpg-001" }, creationTimestamp: new Date() }, status: { phase: "Succeeded" } });
     k.logs.set("kiln-ml/mpg-001-x1", '{"epoch":1,"loss":9,"val_loss":8}\n{"epoch":2,"loss":5,"val_loss":6.5}\n');
     const r = await runCli(["ls", "-n", "kiln-ml"], { api: k });
-    expect(r.stdout).toBe("NAME      STATUS      AGE   GPUS   QUEUE      BEST-METRIC\nmpg-001   Succeeded   0s    1      training   val_loss=6.5000@2\n");
+    expect(r.stdout).toBe("NAME      STATUS      AGE   GPUS   QUEUE      GPU-HOURS   COST   BEST-METRIC\nmpg-001   Succeeded   0s    1      training   0           $0     val_loss=6.5000@2\n");
     const all = await runCli(["ls", "-A", "--no-metrics"], { api: k });
     expect(all.stdout.split("\n")[0]).toMatch(/^NAMESPACE +NAME +STATUS/);
     expect(all.stdout.split("\n")[1]).toMatch(/^kiln-ml +mpg-001 +Succeeded .* -$/);

@@ -56,11 +56,13 @@ describe("run status", () => {
 });
 
 describe("ls rows", () => {
-  test("NAME STATUS AGE GPUS QUEUE BEST-METRIC; NAMESPACE first only with -A", () => {
+  test("NAME STATUS AGE GPUS QUEUE GPU-HOURS COST BEST-METRIC; NAMESPACE first only with -A", () => {
     const j = job("run-1", { gpus: 1, queue: "training", status: cond("Complete") });
-    expect(lsRow(j, NOW, "val_loss=7.1234@40", false)).toEqual(["run-1", "Succeeded", "5m", "1", "training", "val_loss=7.1234@40"]);
-    expect(lsRow(j, NOW, undefined, true)).toEqual(["kiln-ml", "run-1", "Succeeded", "5m", "1", "training", "-"]);
-    expect(lsRow(job("cpu"), NOW, undefined, false)).toEqual(["cpu", "Pending", "5m", "0", "-", "-"]);
+    const usage = { gpuHours: 0.0222, usd: 1.2345, kWh: 0, co2eKg: 0, pool: null, instanceType: null, capacityType: null, basis: [] };
+    expect(lsRow(j, NOW, "val_loss=7.1234@40", false, usage)).toEqual(["run-1", "Succeeded", "5m", "1", "training", "0.022", "$1.23", "val_loss=7.1234@40"]);
+    expect(lsRow(j, NOW, undefined, true)).toEqual(["kiln-ml", "run-1", "Succeeded", "5m", "1", "training", "-", "-", "-"]);
+    expect(lsRow(job("cpu"), NOW, undefined, false, { ...usage, gpuHours: 0, usd: 0 })).toEqual(["cpu", "Pending", "5m", "0", "-", "0", "$0", "-"]);
+    expect(lsRow(job("q", { queue: "training", suspend: true }), NOW, undefined, false, undefined, true)[1]).toBe("Queued (budget)");
     expect(lsRow(job("sw", { gpus: 2, completions: 4 }), NOW, undefined, false)[3]).toBe("2x4");
   });
 

@@ -31,6 +31,14 @@ export function connRefused(): Error {
   });
 }
 
+/** Equality (`k=v`) and existence (`k`) label selectors, comma-separated. */
+function matches(selector: string, labels: Record<string, string> | undefined): boolean {
+  return selector.split(",").every((term) => {
+    const [k, v] = term.split("=");
+    return v === undefined ? labels?.[k] !== undefined : labels?.[k] === v;
+  });
+}
+
 /** In-memory API: namespaces, CronJobs, Jobs, Pods (+ logs), ConfigMaps, Secrets. */
 export class FakeKube implements KubeApi {
   readonly server = "https://127.0.0.1:6443";
@@ -86,8 +94,7 @@ export class FakeKube implements KubeApi {
 
   async listJobs(ns: string | undefined, selector: string) {
     this.check(`listJobs ${ns ?? "*"} ${selector}`);
-    const want = Object.fromEntries(selector.split(",").map((kv) => kv.split("=")));
-    return [...this.jobs.values()].filter((j) => (ns === undefined || j.metadata?.namespace === ns) && Object.entries(want).every(([k, v]) => j.metadata?.labels?.[k] === v));
+    return [...this.jobs.values()].filter((j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels));
   }
 
   async deleteJob(ns: string, name: string, dryRun: boolean) {
@@ -98,8 +105,7 @@ export class FakeKube implements KubeApi {
 
   async listPods(ns: string, selector: string) {
     this.check(`listPods ${ns} ${selector}`);
-    const want = Object.fromEntries(selector.split(",").map((kv) => kv.split("=")));
-    return this.pods.filter((p) => p.metadata?.namespace === ns && Object.entries(want).every(([k, v]) => p.metadata?.labels?.[k] === v));
+    return this.pods.filter((p) => p.metadata?.namespace === ns && matches(selector, p.metadata?.labels));
   }
 
   async readLog(ns: string, pod: string) {
@@ -120,6 +126,11 @@ export class FakeKube implements KubeApi {
     const c = this.configMaps.get(`${ns}/${name}`);
     if (!c) throw apiError(404, `configmaps "${name}" not found`);
     return c;
+  }
+
+  async listConfigMaps(ns: string | undefined, selector: string) {
+    this.check(`listConfigMaps ${ns ?? "*"} ${selector}`);
+    return [...this.configMaps.values()].filter((c) => (ns === undefined || c.metadata?.namespace === ns) && matches(selector, c.metadata?.labels));
   }
 
   async getSecret(ns: string, name: string) {

@@ -122,17 +122,22 @@ export async function trainerImageRef(): Promise<string> {
   return (await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "--print-ref"])).trim();
 }
 
-/** Builds the trainer image when its inputs changed (a no-op otherwise) and imports it into the real node. */
+/** The kiln-accountant image reference scripts/image/build.sh produces. */
+export async function accountantImageRef(): Promise<string> {
+  return (await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "--print-accountant-ref"])).trim();
+}
+
+/** Builds the trainer and accountant images when their inputs changed (a no-op otherwise) and imports both into the real node. */
 export async function ensureImageOnNode(): Promise<string> {
   const ref = (await must("bash", [path.join(ROOT, "scripts/image/build.sh")], { timeoutMs: 1_800_000 })).trim().split("\n").pop()!;
-  await must("bash", [path.join(ROOT, "scripts/image/load.sh"), ref], { timeoutMs: 600_000 });
+  await must("bash", [path.join(ROOT, "scripts/image/load.sh"), ref, await accountantImageRef()], { timeoutMs: 600_000 });
   return ref;
 }
 
 /** Writes the harness stack config copy, selects (creates) stack `local` and sets the store secret. */
 export async function prepareStack(store: ObjectStoreEnv, image?: string): Promise<void> {
   const trainerImage = image ?? (await trainerImageRef());
-  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId, "--trainer-image", trainerImage]);
+  await must("npx", ["--no-install", "ts-node", "--transpile-only", "scripts/local/stack-config.ts", "--endpoint", store.endpoint, "--access-key-id", store.accessKeyId, "--trainer-image", trainerImage, "--accountant-image", await accountantImageRef()]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["stack", "select", "--create", "local"]);
   await must(path.join(ROOT, "scripts/local/pulumi.sh"), ["config", "set", "--secret", "--path", "kiln:objectStore.secretAccessKey"], { input: store.secretAccessKey });
 }

@@ -244,6 +244,7 @@ describe("security refusals hold on the value the program uses", () => {
     ["kueue-system", "Kueue"],
     ["kiln-system", "Kiln's system services"],
     ["kiln-gpu", "Kiln's GPU services"],
+    ["kiln-accountant", "Kiln's accountant"],
   ])("a team may not take the namespace %s", (ns, owner) => {
     rejects({ teams: [{ name: "t", namespace: ns, gpuQuota: 0 }] }, `kiln:teams[0].namespace: namespace '${ns}' belongs to ${owner}: give the team another namespace`);
   });
@@ -460,3 +461,29 @@ describe("config errors stop the program before any resource is registered", () 
     expect(registered).toBeGreaterThan(10);
   }, 60_000);
 });
+
+describe("budgets and the accountant", () => {
+  const team = (budget: unknown) => ({ gpuPools: LOCAL_POOLS, teams: [{ name: "vision", gpuQuota: 8, budget }] });
+
+  test("a budget is GPU-hours or dollars a month, exactly one", () => {
+    expect(parse(team({ gpuHours: 500 })).teams[0].budget).toEqual({ gpuHours: 500 });
+    expect(parse(team({ usd: 1000 })).teams[0].budget).toEqual({ usd: 1000 });
+    rejects(team({ gpuHours: 5, usd: 5 }), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
+    rejects(team({}), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
+    rejects(team({ gpuHours: 0 }), "kiln:teams[0].budget.gpuHours: must be > 0");
+    expect(problems(team({ eur: 5 }))).toEqual(["kiln:teams[0].budget: unknown key 'eur' (see Pulumi.yaml for every key)", "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)"]);
+  });
+
+  test("a budget needs the accountant and Kueue, which enforce it", () => {
+    rejects({ ...team({ gpuHours: 5 }), accountant: { enabled: false } }, "kiln:teams[0].budget: team 'vision' has a budget, which kiln-accountant enforces: set kiln:accountant.enabled true or remove the budget");
+    rejects({ ...team({ gpuHours: 5 }), kueue: { enabled: false } }, "kiln:teams[0].budget: team 'vision' has a budget, which holds its Kueue ClusterQueue: set kiln:kueue.enabled true or remove the budget");
+  });
+
+  test("the accountant's settings are checked like every key", () => {
+    expect(parse({}).accountant).toEqual({ enabled: true, tag: "0.1.0", intervalSeconds: 30 });
+    rejects({ accountant: { intervalSeconds: 1 } }, /^kiln:accountant\.intervalSeconds: /);
+    rejects({ accountant: { gridRegion: "mars" } }, "kiln:accountant.gridRegion: must be an AWS region such as us-east-1");
+    rejects({ accountant: { tag: "latest" } }, /^kiln:accountant\.tag: /);
+  });
+});
+

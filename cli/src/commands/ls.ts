@@ -8,6 +8,7 @@ import { formatObject, renderTable, type OutputFormat } from "../output";
 import { bestMetric } from "../progress";
 import { LS_HEADER, lsRow, runStatus, sortJobs } from "../rows";
 import type { KubeApi } from "../kube";
+import { budgetOf, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
 import { outputOption } from "./common";
 
 interface LsFlags {
@@ -47,6 +48,22 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) =
   return out;
 }
 
+/** Usage of the listed runs and the budget status of their namespaces; a cluster that forbids or lacks them shows "-". */
+async function readUsage(api: KubeApi, jobs: V1Job[], now: Date): Promise<{ usage: Map<string, RunUsage>; budgets: Map<string, BudgetStatus> }> {
+  const budgets = new Map<string, BudgetStatus>();
+  let usage = new Map<string, RunUsage>();
+  try {
+    usage = await usageOfRuns(api, jobs, now);
+    for (const ns of new Set(jobs.map((j) => j.metadata?.namespace ?? ""))) {
+      const b = await budgetOf(api, ns);
+      if (b) budgets.set(ns, b);
+    }
+  } catch (err) {
+    if (![401, 403].includes((err as { code?: number }).code ?? 0)) throw err;
+  }
+  return { usage, budgets };
+}
+
 export function registerLs(program: Command, deps: Deps): void {
   program
     .command("ls")
@@ -71,9 +88,12 @@ export function registerLs(program: Command, deps: Deps): void {
       }
       const metrics = flags.metrics ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) => (runStatus(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined))) : jobs.map(() => undefined);
       const now = deps.now();
+      const { usage, budgets } = await readUsage(api, jobs, now);
+      const held = (j: V1Job) => budgets.get(j.metadata?.namespace ?? "")?.held === true;
       if (flags.output === "table") {
         const header = all ? ["NAMESPACE", ...LS_HEADER] : [...LS_HEADER];
-        deps.io.out(renderTable(header, jobs.map((j, i) => lsRow(j, now, metrics[i], all))));
+        deps.io.out(renderTable(header, jobs.map((j, i) => lsRow(j, now, metrics[i], all, usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`), held(j)))));
+        for (const b of budgets.values()) if (b.held) deps.io.err(`note: ${b.reason}\n`);
         return;
       }
       const runs = jobs.map((j, i) => ({
@@ -85,6 +105,8 @@ export function registerLs(program: Command, deps: Deps): void {
         completions: j.spec?.completions ?? 1,
         queue: j.metadata?.labels?.[LABEL_QUEUE] ?? null,
         bestMetric: metrics[i] ?? null,
+        usage: usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`) ?? null,
+        waitingFor: held(j) && runStatus(j).startsWith("Queued") ? budgets.get(j.metadata?.namespace ?? "")?.reason : null,
       }));
       deps.io.out(formatObject({ runs }, flags.output));
     });

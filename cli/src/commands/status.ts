@@ -8,6 +8,7 @@ import { gpusOf, LABEL_JOB_NAME, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName
 import { formatAge, formatObject, renderTable, type OutputFormat } from "../output";
 import { duration, runStatus } from "../rows";
 import { outputOption } from "./common";
+import { budgetOf, formatGpuHours, formatUsd, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
 
 /**
  * How a pod's trainer container ended or why it waits, e.g. `OOMKilled (exit 137)`, `Error (exit 2)`,
@@ -26,8 +27,20 @@ export function podOutcome(pod: V1Pod): string {
   return parts.join(", ") || "-";
 }
 
+/** The usage lines of `status`: figures, then how they were made. */
+export function usageFields(u: RunUsage): [string, string][] {
+  const where = [u.pool && `pool ${u.pool}`, u.instanceType, u.capacityType].filter(Boolean).join(", ");
+  return [
+    ["GPU-hours", `${formatGpuHours(u.gpuHours)}${where ? ` (${where})` : ""}`],
+    ["Cost", u.usd === null ? "not priced" : formatUsd(u.usd)],
+    ["Energy", `${u.kWh.toPrecision(3)} kWh`],
+    ["CO2e", `${u.co2eKg.toPrecision(3)} kg`],
+    ["Basis", u.basis.join("; ") || "-"],
+  ];
+}
+
 /** The `status` text of a Job and its pods (pure: tested with a fixed clock). */
-export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): string {
+export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date, usage?: RunUsage, budget?: BudgetStatus | null): string {
   const pod = job.spec?.template.spec;
   const c = pod?.containers.find((x) => x.name === TRAINER_CONTAINER) ?? pod?.containers[0];
   const specEnv = c?.env?.find((e) => e.name === "KILN_RUN_SPEC");
@@ -46,6 +59,8 @@ export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date): stri
     ["Image", c?.image ?? "-"],
     ["Run spec", specSource],
   ];
+  if (usage) fields.push(...usageFields(usage));
+  if (budget?.held && runStatus(job).startsWith("Queued")) fields.push(["Waiting", budget.reason ?? "the team's budget is spent"]);
   if (job.spec?.completionMode === "Indexed") {
     const s = job.status;
     fields.push(["Sweep", `${job.spec.completions ?? 1} points, parallelism ${job.spec.parallelism ?? 1}: ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed, ${s?.active ?? 0} running`]);
@@ -86,7 +101,16 @@ export function registerStatus(program: Command, deps: Deps): void {
       } catch (err) {
         throw explainApiError(err, { ...ctx, attempting: `reading run ${run} in namespace ${ns}` });
       }
-      if (flags.output === "table") deps.io.out(describeRun(job, pods, deps.now()));
-      else deps.io.out(formatObject(job, flags.output));
+      const now = deps.now();
+      let usage: RunUsage | undefined;
+      let budget: BudgetStatus | null = null;
+      try {
+        usage = (await usageOfRuns(api, [job], now)).get(`${ns}/${run}`);
+        budget = await budgetOf(api, ns);
+      } catch (err) {
+        if (![401, 403].includes((err as { code?: number }).code ?? 0)) throw explainApiError(err, { ...ctx, attempting: `reading the usage of run ${run}` });
+      }
+      if (flags.output === "table") deps.io.out(describeRun(job, pods, now, usage, budget));
+      else deps.io.out(formatObject({ ...job, usage: usage ?? null, waitingFor: budget?.held && runStatus(job).startsWith("Queued") ? budget.reason : null }, flags.output));
     });
 }

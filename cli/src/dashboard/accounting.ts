@@ -1,42 +1,12 @@
 /**
- * The accounting the dashboard shows (per-run GPU-hours, dollars, energy; team usage against budget),
- * injected so the server can be tested with fakes. The types are those of cli/src/usage.ts.
+ * The accounting the dashboard shows (per-run GPU-hours, dollars, energy; team usage against budget):
+ * cli/src/usage.ts in production, injected so the server can be tested with fakes.
  */
 import type { V1Job } from "@kubernetes/client-node";
 import type { KubeApi } from "../kube";
+import type { RunUsage, TeamUsage } from "../usage";
 
-export interface RunUsage {
-  gpuHours: number;
-  usd: number | null;
-  kWh: number;
-  co2eKg: number;
-  pool: string | null;
-  instanceType: string | null;
-  capacityType: string | null;
-  /** Caveats, e.g. "simulated pod times (KWOK node)", "full board power assumed". */
-  basis: string[];
-}
-
-export interface BudgetStatus {
-  unit: "gpuHours" | "usd";
-  limit: number;
-  spent: number;
-  /** Calendar month, e.g. 2026-12. */
-  period: string;
-  held: boolean;
-  reason: string | null;
-}
-
-export interface TeamUsage {
-  team: string;
-  namespace: string;
-  runs: number;
-  gpuHours: number;
-  usd: number | null;
-  kWh: number;
-  co2eKg: number;
-  budget: BudgetStatus | null;
-}
+export type { BudgetStatus, RunUsage, TeamUsage } from "../usage";
 
 export interface Accounting {
   /** Keyed by `${namespace}/${name}`. */

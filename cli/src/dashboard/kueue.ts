@@ -14,6 +14,7 @@ export interface ObjectMeta {
   uid?: string;
   creationTimestamp?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   ownerReferences?: { kind: string; name: string; uid: string }[];
 }
 

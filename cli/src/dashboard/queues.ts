@@ -1,4 +1,5 @@
 /** Kueue ClusterQueues as the queues page shows them: quota, reservation, usage and borrowing per flavor and resource. */
+import { BUDGET_HOLD_ANNOTATION } from "../../../infra/contract/accounting";
 import type { ClusterQueue, FlavorUsage, LocalQueue } from "./kueue";
 import { parseQuantity } from "./quantity";
 
@@ -21,6 +22,8 @@ export interface QueueView {
   readonly name: string;
   readonly cohort: string | null;
   readonly stopPolicy: string;
+  /** Why the accountant holds it (its kiln.dev/budget-hold annotation), when it does. */
+  readonly holdReason: string | null;
   readonly pending: number;
   readonly reserving: number;
   readonly admitted: number;
@@ -58,6 +61,7 @@ export function queueView(cq: ClusterQueue, localQueues: readonly LocalQueue[]):
     name: cq.metadata.name,
     cohort: cq.spec.cohort ?? null,
     stopPolicy: cq.spec.stopPolicy ?? "None",
+    holdReason: cq.metadata.annotations?.[BUDGET_HOLD_ANNOTATION] ?? null,
     pending: cq.status?.pendingWorkloads ?? 0,
     reserving: cq.status?.reservingWorkloads ?? 0,
     admitted: cq.status?.admittedWorkloads ?? 0,

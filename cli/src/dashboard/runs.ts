@@ -3,6 +3,7 @@
  * waits, the admitted flavor) and filtered and paged on the server. Pure: tested with fixed objects.
  */
 import type { V1Job } from "@kubernetes/client-node";
+import { BUDGET_HOLD_ANNOTATION } from "../../../infra/contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
 import { gpusOf, LABEL_QUEUE } from "../job";
 import { runPhase, runStatus, sortJobs, type RunPhase } from "../rows";
@@ -87,7 +88,10 @@ export function waitReason(job: V1Job, phase: RunPhase, w: Workload | undefined,
   if (phase === "Suspended") return "suspended, and no Kueue queue label to start it";
   if (phase === "Pending" && !w) return null;
   if (queue && !lq) return `LocalQueue ${queue} does not exist in namespace ${job.metadata?.namespace}`;
-  if (cq?.spec.stopPolicy && cq.spec.stopPolicy !== "None") return `ClusterQueue ${cq.metadata.name} is held (stopPolicy ${cq.spec.stopPolicy})`;
+  if (cq?.spec.stopPolicy && cq.spec.stopPolicy !== "None") {
+    const budget = cq.metadata.annotations?.[BUDGET_HOLD_ANNOTATION];
+    return budget ? `team budget: ${budget}` : `ClusterQueue ${cq.metadata.name} is held (stopPolicy ${cq.spec.stopPolicy})`;
+  }
   if (!w) return "no Kueue Workload yet (is Kueue running?)";
   const conds = w.status?.conditions;
   const evicted = conditionOf(conds, "Evicted");

@@ -1,7 +1,7 @@
-/** The accounting the dashboard shows, from cli/src/usage.ts once it exists in this build. */
+/** The accounting the dashboard shows: the plugin's own (cli/src/usage.ts), as `ls`, `status` and `usage` show it. */
+import { usageOfRuns, usageOfTeams } from "../usage";
 import type { Accounting } from "./accounting";
 
-/** null until the plugin's accounting module (cli/src/usage.ts) is wired in: the pages then say cost is unavailable. */
-export function defaultAccounting(): Accounting | null {
-  return null;
+export function defaultAccounting(): Accounting {
+  return { usageOfRuns, usageOfTeams };
 }

@@ -1,4 +1,5 @@
 /** `kubectl kiln dashboard` through the real program: flags validated, the server started, Ctrl-C stops it. */
+import { recordConfigMap, type UsageRecord } from "../../../accountant/src/record";
 import type { Deps } from "../../../cli/src/context";
 import type { KubeApi } from "../../../cli/src/kube";
 import { run } from "../../../cli/src/main";
@@ -62,6 +63,24 @@ describe("kubectl kiln dashboard", () => {
     expect(await exit).toBe(0);
     expect(out.stderr).toContain("dashboard stopped");
     await expect(fetch(url)).rejects.toThrow();
+  });
+
+  test("shows the accountant's usage records through the plugin's own accounting (cli/src/usage.ts)", async () => {
+    const cluster = sampleCluster();
+    const job = cluster.jobs.get("kiln-research/mpg-done")!;
+    const usage = { gpuHours: 0.25, usd: 0.41, kWh: 0.08, co2eKg: 0.03, pool: "a10g", instanceType: "g5.48xlarge", capacityType: "on-demand", basis: ["simulated pod times (KWOK node)"] };
+    const record: UsageRecord = { version: 1, job: "mpg-done", uid: job.metadata!.uid!, namespace: "kiln-research", team: "research", region: "us-east-1", created: "2026-11-28T09:00:00Z", spans: [], updated: "2026-11-28T09:10:00Z", usage, final: true };
+    const cm = recordConfigMap(record);
+    cluster.configMaps.set(`kiln-research/${cm.metadata!.name}`, { ...cm, metadata: { ...cm.metadata, namespace: "kiln-research" } });
+    const { deps, out, interrupt } = interactiveDeps(cluster);
+    const exit = run(["dashboard", "--port", "0"], deps);
+    const url = await waitForUrl(out);
+    const runs = await (await fetch(`${url}api/runs?namespace=kiln-research`)).json();
+    expect(runs.page.items.find((r: { name: string }) => r.name === "mpg-done").usage).toEqual(usage);
+    const html = await (await fetch(`${url}runs/kiln-research/mpg-done`)).text();
+    expect(html).toContain("$0.41 (g5.48xlarge, on-demand)");
+    interrupt();
+    expect(await exit).toBe(0);
   });
 
   test("-n limits it to one namespace", async () => {

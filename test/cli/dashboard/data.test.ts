@@ -25,6 +25,9 @@ describe("why a run waits", () => {
   test("a held ClusterQueue (a spent budget) wins over the quota message", () => {
     const held = clusterQueue("kiln-vision", { pool: "a10g", nominal: 4, used: 0, stopPolicy: "Hold" });
     expect(waitReason(job, "Queued", workloadFor(job, { clusterQueue: "kiln-vision" }), lq, held)).toBe("ClusterQueue kiln-vision is held (stopPolicy Hold)");
+    // The accountant says why on the ClusterQueue it holds.
+    held.metadata.annotations = { "kiln.dev/budget-hold": "team vision spent 41.5 of its 40 GPU-hours for 2026-12" };
+    expect(waitReason(job, "Queued", workloadFor(job, { clusterQueue: "kiln-vision" }), lq, held)).toBe("team budget: team vision spent 41.5 of its 40 GPU-hours for 2026-12");
   });
 
   test("a missing LocalQueue, a missing Workload, an eviction, pending admission checks", () => {

@@ -24,7 +24,7 @@ export class FakeAccounting implements Accounting {
   }
   async usageOfTeams(): Promise<TeamUsage[]> {
     return [
-      { team: "research", namespace: RESEARCH, runs: 3, gpuHours: 41.5, usd: 120.5, kWh: 12.4, co2eKg: 4.9, budget: { unit: "gpuHours", limit: 40, spent: 41.5, period: "2026-11", held: true, reason: "GPU-hour budget 40 for 2026-11 spent (41.5)" } },
+      { team: "research", namespace: RESEARCH, runs: 3, gpuHours: 41.5, usd: 120.5, kWh: 12.4, co2eKg: 4.9, budget: { team: "research", unit: "gpuHours", limit: 40, spent: 41.5, period: "2026-11", held: true, reason: "GPU-hour budget 40 for 2026-11 spent (41.5)", figures: { gpuHours: 41.5, usd: 120.5, kWh: 12.4, co2eKg: 4.9 } } },
       { team: "vision", namespace: VISION, runs: 2, gpuHours: 3, usd: null, kWh: 0.9, co2eKg: 0.3, budget: null },
     ];
   }

@@ -132,7 +132,7 @@ describe("dashboard server", () => {
   test("the queues page shows quota, reservation, usage and borrowing per flavor and resource", async () => {
     const queues = await s.json("/api/queues");
     const vision = queues.find((q: { name: string }) => q.name === "kiln-vision");
-    expect(vision).toMatchObject({ cohort: "kiln", pending: 2, admitted: 1, stopPolicy: "None", localQueues: [{ namespace: VISION, name: "training", pending: 1, admitted: 1 }] });
+    expect(vision).toMatchObject({ cohort: "kiln", pending: 2, admitted: 1, stopPolicy: "None", holdReason: null, localQueues: [{ namespace: VISION, name: "training", pending: 1, admitted: 1 }] });
     expect(vision.resources).toEqual([
       { flavor: "cpu", resource: "cpu", nominal: 64, borrowingLimit: 0, lendingLimit: null, reserved: 0, used: 3.5, borrowed: 0 },
       { flavor: "cpu", resource: "memory", nominal: 256 * 2 ** 30, borrowingLimit: 0, lendingLimit: null, reserved: 0, used: 12 * 2 ** 30, borrowed: 0 },

@@ -15,7 +15,7 @@ export function QueuesPageView({ queues, scope, server }: { queues: readonly Que
               {" "}
               · cohort {q.cohort ?? "none"} · {q.pending} pending, {q.reserving} reserving, {q.admitted} admitted
             </span>
-            {q.stopPolicy !== "None" ? <span className="status Failed"> held ({q.stopPolicy})</span> : null}
+            {q.stopPolicy !== "None" ? <span className="status Failed"> held ({q.stopPolicy}){q.holdReason ? `: ${q.holdReason}` : ""}</span> : null}
           </h2>
           <table className="quota">
             <thead>

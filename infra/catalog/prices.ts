@@ -23,6 +23,8 @@
  * capacity planning, not a facility number.
  */
 
+import { familyOf } from "./gpu-families";
+
 export const PRICES_AS_OF = "2026-11-28";
 
 export interface InstancePrice {
@@ -111,15 +113,10 @@ export const FIXED_HOURLY = {
   interfaceEndpointPerAz: 0.01,
 };
 
-/** `g5.12xlarge` -> `g5`. */
-export function familyOfType(instanceType: string): string {
-  return instanceType.split(".")[0];
-}
-
 /** Priced instance types of a family that have GPUs, cheapest per GPU first. */
 export function gpuTypesOf(family: string): string[] {
   return Object.entries(INSTANCE_PRICES)
-    .filter(([t, p]) => familyOfType(t) === family && p.gpus > 0)
+    .filter(([t, p]) => familyOf(t) === family && p.gpus > 0)
     .sort(([, a], [, b]) => a.onDemand / a.gpus - b.onDemand / b.gpus)
     .map(([t]) => t);
 }

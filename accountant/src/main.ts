@@ -1,0 +1,70 @@
+/**
+ * kiln-accountant: keeps every training run's usage record and every team's budget, in a loop.
+ *   node accountant.js [--settings /etc/kiln/settings.json] [--once]
+ * Logs one JSON line per change. SIGTERM ends it between passes.
+ */
+import * as fs from "fs";
+import * as k8s from "@kubernetes/client-node";
+import { ClientNodeAccountantApi } from "./kube";
+import { reconcile } from "./reconcile";
+import { parseSettings } from "./settings";
+
+const log = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const i = argv.indexOf("--settings");
+  const file = i >= 0 ? argv[i + 1] : "/etc/kiln/settings.json";
+  if (!file) {
+    process.stderr.write("kiln-accountant: --settings needs a file\n");
+    return 2;
+  }
+  let settings;
+  try {
+    settings = parseSettings(fs.readFileSync(file, "utf8"), file);
+  } catch (e) {
+    process.stderr.write(`kiln-accountant: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const kc = new k8s.KubeConfig();
+  if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  const api = new ClientNodeAccountantApi(kc);
+  let stopping = false;
+  let wake: () => void = () => undefined;
+  process.on("SIGTERM", () => {
+    stopping = true;
+    wake();
+  });
+  log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region });
+  let failures = 0;
+  for (;;) {
+    try {
+      for (const o of await reconcile(api, settings, new Date())) {
+        for (const p of o.problems) log({ level: "warn", team: o.team, msg: p });
+        if (o.queue) log({ msg: `queue ${o.queue}`, team: o.team, reason: o.budget?.reason ?? null, spent: o.budget?.spent, limit: o.budget?.limit, unit: o.budget?.unit });
+        if (o.recordsWritten) log({ msg: "records written", team: o.team, count: o.recordsWritten });
+      }
+      failures = 0;
+    } catch (e) {
+      failures++;
+      log({ level: "error", msg: (e as Error).message, failures });
+    }
+    if (argv.includes("--once")) return failures ? 1 : 0;
+    if (stopping) return 0;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, settings.intervalSeconds * 1000);
+    });
+    if (stopping) return 0;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`kiln-accountant: ${(e as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

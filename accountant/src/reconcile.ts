@@ -1,0 +1,139 @@
+/**
+ * One pass of the accountant: for every team, bring each Job's usage record up to date from its pods,
+ * sum the month, write the team's budget status and hold or release its ClusterQueue.
+ */
+import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../infra/contract/accounting";
+import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
+import { recordConfigMap, recordOf, type UsageRecord } from "./record";
+import type { Settings, TeamSettings } from "./settings";
+import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "./usage";
+
+/** Every call the accountant makes; RBAC in infra/cluster/accountant.ts grants exactly these. */
+export interface AccountantApi {
+  listJobs(namespace: string): Promise<V1Job[]>;
+  listPods(namespace: string): Promise<V1Pod[]>;
+  listNodes(): Promise<V1Node[]>;
+  listRecords(namespace: string): Promise<V1ConfigMap[]>;
+  /** Creates or replaces a ConfigMap. */
+  putConfigMap(namespace: string, cm: V1ConfigMap): Promise<void>;
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  /** The ClusterQueue's stopPolicy and the accountant's hold annotation (undefined when absent). */
+  getQueueHold(name: string): Promise<{ stopPolicy: string; heldFor?: string }>;
+  /** Sets stopPolicy Hold with the reason, or None and removes the annotation. */
+  setQueueHold(name: string, reason: string | null): Promise<void>;
+}
+
+export interface TeamOutcome {
+  readonly team: string;
+  readonly recordsWritten: number;
+  readonly budget: BudgetStatus | null;
+  /** `held`, `released` or undefined (no change). */
+  readonly queue?: "held" | "released";
+  readonly problems: string[];
+}
+
+const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
+
+function newRecord(job: V1Job, team: TeamSettings, region: string, now: Date): UsageRecord {
+  return {
+    version: 1,
+    job: job.metadata!.name!,
+    uid: job.metadata!.uid!,
+    namespace: team.namespace,
+    team: team.name,
+    region,
+    created: new Date(job.metadata?.creationTimestamp ?? now).toISOString(),
+    spans: [],
+    updated: now.toISOString(),
+    usage: { gpuHours: 0, usd: 0, kWh: 0, co2eKg: 0, pool: null, instanceType: null, capacityType: null, basis: [] },
+  };
+}
+
+const sameSpans = (a: readonly PodSpan[], b: readonly PodSpan[]) => JSON.stringify(a) === JSON.stringify(b);
+
+async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamSettings, nodes: ReadonlyMap<string, V1Node>, now: Date): Promise<TeamOutcome> {
+  const problems: string[] = [];
+  const [jobs, pods, cms] = await Promise.all([api.listJobs(team.namespace), api.listPods(team.namespace), api.listRecords(team.namespace)]);
+  const records = new Map<string, UsageRecord>();
+  for (const cm of cms) {
+    const r = recordOf(cm);
+    if (r instanceof Error) problems.push(r.message);
+    else records.set(r.uid, r);
+  }
+  const podsByJob = new Map<string, V1Pod[]>();
+  for (const p of pods) {
+    const uid = p.metadata?.labels?.[JOB_UID_LABEL];
+    if (uid) podsByJob.set(uid, [...(podsByJob.get(uid) ?? []), p]);
+  }
+  const iso = now.toISOString();
+  let written = 0;
+  const write = async (r: UsageRecord) => {
+    await api.putConfigMap(team.namespace, recordConfigMap(r));
+    records.set(r.uid, r);
+    written++;
+  };
+  const live = new Set<string>();
+  for (const job of jobs) {
+    const uid = job.metadata?.uid;
+    if (!uid || !job.metadata?.name) continue;
+    live.add(uid);
+    const old = records.get(uid) ?? newRecord(job, team, settings.region, now);
+    const observed = (podsByJob.get(uid) ?? []).map((p) => spanOfPod(p, nodes)).filter((s): s is PodSpan => s !== undefined);
+    const spans = mergeSpans(old.spans, observed, old.updated);
+    const open = spans.some((s) => s.end === null);
+    // A record is rewritten when its spans change, and while a span is open, at most once a minute.
+    if (!records.has(uid) || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= 60_000)) {
+      await write({ ...old, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
+    }
+  }
+  for (const r of [...records.values()]) {
+    if (live.has(r.uid) || r.final) continue;
+    // The Job is gone (TTL, cancel): close what it still held at the last time it was seen. Final.
+    const spans = mergeSpans(r.spans, [], r.updated);
+    await write({ ...r, spans, final: true, usage: usageOf(spans, new Date(r.updated), { region: settings.region }) });
+  }
+
+  if (!team.budget) return { team: team.name, recordsWritten: written, budget: null, problems };
+  const period = periodOf(now);
+  const spend = sumFigures([...records.values()].map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: settings.region, from: period.from, to: period.to })));
+  const status = budgetStatus(team.name, team.budget, period, spend);
+  const text = JSON.stringify(status);
+  const current = await api.getConfigMap(team.namespace, BUDGET_STATUS_NAME);
+  if (current?.data?.[BUDGET_STATUS_KEY] !== text) {
+    await api.putConfigMap(team.namespace, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: BUDGET_STATUS_NAME, namespace: team.namespace, labels: { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "budget-status" } },
+      data: { [BUDGET_STATUS_KEY]: text },
+    });
+  }
+  const hold = await api.getQueueHold(team.clusterQueue);
+  let queue: TeamOutcome["queue"];
+  if (status.held && (hold.stopPolicy !== "Hold" || hold.heldFor !== status.reason)) {
+    // Never loosen an operator's HoldAndDrain; a plain Hold is refreshed with the current reason.
+    if (hold.stopPolicy !== "HoldAndDrain") {
+      await api.setQueueHold(team.clusterQueue, status.reason);
+      if (hold.stopPolicy !== "Hold") queue = "held";
+    }
+  } else if (!status.held && hold.heldFor !== undefined) {
+    // Only a hold the accountant made is released: an operator's own Hold has no annotation.
+    await api.setQueueHold(team.clusterQueue, null);
+    queue = "released";
+  }
+  return { team: team.name, recordsWritten: written, budget: status, queue, problems };
+}
+
+/** One pass over every team. A team that fails is reported and does not stop the others. */
+export async function reconcile(api: AccountantApi, settings: Settings, now: Date): Promise<TeamOutcome[]> {
+  const nodes = new Map((await api.listNodes()).map((n) => [n.metadata?.name ?? "", n]));
+  const out: TeamOutcome[] = [];
+  for (const team of settings.teams) {
+    try {
+      out.push(await reconcileTeam(api, settings, team, nodes, now));
+    } catch (e) {
+      out.push({ team: team.name, recordsWritten: 0, budget: null, problems: [`team ${team.name}: ${(e as Error).message}`] });
+    }
+  }
+  return out;
+}

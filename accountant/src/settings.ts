@@ -1,0 +1,33 @@
+/** The accountant's settings: written by the program (infra/cluster/accountant.ts) as JSON, checked here. */
+import { z } from "zod";
+
+const team = z.strictObject({
+  name: z.string().min(1),
+  namespace: z.string().min(1),
+  clusterQueue: z.string().min(1),
+  budget: z.strictObject({ unit: z.enum(["gpuHours", "usd"]), limit: z.number().positive() }).optional(),
+});
+
+export const settingsSchema = z.strictObject({
+  /** AWS region of the cluster (grid intensity). */
+  region: z.string().min(1),
+  /** Seconds between reconciles. */
+  intervalSeconds: z.number().int().min(1).max(3600).default(30),
+  teams: z.array(team),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+export type TeamSettings = Settings["teams"][number];
+
+/** Settings from JSON text; throws naming every bad field. */
+export function parseSettings(text: string, source: string): Settings {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not JSON (${(e as Error).message})`);
+  }
+  const r = settingsSchema.safeParse(json);
+  if (!r.success) throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join(".") || "settings"}: ${i.message}`).join("; ")}`);
+  return r.data;
+}

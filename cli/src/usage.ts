@@ -1,0 +1,114 @@
+/**
+ * Usage as the plugin and the dashboard read it: the accountant's records (accountant/), else, for a
+ * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
+ */
+import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import type { BudgetStatus } from "../../accountant/src/budget";
+import { recordOf, type UsageRecord } from "../../accountant/src/record";
+import { spanOfPod, sumFigures, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
+import type { KubeApi } from "./kube";
+
+export type { BudgetStatus, RunUsage };
+
+export interface TeamUsage {
+  readonly team: string;
+  readonly namespace: string;
+  readonly runs: number;
+  readonly gpuHours: number;
+  readonly usd: number | null;
+  readonly kWh: number;
+  readonly co2eKg: number;
+  readonly budget: BudgetStatus | null;
+}
+
+/** Reads Kiln needs beyond the run verbs (a subset of KubeApi, so the dashboard can pass its own). */
+export type UsageReader = Pick<KubeApi, "listConfigMaps" | "listPods" | "getConfigMap">;
+
+const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
+const NO_RECORD = "no usage record (is the accountant running?): GPU-hours from live pods, not priced";
+const key = (j: V1Job) => `${j.metadata?.namespace}/${j.metadata?.name}`;
+
+async function records(api: UsageReader, namespace: string | undefined): Promise<UsageRecord[]> {
+  const cms: V1ConfigMap[] = await api.listConfigMaps(namespace, `${USAGE_RECORD_LABEL}=run`);
+  return cms.map(recordOf).filter((r): r is UsageRecord => !(r instanceof Error));
+}
+
+/** Usage of each Job (key `namespace/name`), at `now`. */
+export async function usageOfRuns(api: UsageReader, jobs: readonly V1Job[], now: Date): Promise<Map<string, RunUsage>> {
+  const out = new Map<string, RunUsage>();
+  const namespaces = [...new Set(jobs.map((j) => j.metadata?.namespace ?? "default"))];
+  const byUid = new Map<string, UsageRecord>();
+  for (const ns of namespaces) for (const r of await records(api, ns)) byUid.set(r.uid, r);
+  const missing = jobs.filter((j) => !byUid.has(j.metadata?.uid ?? ""));
+  const livePods = new Map<string, V1Pod[]>();
+  for (const ns of new Set(missing.map((j) => j.metadata?.namespace ?? "default"))) {
+    for (const p of await api.listPods(ns, JOB_UID_LABEL)) {
+      const uid = p.metadata?.labels?.[JOB_UID_LABEL] ?? "";
+      livePods.set(uid, [...(livePods.get(uid) ?? []), p]);
+    }
+  }
+  for (const j of jobs) {
+    const r = byUid.get(j.metadata?.uid ?? "");
+    if (r) {
+      out.set(key(j), r.final ? r.usage : usageOf(r.spans, now, { region: r.region }));
+      continue;
+    }
+    const spans = (livePods.get(j.metadata?.uid ?? "") ?? []).map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
+    const u = usageOf(spans, now, { region: "unknown" });
+    out.set(key(j), { ...u, usd: u.gpuHours === 0 ? 0 : null, kWh: 0, co2eKg: 0, basis: [NO_RECORD] });
+  }
+  return out;
+}
+
+/** A team's budget status (the accountant's kiln-budget ConfigMap), or null when it has no budget. */
+export async function budgetOf(api: Pick<KubeApi, "getConfigMap">, namespace: string): Promise<BudgetStatus | null> {
+  try {
+    const text = (await api.getConfigMap(namespace, BUDGET_STATUS_NAME)).data?.[BUDGET_STATUS_KEY];
+    return text ? (JSON.parse(text) as BudgetStatus) : null;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 404 || e instanceof SyntaxError) return null;
+    throw e;
+  }
+}
+
+/** Per team: the runs with time in [since, now) and their figures in that window, plus the budget. */
+export async function usageOfTeams(api: UsageReader, opts: { namespaces?: readonly string[]; team?: string; since: Date; now: Date }): Promise<TeamUsage[]> {
+  const all = opts.namespaces ? (await Promise.all(opts.namespaces.map((ns) => records(api, ns)))).flat() : await records(api, undefined);
+  const teams = new Map<string, { namespace: string; recs: UsageRecord[] }>();
+  for (const r of all) {
+    if (opts.team && r.team !== opts.team) continue;
+    const t = teams.get(r.team) ?? { namespace: r.namespace, recs: [] };
+    t.recs.push(r);
+    teams.set(r.team, t);
+  }
+  const out: TeamUsage[] = [];
+  for (const [team, { namespace, recs }] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
+    const parts = recs.map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : opts.now, { region: r.region, from: opts.since, to: opts.now }));
+    const overlaps = (s: PodSpan) => (s.end === null || Date.parse(s.end) > opts.since.getTime()) && Date.parse(s.start) < opts.now.getTime();
+    const runs = recs.filter((r) => r.spans.some(overlaps)).length;
+    out.push({ team, namespace, runs, ...sumFigures(parts), budget: await budgetOf(api, namespace) });
+  }
+  return out;
+}
+
+/** `7d`, `24h`, `90m` or `month` (the current calendar month, UTC) -> the start of the window. */
+export function parseSince(text: string, now: Date): Date | undefined {
+  if (text === "month") return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const m = /^(\d{1,5})(m|h|d)$/.exec(text);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "m" | "h" | "d"];
+  return new Date(now.getTime() - ms);
+}
+
+/** `1.25`, `0.0222`: GPU-hours with enough digits to show a short simulated run. */
+export function formatGpuHours(h: number): string {
+  if (h === 0) return "0";
+  return h >= 10 ? h.toFixed(1) : h >= 0.1 ? h.toFixed(2) : h.toPrecision(2);
+}
+
+export function formatUsd(usd: number | null): string {
+  if (usd === null) return "?";
+  if (usd === 0) return "$0";
+  return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
+}

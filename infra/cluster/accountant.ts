@@ -1,0 +1,167 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { TeamConfig } from "../config";
+import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../contract/accounting";
+import { ACCOUNTANT_NAMESPACE } from "../contract/names";
+import { SystemPlacement } from "../platform";
+import type { Settings } from "../../accountant/src/settings";
+
+export interface AccountantArgs {
+  /** Full image reference `<repository>:<tag>`. */
+  readonly image: pulumi.Input<string>;
+  /** Teams, with their namespaces (created before) and budgets. */
+  readonly teams: readonly TeamConfig[];
+  /** Team name -> its namespace resource name output (the per-namespace Roles wait for it). */
+  readonly namespaces: Record<string, pulumi.Input<string>>;
+  /** Team name -> ClusterQueue name; the accountant may patch only these. Empty without Kueue. */
+  readonly clusterQueues: Record<string, string>;
+  /** AWS region whose grid intensity prices CO2e. */
+  readonly gridRegion: pulumi.Input<string>;
+  /** Seconds between passes; default 30. */
+  readonly intervalSeconds?: number;
+  /** CIDRs the API server answers on (NetworkPolicy egress on 443/6443); default none: egress is not restricted. */
+  readonly apiServerCidrs?: pulumi.Input<readonly string[]>;
+  /** Node selector + tolerations of the platform's system nodes; default any node. */
+  readonly placement?: SystemPlacement;
+  /** Provider of the target cluster. */
+  readonly provider: k8s.Provider;
+}
+
+/**
+ * kiln-accountant: one Deployment that keeps a usage record per training Job and every team's budget
+ * status, and holds a team's ClusterQueue at its budget. Least privilege: it reads Jobs, pods and
+ * ConfigMaps and writes ConfigMaps only in team namespaces, reads nodes, and may patch only the team
+ * ClusterQueues, by name.
+ */
+export class Accountant extends pulumi.ComponentResource {
+  /** Namespace it runs in. */
+  readonly namespace: string;
+  /** The settings it runs with (for the plan and tests). */
+  readonly settings: pulumi.Output<Settings>;
+
+  constructor(name: string, args: AccountantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kiln:cluster:Accountant", name, {}, opts);
+    const { provider } = args;
+    const child = { parent: this, provider };
+    const labels = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
+    const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
+    this.namespace = ACCOUNTANT_NAMESPACE;
+
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: ACCOUNTANT_NAMESPACE, labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" } } },
+      child,
+    );
+    const inNs = { ...child, dependsOn: [ns] };
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels } }, inNs);
+    const subject = { kind: "ServiceAccount", name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE };
+
+    const queues = Object.values(args.clusterQueues);
+    const clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-cluster`,
+      {
+        metadata: { name: ACCOUNTANT_NAME, labels },
+        rules: [
+          // Instance type, capacity type and pool of the node a pod ran on: what prices it.
+          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+          ...(queues.length ? [{ apiGroups: ["kueue.x-k8s.io"], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
+        ],
+      },
+      child,
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-cluster`,
+      { metadata: { name: ACCOUNTANT_NAME, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name }, subjects: [subject] },
+      { ...child, dependsOn: [sa] },
+    );
+    for (const team of args.teams) {
+      const namespace = args.namespaces[team.name];
+      const role = new k8s.rbac.v1.Role(
+        `${name}-${team.name}`,
+        {
+          metadata: { name: ACCOUNTANT_NAME, namespace, labels },
+          rules: [
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
+            { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "update"] },
+          ],
+        },
+        child,
+      );
+      new k8s.rbac.v1.RoleBinding(
+        `${name}-${team.name}`,
+        { metadata: { name: ACCOUNTANT_NAME, namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name }, subjects: [subject] },
+        { ...child, dependsOn: [sa] },
+      );
+    }
+
+    this.settings = pulumi.output(args.gridRegion).apply(
+      (region): Settings => ({
+        region,
+        intervalSeconds: args.intervalSeconds ?? 30,
+        teams: args.teams.map((t) => ({
+          name: t.name,
+          namespace: t.namespace,
+          clusterQueue: args.clusterQueues[t.name] ?? "",
+          ...(t.budget && args.clusterQueues[t.name] ? { budget: t.budget.usd !== undefined ? { unit: "usd" as const, limit: t.budget.usd } : { unit: "gpuHours" as const, limit: t.budget.gpuHours! } } : {}),
+        })),
+      }),
+    );
+    const settingsText = this.settings.apply((s) => JSON.stringify(s, null, 2));
+    const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, data: { [ACCOUNTANT_SETTINGS_KEY]: settingsText } }, inNs);
+
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels },
+        spec: {
+          replicas: 1,
+          // One writer of the records at a time.
+          strategy: { type: "Recreate" },
+          selector: { matchLabels: selector },
+          template: {
+            metadata: {
+              labels: { ...labels, ...selector },
+              // New settings roll the pod (a ConfigMap volume update would be seen only after a restart).
+              annotations: { "kiln.dev/settings-sha256": settingsText.apply((t) => crypto.createHash("sha256").update(t).digest("hex").slice(0, 16)) },
+            },
+            spec: {
+              serviceAccountName: ACCOUNTANT_NAME,
+              nodeSelector: args.placement?.nodeSelector,
+              tolerations: args.placement?.tolerations.map((t) => ({ ...t })),
+              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+              containers: [
+                {
+                  name: "accountant",
+                  image: args.image,
+                  imagePullPolicy: "IfNotPresent",
+                  args: ["--settings", `/etc/kiln/${ACCOUNTANT_SETTINGS_KEY}`],
+                  resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                  volumeMounts: [{ name: "settings", mountPath: "/etc/kiln", readOnly: true }],
+                },
+              ],
+              volumes: [{ name: "settings", configMap: { name: settings.metadata.name } }],
+            },
+          },
+        },
+      },
+      { ...inNs, dependsOn: [ns, sa, settings] },
+    );
+
+    // Nothing talks to it; it talks to the API server (and DNS) only, where the platform knows its address.
+    const egress = args.apiServerCidrs
+      ? [
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+          { to: pulumi.output(args.apiServerCidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))), ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] },
+        ]
+      : undefined;
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network`,
+      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: { podSelector: {}, policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"], ingress: [], ...(egress ? { egress } : {}) } },
+      inNs,
+    );
+    this.registerOutputs({ namespace: this.namespace, settings: this.settings });
+  }
+}

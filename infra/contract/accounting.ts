@@ -1,0 +1,32 @@
+/**
+ * The accounting contract: the node labels a run is priced from, and the objects the accountant
+ * (accountant/) writes and the plugin, the dashboard and the program's RBAC read.
+ */
+
+/** Node label with the EC2 instance type (Kubernetes' well-known label; the local harness sets it too). */
+export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
+/** Node label with the purchase option, `spot` or `on-demand` (Karpenter's; the local harness sets it too). */
+export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
+/** Annotation KWOK manages its simulated nodes by: pod times on such a node are simulated. */
+export const SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+
+/** Label of a run's usage record (one ConfigMap per Job, in the Job's namespace); its value is `run`. */
+export const USAGE_RECORD_LABEL = "kiln.dev/usage";
+/** Label with the record's Job UID, so a re-used Job name gets a record of its own. */
+export const USAGE_JOB_UID_LABEL = "kiln.dev/job-uid";
+/** The key of a usage record's JSON. */
+export const USAGE_RECORD_KEY = "usage.json";
+/** Name of the usage record of Job `job` with UID `uid`. */
+export function usageRecordName(job: string, uid: string): string {
+  return `kiln-usage-${job}-${uid.slice(0, 8)}`;
+}
+
+/** ConfigMap in each team namespace with the team's budget status for the current period. */
+export const BUDGET_STATUS_NAME = "kiln-budget";
+export const BUDGET_STATUS_KEY = "status.json";
+/** Annotation the accountant puts on a ClusterQueue it holds, saying why. */
+export const BUDGET_HOLD_ANNOTATION = "kiln.dev/budget-hold";
+
+/** Name of the accountant's Deployment, ServiceAccount and settings ConfigMap (namespace kiln-system). */
+export const ACCOUNTANT_NAME = "kiln-accountant";
+export const ACCOUNTANT_SETTINGS_KEY = "settings.json";

@@ -1,0 +1,133 @@
+import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import { periodOf } from "../../accountant/src/budget";
+import { recordOf } from "../../accountant/src/record";
+import { reconcile, type AccountantApi } from "../../accountant/src/reconcile";
+import { parseSettings, type Settings } from "../../accountant/src/settings";
+import { job, node, pod } from "./fixtures";
+
+/** An in-memory cluster with just what the accountant reads and writes. */
+class FakeCluster implements AccountantApi {
+  jobs: V1Job[] = [];
+  pods: V1Pod[] = [];
+  configMaps = new Map<string, V1ConfigMap>();
+  queues = new Map<string, { stopPolicy: string; heldFor?: string }>([["kiln-research", { stopPolicy: "None" }]]);
+  writes = 0;
+  nodes = [node("g5", "g5.xlarge", "on-demand", { pool: "a10g" })];
+
+  async listJobs() {
+    return this.jobs;
+  }
+  async listPods() {
+    return this.pods;
+  }
+  async listNodes() {
+    return this.nodes;
+  }
+  async listRecords() {
+    return [...this.configMaps.values()].filter((c) => c.metadata?.labels?.[USAGE_RECORD_LABEL] === "run");
+  }
+  async putConfigMap(_ns: string, cm: V1ConfigMap) {
+    this.writes++;
+    this.configMaps.set(cm.metadata!.name!, structuredClone(cm));
+  }
+  async getConfigMap(_ns: string, name: string) {
+    return this.configMaps.get(name);
+  }
+  async getQueueHold(name: string) {
+    return this.queues.get(name)!;
+  }
+  async setQueueHold(name: string, reason: string | null) {
+    this.queues.set(name, reason === null ? { stopPolicy: "None" } : { stopPolicy: "Hold", heldFor: reason });
+  }
+  budget() {
+    return JSON.parse(this.configMaps.get(BUDGET_STATUS_NAME)!.data![BUDGET_STATUS_KEY]);
+  }
+}
+
+const settings = (budget?: Settings["teams"][number]["budget"]): Settings => ({ region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research", budget }] });
+
+describe("the accountant's pass", () => {
+  test("a finished run gets a record that outlives its Job", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
+    const [cm] = await c.listRecords();
+    const r = recordOf(cm);
+    if (r instanceof Error) throw r;
+    expect(r).toMatchObject({ job: "run-a", uid: "job-a", team: "research" });
+    expect(r.usage.gpuHours).toBe(2);
+    // The Job and its pods are deleted (TTL): the record stays, and is marked final.
+    c.jobs = [];
+    c.pods = [];
+    await reconcile(c, settings(), new Date("2026-12-01T13:00:00Z"));
+    const after = recordOf((await c.listRecords())[0]) as Exclude<ReturnType<typeof recordOf>, Error>;
+    expect(after).toMatchObject({ final: true });
+    expect(after.usage.gpuHours).toBe(2);
+  });
+
+  test("an unchanged finished run is not rewritten on every pass", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
+    const writes = c.writes;
+    await reconcile(c, settings(), new Date("2026-12-01T12:05:00Z"));
+    expect(c.writes).toBe(writes);
+  });
+
+  test("a team at its budget is held, says why, and the next month releases it", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    const [o] = await reconcile(c, settings({ unit: "gpuHours", limit: 1.5 }), new Date("2026-12-01T12:01:00Z"));
+    expect(o.queue).toBe("held");
+    expect(c.queues.get("kiln-research")).toMatchObject({ stopPolicy: "Hold" });
+    const status = c.budget();
+    expect(status).toMatchObject({ team: "research", unit: "gpuHours", limit: 1.5, spent: 2, period: "2026-12", held: true });
+    expect(status.reason).toBe("team research has used 2.00 GPU-hours of its 1.50 GPU-hours budget for 2026-12: new runs wait until 2027-01-01 (running runs finish)");
+    // Next month: December's spend no longer counts.
+    const [next] = await reconcile(c, settings({ unit: "gpuHours", limit: 1.5 }), new Date("2027-01-01T00:00:30Z"));
+    expect(next.queue).toBe("released");
+    expect(c.queues.get("kiln-research")).toEqual({ stopPolicy: "None" });
+    expect(c.budget()).toMatchObject({ period: "2027-01", spent: 0, held: false, reason: null });
+  });
+
+  test("a dollar budget counts the priced spend", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T20:00:00Z" })];
+    const [o] = await reconcile(c, settings({ unit: "usd", limit: 5 }), new Date("2026-12-01T21:00:00Z"));
+    // 10 h of g5.xlarge on demand: $10.06.
+    expect(o.budget).toMatchObject({ unit: "usd", held: true });
+    expect(o.budget!.spent).toBeCloseTo(10.06, 6);
+  });
+
+  test("an operator's own hold is never released by the accountant", async () => {
+    const c = new FakeCluster();
+    c.queues.set("kiln-research", { stopPolicy: "Hold" });
+    const [o] = await reconcile(c, settings({ unit: "gpuHours", limit: 100 }), new Date("2026-12-01T12:00:00Z"));
+    expect(o.queue).toBeUndefined();
+    expect(c.queues.get("kiln-research")).toEqual({ stopPolicy: "Hold" });
+  });
+
+  test("a damaged record is reported by name and does not stop the pass", async () => {
+    const c = new FakeCluster();
+    c.configMaps.set("kiln-usage-x", { metadata: { name: "kiln-usage-x", namespace: "kiln-research", labels: { [USAGE_RECORD_LABEL]: "run" } }, data: { "usage.json": "{" } });
+    c.jobs = [job("run-a", "job-a")];
+    const [o] = await reconcile(c, settings(), new Date("2026-12-01T12:00:00Z"));
+    expect(o.problems).toEqual([expect.stringMatching(/^usage record kiln-research\/kiln-usage-x: usage.json is not JSON/)]);
+    expect(o.recordsWritten).toBe(1);
+  });
+
+  test("months are calendar months in UTC", () => {
+    expect(periodOf(new Date("2026-12-31T23:59:59Z"))).toEqual({ name: "2026-12", from: new Date("2026-12-01T00:00:00Z"), to: new Date("2027-01-01T00:00:00Z") });
+  });
+
+  test("bad settings are refused naming each field", () => {
+    expect(() => parseSettings('{"region":"","teams":[{"name":"r","namespace":"n","clusterQueue":"q","budget":{"unit":"eur","limit":-1}}]}', "settings.json")).toThrow(
+      /settings.json: region: .*; teams.0.budget.unit: .*; teams.0.budget.limit: /,
+    );
+  });
+});
