@@ -4,7 +4,7 @@
  * from the log, cost from the accounting) for the rows shown only.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { CliError, explainApiError, statusCode } from "../errors";
+import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
 import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
 import { bestMetric } from "../progress";
 import { isFinished, type RunPhase } from "../rows";
@@ -119,6 +119,7 @@ export class DashboardData {
     try {
       jobs = await api.listJobs(ns, RUN_SELECTOR);
     } catch (err) {
+      if (!ns && statusCode(err) === 403) throw new CliError(`listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
       throw this.wrap(err, `listing runs in ${this.scope}`);
     }
     // Queues are optional: a cluster without Kueue, or a user who may not read them, still sees runs.

@@ -38,7 +38,7 @@ describeWithChromium("the dashboard in headless Chromium", () => {
     expect(done).toEqual([RESEARCH, "mpg-done", "Succeeded", "training → kiln-research", "-", "1", "a10g", "3h", "val_loss=1.3373@20", "0.50", "$1.25"]);
     expect(rows.find((r) => r[1] === "cnn-wait-1")![2]).toBe("Queued couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a10g, <4> more needed");
     await page.screenshot({ path: path.join(shots, "runs.png"), fullPage: true });
-    if (process.env.KILN_UPDATE_DOCS_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../../docs/dashboard.png") });
+    if (process.env.KILN_UPDATE_DOCS_SCREENSHOT === "1") await page.screenshot({ path: path.resolve(__dirname, "../../../docs/dashboard.png"), fullPage: true });
 
     await page.selectOption("select[name=status]", "Queued");
     await Promise.all([page.waitForURL(/status=Queued/), page.click("form.filters button[type=submit]")]);

@@ -202,7 +202,7 @@ describe("dashboard server", () => {
     s.cluster.failNext = apiError(403, 'jobs.batch is forbidden: User "dev" cannot list resource "jobs"', "Forbidden");
     const r = await s.get("/");
     expect(r.status).toBe(502);
-    expect(await r.text()).toContain("listing runs in all namespaces: forbidden (403): jobs.batch is forbidden");
+    expect(await r.text()).toContain("listing runs in all namespaces: forbidden (403): jobs.batch is forbidden: User &quot;dev&quot; cannot list resource &quot;jobs&quot;; show one team&#x27;s namespace instead: kubectl kiln dashboard -n &lt;namespace&gt;");
   });
 });
 
