@@ -84,11 +84,15 @@ describe("kubectl kiln dashboard against the local cluster", () => {
       const c = (w?.status?.conditions ?? []).find((k: any) => k.type === "QuotaReserved" && k.status === "False");
       return c?.message ? { message: c.message as string } : undefined;
     });
-    const jobs = await kubectlJson<{ items: any[] }>(["get", "jobs", "-n", ns, "-l", RUN_SELECTOR]);
     const { page, errors } = await watchedPage(browser);
-    await page.goto(`${dash.url}?namespace=${ns}&size=500`);
-    const rows = await cellTexts(page, "#runs tbody tr");
-    expect(rows.map((r) => r[1]).sort()).toEqual(jobs.items.map((j) => j.metadata.name).sort());
+    // Jobs come and go (TTL after finishing): read the API and the page back to back until they agree.
+    const rows = await waitFor(`the runs table of ${ns} to list the Jobs the API lists`, 60_000, async () => {
+      const jobs = await kubectlJson<{ items: any[] }>(["get", "jobs", "-n", ns, "-l", RUN_SELECTOR]);
+      await page.goto(`${dash.url}?namespace=${ns}&size=500`);
+      const cells = await cellTexts(page, "#runs tbody tr");
+      const same = JSON.stringify(cells.map((r) => r[1]).sort()) === JSON.stringify(jobs.items.map((j) => j.metadata.name).sort());
+      return same && cells.some((r) => r[1] === waiting) ? cells : undefined;
+    }, 3000);
     const waitRow = rows.find((r) => r[1] === waiting)!;
     expect(waitRow[2]).toBe(`Queued ${wl.message}`.replace(/\s+/g, " "));
     expect(waitRow[4]).toMatch(/^\d+$/);

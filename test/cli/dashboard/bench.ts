@@ -2,13 +2,13 @@
  * Dashboard latency on 10,000 runs: the real server over the tests' fake cluster (10,000 Jobs in four
  * namespaces, a Workload for each queued one, a pod and a 30-epoch log for each started one), timed over
  * real HTTP. Prints figures; asserts nothing.
- *   npx ts-node --transpile-only scripts/bench/dashboard.ts [--runs 10000] [--repeat 20]
+ *   npx ts-node --transpile-only test/cli/dashboard/bench.ts [--runs 10000] [--repeat 20]
  */
 import { performance } from "node:perf_hooks";
-import { startDashboard } from "../../cli/src/dashboard/server";
-import { DashboardData } from "../../cli/src/dashboard/service";
-import { clusterQueue, FakeCluster, localQueue, podOf, trainerLog, trainingJob, workloadFor, type FakePhase } from "../../test/cli/dashboard/fake-cluster";
-import { FakeAccounting } from "../../test/cli/dashboard/fixture";
+import { startDashboard } from "../../../cli/src/dashboard/server";
+import { DashboardData } from "../../../cli/src/dashboard/service";
+import { clusterQueue, FakeCluster, localQueue, podOf, trainerLog, trainingJob, workloadFor, type FakePhase } from "./fake-cluster";
+import { FakeAccounting } from "./fixture";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
