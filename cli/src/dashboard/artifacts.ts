@@ -6,6 +6,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { resolveRunSpec } from "../../../trainer-image/src/loadSpec";
 import { openStore, type RetryOptions, type Store } from "../../../trainer-image/src/storage";
+import { explainApiError } from "../errors";
 import { TRAINER_CONTAINER } from "../job";
 import type { KubeApi } from "../kube";
 import { resolveEnv } from "../local-env";
@@ -40,7 +41,12 @@ export async function runOutputs(api: KubeApi, job: V1Job, index: number | undef
   const pod = job.spec?.template.spec;
   const container = pod?.containers.find((c) => c.name === TRAINER_CONTAINER) ?? pod?.containers[0];
   if (!container) throw new Error(`Job ${job.metadata?.name} has no containers`);
-  const { env } = await resolveEnv(job, container, { configMap: (n) => api.getConfigMap(ns, n), secret: (n) => api.getSecret(ns, n) }, job.spec?.completionMode === "Indexed" ? (index ?? 0) : undefined);
+  const ctx = (what: string) => ({ attempting: `reading ${what} for the run's store settings`, server: api.server, namespace: ns });
+  const sources = {
+    configMap: (n: string) => api.getConfigMap(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`ConfigMap ${n}`)))),
+    secret: (n: string) => api.getSecret(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`Secret ${n}`)))),
+  };
+  const { env } = await resolveEnv(job, container, sources, job.spec?.completionMode === "Indexed" ? (index ?? 0) : undefined);
   const spec = resolveRunSpec(env.KILN_RUN_SPEC ?? "", env);
   return { uri: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`, env };
 }

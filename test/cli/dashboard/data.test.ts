@@ -7,6 +7,7 @@ import { curveOf } from "../../../cli/src/dashboard/epochs";
 import { formatQuantity, parseQuantity } from "../../../cli/src/dashboard/quantity";
 import { poolOf, queuePositions, runRows, waitReason } from "../../../cli/src/dashboard/runs";
 import { runPhase } from "../../../cli/src/rows";
+import { apiError } from "../support";
 import { clusterQueue, FakeCluster, localQueue, trainerLog, trainingJob, workloadFor } from "./fake-cluster";
 
 const NS = "kiln-vision";
@@ -141,5 +142,13 @@ describe("a run's outputs in the store", () => {
     const store = await new StoreArtifacts(k).open(job, 1);
     expect(JSON.parse((await store.get("run.json"))!.toString())).toEqual({ status: "succeeded" });
     expect(await store.get("metrics.json")).toBeUndefined();
+  });
+
+  test("a Secret the user may not read is named in the reason the outputs cannot be shown", async () => {
+    const job = trainingJob({ ns: NS, name: "lr", phase: "Succeeded", created: "2026-11-28T10:00:00Z" });
+    job.spec!.template.spec!.containers[0].env!.push({ name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "store", key: "AWS_ACCESS_KEY_ID" } } });
+    const k = new FakeCluster();
+    k.failNext = apiError(403, 'secrets "store" is forbidden: User "dev" cannot get resource "secrets"', "Forbidden");
+    await expect(runOutputs(k, job, undefined)).rejects.toThrow("reading Secret store for the run's store settings: forbidden (403): secrets \"store\" is forbidden");
   });
 });
