@@ -22,6 +22,14 @@ export const LOG_TAIL_LINES = 5000;
 /** How long a snapshot of Jobs and queues is reused. */
 export const SNAPSHOT_TTL_MS = 3000;
 const LOG_CONCURRENCY = 8;
+/** A run page shows without its outputs rather than wait longer than this for the store. */
+export const STORE_TIMEOUT_MS = 4000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface RunListRow extends RunRow {
   readonly bestMetric: string | null;
@@ -66,6 +74,7 @@ export interface DashboardOptions {
   readonly namespace?: string;
   readonly now: () => Date;
   readonly ttlMs?: number;
+  readonly storeTimeoutMs?: number;
 }
 
 /** A page or API answer that is not there (404) or not allowed. */
@@ -261,7 +270,7 @@ export class DashboardData {
       return b ? (JSON.parse(b.toString("utf8")) as Record<string, unknown>) : null;
     };
     try {
-      const [run, metrics] = await Promise.all([json("run.json"), json("metrics.json")]);
+      const [run, metrics] = await withTimeout(Promise.all([json("run.json"), json("metrics.json")]), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, `the store did not answer within ${(this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS) / 1000} s`);
       return { uri: store.uri, note: run ? null : "no run.json yet: the run has not written its outputs", run, metrics };
     } catch (err) {
       return { uri: store.uri, note: `cannot read the store at ${store.uri}: ${(err as Error).message.split("\n")[0]}`, run: null, metrics: null };

@@ -2,7 +2,9 @@
  * The dashboard server over a fake cluster, through real HTTP requests on an ephemeral port: pages,
  * the JSON API, server-side filtering and paging, and what the server refuses.
  */
-import { apiError } from "../support";
+import { startDashboard } from "../../../cli/src/dashboard/server";
+import { DashboardData } from "../../../cli/src/dashboard/service";
+import { apiError, FIXED_NOW } from "../support";
 import { podOf, trainerLog, trainingJob } from "./fake-cluster";
 import { RESEARCH, sampleCluster, serve, VISION, type Served } from "./fixture";
 
@@ -203,6 +205,23 @@ describe("dashboard server", () => {
     const r = await s.get("/");
     expect(r.status).toBe(502);
     expect(await r.text()).toContain("listing runs in all namespaces: forbidden (403): jobs.batch is forbidden: User &quot;dev&quot; cannot list resource &quot;jobs&quot;; show one team&#x27;s namespace instead: kubectl kiln dashboard -n &lt;namespace&gt;");
+  });
+});
+
+describe("dashboard server with a store that does not answer", () => {
+  test("the run page comes without its outputs after the store timeout, saying so", async () => {
+    const cluster = sampleCluster();
+    const data = new DashboardData({ api: cluster, accounting: null, artifacts: { open: async (job) => ({ uri: `s3://artifacts/runs/${job.metadata!.name}`, get: () => new Promise(() => undefined) }) }, now: () => FIXED_NOW, ttlMs: 0, storeTimeoutMs: 300 });
+    const d = await startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
+    try {
+      const t = Date.now();
+      const html = await (await fetch(new URL(`/runs/${RESEARCH}/mpg-done`, d.url))).text();
+      expect(Date.now() - t).toBeLessThan(3000);
+      expect(html).toContain("cannot read the store at s3://artifacts/runs/mpg-done: the store did not answer within 0.3 s");
+      expect(html).toContain('data-epochs="20"');
+    } finally {
+      await d.close();
+    }
   });
 });
 
