@@ -52,7 +52,15 @@ export function QueuesPageView({ queues, scope, server }: { queues: readonly Que
           {q.localQueues.length ? (
             <p className="muted">
               LocalQueues:{" "}
-              {q.localQueues.map((l) => `${l.namespace}/${l.name} (${l.pending} pending, ${l.admitted} admitted)`).join(", ")}
+              {q.localQueues.map((l, i) => (
+                <span key={`${l.namespace}/${l.name}`}>
+                  {i > 0 ? ", " : ""}
+                  <a href={`/?namespace=${encodeURIComponent(l.namespace)}&status=Queued`}>
+                    {l.namespace}/{l.name}
+                  </a>{" "}
+                  ({l.pending} pending, {l.admitted} admitted)
+                </span>
+              ))}
             </p>
           ) : null}
         </section>

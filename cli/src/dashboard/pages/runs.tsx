@@ -98,7 +98,9 @@ export function RunsPageView({ data, filter, now, scope, server }: RunsPageProps
               <th>Name</th>
               <th>Status</th>
               <th>Queue</th>
-              <th className="num">Position</th>
+              <th className="num" title="place among the ClusterQueue's waiting workloads, in Kueue's order: higher priority first, then older">
+                Position
+              </th>
               <th className="num">GPUs</th>
               <th>Pool</th>
               <th>Age</th>
