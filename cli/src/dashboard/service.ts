@@ -184,7 +184,8 @@ export class DashboardData {
       if (this.finishedMetric.has(uid)) return this.finishedMetric.get(uid)!;
       const log = await this.newestLog(job, undefined).catch(() => undefined);
       const best = log?.text ? (bestMetric(log.text) ?? null) : null;
-      if (uid && isFinished(job) && log) this.finishedMetric.set(uid, best);
+      // Not when the log could not be read this time (the pod is there): the next page view tries again.
+      if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0)) this.finishedMetric.set(uid, best);
       return best;
     });
   }
