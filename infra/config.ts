@@ -161,6 +161,11 @@ const accountant = z.strictObject({
   tag: imageTag.default(KILN_VERSION),
   /** Seconds between passes. Default 30. */
   intervalSeconds: z.number().int().min(5).max(3600).default(30),
+  /** Where its pod runs, replacing the platform's system-node placement (e.g. a local cluster's real node). */
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  tolerations: z
+    .array(z.strictObject({ key: z.string().min(1), operator: z.enum(["Exists", "Equal"]).default("Equal"), value: z.string().optional(), effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional() }))
+    .optional(),
   /** AWS region whose grid intensity turns kWh into CO2e; default the cluster's region (aws) or us-east-1. */
   gridRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
 });

@@ -24,6 +24,7 @@ export const objectStoreEndpoint = platform.objectStore.endpoint;
 export const trainerImage = platform.trainerImage;
 // AWS-only outputs: undefined (not shown) on other platforms.
 export const imageRepositoryUrl = aws?.imageRepositoryUrl;
+export const accountantRepositoryUrl = aws?.accountantRepositoryUrl;
 export const trainerRoleArn = aws?.trainerRoleArn;
 export const gpuPools = config.gpuPools.map((p) => ({ name: p.name, maxGpus: p.maxGpus, instanceFamilies: p.instanceFamilies, instanceTypes: p.instanceTypes, capacityTypes: p.capacityTypes }));
 export const teamNamespaces = services.teamNamespaces;

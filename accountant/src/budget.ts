@@ -42,8 +42,10 @@ export interface BudgetStatus {
 
 export const UNIT_TEXT: Record<BudgetUnit, string> = { gpuHours: "GPU-hours", usd: "USD" };
 
+/** `$12.30`, `1.50 GPU-hours`; amounts under 0.1 keep two significant digits (`0.0022 GPU-hours`). */
 export function formatAmount(unit: BudgetUnit, v: number): string {
-  return unit === "usd" ? `$${v.toFixed(2)}` : `${v.toFixed(2)} GPU-hours`;
+  const n = v !== 0 && Math.abs(v) < 0.1 ? v.toPrecision(2) : v.toFixed(2);
+  return unit === "usd" ? `$${n}` : `${n} GPU-hours`;
 }
 
 /** The budget status of a team given its spend in `period`. */

@@ -43,6 +43,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
   readonly accountantImage?: pulumi.Output<string>;
+  /** The accountant's ECR repository URL, when the stack created it (no kiln:accountant.repository). */
+  readonly accountantRepositoryUrl?: pulumi.Output<string>;
   readonly apiServerCidrs: readonly string[];
   readonly clusterReady: pulumi.Resource[];
   readonly identityEgress: readonly ObjectStoreEgress[];
@@ -180,6 +182,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       const accountantRegistry = c.accountant.repository
         ? undefined
         : new Registry(`${name}-accountant-registry`, { repositoryName: `${c.clusterName}/accountant`, forceDelete: c.storage.forceDestroy, tags }, parent);
+      this.accountantRepositoryUrl = accountantRegistry?.repositoryUrl;
       this.accountantImage = accountantRegistry ? pulumi.interpolate`${accountantRegistry.repositoryUrl}:${c.accountant.tag}` : pulumi.output(`${c.accountant.repository}:${c.accountant.tag}`);
     }
     // The private endpoint's ENIs sit in the VPC.
@@ -195,6 +198,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       objectStore: this.objectStore,
       trainerImage: this.trainerImage,
       accountantImage: this.accountantImage,
+      accountantRepositoryUrl: this.accountantRepositoryUrl,
       apiServerCidrs: this.apiServerCidrs,
       clusterName: this.clusterName,
       imageRepositoryUrl: this.imageRepositoryUrl,

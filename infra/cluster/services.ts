@@ -108,7 +108,10 @@ export class ClusterServices extends pulumi.ComponentResource {
           gridRegion: config.accountant.gridRegion ?? (config.platform === "aws" ? store.region : "us-east-1"),
           intervalSeconds: config.accountant.intervalSeconds,
           apiServerCidrs: platform.apiServerCidrs,
-          placement: platform.systemPlacement,
+          placement:
+            config.accountant.nodeSelector || config.accountant.tolerations
+              ? { nodeSelector: config.accountant.nodeSelector ?? {}, tolerations: config.accountant.tolerations ?? [] }
+              : platform.systemPlacement,
           provider,
         },
         { ...child, dependsOn: [...platform.clusterReady, ...(queues ? [queues] : []), ...teams.values()] },

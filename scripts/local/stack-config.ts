@@ -18,6 +18,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { Command } from "commander";
 import YAML from "yaml";
+import { GPU_TAINT } from "../../infra/contract/gpu";
+import { REAL_NODE_LABEL } from "../cluster/real-node";
 
 export interface HarnessStoreSettings {
   /** S3 endpoint of the loopback MinIO, e.g. http://127.0.0.1:9000. */
@@ -62,7 +64,13 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
   config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
   config["kiln:gpuServices"] = "none";
   if (store.trainerImage) config["kiln:trainer"] = { ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.trainerImage) };
-  if (store.accountantImage) config["kiln:accountant"] = { ...((config["kiln:accountant"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.accountantImage) };
+  // The accountant must really run: on the real node (the simulated nodes only pretend to run pods).
+  config["kiln:accountant"] = {
+    ...((config["kiln:accountant"] ?? {}) as Record<string, unknown>),
+    ...(store.accountantImage ? splitImageRef(store.accountantImage) : {}),
+    nodeSelector: { [REAL_NODE_LABEL]: "real" },
+    tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+  };
   const out: ConfigDoc = {};
   if (old.encryptionsalt) out.encryptionsalt = old.encryptionsalt;
   out.config = config;

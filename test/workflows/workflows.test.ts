@@ -16,7 +16,7 @@ type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Re
 type Job = { name?: string; if?: string; needs?: string | string[]; permissions?: Record<string, string>; steps: Step[]; env?: Record<string, string> };
 type Workflow = { name: string; on: Record<string, any>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress": unknown }; jobs: Record<string, Job>; env?: Record<string, string> };
 
-const FILES = ["preview.yml", "ci.yml", "plan-comment.yml", "trainer-image.yml"];
+const FILES = ["preview.yml", "ci.yml", "plan-comment.yml", "trainer-image.yml", "accountant-image.yml"];
 const text = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
 const wf = (f: string) => YAML.parse(text(f)) as Workflow;
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
@@ -65,7 +65,7 @@ describe("all workflows", () => {
         const assumes = job.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") || s.uses?.startsWith("pulumi/auth-actions@"));
         expect({ job: `${f}:${name}`, idToken: job.permissions?.["id-token"] === "write" }).toEqual({ job: `${f}:${name}`, idToken: assumes });
       }
-    expect(withIdToken.sort()).toEqual(["preview.yml:preview", "trainer-image.yml:push"]);
+    expect(withIdToken.sort()).toEqual(["accountant-image.yml:push", "preview.yml:preview", "trainer-image.yml:push"]);
   });
 
   test.each(FILES)("%s: checkouts do not persist the token", (f) => {
@@ -209,6 +209,28 @@ describe("trainer-image.yml", () => {
     expect(tags.run).toContain(`require('./trainer-image/package.json').version`);
     expect(tags.run).toContain(`tags="$tags,$REPOSITORY:$version"`);
     expect(text("trainer-image.yml")).not.toMatch(/:latest\b/);
+  });
+});
+
+describe("accountant-image.yml", () => {
+  const w = wf("accountant-image.yml");
+
+  test("runs on changes to the accountant and the tables and contracts it bundles", () => {
+    for (const p of ["accountant/**", "infra/catalog/**", "infra/contract/**"]) {
+      expect(w.on.pull_request.paths).toContain(p);
+      expect(w.on.push.paths).toContain(p);
+    }
+  });
+
+  test("smoke-tests the built image read-only, and pushes from main only, by OIDC, SHA and release version once (never latest)", () => {
+    expect(runs(w.jobs["build-and-test"])).toMatch(/docker run [^\n]*--read-only/);
+    const job = w.jobs.push;
+    expect(job.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    const r = runs(job);
+    expect(r).toContain(`require('./package.json').version`);
+    expect(r).toContain('docker push "$REPOSITORY:$SHA"');
+    expect(text("accountant-image.yml")).not.toMatch(/:latest\b/);
   });
 });
 

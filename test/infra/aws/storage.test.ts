@@ -152,10 +152,10 @@ describe("trainer identity", () => {
 });
 
 describe("registry", () => {
-  test("the trainer repository has immutable tags, scans on push and expires untagged images", () => {
+  test("the trainer and accountant repositories have immutable tags, scan on push and expire untagged images", () => {
     const repo = dev.ofType("aws:ecr/repository:Repository");
-    expect(repo.length).toBe(1);
-    expect(repo[0].inputs).toMatchObject({ name: "kiln-dev/trainer", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    expect(repo.map((r) => r.inputs.name).sort()).toEqual(["kiln-dev/accountant", "kiln-dev/trainer"]);
+    for (const r of repo) expect(r.inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
     const lifecycle = JSON.parse(dev.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy")[0].inputs.policy);
     expect(lifecycle.rules).toEqual([expect.objectContaining({ selection: expect.objectContaining({ tagStatus: "untagged", countType: "sinceImagePushed" }), action: { type: "expire" } })]);
   });

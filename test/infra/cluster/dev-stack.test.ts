@@ -20,6 +20,7 @@ test("every cluster-layer component waits for the platform's capacity (clusterRe
   const services = dev.resources.find((r) => r.type === "kiln:cluster:Services")!;
   const layers = dev.resources.filter((r) => r.parent === services.urn);
   expect(layers.map((r) => r.type).sort()).toEqual([
+    "kiln:cluster:Accountant",
     "kiln:cluster:GpuServices",
     "kiln:cluster:PriorityClasses",
     "kiln:cluster:Queues",

@@ -102,7 +102,7 @@ describe("objectStore: external", () => {
   }, 60_000);
 
   test("creates no MinIO", () => {
-    expect(objects(run, "Deployment")).toEqual([]);
+    expect(objects(run, "Deployment").map((d) => d.inputs.metadata.name)).toEqual(["kiln-accountant"]);
     expect(objects(run, "Namespace").map((n) => n.inputs.metadata.name)).not.toContain("kiln-system");
     expect(run.ofType("random:index/randomPassword:RandomPassword")).toEqual([]);
   });
