@@ -111,6 +111,26 @@ describe("dashboard server", () => {
     expect((await s.json(`/api/runs/${RESEARCH}/mpg-running/curve`)).curve.epochs).toHaveLength(8);
   });
 
+  test("a sweep's page shows the point asked for and links the others; its JSON has the same row", async () => {
+    const html = await s.text(`/runs/${RESEARCH}/lr-sweep?index=1`);
+    expect(html).toContain('data-src="/api/runs/kiln-research/lr-sweep/curve?index=1"');
+    expect(html).toContain('data-epochs="5"');
+    expect(html).toContain("<strong> 1 </strong>");
+    expect(html).toContain('href="/runs/kiln-research/lr-sweep?index=2"');
+    expect(html).toContain("3 points, parallelism 2: 0 succeeded, 0 failed, 1 running");
+    const j = await s.json(`/api/runs/${RESEARCH}/lr-sweep?index=1`);
+    expect(j).toMatchObject({ name: "lr-sweep", status: "Running 0/3", completions: 3, index: 1, store: { uri: "s3://artifacts/runs/lr-sweep" } });
+    expect(j.curve.epochs).toHaveLength(5);
+  });
+
+  test("HEAD answers like GET without a body; the favicon request is answered with no content", async () => {
+    const head = await s.get("/queues", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBeGreaterThan(1000);
+    expect(await head.text()).toBe("");
+    expect((await s.get("/favicon.ico")).status).toBe(204);
+  });
+
   test("a queued run's page says why it waits; a run with no pods says so", async () => {
     const html = await s.text(`/runs/${VISION}/cnn-wait-1`);
     expect(html).toContain('<p class="notes" id="wait-reason">Waiting: couldn&#x27;t assign flavors');
