@@ -11,7 +11,7 @@ import { isFinished, type RunPhase } from "../rows";
 import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
 import { listClusterQueues, listLocalQueues, listWorkloads, type DashboardApi } from "./api";
 import type { ArtifactSource } from "./artifacts";
-import { curveOf, type Curve } from "./epochs";
+import { curveOf, curveOfHistory, type Curve } from "./epochs";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
 import { queueViews, type QueueView } from "./queues";
@@ -22,6 +22,10 @@ export const LOG_TAIL_LINES = 5000;
 /** How long a snapshot of Jobs and queues is reused. */
 export const SNAPSHOT_TTL_MS = 3000;
 const LOG_CONCURRENCY = 8;
+const STORED_CURVE_NOTE = "from metrics.json in the store: the run's pods are gone";
+
+/** bestMetric() of a curve's epoch lines, null without any. */
+const bestOfCurve = (c: Curve | null) => (c && c.epochs.length ? (bestMetric(c.epochs.map((e) => JSON.stringify(e)).join("\n")) ?? null) : null);
 /** A run page shows without its outputs rather than wait longer than this for the store. */
 export const STORE_TIMEOUT_MS = 4000;
 
@@ -183,7 +187,9 @@ export class DashboardData {
       const uid = job.metadata?.uid ?? "";
       if (this.finishedMetric.has(uid)) return this.finishedMetric.get(uid)!;
       const log = await this.newestLog(job, undefined).catch(() => undefined);
-      const best = log?.text ? (bestMetric(log.text) ?? null) : null;
+      let best = log?.text ? (bestMetric(log.text) ?? null) : null;
+      // Finished and its pods gone (Job TTL, node loss): the history the trainer wrote to the store.
+      if (log && log.text === null && log.pods.length === 0 && isFinished(job)) best = bestOfCurve(await this.storedCurve(job, undefined));
       // Not when the log could not be read this time (the pod is there): the next page view tries again.
       if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0)) this.finishedMetric.set(uid, best);
       return best;
@@ -230,8 +236,25 @@ export class DashboardData {
 
   async curve(ns: string, name: string, asked?: number): Promise<{ curve: Curve; note: string | null; finished: boolean }> {
     const job = await this.job(ns, name);
-    const log = await this.newestLog(job, this.indexOf(job, asked)).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)));
+    const index = this.indexOf(job, asked);
+    const log = await this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)));
+    if (log.text === null && isFinished(job)) {
+      const stored = await this.storedCurve(job, index);
+      if (stored) return { curve: stored, note: STORED_CURVE_NOTE, finished: true };
+    }
     return { curve: curveOf(log.text ?? ""), note: log.note, finished: isFinished(job) };
+  }
+
+  /** A finished run's curve from metrics.json in the store (its pods may be gone), null when not there. */
+  private async storedCurve(job: V1Job, index: number | undefined): Promise<Curve | null> {
+    if (!this.o.artifacts) return null;
+    try {
+      const store = await this.o.artifacts.open(job, index);
+      const body = await withTimeout(store.get("metrics.json"), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, "store timeout");
+      return body ? curveOfHistory((JSON.parse(body.toString("utf8")) as { history?: unknown }).history) : null;
+    } catch {
+      return null;
+    }
   }
 
   async run(ns: string, name: string, asked?: number): Promise<RunDetail> {
@@ -244,16 +267,17 @@ export class DashboardData {
       this.usageOf([job], []),
       this.storeSummary(job, index),
     ]);
-    const curve = curveOf(log.text ?? "");
+    const stored = log.text === null && isFinished(job) ? curveOfHistory(store.metrics?.history) : null;
+    const curve = stored ?? curveOf(log.text ?? "");
     const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
-      row: { ...row, bestMetric: log.text ? (bestMetric(log.text) ?? null) : null, usage: usage.get(keyOf(ns, name)) ?? null },
+      row: { ...row, bestMetric: bestOfCurve(curve), usage: usage.get(keyOf(ns, name)) ?? null },
       job,
       pods: log.pods,
       workload,
       index: index ?? null,
       curve,
-      logNote: log.note,
+      logNote: stored ? STORED_CURVE_NOTE : log.note,
       store,
     };
   }

@@ -245,6 +245,31 @@ describe("dashboard server with a store that does not answer", () => {
   });
 });
 
+describe("a finished run whose pods are gone", () => {
+  test("its curve and best metric come from metrics.json in the store", async () => {
+    const cluster = sampleCluster();
+    const old = trainingJob({ ns: RESEARCH, name: "mpg-old", phase: "Succeeded", created: "2026-11-01T09:00:00Z", queue: "training" });
+    cluster.jobs.set(`${RESEARCH}/mpg-old`, old);
+    const history = [1, 2, 3].map((epoch) => ({ epoch, loss: 4 - epoch, val_loss: 5 - epoch, metrics: { mae: 1 }, samplesPerSecond: 100, msPerStep: 2, etaSeconds: 0 }));
+    const files: Record<string, string> = { "metrics.json": JSON.stringify({ history, test: { mse: 1.5 } }), "run.json": JSON.stringify({ status: "succeeded", attempts: 1 }) };
+    const artifacts = { open: async (job: any) => ({ uri: `s3://artifacts/runs/${job.metadata.name}`, get: async (k: string) => (job.metadata.name === "mpg-old" && files[k] ? Buffer.from(files[k]) : undefined) }) };
+    const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
+    const d = await startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
+    try {
+      const runs = await (await fetch(new URL("/api/runs?q=mpg-old", d.url))).json();
+      expect(runs.page.items[0]).toMatchObject({ name: "mpg-old", bestMetric: "val_loss=2.0000@3" });
+      const c = await (await fetch(new URL(`/api/runs/${RESEARCH}/mpg-old/curve`, d.url))).json();
+      expect(c.note).toBe("from metrics.json in the store: the run's pods are gone");
+      expect(c.curve.epochs.map((e: { loss: number }) => e.loss)).toEqual([3, 2, 1]);
+      const html = await (await fetch(new URL(`/runs/${RESEARCH}/mpg-old`, d.url))).text();
+      expect(html).toContain('data-epochs="3"');
+      expect(html).toContain("from metrics.json in the store: the run&#x27;s pods are gone");
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe("dashboard server limited to one namespace (-n)", () => {
   test("lists that namespace's runs only and refuses run pages of others", async () => {
     const s = await serve(sampleCluster(), { namespace: VISION });
