@@ -2,7 +2,7 @@
  * Runs as the dashboard lists them: a Job joined with its Kueue Workload (queue position, the reason it
  * waits, the admitted flavor) and filtered and paged on the server. Pure: tested with fixed objects.
  */
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { BUDGET_HOLD_ANNOTATION } from "../../../infra/contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
 import { gpusOf, LABEL_QUEUE } from "../job";
@@ -102,6 +102,22 @@ export function waitReason(job: V1Job, phase: RunPhase, w: Workload | undefined,
   }
   if (isTrue(conds, "QuotaReserved") && !isTrue(conds, "Admitted")) return "quota reserved, waiting for admission checks";
   return phase === "Queued" ? "waiting for Kueue to admit it" : null;
+}
+
+/**
+ * Why an admitted run's newest pod has not started (the Job counts it active, so the run shows Running):
+ * the scheduler's PodScheduled=False message (no node fits, a GPU node being provisioned), else the
+ * trainer container's waiting reason (ImagePullBackOff, ...). null once the pod runs.
+ */
+export function podWait(newestFirst: readonly V1Pod[]): string | null {
+  const pod = newestFirst[0];
+  if (!pod || pod.status?.phase !== "Pending") return null;
+  const name = pod.metadata?.name ?? "?";
+  const unscheduled = pod.status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+  if (unscheduled) return `pod ${name} not scheduled: ${unscheduled.message || unscheduled.reason || "no node fits"}`;
+  const waiting = (pod.status.containerStatuses ?? []).find((c) => c.state?.waiting)?.state?.waiting;
+  if (waiting?.reason) return `pod ${name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
+  return `pod ${name} is starting`;
 }
 
 /** GPU pool: the Job's pool selector, else the flavor Kueue admitted it to. */

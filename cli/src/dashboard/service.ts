@@ -15,7 +15,7 @@ import { curveOf, curveOfHistory, type Curve } from "./epochs";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
 import { queueViews, type QueueView } from "./queues";
-import { filterRuns, paginate, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
+import { filterRuns, paginate, podWait, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
 
 /** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
 export const LOG_TAIL_LINES = 5000;
@@ -163,9 +163,9 @@ export class DashboardData {
     for (const r of filterRuns(snap.rows, { ...filter, phase: undefined })) counts[r.phase] = (counts[r.phase] ?? 0) + 1;
     const jobs = p.items.map((r) => snap.byKey.get(keyOf(r.namespace, r.name))!);
     const notes: string[] = [];
-    const [metrics, usage] = await Promise.all([this.bestMetrics(jobs), this.usageOf(jobs, notes)]);
+    const [extras, usage] = await Promise.all([this.podExtras(jobs), this.usageOf(jobs, notes)]);
     return {
-      page: { ...p, items: p.items.map((r, i) => ({ ...r, bestMetric: metrics[i], usage: usage.get(keyOf(r.namespace, r.name)) ?? null })) },
+      page: { ...p, items: p.items.map((r, i) => ({ ...r, waitReason: r.waitReason ?? extras[i].podWait, bestMetric: extras[i].best, usage: usage.get(keyOf(r.namespace, r.name)) ?? null })) },
       namespaces: [...new Set(snap.rows.map((r) => r.namespace))].sort(),
       counts,
       notes,
@@ -182,17 +182,20 @@ export class DashboardData {
     }
   }
 
-  private async bestMetrics(jobs: V1Job[]): Promise<(string | null)[]> {
+  /** Per Job: the best metric from its log (else the store's history), and why its newest pod has not started. */
+  private async podExtras(jobs: V1Job[]): Promise<{ best: string | null; podWait: string | null }[]> {
     return mapLimited(jobs, LOG_CONCURRENCY, async (job) => {
       const uid = job.metadata?.uid ?? "";
-      if (this.finishedMetric.has(uid)) return this.finishedMetric.get(uid)!;
+      if (this.finishedMetric.has(uid)) return { best: this.finishedMetric.get(uid)!, podWait: null };
+      // A suspended Job has no pods to look at.
+      if (job.spec?.suspend) return { best: null, podWait: null };
       const log = await this.newestLog(job, undefined).catch(() => undefined);
       let best = log?.text ? (bestMetric(log.text) ?? null) : null;
       // Finished and its pods gone (Job TTL, node loss): the history the trainer wrote to the store.
       if (log && log.text === null && log.pods.length === 0 && isFinished(job)) best = bestOfCurve(await this.storedCurve(job, undefined));
       // Not when the log could not be read this time (the pod is there): the next page view tries again.
       if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0)) this.finishedMetric.set(uid, best);
-      return best;
+      return { best, podWait: log && !isFinished(job) ? podWait(log.pods) : null };
     });
   }
 
@@ -271,7 +274,7 @@ export class DashboardData {
     const curve = stored ?? curveOf(log.text ?? "");
     const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
-      row: { ...row, bestMetric: bestOfCurve(curve), usage: usage.get(keyOf(ns, name)) ?? null },
+      row: { ...row, waitReason: row.waitReason ?? (isFinished(job) ? null : podWait(log.pods)), bestMetric: bestOfCurve(curve), usage: usage.get(keyOf(ns, name)) ?? null },
       job,
       pods: log.pods,
       workload,

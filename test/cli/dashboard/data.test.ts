@@ -5,7 +5,8 @@ import * as path from "path";
 import { runOutputs, StoreArtifacts } from "../../../cli/src/dashboard/artifacts";
 import { curveOf } from "../../../cli/src/dashboard/epochs";
 import { formatQuantity, parseQuantity } from "../../../cli/src/dashboard/quantity";
-import { poolOf, queuePositions, runRows, waitReason } from "../../../cli/src/dashboard/runs";
+import { podOf } from "./fake-cluster";
+import { podWait, poolOf, queuePositions, runRows, waitReason } from "../../../cli/src/dashboard/runs";
 import { runPhase } from "../../../cli/src/rows";
 import { apiError } from "../support";
 import { clusterQueue, FakeCluster, localQueue, trainerLog, trainingJob, workloadFor } from "./fake-cluster";
@@ -48,6 +49,20 @@ describe("why a run waits", () => {
     const bare = trainingJob({ ns: NS, name: "bare", phase: "Queued", created: "2026-11-28T10:00:00Z" });
     expect(runPhase(bare)).toBe("Suspended");
     expect(waitReason(bare, "Suspended", undefined, undefined, undefined)).toBe("suspended, and no Kueue queue label to start it");
+  });
+});
+
+describe("why an admitted run's pod has not started", () => {
+  const job = trainingJob({ ns: NS, name: "p", phase: "Running", created: "2026-11-28T10:00:00Z" });
+  test("the scheduler's message, else the container's waiting reason; nothing once it runs", () => {
+    const pod = podOf(job, { phase: "Pending" });
+    pod.status!.conditions = [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/4 nodes are available: 4 Insufficient nvidia.com/gpu." }];
+    expect(podWait([pod])).toBe("pod p-0-xaa not scheduled: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.");
+    pod.status!.conditions = [{ type: "PodScheduled", status: "True" }];
+    pod.status!.containerStatuses = [{ name: "trainer", image: "x", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ImagePullBackOff", message: "Back-off pulling image" } } }];
+    expect(podWait([pod])).toBe("pod p-0-xaa: ImagePullBackOff: Back-off pulling image");
+    expect(podWait([podOf(job, { phase: "Running" })])).toBeNull();
+    expect(podWait([])).toBeNull();
   });
 });
 

@@ -131,6 +131,14 @@ describe("dashboard server", () => {
     expect((await s.get("/favicon.ico")).status).toBe(204);
   });
 
+  test("an admitted run whose pod cannot be scheduled shows the scheduler's reason, in the table and on its page", async () => {
+    const pod = s.cluster.pods.find((p) => p.metadata?.name?.startsWith("mpg-running"))!;
+    pod.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/4 nodes are available: 4 Insufficient nvidia.com/gpu." }] };
+    const html = await s.text(`/?namespace=${RESEARCH}`);
+    expect(rowCells(html, `${RESEARCH}/mpg-running`)[2]).toBe("Running pod mpg-running-0-xaa not scheduled: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.");
+    expect(await s.text(`/runs/${RESEARCH}/mpg-running`)).toContain("Waiting: pod mpg-running-0-xaa not scheduled: 0/4 nodes are available");
+  });
+
   test("a queued run's page says why it waits; a run with no pods says so", async () => {
     const html = await s.text(`/runs/${VISION}/cnn-wait-1`);
     expect(html).toContain('<p class="notes" id="wait-reason">Waiting: couldn&#x27;t assign flavors');
