@@ -91,7 +91,8 @@ describe("kubectl kiln dashboard against the local cluster", () => {
       await page.goto(`${dash.url}?namespace=${ns}&size=500`);
       const cells = await cellTexts(page, "#runs tbody tr");
       const same = JSON.stringify(cells.map((r) => r[1]).sort()) === JSON.stringify(jobs.items.map((j) => j.metadata.name).sort());
-      return same && cells.some((r) => r[1] === waiting) ? cells : undefined;
+      // The holding run's pod is bound by now; KWOK marks it Running a moment later.
+      return same && cells.some((r) => r[1] === holding && r[2] === "Running") ? cells : undefined;
     }, 3000);
     const waitRow = rows.find((r) => r[1] === waiting)!;
     expect(waitRow[2]).toBe(`Queued ${wl.message}`.replace(/\s+/g, " "));
