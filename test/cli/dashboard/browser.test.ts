@@ -86,7 +86,11 @@ describeWithChromium("the dashboard in headless Chromium", () => {
     await page.waitForSelector("#curve[data-rendered-epochs='20']");
     expect(await page.textContent("#store-status")).toBe("succeeded");
     const frame = page.frameLocator("iframe.report");
-    expect(await frame.locator("h1").textContent()).toBe("Report mpg-done");
+    // The trainer's report, with its inline SVG curves drawn (the sandbox CSP lets its inline styles and SVG through).
+    expect(await frame.locator("h1").textContent()).toContain("mpg-done");
+    const svg = frame.locator("svg").first();
+    expect((await svg.boundingBox())!.width).toBeGreaterThan(100);
+    await page.locator("iframe.report").screenshot({ path: path.join(shots, "report.png") });
     await page.screenshot({ path: path.join(shots, "run-done.png"), fullPage: true });
     expect(errors).toEqual([]);
   });

@@ -1,5 +1,6 @@
 /** One small cluster in every state the dashboard shows, and a server over it on an ephemeral port. */
 import type { V1Job } from "@kubernetes/client-node";
+import { renderReport } from "../../../trainer-image/src/report";
 import type { Accounting, RunUsage, TeamUsage } from "../../../cli/src/dashboard/accounting";
 import type { ArtifactSource, RunStore } from "../../../cli/src/dashboard/artifacts";
 import { startDashboard, type RunningDashboard } from "../../../cli/src/dashboard/server";
@@ -30,6 +31,8 @@ export class FakeAccounting implements Accounting {
   }
 }
 
+const HISTORY = Array.from({ length: 20 }, (_, i) => ({ epoch: i + 1, loss: 10 * 0.9 ** (i + 1), val_loss: 11 * 0.9 ** (i + 1), metrics: { mae: 5 * 0.9 ** (i + 1) }, samplesPerSecond: 900, msPerStep: 1.5, etaSeconds: 19 - i }));
+
 /** A store holding run.json, metrics.json and report.html for the succeeded run only. */
 export class FakeArtifacts implements ArtifactSource {
   async open(job: V1Job): Promise<RunStore> {
@@ -39,7 +42,8 @@ export class FakeArtifacts implements ArtifactSource {
         ? {
             "run.json": JSON.stringify({ runId: name, status: "succeeded", attempts: 1 }),
             "metrics.json": JSON.stringify({ test: { mse: 9.87, mae: 2.34 } }),
-            "report.html": "<!DOCTYPE html><html><body><h1>Report mpg-done</h1><svg></svg></body></html>",
+            // The trainer's own report (inline SVG curves): it must show under the dashboard's sandbox CSP.
+            "report.html": renderReport({ runId: name, task: "regression", backend: "cpu", history: HISTORY, test: { mse: 9.87, mae: 2.34 }, spec: { task: "regression" }, trainSeconds: 12, samplesPerSecond: 900 }),
           }
         : {};
     return { uri: `s3://artifacts/runs/${name}`, get: async (k) => (files[k] === undefined ? undefined : Buffer.from(files[k])) };
