@@ -90,6 +90,8 @@ describeWithChromium("the dashboard in headless Chromium", () => {
     expect(await frame.locator("h1").textContent()).toContain("mpg-done");
     const svg = frame.locator("svg").first();
     expect((await svg.boundingBox())!.width).toBeGreaterThan(100);
+    // A sandboxed frame is painted in its own process: scrolled into view, it paints before the shot.
+    await page.locator("iframe.report").scrollIntoViewIfNeeded();
     await page.locator("iframe.report").screenshot({ path: path.join(shots, "report.png") });
     await page.screenshot({ path: path.join(shots, "run-done.png"), fullPage: true });
     expect(errors).toEqual([]);
