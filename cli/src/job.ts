@@ -98,6 +98,8 @@ export function setGpus(pod: V1PodSpec, gpus: number): void {
   Object.assign(selector, want.nodeSelector);
   if (Object.keys(selector).length) pod.nodeSelector = selector;
   else delete pod.nodeSelector;
+  // The chart's KILN_GPUS says the same count to the trainer (its run.json GPU-hours).
+  if (c.env?.some((e) => e.name === "KILN_GPUS")) setEnv(c, { name: "KILN_GPUS", value: String(gpus) });
 }
 
 /** GPUs per pod of a Job (its trainer container's nvidia.com/gpu limit), 0 for CPU runs. */

@@ -117,6 +117,9 @@ template:
             valueFrom:
               fieldRef:
                 fieldPath: metadata.labels['batch.kubernetes.io/job-name']
+          # GPUs of this pod (the GPU request): the trainer records GPU-hours in run.json.
+          - name: KILN_GPUS
+            value: {{ toString (int $v.gpus) | quote }}
           {{- if .sweep }}
           - name: KILN_SWEEP_OVERRIDES
             valueFrom:

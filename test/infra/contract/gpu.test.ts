@@ -13,7 +13,8 @@ import { renderTrainer, TRAINER_CHART } from "../../charts/helm";
 /** The fields that decide where a pod may run and what it holds. */
 function scheduling(pod: V1PodSpec) {
   const c = pod.containers.find((x) => x.name === "trainer")!;
-  return { tolerations: pod.tolerations, nodeSelector: pod.nodeSelector, affinity: pod.affinity, requests: c.resources?.requests, limits: c.resources?.limits };
+  const gpusEnv = c.env?.find((e) => e.name === "KILN_GPUS")?.value;
+  return { tolerations: pod.tolerations, nodeSelector: pod.nodeSelector, affinity: pod.affinity, requests: c.resources?.requests, limits: c.resources?.limits, gpusEnv };
 }
 const chartPod = (values: Record<string, unknown>) => (renderTrainer(values).find("CronJob", "kiln-trainer") as unknown as V1CronJob).spec!.jobTemplate.spec!.template.spec!;
 const template = (values: Record<string, unknown>) => renderTrainer(values).find("CronJob", "kiln-trainer") as unknown as V1CronJob;

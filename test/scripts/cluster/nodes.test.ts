@@ -9,12 +9,17 @@ type Node = { metadata: { name: string; labels: Record<string, string>; annotati
 
 describe("simulated nodes of the local cluster harness", () => {
   it("registers ceil(maxGpus / gpusPerNode) nodes per pool of Pulumi.local.yaml", () => {
-    const text = `config:\n  kiln:trainer: {repository: registry.test/kiln/trainer}\n  kiln:gpuPools:\n    - {name: a10g, maxGpus: 17, gpusPerNode: 8}\n    - {name: h100, maxGpus: 8}\n    - {name: off, maxGpus: 0}\n`;
+    const text = `config:\n  kiln:trainer: {repository: registry.test/kiln/trainer}\n  kiln:gpuPools:\n    - {name: a10g, maxGpus: 17, gpusPerNode: 8, instanceTypes: [g5.48xlarge], capacityTypes: [on-demand]}\n    - {name: h100, maxGpus: 8}\n    - {name: off, maxGpus: 0}\n`;
     expect(poolsFromStackConfig(text)).toEqual([
-      { name: "a10g", nodes: 3, gpusPerNode: 8 },
-      { name: "h100", nodes: 1, gpusPerNode: 8 },
-      { name: "off", nodes: 0, gpusPerNode: 8 },
+      { name: "a10g", nodes: 3, gpusPerNode: 8, instanceType: "g5.48xlarge", capacityType: "on-demand" },
+      { name: "h100", nodes: 1, gpusPerNode: 8, instanceType: undefined, capacityType: "spot" },
+      { name: "off", nodes: 0, gpusPerNode: 8, instanceType: undefined, capacityType: "spot" },
     ]);
+  });
+
+  it("GPU nodes are labelled with their pool's instance and capacity type, so runs on them are priced", () => {
+    const { items } = simulatedNodes([{ name: "a10g", nodes: 1, gpusPerNode: 8, instanceType: "g5.48xlarge", capacityType: "on-demand" }], 0) as unknown as { items: Node[] };
+    expect(items[0].metadata.labels).toMatchObject({ "node.kubernetes.io/instance-type": "g5.48xlarge", "karpenter.sh/capacity-type": "on-demand" });
   });
 
   it("reads the committed local stack's pools", () => {
