@@ -324,6 +324,8 @@ export class DashboardData {
       const [nodes, pods] = await Promise.all([api.listNodes(), api.listPodsAllNamespaces("status.phase!=Succeeded,status.phase!=Failed")]);
       return poolAllocations(nodes, pods);
     } catch (err) {
+      // The kubeconfig's own role decides; a team role (kiln-submitter) reads neither nodes nor other namespaces.
+      if (statusCode(err) === 403) throw new CliError(`listing nodes and pods for GPU allocation: forbidden (403): ${apiMessage(err)}; this page needs cluster-wide read access to nodes and pods`);
       throw this.wrap(err, "listing nodes and pods for GPU allocation");
     }
   }
@@ -335,6 +337,7 @@ export class DashboardData {
     try {
       return { teams: await this.o.accounting.usageOfTeams(this.o.api, { namespaces: this.o.namespace ? [this.o.namespace] : undefined, since, now }), since };
     } catch (err) {
+      if (statusCode(err) === 403 && !this.o.namespace) throw new CliError(`summing team usage in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
       throw this.wrap(err, "summing team usage");
     }
   }

@@ -228,6 +228,15 @@ describe("dashboard server", () => {
     expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
   });
 
+  test("a kubeconfig that may not read nodes gets a GPUs page saying what access it needs", async () => {
+    s.cluster.listNodes = async () => {
+      throw apiError(403, 'nodes is forbidden: User "dev" cannot list resource "nodes"', "Forbidden");
+    };
+    const r = await s.get("/gpus");
+    expect(r.status).toBe(502);
+    expect(await r.text()).toContain("listing nodes and pods for GPU allocation: forbidden (403): nodes is forbidden: User &quot;dev&quot; cannot list resource &quot;nodes&quot;; this page needs cluster-wide read access to nodes and pods");
+  });
+
   test("an API server failure is a 502 page saying what was being attempted", async () => {
     s.cluster.failNext = apiError(403, 'jobs.batch is forbidden: User "dev" cannot list resource "jobs"', "Forbidden");
     const r = await s.get("/");
