@@ -47,7 +47,7 @@ describe("kubectl kiln dashboard against the local cluster", () => {
   const waiting = runName("e2e-dash-wait");
 
   beforeAll(async () => {
-    if (!hasChromium()) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (scripts/cluster/install-node-deps.sh), or set KILN_CHROMIUM`);
+    if (!hasChromium()) throw new Error(`no Chromium at ${CHROMIUM}: bash scripts/test/install-browser.sh (root), or set KILN_CHROMIUM`);
     const store = await ensureStack();
     ({ namespace: ns, name: team } = harnessConfig().teams[0]);
     const text = await must(kubectlBin(), ["get", "configmap", "kiln-run-spec", "-n", ns, "-o", "jsonpath={.data.spec\\.yaml}"]);

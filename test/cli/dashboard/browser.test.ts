@@ -10,7 +10,7 @@ import { trainerLog } from "./fake-cluster";
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "./browser";
 import { RESEARCH, serve, VISION, type Served } from "./fixture";
 
-const missing = `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set KILN_CHROMIUM)`;
+const missing = `no Chromium at ${CHROMIUM} (bash scripts/test/install-browser.sh, or set KILN_CHROMIUM)`;
 // Skipped on a developer's machine without Chromium; in CI a missing browser is a missing install step.
 const describeWithChromium = hasChromium() || process.env.CI === "true" ? describe : describe.skip;
 if (!hasChromium()) console.warn(`dashboard browser tests ${process.env.CI === "true" ? "fail" : "skipped"}: ${missing}`);
