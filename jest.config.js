@@ -6,12 +6,12 @@ if (selected >= 0) {
   const path = process.argv.slice(selected + 1).find((a, i, rest) => !a.startsWith("-") && rest.slice(0, i).every((b) => !b.startsWith("-")) && /[/.]/.test(a));
   if (path) throw new Error(`jest: --selectProjects takes project names (unit, e2e), not '${path}': put test paths first, e.g. npx jest ${path} --selectProjects unit`);
 }
-const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true } }];
+const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } }];
 // @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
 const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");
 const common = {
   testEnvironment: "node",
-  transform: { "^.+\\.[tj]s$": tsJest },
+  transform: { "^.+\\.[tj]sx?$": tsJest },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   // .kiln/ holds the local cluster's state, including the real node's unpacked images.
   modulePathIgnorePatterns: ["<rootDir>/.kiln/"],

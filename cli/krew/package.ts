@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { buildSync } from "esbuild";
 import YAML from "yaml";
+import { buildAssets } from "../src/dashboard/assets";
 import { VERSION } from "../src/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -39,6 +40,9 @@ export function packagePlugin(outDir: string, baseUrl = DEFAULT_BASE_URL): KrewP
     banner: { js: "#!/usr/bin/env node" },
     footer: { js: "module.exports.main();" },
     logLevel: "warning",
+    // The dashboard's browser script, bundled now: the executable has no sources or esbuild to make it from.
+    define: { __KILN_DASHBOARD_ASSETS__: JSON.stringify(buildAssets()) },
+    external: ["esbuild"],
   });
   fs.chmodSync(bin, 0o755);
 

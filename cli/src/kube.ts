@@ -57,11 +57,28 @@ export class ClientNodeApi implements KubeApi {
   readonly server: string;
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
 
   constructor(private readonly kc: k8s.KubeConfig) {
     this.server = kc.getCurrentCluster()?.server ?? "<no cluster in kubeconfig>";
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  /** Items of a custom resource list (e.g. Kueue's ClusterQueues); `namespace` undefined = cluster-scoped or all namespaces. */
+  async listCustomObjects(group: string, version: string, plural: string, namespace?: string): Promise<unknown[]> {
+    const list = (namespace === undefined ? await this.custom.listClusterCustomObject({ group, version, plural }) : await this.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items?: unknown[] };
+    return list.items ?? [];
+  }
+
+  async listNodes(labelSelector?: string) {
+    return (await this.core.listNode(labelSelector ? { labelSelector } : {})).items;
+  }
+
+  /** Pods of every namespace that match a field selector (e.g. not finished). */
+  async listPodsAllNamespaces(fieldSelector: string) {
+    return (await this.core.listPodForAllNamespaces({ fieldSelector })).items;
   }
 
   getCronJob(namespace: string, name: string) {

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCancel } from "./commands/cancel";
+import { registerDashboard } from "./commands/dashboard";
 import { registerLogs } from "./commands/logs";
 import { registerLs } from "./commands/ls";
 import { registerRunLocal } from "./commands/run-local";
@@ -38,6 +39,7 @@ export function buildProgram(deps: Deps): Command {
   registerCancel(program, deps);
   registerUsage(program, deps);
   registerRunLocal(program, deps);
+  registerDashboard(program, deps);
   return program;
 }
 

@@ -1,0 +1,18 @@
+/**
+ * The accounting the dashboard shows (per-run GPU-hours, dollars, energy; team usage against budget):
+ * cli/src/usage.ts in production, injected so the server can be tested with fakes.
+ */
+import type { V1Job } from "@kubernetes/client-node";
+import type { KubeApi } from "../kube";
+import type { RunUsage, TeamUsage } from "../usage";
+
+export type { BudgetStatus, RunUsage, TeamUsage } from "../usage";
+
+export interface Accounting {
+  /** Keyed by `${namespace}/${name}`. */
+  usageOfRuns(api: KubeApi, jobs: readonly V1Job[], now: Date): Promise<Map<string, RunUsage>>;
+  usageOfTeams(api: KubeApi, opts: { namespaces?: readonly string[]; since: Date; now: Date }): Promise<TeamUsage[]>;
+}
+
+/** Start of the calendar month (UTC) of `now`: the budget period. */
+export const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));

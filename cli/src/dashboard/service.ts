@@ -1,0 +1,344 @@
+/**
+ * The dashboard's data layer: one cached snapshot of the cluster's runs and queues (so paging through
+ * 10,000 runs reads the API once per few seconds, not once per page), and per-page extras (best metric
+ * from the log, cost from the accounting) for the rows shown only.
+ */
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
+import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
+import { bestMetric } from "../progress";
+import { isFinished, type RunPhase } from "../rows";
+import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
+import { listClusterQueues, listLocalQueues, listWorkloads, type DashboardApi } from "./api";
+import type { ArtifactSource } from "./artifacts";
+import { curveOf, curveOfHistory, type Curve } from "./epochs";
+import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
+import { poolAllocations, type PoolAllocation } from "./pools";
+import { queueViews, type QueueView } from "./queues";
+import { filterRuns, paginate, podWait, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
+
+/** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
+export const LOG_TAIL_LINES = 5000;
+/** How long a snapshot of Jobs and queues is reused. */
+export const SNAPSHOT_TTL_MS = 3000;
+const LOG_CONCURRENCY = 8;
+const STORED_CURVE_NOTE = "from metrics.json in the store: the run's pods are gone";
+
+/** bestMetric() of a curve's epoch lines, null without any. */
+const bestOfCurve = (c: Curve | null) => (c && c.epochs.length ? (bestMetric(c.epochs.map((e) => JSON.stringify(e)).join("\n")) ?? null) : null);
+/** A run page shows without its outputs rather than wait longer than this for the store. */
+export const STORE_TIMEOUT_MS = 4000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface RunListRow extends RunRow {
+  readonly bestMetric: string | null;
+  readonly usage: RunUsage | null;
+}
+
+export interface RunsPage {
+  readonly page: Page<RunListRow>;
+  readonly namespaces: string[];
+  readonly counts: Partial<Record<RunPhase, number>>;
+  /** Why cost or metric columns are empty, when they failed. */
+  readonly notes: string[];
+}
+
+export interface RunDetail {
+  readonly row: RunListRow;
+  readonly job: V1Job;
+  readonly pods: V1Pod[];
+  readonly workload: Workload | null;
+  /** Sweep point shown (Indexed Jobs), else null. */
+  readonly index: number | null;
+  readonly curve: Curve;
+  readonly logNote: string | null;
+  readonly store: { uri: string | null; note: string | null; run: Record<string, unknown> | null; metrics: Record<string, unknown> | null };
+}
+
+interface Snapshot {
+  readonly at: number;
+  readonly jobs: V1Job[];
+  readonly byKey: Map<string, V1Job>;
+  readonly rows: RunRow[];
+  readonly workloads: Workload[];
+  readonly localQueues: LocalQueue[];
+  readonly clusterQueues: ClusterQueue[];
+}
+
+export interface DashboardOptions {
+  readonly api: DashboardApi;
+  readonly accounting: Accounting | null;
+  readonly artifacts: ArtifactSource | null;
+  /** Only this namespace (-n); undefined = every namespace. */
+  readonly namespace?: string;
+  readonly now: () => Date;
+  readonly ttlMs?: number;
+  readonly storeTimeoutMs?: number;
+}
+
+/** A page or API answer that is not there (404) or not allowed. */
+export class NotFound extends Error {}
+
+const keyOf = (ns: string, name: string) => `${ns}/${name}`;
+const newestFirst = (pods: V1Pod[]) => [...pods].sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export class DashboardData {
+  private snapshot?: Snapshot;
+  private loading?: Promise<Snapshot>;
+  /** Best metric of finished runs by Job uid (a finished run's log does not change). */
+  private readonly finishedMetric = new Map<string, string | null>();
+
+  constructor(private readonly o: DashboardOptions) {}
+
+  get scope(): string {
+    return this.o.namespace ? `namespace ${this.o.namespace}` : "all namespaces";
+  }
+
+  private wrap(err: unknown, attempting: string, namespace = this.o.namespace ?? "default"): CliError {
+    if (err instanceof CliError) return err;
+    return explainApiError(err, { attempting, server: this.o.api.server, namespace });
+  }
+
+  /** Jobs, Workloads and queues, refreshed at most every ttlMs; concurrent callers share one load. */
+  async cluster(): Promise<Snapshot> {
+    const ttl = this.o.ttlMs ?? SNAPSHOT_TTL_MS;
+    if (this.snapshot && Date.now() - this.snapshot.at < ttl) return this.snapshot;
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return (this.snapshot = await this.loading);
+  }
+
+  private async load(): Promise<Snapshot> {
+    const api = this.o.api;
+    const ns = this.o.namespace;
+    let jobs: V1Job[];
+    try {
+      jobs = await api.listJobs(ns, RUN_SELECTOR);
+    } catch (err) {
+      if (!ns && statusCode(err) === 403) throw new CliError(`listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
+      throw this.wrap(err, `listing runs in ${this.scope}`);
+    }
+    // Queues are optional: a cluster without Kueue, or a user who may not read them, still sees runs.
+    const optional = async <T>(what: string, f: () => Promise<T[]>): Promise<T[]> => {
+      try {
+        return await f();
+      } catch (err) {
+        const code = statusCode(err);
+        if (code === 404 || code === 403) return [];
+        throw this.wrap(err, what);
+      }
+    };
+    const [workloads, localQueues, clusterQueues] = await Promise.all([
+      optional("listing Kueue Workloads", () => listWorkloads(api, ns)),
+      optional("listing Kueue LocalQueues", () => listLocalQueues(api, ns)),
+      optional("listing Kueue ClusterQueues", () => listClusterQueues(api)),
+    ]);
+    const rows = runRows(jobs, { workloads, localQueues, clusterQueues });
+    const byKey = new Map(jobs.map((j) => [keyOf(j.metadata?.namespace ?? "", j.metadata?.name ?? ""), j]));
+    return { at: Date.now(), jobs, byKey, rows, workloads, localQueues, clusterQueues };
+  }
+
+  async runs(filter: RunFilter, page: number, size: number): Promise<RunsPage> {
+    const snap = await this.cluster();
+    const matching = filterRuns(snap.rows, filter);
+    const p = paginate(matching, page, size);
+    const counts: Partial<Record<RunPhase, number>> = {};
+    for (const r of filterRuns(snap.rows, { ...filter, phase: undefined })) counts[r.phase] = (counts[r.phase] ?? 0) + 1;
+    const jobs = p.items.map((r) => snap.byKey.get(keyOf(r.namespace, r.name))!);
+    const notes: string[] = [];
+    const [extras, usage] = await Promise.all([this.podExtras(jobs), this.usageOf(jobs, notes)]);
+    return {
+      page: { ...p, items: p.items.map((r, i) => ({ ...r, waitReason: r.waitReason ?? extras[i].podWait, bestMetric: extras[i].best, usage: usage.get(keyOf(r.namespace, r.name)) ?? null })) },
+      namespaces: [...new Set(snap.rows.map((r) => r.namespace))].sort(),
+      counts,
+      notes,
+    };
+  }
+
+  private async usageOf(jobs: V1Job[], notes: string[]): Promise<Map<string, RunUsage>> {
+    if (!this.o.accounting || jobs.length === 0) return new Map();
+    try {
+      return await this.o.accounting.usageOfRuns(this.o.api, jobs, this.o.now());
+    } catch (err) {
+      notes.push(`cost unavailable: ${this.wrap(err, "computing GPU-hours and cost").message}`);
+      return new Map();
+    }
+  }
+
+  /** Per Job: the best metric from its log (else the store's history), and why its newest pod has not started. */
+  private async podExtras(jobs: V1Job[]): Promise<{ best: string | null; podWait: string | null }[]> {
+    return mapLimited(jobs, LOG_CONCURRENCY, async (job) => {
+      const uid = job.metadata?.uid ?? "";
+      if (this.finishedMetric.has(uid)) return { best: this.finishedMetric.get(uid)!, podWait: null };
+      // A suspended Job has no pods to look at.
+      if (job.spec?.suspend) return { best: null, podWait: null };
+      const log = await this.newestLog(job, undefined).catch(() => undefined);
+      let best = log?.text ? (bestMetric(log.text) ?? null) : null;
+      // Finished and its pods gone (Job TTL, node loss): the history the trainer wrote to the store.
+      if (log && log.text === null && log.pods.length === 0 && isFinished(job)) best = bestOfCurve(await this.storedCurve(job, undefined));
+      // Not when the log could not be read this time (the pod is there): the next page view tries again.
+      if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0)) this.finishedMetric.set(uid, best);
+      return { best, podWait: log && !isFinished(job) ? podWait(log.pods) : null };
+    });
+  }
+
+  /** The newest pod of a run (of sweep point `index`) and its trainer log; text null when there is no started pod. */
+  private async newestLog(job: V1Job, index: number | undefined): Promise<{ pods: V1Pod[]; text: string | null; note: string | null }> {
+    const ns = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    const selector = `${LABEL_JOB_NAME}=${name}${index !== undefined ? `,batch.kubernetes.io/job-completion-index=${index}` : ""}`;
+    const pods = newestFirst(await this.o.api.listPods(ns, selector));
+    const started = pods.find((p) => p.status?.phase && p.status.phase !== "Pending");
+    if (!started) return { pods, text: null, note: pods.length ? `pod ${pods[0].metadata?.name} has not started` : "no pods yet" };
+    try {
+      return { pods, text: await this.o.api.readLog(ns, started.metadata!.name!, TRAINER_CONTAINER, LOG_TAIL_LINES), note: null };
+    } catch (err) {
+      return { pods, text: null, note: this.wrap(err, `reading the log of pod ${started.metadata?.name}`, ns).message };
+    }
+  }
+
+  private async job(ns: string, name: string): Promise<V1Job> {
+    if (this.o.namespace && ns !== this.o.namespace) throw new NotFound(`the dashboard shows namespace ${this.o.namespace} only`);
+    const cached = (await this.cluster()).byKey.get(keyOf(ns, name));
+    if (cached) return cached;
+    try {
+      const job = await this.o.api.getJob(ns, name);
+      if (!RUN_SELECTOR.split(",").every((kv) => job.metadata?.labels?.[kv.split("=")[0]] === kv.split("=")[1])) throw new NotFound(`Job ${ns}/${name} is not a Kiln training run`);
+      return job;
+    } catch (err) {
+      if (err instanceof NotFound) throw err;
+      if (statusCode(err) === 404) throw new NotFound(`no run ${name} in namespace ${ns}`);
+      throw this.wrap(err, `reading run ${name} in namespace ${ns}`, ns);
+    }
+  }
+
+  /** Sweep point to show: the one asked for, else 0 for Indexed Jobs; refused outside the sweep. */
+  private indexOf(job: V1Job, asked: number | undefined): number | undefined {
+    if (job.spec?.completionMode !== "Indexed") return undefined;
+    const n = job.spec.completions ?? 1;
+    if (asked !== undefined && asked >= n) throw new NotFound(`run ${job.metadata?.name} has sweep points 0..${n - 1}`);
+    return asked ?? 0;
+  }
+
+  async curve(ns: string, name: string, asked?: number): Promise<{ curve: Curve; note: string | null; finished: boolean }> {
+    const job = await this.job(ns, name);
+    const index = this.indexOf(job, asked);
+    const log = await this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)));
+    if (log.text === null && isFinished(job)) {
+      const stored = await this.storedCurve(job, index);
+      if (stored) return { curve: stored, note: STORED_CURVE_NOTE, finished: true };
+    }
+    return { curve: curveOf(log.text ?? ""), note: log.note, finished: isFinished(job) };
+  }
+
+  /** A finished run's curve from metrics.json in the store (its pods may be gone), null when not there. */
+  private async storedCurve(job: V1Job, index: number | undefined): Promise<Curve | null> {
+    if (!this.o.artifacts) return null;
+    try {
+      const store = await this.o.artifacts.open(job, index);
+      const body = await withTimeout(store.get("metrics.json"), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, "store timeout");
+      return body ? curveOfHistory((JSON.parse(body.toString("utf8")) as { history?: unknown }).history) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async run(ns: string, name: string, asked?: number): Promise<RunDetail> {
+    const job = await this.job(ns, name);
+    const index = this.indexOf(job, asked);
+    const snap = await this.cluster();
+    const row = snap.rows.find((r) => r.namespace === ns && r.name === name) ?? runRows([job], snap)[0];
+    const [log, usage, store] = await Promise.all([
+      this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns))),
+      this.usageOf([job], []),
+      this.storeSummary(job, index),
+    ]);
+    const stored = log.text === null && isFinished(job) ? curveOfHistory(store.metrics?.history) : null;
+    const curve = stored ?? curveOf(log.text ?? "");
+    const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
+    return {
+      row: { ...row, waitReason: row.waitReason ?? (isFinished(job) ? null : podWait(log.pods)), bestMetric: bestOfCurve(curve), usage: usage.get(keyOf(ns, name)) ?? null },
+      job,
+      pods: log.pods,
+      workload,
+      index: index ?? null,
+      curve,
+      logNote: stored ? STORED_CURVE_NOTE : log.note,
+      store,
+    };
+  }
+
+  private async storeSummary(job: V1Job, index: number | undefined): Promise<RunDetail["store"]> {
+    if (!this.o.artifacts) return { uri: null, note: "the object store is not reachable from this dashboard", run: null, metrics: null };
+    let store;
+    try {
+      store = await this.o.artifacts.open(job, index);
+    } catch (err) {
+      return { uri: null, note: `cannot work out the run's output location: ${(err as Error).message.split("\n")[0]}`, run: null, metrics: null };
+    }
+    const json = async (key: string) => {
+      const b = await store.get(key);
+      return b ? (JSON.parse(b.toString("utf8")) as Record<string, unknown>) : null;
+    };
+    try {
+      const [run, metrics] = await withTimeout(Promise.all([json("run.json"), json("metrics.json")]), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, `the store did not answer within ${(this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS) / 1000} s`);
+      return { uri: store.uri, note: run ? null : "no run.json yet: the run has not written its outputs", run, metrics };
+    } catch (err) {
+      return { uri: store.uri, note: `cannot read the store at ${store.uri}: ${(err as Error).message.split("\n")[0]}`, run: null, metrics: null };
+    }
+  }
+
+  /** One artifact of a run from the store, undefined when absent. */
+  async artifact(ns: string, name: string, asked: number | undefined, key: string): Promise<Buffer | undefined> {
+    const job = await this.job(ns, name);
+    if (!this.o.artifacts) throw new NotFound("the object store is not reachable from this dashboard");
+    const store = await this.o.artifacts.open(job, this.indexOf(job, asked));
+    return store.get(key);
+  }
+
+  async queues(): Promise<QueueView[]> {
+    const snap = await this.cluster();
+    return queueViews(snap.clusterQueues, snap.localQueues);
+  }
+
+  async pools(): Promise<PoolAllocation[]> {
+    const api = this.o.api;
+    try {
+      const [nodes, pods] = await Promise.all([api.listNodes(), api.listPodsAllNamespaces("status.phase!=Succeeded,status.phase!=Failed")]);
+      return poolAllocations(nodes, pods);
+    } catch (err) {
+      // The kubeconfig's own role decides; a team role (kiln-submitter) reads neither nodes nor other namespaces.
+      if (statusCode(err) === 403) throw new CliError(`listing nodes and pods for GPU allocation: forbidden (403): ${apiMessage(err)}; this page needs cluster-wide read access to nodes and pods`);
+      throw this.wrap(err, "listing nodes and pods for GPU allocation");
+    }
+  }
+
+  async teams(): Promise<{ teams: TeamUsage[]; since: Date } | null> {
+    if (!this.o.accounting) return null;
+    const now = this.o.now();
+    const since = monthStart(now);
+    try {
+      return { teams: await this.o.accounting.usageOfTeams(this.o.api, { namespaces: this.o.namespace ? [this.o.namespace] : undefined, since, now }), since };
+    } catch (err) {
+      if (statusCode(err) === 403 && !this.o.namespace) throw new CliError(`summing team usage in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
+      throw this.wrap(err, "summing team usage");
+    }
+  }
+}
