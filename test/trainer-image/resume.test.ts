@@ -49,8 +49,11 @@ const weights = (runId: string) => Array.from(new Float32Array(new Uint8Array(re
 const metrics = (runId: string) => JSON.parse(readFileSync(path.join(dir, "runs", runId, "metrics.json"), "utf8"));
 const quiet = () => undefined;
 
-test.each(["cpu", "wasm"])("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s)", async (backend) => {
-  const env = { KILN_BACKEND: backend };
+test.each([
+  ["cpu", "1"],
+  ["wasm", "0"],
+])("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
+  const env = { KILN_BACKEND: backend, KILN_PARSE_WORKER: worker };
   const ref = await runTraining(spec(`ref-${backend}`), { env, log: quiet });
   expect(ref.status).toBe("succeeded");
 

@@ -157,13 +157,18 @@ describe("pass 1: statistics while streaming", () => {
   });
 });
 
-describe("pass 2: batches", () => {
+describe.each([
+  [false, 0],
+  [true, 0],
+  [false, 1 << 20],
+])("pass 2: batches (parsed in a worker thread: %s, memory cache: %d bytes)", (worker, memoryCacheBytes) => {
+  let d: string;
   async function source(bufferRows: number, chunkRows: number) {
-    const d = writeShards(`src-${bufferRows}-${chunkRows}`);
+    d = writeShards(`src-${bufferRows}-${chunkRows}-${worker}-${memoryCacheBytes}`);
     const spec = specFor(d);
     const shards = await resolveShards(d, retry);
     const scan = await scanDataset(spec, shards);
-    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2 }) };
+    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, retry, env: {} }) };
   }
   const rowsOf = (b: Batch, cols: number) => Array.from({ length: b.rows }, (_, r) => Array.from(b.x.subarray(r * cols, (r + 1) * cols)).join(","));
   async function drain(stream: { next(): Promise<Batch | undefined> }): Promise<Batch[]> {
@@ -183,6 +188,8 @@ describe("pass 2: batches", () => {
     expect(validation).toHaveLength(scan.split.validation);
     const again = (await drain(src.epoch(0, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
     expect(again).toEqual(seen);
+    // With the memory cache the shards are not read again: the files can go.
+    if (memoryCacheBytes) rmSync(d, { recursive: true });
     const epoch1 = (await drain(src.epoch(1, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
     expect(epoch1).not.toEqual(seen);
     expect([...epoch1].sort()).toEqual([...seen].sort());
@@ -191,7 +198,9 @@ describe("pass 2: batches", () => {
   test("resuming from the saved state after any batch yields exactly the rest of the epoch", async () => {
     const { src } = await source(40, 5);
     const full = await drain(src.epoch(2, 16, { batch: 0 }));
-    for (let k = 1; k < full.length; k++) {
+    // Every batch in the main thread; a few in the worker (each stream starts a worker, slow from sources).
+    const ks = worker ? [1, full.length >> 1, full.length - 1] : Array.from({ length: full.length - 1 }, (_, i) => i + 1);
+    for (const k of ks) {
       const first = src.epoch(2, 16, { batch: 0 });
       for (let b = 0; b < k; b++) await first.next();
       const saved = first.state();

@@ -8,6 +8,7 @@ export interface ShardRecord {
   readonly record: string[];
   /** 1-based among the shard's data records. */
   readonly row: number;
+  /** Source line (0 when not tracked). */
   readonly line: number;
 }
 
@@ -28,10 +29,10 @@ async function openShard(shard: Shard) {
  * Streams the data records of `shard` after the first `skip`; its header must equal `columns`.
  * Leaving the loop early closes the download.
  */
-export async function* shardRecords(shard: Shard, columns: readonly string[], skip = 0): AsyncGenerator<ShardRecord> {
+export async function* shardRecords(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord> {
   let header: string[] | undefined;
   let row = 0;
-  for await (const item of csvRecords(await openShard(shard), shard.uri)) {
+  for await (const item of csvRecords(await openShard(shard), shard.uri, lines)) {
     if (!header) {
       header = checkHeader(item.record, shard.uri);
       if (header.length !== columns.length || header.some((c, i) => c !== columns[i])) {

@@ -2,6 +2,7 @@
  * One training run end to end: refuse finished runs, load and split the data, resume from the latest
  * checkpoint, train, evaluate, and write model/, metrics.json, preprocess.json, report.html, run.json.
  */
+import { availableParallelism } from "node:os";
 import { canonical, evaluateBatches, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
@@ -57,6 +58,11 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () =
     bufferRows: spec.dataset.shuffleBuffer,
     chunkRows: CHUNK_ROWS,
     prefetch: PREFETCH_CHUNKS,
+    memoryCacheBytes: spec.dataset.memoryCacheMiB * 2 ** 20,
+    // A second core parses while the first trains; KILN_PARSE_WORKER=0 keeps parsing on the main thread.
+    worker: env.KILN_PARSE_WORKER !== "0" && availableParallelism() > 1,
+    retry: retryOptionsFromEnv(env),
+    env,
   });
   return { shards, scan, source };
 }

@@ -85,6 +85,12 @@ export async function resolveShards(uri: string, retry: RetryOptions, env: NodeJ
   return keys.map((k) => shardOf(store, k, describe(k)));
 }
 
+/** The shard at a URI resolveShards returned (a worker thread opens shards from their URIs). */
+export function shardAt(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Shard {
+  const { store, key } = locate(uri, retry, env);
+  return shardOf(store, key, uri);
+}
+
 /** The order shards are read in epoch `epoch`: a permutation that depends only on (seed, epoch). */
 export function shardOrder(count: number, seed: number, epoch: number): Int32Array {
   return permutation(count, mixSeed(mixSeed(seed, 0x5a4d), epoch + 1));

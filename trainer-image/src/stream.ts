@@ -5,22 +5,16 @@
  * so the resumed epoch yields exactly the batches the uninterrupted one would have.
  */
 import type { Batch, BatchSource, EpochStart, EpochStream, StreamState } from "./batches";
+import { cachedChunks, ChunkCache } from "./chunk-cache";
+import { encodedChunks, type Chunk, type ChunkJob } from "./chunks";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
-import { shardRecords, splitOf, type SplitName } from "./records";
+import type { SplitName } from "./records";
 import { mixSeed, Rng } from "./rng";
 import { shardOrder, type Shard } from "./shards";
 import type { RunSpec } from "./spec";
-
-/** Rows encoded from one shard (a chunk never spans shards). */
-interface Chunk extends Batch {
-  /** Index of the shard in the epoch's order. */
-  readonly shard: number;
-  /** Each row's 1-based record number in its shard. */
-  readonly records: Int32Array;
-  /** The shard has no rows after this chunk. */
-  readonly last: boolean;
-}
+import type { RetryOptions } from "./storage";
+import { workerChunks, type ChunkInput } from "./worker-chunks";
 
 export interface StreamOptions {
   /** Rows in the shuffle buffer. */
@@ -29,40 +23,16 @@ export interface StreamOptions {
   readonly chunkRows: number;
   /** Chunks read ahead of the shuffle buffer. */
   readonly prefetch: number;
-}
-
-/** Encodes the `part` rows of `shards` (in this order) from shard `startShard`, after `skip` of its records. */
-async function* encodedChunks(shards: Shard[], columns: readonly string[], encoder: RowEncoder, split: RunSpec["split"], part: SplitName, chunkRows: number, startShard = 0, skip = 0): AsyncGenerator<Chunk> {
-  const { cols, yCols } = encoder;
-  for (let s = startShard; s < shards.length; s++) {
-    const uri = shards[s].uri;
-    let x = new Float32Array(chunkRows * cols);
-    let y = new Float32Array(chunkRows * yCols);
-    let records = new Int32Array(chunkRows);
-    let rows = 0;
-    let pending: Chunk | undefined;
-    for await (const { record, row, line } of shardRecords(shards[s], columns, s === startShard ? skip : 0)) {
-      if (splitOf(record, split) !== part) continue;
-      if (!encoder.encode(record, x, y, rows, () => `row ${row} (line ${line}) of ${uri}`)) continue;
-      records[rows++] = row;
-      if (rows < chunkRows) continue;
-      // Held back one chunk, so the shard's final chunk can say it is the last.
-      if (pending) yield pending;
-      pending = { x, y, rows, shard: s, records, last: false };
-      x = new Float32Array(chunkRows * cols);
-      y = new Float32Array(chunkRows * yCols);
-      records = new Int32Array(chunkRows);
-      rows = 0;
-    }
-    if (rows > 0) {
-      if (pending) yield pending;
-      yield { x: x.subarray(0, rows * cols), y: y.subarray(0, rows * yCols), rows, shard: s, records: records.subarray(0, rows), last: true };
-    } else if (pending) yield { ...pending, last: true };
-  }
+  /** Encoded rows kept in memory after their first read (0: none). */
+  readonly memoryCacheBytes: number;
+  /** Parse in a worker thread (overlapping training), or in the main thread between steps. */
+  readonly worker: boolean;
+  readonly retry: RetryOptions;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** Runs an async generator up to `depth` items ahead of its consumer (reading overlaps training). */
-export class ReadAhead<T> {
+export class ReadAhead<T> implements ChunkInput<T> {
   private readonly queue: T[] = [];
   private done = false;
   private closed = false;
@@ -119,7 +89,7 @@ class ShuffledEpoch implements EpochStream {
   private readonly bufY: Float32Array;
   private size = 0;
   private readonly rng: Rng;
-  private readonly input: ReadAhead<Chunk>;
+  private readonly input: ChunkInput;
   private chunk: Chunk | undefined;
   private at = 0;
   /** The next record to read: shard index in the epoch's order, records of it already consumed. */
@@ -128,13 +98,12 @@ class ShuffledEpoch implements EpochStream {
   private ended = false;
 
   constructor(
-    open: (shard: number, skip: number) => AsyncGenerator<Chunk>,
+    open: (shard: number, skip: number) => ChunkInput,
     private readonly cols: number,
     private readonly yCols: number,
     private readonly capacity: number,
     private readonly batchSize: number,
     seed: number,
-    prefetch: number,
     saved?: StreamState,
   ) {
     this.bufX = new Float32Array(capacity * cols);
@@ -148,7 +117,7 @@ class ShuffledEpoch implements EpochStream {
       this.bufX.set(saved.arrays.x.subarray(0, this.size * cols));
       this.bufY.set(saved.arrays.y.subarray(0, this.size * yCols));
     }
-    this.input = new ReadAhead(open(this.shard, this.record), prefetch);
+    this.input = open(this.shard, this.record);
   }
 
   /** Tops the buffer up to capacity from the input (block copies). */
@@ -218,27 +187,40 @@ class ShuffledEpoch implements EpochStream {
 export class ShardSource implements BatchSource {
   readonly cols: number;
   readonly yCols: number;
-  private readonly encoder: RowEncoder;
+  private readonly cache: ChunkCache;
 
   constructor(
     private readonly spec: RunSpec,
     private readonly shards: Shard[],
     private readonly columns: string[],
-    pre: Preprocess,
+    private readonly pre: Preprocess,
     readonly trainRows: number,
     readonly validationRows: number,
     private readonly options: StreamOptions,
   ) {
-    this.encoder = new RowEncoder(pre, columns);
-    this.cols = this.encoder.cols;
-    this.yCols = this.encoder.yCols;
+    const encoder = new RowEncoder(pre, columns);
+    this.cols = encoder.cols;
+    this.yCols = encoder.yCols;
+    this.cache = new ChunkCache(options.memoryCacheBytes);
+  }
+
+  /** Chunks of `part` from `shards` (in this order), from shard `startShard` after `skip` records. */
+  private chunks(shards: Shard[], part: SplitName, chunkRows: number, startShard: number, skip: number, worker = false): ChunkInput {
+    const { retry, env, prefetch } = this.options;
+    const uris = shards.map((s) => s.uri);
+    const produce = (skipShards: number[]) => {
+      const job: ChunkJob = { shards: uris, columns: this.columns, pre: this.pre, split: this.spec.split, part, chunkRows, startShard, skip, skipShards, retry, env: { ...env } };
+      return worker ? workerChunks(job, prefetch) : new ReadAhead(encodedChunks(job, shards), prefetch);
+    };
+    return cachedChunks(this.cache, part, uris, this, { shard: startShard, skip }, produce);
   }
 
   epoch(epoch: number, batchSize: number, start: EpochStart): EpochStream {
     const { seed } = this.spec.training;
     const order = Array.from(shardOrder(this.shards.length, seed, epoch), (i) => this.shards[i]);
-    const open = (shard: number, skip: number) => encodedChunks(order, this.columns, this.encoder, this.spec.split, "train", this.options.chunkRows, shard, skip);
-    const stream = new ShuffledEpoch(open, this.cols, this.yCols, this.options.bufferRows, batchSize, mixSeed(seed, epoch + 1), this.options.prefetch, start.state);
+    // Only training overlaps the parsing; validation and test passes parse while the model waits.
+    const open = (shard: number, skip: number) => this.chunks(order, "train", this.options.chunkRows, shard, skip, this.options.worker);
+    const stream = new ShuffledEpoch(open, this.cols, this.yCols, this.options.bufferRows, batchSize, mixSeed(seed, epoch + 1), start.state);
     return start.batch > 0 && !start.state ? replayed(stream, start.batch) : stream;
   }
 
@@ -251,9 +233,9 @@ export class ShardSource implements BatchSource {
   }
 
   private async *rows(part: SplitName, batchSize: number): AsyncIterable<Batch> {
-    const input = new ReadAhead(encodedChunks(this.shards, this.columns, this.encoder, this.spec.split, part, batchSize), this.options.prefetch);
+    const input = this.chunks(this.shards, part, batchSize, 0, 0);
     try {
-      for (let c = await input.next(); c; c = await input.next()) yield c;
+      for (let c = await input.next(); c; c = await input.next()) if (c.rows > 0) yield c;
     } finally {
       input.close();
     }
