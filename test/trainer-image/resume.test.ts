@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { runTraining } from "../../trainer-image/src/run";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
+import { testBackends } from "./backends";
 
 jest.setTimeout(120_000);
 
@@ -49,10 +50,8 @@ const weights = (runId: string) => Array.from(new Float32Array(new Uint8Array(re
 const metrics = (runId: string) => JSON.parse(readFileSync(path.join(dir, "runs", runId, "metrics.json"), "utf8"));
 const quiet = () => undefined;
 
-test.each([
-  ["cpu", "1"],
-  ["wasm", "0"],
-])("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
+// The main thread parses for wasm, a worker thread for cpu (tensorflow: sharded-process.test.ts).
+test.each(testBackends({ inProcess: true }).map((b) => [b, b === "wasm" ? "0" : "1"]))("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
   const env = { KILN_BACKEND: backend, KILN_PARSE_WORKER: worker };
   const ref = await runTraining(spec(`ref-${backend}`), { env, log: quiet });
   expect(ref.status).toBe("succeeded");

@@ -18,6 +18,7 @@ import { mulberry32 } from "../src/rng";
 import { parseRunSpec, type RunSpec } from "../src/spec";
 import { train } from "../src/train";
 import { regressionMetrics } from "../src/metrics";
+import { streamingRows, type StreamRow } from "./streaming";
 
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const MPG_EPOCHS = num("BENCH_MPG_EPOCHS", 100);
@@ -25,6 +26,13 @@ const SYNTH_ROWS = num("BENCH_SYNTH_ROWS", 1_000_000);
 const SYNTH_EPOCHS = num("BENCH_SYNTH_EPOCHS", 1);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "wasm,cpu,tensorflow").split(",");
 const VENV = process.env.KILN_VENV ?? path.join(os.homedir(), ".cache", "kiln", "venv");
+/** Parts to run: raw (model.fit ceiling in memory), stream (the trainer from MinIO), keras. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? "raw,stream,keras").split(","));
+/** Streaming runs: rows of the small set (every backend, batch 32 and 256) and of the large one (batch 256, BENCH_LARGE_BACKENDS). */
+const STREAM_ROWS = num("BENCH_STREAM_ROWS", 1_000_000);
+const LARGE_ROWS = num("BENCH_LARGE_ROWS", 20_000_000);
+const LARGE_BACKENDS = (process.env.BENCH_LARGE_BACKENDS ?? "wasm").split(",");
+const STREAM_BATCHES = (process.env.BENCH_STREAM_BATCHES ?? "32,256").split(",").map(Number);
 
 interface Dataset {
   name: string;
@@ -159,10 +167,35 @@ function table(rows: Row[]): string {
   return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
+function streamTable(rows: StreamRow[]): string {
+  const head = ["engine", "dataset", "batch", "epochs", "samples/s", "test MAE", "peak RSS MiB", "wall s", "note"];
+  const body = rows.map((r) => [r.engine, r.dataset, String(r.batchSize), String(r.epochs), r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-", r.mae !== undefined ? r.mae.toFixed(3) : "-", r.peakRssMiB !== undefined ? String(r.peakRssMiB) : "-", r.wallSeconds !== undefined ? r.wallSeconds.toFixed(1) : "-", r.note ?? ""]);
+  const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(" | ")} |`;
+  return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+/** Backends of BENCH_BACKENDS that load here. */
+async function loadable(): Promise<string[]> {
+  const out: string[] = [];
+  for (const b of BACKENDS) if (await selectBackend(b).then(() => true, () => false)) out.push(b);
+  return out;
+}
+
 async function main(): Promise<void> {
+  const header = `Kiln trainer benchmark: 64-64-1 MLP, adam, mse (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, node ${process.version})`;
+  if (PARTS.has("stream")) {
+    const backends = await loadable();
+    const small = await streamingRows({ datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }], backends, batchSizes: STREAM_BATCHES, epochs: 1 });
+    const large = LARGE_ROWS > 0 ? await streamingRows({ datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }], backends: LARGE_BACKENDS.filter((b) => backends.includes(b)), batchSizes: [256], epochs: 1 }) : { rows: [], notes: [] };
+    console.log(`\n${header}: the trainer streaming CSV shards from MinIO, 90/10 split, 1 epoch\n`);
+    console.log(streamTable([...small.rows, ...large.rows]));
+    for (const n of [...small.notes, ...large.notes]) console.log(`  ${n}`);
+  }
+  if (!PARTS.has("raw") && !PARTS.has("keras")) return;
   const datasets = [await autoMpg(), synthetic(SYNTH_ROWS)];
   const rows: Row[] = [];
-  for (const backend of BACKENDS) {
+  for (const backend of PARTS.has("raw") ? BACKENDS : []) {
     try {
       await selectBackend(backend);
     } catch (err) {
@@ -174,9 +207,11 @@ async function main(): Promise<void> {
       rows.push(await tfjsRow(`tfjs ${backend}`, d));
     }
   }
-  console.error("running keras/tf-cpu ...");
-  rows.push(...kerasRows(datasets));
-  console.log(`\nKiln trainer benchmark: 64-64-1 MLP, adam, mse (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, node ${process.version})\n`);
+  if (PARTS.has("keras")) {
+    console.error("running keras/tf-cpu ...");
+    rows.push(...kerasRows(datasets));
+  }
+  console.log(`\n${header}: in-memory tensors\n`);
   console.log(table(rows));
 }
 

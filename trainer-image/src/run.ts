@@ -45,6 +45,9 @@ const joinUri = (base: string, id: string) => `${base.replace(/\/+$/, "")}/${id}
 const CHUNK_ROWS = 4096;
 const PREFETCH_CHUNKS = 4;
 
+/** The process's peak resident set so far (worker threads included), in MiB. */
+const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
 /** Pass 1: resolve the shards and fit preprocessing on the training rows; the batch source for pass 2. */
 async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () => boolean) {
   let shards;
@@ -116,6 +119,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, device: describeDevice(backend), skipped: backend.skipped });
 
   let data;
+  const scanStart = Date.now();
   try {
     data = await loadData(spec, env, opts.shouldStop);
   } catch (err) {
@@ -136,6 +140,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     validation: split.validation,
     test: split.test,
     inputs: pre.inputs.length,
+    scanSeconds: Number(((Date.now() - scanStart) / 1000).toFixed(3)),
   });
   for (const message of warningsOf(spec, split, scan.constantTarget)) log({ event: "warning", message });
 
@@ -191,6 +196,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       samplesPerSecond: Math.round(samplesPerSecond),
       trainSeconds: Number(state.trainSeconds.toFixed(3)),
       wallSeconds: Number(wallSeconds.toFixed(3)),
+      peakRssMiB: peakRssMiB(),
       attempts: record.attempts,
       rows: { read: scan.rowsRead, dropped: scan.droppedRows, train: split.train, validation: split.validation, test: split.test },
     };
@@ -198,7 +204,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond });
     await store.put("report.html", html, "text/html; charset=utf-8");
     await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString() });
-    log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri });
+    log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri, peakRssMiB: peakRssMiB() });
     model.dispose();
     return { runId, status: "succeeded", uri, metrics };
   } catch (err) {
