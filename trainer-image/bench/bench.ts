@@ -16,8 +16,8 @@ import { buildModel, compileModel } from "../src/model";
 import { encode, fitPreprocess, splitIndices, type Matrix } from "../src/preprocess";
 import { mulberry32 } from "../src/rng";
 import { parseRunSpec, type RunSpec } from "../src/spec";
-import { train } from "../src/train";
 import { regressionMetrics } from "../src/metrics";
+import { streamingRows, type StreamRow } from "./streaming";
 
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const MPG_EPOCHS = num("BENCH_MPG_EPOCHS", 100);
@@ -25,6 +25,13 @@ const SYNTH_ROWS = num("BENCH_SYNTH_ROWS", 1_000_000);
 const SYNTH_EPOCHS = num("BENCH_SYNTH_EPOCHS", 1);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "wasm,cpu,tensorflow").split(",");
 const VENV = process.env.KILN_VENV ?? path.join(os.homedir(), ".cache", "kiln", "venv");
+/** Parts to run: raw (model.fit ceiling in memory), stream (the trainer from MinIO), keras. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? "raw,stream,keras").split(","));
+/** Streaming runs: rows of the small set (every backend, batch 32 and 256) and of the large one (batch 256, BENCH_LARGE_BACKENDS). */
+const STREAM_ROWS = num("BENCH_STREAM_ROWS", 1_000_000);
+const LARGE_ROWS = num("BENCH_LARGE_ROWS", 20_000_000);
+const LARGE_BACKENDS = (process.env.BENCH_LARGE_BACKENDS ?? "wasm").split(",");
+const STREAM_BATCHES = (process.env.BENCH_STREAM_BATCHES ?? "32,256").split(",").map(Number);
 
 interface Dataset {
   name: string;
@@ -68,7 +75,7 @@ async function autoMpg(): Promise<Dataset> {
 }
 
 /** y = w.x + sin(3 x0) + 0.5 x1 x2 + noise(0.1), 8 features uniform in [-1, 1]; 90/10 split. */
-function synthetic(rows: number): Dataset {
+function synthetic(rows: number, batchSize: number): Dataset {
   const cols = 8;
   const rand = mulberry32(2024);
   const w = [1.5, -2, 0.7, 0.3, -0.9, 1.1, 0, 0.4];
@@ -87,15 +94,16 @@ function synthetic(rows: number): Dataset {
   const nTrain = Math.floor(rows * 0.9);
   const m = (data: Float32Array, from: number, to: number, c: number): Matrix => ({ data: data.slice(from * c, to * c), rows: to - from, cols: c });
   return {
-    name: `synthetic-${rows >= 1e6 ? `${rows / 1e6}M` : rows}`,
+    name: `synthetic-${rows >= 1e6 ? `${rows / 1e6}M` : rows} b${batchSize}`,
     train: { x: m(x, 0, nTrain, cols), y: m(y, 0, nTrain, 1) },
     test: { x: m(x, nTrain, rows, cols), y: m(y, nTrain, rows, 1) },
     epochs: SYNTH_EPOCHS,
-    batchSize: 256,
+    batchSize,
     learningRate: 0.001,
   };
 }
 
+/** Raw model.fit on in-memory tensors (the tfjs ceiling on this backend). */
 async function tfjsRow(engine: string, d: Dataset): Promise<Row> {
   const spec = specFor(d);
   const model = buildModel(spec, [d.train.x.cols]);
@@ -103,14 +111,14 @@ async function tfjsRow(engine: string, d: Dataset): Promise<Row> {
   const t = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
   const data = { x: t(d.train.x), y: t(d.train.y) };
   const started = Date.now();
-  const result = await train({ spec, model, data });
+  await model.fit(data.x, data.y, { epochs: d.epochs, batchSize: d.batchSize, shuffle: true, verbose: 0 });
   const seconds = (Date.now() - started) / 1000;
   const xt = t(d.test.x);
   const pred = tf.tidy(() => model.predict(xt, { batchSize: 4096 }) as tf.Tensor);
   const mae = regressionMetrics(d.test.y.data, pred.dataSync()).mae;
   [data.x, data.y, xt, pred].forEach((v) => v.dispose());
   model.dispose();
-  return { engine, dataset: d.name, epochs: d.epochs, samplesPerSecond: result.state.samplesSeen / result.state.trainSeconds, mae, seconds };
+  return { engine, dataset: d.name, epochs: d.epochs, samplesPerSecond: (d.train.x.rows * d.epochs) / seconds, mae, seconds };
 }
 
 function ensureVenv(): string {
@@ -159,10 +167,35 @@ function table(rows: Row[]): string {
   return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
+function streamTable(rows: StreamRow[]): string {
+  const head = ["engine", "dataset", "batch", "epochs", "samples/s", "test MAE", "peak RSS MiB", "wall s", "note"];
+  const body = rows.map((r) => [r.engine, r.dataset, String(r.batchSize), String(r.epochs), r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-", r.mae !== undefined ? r.mae.toFixed(3) : "-", r.peakRssMiB !== undefined ? String(r.peakRssMiB) : "-", r.wallSeconds !== undefined ? r.wallSeconds.toFixed(1) : "-", r.note ?? ""]);
+  const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(" | ")} |`;
+  return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+/** Backends of BENCH_BACKENDS that load here. */
+async function loadable(): Promise<string[]> {
+  const out: string[] = [];
+  for (const b of BACKENDS) if (await selectBackend(b).then(() => true, () => false)) out.push(b);
+  return out;
+}
+
 async function main(): Promise<void> {
-  const datasets = [await autoMpg(), synthetic(SYNTH_ROWS)];
+  const header = `Kiln trainer benchmark: 64-64-1 MLP, adam, mse (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, node ${process.version})`;
+  if (PARTS.has("stream")) {
+    const backends = await loadable();
+    const small = await streamingRows({ datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }], backends, batchSizes: STREAM_BATCHES, epochs: 1 });
+    const large = LARGE_ROWS > 0 ? await streamingRows({ datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }], backends: LARGE_BACKENDS.filter((b) => backends.includes(b)), batchSizes: [256], epochs: 1 }) : { rows: [], notes: [] };
+    console.log(`\n${header}: the trainer streaming CSV shards from MinIO, 90/10 split, 1 epoch\n`);
+    console.log(streamTable([...small.rows, ...large.rows]));
+    for (const n of [...small.notes, ...large.notes]) console.log(`  ${n}`);
+  }
+  if (!PARTS.has("raw") && !PARTS.has("keras")) return;
+  const datasets = [await autoMpg(), ...STREAM_BATCHES.map((b) => synthetic(SYNTH_ROWS, b))];
   const rows: Row[] = [];
-  for (const backend of BACKENDS) {
+  for (const backend of PARTS.has("raw") ? BACKENDS : []) {
     try {
       await selectBackend(backend);
     } catch (err) {
@@ -171,12 +204,14 @@ async function main(): Promise<void> {
     }
     for (const d of datasets) {
       console.error(`running tfjs ${backend} on ${d.name} ...`);
-      rows.push(await tfjsRow(`tfjs ${backend}`, d));
+      rows.push(await tfjsRow(`raw model.fit, tfjs ${backend}`, d));
     }
   }
-  console.error("running keras/tf-cpu ...");
-  rows.push(...kerasRows(datasets));
-  console.log(`\nKiln trainer benchmark: 64-64-1 MLP, adam, mse (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, node ${process.version})\n`);
+  if (PARTS.has("keras")) {
+    console.error("running keras/tf-cpu ...");
+    rows.push(...kerasRows(datasets));
+  }
+  console.log(`\n${header}: in-memory tensors\n`);
   console.log(table(rows));
 }
 

@@ -20,6 +20,56 @@ export function evaluate(model: tf.LayersModel, pre: Preprocess, x: tf.Tensor2D,
   return multiclassMetrics(t.map(argmax), p.map(argmax), pre.classes!.length);
 }
 
+/** Grows a Float32Array as values are appended (test predictions of a streamed split). */
+class Floats {
+  private data = new Float32Array(1024);
+  length = 0;
+
+  push(values: ArrayLike<number>): void {
+    if (this.length + values.length > this.data.length) {
+      const bigger = new Float32Array(Math.max(this.data.length * 2, this.length + values.length));
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+
+  values(): Float32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+const argmaxRows = (v: ArrayLike<number>, rows: number, cols: number) =>
+  Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (v[r * cols + c] > v[r * cols + best]) best = c;
+    return best;
+  });
+
+/** Predicts a streamed test split batch by batch (one float per row kept; argmax for multiclass). */
+export async function evaluateBatches(model: tf.LayersModel, pre: Preprocess, batches: AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>, cols: number): Promise<TestMetrics | null> {
+  const truth = new Floats();
+  const predicted = new Floats();
+  const k = pre.task === "multiclass" ? pre.classes!.length : 1;
+  for await (const b of batches) {
+    const out = tf.tidy(() => model.predict(tf.tensor2d(b.x, [b.rows, cols]), { batchSize: b.rows }) as tf.Tensor);
+    const p = out.dataSync();
+    out.dispose();
+    if (k === 1) {
+      truth.push(b.y);
+      predicted.push(p);
+    } else {
+      truth.push(argmaxRows(b.y, b.rows, k));
+      predicted.push(argmaxRows(p, b.rows, k));
+    }
+  }
+  if (truth.length === 0) return null;
+  if (pre.task === "regression") return regressionMetrics(truth.values(), predicted.values());
+  if (pre.task === "binary") return binaryMetrics(truth.values(), predicted.values());
+  return multiclassMetrics(truth.values(), predicted.values(), k);
+}
+
 /** Saves the model as model/model.json + model/weights.bin through the store (tfjs layers format). */
 export async function saveModel(model: tf.LayersModel, store: Store, metadata: Record<string, unknown>): Promise<void> {
   model.setUserDefinedMetadata(JSON.parse(JSON.stringify(metadata)) as object);

@@ -1,6 +1,6 @@
 /**
  * Checkpoints: model weights, optimizer state (optimizer.getWeights() plus Adam's running beta powers),
- * early-stopping state and position (epoch, batch). Layout under <run>/checkpoints/:
+ * early-stopping state and position (epoch, batch, and mid-epoch the stream's shard/record/RNG and shuffle buffer). Layout under <run>/checkpoints/:
  *   ckpt-<epoch>-<batch>.bin   tensor bytes, written first
  *   latest.json                manifest naming the .bin, written second (the commit point)
  * A crash between the two writes leaves the previous checkpoint intact.
@@ -23,6 +23,10 @@ export interface TrainState {
   epoch: number;
   /** Batches completed in epoch `epoch` (non-zero only after a mid-epoch stop). */
   batch: number;
+  /** After a mid-epoch stop: where the epoch's stream stands (shard, record, RNG; the buffer is in the .bin). */
+  stream?: Record<string, number>;
+  /** After a mid-epoch stop: rows trained and per-metric sums so far in the epoch (its line stays exact). */
+  partial?: { rows: number; sums: number[] };
   history: EpochLog[];
   early: { best: number; wait: number; bestEpoch: number } | null;
   /** Training seconds summed over attempts. */

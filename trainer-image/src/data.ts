@@ -1,5 +1,5 @@
 /** CSV reading (streamed through csv-parse) and row parsing with errors that name column and row. */
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { parse } from "csv-parse";
 import type { RunSpec } from "./spec";
 import { clip } from "./clip";
@@ -22,7 +22,7 @@ export interface RawTable {
 const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
 export const isMissing = (v: string | undefined): boolean => v === undefined || MISSING.has(v.trim().toLowerCase());
 
-type CsvItem = { record: string[]; info: { lines: number } };
+export type CsvItem = { record: string[]; info: { lines: number } };
 
 /** Largest finite float32: the model's tensors cannot hold a value beyond it. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -40,19 +40,25 @@ export function canonicalLabel(text: string): string {
   return Number.isFinite(n) ? String(n) : text;
 }
 
-/** Streams CSV records (header first) through csv-parse; every parse problem becomes a DataError. */
-async function* csvRecords(source: Readable | string, name: string): AsyncGenerator<CsvItem> {
+/**
+ * Streams CSV records (header first) through csv-parse; every parse problem becomes a DataError.
+ * `lines`: track each record's source line (csv-parse's info, about a third of its time); else line 0.
+ */
+export async function* csvRecords(source: Readable | string, name: string, lines = true): AsyncGenerator<CsvItem> {
   const input = typeof source === "string" ? Readable.from([source]) : source;
-  const parser = input.pipe(parse({ skip_empty_lines: true, trim: true, relax_column_count: false, info: true, bom: true }));
+  const parser = parse({ skip_empty_lines: true, trim: true, relax_column_count: false, info: lines, bom: true });
+  // pipeline, not pipe: a read error (store connection reset, bad gzip) ends the loop below instead of hanging it.
+  pipeline(input, parser, () => undefined);
   try {
-    for await (const item of parser as AsyncIterable<CsvItem>) yield item;
+    if (lines) for await (const item of parser as AsyncIterable<CsvItem>) yield item;
+    else for await (const record of parser as AsyncIterable<string[]>) yield { record, info: { lines: 0 } };
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`${name}: not a readable CSV: ${(err as Error).message}`);
   }
 }
 
-function checkHeader(columns: string[] | undefined, name: string): string[] {
+export function checkHeader(columns: string[] | undefined, name: string): string[] {
   if (!columns) throw new DataError(`${name}: file is empty; expected a header row and data rows`);
   const unnamed = columns.findIndex((c) => c.trim() === "");
   if (unnamed >= 0) throw new DataError(`${name}: header column ${unnamed + 1} has no name; every column needs one`);
@@ -105,16 +111,21 @@ export function resolveColumns(spec: RunSpec, columns: string[], name: string): 
   return chosen;
 }
 
-/** Turns CSV records into numbers/categories one at a time, dropping rows per the missing-value policy. */
-class RowParser {
-  private readonly features: string[];
-  private readonly categorical: Set<string>;
+/** One record's parsed values: numbers, category strings or null (missing), and the target. */
+export interface ParsedRecord {
+  readonly values: (number | string | null)[];
+  readonly target: number | string;
+}
+
+/**
+ * Turns one CSV record into numbers/categories, or the reason it is dropped (missing-value policy).
+ * Every bad value is a DataError naming the column, the row, the line and the file (or shard).
+ */
+export class RecordParser {
+  readonly features: string[];
+  readonly categorical: Set<string>;
   private readonly featureIdx: number[];
   private readonly targetIdx: number;
-  private readonly x: (number | string | null)[][] = [];
-  private readonly y: (number | string)[] = [];
-  private readonly dropReasons: Record<string, number> = {};
-  private rowsRead = 0;
 
   constructor(
     private readonly spec: RunSpec,
@@ -127,16 +138,12 @@ class RowParser {
     this.targetIdx = columns.indexOf(spec.dataset.target);
   }
 
-  private dropped(reason: string): void {
-    this.dropReasons[reason] = (this.dropReasons[reason] ?? 0) + 1;
-  }
-
-  add(row: string[], line: number): void {
-    const r = this.rowsRead++;
-    const where = `row ${r + 1} (line ${line}) of ${this.name}`;
+  /** `row` is 1-based among the data records of the file, `line` its source line. */
+  parse(record: string[], row: number, line: number, name = this.name): ParsedRecord | { dropped: string } {
+    const where = `row ${row} (line ${line}) of ${name}`;
     const { spec } = this;
-    const rawTarget = row[this.targetIdx];
-    if (isMissing(rawTarget)) return this.dropped(`missing target ${spec.dataset.target}`);
+    const rawTarget = record[this.targetIdx];
+    if (isMissing(rawTarget)) return { dropped: `missing target ${spec.dataset.target}` };
     let target: number | string = canonicalLabel(rawTarget.trim());
     if (spec.task === "regression") {
       target = decimal(rawTarget);
@@ -149,7 +156,7 @@ class RowParser {
     let missingColumn: string | undefined;
     for (let k = 0; k < this.features.length; k++) {
       const c = this.features[k];
-      const raw = row[this.featureIdx[k]];
+      const raw = record[this.featureIdx[k]];
       if (isMissing(raw)) {
         missingColumn ??= c;
         values.push(null);
@@ -164,20 +171,49 @@ class RowParser {
         values.push(v);
       }
     }
-    if (missingColumn !== undefined && spec.preprocess.missing === "drop") return this.dropped(`missing ${missingColumn}`);
-    this.x.push(values);
-    this.y.push(target);
+    if (missingColumn !== undefined && spec.preprocess.missing === "drop") return { dropped: `missing ${missingColumn}` };
+    return { values, target };
+  }
+}
+
+/** Collects parsed rows in memory (small files, tests and the benchmark; runs stream, see stream.ts). */
+class RowParser {
+  private readonly records: RecordParser;
+  private readonly x: (number | string | null)[][] = [];
+  private readonly y: (number | string)[] = [];
+  private readonly dropReasons: Record<string, number> = {};
+  private rowsRead = 0;
+
+  constructor(
+    spec: RunSpec,
+    columns: string[],
+    private readonly name: string,
+  ) {
+    this.records = new RecordParser(spec, columns, name);
+  }
+
+  add(row: string[], line: number): void {
+    const parsed = this.records.parse(row, ++this.rowsRead, line);
+    if ("dropped" in parsed) {
+      this.dropReasons[parsed.dropped] = (this.dropReasons[parsed.dropped] ?? 0) + 1;
+      return;
+    }
+    this.x.push(parsed.values);
+    this.y.push(parsed.target);
   }
 
   finish(): ParsedRows {
     const droppedRows = this.rowsRead - this.x.length;
-    if (this.x.length === 0) {
-      const why = Object.entries(this.dropReasons).map(([k, v]) => `${v} x ${k}`).join(", ") || "no data rows";
-      throw new DataError(`${this.name}: no usable rows (${this.rowsRead} read, ${droppedRows} dropped: ${why})`);
-    }
-    const { features, categorical, x, y, rowsRead, dropReasons } = this;
-    return { features, categorical, x, y, rowsRead, droppedRows, dropReasons };
+    if (this.x.length === 0) throw noUsableRows(this.name, this.rowsRead, this.dropReasons);
+    const { x, y, rowsRead, dropReasons } = this;
+    return { features: this.records.features, categorical: this.records.categorical, x, y, rowsRead, droppedRows, dropReasons };
   }
+}
+
+export function noUsableRows(name: string, rowsRead: number, dropReasons: Record<string, number>): DataError {
+  const dropped = Object.values(dropReasons).reduce((a, b) => a + b, 0);
+  const why = Object.entries(dropReasons).map(([k, v]) => `${v} x ${k}`).join(", ") || "no data rows";
+  return new DataError(`${name}: no usable rows (${rowsRead} read, ${dropped} dropped: ${why})`);
 }
 
 /** Parses an in-memory table (see readCsv). */

@@ -46,7 +46,7 @@ function median(v: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function classesOf(spec: RunSpec, y: (number | string)[]): string[] | undefined {
+export function classesOf(spec: RunSpec, y: (number | string)[]): string[] | undefined {
   if (spec.task === "regression") return undefined;
   const labels = [...new Set(y.map(String))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   if (spec.task === "binary") {

@@ -38,3 +38,42 @@ export function permutation(n: number, seed: number): Int32Array {
 export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   return permutation(n, mixSeed(seed, epoch + 1));
 }
+
+/** mulberry32 with its state readable and settable, so a stream's shuffle can be checkpointed mid-epoch. */
+export class Rng {
+  constructor(private state: number) {
+    this.state = state >>> 0;
+  }
+
+  /** A float in [0, 1): the same sequence as mulberry32(seed). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  get(): number {
+    return this.state;
+  }
+}
+
+/**
+ * A seeded 32-bit hash of a CSV record (FNV-1a over the fields, then a murmur3 finaliser): the split of a
+ * row depends on its content and the seed only, so it is the same in every epoch, shard order and pass.
+ */
+export function hashRecord(record: readonly string[], seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let f = 0; f < record.length; f++) {
+    const s = record[f];
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x1f, 0x01000193); // field separator: ("ab","c") and ("a","bc") differ
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

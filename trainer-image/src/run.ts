@@ -2,16 +2,18 @@
  * One training run end to end: refuse finished runs, load and split the data, resume from the latest
  * checkpoint, train, evaluate, and write model/, metrics.json, preprocess.json, report.html, run.json.
  */
-import * as tf from "@tensorflow/tfjs";
-import { canonical, evaluate, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
+import { availableParallelism } from "node:os";
+import { canonical, evaluateBatches, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { DataError, LoadStopped, streamRows } from "./data";
+import { DataError, LoadStopped } from "./data";
 import { buildModel, compileModel } from "./model";
-import { encode, fitPreprocess, splitIndices, type Matrix } from "./preprocess";
 import { renderReport } from "./report";
 import type { RunSpec } from "./spec";
-import { openObject, openStore, retryOptionsFromEnv, type Store } from "./storage";
+import { resolveShards } from "./shards";
+import { scanDataset } from "./stats";
+import { openStore, retryOptionsFromEnv, type Store } from "./storage";
+import { ShardSource } from "./stream";
 import { train } from "./train";
 
 /** The run may not proceed (finished already, or the prefix belongs to another run): exit code 2. */
@@ -37,32 +39,52 @@ export interface RunOutcome {
   metrics?: Record<string, unknown>;
 }
 
-const tensor2d = (m: Matrix) => tf.tensor2d(m.data, [m.rows, m.cols]);
 const joinUri = (base: string, id: string) => `${base.replace(/\/+$/, "")}/${id}`;
 
+/** Encoded rows per chunk read ahead of the shuffle buffer, and how many chunks. */
+const CHUNK_ROWS = 4096;
+const PREFETCH_CHUNKS = 4;
+
+/** The process's peak resident set so far (worker threads included), in MiB. */
+const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Pass 1: resolve the shards and fit preprocessing on the training rows; the batch source for pass 2. */
 async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () => boolean) {
-  const retry = retryOptionsFromEnv(env);
-  let source;
+  let shards;
   try {
-    source = await openObject(spec.dataset.uri, retry, env);
+    shards = await resolveShards(spec.dataset.uri, retryOptionsFromEnv(env), env);
   } catch (err) {
     throw new DataError(`cannot read dataset.uri ${spec.dataset.uri}: ${(err as Error).message}`);
   }
-  const parsed = await streamRows(spec, source, spec.dataset.uri, shouldStop);
-  const split = splitIndices(parsed.x.length, spec.split.test, spec.split.validation, spec.split.seed);
-  const pre = fitPreprocess(spec, parsed, split.train);
-  return { parsed, split, pre, train: encode(pre, parsed, split.train), val: encode(pre, parsed, split.validation), test: encode(pre, parsed, split.test) };
+  const scan = await scanDataset(spec, shards, shouldStop);
+  const source = new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, {
+    bufferRows: spec.dataset.shuffleBuffer,
+    chunkRows: CHUNK_ROWS,
+    prefetch: PREFETCH_CHUNKS,
+    memoryCacheBytes: spec.dataset.memoryCacheMiB * 2 ** 20,
+    // A second core parses while the first trains; KILN_PARSE_WORKER=0 keeps parsing on the main thread.
+    worker: env.KILN_PARSE_WORKER !== "0" && availableParallelism() > 1,
+    retry: retryOptionsFromEnv(env),
+    env,
+  });
+  return { shards, scan, source };
 }
 
-/** What is legal but probably not what the user meant: said in the log before training starts. */
-export function dataWarnings(spec: RunSpec, parsed: { y: (number | string)[] }, split: { train: number[]; test: number[]; validation: number[] }): string[] {
+/** What is legal but probably not what the user meant, from the split sizes and the training target. */
+export function warningsOf(spec: RunSpec, sizes: { test: number; validation: number }, constantTarget?: number | string): string[] {
   const out: string[] = [];
-  if (split.test.length === 0) out.push("the test split is empty (too few rows for split.test): no test metrics will be reported");
-  if (split.validation.length === 0) out.push("the validation split is empty: early stopping watches the training loss");
-  const first = parsed.y[split.train[0]];
-  if (spec.task === "regression" && split.train.every((i) => parsed.y[i] === first))
-    out.push(`the target "${spec.dataset.target}" is constant (${first}) in the training split: the model can only learn that constant`);
+  if (sizes.test === 0) out.push("the test split is empty (too few rows for split.test): no test metrics will be reported");
+  if (sizes.validation === 0) out.push("the validation split is empty: early stopping watches the training loss");
+  if (spec.task === "regression" && constantTarget !== undefined)
+    out.push(`the target "${spec.dataset.target}" is constant (${constantTarget}) in the training split: the model can only learn that constant`);
   return out;
+}
+
+/** warningsOf for rows in memory (said in the log before training starts). */
+export function dataWarnings(spec: RunSpec, parsed: { y: (number | string)[] }, split: { train: number[]; test: number[]; validation: number[] }): string[] {
+  const first = parsed.y[split.train[0]];
+  const constant = split.train.every((i) => parsed.y[i] === first) ? first : undefined;
+  return warningsOf(spec, { test: split.test.length, validation: split.validation.length }, constant);
 }
 
 /** Refuses a finished run and a prefix that holds a different run; returns the record to continue. */
@@ -97,6 +119,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, device: describeDevice(backend), skipped: backend.skipped });
 
   let data;
+  const scanStart = Date.now();
   try {
     data = await loadData(spec, env, opts.shouldStop);
   } catch (err) {
@@ -105,18 +128,21 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     log({ event: "interrupted", phase: "loading data", detail: err.message });
     return { runId, status: "interrupted", uri };
   }
-  const { parsed, split, pre } = data;
+  const { scan, source, shards } = data;
+  const { pre, split } = scan;
   log({
     event: "data",
-    rowsRead: parsed.rowsRead,
-    droppedRows: parsed.droppedRows,
-    dropReasons: parsed.dropReasons,
-    train: split.train.length,
-    validation: split.validation.length,
-    test: split.test.length,
+    shards: shards.length,
+    rowsRead: scan.rowsRead,
+    droppedRows: scan.droppedRows,
+    dropReasons: scan.dropReasons,
+    train: split.train,
+    validation: split.validation,
+    test: split.test,
     inputs: pre.inputs.length,
+    scanSeconds: Number(((Date.now() - scanStart) / 1000).toFixed(3)),
   });
-  for (const message of dataWarnings(spec, parsed, split)) log({ event: "warning", message });
+  for (const message of warningsOf(spec, split, scan.constantTarget)) log({ event: "warning", message });
 
   const now = new Date().toISOString();
   const record: RunRecord = {
@@ -131,22 +157,20 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   await writeRunRecord(store, record);
   const wallStart = Date.now();
   try {
-    await store.put("preprocess.json", JSON.stringify({ ...pre, rowsRead: parsed.rowsRead, droppedRows: parsed.droppedRows, dropReasons: parsed.dropReasons }, null, 2), "application/json");
+    await store.put("preprocess.json", JSON.stringify({ ...pre, rowsRead: scan.rowsRead, droppedRows: scan.droppedRows, dropReasons: scan.dropReasons }, null, 2), "application/json");
     const model = buildModel(spec, [pre.inputs.length], pre.classes?.length ?? 1);
     compileModel(model, spec);
     const resume = await loadCheckpoint(store);
     if (resume) log({ event: "resume", epoch: resume.state.epoch, batch: resume.state.batch, attempt: record.attempts });
-    const tensors = { x: tensor2d(data.train.x), y: tensor2d(data.train.y), valX: tensor2d(data.val.x), valY: tensor2d(data.val.y) };
     const result = await train({
       spec,
       model,
-      data: tensors,
+      data: source,
       resume,
       shouldStop: opts.shouldStop,
       checkpoint: (state, groups) => saveCheckpoint(store, state, groups),
       log: (line) => log(line as unknown as Record<string, unknown>),
     });
-    Object.values(tensors).forEach((t) => t.dispose());
     if (result.outcome === "interrupted") {
       await writeRunRecord(store, { ...record, interruptedAt: new Date().toISOString() });
       log({ event: "interrupted", epoch: result.state.epoch, batch: result.state.batch, checkpoint: store.describe("checkpoints/latest.json") });
@@ -154,11 +178,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       return { runId, status: "interrupted", uri };
     }
 
-    const testX = tensor2d(data.test.x);
-    const testY = tensor2d(data.test.y);
-    const test = evaluate(model, pre, testX, testY);
-    testX.dispose();
-    testY.dispose();
+    const test = await evaluateBatches(model, pre, source.test(1024), source.cols);
     const { roc, ...testScalars } = (test ?? {}) as Record<string, unknown> & { roc?: import("./metrics").RocPoint[] };
     const { state } = result;
     const samplesPerSecond = state.trainSeconds > 0 ? state.samplesSeen / state.trainSeconds : 0;
@@ -176,14 +196,15 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       samplesPerSecond: Math.round(samplesPerSecond),
       trainSeconds: Number(state.trainSeconds.toFixed(3)),
       wallSeconds: Number(wallSeconds.toFixed(3)),
+      peakRssMiB: peakRssMiB(),
       attempts: record.attempts,
-      rows: { read: parsed.rowsRead, dropped: parsed.droppedRows, train: split.train.length, validation: split.validation.length, test: split.test.length },
+      rows: { read: scan.rowsRead, dropped: scan.droppedRows, train: split.train, validation: split.validation, test: split.test },
     };
     await store.put("metrics.json", JSON.stringify(metrics, null, 2), "application/json");
     const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond });
     await store.put("report.html", html, "text/html; charset=utf-8");
     await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString() });
-    log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri });
+    log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri, peakRssMiB: peakRssMiB() });
     model.dispose();
     return { runId, status: "succeeded", uri, metrics };
   } catch (err) {

@@ -17,8 +17,15 @@ export const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
 const columnList = z.array(z.string().min(1, "column names must be non-empty"));
 
 const datasetSchema = z.strictObject({
-  /** CSV location: s3://bucket/key, file:/path or a plain path. */
+  /**
+   * CSV data: one object, a prefix ending in "/" or a glob of shards (s3://bucket/dir/part-*.csv.gz);
+   * s3://, file:/path or a plain path; shards ending in .gz are gunzipped.
+   */
   uri: z.string().min(1, "dataset.uri is required, e.g. s3://datasets/auto-mpg/auto-mpg.csv"),
+  /** Rows held by the seeded shuffle buffer (memory: rows x model inputs x 4 bytes). */
+  shuffleBuffer: z.int().min(1).max(10_000_000).default(10_000),
+  /** Encoded rows kept in memory after their first read, so later epochs skip download and parsing (0: off). */
+  memoryCacheMiB: z.number().min(0).max(1_048_576).default(128),
   /** Column to predict. */
   target: z.string().min(1),
   /** Input columns; default: every column but the target and `drop`. */

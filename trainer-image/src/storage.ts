@@ -6,7 +6,7 @@ import { promises as fs, createReadStream } from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, DeleteObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 
 export interface Store {
@@ -16,6 +16,10 @@ export interface Store {
   stream(key: string): Promise<Readable>;
   put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Keys (relative to the store's root) of the objects/regular files under `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Whether an object (regular file) exists at `key`. */
+  exists(key: string): Promise<boolean>;
 }
 
 export interface RetryOptions {
@@ -163,6 +167,29 @@ class S3Store implements Store {
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) })),
     );
   }
+
+  async list(prefix: string): Promise<string[]> {
+    const root = this.prefix === "" ? "" : `${this.prefix}/`;
+    return withRetry(`list ${this.describe(prefix)}`, this.retry, async () => {
+      const keys: string[] = [];
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: root + prefix })) {
+        for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) keys.push(o.Key.slice(root.length));
+      }
+      return keys.sort();
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return withRetry(`head ${this.describe(key)}`, this.retry, async () => {
+      try {
+        await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }));
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    });
+  }
 }
 
 class LocalStore implements Store {
@@ -197,6 +224,32 @@ class LocalStore implements Store {
 
   async delete(key: string): Promise<void> {
     await fs.rm(this.describe(key), { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    // Files under the directory part of the prefix whose relative path starts with the prefix.
+    const dir = path.join(this.root, prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "");
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(this.root, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"))
+      .filter((k) => k.startsWith(prefix))
+      .sort();
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await fs.stat(this.describe(key))).isFile();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 }
 

@@ -1,26 +1,22 @@
 /**
- * The training loop: model.fit one epoch at a time over a seeded batch order (shuffle off in fit, the
- * order of epoch e depends only on (seed, e)), early stopping, checkpoints every N epochs and on stop.
- * Because every input to an epoch is a function of the checkpointed state, a resumed run ends with the
- * same weights as an uninterrupted one.
+ * The training loop: one trainOnBatch per batch of a BatchSource (streamed shards in a run, tensors in
+ * tests), the batch order of epoch e a function of (seed, e) only, early stopping, checkpoints every N
+ * epochs and on stop (mid-epoch with the stream's position). Because every input to an epoch is a function
+ * of the checkpointed state, a resumed run ends with the same weights as an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs";
+import { memorySource, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
 import { optimizerExtra, restoreOptimizerExtra, type EpochLog, type TensorGroups, type TrainState } from "./checkpoint";
-import { epochOrder } from "./rng";
 import type { RunSpec } from "./spec";
 
-export interface TrainData {
-  x: tf.Tensor2D;
-  y: tf.Tensor2D;
-  valX?: tf.Tensor2D;
-  valY?: tf.Tensor2D;
-}
+export type { TrainData } from "./batches";
 
 export interface TrainOptions {
   spec: RunSpec;
   /** A compiled model. */
   model: tf.LayersModel;
-  data: TrainData;
+  /** Streamed batches, or tensors in memory (each epoch a seeded permutation of their rows). */
+  data: TrainData | BatchSource;
   /** State to resume from (from a checkpoint), else a fresh run. */
   resume?: { state: TrainState; groups: TensorGroups };
   /** Persists a checkpoint (every checkpointEvery epochs, and when stopping on a signal). */
@@ -51,14 +47,37 @@ export async function restore(model: tf.LayersModel, groups: TensorGroups): Prom
   if (groups.optimizerExtra?.length) restoreOptimizerExtra(model.optimizer, groups.optimizerExtra);
 }
 
-async function snapshot(model: tf.LayersModel, best: tf.Tensor[] | null): Promise<TensorGroups> {
+async function snapshot(model: tf.LayersModel, best: tf.Tensor[] | null, stream?: StreamState): Promise<TensorGroups> {
   const values = model.getWeights();
   return {
     weights: model.weights.map((w, i) => ({ name: w.name, tensor: values[i] })),
     optimizer: (await model.optimizer.getWeights()).map((w) => ({ name: w.name, tensor: w.tensor })),
     optimizerExtra: optimizerExtra(model.optimizer),
     best: best ? best.map((t, i) => ({ name: `best_${i}`, tensor: t })) : [],
+    stream: Object.entries(stream?.arrays ?? {}).map(([name, a]) => ({ name, tensor: tf.tensor1d(a) })),
   };
+}
+
+const toTensors = (b: Batch, cols: number, yCols: number) => [tf.tensor2d(b.x, [b.rows, cols]), tf.tensor2d(b.y, [b.rows, yCols])] as const;
+
+/** Loss and metrics of a batch, in model.metricsNames order. */
+const asList = (v: number | number[] | tf.Scalar | tf.Scalar[]): number[] =>
+  (Array.isArray(v) ? v : [v]).map((s) => (typeof s === "number" ? s : (s.dataSync()[0] as number)));
+
+/** Weighted means of loss and metrics over the validation batches (undefined without validation rows). */
+async function validate(model: tf.LayersModel, source: BatchSource, batchSize: number): Promise<number[] | undefined> {
+  if (source.validationRows === 0) return undefined;
+  let rows = 0;
+  let sums: number[] = [];
+  for await (const b of source.validation(Math.max(batchSize, 1024))) {
+    const [xs, ys] = toTensors(b, source.cols, source.yCols);
+    const out = model.evaluate(xs, ys, { batchSize: b.rows }) as tf.Scalar | tf.Scalar[];
+    const values = asList(out);
+    tf.dispose([xs, ys, out]);
+    sums = values.map((v, i) => (sums[i] ?? 0) + v * b.rows);
+    rows += b.rows;
+  }
+  return rows > 0 ? sums.map((s) => s / rows) : undefined;
 }
 
 /** Training produced a NaN or infinite loss or metric: the run cannot recover from its checkpoints. */
@@ -72,94 +91,112 @@ function nonFinite(line: EpochLog): string | undefined {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { spec, model, data } = opts;
+  const { spec, model } = opts;
   const { epochs, batchSize, seed, checkpointEvery, earlyStopping } = spec.training;
-  const n = data.x.shape[0];
-  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const source = "cols" in opts.data ? opts.data : memorySource(opts.data, seed);
+  const stepsPerEpoch = Math.ceil(source.trainRows / batchSize);
   const state: TrainState = opts.resume ? structuredClone(opts.resume.state) : freshState();
   let best: tf.Tensor[] | null = null;
+  let resumeStream: StreamState | undefined;
   if (opts.resume) {
     await restore(model, opts.resume.groups);
     if (opts.resume.groups.best?.length) best = opts.resume.groups.best.map((b) => tf.clone(b.tensor));
+    if (state.stream) {
+      const arrays = Object.fromEntries((opts.resume.groups.stream ?? []).map((g) => [g.name, g.tensor.dataSync() as Float32Array]));
+      resumeStream = { position: state.stream, arrays };
+    }
     disposeGroups(opts.resume.groups);
   }
-  const validationData = data.valX && data.valY && data.valX.shape[0] > 0 ? ([data.valX, data.valY] as [tf.Tensor, tf.Tensor]) : undefined;
-  const save = async () => {
+  const names = model.metricsNames;
+  const save = async (stream?: StreamState) => {
     if (!opts.checkpoint) return;
-    await opts.checkpoint(state, await snapshot(model, best));
+    const groups = await snapshot(model, best, stream);
+    await opts.checkpoint(state, groups);
+    groups.stream.forEach((g) => g.tensor.dispose());
   };
   let outcome: TrainResult["outcome"] = "completed";
   // A checkpoint written when early stopping fired must not train on after a restart.
   if (earlyStopping && state.early && state.early.wait >= earlyStopping.patience) outcome = "early-stopped";
 
   while (outcome === "completed" && state.epoch < epochs) {
-    const order = epochOrder(n, seed, state.epoch);
-    const skip = state.batch * batchSize;
-    const idx = tf.tensor1d(order.subarray(skip), "int32");
-    const xs = tf.gather(data.x, idx);
-    const ys = tf.gather(data.y, idx);
-    idx.dispose();
+    const stream = source.epoch(state.epoch, batchSize, { batch: state.batch, state: resumeStream });
+    resumeStream = undefined;
+    const partial = state.partial ?? { rows: 0, sums: names.map(() => 0) };
     let batches = state.batch;
+    let stop = false;
     const started = Date.now();
     let lastYield = started;
-    const history = await model.fit(xs, ys, {
-      epochs: 1,
-      batchSize,
-      shuffle: false,
-      verbose: 0,
-      validationData,
-      callbacks: {
-        onBatchEnd: async () => {
-          batches++;
-          if (Date.now() - lastYield > 50) {
-            await new Promise((r) => setImmediate(r)); // let signal handlers run between batches
-            lastYield = Date.now();
-          }
-          if (opts.shouldStop?.()) model.stopTraining = true;
-        },
-      },
-    });
-    xs.dispose();
-    ys.dispose();
-    const seconds = (Date.now() - started) / 1000;
-    const steps = batches - state.batch;
-    const samples = Math.min(n - skip, steps * batchSize);
-    state.trainSeconds += seconds;
-    state.samplesSeen += samples;
-    if (batches < stepsPerEpoch) {
-      // Stopped mid-epoch: remember the batch position; the resumed run skips those batches.
-      state.batch = batches;
-      await save();
-      return { state, outcome: "interrupted" };
+    let rowsThisAttempt = 0;
+    try {
+      for (let b = await stream.next(); b; b = await stream.next()) {
+        const [xs, ys] = toTensors(b, source.cols, source.yCols);
+        const out = asList(await model.trainOnBatch(xs, ys));
+        xs.dispose();
+        ys.dispose();
+        out.forEach((v, i) => (partial.sums[i] += v * b!.rows));
+        partial.rows += b.rows;
+        rowsThisAttempt += b.rows;
+        batches++;
+        if (Date.now() - lastYield > 50) {
+          await new Promise((r) => setImmediate(r)); // let signal handlers run between batches
+          lastYield = Date.now();
+        }
+        if (opts.shouldStop?.()) {
+          stop = true;
+          break;
+        }
+      }
+      const seconds = (Date.now() - started) / 1000;
+      state.trainSeconds += seconds;
+      state.samplesSeen += rowsThisAttempt;
+      if (stop && batches < stepsPerEpoch) {
+        // Stopped mid-epoch: remember the batch and the stream's position; the resumed run continues there.
+        const position = stream.state();
+        state.batch = batches;
+        state.stream = position.position;
+        state.partial = partial;
+        await save(position);
+        return { state, outcome: "interrupted" };
+      }
+      const steps = batches - state.batch;
+      const val = await validate(model, source, batchSize);
+      const mean = partial.sums.map((v) => v / Math.max(1, partial.rows));
+      const metrics: Record<string, number> = {};
+      names.forEach((name, i) => {
+        if (i > 0) metrics[name] = round(mean[i]);
+      });
+      if (val) names.forEach((name, i) => i > 0 && (metrics[`val_${name}`] = round(val[i])));
+      const line: EpochLog = {
+        epoch: state.epoch + 1,
+        loss: round(mean[0]),
+        ...(val ? { val_loss: round(val[0]) } : {}),
+        metrics,
+        samplesPerSecond: Math.round(rowsThisAttempt / Math.max(seconds, 1e-3)),
+        msPerStep: round((seconds * 1000) / Math.max(1, steps), 2),
+        etaSeconds: round((state.trainSeconds / (state.epoch + 1)) * (epochs - state.epoch - 1), 1),
+      };
+      const diverged = nonFinite(line);
+      if (diverged) {
+        throw new DivergenceError(
+          `training diverged at epoch ${line.epoch}: ${diverged} is ${line.loss !== line.loss && diverged === "loss" ? "NaN" : "not finite"}; lower training.optimizer.learningRate or scale the inputs (preprocess.scale: standard), then start a new run`,
+        );
+      }
+      state.history.push(line);
+      state.epoch += 1;
+      state.batch = 0;
+      delete state.stream;
+      delete state.partial;
+      opts.log?.(line);
+    } finally {
+      stream.close();
     }
-    const logs = history.history;
-    const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(logs)) if (k !== "loss" && k !== "val_loss") metrics[k] = round(v[0] as number);
-    const line: EpochLog = {
-      epoch: state.epoch + 1,
-      loss: round(logs.loss[0] as number),
-      ...(logs.val_loss ? { val_loss: round(logs.val_loss[0] as number) } : {}),
-      metrics,
-      samplesPerSecond: Math.round(samples / Math.max(seconds, 1e-3)),
-      msPerStep: round((seconds * 1000) / Math.max(1, steps), 2),
-      etaSeconds: round((state.trainSeconds / (state.epoch + 1)) * (epochs - state.epoch - 1), 1),
-    };
-    const diverged = nonFinite(line);
-    if (diverged) {
-      throw new DivergenceError(
-        `training diverged at epoch ${line.epoch}: ${diverged} is ${line.loss !== line.loss && diverged === "loss" ? "NaN" : "not finite"}; lower training.optimizer.learningRate or scale the inputs (preprocess.scale: standard), then start a new run`,
-      );
-    }
-    state.history.push(line);
-    state.epoch += 1;
-    state.batch = 0;
-    opts.log?.(line);
 
     let stopEarly = false;
     if (earlyStopping) {
-      const monitored = line.val_loss ?? line.loss;
+      const last = state.history[state.history.length - 1];
+      const monitored = last.val_loss ?? last.loss;
       if (!state.early || monitored < state.early.best - earlyStopping.minDelta) {
-        state.early = { best: monitored, wait: 0, bestEpoch: line.epoch };
+        state.early = { best: monitored, wait: 0, bestEpoch: last.epoch };
         if (earlyStopping.restoreBest) {
           best?.forEach((t) => t.dispose());
           best = model.getWeights().map((w) => tf.clone(w));
@@ -169,9 +206,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         stopEarly = state.early.wait >= earlyStopping.patience;
       }
     }
-    const stop = opts.shouldStop?.() ?? false;
-    if (stop || stopEarly || state.epoch === epochs || state.epoch % checkpointEvery === 0) await save();
-    if (stop) return { state, outcome: "interrupted" };
+    const stopNow = opts.shouldStop?.() ?? false;
+    if (stopNow || stopEarly || state.epoch === epochs || state.epoch % checkpointEvery === 0) await save();
+    if (stopNow) return { state, outcome: "interrupted" };
     if (stopEarly) {
       outcome = "early-stopped";
       break;

@@ -1,0 +1,39 @@
+/**
+ * The tfjs backends the trainer's tests run on: cpu and wasm always, tensorflow (tfjs-node) when its addon
+ * is built here (trainer-image/native/install.sh); otherwise the reason is printed once and it is skipped.
+ */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+
+const reported = new Set<string>();
+const report = (reason: string) => {
+  if (reported.has(reason)) return;
+  reported.add(reason);
+  console.log(`skipping the tensorflow backend: ${reason}`);
+};
+
+/** Why the tensorflow backend cannot run here, or undefined when it can. */
+export function tensorflowMissing(): string | undefined {
+  let pkg: string;
+  try {
+    pkg = path.dirname(require.resolve("@tensorflow/tfjs-node/package.json"));
+  } catch {
+    return "@tensorflow/tfjs-node is not installed (npm ci --include=optional --ignore-scripts)";
+  }
+  const napi = Math.min(8, Number(process.versions.napi));
+  const addon = path.join(pkg, "lib", `napi-v${napi}`, "tfjs_binding.node");
+  if (!existsSync(addon)) return `its addon ${path.relative(process.cwd(), addon)} is not built (trainer-image/native/install.sh builds it)`;
+  return undefined;
+}
+
+/**
+ * Backends for tests of the built trainer (a child process). `inProcess`: for tests that train inside
+ * jest, where tfjs-node is left out: its addon rejects typed arrays made in jest's VM context
+ * ("Unsupported TypedArray subtype"), so those tests run it through the process tests only.
+ */
+export function testBackends(opts: { inProcess?: boolean } = {}): string[] {
+  const base = ["cpu", "wasm"];
+  const missing = tensorflowMissing() ?? (opts.inProcess ? "in-process tests (jest's VM context); the process tests run it" : undefined);
+  if (missing) report(missing);
+  return missing ? base : [...base, "tensorflow"];
+}

@@ -1,0 +1,166 @@
+/**
+ * Pass 1 over the data: one streamed read of every shard that fits what preprocessing needs on the
+ * training rows (Welford mean/variance, min/max, missing counts, capped category vocabularies, a seeded
+ * sample for medians) and counts every row's fate. Memory is bounded by the caps, not by the data.
+ */
+import { DataError, LoadStopped, noUsableRows, RecordParser } from "./data";
+import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
+import { readHeader, shardRecords, splitOf, type SplitName } from "./records";
+import { Rng } from "./rng";
+import type { Shard } from "./shards";
+import type { RunSpec } from "./spec";
+
+/** Values kept per column for a median: exact up to this many, a seeded uniform sample beyond. */
+export const MEDIAN_SAMPLE = 100_000;
+
+export interface DatasetScan {
+  readonly pre: Preprocess;
+  readonly columns: string[];
+  readonly rowsRead: number;
+  readonly droppedRows: number;
+  readonly dropReasons: Record<string, number>;
+  readonly split: Record<SplitName, number>;
+  /** The training target's value when it never varies (worth a warning). */
+  readonly constantTarget?: number | string;
+}
+
+/** Running statistics of one numeric column over the training rows. */
+class NumericStats {
+  n = 0;
+  mean = 0;
+  m2 = 0;
+  min = Infinity;
+  max = -Infinity;
+  missing = 0;
+  private sample: number[] = [];
+
+  constructor(private readonly rng: Rng | undefined) {}
+
+  add(v: number | null): void {
+    if (v === null) {
+      this.missing++;
+      return;
+    }
+    this.n++;
+    const d = v - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (v - this.mean);
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (!this.rng) return;
+    // Reservoir sampling (algorithm R): every value has the same chance to be in the sample.
+    if (this.sample.length < MEDIAN_SAMPLE) this.sample.push(v);
+    else {
+      const j = Math.floor(this.rng.next() * this.n);
+      if (j < MEDIAN_SAMPLE) this.sample[j] = v;
+    }
+  }
+
+  median(): number {
+    const s = [...this.sample].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  }
+}
+
+function numericEncoding(column: string, s: NumericStats, spec: RunSpec): FeatureEncoding {
+  if (s.n === 0) throw new DataError(`column "${column}" has no values in the training split`);
+  const policy = spec.preprocess.missing;
+  const impute = policy === "mean" ? s.mean : policy === "median" ? s.median() : null;
+  // Statistics of the imputed column: the present values plus `missing` copies of the imputed value
+  // (Chan et al.'s combination of two groups' mean and sum of squares).
+  const k = impute === null ? 0 : s.missing;
+  const n = s.n + k;
+  const mean = k === 0 ? s.mean : (s.mean * s.n + (impute as number) * k) / n;
+  const m2 = k === 0 ? s.m2 : s.m2 + s.n * (s.mean - mean) ** 2 + k * ((impute as number) - mean) ** 2;
+  let scale: ScaleStats = { kind: "none" };
+  if (spec.preprocess.scale === "standard") {
+    const std = Math.sqrt(m2 / n);
+    scale = { kind: "standard", mean, std: std > 0 ? std : 1 };
+  } else if (spec.preprocess.scale === "minmax") {
+    scale = { kind: "minmax", min: k ? Math.min(s.min, impute as number) : s.min, max: k ? Math.max(s.max, impute as number) : s.max };
+  }
+  return { column, kind: "numeric", impute, scale };
+}
+
+function categoricalEncoding(column: string, counts: Map<string, number>, spec: RunSpec): FeatureEncoding {
+  const categories = [...counts.keys()].sort();
+  const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+  return { column, kind: "categorical", categories, impute: spec.preprocess.missing === "drop" ? null : mode };
+}
+
+/** The source line of data record `row` of a shard. */
+async function lineOf(shard: Shard, columns: string[], row: number): Promise<number> {
+  for await (const r of shardRecords(shard, columns, row - 1)) return r.line;
+  return 0;
+}
+
+/** Streams every shard once (sorted order) and returns the preprocessing fitted on the training rows. */
+export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: () => boolean): Promise<DatasetScan> {
+  const columns = await readHeader(shards[0]);
+  const parser = new RecordParser(spec, columns, shards.length === 1 ? shards[0].uri : `${shards[0].uri} (first of ${shards.length} shards)`);
+  const features = parser.features;
+  const numeric = features.map((c, k) => (parser.categorical.has(c) ? undefined : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined)));
+  const categories = features.map((c) => (parser.categorical.has(c) ? new Map<string, number>() : undefined));
+  // Labels from every usable row (as fitPreprocess does), capped so a float target cannot fill memory.
+  const labels = new Set<string>();
+  const dropReasons: Record<string, number> = {};
+  const split: Record<SplitName, number> = { train: 0, validation: 0, test: 0 };
+  let rowsRead = 0;
+  let first: number | string | undefined;
+  let constant = true;
+  for (const shard of shards) {
+    // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
+    for await (const { record, row } of shardRecords(shard, columns, 0, false)) {
+      rowsRead++;
+      if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+      let parsed;
+      try {
+        parsed = parser.parse(record, row, 0, shard.uri);
+      } catch (err) {
+        if (!(err instanceof DataError)) throw err;
+        parsed = parser.parse(record, row, await lineOf(shard, columns, row), shard.uri);
+      }
+      if ("dropped" in parsed) {
+        dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
+        continue;
+      }
+      if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
+      const part = splitOf(record, spec.split);
+      split[part]++;
+      if (part !== "train") continue;
+      if (first === undefined) first = parsed.target;
+      else if (parsed.target !== first) constant = false;
+      for (let k = 0; k < features.length; k++) {
+        const v = parsed.values[k];
+        const counts = categories[k];
+        if (!counts) {
+          numeric[k]!.add(v as number | null);
+          continue;
+        }
+        if (v === null) continue;
+        counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
+        if (counts.size > MAX_CATEGORIES)
+          throw new DataError(
+            `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
+          );
+      }
+    }
+  }
+  const usable = split.train + split.validation + split.test;
+  const name = shards.length === 1 ? shards[0].uri : `${spec.dataset.uri} (${shards.length} shards)`;
+  if (usable === 0) throw noUsableRows(name, rowsRead, dropReasons);
+  if (split.train === 0) throw new DataError(`only ${usable} usable rows: none left for training after the split`);
+  if (spec.task === "multiclass" && labels.size > MAX_CATEGORIES)
+    throw new DataError(`task multiclass: "${spec.dataset.target}" has more than ${MAX_CATEGORIES} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`);
+  const encodings = features.map((column, k) => (categories[k] ? categoricalEncoding(column, categories[k]!, spec) : numericEncoding(column, numeric[k]!, spec)));
+  const pre: Preprocess = {
+    task: spec.task,
+    target: spec.dataset.target,
+    classes: classesOf(spec, [...labels]),
+    missing: spec.preprocess.missing,
+    features: encodings,
+    inputs: encodings.flatMap((f) => (f.kind === "numeric" ? [f.column] : f.categories.map((c) => `${f.column}=${c}`))),
+  };
+  return { pre, columns, rowsRead, droppedRows: rowsRead - usable, dropReasons, split, ...(constant && first !== undefined ? { constantTarget: first } : {}) };
+}
