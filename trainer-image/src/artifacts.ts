@@ -91,6 +91,8 @@ export async function saveModel(model: tf.LayersModel, store: Store, metadata: R
   );
 }
 
+import type { TrainerUsage } from "./usage";
+
 export interface RunRecord {
   runId: string;
   status: "running" | "succeeded" | "failed";
@@ -103,6 +105,8 @@ export interface RunRecord {
   error?: string;
   /** Set when the last attempt stopped on a signal after checkpointing. */
   interruptedAt?: string;
+  /** GPU time of the attempts so far, by the trainer's clock (trainer-image/src/usage.ts). */
+  usage?: TrainerUsage;
 }
 
 export async function readRunRecord(store: Store): Promise<RunRecord | undefined> {

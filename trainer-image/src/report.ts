@@ -1,4 +1,5 @@
 /** report.html: a self-contained page with inline SVG training curves (and the ROC curve for binary). */
+import type { TrainerUsage } from "./usage";
 import type { EpochLog } from "./checkpoint";
 import type { RocPoint } from "./metrics";
 
@@ -69,6 +70,8 @@ export interface ReportInput {
   /** Training seconds summed over attempts. */
   trainSeconds: number;
   samplesPerSecond: number;
+  /** GPU time of the run's attempts (run.json `usage`); absent for reports made before it existed. */
+  usage?: TrainerUsage;
 }
 
 export function renderReport(r: ReportInput): string {
@@ -98,6 +101,7 @@ export function renderReport(r: ReportInput): string {
 </head><body>
 <h1>Run ${esc(r.runId)}</h1>
 <p>Task <b>${esc(r.task)}</b> · backend <b>${esc(r.backend)}</b> · ${r.history.length} epochs · ${r.trainSeconds.toFixed(1)} s training · ${Math.round(r.samplesPerSecond)} samples/s</p>
+${r.usage ? `<p>GPU time: <b>${r.usage.gpuHours.toFixed(4)} GPU-hours</b> (${r.usage.gpus} GPU${r.usage.gpus === 1 ? "" : "s"}, ${r.usage.attempts.length} attempt${r.usage.attempts.length === 1 ? "" : "s"}) · ${esc(r.usage.basis)}</p>` : ""}
 <h2>Test metrics</h2>
 ${rows ? `<table>${rows}</table>` : "<p>No test split (split.test = 0).</p>"}
 <h2>Training curves</h2>

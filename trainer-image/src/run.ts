@@ -2,6 +2,7 @@
  * One training run end to end: refuse finished runs, load and split the data, resume from the latest
  * checkpoint, train, evaluate, and write model/, metrics.json, preprocess.json, report.html, run.json.
  */
+import { gpusFromEnv, withAttempt } from "./usage";
 import { availableParallelism } from "node:os";
 import { canonical, evaluateBatches, readRunRecord, saveModel, writeRunRecord, type RunRecord } from "./artifacts";
 import { selectBackend, type BackendInfo } from "./backend";
@@ -144,7 +145,11 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   });
   for (const message of warningsOf(spec, split, scan.constantTarget)) log({ event: "warning", message });
 
-  const now = new Date().toISOString();
+  const attemptStart = new Date();
+  const gpus = gpusFromEnv(env);
+  // run.json with this attempt's GPU time up to now (written at start, at every checkpoint and at the end).
+  const usageNow = () => withAttempt(previous?.usage, gpus, attemptStart, new Date());
+  const now = attemptStart.toISOString();
   const record: RunRecord = {
     runId,
     status: "running",
@@ -153,6 +158,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     firstStartedAt: previous?.firstStartedAt ?? now,
     startedAt: now,
     backend: backend.name,
+    usage: usageNow(),
   };
   await writeRunRecord(store, record);
   const wallStart = Date.now();
@@ -168,11 +174,14 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       data: source,
       resume,
       shouldStop: opts.shouldStop,
-      checkpoint: (state, groups) => saveCheckpoint(store, state, groups),
+      checkpoint: async (state, groups) => {
+        await saveCheckpoint(store, state, groups);
+        await writeRunRecord(store, { ...record, usage: usageNow() });
+      },
       log: (line) => log(line as unknown as Record<string, unknown>),
     });
     if (result.outcome === "interrupted") {
-      await writeRunRecord(store, { ...record, interruptedAt: new Date().toISOString() });
+      await writeRunRecord(store, { ...record, interruptedAt: new Date().toISOString(), usage: usageNow() });
       log({ event: "interrupted", epoch: result.state.epoch, batch: result.state.batch, checkpoint: store.describe("checkpoints/latest.json") });
       model.dispose();
       return { runId, status: "interrupted", uri };
@@ -201,14 +210,15 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       rows: { read: scan.rowsRead, dropped: scan.droppedRows, train: split.train, validation: split.validation, test: split.test },
     };
     await store.put("metrics.json", JSON.stringify(metrics, null, 2), "application/json");
-    const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond });
+    const usage = usageNow();
+    const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond, usage });
     await store.put("report.html", html, "text/html; charset=utf-8");
-    await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString() });
+    await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString(), usage });
     log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri, peakRssMiB: peakRssMiB() });
     model.dispose();
     return { runId, status: "succeeded", uri, metrics };
   } catch (err) {
-    await writeRunRecord(store, { ...record, status: "failed", endedAt: new Date().toISOString(), error: (err as Error).message }).catch(() => undefined);
+    await writeRunRecord(store, { ...record, status: "failed", endedAt: new Date().toISOString(), error: (err as Error).message, usage: usageNow() }).catch(() => undefined);
     throw err;
   }
 }
