@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
 import { irisCsv } from "../../scripts/datasets/iris";
 import { MinioServer } from "../support/minio";
+import { testBackends } from "./backends";
 import { buildTrainer, epochAtLeast, spawnTrainer } from "./trainer-process";
 
 jest.setTimeout(240_000);
@@ -63,7 +64,7 @@ function reference(backend: string): Promise<number> {
 }
 
 describe("kill and resume", () => {
-  test.each(["wasm", "cpu"])("SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)", async (backend) => {
+  test.each(testBackends())("SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)", async (backend) => {
     const spec = mpgSpec(20);
     const refSeconds = await reference(backend);
 
