@@ -1,4 +1,5 @@
 /** `kubectl kiln ls [-A]`: training runs with status, age, GPUs, queue and the best metric of finished runs. */
+import { mapLimited } from "../concurrency";
 import { Command } from "commander";
 import type { V1Job } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
@@ -33,19 +34,6 @@ async function runBestMetric(api: KubeApi, job: V1Job): Promise<string | undefin
   } catch {
     return undefined;
   }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Usage of the listed runs and the budget status of their namespaces; a cluster that forbids or lacks them shows "-". */

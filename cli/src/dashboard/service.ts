@@ -3,6 +3,7 @@
  * 10,000 runs reads the API once per few seconds, not once per page), and per-page extras (best metric
  * from the log, cost from the accounting) for the rows shown only.
  */
+import { mapLimited } from "../concurrency";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
 import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
@@ -86,19 +87,6 @@ export class NotFound extends Error {}
 
 const keyOf = (ns: string, name: string) => `${ns}/${name}`;
 const newestFirst = (pods: V1Pod[]) => [...pods].sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export class DashboardData {
   private snapshot?: Snapshot;
