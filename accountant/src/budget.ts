@@ -40,8 +40,6 @@ export interface BudgetStatus {
   readonly figures: Figures;
 }
 
-export const UNIT_TEXT: Record<BudgetUnit, string> = { gpuHours: "GPU-hours", usd: "USD" };
-
 /** `$12.30`, `1.50 GPU-hours`; amounts under 0.1 keep two significant digits (`0.0022 GPU-hours`). */
 export function formatAmount(unit: BudgetUnit, v: number): string {
   const n = v !== 0 && Math.abs(v) < 0.1 ? v.toPrecision(2) : v.toFixed(2);

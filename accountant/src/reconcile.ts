@@ -3,7 +3,7 @@
  * sum the month, write the team's budget status and hold or release its ClusterQueue.
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../infra/contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../infra/contract/accounting";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
 import { recordConfigMap, recordOf, type UsageRecord } from "./record";
 import type { Settings, TeamSettings } from "./settings";
@@ -33,7 +33,6 @@ export interface TeamOutcome {
   readonly problems: string[];
 }
 
-const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
 
 function newRecord(job: V1Job, team: TeamSettings, region: string, now: Date): UsageRecord {
   return {
@@ -63,7 +62,7 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
   }
   const podsByJob = new Map<string, V1Pod[]>();
   for (const p of pods) {
-    const uid = p.metadata?.labels?.[JOB_UID_LABEL];
+    const uid = p.metadata?.labels?.[POD_JOB_UID_LABEL];
     if (uid) podsByJob.set(uid, [...(podsByJob.get(uid) ?? []), p]);
   }
   const iso = now.toISOString();

@@ -46,8 +46,6 @@ export interface RunUsage extends Figures {
   readonly basis: string[];
 }
 
-export const ZERO: Figures = { gpuHours: 0, usd: 0, kWh: 0, co2eKg: 0 };
-
 const HOUR_MS = 3_600_000;
 
 /** GPUs a pod holds: the GPU resource of its containers (limits, else requests). */

@@ -3,7 +3,7 @@
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
 import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
 import type { BudgetStatus } from "../../accountant/src/budget";
 import { recordOf, type UsageRecord } from "../../accountant/src/record";
 import { spanOfPod, sumFigures, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
@@ -25,7 +25,6 @@ export interface TeamUsage {
 /** Reads Kiln needs beyond the run verbs (a subset of KubeApi, so the dashboard can pass its own). */
 export type UsageReader = Pick<KubeApi, "listConfigMaps" | "listPods" | "getConfigMap">;
 
-const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
 const NO_RECORD = "no usage record (is the accountant running?): GPU-hours from live pods, not priced";
 const key = (j: V1Job) => `${j.metadata?.namespace}/${j.metadata?.name}`;
 
@@ -43,8 +42,8 @@ export async function usageOfRuns(api: UsageReader, jobs: readonly V1Job[], now:
   const missing = jobs.filter((j) => !byUid.has(j.metadata?.uid ?? ""));
   const livePods = new Map<string, V1Pod[]>();
   for (const ns of new Set(missing.map((j) => j.metadata?.namespace ?? "default"))) {
-    for (const p of await api.listPods(ns, JOB_UID_LABEL)) {
-      const uid = p.metadata?.labels?.[JOB_UID_LABEL] ?? "";
+    for (const p of await api.listPods(ns, POD_JOB_UID_LABEL)) {
+      const uid = p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "";
       livePods.set(uid, [...(livePods.get(uid) ?? []), p]);
     }
   }

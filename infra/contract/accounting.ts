@@ -10,6 +10,9 @@ export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 /** Annotation KWOK manages its simulated nodes by: pod times on such a node are simulated. */
 export const SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 
+/** Label Kubernetes puts on a Job's pods with the Job's UID: how a pod is tied to its run. */
+export const POD_JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
+
 /** Label of a run's usage record (one ConfigMap per Job, in the Job's namespace); its value is `run`. */
 export const USAGE_RECORD_LABEL = "kiln.dev/usage";
 /** Label with the record's Job UID, so a re-used Job name gets a record of its own. */
