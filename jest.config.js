@@ -10,7 +10,7 @@ const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, i
 // @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
 const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");
 const common = {
-  testEnvironment: "node",
+  testEnvironment: "<rootDir>/test/support/node-realm-environment.js",
   transform: { "^.+\\.[tj]sx?$": tsJest },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   // .kiln/ holds the local cluster's state, including the real node's unpacked images.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the real node and the image build need (containerd, runc, CNI plugins, iptables,
-# podman/buildah, debootstrap, a C compiler for the pause binary, socat for the API server on the node's address). Installs only what is missing; needs root.
+# podman/buildah, debootstrap, a C compiler for the pause binary, socat for the API server on the node's address),
+# and what the trainer's native backend build needs (python3 + pip to fetch the TensorFlow wheel, make, g++). Installs only what is missing; needs root.
 #   bash scripts/cluster/install-node-deps.sh [--check]   (--check: list what is missing, exit 1 if anything is)
 set -euo pipefail
 
 PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux
-  podman buildah fuse-overlayfs slirp4netns uidmap debootstrap gcc libc6-dev socat)
+  podman buildah fuse-overlayfs slirp4netns uidmap debootstrap gcc libc6-dev socat
+  make g++ python3 python3-pip)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

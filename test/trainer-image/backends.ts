@@ -27,13 +27,12 @@ export function tensorflowMissing(): string | undefined {
 }
 
 /**
- * Backends for tests of the built trainer (a child process). `inProcess`: for tests that train inside
- * jest, where tfjs-node is left out: its addon rejects typed arrays made in jest's VM context
- * ("Unsupported TypedArray subtype"), so those tests run it through the process tests only.
+ * Backends to run a test on. In jest, tfjs-node's typed arrays come from the process's realm, not the
+ * test's VM context: test/support/node-realm-environment.js makes them one, so in-process tests run it too.
  */
-export function testBackends(opts: { inProcess?: boolean } = {}): string[] {
+export function testBackends(): string[] {
   const base = ["cpu", "wasm"];
-  const missing = tensorflowMissing() ?? (opts.inProcess ? "in-process tests (jest's VM context); the process tests run it" : undefined);
+  const missing = tensorflowMissing();
   if (missing) report(missing);
   return missing ? base : [...base, "tensorflow"];
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { saveModel } from "../../trainer-image/src/artifacts";
 import { selectBackend } from "../../trainer-image/src/backend";
+import { testBackends } from "./backends";
 import { buildModel, compileModel } from "../../trainer-image/src/model";
 import { runTraining } from "../../trainer-image/src/run";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
@@ -15,7 +16,6 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "kiln-model-"));
-  await selectBackend("cpu");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,7 +55,9 @@ const realmFetch = async (url: string, init?: RequestInit) => {
   };
 };
 
-describe("model", () => {
+describe.each(testBackends())("model (%s)", (backend) => {
+  beforeAll(() => selectBackend(backend));
+
   test("output layer follows the task; kernels are seeded", () => {
     const reg = buildModel(tinySpec("regression"), [3]);
     expect(reg.outputs[0].shape).toEqual([null, 1]);
@@ -92,13 +94,13 @@ describe("model", () => {
 });
 
 describe("golden: linear regression x = 1..10, y = 2x, plain gradient descent lr 0.1", () => {
-  test("finds theta1 ~ 2 and theta0 ~ 0", async () => {
+  test.each(testBackends())("finds theta1 ~ 2 and theta0 ~ 0 (%s)", async (backend) => {
     const csv = ["x,y", ...Array.from({ length: 10 }, (_, i) => `${i + 1},${2 * (i + 1)}`)].join("\n");
     writeFileSync(path.join(dir, "line.csv"), csv);
     // No hidden layers: output = w * x' + b with x' = (x - mean) / std (scale: standard).
     // Full-batch SGD on MSE with lr 0.1 converges geometrically (factor 0.8 per step on standardised x).
     const spec = parseRunSpec({
-      runId: "golden",
+      runId: `golden-${backend}`,
       dataset: { uri: path.join(dir, "line.csv"), target: "y" },
       task: "regression",
       preprocess: { scale: "standard" },
@@ -107,9 +109,9 @@ describe("golden: linear regression x = 1..10, y = 2x, plain gradient descent lr
       training: { loss: "mse", optimizer: { name: "sgd", learningRate: 0.1 }, epochs: 150, batchSize: 10, checkpointEvery: 50 },
       output: { uri: path.join(dir, "runs") },
     });
-    const result = await runTraining(spec as RunSpec & { runId: string }, { env: { KILN_BACKEND: "cpu" }, log: () => undefined });
+    const result = await runTraining(spec as RunSpec & { runId: string }, { env: { KILN_BACKEND: backend }, log: () => undefined });
     expect(result.status).toBe("succeeded");
-    const runDir = path.join(dir, "runs", "golden");
+    const runDir = path.join(dir, "runs", `golden-${backend}`);
     const pre = JSON.parse(readFileSync(path.join(runDir, "preprocess.json"), "utf8"));
     const { mean, std } = pre.features[0].scale;
     expect(mean).toBeCloseTo(5.5, 10);

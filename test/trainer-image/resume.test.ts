@@ -51,7 +51,7 @@ const metrics = (runId: string) => JSON.parse(readFileSync(path.join(dir, "runs"
 const quiet = () => undefined;
 
 // The main thread parses for wasm, a worker thread for cpu (tensorflow: sharded-process.test.ts).
-test.each(testBackends({ inProcess: true }).map((b) => [b, b === "wasm" ? "0" : "1"]))("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
+test.each(testBackends().map((b) => [b, b === "wasm" ? "0" : "1"]))("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
   const env = { KILN_BACKEND: backend, KILN_PARSE_WORKER: worker };
   const ref = await runTraining(spec(`ref-${backend}`), { env, log: quiet });
   expect(ref.status).toBe("succeeded");

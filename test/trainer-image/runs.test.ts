@@ -8,6 +8,7 @@ import { irisBinaryCsv, irisCsv } from "../../scripts/datasets/iris";
 import { DataError } from "../../trainer-image/src/data";
 import { RunRefusedError, runTraining } from "../../trainer-image/src/run";
 import { parseRunSpec, type RunSpec, type RunSpecInput } from "../../trainer-image/src/spec";
+import { testBackends } from "./backends";
 import { MinioServer } from "../support/minio";
 
 jest.setTimeout(180_000);
@@ -43,10 +44,10 @@ async function keys(prefix: string): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
 
-async function run(input: RunSpecInput, lines: Record<string, unknown>[] = []) {
+async function run(input: RunSpecInput, lines: Record<string, unknown>[] = [], backend = "wasm") {
   const spec = parseRunSpec(input) as RunSpec & { runId: string };
   const started = Date.now();
-  const result = await runTraining(spec, { env, log: (l) => lines.push(l) });
+  const result = await runTraining(spec, { env: { ...env, KILN_BACKEND: backend }, log: (l) => lines.push(l) });
   console.log(`${spec.runId}: ${((Date.now() - started) / 1000).toFixed(1)} s, test ${JSON.stringify(result.metrics?.test)}`);
   return result;
 }
@@ -54,11 +55,13 @@ async function run(input: RunSpecInput, lines: Record<string, unknown>[] = []) {
 const MLP = { layers: [{ units: 64, activation: "relu" as const }, { units: 64, activation: "relu" as const }], init: "glorotUniform" as const };
 
 describe("training runs against MinIO", () => {
-  test("Auto MPG regression with the 64-64-1 net reaches test MAE <= 2.6 MPG and writes every output", async () => {
+  // wasm first: the next test reuses its finished run "mpg-001".
+  test.each(["wasm", ...testBackends().filter((b) => b !== "wasm")])("Auto MPG regression with the 64-64-1 net reaches test MAE <= 2.6 MPG and writes every output (%s)", async (backend) => {
+    const id = backend === "wasm" ? "mpg-001" : `mpg-${backend}`;
     const lines: Record<string, unknown>[] = [];
     const result = await run(
       {
-        runId: "mpg-001",
+        runId: id,
         dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
         task: "regression",
         model: MLP,
@@ -66,29 +69,30 @@ describe("training runs against MinIO", () => {
         output: { uri: "s3://artifacts/runs" },
       },
       lines,
+      backend,
     );
     expect(result.status).toBe("succeeded");
-    const metrics = await getJson("runs/mpg-001/metrics.json");
+    const metrics = await getJson(`runs/${id}/metrics.json`);
     expect(metrics.task).toBe("regression");
     expect(metrics.test.mae).toBeLessThanOrEqual(2.6);
     expect(metrics.test.rmse).toBeCloseTo(Math.sqrt(metrics.test.mse), 10);
-    expect(metrics.backend).toBe("wasm");
+    expect(metrics.backend).toBe(backend);
     expect(metrics.samplesPerSecond).toBeGreaterThan(0);
     expect(metrics.rows).toMatchObject({ read: 406, dropped: 14 });
-    expect(await keys("runs/mpg-001/")).toEqual(
-      expect.arrayContaining(["runs/mpg-001/checkpoints/latest.json", "runs/mpg-001/metrics.json", "runs/mpg-001/model/model.json", "runs/mpg-001/model/weights.bin", "runs/mpg-001/preprocess.json", "runs/mpg-001/report.html", "runs/mpg-001/run.json"]),
+    expect(await keys(`runs/${id}/`)).toEqual(
+      expect.arrayContaining([`runs/${id}/checkpoints/latest.json`, `runs/${id}/metrics.json`, `runs/${id}/model/model.json`, `runs/${id}/model/weights.bin`, `runs/${id}/preprocess.json`, `runs/${id}/report.html`, `runs/${id}/run.json`]),
     );
-    const runJson = await getJson("runs/mpg-001/run.json");
-    expect(runJson).toMatchObject({ runId: "mpg-001", status: "succeeded", attempts: 1 });
+    const runJson = await getJson(`runs/${id}/run.json`);
+    expect(runJson).toMatchObject({ runId: id, status: "succeeded", attempts: 1 });
     expect(Date.parse(runJson.endedAt)).toBeGreaterThanOrEqual(Date.parse(runJson.startedAt));
-    const pre = await getJson("runs/mpg-001/preprocess.json");
+    const pre = await getJson(`runs/${id}/preprocess.json`);
     expect(pre.inputs).toEqual(["Cylinders", "Displacement", "Horsepower", "Weight_in_lbs", "Acceleration", "Year", "Origin=Europe", "Origin=Japan", "Origin=USA"]);
     // One JSON line per epoch with the documented fields.
     const epochs = lines.filter((l) => "epoch" in l && !("event" in l));
     expect(epochs.length).toBe(metrics.history.length);
     expect(Object.keys(epochs[0])).toEqual(expect.arrayContaining(["epoch", "loss", "val_loss", "metrics", "samplesPerSecond", "etaSeconds"]));
     expect(lines.find((l) => l.event === "data")).toMatchObject({ droppedRows: 14 });
-    const report = await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: "runs/mpg-001/report.html" }))).Body!.transformToString();
+    const report = await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: `runs/${id}/report.html` }))).Body!.transformToString();
     expect(report).toMatch(/<svg[^>]*aria-label="Loss"/);
     expect(report).toMatch(/<polyline/);
   });
@@ -115,6 +119,17 @@ describe("training runs against MinIO", () => {
       's3://artifacts/runs/taken holds run "taken" with a different spec (status running); refusing to overwrite it. Use a new runId.',
     );
     expect(await keys("runs/taken/")).toEqual(["runs/taken/run.json"]);
+  });
+
+  test("a run started by an earlier trainer (its spec lacks fields this one defaults) is refused, naming them", async () => {
+    const spec = parseRunSpec({ runId: "older", dataset: { uri: "s3://datasets/iris/iris.csv", target: "species" }, task: "multiclass", output: { uri: "s3://artifacts/runs" } });
+    const { shuffleBuffer: _b, memoryCacheMiB: _m, ...olderDataset } = spec.dataset;
+    const record = { runId: "older", status: "interrupted", attempts: 1, spec: { ...spec, dataset: olderDataset }, firstStartedAt: "t", startedAt: "t" };
+    await s3.send(new PutObjectCommand({ Bucket: "artifacts", Key: "runs/older/run.json", Body: JSON.stringify(record) }));
+    await expect(runTraining(spec as RunSpec & { runId: string }, { env, log: () => undefined })).rejects.toThrow(
+      's3://artifacts/runs/older holds run "older" (status interrupted) started by an earlier trainer (its spec has no dataset.shuffleBuffer, dataset.memoryCacheMiB)',
+    );
+    expect(await keys("runs/older/")).toEqual(["runs/older/run.json"]);
   });
 
   test("iris multiclass reaches accuracy >= 0.9", async () => {

@@ -158,17 +158,20 @@ describe("pass 1: statistics while streaming", () => {
 });
 
 describe.each([
-  [false, 0],
-  [true, 0],
-  [false, 1 << 20],
-])("pass 2: batches (parsed in a worker thread: %s, memory cache: %d bytes)", (worker, memoryCacheBytes) => {
+  [false, 0, false],
+  [true, 0, false],
+  [false, 1 << 20, false],
+  // A memory cache too small for one shard, the rest on disk.
+  [true, 4096, true],
+])("pass 2: batches (parsed in a worker thread: %s, memory cache: %d bytes, disk cache: %s)", (worker, memoryCacheBytes, disk) => {
   let d: string;
   async function source(bufferRows: number, chunkRows: number) {
-    d = writeShards(`src-${bufferRows}-${chunkRows}-${worker}-${memoryCacheBytes}`);
+    d = writeShards(`src-${bufferRows}-${chunkRows}-${worker}-${memoryCacheBytes}-${disk}`);
     const spec = specFor(d);
     const shards = await resolveShards(d, retry);
     const scan = await scanDataset(spec, shards);
-    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, retry, env: {} }) };
+    const diskCache = disk ? { dir: path.join(dir, `cache-${bufferRows}-${chunkRows}`), budgetBytes: 2 ** 30 } : undefined;
+    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, diskCache, retry, env: {} }) };
   }
   const rowsOf = (b: Batch, cols: number) => Array.from({ length: b.rows }, (_, r) => Array.from(b.x.subarray(r * cols, (r + 1) * cols)).join(","));
   async function drain(stream: { next(): Promise<Batch | undefined> }): Promise<Batch[]> {
@@ -188,8 +191,8 @@ describe.each([
     expect(validation).toHaveLength(scan.split.validation);
     const again = (await drain(src.epoch(0, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
     expect(again).toEqual(seen);
-    // With the memory cache the shards are not read again: the files can go.
-    if (memoryCacheBytes) rmSync(d, { recursive: true });
+    // With the memory or disk cache the shards are not read again: the files can go.
+    if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
     const epoch1 = (await drain(src.epoch(1, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
     expect(epoch1).not.toEqual(seen);
     expect([...epoch1].sort()).toEqual([...seen].sort());

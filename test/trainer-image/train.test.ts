@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../trainer-image/src/backend";
+import { testBackends } from "./backends";
 import { loadCheckpoint, saveCheckpoint } from "../../trainer-image/src/checkpoint";
 import { buildModel, compileModel } from "../../trainer-image/src/model";
 import { parseRunSpec, type RunSpecInput } from "../../trainer-image/src/spec";
@@ -12,7 +13,6 @@ import { DivergenceError, train, type TrainData } from "../../trainer-image/src/
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "kiln-train-"));
-  await selectBackend("cpu");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,7 +40,9 @@ async function fresh(s = spec()) {
 
 const flat = (m: tf.LayersModel) => m.getWeights().flatMap((w) => Array.from(w.dataSync()));
 
-describe("training loop", () => {
+describe.each(testBackends())("training loop (%s)", (backend) => {
+  beforeAll(() => selectBackend(backend));
+
   test("stopping mid-epoch and resuming from the checkpoint gives bit-identical weights", async () => {
     for (const optimizer of ["adam", "rmsprop", "sgd"] as const) {
       const s = spec({ optimizer: { name: optimizer, learningRate: 0.01 }, earlyStopping: { patience: 50 } });

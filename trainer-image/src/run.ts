@@ -10,11 +10,14 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { DataError, LoadStopped } from "./data";
 import { buildModel, compileModel } from "./model";
 import { renderReport } from "./report";
-import type { RunSpec } from "./spec";
+import { runSpecSchema, type RunSpec } from "./spec";
 import { resolveShards } from "./shards";
 import { scanDataset } from "./stats";
 import { openStore, retryOptionsFromEnv, type Store } from "./storage";
-import { ShardSource } from "./stream";
+import { ShardSource, type StreamOptions } from "./stream";
+import { quantityBytes, removeStaleCaches } from "./disk-cache";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { train } from "./train";
 
 /** The run may not proceed (finished already, or the prefix belongs to another run): exit code 2. */
@@ -50,7 +53,7 @@ const PREFETCH_CHUNKS = 4;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 /** Pass 1: resolve the shards and fit preprocessing on the training rows; the batch source for pass 2. */
-async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () => boolean) {
+async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void, shouldStop?: () => boolean) {
   let shards;
   try {
     shards = await resolveShards(spec.dataset.uri, retryOptionsFromEnv(env), env);
@@ -63,12 +66,31 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, shouldStop?: () =
     chunkRows: CHUNK_ROWS,
     prefetch: PREFETCH_CHUNKS,
     memoryCacheBytes: spec.dataset.memoryCacheMiB * 2 ** 20,
+    diskCache: diskCacheOf(spec, env, log),
     // A second core parses while the first trains; KILN_PARSE_WORKER=0 keeps parsing on the main thread.
     worker: env.KILN_PARSE_WORKER !== "0" && availableParallelism() > 1,
     retry: retryOptionsFromEnv(env),
     env,
   });
   return { shards, scan, source };
+}
+
+/** Where and how much of the disk cache: the spec's size, capped by the emptyDir's limit (KILN_CACHE_LIMIT). */
+function diskCacheOf(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void): StreamOptions["diskCache"] {
+  const gib = spec.dataset.diskCacheGiB ?? 0;
+  if (gib <= 0) return undefined;
+  const dir = env.KILN_CACHE_DIR || path.join(tmpdir(), "kiln-cache");
+  // In a pod the directory is the trainer's own: what an earlier container of this pod left is stale.
+  if (env.KILN_CACHE_DIR) removeStaleCaches(dir);
+  let budgetBytes = gib * 2 ** 30;
+  const limit = env.KILN_CACHE_LIMIT ? quantityBytes(env.KILN_CACHE_LIMIT) : undefined;
+  if (env.KILN_CACHE_LIMIT && limit === undefined) throw new DataError(`KILN_CACHE_LIMIT="${env.KILN_CACHE_LIMIT}" is not a size (e.g. 64Gi)`);
+  // The run's checkpoints and the model are written under /tmp too: keep a quarter of the limit for them.
+  if (limit !== undefined && limit * 0.75 < budgetBytes) {
+    log({ event: "warning", message: `dataset.diskCacheGiB ${gib} is more than the scratch volume allows (${env.KILN_CACHE_LIMIT}): caching at most ${(limit * 0.75 / 2 ** 30).toFixed(1)} GiB` });
+    budgetBytes = limit * 0.75;
+  }
+  return { dir, budgetBytes, onSkip: (reason) => log({ event: "cache", message: `${reason}: the remaining shards are read from dataset.uri each epoch` }) };
 }
 
 /** What is legal but probably not what the user meant, from the split sizes and the training target. */
@@ -95,10 +117,22 @@ async function claimPrefix(store: Store, spec: RunSpec, runId: string): Promise<
   if (existing.status === "succeeded") {
     throw new RunRefusedError(`run "${runId}" already succeeded at ${store.describe("")} (ended ${existing.endedAt}); its outputs are kept. Use a new runId to train again.`);
   }
-  if (canonical(existing.spec) !== canonical(spec)) {
-    throw new RunRefusedError(`${store.describe("")} holds run "${existing.runId}" with a different spec (status ${existing.status}); refusing to overwrite it. Use a new runId.`);
+  if (canonical(existing.spec) === canonical(spec)) return existing;
+  // Same spec once this trainer's defaults are filled in: an earlier trainer started it, whose data order
+  // and split differ, so continuing would not be the run it began.
+  const stored = runSpecSchema.safeParse(existing.spec);
+  if (stored.success && canonical(stored.data) === canonical(spec)) {
+    const added = newFields(existing.spec, stored.data);
+    throw new RunRefusedError(`${store.describe("")} holds run "${existing.runId}" (status ${existing.status}) started by an earlier trainer (its spec has no ${added.join(", ")}): this trainer reads and splits the data differently, so it cannot continue that run exactly. Resume it with the image that started it, or use a new runId.`);
   }
-  return existing;
+  throw new RunRefusedError(`${store.describe("")} holds run "${existing.runId}" with a different spec (status ${existing.status}); refusing to overwrite it. Use a new runId.`);
+}
+
+/** Dotted paths of the fields `parsed` has and `raw` lacks (defaults filled in by a newer schema). */
+function newFields(raw: unknown, parsed: unknown, prefix = ""): string[] {
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return [];
+  const have = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  return Object.entries(parsed).flatMap(([k, v]) => (k in have ? newFields(have[k], v, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
 /** Where the math runs, said plainly: a pod can be granted `nvidia.com/gpu` and still have no GPU to use. */
@@ -122,7 +156,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   let data;
   const scanStart = Date.now();
   try {
-    data = await loadData(spec, env, opts.shouldStop);
+    data = await loadData(spec, env, log, opts.shouldStop);
   } catch (err) {
     // SIGTERM while the data was loading: no checkpoint exists yet, so exit at once as interrupted.
     if (!(err instanceof LoadStopped)) throw err;
@@ -220,5 +254,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   } catch (err) {
     await writeRunRecord(store, { ...record, status: "failed", endedAt: new Date().toISOString(), error: (err as Error).message, usage: usageNow() }).catch(() => undefined);
     throw err;
+  } finally {
+    source.dispose();
   }
 }

@@ -26,6 +26,11 @@ const datasetSchema = z.strictObject({
   shuffleBuffer: z.int().min(1).max(10_000_000).default(10_000),
   /** Encoded rows kept in memory after their first read, so later epochs skip download and parsing (0: off). */
   memoryCacheMiB: z.number().min(0).max(1_048_576).default(128),
+  /**
+   * Encoded rows past the memory cache written to local disk (KILN_CACHE_DIR, in a pod its emptyDir) on
+   * their first read, so later epochs read binary shards instead of downloading and parsing (absent or 0: off).
+   */
+  diskCacheGiB: z.number().min(0).max(65_536).optional(),
   /** Column to predict. */
   target: z.string().min(1),
   /** Input columns; default: every column but the target and `drop`. */

@@ -7,6 +7,7 @@
 import type { Batch, BatchSource, EpochStart, EpochStream, StreamState } from "./batches";
 import { cachedChunks, ChunkCache } from "./chunk-cache";
 import { encodedChunks, type Chunk, type ChunkJob } from "./chunks";
+import { DiskTier } from "./disk-cache";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
 import type { SplitName } from "./records";
@@ -25,6 +26,8 @@ export interface StreamOptions {
   readonly prefetch: number;
   /** Encoded rows kept in memory after their first read (0: none). */
   readonly memoryCacheBytes: number;
+  /** Encoded rows past the memory cache written to local disk on their first read. */
+  readonly diskCache?: { readonly dir: string; readonly budgetBytes: number; readonly onSkip?: (reason: string) => void };
   /** Parse in a worker thread (overlapping training), or in the main thread between steps. */
   readonly worker: boolean;
   readonly retry: RetryOptions;
@@ -201,7 +204,14 @@ export class ShardSource implements BatchSource {
     const encoder = new RowEncoder(pre, columns);
     this.cols = encoder.cols;
     this.yCols = encoder.yCols;
-    this.cache = new ChunkCache(options.memoryCacheBytes);
+    const { diskCache } = options;
+    const disk = diskCache && diskCache.budgetBytes > 0 ? new DiskTier({ base: diskCache.dir, budgetBytes: diskCache.budgetBytes, cols: this.cols, yCols: this.yCols, onSkip: diskCache.onSkip }) : undefined;
+    this.cache = new ChunkCache(options.memoryCacheBytes, disk);
+  }
+
+  /** Removes the disk cache's files. */
+  dispose(): void {
+    this.cache.dispose();
   }
 
   /** Chunks of `part` from `shards` (in this order), from shard `startShard` after `skip` records. */

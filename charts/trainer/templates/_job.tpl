@@ -120,6 +120,13 @@ template:
           # GPUs of this pod (the GPU request): the trainer records GPU-hours in run.json.
           - name: KILN_GPUS
             value: {{ toString (int $v.gpus) | quote }}
+          # Where a run spec's dataset.diskCacheGiB keeps encoded shards: the /tmp emptyDir, within its limit.
+          - name: KILN_CACHE_DIR
+            value: /tmp/kiln-cache
+          {{- with $v.scratch.sizeLimit }}
+          - name: KILN_CACHE_LIMIT
+            value: {{ . | quote }}
+          {{- end }}
           {{- if .sweep }}
           - name: KILN_SWEEP_OVERRIDES
             valueFrom:
@@ -165,7 +172,12 @@ template:
           {{- end }}
     volumes:
       - name: tmp
+        {{- with $v.scratch.sizeLimit }}
+        emptyDir:
+          sizeLimit: {{ . | quote }}
+        {{- else }}
         emptyDir: {}
+        {{- end }}
       {{- with $v.datasetCache.claimName }}
       - name: datasets
         persistentVolumeClaim:

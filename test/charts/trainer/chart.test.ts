@@ -137,6 +137,16 @@ describe("the training Job", () => {
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
+  test("scratch: /tmp is an emptyDir without a limit by default; sizeLimit bounds it and is passed to the trainer's disk cache", () => {
+    const env = (pod: { containers: { env: { name: string; value?: string }[] }[] }) => Object.fromEntries(trainer(pod).env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    const plain = templateJob().pod;
+    expect(env(plain)).toMatchObject({ KILN_CACHE_DIR: "/tmp/kiln-cache" });
+    expect(env(plain)).not.toHaveProperty("KILN_CACHE_LIMIT");
+    const { pod } = templateJob({ scratch: { sizeLimit: "64Gi" } });
+    expect(pod.volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "64Gi" } });
+    expect(env(pod)).toMatchObject({ KILN_CACHE_DIR: "/tmp/kiln-cache", KILN_CACHE_LIMIT: "64Gi" });
+  });
+
   test("datasetCache: no cache by default; a claim is mounted read-only at mountPath (with subPath when set)", () => {
     const plain = templateJob().pod;
     expect(plain.volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);
