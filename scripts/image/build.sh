@@ -10,7 +10,7 @@
 # Extra CA certificates for the build's own downloads (a corporate TLS proxy re-signs them, and so does
 # this kind of CI machine's egress): KILN_EXTRA_CA_CERTS=<PEM file>; by default the CAs added to this host
 # under /usr/local/share/ca-certificates. They reach the build as a secret and are not kept in the image.
-#   scripts/image/build.sh [--variant none|cpu] [--print-ref] [--print-accountant-ref] [--force]
+#   scripts/image/build.sh [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--force]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,9 +27,10 @@ PRINT_REF=false
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--variant none|cpu] [--print-ref] [--print-accountant-ref] [--force]
+usage: $0 [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--force]
   --variant    TensorFlow.js backends in the image (TFJS_NODE build arg; default $VARIANT):
-               none = wasm + cpu; cpu = also tfjs-node built against the PyPI TensorFlow wheel
+               none = wasm + cpu; cpu = also tfjs-node built against the PyPI TensorFlow wheel;
+               gpu = also tfjs-node-gpu against the CUDA 12 wheel and its nvidia-* libraries (~4 GB more)
   --print-ref  print the image reference this build produces, build nothing
   --print-accountant-ref  print the kiln-accountant image reference, build nothing
   --force      rebuild every step even when its inputs are unchanged
@@ -50,9 +51,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$VARIANT" in
-  none | cpu) ;;
-  gpu) echo "image:build: --variant gpu is not built yet (the CUDA 12 TensorFlow wheel and its nvidia-* libraries); use none or cpu" >&2; exit 2 ;;
-  *) echo "image:build: --variant must be none or cpu (got '$VARIANT')" >&2; exit 2 ;;
+  none | cpu | gpu) ;;
+  *) echo "image:build: --variant must be none, cpu or gpu (got '$VARIANT')" >&2; exit 2 ;;
 esac
 
 TRAINER_IMAGE=${KILN_TRAINER_IMAGE:-$(trainer_image_ref "$VARIANT")}

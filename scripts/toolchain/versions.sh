@@ -67,5 +67,12 @@ IMAGE_NPM_VERSION=${IMAGE_NPM_VERSION:-10.9.4}
 # TensorFlow wheel (PyPI) whose C library the tfjs-node addon is built against (trainer-image/native/);
 # its C API is stable across 2.x: change it together with @tensorflow/tfjs-node and rerun the tests.
 TF_WHEEL_VERSION=${TF_WHEEL_VERSION:-2.21.0}
+# The GPU variant: CUDA 12 libraries from the nvidia-* wheels, exactly the `tensorflow[and-cuda]` extra
+# of that wheel resolved (pip download) on 2026-12-02. The wheel's libraries find them by their RUNPATH
+# ($ORIGIN/../nvidia/<name>/lib), so they are unpacked beside it.
+TF_CUDA_WHEELS=(nvidia-cublas-cu12==12.9.3.13 nvidia-cuda-cupti-cu12==12.9.79 nvidia-cuda-nvcc-cu12==12.9.86
+  nvidia-cuda-nvrtc-cu12==12.9.86 nvidia-cuda-runtime-cu12==12.9.79 nvidia-cudnn-cu12==9.28.0.42
+  nvidia-cufft-cu12==11.4.1.4 nvidia-curand-cu12==10.3.10.19 nvidia-cusolver-cu12==11.7.5.82
+  nvidia-cusparse-cu12==12.5.10.65 nvidia-nccl-cu12==2.32.3 nvidia-nvjitlink-cu12==12.9.86)
 # Image cache: the debootstrap rootfs tarball and the unpacked Node distribution.
 KILN_IMAGE_CACHE=${KILN_IMAGE_CACHE:-"$HOME/.cache/kiln/images"}

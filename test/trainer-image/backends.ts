@@ -12,17 +12,18 @@ const report = (reason: string) => {
   console.log(`skipping the tensorflow backend: ${reason}`);
 };
 
-/** Why the tensorflow backend cannot run here, or undefined when it can. */
-export function tensorflowMissing(): string | undefined {
+/** Why the tensorflow backend (tfjs-node, or tfjs-node-gpu with `gpu`) cannot run here, or undefined when it can. */
+export function tensorflowMissing(variant: "cpu" | "gpu" = "cpu"): string | undefined {
+  const name = variant === "gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
   let pkg: string;
   try {
-    pkg = path.dirname(require.resolve("@tensorflow/tfjs-node/package.json"));
+    pkg = path.dirname(require.resolve(`${name}/package.json`));
   } catch {
-    return "@tensorflow/tfjs-node is not installed (npm ci --include=optional --ignore-scripts)";
+    return `${name} is not installed (npm ci --include=optional --ignore-scripts)`;
   }
   const napi = Math.min(8, Number(process.versions.napi));
   const addon = path.join(pkg, "lib", `napi-v${napi}`, "tfjs_binding.node");
-  if (!existsSync(addon)) return `its addon ${path.relative(process.cwd(), addon)} is not built (trainer-image/native/install.sh builds it)`;
+  if (!existsSync(addon)) return `its addon ${path.relative(process.cwd(), addon)} is not built (trainer-image/native/install.sh ${variant} builds it)`;
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import YAML from "yaml";
 import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
 import { irisCsv } from "../../scripts/datasets/iris";
 import { MinioServer } from "../support/minio";
-import { testBackends } from "./backends";
+import { tensorflowMissing, testBackends } from "./backends";
 import { buildTrainer, epochAtLeast, spawnTrainer } from "./trainer-process";
 
 jest.setTimeout(240_000);
@@ -62,6 +62,18 @@ function reference(backend: string): Promise<number> {
   }
   return references.get(backend)!;
 }
+
+// The CUDA build of TensorFlow (trainer-image/native/install.sh gpu) runs here without a GPU: it must load,
+// train on the CPU and say so, not fail or claim a GPU.
+const gpuBuild = tensorflowMissing("gpu");
+if (gpuBuild) console.log(`skipping the tensorflow-gpu backend: ${gpuBuild}`);
+(gpuBuild ? describe.skip : describe)("tfjs-node-gpu (CUDA 12 TensorFlow) on a machine without a GPU", () => {
+  test("loads, trains on the CPU, and the startup line says there is no GPU", async () => {
+    const t = await runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(2), KILN_RUN_ID: "gpu-build-on-cpu", KILN_BACKEND: "tensorflow-gpu" }));
+    expect(t.lines.find((l) => l.event === "backend")).toMatchObject({ backend: "tensorflow-gpu", tfBackend: "tensorflow", gpuDevice: false, device: expect.stringMatching(/^CPU: tfjs-node-gpu loaded/) });
+    expect((await getJson("runs/gpu-build-on-cpu/metrics.json")).backend).toBe("tensorflow-gpu");
+  });
+});
 
 describe("kill and resume", () => {
   test.each(testBackends())("SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)", async (backend) => {

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build @tensorflow/tfjs-node's native addon against the TensorFlow C library of the PyPI wheel, instead
-# of the libtensorflow 2.9.1 download its own install script attempts (Google storage, out of reach on
-# locked-down networks). Used by the image build (TFJS_NODE=cpu) and on dev machines:
-#   trainer-image/native/build-tfjs-node.sh cpu [NODE_MODULES_DIR]
+# Build @tensorflow/tfjs-node's (or -gpu's) native addon against the TensorFlow C library of the PyPI wheel,
+# instead of the libtensorflow 2.9.1 download its own install script attempts (Google storage, out of reach
+# on locked-down networks). Used by the image build (TFJS_NODE=cpu|gpu) and on dev machines:
+#   trainer-image/native/build-tfjs-node.sh cpu|gpu [NODE_MODULES_DIR]
+# gpu: tfjs-node-gpu against the CUDA build of the wheel (`tensorflow`, CUDA 12: Hopper and later too) with
+# the CUDA libraries of its and-cuda extra (TF_CUDA_WHEELS) unpacked beside it; KILN_CUDA_LIBS=0 leaves
+# them out (the addon still loads and runs on the CPU: enough to test the build on a machine without a GPU).
 # The wheel's libtensorflow_cc.so.2 exports the TF_*/TFE_* C API the addon binds to and ships its headers;
 # tfjs-node's npm tarball ships the addon sources (binding/*.cc, binding.gyp). Afterwards
 # require("@tensorflow/tfjs-node") registers the `tensorflow` backend.
@@ -15,11 +18,11 @@ VERSIONS=${KILN_VERSIONS_FILE:-"$HERE/../../scripts/toolchain/versions.sh"}
 # shellcheck source=../../scripts/toolchain/versions.sh
 source "$VERSIONS"
 
-usage() { echo "usage: $0 cpu [NODE_MODULES_DIR]   (TF_WHEEL_VERSION=$TF_WHEEL_VERSION TF_WHEEL_CACHE=\${TF_WHEEL_CACHE:-~/.cache/kiln/tf-wheels})" >&2; }
+usage() { echo "usage: $0 cpu|gpu [NODE_MODULES_DIR]   (TF_WHEEL_VERSION=$TF_WHEEL_VERSION TF_WHEEL_CACHE=\${TF_WHEEL_CACHE:-~/.cache/kiln/tf-wheels})" >&2; }
 variant=${1:-}
 case "$variant" in
   cpu) pkg_name=@tensorflow/tfjs-node; wheel=tensorflow-cpu ;;
-  gpu) echo "build-tfjs-node: the gpu variant (tensorflow[and-cuda] wheel + CUDA 12 wheels) is not built yet; use cpu" >&2; exit 2 ;;
+  gpu) pkg_name=@tensorflow/tfjs-node-gpu; wheel=tensorflow ;;
   -h | --help) usage; exit 0 ;;
   *) usage; exit 2 ;;
 esac
@@ -70,6 +73,51 @@ PY
   ln -sf libtensorflow_cc.so.2 libtensorflow.so.2
   ln -sf libtensorflow_framework.so.2 libtensorflow_framework.so
 )
+
+if [[ "$variant" == gpu && "${KILN_CUDA_LIBS:-1}" != 0 ]]; then
+  log "CUDA libraries: pip download --no-deps ${TF_CUDA_WHEELS[*]}"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$TF_WHEEL_CACHE" "${TF_CUDA_WHEELS[@]}"
+  cuda_whls=()
+  for req in "${TF_CUDA_WHEELS[@]}"; do
+    name=${req%%==*} version=${req##*==}
+    f=$(ls "$TF_WHEEL_CACHE"/"${name//-/_}"-"$version"-*.whl | head -1)
+    cuda_whls+=("$f")
+  done
+  log "unpacking nvidia/*/lib (and nvcc's ptxas) of ${#cuda_whls[@]} wheels into $pkg/deps/nvidia"
+  python3 - "$pkg/deps" "${cuda_whls[@]}" <<'PY'
+import os, shutil, sys, zipfile
+deps, wheels = sys.argv[1], sys.argv[2:]
+for whl in wheels:
+    n = 0
+    with zipfile.ZipFile(whl) as z:
+        for info in z.infolist():
+            parts = info.filename.split("/")
+            if info.is_dir() or len(parts) < 4 or parts[0] != "nvidia":
+                continue
+            if parts[2] != "lib" and not (parts[1] == "cuda_nvcc" and parts[2] == "bin" and parts[3] == "ptxas"):
+                continue
+            target = os.path.join(deps, info.filename)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if parts[2] == "bin":
+                os.chmod(target, 0o755)
+            n += 1
+    if n == 0:
+        sys.exit(f"{whl}: no nvidia/*/lib files")
+PY
+  # What TensorFlow dlopens must be where its RUNPATH looks, and resolve everything but the driver's libcuda.
+  for so in cudart/libcudart.so.12 cublas/libcublas.so.12 cublas/libcublasLt.so.12 cudnn/libcudnn.so.9 cufft/libcufft.so.11 \
+    curand/libcurand.so.10 cusolver/libcusolver.so.11 cusparse/libcusparse.so.12 nccl/libnccl.so.2 cuda_cupti/libcupti.so.12 \
+    cuda_nvrtc/libnvrtc.so.12 nvjitlink/libnvJitLink.so.12; do
+    lib="$pkg/deps/nvidia/${so%%/*}/lib/${so#*/}"
+    [[ "$so" == cudart/* ]] && lib="$pkg/deps/nvidia/cuda_runtime/lib/${so#*/}"
+    [[ -f "$lib" ]] || { echo "build-tfjs-node: $lib is missing (TensorFlow loads it from \$ORIGIN/../nvidia/*/lib)" >&2; exit 1; }
+  done
+  unresolved=$(for f in "$pkg"/deps/nvidia/*/lib/*.so*; do ldd "$f" 2>/dev/null | awk -v f="$(basename "$f")" '/not found/ && $1 != "libcuda.so.1" {print f": "$1}'; done | sort -u)
+  [[ -z "$unresolved" ]] || { echo "build-tfjs-node: CUDA libraries with unresolved dependencies:"$'\n'"$unresolved" >&2; exit 1; }
+  log "CUDA libraries: $(du -sh "$pkg/deps/nvidia" | cut -f1) in $pkg/deps/nvidia; all resolve but libcuda.so.1 (the node's driver)"
+fi
 
 # Node's headers: next to the running node (official tarball layout), else the distribution's /usr.
 node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")

@@ -3,7 +3,7 @@
 # its install script, which downloads libtensorflow from Google storage), its addon built by
 # build-tfjs-node.sh against the TensorFlow C library of the pinned PyPI wheel, and the result cached, so
 # a second install (another worktree, a fresh `npm ci`) takes seconds instead of minutes.
-#   trainer-image/native/install.sh [cpu] [NODE_MODULES_DIR]      (npm run native -w trainer-image)
+#   trainer-image/native/install.sh [cpu|gpu] [NODE_MODULES_DIR]      (npm run native -w trainer-image)
 # Without it the trainer runs on wasm/cpu, and the tests skip the tensorflow backend saying why.
 set -euo pipefail
 
@@ -15,13 +15,14 @@ source "$VERSIONS"
 # Built addons (+ the wheel's libraries they link), one directory per (variant, tfjs-node, TF, N-API, arch).
 TFJS_NODE_CACHE=${TFJS_NODE_CACHE:-"$HOME/.cache/kiln/tfjs-node"}
 
-usage() { echo "usage: $0 [cpu] [NODE_MODULES_DIR]   (TF_WHEEL_VERSION=$TF_WHEEL_VERSION, cache $TFJS_NODE_CACHE)" >&2; }
+usage() { echo "usage: $0 [cpu|gpu] [NODE_MODULES_DIR]   (TF_WHEEL_VERSION=$TF_WHEEL_VERSION, cache $TFJS_NODE_CACHE)" >&2; }
 log() { echo "[$(date +%H:%M:%S)] native/install: $*" >&2; }
 
 variant=${1:-cpu}
 case "$variant" in
   cpu) pkg_name=@tensorflow/tfjs-node ;;
-  gpu) echo "native/install: the gpu variant is built in the image only (Dockerfile TFJS_NODE=gpu); use cpu here" >&2; exit 2 ;;
+  # The CUDA build of TensorFlow plus its CUDA 12 libraries (~4 GB unpacked; KILN_CUDA_LIBS=0: without them).
+  gpu) pkg_name=@tensorflow/tfjs-node-gpu ;;
   -h | --help) usage; exit 0 ;;
   *) usage; exit 2 ;;
 esac
@@ -37,6 +38,7 @@ fi
 version=$(node -p "require('$pkg/package.json').version")
 napi=$(node -p 'Math.min(8, Number(process.versions.napi))')
 key="$variant-tfjs-node-$version-tf-$TF_WHEEL_VERSION-napi$napi-$(uname -m)"
+[[ "$variant" == gpu && "${KILN_CUDA_LIBS:-1}" == 0 ]] && key="$key-without-cuda-libs"
 cache="$TFJS_NODE_CACHE/$key"
 
 # Hard links when the cache is on the same filesystem (no second copy of the 800 MB library), else a copy.
@@ -61,4 +63,5 @@ backend=$(cd "$modules/.." && node -e '
   require(process.argv[1]);
   const tf = require("@tensorflow/tfjs");
   tf.setBackend("tensorflow").then((ok) => { if (!ok) process.exit(1); console.log(tf.getBackend()); });' "$pkg_name" 2>/dev/null)
-log "ok: backend $backend ($pkg_name $version, TensorFlow $TF_WHEEL_VERSION); KILN_BACKEND=tensorflow selects it"
+selects=$([[ "$variant" == gpu ]] && echo tensorflow-gpu || echo tensorflow)
+log "ok: backend $backend ($pkg_name $version, TensorFlow $TF_WHEEL_VERSION); KILN_BACKEND=$selects selects it"

@@ -17,6 +17,8 @@ export interface BackendInfo {
   readonly tfBackend: string;
   /** Whether an NVIDIA device is visible to the process. */
   readonly gpuFound: boolean;
+  /** Whether TensorFlow placed its ops on a GPU (tfjs-node-gpu found a usable device); false for the others. */
+  readonly gpuDevice: boolean;
   /** Backends tried before this one and why they were skipped. */
   readonly skipped: Record<string, string>;
 }
@@ -31,6 +33,11 @@ export function wasmDir(): string {
 
 function gpuVisible(): boolean {
   return existsSync("/dev/nvidia0") || existsSync("/proc/driver/nvidia/gpus");
+}
+
+/** tfjs-node's backend asks TensorFlow whether it created a GPU device (a CUDA build with a usable GPU). */
+function usingGpuDevice(): boolean {
+  return (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
 }
 
 async function tryBackend(name: BackendName): Promise<void> {
@@ -59,7 +66,7 @@ export async function selectBackend(requested?: string): Promise<BackendInfo> {
     try {
       await tryBackend(name);
       await tf.ready();
-      return { name, tfBackend: tf.getBackend(), gpuFound: gpuVisible(), skipped };
+      return { name, tfBackend: tf.getBackend(), gpuFound: gpuVisible(), gpuDevice: usingGpuDevice(), skipped };
     } catch (err) {
       skipped[name] = (err as Error).message.split("\n")[0];
       if (forced) throw new Error(`KILN_BACKEND=${requested} could not be loaded: ${skipped[name]}`);

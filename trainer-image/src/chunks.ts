@@ -5,7 +5,7 @@
 import type { Batch } from "./batches";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
-import { shardRecords, splitOf, type SplitName } from "./records";
+import { shardRecordBatches, splitOf, type SplitName } from "./records";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
 import type { RetryOptions } from "./storage";
@@ -56,16 +56,18 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     let records = new Int32Array(chunkRows);
     let rows = 0;
     // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const { record, row } of shardRecords(shards[s], job.columns, s === job.startShard ? job.skip : 0, false)) {
-      if (splitOf(record, job.split) !== job.part) continue;
-      if (!encoder.encode(record, x, y, rows, () => `row ${row} of ${uri}`)) continue;
-      records[rows++] = row;
-      if (rows < chunkRows) continue;
-      yield { x, y, rows, shard: s, records, last: false };
-      x = new Float32Array(chunkRows * cols);
-      y = new Float32Array(chunkRows * yCols);
-      records = new Int32Array(chunkRows);
-      rows = 0;
+    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false)) {
+      for (const { record, row } of batch) {
+        if (splitOf(record, job.split) !== job.part) continue;
+        if (!encoder.encode(record, x, y, rows, () => `row ${row} of ${uri}`)) continue;
+        records[rows++] = row;
+        if (rows < chunkRows) continue;
+        yield { x, y, rows, shard: s, records, last: false };
+        x = new Float32Array(chunkRows * cols);
+        y = new Float32Array(chunkRows * yCols);
+        records = new Int32Array(chunkRows);
+        rows = 0;
+      }
     }
     if (rows > 0) yield { x: x.slice(0, rows * cols), y: y.slice(0, rows * yCols), rows, shard: s, records: records.slice(0, rows), last: false };
     yield endOfShard(s);

@@ -20,7 +20,12 @@ export interface RawTable {
 }
 
 const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
-export const isMissing = (v: string | undefined): boolean => v === undefined || MISSING.has(v.trim().toLowerCase());
+export function isMissing(v: string | undefined): boolean {
+  if (v === undefined) return true;
+  // Every missing marker is at most 4 characters: longer cells (most numbers) skip the lower-casing.
+  const t = v.length > 4 ? v.trim() : v;
+  return t.length <= 4 && MISSING.has(t.trim().toLowerCase());
+}
 
 export type CsvItem = { record: string[]; info: { lines: number } };
 
@@ -45,16 +50,57 @@ export function canonicalLabel(text: string): string {
  * `lines`: track each record's source line (csv-parse's info, about a third of its time); else line 0.
  */
 export async function* csvRecords(source: Readable | string, name: string, lines = true): AsyncGenerator<CsvItem> {
+  for await (const batch of csvBatches(source, name, lines)) yield* batch;
+}
+
+const NO_LINE = { lines: 0 };
+/** Records per batch of csvBatches: enough to amortise the awaits, small next to a shuffle buffer. */
+const BATCH_RECORDS = 2048;
+
+/**
+ * csvRecords in batches: each await yields every record csv-parse has ready (up to BATCH_RECORDS), read
+ * synchronously off the parser. One await per record through two async generators cost more than the
+ * parsing (measured on 1M rows: 16 s vs 6 s). Leaving the loop early closes the source.
+ */
+export async function* csvBatches(source: Readable | string, name: string, lines = true): AsyncGenerator<CsvItem[]> {
   const input = typeof source === "string" ? Readable.from([source]) : source;
   const parser = parse({ skip_empty_lines: true, trim: true, relax_column_count: false, info: lines, bom: true });
-  // pipeline, not pipe: a read error (store connection reset, bad gzip) ends the loop below instead of hanging it.
-  pipeline(input, parser, () => undefined);
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  parser.on("readable", poke);
+  parser.on("end", () => {
+    ended = true;
+    poke();
+  });
+  // pipeline, not pipe: a read error (store connection reset, bad gzip) reaches the parser and ends the loop.
+  pipeline(input, parser, (err) => {
+    if (err && !failure) failure = err;
+    poke();
+  });
   try {
-    if (lines) for await (const item of parser as AsyncIterable<CsvItem>) yield item;
-    else for await (const record of parser as AsyncIterable<string[]>) yield { record, info: { lines: 0 } };
+    for (;;) {
+      const batch: CsvItem[] = [];
+      let r: unknown;
+      while (batch.length < BATCH_RECORDS && (r = parser.read()) !== null) batch.push(lines ? (r as CsvItem) : { record: r as string[], info: NO_LINE });
+      if (batch.length) {
+        yield batch;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`${name}: not a readable CSV: ${(err as Error).message}`);
+  } finally {
+    if (!ended) parser.destroy();
   }
 }
 
@@ -144,8 +190,9 @@ export class RecordParser {
     const { spec } = this;
     const rawTarget = record[this.targetIdx];
     if (isMissing(rawTarget)) return { dropped: `missing target ${spec.dataset.target}` };
-    let target: number | string = canonicalLabel(rawTarget.trim());
-    if (spec.task === "regression") {
+    let target: number | string;
+    if (spec.task !== "regression") target = canonicalLabel(rawTarget.trim());
+    else {
       target = decimal(rawTarget);
       if (!Number.isFinite(target)) {
         throw new DataError(`column "${spec.dataset.target}" (target), ${where}: "${clip(rawTarget)}" is not a decimal number; regression needs a numeric target`);

@@ -1,5 +1,5 @@
 /** The data records of each shard, header checked (every shard must have the first shard's columns). */
-import { checkHeader, csvRecords, DataError } from "./data";
+import { checkHeader, csvBatches, csvRecords, DataError } from "./data";
 import { hashRecord } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -26,24 +26,33 @@ async function openShard(shard: Shard) {
 }
 
 /**
- * Streams the data records of `shard` after the first `skip`; its header must equal `columns`.
+ * Streams the data records of `shard` after the first `skip`, in batches; its header must equal `columns`.
  * Leaving the loop early closes the download.
  */
-export async function* shardRecords(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord> {
+export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord[]> {
   let header: string[] | undefined;
   let row = 0;
-  for await (const item of csvRecords(await openShard(shard), shard.uri, lines)) {
-    if (!header) {
-      header = checkHeader(item.record, shard.uri);
-      if (header.length !== columns.length || header.some((c, i) => c !== columns[i])) {
-        throw new DataError(`${shard.uri}: its header (${header.join(", ")}) differs from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`);
+  for await (const items of csvBatches(await openShard(shard), shard.uri, lines)) {
+    const out: ShardRecord[] = [];
+    for (const item of items) {
+      if (!header) {
+        header = checkHeader(item.record, shard.uri);
+        if (header.length !== columns.length || header.some((c, i) => c !== columns[i])) {
+          throw new DataError(`${shard.uri}: its header (${header.join(", ")}) differs from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`);
+        }
+        continue;
       }
-      continue;
+      if (++row <= skip) continue;
+      out.push({ record: item.record, row, line: item.info.lines });
     }
-    if (++row <= skip) continue;
-    yield { record: item.record, row, line: item.info.lines };
+    if (out.length) yield out;
   }
   if (!header) checkHeader(undefined, shard.uri);
+}
+
+/** shardRecordBatches one record at a time. */
+export async function* shardRecords(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord> {
+  for await (const batch of shardRecordBatches(shard, columns, skip, lines)) yield* batch;
 }
 
 export type SplitName = "train" | "validation" | "test";

@@ -137,7 +137,12 @@ function newFields(raw: unknown, parsed: unknown, prefix = ""): string[] {
 
 /** Where the math runs, said plainly: a pod can be granted `nvidia.com/gpu` and still have no GPU to use. */
 export function describeDevice(b: BackendInfo): string {
-  if (b.name === "tensorflow-gpu") return b.gpuFound ? "GPU (tfjs-node-gpu)" : "CPU: tfjs-node-gpu loaded but no NVIDIA device is visible";
+  if (b.name === "tensorflow-gpu") {
+    if (b.gpuDevice) return "GPU (tfjs-node-gpu: TensorFlow created a GPU device)";
+    return b.gpuFound
+      ? "CPU: tfjs-node-gpu loaded and an NVIDIA device is visible, but TensorFlow created no GPU device (driver or CUDA libraries: see its log lines above)"
+      : "CPU: tfjs-node-gpu loaded but no NVIDIA device is visible";
+  }
   const why = b.gpuFound ? "an NVIDIA device is visible but this image has no GPU backend" : "no NVIDIA device is visible to this process";
   return `CPU (${b.name} backend): ${why}`;
 }
@@ -151,7 +156,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   const previous = await claimPrefix(store, spec, runId);
 
   const backend: BackendInfo = await selectBackend(env.KILN_BACKEND);
-  log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, device: describeDevice(backend), skipped: backend.skipped });
+  log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, gpuDevice: backend.gpuDevice, device: describeDevice(backend), skipped: backend.skipped });
 
   let data;
   const scanStart = Date.now();

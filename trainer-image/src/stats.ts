@@ -5,7 +5,7 @@
  */
 import { DataError, LoadStopped, noUsableRows, RecordParser } from "./data";
 import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
-import { readHeader, shardRecords, splitOf, type SplitName } from "./records";
+import { readHeader, shardRecordBatches, shardRecords, splitOf, type SplitName } from "./records";
 import { Rng } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -111,39 +111,41 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   let constant = true;
   for (const shard of shards) {
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const { record, row } of shardRecords(shard, columns, 0, false)) {
-      rowsRead++;
-      if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-      let parsed;
-      try {
-        parsed = parser.parse(record, row, 0, shard.uri);
-      } catch (err) {
-        if (!(err instanceof DataError)) throw err;
-        parsed = parser.parse(record, row, await lineOf(shard, columns, row), shard.uri);
-      }
-      if ("dropped" in parsed) {
-        dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
-        continue;
-      }
-      if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
-      const part = splitOf(record, spec.split);
-      split[part]++;
-      if (part !== "train") continue;
-      if (first === undefined) first = parsed.target;
-      else if (parsed.target !== first) constant = false;
-      for (let k = 0; k < features.length; k++) {
-        const v = parsed.values[k];
-        const counts = categories[k];
-        if (!counts) {
-          numeric[k]!.add(v as number | null);
+    for await (const batch of shardRecordBatches(shard, columns, 0, false)) {
+      for (const { record, row } of batch) {
+        rowsRead++;
+        if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+        let parsed;
+        try {
+          parsed = parser.parse(record, row, 0, shard.uri);
+        } catch (err) {
+          if (!(err instanceof DataError)) throw err;
+          parsed = parser.parse(record, row, await lineOf(shard, columns, row), shard.uri);
+        }
+        if ("dropped" in parsed) {
+          dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
           continue;
         }
-        if (v === null) continue;
-        counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
-        if (counts.size > MAX_CATEGORIES)
-          throw new DataError(
-            `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
-          );
+        if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
+        const part = splitOf(record, spec.split);
+        split[part]++;
+        if (part !== "train") continue;
+        if (first === undefined) first = parsed.target;
+        else if (parsed.target !== first) constant = false;
+        for (let k = 0; k < features.length; k++) {
+          const v = parsed.values[k];
+          const counts = categories[k];
+          if (!counts) {
+            numeric[k]!.add(v as number | null);
+            continue;
+          }
+          if (v === null) continue;
+          counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
+          if (counts.size > MAX_CATEGORIES)
+            throw new DataError(
+              `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
+            );
+        }
       }
     }
   }
