@@ -2,7 +2,8 @@
  * Benchmark: samples/s and test MAE of the 64-64-1 net on Auto MPG and on a 1M-row synthetic set,
  * per tfjs backend (wasm, cpu, tfjs-node when loadable), and the same model in Keras on TensorFlow CPU.
  * Usage: npm run bench -w trainer-image   (env: BENCH_MPG_EPOCHS=100, BENCH_SYNTH_ROWS=1000000,
- *        BENCH_SYNTH_EPOCHS=1, BENCH_BACKENDS=wasm,cpu,tensorflow, KILN_VENV=~/.cache/kiln/venv)
+ *        BENCH_SYNTH_EPOCHS=1, BENCH_BACKENDS=wasm,cpu,tensorflow, KILN_VENV=~/.cache/kiln/venv,
+ *        BENCH_LARGE_RESUME=0 skips the stop-and-resume check of the large run)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -184,14 +185,25 @@ async function loadable(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const header = `Kiln trainer benchmark: 64-64-1 MLP, adam, mse (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, node ${process.version})`;
+  // The large run (and its stop-and-resume check) is the longest part: it comes last.
+  const backends = PARTS.has("stream") ? await loadable() : [];
   if (PARTS.has("stream")) {
-    const backends = await loadable();
-    const small = await streamingRows({ datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }], backends, batchSizes: STREAM_BATCHES, epochs: 1 });
-    const large = LARGE_ROWS > 0 ? await streamingRows({ datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }], backends: LARGE_BACKENDS.filter((b) => backends.includes(b)), batchSizes: [256], epochs: 1 }) : { rows: [], notes: [] };
+    const kerasPython = PARTS.has("keras") ? (() => { try { return ensureVenv(); } catch { return undefined; } })() : undefined;
+    const small = await streamingRows({ datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }], backends, batchSizes: STREAM_BATCHES, epochs: 1, kerasPython, diskCacheBackend: backends.includes("wasm") ? "wasm" : backends[0] });
     console.log(`\n${header}: the trainer streaming CSV shards from MinIO, 90/10 split, 1 epoch\n`);
-    console.log(streamTable([...small.rows, ...large.rows]));
-    for (const n of [...small.notes, ...large.notes]) console.log(`  ${n}`);
+    console.log(streamTable(small.rows));
+    for (const n of small.notes) console.log(`  ${n}`);
   }
+  await inMemory(header);
+  if (PARTS.has("stream") && LARGE_ROWS > 0) {
+    const large = await streamingRows({ datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }], backends: LARGE_BACKENDS.filter((b) => backends.includes(b)), batchSizes: [256], epochs: 1, resumeCheck: process.env.BENCH_LARGE_RESUME !== "0" });
+    console.log(`\n${header}: the trainer on the large set\n`);
+    console.log(streamTable(large.rows));
+    for (const n of large.notes) console.log(`  ${n}`);
+  }
+}
+
+async function inMemory(header: string): Promise<void> {
   if (!PARTS.has("raw") && !PARTS.has("keras")) return;
   const datasets = [await autoMpg(), ...STREAM_BATCHES.map((b) => synthetic(SYNTH_ROWS, b))];
   const rows: Row[] = [];
