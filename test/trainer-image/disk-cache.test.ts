@@ -3,7 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ChunkCache } from "../../trainer-image/src/chunk-cache";
 import { endOfShard, type Chunk } from "../../trainer-image/src/chunks";
-import { DiskTier, quantityBytes, removeStaleCaches } from "../../trainer-image/src/disk-cache";
+import { DiskTier, removeStaleCaches } from "../../trainer-image/src/disk-cache";
+import { runTraining } from "../../trainer-image/src/run";
+import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(path.join(os.tmpdir(), "kiln-disk-cache-"))));
@@ -83,7 +85,7 @@ describe("the disk tier of the chunk cache", () => {
     cache.dispose();
   });
 
-  test("directories an earlier container left are removed; sizes are read as Kubernetes quantities", () => {
+  test("directories an earlier container left are removed", () => {
     const base = path.join(dir, "d");
     mkdirSync(path.join(base, "run-1-abcd"), { recursive: true });
     writeFileSync(path.join(base, "run-1-abcd", "x.chunks"), "x");
@@ -92,11 +94,25 @@ describe("the disk tier of the chunk cache", () => {
     expect(readdirSync(base)).toEqual(["keep.txt"]);
     removeStaleCaches(path.join(dir, "missing"));
     expect(existsSync(path.join(dir, "missing"))).toBe(false);
-    expect(quantityBytes("64Gi")).toBe(64 * 2 ** 30);
-    expect(quantityBytes("500M")).toBe(5e8);
-    expect(quantityBytes("1024")).toBe(1024);
-    expect(quantityBytes("1.5Gi")).toBe(1.5 * 2 ** 30);
-    expect(quantityBytes("lots")).toBeUndefined();
-    expect(quantityBytes("64 GB")).toBeUndefined();
+  });
+});
+
+describe("a run with dataset.diskCacheGiB", () => {
+  const csv = ["a,b,y", ...Array.from({ length: 200 }, (_, i) => `${i % 7},${(i * 13) % 11},${i % 5}`)].join("\n");
+  const spec = (runId: string, diskCacheGiB: number) =>
+    parseRunSpec({ runId, dataset: { uri: path.join(dir, "runs-data.csv"), target: "y", memoryCacheMiB: 0, diskCacheGiB }, task: "regression", training: { epochs: 3, batchSize: 16 }, output: { uri: path.join(dir, "runs") } }) as RunSpec & { runId: string };
+  beforeAll(() => writeFileSync(path.join(dir, "runs-data.csv"), csv));
+
+  test("stays within three quarters of the scratch volume's limit, says so, and leaves no cache behind", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const base = path.join(dir, "scratch");
+    const result = await runTraining(spec("cached", 8), { env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: base, KILN_CACHE_LIMIT: "4Gi" }, log: (l) => lines.push(l) });
+    expect(result.status).toBe("succeeded");
+    expect(lines).toContainEqual({ event: "warning", message: "dataset.diskCacheGiB 8 is more than the scratch volume allows (4Gi): caching at most 3.0 GiB" });
+    expect(readdirSync(base)).toEqual([]);
+  });
+
+  test("a scratch limit that is not a size is refused, naming it", async () => {
+    await expect(runTraining(spec("bad-limit", 1), { env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: path.join(dir, "scratch2"), KILN_CACHE_LIMIT: "lots" }, log: () => undefined })).rejects.toThrow('KILN_CACHE_LIMIT="lots" is not a size (e.g. 64Gi)');
   });
 });

@@ -188,12 +188,3 @@ export function removeStaleCaches(base: string): void {
   }
   for (const n of names) if (n.startsWith("run-")) rmSync(path.join(base, n), { recursive: true, force: true });
 }
-
-/** Bytes of a Kubernetes quantity ("64Gi", "500M", "1e9"); undefined when it is not one. */
-export function quantityBytes(text: string): number | undefined {
-  const m = /^([0-9]+(?:\.[0-9]+)?(?:e[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
-  return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
-}
-

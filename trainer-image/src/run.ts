@@ -15,7 +15,8 @@ import { resolveShards } from "./shards";
 import { scanDataset } from "./stats";
 import { openStore, retryOptionsFromEnv, type Store } from "./storage";
 import { ShardSource, type StreamOptions } from "./stream";
-import { quantityBytes, removeStaleCaches } from "./disk-cache";
+import { removeStaleCaches } from "./disk-cache";
+import { parseQuantity } from "./quantity";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { train } from "./train";
@@ -83,8 +84,8 @@ function diskCacheOf(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<s
   // In a pod the directory is the trainer's own: what an earlier container of this pod left is stale.
   if (env.KILN_CACHE_DIR) removeStaleCaches(dir);
   let budgetBytes = gib * 2 ** 30;
-  const limit = env.KILN_CACHE_LIMIT ? quantityBytes(env.KILN_CACHE_LIMIT) : undefined;
-  if (env.KILN_CACHE_LIMIT && limit === undefined) throw new DataError(`KILN_CACHE_LIMIT="${env.KILN_CACHE_LIMIT}" is not a size (e.g. 64Gi)`);
+  const limit = env.KILN_CACHE_LIMIT ? parseQuantity(env.KILN_CACHE_LIMIT) : undefined;
+  if (limit !== undefined && !(limit > 0)) throw new DataError(`KILN_CACHE_LIMIT="${env.KILN_CACHE_LIMIT}" is not a size (e.g. 64Gi)`);
   // The run's checkpoints and the model are written under /tmp too: keep a quarter of the limit for them.
   if (limit !== undefined && limit * 0.75 < budgetBytes) {
     log({ event: "warning", message: `dataset.diskCacheGiB ${gib} is more than the scratch volume allows (${env.KILN_CACHE_LIMIT}): caching at most ${(limit * 0.75 / 2 ** 30).toFixed(1)} GiB` });
