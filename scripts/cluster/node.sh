@@ -18,6 +18,8 @@ NODE_LINK=${NODE_LINK:-kiln-node0}
 POD_CIDR=${POD_CIDR:-10.251.0.0/24}
 CNI_BRIDGE=${CNI_BRIDGE:-kiln-cni0}
 CNI_NETWORK=${CNI_NETWORK:-kiln-node}
+# Where containerd's CNI setup (and podman, and `ip netns`) keep network namespaces as bind mounts.
+NETNS_DIR=${NETNS_DIR:-/run/netns}
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
 KUBELET_PORT=10250
 KUBELET_HEALTHZ_PORT=10248
@@ -177,9 +179,35 @@ start_apiserver_proxy() {
   start apiserver-proxy socat "TCP-LISTEN:$APISERVER_PORT,bind=$NODE_IP,fork,reuseaddr" "TCP:127.0.0.1:$APISERVER_PORT"
 }
 
+# Pod network namespaces are nsfs bind mounts in /run/netns. podman (the image build) makes that directory
+# a bind mount of itself the first time it needs one; made while pods run, that bind hides their netns
+# mounts beneath it, so containerd can neither unmount nor remove them ("unlinkat /var/run/netns/cni-...:
+# device or resource busy") and the pods never finish terminating. A shared mount point from the start
+# is what podman and `ip netns` expect: they find it and bind nothing over it.
+netns_dir_up() {
+  mkdir -p "$NETNS_DIR"
+  mountpoint -q "$NETNS_DIR" || mount --bind "$NETNS_DIR" "$NETNS_DIR"
+  mount --make-shared "$NETNS_DIR"
+}
+
+# remove_pod_netns: the pod netns files left in $NETNS_DIR, also those a later bind of the directory hid
+# (a node started before netns_dir_up existed): lift the binds, then unmount and remove them.
+remove_pod_netns() {
+  local ns
+  for ns in "$NETNS_DIR"/cni-*; do
+    [[ -e "$ns" ]] || continue
+    umount "$ns" 2>/dev/null || true
+    rm -f "$ns" 2>/dev/null && continue
+    while findmnt -rn -o TARGET | grep -qxF "$NETNS_DIR"; do umount "$NETNS_DIR" 2>/dev/null || break; done
+    umount "$ns" 2>/dev/null || true
+    rm -f "$ns" 2>/dev/null || true
+  done
+}
+
 start_real_node() {
   [[ "$KILN_REAL_NODE" == true ]] || return 0
   node_network_up
+  netns_dir_up
   start_apiserver_proxy
   node_pki
   build_pause_image
@@ -218,6 +246,7 @@ stop_real_node() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     ip -n "$ns" -4 addr show 2>/dev/null | grep -q "inet ${POD_CIDR%.*}\." && ip netns delete "$ns" 2>/dev/null || true
   done
+  remove_pod_netns
   # Mounts under the node's state (pod volumes, rootfs overlays, sandbox shm), deepest first.
   if [[ -d "$NODE_DIR" ]]; then
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done < <(findmnt -rn -o TARGET | grep -F "$NODE_DIR/" | sort -r)
@@ -252,5 +281,6 @@ real_node_leftovers() {
   iptables-save 2>/dev/null | grep -E "KUBE-FIREWALL|KUBE-KUBELET-CANARY|name: \"$CNI_NETWORK\"" | sed 's/^/iptables /' || true
   for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [[ -d "$cg" ]] && echo "cgroup $cg"; done
   pgrep -fa "[c]ontainerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" | sed 's/^/process /' || true
+  for ns in "$NETNS_DIR"/cni-*; do [[ -e "$ns" ]] && echo "netns $ns"; done
   return 0
 }
