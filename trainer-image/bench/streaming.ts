@@ -75,6 +75,19 @@ export interface StreamingPlan {
 
 const label = (rows: number) => (rows >= 1e6 ? `${rows / 1e6}M` : `${rows / 1e3}k`);
 
+/** The 64-64-1 regression run every streaming row trains (adam 0.001, mse, 90/10 split). */
+function benchSpec(runId: string, uri: string, training: { epochs: number; batchSize: number }, dataset: Record<string, number> = {}) {
+  return {
+    runId,
+    dataset: { uri, target: "y", drop: ["id"], ...dataset },
+    task: "regression",
+    split: { test: 0.1, validation: 0, seed: 42 },
+    model: { layers: [{ units: 64, activation: "relu" }, { units: 64, activation: "relu" }], init: "glorotUniform" },
+    training: { loss: "mse", optimizer: { name: "adam", learningRate: 0.001 }, ...training, seed: 42 },
+    output: { uri: "s3://bench/runs" },
+  };
+}
+
 /** The same run stopped by SIGTERM at half the reference's wall time, restarted, and its weights compared. */
 async function resumeCheck(minio: Awaited<ReturnType<typeof startMinio>>, reference: { runId: string } & Record<string, unknown>, seconds: number, backend: string): Promise<string> {
   const runId = `${reference.runId}-resumed`;
@@ -125,15 +138,7 @@ export async function streamingRows(plan: StreamingPlan): Promise<{ rows: Stream
       for (const backend of plan.backends) {
         for (const batchSize of plan.batchSizes) {
           const runId = `bench-${name.toLowerCase()}-${backend}-${batchSize}-${Date.now().toString(36)}`;
-          const spec = {
-            runId,
-            dataset: { uri: data.uri, target: "y", drop: ["id"] },
-            task: "regression",
-            split: { test: 0.1, validation: 0, seed: 42 },
-            model: { layers: [{ units: 64, activation: "relu" }, { units: 64, activation: "relu" }], init: "glorotUniform" },
-            training: { loss: "mse", optimizer: { name: "adam", learningRate: 0.001 }, epochs: plan.epochs, batchSize, seed: 42 },
-            output: { uri: "s3://bench/runs" },
-          };
+          const spec = benchSpec(runId, data.uri, { epochs: plan.epochs, batchSize });
           process.stderr.write(`running the Kiln trainer (${backend}) on ${name} (${shards} shards, ${(data.bytes / 2 ** 30).toFixed(2)} GiB), batch ${batchSize} ...\n`);
           const t = await runTrainer({ ...minio.env, KILN_RUN_SPEC: YAML.stringify(spec), KILN_BACKEND: backend });
           const done = t.lines.find((l) => l.event === "done") as { peakRssMiB: number; test: { mae: number } } | undefined;
@@ -153,15 +158,7 @@ export async function streamingRows(plan: StreamingPlan): Promise<{ rows: Stream
       if (plan.diskCacheBackend) {
         const backend = plan.diskCacheBackend;
         const runId = `bench-${name.toLowerCase()}-disk-${Date.now().toString(36)}`;
-        const spec = {
-          runId,
-          dataset: { uri: data.uri, target: "y", drop: ["id"], memoryCacheMiB: 0, diskCacheGiB: 4 },
-          task: "regression",
-          split: { test: 0.1, validation: 0, seed: 42 },
-          model: { layers: [{ units: 64, activation: "relu" }, { units: 64, activation: "relu" }], init: "glorotUniform" },
-          training: { loss: "mse", optimizer: { name: "adam", learningRate: 0.001 }, epochs: 2, batchSize: 256, seed: 42 },
-          output: { uri: "s3://bench/runs" },
-        };
+        const spec = benchSpec(runId, data.uri, { epochs: 2, batchSize: 256 }, { memoryCacheMiB: 0, diskCacheGiB: 4 });
         process.stderr.write(`running the Kiln trainer (${backend}) on ${name}, 2 epochs, disk cache ...\n`);
         const t = await runTrainer({ ...minio.env, KILN_RUN_SPEC: YAML.stringify(spec), KILN_BACKEND: backend });
         const done = t.lines.find((l) => l.event === "done") as { peakRssMiB: number; test: { mae: number } } | undefined;
