@@ -46,11 +46,10 @@ def main():
         model.compile(optimizer=tf.keras.optimizers.Adam(0.001), loss="mse")
         pipeline = train.shuffle(10_000, seed=42).batch(batch).prefetch(tf.data.AUTOTUNE)
         fit_start = time.time()
-        history = model.fit(pipeline, epochs=1, verbose=0)
+        model.fit(pipeline, epochs=1, verbose=0)
         fit_seconds = time.time() - fit_start
         errors = [np.abs(model.predict_on_batch(x) - y.numpy()) for x, y in test.batch(4096)]
         mae = float(np.mean(np.concatenate(errors)))
-        del history
         samples = int(model.optimizer.iterations.numpy()) * batch  # the last batch may be short: within one batch
         print(json.dumps({"batchSize": batch, "samplesPerSecond": samples / fit_seconds, "mae": mae, "statsSeconds": stats_seconds,
                           "wallSeconds": time.time() - start, "tensorflow": tf.__version__}), flush=True)

@@ -23,8 +23,8 @@ const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
 export function isMissing(v: string | undefined): boolean {
   if (v === undefined) return true;
   // Every missing marker is at most 4 characters: longer cells (most numbers) skip the lower-casing.
-  const t = v.length > 4 ? v.trim() : v;
-  return t.length <= 4 && MISSING.has(t.trim().toLowerCase());
+  const t = v.trim();
+  return t.length <= 4 && MISSING.has(t.toLowerCase());
 }
 
 export type CsvItem = { record: string[]; info: { lines: number } };
