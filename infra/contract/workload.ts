@@ -107,3 +107,30 @@ export function topologyLevelAlias(label: string): string {
   const m = /(?:topology-|network-node-)(.+)$/.exec(label);
   return m ? m[1] : label;
 }
+
+/**
+ * Kueue's waitForPodsReady, the same on aws (chart values) and local (the harness's Kueue config): a run
+ * whose pods are not all ready within `timeoutSeconds` of admission is evicted and requeued, with
+ * exponential backoff from `backoffBaseSeconds` up to `backoffMaxSeconds`, at most `backoffLimitCount`
+ * times before it is deactivated; a run that was ready and loses pods gets `recoverySeconds` to recover.
+ */
+export const WAIT_FOR_PODS_READY = {
+  timeoutSeconds: 600,
+  recoverySeconds: 900,
+  backoffBaseSeconds: 60,
+  backoffMaxSeconds: 1800,
+  backoffLimitCount: 10,
+} as const;
+
+/** waitForPodsReady as Kueue's Configuration (config.kueue.x-k8s.io/v1beta1) spells it. */
+export function kueueWaitForPodsReady(): Record<string, unknown> {
+  const w = WAIT_FOR_PODS_READY;
+  return {
+    enable: true,
+    // Admission goes on while earlier runs start: gang safety comes from the timeout, not from serialising.
+    blockAdmission: false,
+    timeout: `${w.timeoutSeconds}s`,
+    recoveryTimeout: `${w.recoverySeconds}s`,
+    requeuingStrategy: { timestamp: "Eviction", backoffLimitCount: w.backoffLimitCount, backoffBaseSeconds: w.backoffBaseSeconds, backoffMaxSeconds: w.backoffMaxSeconds },
+  };
+}

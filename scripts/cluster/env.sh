@@ -29,6 +29,14 @@ KWOK_PORT=${KWOK_PORT:-10247}
 KUEUE_HEALTH_PORT=${KUEUE_HEALTH_PORT:-8081}
 KUEUE_METRICS_PORT=${KUEUE_METRICS_PORT:-8080}
 KUEUE_WEBHOOK_PORT=${KUEUE_WEBHOOK_PORT:-9443}
+JOBSET_HEALTH_PORT=${JOBSET_HEALTH_PORT:-8083}
+JOBSET_METRICS_PORT=${JOBSET_METRICS_PORT:-8082}
+JOBSET_WEBHOOK_PORT=${JOBSET_WEBHOOK_PORT:-9444}
+# CoreDNS answers on the real node's address, port 53; its health and readiness endpoints on loopback.
+COREDNS_HEALTH_PORT=${COREDNS_HEALTH_PORT:-8091}
+COREDNS_READY_PORT=${COREDNS_READY_PORT:-8092}
+# The cluster's DNS domain (kubelet clusterDomain, CoreDNS zone).
+CLUSTER_DOMAIN=${CLUSTER_DOMAIN:-cluster.local}
 
 # Service ClusterIP range (not routed: there is no kube-proxy; the trainer needs no Service).
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/16}
@@ -36,6 +44,8 @@ SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/16}
 KILN_POD_RUN_SECONDS=${KILN_POD_RUN_SECONDS:-10}
 # Run the Kueue controller as a local process (webhooks not registered) and install its CRDs.
 KILN_KUEUE=${KILN_KUEUE:-true}
+# Run the JobSet controller as a local process (webhooks not registered) and install its CRD: multi-node runs.
+KILN_JOBSET=${KILN_JOBSET:-true}
 # Stack config whose kiln:gpuPools decide the simulated GPU nodes.
 KILN_NODES_CONFIG=${KILN_NODES_CONFIG:-"$KILN_REPO_ROOT/Pulumi.local.yaml"}
 # Simulated CPU-only nodes.
@@ -49,13 +59,18 @@ READY_TIMEOUT=${READY_TIMEOUT:-120}
 
 # The control-plane components cluster:up starts, in start order (down stops them in reverse).
 # apiserver-proxy: the API server (bound to loopback) on the real node's address, for pods that call it.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kueue apiserver-proxy containerd kubelet)
+# coredns: the cluster's DNS on the real node's address. JobSet starts before Kueue (Kueue enables its
+# JobSet integration only when the CRD exists at its start).
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset kueue apiserver-proxy coredns containerd kubelet)
 
 ETCD_BIN=${ETCD_BIN:-"$(tool_bin_dir etcd)/etcd"}
 KUBE_BIN_DIR=${KUBE_BIN_DIR:-"$(tool_bin_dir kubernetes)"}
 KWOK_BIN=${KWOK_BIN:-"$(tool_bin_dir kwok)/kwok"}
 KUEUE_BIN=${KUEUE_BIN:-"$(tool_bin_dir kueue)/kueue"}
 KUEUE_CRD_DIR=${KUEUE_CRD_DIR:-"$(dirname "$(tool_bin_dir kueue)")/crds"}
+JOBSET_BIN=${JOBSET_BIN:-"$(tool_bin_dir jobset)/jobset"}
+JOBSET_CRD_DIR=${JOBSET_CRD_DIR:-"$(dirname "$(tool_bin_dir jobset)")/crds"}
+COREDNS_BIN=${COREDNS_BIN:-"$(tool_bin_dir coredns)/coredns"}
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -79,7 +94,8 @@ expected_components() {
   local c
   for c in "${COMPONENTS[@]}"; do
     [[ "$c" == kueue && "$KILN_KUEUE" != true ]] && continue
-    [[ ( "$c" == containerd || "$c" == kubelet || "$c" == apiserver-proxy ) && "$KILN_REAL_NODE" != true ]] && continue
+    [[ "$c" == jobset && "$KILN_JOBSET" != true ]] && continue
+    [[ ( "$c" == containerd || "$c" == kubelet || "$c" == apiserver-proxy || "$c" == coredns ) && "$KILN_REAL_NODE" != true ]] && continue
     echo "$c"
   done
 }

@@ -152,7 +152,7 @@ start_kubelet() {
   mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/pod-logs"
   (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/real-node.ts kubelet-config \
     --config "$KILN_NODES_CONFIG" ${KILN_REAL_NODE_POOL:+--pool "$KILN_REAL_NODE_POOL"} --out "$NODE_DIR/kubelet.yaml" \
-    --node-ip "$NODE_IP" --socket "$CONTAINERD_SOCK" --ca "$PKI_DIR/ca.crt" \
+    --node-ip "$NODE_IP" --cluster-dns "$NODE_IP" --cluster-domain "$CLUSTER_DOMAIN" --socket "$CONTAINERD_SOCK" --ca "$PKI_DIR/ca.crt" \
     --tls-cert "$PKI_DIR/kubelet-serving.crt" --tls-key "$PKI_DIR/kubelet-serving.key" --pod-logs "$NODE_DIR/pod-logs")
   start kubelet "$KUBELET_BIN" --config "$NODE_DIR/kubelet.yaml" --kubeconfig "$PKI_DIR/kubelet.kubeconfig" \
     --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --node-labels "$NODE_LABELS" \
@@ -204,11 +204,57 @@ remove_pod_netns() {
   done
 }
 
+# CoreDNS, the cluster's DNS: a host process on the node's address (pods reach it there, as they reach
+# MinIO), answering the cluster domain from the API server (Services, and the host names of a JobSet's
+# pods under its headless Service). It forwards nothing: names outside the cluster domain get REFUSED,
+# so no query leaves the machine. Its identity may only read what the kubernetes plugin watches.
+start_coredns() {
+  [[ -x "$COREDNS_BIN" ]] || die "missing $COREDNS_BIN; build it with 'npm run tools:build coredns'"
+  kc apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/part-of: kiln}}
+rules:
+  - {apiGroups: [""], resources: [services, pods, namespaces], verbs: [list, watch]}
+  - {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/part-of: kiln}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "kiln:coredns"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kiln-coredns}]
+EOF
+  local corefile="$KILN_DIR/Corefile"
+  cat >"$corefile" <<EOF
+$CLUSTER_DOMAIN:53 in-addr.arpa:53 {
+  bind $NODE_IP
+  errors
+  health 127.0.0.1:$COREDNS_HEALTH_PORT
+  ready 127.0.0.1:$COREDNS_READY_PORT
+  kubernetes $CLUSTER_DOMAIN in-addr.arpa {
+    kubeconfig $PKI_DIR/coredns.kubeconfig
+    pods insecure
+    ttl 5
+  }
+}
+.:53 {
+  bind $NODE_IP
+  errors
+  template ANY ANY {
+    rcode REFUSED
+  }
+}
+EOF
+  start coredns "$COREDNS_BIN" -conf "$corefile"
+  wait_for coredns "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$COREDNS_READY_PORT/ready"
+}
+
 start_real_node() {
   [[ "$KILN_REAL_NODE" == true ]] || return 0
   node_network_up
   netns_dir_up
   start_apiserver_proxy
+  start_coredns
   node_pki
   build_pause_image
   start_containerd

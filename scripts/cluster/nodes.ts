@@ -14,6 +14,7 @@ import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
 import { parseConfig } from "../../infra/config";
 import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
+import { LOCAL_TOPOLOGY_LEVELS } from "../../infra/contract/workload";
 
 /** One pool of identical simulated GPU nodes. */
 export interface SimulatedPool {
@@ -66,6 +67,26 @@ export function parsePoolSpec(spec: string): SimulatedPool {
   return { name: m[1], nodes, gpusPerNode };
 }
 
+/**
+ * The synthetic topology of simulated GPU nodes, for Kueue's TopologyAwareScheduling: within a pool,
+ * consecutive nodes share a rack of RACK_NODES, and consecutive racks a block of BLOCK_RACKS.
+ */
+export const RACK_NODES = 4;
+export const BLOCK_RACKS = 2;
+export interface TopologyPlace {
+  readonly block: string;
+  readonly rack: string;
+}
+export function topologyPlace(pool: string, index: number): TopologyPlace {
+  const rack = Math.floor(index / RACK_NODES);
+  return { block: `${pool}-b${Math.floor(rack / BLOCK_RACKS)}`, rack: `${pool}-r${rack}` };
+}
+/** The node labels of a place: LOCAL_TOPOLOGY_LEVELS without the host name (the node's own label). */
+export function topologyLabels(place: TopologyPlace): Record<string, string> {
+  const [block, rack] = LOCAL_TOPOLOGY_LEVELS;
+  return { [block]: place.block, [rack]: place.rack };
+}
+
 type NodeObject = Record<string, unknown>;
 
 function nodeObject(name: string, labels: Record<string, string>, shape: typeof GPU_NODE_SHAPE | typeof CPU_NODE_SHAPE, gpus: number): NodeObject {
@@ -111,6 +132,7 @@ export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number
             [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value,
             [INSTANCE_TYPE_LABEL]: pool.instanceType ?? `kwok-gpu-${pool.gpusPerNode}`,
             ...(pool.capacityType ? { [CAPACITY_TYPE_LABEL]: pool.capacityType } : {}),
+            ...topologyLabels(topologyPlace(pool.name, i)),
           },
           GPU_NODE_SHAPE,
           pool.gpusPerNode,

@@ -78,6 +78,9 @@ generate_pki() {
   # KWOK and Kueue act for many nodes/queues; in this throwaway harness they run as cluster admins.
   client_cert kwok kiln-kwok system:masters
   client_cert kueue kiln-kueue system:masters
+  client_cert jobset kiln-jobset system:masters
+  # CoreDNS reads Services, EndpointSlices, pods and namespaces only (ClusterRole kiln:coredns, node.sh).
+  client_cert coredns kiln-coredns ""
   # The API server's identity towards kubelets (kubectl logs/exec/port-forward).
   client_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
   [[ -f "$PKI_DIR/sa.key" ]] || {
@@ -85,7 +88,7 @@ generate_pki() {
     openssl rsa -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null
   }
   local c
-  for c in admin kube-controller-manager kube-scheduler kwok kueue; do kubeconfig_for "$PKI_DIR/$c.kubeconfig" "$c"; done
+  for c in admin kube-controller-manager kube-scheduler kwok kueue jobset coredns; do kubeconfig_for "$PKI_DIR/$c.kubeconfig" "$c"; done
   cp "$PKI_DIR/admin.kubeconfig" "$KILN_KUBECONFIG" && chmod 600 "$KILN_KUBECONFIG"
 }
 

@@ -11,7 +11,10 @@ import * as fs from "fs";
 import { Command } from "commander";
 import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
-import { poolsFromStackConfig } from "./nodes";
+import { poolsFromStackConfig, topologyLabels } from "./nodes";
+
+/** The real node is a block and a rack of its own in the synthetic topology. */
+export const REAL_NODE_TOPOLOGY = { block: "real", rack: "real" } as const;
 
 /** Label telling the real node from the simulated ones (KWOK nodes carry `type: kwok`). */
 export const REAL_NODE_LABEL = "kiln.dev/node-kind";
@@ -34,7 +37,13 @@ export function realNodeSettings(stackConfig: string, pool?: string, file = "sta
   return {
     pool: chosen.name,
     gpus: chosen.gpusPerNode,
-    labels: { [GPU_POOL_LABEL]: chosen.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
+    labels: {
+      [GPU_POOL_LABEL]: chosen.name,
+      [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value,
+      [REAL_NODE_LABEL]: "real",
+      "node.kubernetes.io/instance-type": "kiln-local-real",
+      ...topologyLabels(REAL_NODE_TOPOLOGY),
+    },
     taints: [{ ...GPU_TAINT }],
   };
 }
@@ -48,6 +57,9 @@ export interface KubeletPaths {
   readonly tlsCert: string;
   readonly tlsKey: string;
   readonly podLogsDir: string;
+  /** The cluster DNS pods are told to use (CoreDNS on the node's address); none: pods get the host's resolv.conf. */
+  readonly clusterDns?: string;
+  readonly clusterDomain?: string;
 }
 
 /** KubeletConfiguration for a node on a VM with cgroup v1, no swap accounting and no CAP_SYS_RESOURCE. */
@@ -81,7 +93,8 @@ export function kubeletConfig(settings: RealNodeSettings, paths: KubeletPaths): 
     maxPods: 16,
     serializeImagePulls: false,
     resolvConf: "/etc/resolv.conf",
-    clusterDomain: "cluster.local",
+    clusterDomain: paths.clusterDomain ?? "cluster.local",
+    ...(paths.clusterDns ? { clusterDNS: [paths.clusterDns] } : {}),
     shutdownGracePeriod: "0s",
     nodeStatusReportFrequency: "10s",
     nodeStatusUpdateFrequency: "10s",
@@ -114,8 +127,19 @@ export function main(argv: string[]): void {
     .requiredOption("--tls-cert <file>", "kubelet serving certificate")
     .requiredOption("--tls-key <file>", "kubelet serving key")
     .requiredOption("--pod-logs <dir>", "pod log directory")
+    .option("--cluster-dns <ip>", "the cluster DNS server pods use")
+    .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
     .action((opts) => {
-      const doc = kubeletConfig(read(opts), { nodeIp: opts.nodeIp, socket: opts.socket, clientCa: opts.ca, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, podLogsDir: opts.podLogs });
+      const doc = kubeletConfig(read(opts), {
+        nodeIp: opts.nodeIp,
+        socket: opts.socket,
+        clientCa: opts.ca,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
+        podLogsDir: opts.podLogs,
+        clusterDns: opts.clusterDns,
+        clusterDomain: opts.clusterDomain,
+      });
       fs.writeFileSync(opts.out, YAML.stringify(doc));
     });
   program.parse(argv);

@@ -51,12 +51,17 @@ preflight() {
     [[ -x "$KUEUE_BIN" ]] || missing+=("$KUEUE_BIN")
     compgen -G "$KUEUE_CRD_DIR/*.yaml" >/dev/null || missing+=("$KUEUE_CRD_DIR/*.yaml")
   fi
+  if [[ "$KILN_JOBSET" == true ]]; then
+    [[ -x "$JOBSET_BIN" ]] || missing+=("$JOBSET_BIN")
+    compgen -G "$JOBSET_CRD_DIR/*.yaml" >/dev/null || missing+=("$JOBSET_CRD_DIR/*.yaml")
+  fi
   [[ ${#missing[@]} -eq 0 ]] || die "missing binaries (build them with 'npm run tools:build'):$(printf '\n  %s' "${missing[@]}")"
   [[ "$KILN_REAL_NODE" == true ]] && real_node_preflight
   for b in openssl curl node; do command -v "$b" >/dev/null || die "'$b' not found on PATH"; done
   local entry name var port ports=(etcd:ETCD_PORT etcd-peer:ETCD_PEER_PORT kube-apiserver:APISERVER_PORT
     kube-controller-manager:CONTROLLER_MANAGER_PORT kube-scheduler:SCHEDULER_PORT kwok:KWOK_PORT)
   [[ "$KILN_KUEUE" == true ]] && ports+=(kueue-health:KUEUE_HEALTH_PORT kueue-metrics:KUEUE_METRICS_PORT kueue-webhook:KUEUE_WEBHOOK_PORT)
+  [[ "$KILN_JOBSET" == true ]] && ports+=(jobset-health:JOBSET_HEALTH_PORT jobset-metrics:JOBSET_METRICS_PORT jobset-webhook:JOBSET_WEBHOOK_PORT)
   for entry in "${ports[@]}"; do
     name=${entry%%:*} var=${entry##*:} port=${!var}
     port_in_use "$port" && die "port $port (for $name) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp 'sport = :$port') or set $var"
@@ -200,41 +205,48 @@ start_kueue() {
   # The cert rotator fills this Secret; it must exist (Kueue's chart creates it empty too).
   kc create secret generic kueue-webhook-server-cert -n kueue-system --dry-run=client -o yaml | kc apply -f - >/dev/null
   local cfg="$KILN_DIR/kueue.yaml"
-  cat >"$cfg" <<EOF
-apiVersion: config.kueue.x-k8s.io/v1beta1
-kind: Configuration
-namespace: kueue-system
-health:
-  healthProbeBindAddress: 127.0.0.1:$KUEUE_HEALTH_PORT
-metrics:
-  bindAddress: 127.0.0.1:$KUEUE_METRICS_PORT
-# The webhook server listens (controller-runtime needs one) but no Mutating/ValidatingWebhookConfiguration
-# points at it: simulated nodes cannot host a webhook pod, and a failurePolicy=Fail webhook nobody answers
-# would block every Job. Kiln's chart and plugin create queued Jobs suspended, which is all Kueue needs.
-webhook:
-  host: 127.0.0.1
-  port: $KUEUE_WEBHOOK_PORT
-  certDir: $KILN_DIR/kueue-certs
-# Kueue 0.14 reads metrics certs from a fixed /etc/kueue/metrics/certs unless it manages its own:
-# let it (self-signed, in Secret kueue-system/kueue-webhook-server-cert). In a pod that Secret is mounted
-# at certDir; here up.sh copies it there. It finds no webhook configurations to patch, which it logs and ignores.
-internalCertManagement:
-  enable: true
-  webhookServiceName: kueue-webhook-service
-  webhookSecretName: kueue-webhook-server-cert
-leaderElection:
-  leaderElect: false
-clientConnection:
-  qps: 200
-  burst: 400
-manageJobsWithoutQueueName: false
-integrations:
-  frameworks: ["batch/job"]
-EOF
+  (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/kueue-config.ts \
+    --health-port "$KUEUE_HEALTH_PORT" --metrics-port "$KUEUE_METRICS_PORT" --webhook-port "$KUEUE_WEBHOOK_PORT" \
+    --cert-dir "$KILN_DIR/kueue-certs" $([[ "$KILN_JOBSET" == true ]] || echo --no-jobset)) >"$cfg"
   start kueue env KUBECONFIG="$PKI_DIR/kueue.kubeconfig" "$KUEUE_BIN" --config "$cfg" --feature-gates VisibilityOnDemand=false
   mkdir -p "$KILN_DIR/kueue-certs" && chmod 700 "$KILN_DIR/kueue-certs"
   wait_for kueue "$READY_TIMEOUT" mount_kueue_certs
   wait_for kueue "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$KUEUE_HEALTH_PORT/readyz"
+}
+
+# JobSet's controller as a local process: its CRD, a serving certificate from the harness CA for the
+# webhook server it insists on running (no webhook configuration points at it, so its defaulting never
+# runs: the plugin writes every JobSet field), loopback ports, the same admin identity as Kueue's.
+start_jobset() {
+  [[ "$KILN_JOBSET" == true ]] || return 0
+  log "installing the JobSet CRD ($JOBSET_VERSION)"
+  kc apply --server-side --force-conflicts -f "$JOBSET_CRD_DIR" >/dev/null
+  wait_for kube-apiserver 60 crds_established jobsets.jobset.x-k8s.io
+  local certs="$KILN_DIR/jobset-certs" cfg="$KILN_DIR/jobset.yaml"
+  mkdir -p "$certs" && chmod 700 "$certs"
+  serving_cert jobset-webhook jobset-webhook-service "DNS:localhost,IP:127.0.0.1"
+  cp "$PKI_DIR/jobset-webhook.crt" "$certs/tls.crt" && (umask 077 && cp "$PKI_DIR/jobset-webhook.key" "$certs/tls.key")
+  cat >"$cfg" <<EOF
+apiVersion: config.jobset.x-k8s.io/v1alpha1
+kind: Configuration
+leaderElection:
+  leaderElect: false
+internalCertManagement:
+  enable: false
+webhook:
+  host: 127.0.0.1
+  port: $JOBSET_WEBHOOK_PORT
+  certDir: $certs
+metrics:
+  bindAddress: 127.0.0.1:$JOBSET_METRICS_PORT
+health:
+  healthProbeBindAddress: 127.0.0.1:$JOBSET_HEALTH_PORT
+clientConnection:
+  qps: 200
+  burst: 400
+EOF
+  start jobset env KUBECONFIG="$PKI_DIR/jobset.kubeconfig" "$JOBSET_BIN" --config "$cfg"
+  wait_for jobset "$READY_TIMEOUT" curl -sf --max-time 2 "http://127.0.0.1:$JOBSET_HEALTH_PORT/readyz"
 }
 
 # mount_kueue_certs: what the kubelet's Secret volume would do: write tls.crt/tls.key once Kueue filled them.
@@ -274,6 +286,7 @@ main() {
   start_scheduler
   start_kwok
   register_nodes
+  start_jobset
   start_kueue
   start_real_node
   printf '%s\n' "${STARTED[@]}" >"$RUN_DIR/components"
@@ -281,8 +294,8 @@ main() {
   cat >&2 <<EOF
 
 Local cluster up in $((SECONDS - t0))s: real etcd $ETCD_VERSION + Kubernetes $KUBERNETES_VERSION control plane,
-$(kc get nodes -l type=kwok --no-headers | wc -l) simulated nodes (KWOK $KWOK_VERSION; pods that tolerate their taint run ${KILN_POD_RUN_SECONDS}s then succeed)$([[ "$KILN_KUEUE" == true ]] && echo ", Kueue $KUEUE_VERSION (no webhooks)").
-$([[ "$KILN_REAL_NODE" == true ]] && echo "Real node $NODE_NAME ($NODE_IP): kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge $POD_CIDR; GPU pods run there (CPU backend).")
+$(kc get nodes -l type=kwok --no-headers | wc -l) simulated nodes (KWOK $KWOK_VERSION; pods that tolerate their taint run ${KILN_POD_RUN_SECONDS}s then succeed)$([[ "$KILN_KUEUE" == true ]] && echo ", Kueue $KUEUE_VERSION (no webhooks)")$([[ "$KILN_JOBSET" == true ]] && echo ", JobSet $JOBSET_VERSION (no webhooks)").
+$([[ "$KILN_REAL_NODE" == true ]] && echo "Real node $NODE_NAME ($NODE_IP): kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge $POD_CIDR; GPU pods run there (CPU backend); CoreDNS $COREDNS_VERSION on $NODE_IP:53 ($CLUSTER_DOMAIN).")
 Logs: $LOG_DIR/<component>.log    Stop: npm run cluster:down    Status: npm run cluster:status
 
   $KUBECONFIG_EXPORT

@@ -20,7 +20,7 @@ KILN_TOOL_WORK=${KILN_TOOL_WORK:-"$HOME/.cache/kiln/work"}
 # Seconds between progress lines while a build runs.
 PROGRESS_EVERY=${PROGRESS_EVERY:-30}
 
-ALL_TOOLS=(kubernetes etcd kwok kueue pulumi pulumi-language-nodejs pulumi-kubernetes minio actionlint pause)
+ALL_TOOLS=(kubernetes etcd kwok kueue jobset coredns pulumi pulumi-language-nodejs pulumi-kubernetes minio actionlint pause)
 
 usage() {
   cat >&2 <<EOF
@@ -37,6 +37,8 @@ binaries() {
     etcd) echo "etcd" ;;
     kwok) echo "kwok" ;;
     kueue) echo "kueue" ;;
+    jobset) echo "jobset" ;;
+    coredns) echo "coredns" ;;
     pulumi) echo "pulumi" ;;
     pulumi-language-nodejs) echo "pulumi-language-nodejs" ;;
     pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
@@ -66,6 +68,8 @@ pinned_module() {
     etcd) echo "go.etcd.io/etcd/server/v3 $ETCD_VERSION" ;;
     kwok) echo "sigs.k8s.io/kwok $KWOK_VERSION" ;;
     kueue) echo "sigs.k8s.io/kueue $KUEUE_VERSION" ;;
+    jobset) echo "sigs.k8s.io/jobset $JOBSET_VERSION" ;;
+    coredns) echo "github.com/coredns/coredns $COREDNS_VERSION" ;;
     pulumi) echo "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION" ;;
     pulumi-language-nodejs) echo "github.com/pulumi/pulumi/sdk/v3 $PULUMI_LANGUAGE_NODEJS_VERSION" ;;
   esac
@@ -148,6 +152,25 @@ build_kueue() {
   dir=$(cd /tmp && go mod download -json "sigs.k8s.io/kueue@$KUEUE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   mkdir -p "$STAGE/../crds"
   cp "$dir"/config/components/crd/bases/*.yaml "$STAGE/../crds/"
+}
+
+build_jobset() {
+  local work
+  work=$(prepare_wrapper jobset)
+  step jobset
+  gobuild "$work" "$STAGE/jobset" "-X sigs.k8s.io/jobset/pkg/version.GitVersion=$JOBSET_VERSION -X sigs.k8s.io/jobset/pkg/version.GitCommit=$(origin_hash sigs.k8s.io/jobset "$JOBSET_VERSION")" sigs.k8s.io/jobset
+  # CRDs and the manager's RBAC ship in the module zip; the CRDs go next to the binary for the harness.
+  local dir
+  dir=$(cd /tmp && go mod download -json "sigs.k8s.io/jobset@$JOBSET_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$STAGE/../crds"
+  cp "$dir"/config/components/crd/bases/*.yaml "$STAGE/../crds/"
+}
+
+build_coredns() {
+  local work
+  work=$(prepare_wrapper coredns)
+  step coredns
+  gobuild "$work" "$STAGE/coredns" "-X github.com/coredns/coredns/coremain.GitCommit=$(origin_hash github.com/coredns/coredns "$COREDNS_VERSION" | cut -c1-7)" github.com/coredns/coredns
 }
 
 build_pulumi() {

@@ -11,6 +11,10 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 # Kueue controller (local process, webhooks disabled) and its CRDs.
 KUEUE_VERSION=${KUEUE_VERSION:-v0.14.8}
+# JobSet controller (multi-node runs: one Job per replicated job, the headless Service, group restarts) and its CRDs.
+JOBSET_VERSION=${JOBSET_VERSION:-v0.12.0}
+# CoreDNS: the local cluster's DNS (Service names and a JobSet's pod host names), run on the real node's address.
+COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 # Pulumi CLI; the npm @pulumi/pulumi is pinned to the same release.
 PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
 # Node.js language host. Since sdk v3.69 it is its own module (sdk/nodejs/cmd/pulumi-language-nodejs/v3,
@@ -47,6 +51,8 @@ tool_bin_dir() {
     etcd) v=$ETCD_VERSION ;;
     kwok) v=$KWOK_VERSION ;;
     kueue) v=$KUEUE_VERSION ;;
+    jobset) v=$JOBSET_VERSION ;;
+    coredns) v=$COREDNS_VERSION ;;
     pulumi) v=$PULUMI_VERSION ;;
     pulumi-language-nodejs) v=$PULUMI_LANGUAGE_NODEJS_VERSION ;;
     pulumi-kubernetes) v=$PULUMI_KUBERNETES_VERSION ;;
