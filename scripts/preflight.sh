@@ -137,8 +137,10 @@ check_chromium() {
     bash "$KILN_REPO_ROOT/$BROWSER" || true
     [[ -x "$KILN_CHROMIUM" ]] && return 0
   fi
-  if [[ "$1" == required ]]; then
-    problem "no Chromium at $KILN_CHROMIUM: the dashboard tests drive it" "sudo bash $BROWSER"
+  if [[ "$1" == required ]] && is_root; then
+    problem "no Chromium at $KILN_CHROMIUM, and apt-get could not install it: the dashboard tests drive it" "sudo bash $BROWSER   (read apt's errors above)"
+  elif [[ "$1" == required ]]; then
+    problem "no Chromium at $KILN_CHROMIUM: the dashboard tests drive it (run as root, $COMMAND installs it; alone: sudo bash $BROWSER)" "$(as_root)"
   else
     WARNINGS+=("no Chromium at $KILN_CHROMIUM: the dashboard's browser tests will be SKIPPED; enable them with: sudo bash $BROWSER")
   fi

@@ -158,7 +158,7 @@ describe("npm test's and npm run test:e2e's preflight", () => {
     expect(r.code).toBe(1);
     expect(r.seconds).toBeLessThan(10);
     expect(r.out).toContain("no Chromium at");
-    expect(r.out).toContain('sudo env "PATH=$PATH" npm run test:e2e');
+    expect(r.out).toContain('Run this one command:\n  sudo env "PATH=$PATH" npm run test:e2e\n');
   });
 
   test("an unknown mode is a usage error", () => {
