@@ -114,7 +114,8 @@ main() {
   local t0=$SECONDS image
 
   step "1/9 toolchain (cached builds are instant; a cold build takes tens of minutes)"
-  if [[ "$KILN_OVERLAP_IMAGE_BUILD" == true ]] && "$KILN_REPO_ROOT/scripts/toolchain/build.sh" --list | grep -q ' missing$'; then
+  # (awk reads the whole list: `grep -q` could exit first and fail the pipeline with SIGPIPE under pipefail.)
+  if [[ "$KILN_OVERLAP_IMAGE_BUILD" == true && -n "$("$KILN_REPO_ROOT/scripts/toolchain/build.sh" --list | awk '$NF == "missing"')" ]]; then
     start_image_build
   fi
   "$KILN_REPO_ROOT/scripts/toolchain/build.sh"
