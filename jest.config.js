@@ -17,6 +17,8 @@ const common = {
   modulePathIgnorePatterns: ["<rootDir>/.kiln/"],
 };
 module.exports = {
+  // The default output, then one loud line per prerequisite a run skipped tests for (test/support/skips.ts).
+  reporters: ["default", "<rootDir>/test/support/skip-reporter.js"],
   projects: [
     // test/support/timeouts.ts: timeouts sized for a 2-core machine under load.
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["/test/e2e/", "/node_modules/"], setupFilesAfterEnv: ["<rootDir>/test/support/timeouts.ts"] },

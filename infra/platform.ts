@@ -18,6 +18,11 @@ export interface PlatformOutputs {
   readonly trainerImage: pulumi.Output<string>;
   /** Full kiln-accountant image reference; undefined when the accountant is off. */
   readonly accountantImage?: pulumi.Output<string>;
+  /**
+   * The accountant image is pushed after the first `pulumi up` (its repository is made by that `up`):
+   * its Deployment must not hold the stack until its pod is ready. Default false (the image exists).
+   */
+  readonly accountantImagePushedLater?: boolean;
   /** CIDRs the Kubernetes API server answers on, for controllers' egress policies; undefined when unknown. */
   readonly apiServerCidrs?: readonly string[];
   /** Resources the cluster layer must wait for (node capacity, CNI, ...). */

@@ -43,6 +43,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly trainerServiceAccountAnnotations: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly trainerImage: pulumi.Output<string>;
   readonly accountantImage?: pulumi.Output<string>;
+  readonly accountantImagePushedLater: boolean;
   /** The accountant's ECR repository URL, when the stack created it (no kiln:accountant.repository). */
   readonly accountantRepositoryUrl?: pulumi.Output<string>;
   readonly apiServerCidrs: readonly string[];
@@ -185,6 +186,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       this.accountantRepositoryUrl = accountantRegistry?.repositoryUrl;
       this.accountantImage = accountantRegistry ? pulumi.interpolate`${accountantRegistry.repositoryUrl}:${c.accountant.tag}` : pulumi.output(`${c.accountant.repository}:${c.accountant.tag}`);
     }
+    // A repository this stack creates is empty on its first `up`: nothing can have pushed the image yet.
+    this.accountantImagePushedLater = c.accountant.enabled && !c.accountant.repository;
     // The private endpoint's ENIs sit in the VPC.
     this.apiServerCidrs = [c.vpcCidr];
     this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools)];
@@ -198,6 +201,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       objectStore: this.objectStore,
       trainerImage: this.trainerImage,
       accountantImage: this.accountantImage,
+      accountantImagePushedLater: this.accountantImagePushedLater,
       accountantRepositoryUrl: this.accountantRepositoryUrl,
       apiServerCidrs: this.apiServerCidrs,
       clusterName: this.clusterName,

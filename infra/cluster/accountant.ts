@@ -7,6 +7,9 @@ import { ACCOUNTANT_NAMESPACE } from "../contract/names";
 import { SystemPlacement } from "../platform";
 import type { Settings } from "../../accountant/src/settings";
 
+/** The Kubernetes provider's annotation for "do not wait for this object to be ready". */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
+
 export interface AccountantArgs {
   /** Full image reference `<repository>:<tag>`. */
   readonly image: pulumi.Input<string>;
@@ -24,6 +27,12 @@ export interface AccountantArgs {
   readonly apiServerCidrs?: pulumi.Input<readonly string[]>;
   /** `host:port` of the API server for the pod (KUBERNETES_SERVICE_HOST/PORT), when the Service is not routed; default the Service. */
   readonly apiServer?: string;
+  /**
+   * Wait for its pod to be ready during `pulumi up`; default true. false where the image is pushed after
+   * the stack exists (aws: the stack creates its ECR repository): the Deployment gets
+   * `pulumi.com/skipAwait: "true"` and its pod starts once the image is there.
+   */
+  readonly awaitReady?: boolean;
   /** Node selector + tolerations of the platform's system nodes; default any node. */
   readonly placement?: SystemPlacement;
   /** Provider of the target cluster. */
@@ -116,7 +125,7 @@ export class Accountant extends pulumi.ComponentResource {
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels },
+        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels, ...(args.awaitReady === false ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
         spec: {
           replicas: 1,
           // One writer of the records at a time.

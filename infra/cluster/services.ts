@@ -109,6 +109,7 @@ export class ClusterServices extends pulumi.ComponentResource {
           intervalSeconds: config.accountant.intervalSeconds,
           apiServerCidrs: platform.apiServerCidrs,
           apiServer: config.accountant.apiServer,
+          awaitReady: !platform.accountantImagePushedLater,
           placement:
             config.accountant.nodeSelector || config.accountant.tolerations
               ? { nodeSelector: config.accountant.nodeSelector ?? {}, tolerations: config.accountant.tolerations ?? [] }

@@ -58,9 +58,10 @@ esac
 TRAINER_IMAGE=${KILN_TRAINER_IMAGE:-$(trainer_image_ref "$VARIANT")}
 if [[ "$PRINT_REF" == true ]]; then echo "$TRAINER_IMAGE"; exit 0; fi
 
-for b in podman debootstrap tar sha256sum npm; do
-  command -v "$b" >/dev/null || die "'$b' not found; install the image tools: bash scripts/image/install-deps.sh"
+for b in podman debootstrap; do
+  command -v "$b" >/dev/null || die "'$b' not found; install the node and image packages (as root): bash scripts/cluster/install-node-deps.sh"
 done
+for b in tar sha256sum npm; do command -v "$b" >/dev/null || die "'$b' not found on PATH"; done
 mkdir -p "$KILN_IMAGE_CACHE"
 podman() { "$HERE/podman.sh" "$@"; }
 

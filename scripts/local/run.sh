@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # npm run local: the whole local path on a fresh machine.
+#  0. check every prerequisite in its first seconds; as root, install missing Debian packages   scripts/preflight.sh
 #  1. build missing tools (Go module proxy -> ~/.cache/kiln/tools)            scripts/toolchain/build.sh
 #  2. build the trainer image from trainer-image/Dockerfile (no registry)     scripts/image/build.sh
+#     (with a cold toolchain it builds in the background during step 1: KILN_OVERLAP_IMAGE_BUILD)
 #  3. start the local cluster: real control plane, KWOK nodes, one real node   scripts/cluster/up.sh
 #  4. import the image into the real node's containerd                        scripts/image/load.sh
 #  5. start MinIO on the real node's address (the stack's external store)     scripts/local/minio.sh
@@ -9,8 +11,8 @@
 #  7. upload the Auto MPG data set to the datasets bucket                     scripts/local/seed.ts
 #  8. kubectl create job <run> --from=cronjob/kiln-trainer: Kueue admits it, its pod runs the trainer
 #     image on the real node, reads the data from MinIO and writes the model, metrics, report and
-#     checkpoints back; its log is followed with kubectl logs -f
-#  9. print what was real, what was simulated, and the run's objects in the store
+#     checkpoints back; its log is followed with kubectl kiln logs -f (waits for the container, resumes)
+#  9. print what was real, what was simulated, the run's objects in the store and each step's time
 # The cluster and MinIO keep running afterwards (npm run cluster:down stops both).
 set -euo pipefail
 
@@ -30,40 +32,103 @@ SCHEDULE_TIMEOUT=${SCHEDULE_TIMEOUT:-180}
 STACK_CLUSTER_FILE="$RUN_DIR/stack-cluster"
 # Seconds to wait for the run to finish once its log ends.
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
+# Build the images in the background while a cold toolchain builds (independent inputs; the image build
+# is mostly downloads and podman, the Go builds are CPU-bound). false: one after the other.
+KILN_OVERLAP_IMAGE_BUILD=${KILN_OVERLAP_IMAGE_BUILD:-true}
 
 usage() {
   cat >&2 <<EOF
 usage: npm run local   (scripts/local/run.sh; no arguments)
   KILN_RUN_NAME=$KILN_RUN_NAME KILN_TEAM_NAMESPACE=${KILN_TEAM_NAMESPACE:-<first team>}
   SCHEDULE_TIMEOUT=$SCHEDULE_TIMEOUT RUN_TIMEOUT=$RUN_TIMEOUT KILN_EXTRA_CA_CERTS=<PEM file for the image build>
+  KILN_OVERLAP_IMAGE_BUILD=$KILN_OVERLAP_IMAGE_BUILD
 EOF
 }
 
+# PID (and session) of the image build running beside the toolchain build; "" when none.
+IMAGE_BUILD_PID=""
+
 on_exit() {
   local status=$?
+  if [[ -n "$IMAGE_BUILD_PID" ]] && kill -0 "$IMAGE_BUILD_PID" 2>/dev/null; then
+    kill -TERM -- "-$IMAGE_BUILD_PID" 2>/dev/null || true
+  fi
   if [[ $status -ne 0 ]]; then
+    step_times
     echo >&2
-    echo "npm run local failed (exit $status). Logs: $LOG_DIR/ (cluster components, kubelet, containerd, minio, pulumi-up.log)." >&2
+    echo "npm run local failed (exit $status). Logs: $LOG_DIR/ (cluster components, kubelet, containerd, minio, pulumi-up.log, image-build.log)." >&2
     echo "The cluster is left running for inspection: npm run cluster:status / npm run cluster:down" >&2
   fi
   exit $status
 }
 
-step() { echo >&2; echo "==> $*" >&2; }
+# Each step's label and start (SECONDS), for the closing table of step times.
+STEP_LABELS=()
+STEP_STARTS=()
+step() {
+  STEP_LABELS+=("${1%% (*}")
+  STEP_STARTS+=("$SECONDS")
+  echo >&2
+  echo "==> $*" >&2
+}
+
+# step_times: how long each step took (the last one until now).
+step_times() {
+  local i end
+  [[ ${#STEP_LABELS[@]} -gt 0 ]] || return 0
+  echo >&2
+  echo "Step times:" >&2
+  for ((i = 0; i < ${#STEP_LABELS[@]}; i++)); do
+    end=${STEP_STARTS[$((i + 1))]:-$SECONDS}
+    printf '  %-48s %5ss\n' "${STEP_LABELS[$i]:0:48}" "$((end - STEP_STARTS[i]))" >&2
+  done
+}
+
+# start_image_build: scripts/image/build.sh in a session of its own in the background, output in its log.
+start_image_build() {
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  echo "the trainer and accountant images build meanwhile, in the background (log: $LOG_DIR/image-build.log)" >&2
+  setsid "$KILN_REPO_ROOT/scripts/image/build.sh" >"$RUN_DIR/image-ref" 2>"$LOG_DIR/image-build.log" </dev/null &
+  IMAGE_BUILD_PID=$!
+}
+
+# finish_image_build: waits for the background image build (dies if it failed); its reference is in $RUN_DIR/image-ref.
+finish_image_build() {
+  local status=0
+  kill -0 "$IMAGE_BUILD_PID" 2>/dev/null && echo "waiting for the background image build (log: $LOG_DIR/image-build.log)" >&2
+  wait "$IMAGE_BUILD_PID" || status=$?
+  if [[ $status -ne 0 ]]; then
+    tail -n 20 "$LOG_DIR/image-build.log" >&2
+    die "the image build failed (exit $status); full output in $LOG_DIR/image-build.log"
+  fi
+  tail -n 3 "$LOG_DIR/image-build.log" >&2
+}
 
 main() {
   case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
-  trap on_exit EXIT
   cd "$KILN_REPO_ROOT"
-  [[ -d node_modules ]] || die "node_modules missing: run 'npm ci' first"
-  [[ "$KILN_REAL_NODE" == true ]] || die "npm run local trains on the real node; unset KILN_REAL_NODE (it is '$KILN_REAL_NODE')"
+  # Every prerequisite in the first seconds (root, Go, Debian packages, disk, ports, kernel); as root it
+  # installs missing packages itself, else it stops here naming the command to run.
+  bash "$KILN_REPO_ROOT/scripts/preflight.sh" local
+  trap on_exit EXIT
   local t0=$SECONDS image
 
   step "1/9 toolchain (cached builds are instant; a cold build takes tens of minutes)"
+  # (awk reads the whole list: `grep -q` could exit first and fail the pipeline with SIGPIPE under pipefail.)
+  if [[ "$KILN_OVERLAP_IMAGE_BUILD" == true && -n "$("$KILN_REPO_ROOT/scripts/toolchain/build.sh" --list | awk '$NF == "missing"')" ]]; then
+    start_image_build
+  fi
   "$KILN_REPO_ROOT/scripts/toolchain/build.sh"
 
   step "2/9 trainer image (rebuilt only when its inputs change)"
-  image=$("$KILN_REPO_ROOT/scripts/image/build.sh")
+  # Not in $(...): the background build is a child of this shell only, and `wait` must run here.
+  if [[ -n "$IMAGE_BUILD_PID" ]]; then
+    finish_image_build
+    IMAGE_BUILD_PID=""
+    image=$(tail -n 1 "$RUN_DIR/image-ref")
+  else
+    image=$("$KILN_REPO_ROOT/scripts/image/build.sh")
+  fi
 
   step "3/9 local cluster"
   "$KILN_REPO_ROOT/scripts/cluster/up.sh" >/dev/null
@@ -114,7 +179,7 @@ main() {
   eval "$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
   pool=$(kc get node "$node" -o jsonpath="{.metadata.labels.${GPU_POOL_LABEL//./\\.}}")
   [[ "$node" == "$NODE_NAME" ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"
-  echo "admitted by Kueue; pod scheduled on the real node $node (pool ${pool:-cpu}); its log (kubectl logs -f):" >&2
+  echo "admitted by Kueue; pod scheduled on the real node $node (pool ${pool:-cpu}); its log (kubectl kiln logs -f --raw):" >&2
   status=$(follow_run "$ns" "$KILN_RUN_NAME")
 
   step "9/9 summary"
@@ -142,16 +207,17 @@ wait_scheduled() {
   return 1
 }
 
-# follow_run <ns> <job>: streams the pod's log through the kubelet (kubectl logs -f) to stderr until the
-# Job finishes; prints its end state: Complete, Failed or Timeout.
+# follow_run <ns> <job>: streams the trainer's log through the kubelet to stderr until the Job finishes
+# (kubectl kiln logs -f: it waits until the container runs or has ended, resumes a broken stream without
+# repeating a line and follows a retried pod); prints the Job's end state: Complete, Failed or Timeout.
 follow_run() {
   local ns=$1 job=$2 i state
-  kc logs -f "job/$job" -n "$ns" --pod-running-timeout=120s 2>&1 | sed 's/^/  | /' >&2 || true
+  # Bounded: a container that never starts (an image pull that fails) would otherwise be waited on for ever.
+  timeout "$RUN_TIMEOUT" env KILN_CLI_FROM_SOURCE=1 "$KILN_REPO_ROOT/cli/bin/kubectl-kiln" logs "$job" -f --raw -n "$ns" --kubeconfig "$KILN_KUBECONFIG" 2>&1 |
+    sed 's/^/  | /' >&2 || echo "  (following the log failed; the run goes on: kubectl kiln logs $job -n $ns)" >&2
   for ((i = 0; i < RUN_TIMEOUT; i++)); do
     state=$(kc get job "$job" -n "$ns" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{"\n"}{end}' | grep -xE 'Complete|Failed' | head -1 || true)
     if [[ -n "$state" ]]; then echo "$state"; return 0; fi
-    # A retried pod (after a pod loss) has a log of its own.
-    if ((i % 15 == 14)); then kc logs -f "job/$job" -n "$ns" --pod-running-timeout=60s 2>&1 | sed 's/^/  | /' >&2 || true; fi
     sleep 1
   done
   echo Timeout
@@ -182,6 +248,7 @@ EOF
   PATH="\$PWD/cli/bin:\$PATH" kubectl kiln logs $KILN_RUN_NAME -n $ns
   npm run cluster:down    # stops the cluster, the real node and MinIO
 EOF
+  step_times
 }
 
 main "$@"; exit $?

@@ -7,11 +7,15 @@
 #   scripts/toolchain/build.sh --path          print the PATH entries of all tools (one per line)
 #   scripts/toolchain/build.sh --check-pins    check every wrapper go.mod requires the version versions.sh pins
 # Timings are appended to ~/.cache/kiln/logs/build-times.tsv (tool, version, cold|warm, seconds).
+# Progress: each tool's place in the queue, its cold time on the reference machine (reference-times.tsv)
+# and the estimated time left, scaled by this run's pace so far (eta.sh).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
 source "$HERE/versions.sh"
+# shellcheck source=eta.sh
+source "$HERE/eta.sh"
 
 # Parallelism of go build (2 cores on the reference machine).
 GO_BUILD_P=${GO_BUILD_P:-2}
@@ -231,13 +235,34 @@ build_pause() {
 
 step() { echo "[$(date +%H:%M:%S)] $TOOL: $*" | tee -a "$LOG" >&2; }
 
-# progress_loop <pid> : one line every PROGRESS_EVERY s with elapsed time and packages compiled so far.
+# The tools this run builds, in order (cached ones excluded), the current one's index in it, and the
+# seconds taken by those built so far against their reference seconds (the pace of the ETA).
+QUEUE=()
+QUEUE_AT=0
+DONE_SECONDS=0
+DONE_REFERENCE=0
+
+# reference_note <tool> -> "reference 211 s" or "no reference time".
+reference_note() {
+  local ref
+  ref=$(reference_seconds "$1")
+  if [[ -n "$ref" ]]; then echo "reference $(human_duration "$ref")"; else echo "no reference time"; fi
+}
+
+# left_note <seconds spent on the current tool> -> "about 17 min left in all" for it and the tools after it.
+left_note() {
+  local left
+  left=$(seconds_left "$(pace_permille "$DONE_SECONDS" "$DONE_REFERENCE")" "$1" "${QUEUE[@]:QUEUE_AT}")
+  echo "$(human_duration "$left") left in all"
+}
+
+# progress_loop <pid> : one line every PROGRESS_EVERY s with elapsed time, the time left and the log's length.
 progress_loop() {
   local pid=$1 start=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
     sleep "$PROGRESS_EVERY"
     kill -0 "$pid" 2>/dev/null || break
-    echo "[$(date +%H:%M:%S)] $TOOL: building... $((SECONDS - start))s, $(grep -cvE '^(\+|go: )' "$LOG" || true) log lines ($LOG)" >&2
+    echo "[$(date +%H:%M:%S)] $TOOL: building... $((SECONDS - start))s ($(reference_note "$TOOL")), $(left_note $((SECONDS - start))), $(grep -cvE '^(\+|go: )' "$LOG" || true) log lines ($LOG)" >&2
   done
 }
 
@@ -257,7 +282,7 @@ build_one() {
   STAGE="$(dirname "$bin").partial/bin"
   rm -rf "$(dirname "$STAGE")" && mkdir -p "$STAGE"
   BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  echo "[$(date +%H:%M:%S)] $TOOL $(version_of "$TOOL"): building (log: $LOG)" >&2
+  echo "[$(date +%H:%M:%S)] [$((QUEUE_AT + 1))/${#QUEUE[@]}] $TOOL $(version_of "$TOOL"): building, $(reference_note "$TOOL") on the 2-core reference machine, $(left_note 0) (log: $LOG)" >&2
   start=$SECONDS
   set +e
   ( set -e; "build_$TOOL" ) &
@@ -274,7 +299,10 @@ build_one() {
   fi
   rm -rf "$(dirname "$bin")" && mv "$(dirname "$STAGE")" "$(dirname "$bin")"
   printf '%s\t%s\tcold\t%s\t%s\n' "$TOOL" "$(version_of "$TOOL")" "$((SECONDS - start))" "$(date -u +%FT%TZ)" >>"$KILN_TOOL_LOGS/build-times.tsv"
-  echo "[$(date +%H:%M:%S)] $TOOL: built in $((SECONDS - start))s -> $bin" >&2
+  echo "[$(date +%H:%M:%S)] $TOOL: built in $((SECONDS - start))s ($(reference_note "$TOOL")) -> $bin" >&2
+  local ref
+  ref=$(reference_seconds "$TOOL")
+  if [[ -n "$ref" ]]; then DONE_SECONDS=$((DONE_SECONDS + SECONDS - start)) DONE_REFERENCE=$((DONE_REFERENCE + ref)); fi
 }
 
 main() {
@@ -303,8 +331,13 @@ main() {
   for t in "${tools[@]}"; do
     [[ " ${ALL_TOOLS[*]} " == *" $t "* ]] || { echo "build: unknown tool '$t' (known: ${ALL_TOOLS[*]})" >&2; exit 2; }
   done
+  for t in "${tools[@]}"; do is_cached "$t" || QUEUE+=("$t"); done
+  if [[ ${#QUEUE[@]} -gt 0 ]]; then
+    echo "build: ${#QUEUE[@]} tools to build from the Go module proxy (${QUEUE[*]}): $(human_duration "$(seconds_left 1000 0 "${QUEUE[@]}")") on the 2-core reference machine" >&2
+  fi
   for t in "${tools[@]}"; do
     build_one "$t" || failed+=("$t")
+    [[ "${QUEUE[QUEUE_AT]:-}" == "$t" ]] && QUEUE_AT=$((QUEUE_AT + 1))
   done
   if [[ ${#failed[@]} -gt 0 ]]; then
     echo "build: FAILED: ${failed[*]} (logs under $KILN_TOOL_LOGS)" >&2

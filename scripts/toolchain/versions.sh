@@ -3,6 +3,9 @@
 # regenerate the matching wrapper module under scripts/toolchain/modules/<tool>/.
 # shellcheck shell=bash
 
+# Oldest Go that builds every tool below (the etcd and KWOK modules declare go 1.26.0); checked by scripts/preflight.sh.
+GO_MIN_VERSION=${GO_MIN_VERSION:-1.26}
+
 # Kubernetes control plane (kube-apiserver, kube-controller-manager, kube-scheduler) and the real node's kubelet.
 KUBERNETES_VERSION=${KUBERNETES_VERSION:-v1.34.4}
 # etcd server (Debian's 3.4 is too old for Kubernetes 1.34).

@@ -284,8 +284,11 @@ describe("ls, status, logs, cancel", () => {
     k.logs.set("kiln-ml/mpg-001-x1", '{"epoch":1,"loss":9,"val_loss":8,"metrics":{},"msPerStep":1,"etaSeconds":3}\n');
     const expected = "EPOCH      LOSS       VAL-LOSS   MS/STEP    ETA\n1          9.0000     8.0000     1.0        3s\n";
     expect((await runCli(["logs", "mpg-001", "-n", "kiln-ml"], { api: k })).stdout).toBe(expected);
-    expect((await runCli(["logs", "mpg-001", "-n", "kiln-ml", "-f"], { api: k })).stdout).toBe(expected);
     expect((await runCli(["logs", "mpg-001", "-n", "kiln-ml", "--raw"], { api: k })).stdout).toBe(k.logs.get("kiln-ml/mpg-001-x1"));
+    // -f streams until the run ends (the fake's stream ends at once: a finished run's log).
+    k.pods[0].status = { phase: "Succeeded", containerStatuses: [{ name: "trainer", image: "t", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }] };
+    k.jobs.get("kiln-ml/mpg-001")!.status = { conditions: [{ type: "Complete", status: "True" }] };
+    expect((await runCli(["logs", "mpg-001", "-n", "kiln-ml", "-f"], { api: k })).stdout).toBe(expected);
   });
 
   test("cancel deletes the Job in the background; a missing run exits 1", async () => {

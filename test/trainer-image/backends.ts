@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { recordSkip } from "../support/skips";
 
 const reported = new Set<string>();
 const report = (reason: string) => {
@@ -34,6 +35,7 @@ export function tensorflowMissing(variant: "cpu" | "gpu" = "cpu"): string | unde
 export function testBackends(): string[] {
   const base = ["cpu", "wasm"];
   const missing = tensorflowMissing();
+  if (missing && !reported.has(missing)) recordSkip({ what: "the trainer's tests on the tensorflow backend", missing, enable: "npm run native -w trainer-image" });
   if (missing) report(missing);
   return missing ? base : [...base, "tensorflow"];
 }

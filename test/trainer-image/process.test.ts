@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
 import { irisCsv } from "../../scripts/datasets/iris";
 import { MinioServer } from "../support/minio";
+import { describeIf } from "../support/skips";
 import { tensorflowMissing, testBackends } from "./backends";
 import { buildTrainer, epochAtLeast, spawnTrainer } from "./trainer-process";
 
@@ -66,8 +67,7 @@ function reference(backend: string): Promise<number> {
 // The CUDA build of TensorFlow (trainer-image/native/install.sh gpu) runs here without a GPU: it must load,
 // train on the CPU and say so, not fail or claim a GPU.
 const gpuBuild = tensorflowMissing("gpu");
-if (gpuBuild) console.log(`skipping the tensorflow-gpu backend: ${gpuBuild}`);
-(gpuBuild ? describe.skip : describe)("tfjs-node-gpu (CUDA 12 TensorFlow) on a machine without a GPU", () => {
+describeIf({ what: "the tensorflow-gpu backend test", missing: gpuBuild, enable: "bash trainer-image/native/install.sh gpu" })("tfjs-node-gpu (CUDA 12 TensorFlow) on a machine without a GPU", () => {
   test("loads, trains on the CPU, and the startup line says there is no GPU", async () => {
     const t = await runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(2), KILN_RUN_ID: "gpu-build-on-cpu", KILN_BACKEND: "tensorflow-gpu" }));
     expect(t.lines.find((l) => l.event === "backend")).toMatchObject({ backend: "tensorflow-gpu", tfBackend: "tensorflow", gpuDevice: false, device: expect.stringMatching(/^CPU: tfjs-node-gpu loaded/) });

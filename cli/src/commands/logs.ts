@@ -1,9 +1,9 @@
 /** `kubectl kiln logs RUN [-f] [--index I] [--raw]`: the trainer's JSON lines as a progress table. */
 import { Command } from "commander";
 import type { V1Pod } from "@kubernetes/client-node";
-import { Writable } from "stream";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError } from "../errors";
+import { containerState, followRunLog, newestFirst } from "../follow";
 import { LABEL_JOB_NAME, TRAINER_CONTAINER, validateRunName } from "../job";
 import type { KubeApi } from "../kube";
 import { ProgressRenderer } from "../progress";
@@ -15,36 +15,12 @@ interface LogsFlags {
   raw?: boolean;
 }
 
-/** Seconds between looks for a pod when following a run that has none running yet. */
-const POLL_MS = 2000;
-
-const newestFirst = (pods: V1Pod[]) => pods.sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
-const hasStarted = (p: V1Pod) => p.status?.phase !== undefined && p.status.phase !== "Pending";
-
-/** A Writable that hands complete lines to `onLine`. */
-export function lineSplitter(onLine: (line: string) => void): Writable {
-  let buffered = "";
-  return new Writable({
-    write(chunk, _enc, cb) {
-      buffered += chunk.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      lines.forEach(onLine);
-      cb();
-    },
-    final(cb) {
-      if (buffered) onLine(buffered);
-      cb();
-    },
-  });
-}
-
 export function registerLogs(program: Command, deps: Deps): void {
   program
     .command("logs")
     .description("print a run's training progress (the trainer's JSON log lines as a table)")
     .argument("<run>", "run (Job) name")
-    .option("-f, --follow", "stream until the pod ends (Ctrl-C stops)")
+    .option("-f, --follow", "wait for the trainer to start, then stream its log until the run ends, resuming a broken stream and following a retried pod (Ctrl-C stops)")
     .option("--index <i>", "sweep: the grid point (JOB_COMPLETION_INDEX) to show; default the newest pod")
     .option("--raw", "print the log lines as they are")
     .action(async (run: string, flags: LogsFlags, cmd: Command) => {
@@ -66,51 +42,57 @@ export function registerLogs(program: Command, deps: Deps): void {
         stop();
       });
       try {
-        const pod = await findPod(api, ns, run, selector, flags.follow === true, () => interrupted, deps, ctx);
-        if (!pod) return;
-        const podName = pod.metadata!.name!;
-        if (!flags.follow) {
-          const text = await api.readLog(ns, podName, TRAINER_CONTAINER).catch((err) => {
+        if (flags.follow) {
+          const job = await api.getJob(ns, run).catch((err) => {
             throw explainApiError(err, ctx);
           });
-          text.split("\n").forEach((l) => l !== "" && print(l));
+          const end = await followRunLog({
+            api,
+            namespace: ns,
+            job: run,
+            selector,
+            container: TRAINER_CONTAINER,
+            onLine: print,
+            onNote: (note) => deps.io.err(`${note}\n`),
+            // A sweep's pods are its grid points, not retries of one another: follow one index only.
+            followRetries: index !== undefined || job.spec?.completionMode !== "Indexed",
+            interrupted: () => interrupted,
+            sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+            onStream: (abort) => {
+              stop = abort;
+              if (interrupted) abort();
+            },
+          }).catch((err) => {
+            throw explainApiError(err, ctx);
+          });
+          if (end.kind === "run-ended" && end.state === "Failed") deps.io.err(`run ${run} failed: kubectl kiln status ${run} -n ${ns}\n`);
           return;
         }
-        const handle = await api.followLog(ns, podName, TRAINER_CONTAINER, lineSplitter(print)).catch((err) => {
+        const pod = await findStartedPod(api, ns, run, selector, ctx);
+        const text = await api.readLog(ns, pod.metadata!.name!, TRAINER_CONTAINER).catch((err) => {
           throw explainApiError(err, ctx);
         });
-        stop = handle.abort;
-        if (interrupted) handle.abort();
-        await handle.done.catch((err) => {
-          throw explainApiError(err, ctx);
-        });
+        text.split("\n").forEach((l) => l !== "" && print(l));
       } finally {
         removeHandler();
       }
     });
 }
 
-/** The newest pod of the run; with follow, waits until one has started (undefined if interrupted). */
-async function findPod(api: KubeApi, ns: string, run: string, selector: string, follow: boolean, interrupted: () => boolean, deps: Deps, ctx: Parameters<typeof explainApiError>[1]): Promise<V1Pod | undefined> {
-  let announced = false;
-  for (;;) {
-    let pods: V1Pod[];
-    try {
-      await api.getJob(ns, run);
-      pods = newestFirst(await api.listPods(ns, selector));
-    } catch (err) {
-      throw explainApiError(err, ctx);
-    }
-    const started = pods.find(hasStarted);
-    if (started) return started;
-    if (!follow) {
-      throw new CliError(pods.length ? `run ${run}: pod ${pods[0].metadata?.name} has not started yet (Pending); use -f to wait for it` : `run ${run} has no pods yet (queued or suspended?); use -f to wait, or kubectl kiln status ${run}`);
-    }
-    if (!announced) {
-      deps.io.err(`waiting for a pod of run ${run} to start (Ctrl-C to stop)...\n`);
-      announced = true;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    if (interrupted()) return undefined;
+/** The newest pod of the run whose trainer container has started (running or ended); else a CliError saying why. */
+async function findStartedPod(api: KubeApi, ns: string, run: string, selector: string, ctx: Parameters<typeof explainApiError>[1]): Promise<V1Pod> {
+  let pods: V1Pod[];
+  try {
+    await api.getJob(ns, run);
+    pods = newestFirst(await api.listPods(ns, selector));
+  } catch (err) {
+    throw explainApiError(err, ctx);
   }
+  const started = pods.find((p) => containerState(p, TRAINER_CONTAINER).kind !== "waiting");
+  if (started) return started;
+  if (pods.length) {
+    const state = containerState(pods[0], TRAINER_CONTAINER);
+    throw new CliError(`run ${run}: pod ${pods[0].metadata?.name} has not started yet (${state.kind === "waiting" ? state.reason : "Pending"}); use -f to wait for it`);
+  }
+  throw new CliError(`run ${run} has no pods yet (queued or suspended?); use -f to wait, or kubectl kiln status ${run}`);
 }

@@ -9,11 +9,16 @@ import type { Browser } from "playwright-core";
 import { trainerLog } from "./fake-cluster";
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "./browser";
 import { RESEARCH, serve, VISION, type Served } from "./fixture";
+import { describeIf } from "../../support/skips";
 
 const missing = `no Chromium at ${CHROMIUM} (bash scripts/test/install-browser.sh, or set KILN_CHROMIUM)`;
-// Skipped on a developer's machine without Chromium; in CI a missing browser is a missing install step.
-const describeWithChromium = hasChromium() || process.env.CI === "true" ? describe : describe.skip;
-if (!hasChromium()) console.warn(`dashboard browser tests ${process.env.CI === "true" ? "fail" : "skipped"}: ${missing}`);
+// Skipped (loudly) on a developer's machine without Chromium; in CI a missing browser is a missing install step.
+const describeWithChromium = describeIf({
+  what: "the dashboard's browser tests",
+  missing: hasChromium() || process.env.CI === "true" ? undefined : `no Chromium at ${CHROMIUM}`,
+  enable: "sudo bash scripts/test/install-browser.sh (or set KILN_CHROMIUM)",
+});
+if (!hasChromium() && process.env.CI === "true") console.warn(`dashboard browser tests fail: ${missing}`);
 
 jest.setTimeout(180_000);
 

@@ -76,6 +76,20 @@ describe("kiln-accountant", () => {
     expect(np.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] });
   });
 
+  test("on aws the first pulumi up does not wait for the accountant: its image is pushed to the stack's new ECR repository afterwards", () => {
+    const d = object(dev, "Deployment", "kiln-accountant", "kiln-accountant").inputs;
+    expect(d.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(d.spec.template.spec.containers[0].image).toMatch(/\/kiln-dev\/accountant:0\.1\.0$/);
+  });
+
+  test("where its image exists before pulumi up (local: loaded into the node; aws: a repository of your own) the Deployment is awaited", async () => {
+    expect(object(local, "Deployment", "kiln-accountant", "kiln-accountant").inputs.metadata.annotations).toBeUndefined();
+    const own = await runStack("dev", { "kiln:accountant": { repository: "123456789012.dkr.ecr.us-west-2.amazonaws.com/tools/accountant" } });
+    const d = object(own, "Deployment", "kiln-accountant", "kiln-accountant").inputs;
+    expect(d.spec.template.spec.containers[0].image).toBe("123456789012.dkr.ecr.us-west-2.amazonaws.com/tools/accountant:0.1.0");
+    expect(d.metadata.annotations).toBeUndefined();
+  });
+
   test("kiln:accountant.enabled false deploys none", async () => {
     const off = await runStack("local", { "kiln:accountant": { enabled: false }, "kiln:teams": [{ name: "research", gpuQuota: 16 }] });
     expect(objects(off, "Deployment").filter((d) => d.inputs.metadata.name === "kiln-accountant")).toEqual([]);

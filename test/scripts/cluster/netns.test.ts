@@ -8,9 +8,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { describeIf } from "../../support/skips";
+
 const ROOT = path.resolve(__dirname, "../../..");
 const root = process.getuid?.() === 0;
-if (!root) console.log("skipping the netns harness test: it mounts, so it needs root");
 
 /** Runs `script` in bash with env.sh and node.sh sourced and NETNS_DIR set; returns exit code and output. */
 function node(dir: string, script: string) {
@@ -25,7 +26,7 @@ const POD_NETNS = (name: string) => `touch "$NETNS_DIR/${name}" && unshare --net
 const PODMAN = `mount --make-shared "$NETNS_DIR" 2>/dev/null || { mount --rbind "$NETNS_DIR" "$NETNS_DIR" && mount --make-rshared "$NETNS_DIR"; }`;
 const CONTAINERD_REMOVE = (name: string) => `umount "$NETNS_DIR/${name}"; rm "$NETNS_DIR/${name}"`;
 
-(root ? describe : describe.skip)("the real node's netns directory", () => {
+describeIf({ what: "the netns harness test", missing: root ? undefined : "it mounts, so it needs root", enable: 'sudo env "PATH=$PATH" npm test' })("the real node's netns directory", () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-netns-"))));
   afterEach(() => {
