@@ -166,6 +166,8 @@ check_ports() {
   is_running etcd || is_running kube-apiserver || ports+=(etcd:ETCD_PORT etcd-peer:ETCD_PEER_PORT
     kube-apiserver:APISERVER_PORT kube-controller-manager:CONTROLLER_MANAGER_PORT kube-scheduler:SCHEDULER_PORT
     kwok:KWOK_PORT kueue-health:KUEUE_HEALTH_PORT kueue-metrics:KUEUE_METRICS_PORT kueue-webhook:KUEUE_WEBHOOK_PORT
+    jobset-health:JOBSET_HEALTH_PORT jobset-metrics:JOBSET_METRICS_PORT jobset-webhook:JOBSET_WEBHOOK_PORT
+    coredns-health:COREDNS_HEALTH_PORT coredns-ready:COREDNS_READY_PORT
     kubelet:KUBELET_PORT kubelet-healthz:KUBELET_HEALTHZ_PORT)
   is_running minio || ports+=(minio:MINIO_PORT minio-console:MINIO_CONSOLE_PORT)
   for entry in "${ports[@]}"; do
