@@ -6,7 +6,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../infra/contract/workload";
 import { GPU_RESOURCE } from "../../infra/contract/gpu";
-import { explainApiError, statusCode, type ApiErrorContext } from "./errors";
+import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./errors";
 import { isJobSet, type JobSet } from "./jobset";
 import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "./job";
 import type { KubeApi } from "./kube";
@@ -73,10 +73,16 @@ export async function listRuns(api: KubeApi, namespace: string | undefined, onNo
 
 /** The run named `name`: its Job, else its JobSet; a 404 when neither exists. */
 export async function getRun(api: KubeApi, namespace: string, name: string, ctx: ApiErrorContext): Promise<RunObject> {
+  let job;
   try {
-    return await api.getJob(namespace, name);
+    job = await api.getJob(namespace, name);
   } catch (err) {
     if (statusCode(err) !== 404) throw explainApiError(err, ctx);
+  }
+  if (job) {
+    const parent = job.metadata?.labels?.[JOBSET_NAME_LABEL];
+    if (parent) throw new CliError(`${ctx.attempting}: Job ${name} is one attempt of run ${parent} (a JobSet), not a run: use ${parent}`);
+    return job;
   }
   try {
     return await api.getJobSet(namespace, name);

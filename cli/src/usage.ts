@@ -74,8 +74,13 @@ export async function usageOfRuns(api: UsageReader, runs: readonly RunObject[], 
       const recorded = new Set(recs.map((r) => r.uid));
       const pods = await api.listPods(run.metadata?.namespace ?? "default", `${JOBSET_UID_LABEL}=${uid}`);
       const live = spansOfPods(pods.filter((p) => !recorded.has(p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "")));
-      if (recs.length === 0) out.set(key(run), unrecorded(live, now));
-      else out.set(key(run), usageOf([...recs.flatMap((r) => r.spans), ...live], now, { region: recs[0].region }));
+      if (recs.length === 0) {
+        out.set(key(run), unrecorded(live, now));
+        continue;
+      }
+      const spans = [...recs.flatMap((r) => r.spans), ...live].sort((a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name));
+      const u = usageOf(spans, now, { region: recs[0].region });
+      out.set(key(run), live.length ? { ...u, basis: [...u.basis, `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`] } : u);
       continue;
     }
     const r = byUid.get(uid);

@@ -6,7 +6,7 @@ import { explainApiError } from "../errors";
 import { LABEL_QUEUE, TRAINER_CONTAINER } from "../job";
 import { formatObject, renderTable, type OutputFormat } from "../output";
 import { bestMetric } from "../progress";
-import { completionsOf, LS_HEADER, lsRow, runStatus } from "../rows";
+import { LS_HEADER, lsRow, runPhase, runStatus } from "../rows";
 import { gpusPerPod, isJobSet, listRuns, nodesOf, podSelector, restartsOf, type RunObject } from "../runs";
 import type { KubeApi } from "../kube";
 import { budgetOf, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
@@ -74,7 +74,7 @@ export function registerLs(program: Command, deps: Deps): void {
         deps.io.err(all ? "No runs found in any namespace.\n" : `No runs found in ${ns}.\n`);
         return;
       }
-      const metrics = flags.metrics ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) => (runStatus(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined))) : jobs.map(() => undefined);
+      const metrics = flags.metrics ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) => (runPhase(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined))) : jobs.map(() => undefined);
       const now = deps.now();
       const { usage, budgets } = await readUsage(api, jobs, now);
       const held = (j: RunObject) => budgets.get(j.metadata?.namespace ?? "")?.held === true;
@@ -93,7 +93,7 @@ export function registerLs(program: Command, deps: Deps): void {
         gpus: gpusPerPod(j),
         completions: isJobSet(j) ? 1 : (j.spec?.completions ?? 1),
         nodes: nodesOf(j),
-        totalGpus: gpusPerPod(j) * nodesOf(j) * completionsOf(j),
+        totalGpus: gpusPerPod(j) * nodesOf(j) * (isJobSet(j) ? 1 : (j.spec?.completions ?? 1)),
         restarts: restartsOf(j),
         queue: j.metadata?.labels?.[LABEL_QUEUE] ?? null,
         bestMetric: metrics[i] ?? null,

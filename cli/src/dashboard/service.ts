@@ -209,7 +209,7 @@ export class DashboardData {
     if (cached) return cached;
     try {
       const job = await getRun(this.o.api, ns, name, { attempting: `reading run ${name} in namespace ${ns}`, server: this.o.api.server, namespace: ns, notFound: `no run ${name} in namespace ${ns}` }).catch((err: Error) => {
-        if (/no run /.test(err.message)) throw new NotFound(`no run ${name} in namespace ${ns}`);
+        if (/no run |is one attempt of run /.test(err.message)) throw new NotFound(err.message.replace(/^reading run \S+ in namespace \S+: /, ""));
         throw err;
       });
       if (!RUN_SELECTOR.split(",").every((kv) => job.metadata?.labels?.[kv.split("=")[0]] === kv.split("=")[1])) throw new NotFound(`Job ${ns}/${name} is not a Kiln training run`);
