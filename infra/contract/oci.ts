@@ -32,10 +32,12 @@ export function repositoryProblem(repo: string): string | undefined {
 
 function repositoryShapeProblem(repo: string): string | undefined {
   if (repo.length > MAX_REPOSITORY) return `is ${repo.length} characters long; registries accept at most ${MAX_REPOSITORY}`;
-  if (!REPOSITORY.test(repo))
-    return `${quote(repo)} is not an image repository: [registry[:port]/]path, path components of lowercase letters and digits separated by '.', '_', '__' or '-' (e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com/kiln/trainer)`;
+  if (!REPOSITORY.test(repo)) return notARepository(repo);
   return undefined;
 }
+
+const notARepository = (repo: string) =>
+  `${quote(repo)} is not an image repository: [registry[:port]/]path, path components of lowercase letters and digits separated by '.', '_', '__' or '-' (e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com/kiln/trainer)`;
 
 /** Why `tag` is not a pinned image tag, or undefined. */
 export function tagProblem(tag: string): string | undefined {
@@ -58,6 +60,19 @@ function digestProblem(digest: string): string | undefined {
   const [algorithm, encoded] = [digest.slice(0, digest.indexOf(":")), digest.slice(digest.indexOf(":") + 1)];
   const want = DIGEST_LENGTHS[algorithm];
   if (want !== undefined && !new RegExp(`^[a-f0-9]{${want}}$`).test(encoded)) return `${quote(digest)} is not a ${algorithm} digest: ${want} lowercase hex digits after '${algorithm}:'`;
+  return undefined;
+}
+
+/**
+ * A first component is a registry only when it looks like one (a '.', a ':' port, `localhost`, an IPv6
+ * literal), as container runtimes read it (distribution/reference's splitDockerDomain); otherwise it is a
+ * path component and must be lowercase: `ML/train` is refused, not read as registry `ML`.
+ */
+function uppercasePathProblem(repo: string): string | undefined {
+  const slash = repo.indexOf("/");
+  const first = slash < 0 ? repo : repo.slice(0, slash);
+  const isDomain = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["));
+  if (!isDomain && first !== first.toLowerCase()) return notARepository(repo);
   return undefined;
 }
 
@@ -88,7 +103,7 @@ export function imageReferenceProblem(ref: string): string | undefined {
   if (/\s/.test(ref)) return `${quote(ref)} holds whitespace: an image reference has none`;
   if (ref.split("@").length > 2) return `${quote(ref)} holds more than one '@': [registry[:port]/]path[:tag][@sha256:<digest>]`;
   const { repository, tag, digest } = splitImageReference(ref);
-  const repoProblem = repositoryShapeProblem(repository);
+  const repoProblem = repositoryShapeProblem(repository) ?? uppercasePathProblem(repository);
   if (repoProblem) return repoProblem;
   if (tag !== undefined) {
     const p = tagShapeProblem(tag);
