@@ -242,3 +242,17 @@ describe("the verbs on JobSet runs", () => {
     await expect(data.run(NS, "llm-7-node-0")).rejects.toThrow("Job llm-7-node-0 is one attempt of run llm-7 (a JobSet), not a run: use llm-7");
   });
 });
+
+describe("the store of a JobSet run (dashboard outputs)", () => {
+  test("is its KILN_OUTPUT_URI, with the object store env resolved like the pod's", async () => {
+    const { runOutputs } = await import("../../cli/src/dashboard/artifacts");
+    const api = new FakeKube();
+    api.installChart(NS, { objectStore: { endpoint: "http://minio.kiln-system:9000", region: "us-east-1", credentialsSecret: "kiln-object-store" } });
+    api.secrets.set(`${NS}/kiln-object-store`, { metadata: { name: "kiln-object-store" }, data: { AWS_ACCESS_KEY_ID: Buffer.from("ak").toString("base64"), AWS_SECRET_ACCESS_KEY: Buffer.from("sk").toString("base64") } });
+    const template = (await api.getCronJob(NS, "kiln-trainer")) as V1CronJob;
+    const { jobSet: js } = imageRunFromTemplate(template, { name: "llm-7", namespace: NS, image: "ml/train:1.0", command: ["train"], nodes: 2, artifactsBucket: "artifacts" });
+    const out = await runOutputs(api, { ...js, status: { restarts: 2 } }, 1);
+    expect(out.uri).toBe("s3://artifacts/runs/llm-7");
+    expect(out.env).toMatchObject({ AWS_ENDPOINT_URL_S3: "http://minio.kiln-system:9000", AWS_ACCESS_KEY_ID: "ak", KILN_RESTART_ATTEMPT: "2", KILN_RUN_ID: "llm-7" });
+  });
+});
