@@ -6,7 +6,7 @@ import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import { familyOf, GPU_FAMILIES, isKnownFamily } from "./catalog/gpu-families";
 import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
-import { repositoryProblem, tagProblem } from "./lib/oci";
+import { repositoryProblem, tagProblem } from "./contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";

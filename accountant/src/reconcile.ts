@@ -4,6 +4,7 @@
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../infra/contract/accounting";
+import { JOBSET_UID_LABEL, RUN_LABEL } from "../../infra/contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
 import { recordConfigMap, recordOf, type UsageRecord } from "./record";
 import type { Settings, TeamSettings } from "./settings";
@@ -34,11 +35,21 @@ export interface TeamOutcome {
 }
 
 
+/**
+ * The run a Job belongs to: a JobSet's child Job (recreated on every group restart) counts towards its
+ * JobSet, by the JobSet's UID; any other Job is its own run.
+ */
+export function runOfJob(job: V1Job): { run: string; runUid: string } {
+  const labels = job.metadata?.labels ?? {};
+  return { run: labels[RUN_LABEL] ?? job.metadata!.name!, runUid: labels[JOBSET_UID_LABEL] ?? job.metadata!.uid! };
+}
+
 function newRecord(job: V1Job, team: TeamSettings, region: string, now: Date): UsageRecord {
   return {
     version: 1,
     job: job.metadata!.name!,
     uid: job.metadata!.uid!,
+    ...runOfJob(job),
     namespace: team.namespace,
     team: team.name,
     region,
@@ -82,8 +93,10 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     const spans = mergeSpans(old.spans, observed, old.updated);
     const open = spans.some((s) => s.end === null);
     // A record is rewritten when its spans change, and while a span is open, at most once a minute.
-    if (!records.has(uid) || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= 60_000)) {
-      await write({ ...old, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
+    const run = runOfJob(job);
+    const runChanged = old.run !== run.run || old.runUid !== run.runUid;
+    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= 60_000)) {
+      await write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
     }
   }
   for (const r of [...records.values()]) {

@@ -4,13 +4,17 @@
  */
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
-import { USAGE_JOB_UID_LABEL, USAGE_RECORD_KEY, USAGE_RECORD_LABEL, usageRecordName } from "../../infra/contract/accounting";
+import { USAGE_JOB_UID_LABEL, USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL, USAGE_RUN_UID_LABEL, usageRecordName } from "../../infra/contract/accounting";
 import type { PodSpan, RunUsage } from "./usage";
 
 export interface UsageRecord {
   readonly version: 1;
   readonly job: string;
   readonly uid: string;
+  /** The run the Job belongs to: its kiln.dev/run label, else its name (records written before this field: absent). */
+  readonly run?: string;
+  /** UID of that run: the JobSet's for a JobSet's child Job, else the Job's own. */
+  readonly runUid?: string;
   readonly namespace: string;
   readonly team: string;
   /** AWS region the figures were made for (grid intensity). */
@@ -45,6 +49,8 @@ const record = z.object({
   version: z.literal(1),
   job: z.string(),
   uid: z.string(),
+  run: z.string().optional(),
+  runUid: z.string().optional(),
   namespace: z.string(),
   team: z.string(),
   region: z.string(),
@@ -71,6 +77,9 @@ export function recordOf(cm: V1ConfigMap): UsageRecord | Error {
   return parsed.data as UsageRecord;
 }
 
+/** The run a record counts towards: its run UID, else (older records) its Job's UID. */
+export const runUidOf = (r: UsageRecord) => r.runUid ?? r.uid;
+
 /** The ConfigMap of a record. */
 export function recordConfigMap(r: UsageRecord): V1ConfigMap {
   return {
@@ -79,7 +88,14 @@ export function recordConfigMap(r: UsageRecord): V1ConfigMap {
     metadata: {
       name: usageRecordName(r.job, r.uid),
       namespace: r.namespace,
-      labels: { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "usage-record", [USAGE_RECORD_LABEL]: "run", [USAGE_JOB_UID_LABEL]: r.uid },
+      labels: {
+        "app.kubernetes.io/part-of": "kiln",
+        "app.kubernetes.io/component": "usage-record",
+        [USAGE_RECORD_LABEL]: "run",
+        [USAGE_JOB_UID_LABEL]: r.uid,
+        ...(r.run ? { [USAGE_RUN_LABEL]: r.run } : {}),
+        ...(r.runUid ? { [USAGE_RUN_UID_LABEL]: r.runUid } : {}),
+      },
       annotations: { "kiln.dev/job": r.job },
     },
     data: { [USAGE_RECORD_KEY]: JSON.stringify(r) },

@@ -71,8 +71,10 @@ export interface FollowOptions {
   readonly api: FollowApi;
   readonly namespace: string;
   readonly job: string;
-  /** Label selector of the run's pods (the Job's, and a sweep's index). */
-  readonly selector: string;
+  /** Label selector of the run's pods (the Job's, and a sweep's index); a function is asked again on every look (a JobSet's restart attempt moves on). */
+  readonly selector: string | (() => Promise<string>);
+  /** The run's end, when it has one; default: the Job `job`'s Complete/Failed condition. */
+  readonly runEnd?: () => Promise<"Complete" | "Failed" | undefined>;
   readonly container: string;
   readonly onLine: (line: string) => void;
   /** Progress notes for the user ("waiting for ... ContainerCreating"). */
@@ -106,13 +108,15 @@ export async function followRunLog(o: FollowOptions): Promise<FollowEnd> {
     if (n !== note) o.onNote(n);
     note = n;
   };
+  const runEnd = o.runEnd ?? (async () => jobEnd(await o.api.getJob(o.namespace, o.job)));
   for (;;) {
     if (o.interrupted()) return { kind: "interrupted" };
-    const pods = newestFirst(await o.api.listPods(o.namespace, o.selector)).filter((p) => !done.has(p.metadata?.name ?? ""));
+    const selector = typeof o.selector === "string" ? o.selector : await o.selector();
+    const pods = newestFirst(await o.api.listPods(o.namespace, selector)).filter((p) => !done.has(p.metadata?.name ?? ""));
     const pod = pods[0];
     if (!pod) {
       if (done.size > 0) {
-        const end = jobEnd(await o.api.getJob(o.namespace, o.job));
+        const end = await runEnd();
         if (end) return { kind: "run-ended", state: end };
         say(`run ${o.job}: its pod ended and the run has not; waiting for a retried pod...`);
       } else say(`waiting for a pod of run ${o.job} (queued, or not yet scheduled)...`);
@@ -127,16 +131,16 @@ export async function followRunLog(o: FollowOptions): Promise<FollowEnd> {
       continue;
     }
     if (done.size > 0) say(`following pod ${name} (a retry of the run)`);
-    await followPod(o, name, pollMs, maxBroken);
+    await followPod(o, selector, name, pollMs, maxBroken);
     done.add(name);
     if (!o.followRetries) return { kind: "pod-ended", pod: name };
-    const end = jobEnd(await o.api.getJob(o.namespace, o.job));
+    const end = await runEnd();
     if (end) return { kind: "run-ended", state: end };
   }
 }
 
 /** Streams one pod's container log until the container has ended (or Ctrl-C), each line once. */
-async function followPod(o: FollowOptions, pod: string, pollMs: number, maxBroken: number): Promise<void> {
+async function followPod(o: FollowOptions, selector: string, pod: string, pollMs: number, maxBroken: number): Promise<void> {
   let printed = 0;
   let restarts: number | undefined;
   let broken = 0;
@@ -154,7 +158,7 @@ async function followPod(o: FollowOptions, pod: string, pollMs: number, maxBroke
     const before = printed;
     printed = counter.count();
     if (o.interrupted()) return;
-    const current = (await o.api.listPods(o.namespace, o.selector)).find((p) => p.metadata?.name === pod);
+    const current = (await o.api.listPods(o.namespace, selector)).find((p) => p.metadata?.name === pod);
     const state: ContainerState = current ? containerState(current, o.container) : { kind: "ended", restarts: restarts ?? 0, hasLog: false };
     // A restarted container (restartPolicy OnFailure) writes a new log: start counting again.
     if (state.kind !== "waiting" && restarts !== undefined && state.restarts !== restarts) printed = 0;

@@ -61,7 +61,8 @@ export function templateFromManifest(text: string, source: string): V1CronJob {
   return checkTemplate(cron, `--template ${source}`);
 }
 
-function trainerContainer(pod: V1PodSpec): V1Container {
+/** The template's one training container (named `trainer`; a run with your own image keeps the name). */
+export function trainerContainer(pod: V1PodSpec): V1Container {
   const c = pod.containers.find((x) => x.name === TRAINER_CONTAINER);
   if (!c) throw new CliError(`the Job template has no container "${TRAINER_CONTAINER}" (found ${pod.containers.map((x) => x.name).join(", ")}); reinstall charts/trainer`);
   return c;

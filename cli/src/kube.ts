@@ -3,8 +3,20 @@
  * can run against a real API server, or a test double, without change.
  */
 import * as k8s from "@kubernetes/client-node";
-import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { Writable } from "stream";
+import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../infra/contract/workload";
+import type { JobSet, NetworkPolicy } from "./jobset";
+
+/** Kueue's API the plugin reads (Kueue 0.14 serves Topology as v1beta1 only). */
+export const KUEUE_GROUP = "kueue.x-k8s.io";
+export const KUEUE_VERSION = "v1beta1";
+
+/** The parts of a Kueue Topology the plugin reads. */
+export interface Topology {
+  metadata?: { name?: string };
+  spec?: { levels?: { nodeLabel: string }[] };
+}
 
 export interface KubeApi {
   /** API server URL of the current context. */
@@ -27,6 +39,17 @@ export interface KubeApi {
   getSecret(namespace: string, name: string): Promise<V1Secret>;
   /** true/false when the namespace's existence can be read, undefined when forbidden. */
   namespaceExists(namespace: string): Promise<boolean | undefined>;
+  /** Creates a JobSet (runs with your own image); `dryRun` asks the server to validate without persisting. */
+  createJobSet(namespace: string, jobSet: JobSet, dryRun: boolean): Promise<JobSet>;
+  getJobSet(namespace: string, name: string): Promise<JobSet>;
+  /** JobSets matching a label selector; `namespace` undefined = all namespaces. */
+  listJobSets(namespace: string | undefined, labelSelector: string): Promise<JobSet[]>;
+  /** Deletes a JobSet; its Jobs, pods, Service and NetworkPolicy go in the background (owner references). */
+  deleteJobSet(namespace: string, name: string, dryRun: boolean): Promise<void>;
+  createNetworkPolicy(namespace: string, policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy>;
+  /** Kueue's Topology TOPOLOGY_NAME (cluster-scoped). */
+  getTopology(name?: string): Promise<Topology>;
+  listNodes(labelSelector?: string): Promise<V1Node[]>;
 }
 
 export interface KubeOptions {
@@ -52,6 +75,10 @@ export function contextNamespace(kc: k8s.KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace || "default";
 }
 
+const JOBSETS = { group: JOBSET_GROUP, version: JOBSET_API_VERSION, plural: JOBSET_PLURAL } as const;
+/** Items of a list carry no kind: set it, so runs can be told apart (cli/src/runs.ts). */
+const withKind = (js: JobSet): JobSet => ({ ...js, apiVersion: js.apiVersion ?? `${JOBSET_GROUP}/${JOBSET_API_VERSION}`, kind: JOBSET_KIND });
+
 /** KubeApi over @kubernetes/client-node 1.x (object-parameter calls). */
 export class ClientNodeApi implements KubeApi {
   readonly server: string;
@@ -74,6 +101,32 @@ export class ClientNodeApi implements KubeApi {
 
   async listNodes(labelSelector?: string) {
     return (await this.core.listNode(labelSelector ? { labelSelector } : {})).items;
+  }
+
+  async createJobSet(namespace: string, body: JobSet, dryRun: boolean) {
+    return (await this.custom.createNamespacedCustomObject({ ...JOBSETS, namespace, body, ...(dryRun ? { dryRun: "All" } : {}) })) as JobSet;
+  }
+
+  async getJobSet(namespace: string, name: string) {
+    return withKind((await this.custom.getNamespacedCustomObject({ ...JOBSETS, namespace, name })) as JobSet);
+  }
+
+  async listJobSets(namespace: string | undefined, labelSelector: string) {
+    const list = (namespace === undefined ? await this.custom.listClusterCustomObject({ ...JOBSETS, labelSelector }) : await this.custom.listNamespacedCustomObject({ ...JOBSETS, namespace, labelSelector })) as { items?: JobSet[] };
+    return (list.items ?? []).map(withKind);
+  }
+
+  async deleteJobSet(namespace: string, name: string, dryRun: boolean) {
+    await this.custom.deleteNamespacedCustomObject({ ...JOBSETS, namespace, name, propagationPolicy: "Background", ...(dryRun ? { dryRun: "All" } : {}) });
+  }
+
+  async createNetworkPolicy(namespace: string, body: NetworkPolicy, dryRun: boolean) {
+    // As JSON through the generic path: client-node's V1NetworkPolicy model renames `from`.
+    return (await this.custom.createNamespacedCustomObject({ group: "networking.k8s.io", version: "v1", plural: "networkpolicies", namespace, body, ...(dryRun ? { dryRun: "All" } : {}) })) as NetworkPolicy;
+  }
+
+  async getTopology(name = TOPOLOGY_NAME) {
+    return (await this.custom.getClusterCustomObject({ group: KUEUE_GROUP, version: KUEUE_VERSION, plural: "topologies", name })) as Topology;
   }
 
   /** Pods of every namespace that match a field selector (e.g. not finished). */

@@ -2,12 +2,14 @@
  * Usage as the plugin and the dashboard read it: the accountant's records (accountant/), else, for a
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
-import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import { JOBSET_UID_LABEL } from "../../infra/contract/workload";
 import type { BudgetStatus } from "../../accountant/src/budget";
-import { recordOf, type UsageRecord } from "../../accountant/src/record";
+import { recordOf, runUidOf, type UsageRecord } from "../../accountant/src/record";
 import { spanOfPod, sumFigures, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
 import type { KubeApi } from "./kube";
+import { isJobSet, type RunObject } from "./runs";
 
 export type { BudgetStatus, RunUsage };
 
@@ -26,19 +28,37 @@ export interface TeamUsage {
 export type UsageReader = Pick<KubeApi, "listConfigMaps" | "listPods" | "getConfigMap">;
 
 const NO_RECORD = "no usage record (is the accountant running?): GPU-hours from live pods, not priced";
-const key = (j: V1Job) => `${j.metadata?.namespace}/${j.metadata?.name}`;
+const key = (j: RunObject) => `${j.metadata?.namespace}/${j.metadata?.name}`;
 
 async function records(api: UsageReader, namespace: string | undefined): Promise<UsageRecord[]> {
   const cms: V1ConfigMap[] = await api.listConfigMaps(namespace, `${USAGE_RECORD_LABEL}=run`);
   return cms.map(recordOf).filter((r): r is UsageRecord => !(r instanceof Error));
 }
 
-/** Usage of each Job (key `namespace/name`), at `now`. */
-export async function usageOfRuns(api: UsageReader, jobs: readonly V1Job[], now: Date): Promise<Map<string, RunUsage>> {
+const spansOfPods = (pods: readonly V1Pod[]) => pods.map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
+/** Figures from live pods only: GPU-hours without prices. */
+function unrecorded(spans: readonly PodSpan[], now: Date): RunUsage {
+  const u = usageOf(spans, now, { region: "unknown" });
+  return { ...u, usd: u.gpuHours === 0 ? 0 : null, kWh: 0, co2eKg: 0, basis: [NO_RECORD] };
+}
+
+/**
+ * Usage of each run (key `namespace/name`), at `now`. A Job's is its record's. A JobSet's is the sum
+ * over every pod of the run: the records of all its child Jobs, one per group restart attempt (by the
+ * JobSet's UID, so a re-used name starts from zero), plus the live pods of a child Job not recorded yet.
+ */
+export async function usageOfRuns(api: UsageReader, runs: readonly RunObject[], now: Date): Promise<Map<string, RunUsage>> {
   const out = new Map<string, RunUsage>();
-  const namespaces = [...new Set(jobs.map((j) => j.metadata?.namespace ?? "default"))];
+  const namespaces = [...new Set(runs.map((j) => j.metadata?.namespace ?? "default"))];
   const byUid = new Map<string, UsageRecord>();
-  for (const ns of namespaces) for (const r of await records(api, ns)) byUid.set(r.uid, r);
+  const byRun = new Map<string, UsageRecord[]>();
+  for (const ns of namespaces) {
+    for (const r of await records(api, ns)) {
+      byUid.set(r.uid, r);
+      byRun.set(runUidOf(r), [...(byRun.get(runUidOf(r)) ?? []), r]);
+    }
+  }
+  const jobs = runs.filter((r) => !isJobSet(r));
   const missing = jobs.filter((j) => !byUid.has(j.metadata?.uid ?? ""));
   const livePods = new Map<string, V1Pod[]>();
   for (const ns of new Set(missing.map((j) => j.metadata?.namespace ?? "default"))) {
@@ -47,15 +67,28 @@ export async function usageOfRuns(api: UsageReader, jobs: readonly V1Job[], now:
       livePods.set(uid, [...(livePods.get(uid) ?? []), p]);
     }
   }
-  for (const j of jobs) {
-    const r = byUid.get(j.metadata?.uid ?? "");
-    if (r) {
-      out.set(key(j), r.final ? r.usage : usageOf(r.spans, now, { region: r.region }));
+  for (const run of runs) {
+    const uid = run.metadata?.uid ?? "";
+    if (isJobSet(run)) {
+      const recs = byRun.get(uid) ?? [];
+      const recorded = new Set(recs.map((r) => r.uid));
+      const pods = await api.listPods(run.metadata?.namespace ?? "default", `${JOBSET_UID_LABEL}=${uid}`);
+      const live = spansOfPods(pods.filter((p) => !recorded.has(p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "")));
+      if (recs.length === 0) {
+        out.set(key(run), unrecorded(live, now));
+        continue;
+      }
+      const spans = [...recs.flatMap((r) => r.spans), ...live].sort((a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name));
+      const u = usageOf(spans, now, { region: recs[0].region });
+      out.set(key(run), live.length ? { ...u, basis: [...u.basis, `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`] } : u);
       continue;
     }
-    const spans = (livePods.get(j.metadata?.uid ?? "") ?? []).map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
-    const u = usageOf(spans, now, { region: "unknown" });
-    out.set(key(j), { ...u, usd: u.gpuHours === 0 ? 0 : null, kWh: 0, co2eKg: 0, basis: [NO_RECORD] });
+    const r = byUid.get(uid);
+    if (r) {
+      out.set(key(run), r.final ? r.usage : usageOf(r.spans, now, { region: r.region }));
+      continue;
+    }
+    out.set(key(run), unrecorded(spansOfPods(livePods.get(uid) ?? []), now));
   }
   return out;
 }
@@ -85,7 +118,8 @@ export async function usageOfTeams(api: UsageReader, opts: { namespaces?: readon
   for (const [team, { namespace, recs }] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
     const parts = recs.map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : opts.now, { region: r.region, from: opts.since, to: opts.now }));
     const overlaps = (s: PodSpan) => (s.end === null || Date.parse(s.end) > opts.since.getTime()) && Date.parse(s.start) < opts.now.getTime();
-    const runs = recs.filter((r) => r.spans.some(overlaps)).length;
+    // A JobSet run has a record per group restart attempt: count runs, not records.
+    const runs = new Set(recs.filter((r) => r.spans.some(overlaps)).map(runUidOf)).size;
     out.push({ team, namespace, runs, ...sumFigures(parts), budget: await budgetOf(api, namespace) });
   }
   return out;

@@ -17,6 +17,14 @@ export const POD_JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
 export const USAGE_RECORD_LABEL = "kiln.dev/usage";
 /** Label with the record's Job UID, so a re-used Job name gets a record of its own. */
 export const USAGE_JOB_UID_LABEL = "kiln.dev/job-uid";
+/** Label of a usage record with the run its Job belongs to (the Job's `kiln.dev/run`, else the Job's name). */
+export const USAGE_RUN_LABEL = "kiln.dev/run";
+/**
+ * Label of a usage record with the UID of its run: the JobSet's for a JobSet's child Job (recreated with a
+ * new UID on every group restart, so a run has a record per attempt), else the Job's. Readers sum a run's
+ * records by it; a re-used run name gets a new UID.
+ */
+export const USAGE_RUN_UID_LABEL = "kiln.dev/run-uid";
 /** The key of a usage record's JSON. */
 export const USAGE_RECORD_KEY = "usage.json";
 /** Name of the usage record of Job `job` with UID `uid`. */

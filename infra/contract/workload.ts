@@ -18,6 +18,8 @@ export const REPLICATED_JOB = "node";
 /** Labels JobSet puts on its child Jobs and their pods. */
 export const JOBSET_NAME_LABEL = "jobset.sigs.k8s.io/jobset-name";
 export const JOBSET_RESTART_LABEL = "jobset.sigs.k8s.io/restart-attempt";
+/** Label JobSet puts on its child Jobs and their pods with the JobSet's UID (a re-used run name gets a new one). */
+export const JOBSET_UID_LABEL = "jobset.sigs.k8s.io/jobset-uid";
 /** Annotation (and label) Kubernetes puts on an Indexed Job's pods: the pod's rank. */
 export const COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 /** Label on every pod of a run that names the run (also on its Job or JobSet). */

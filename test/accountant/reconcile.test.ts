@@ -131,3 +131,38 @@ describe("the accountant's pass", () => {
     );
   });
 });
+
+describe("runs with your own image (JobSets)", () => {
+  const child = (name: string, uid: string, attempt: number) => {
+    const j = job(name, uid);
+    j.metadata!.labels = { ...(j.metadata!.labels ?? {}), "kiln.dev/run": "llm-7", "jobset.sigs.k8s.io/jobset-name": "llm-7", "jobset.sigs.k8s.io/jobset-uid": "js-1", "jobset.sigs.k8s.io/restart-attempt": String(attempt) };
+    return j;
+  };
+
+  test("each restart attempt's child Job gets its own record, labelled with the run and the JobSet's UID", async () => {
+    const c = new FakeCluster();
+    // Attempt 0 ran two nodes for an hour, then the group restarted: attempt 1's Job has a new UID.
+    c.jobs = [child("llm-7-node-0", "job-0", 0)];
+    c.pods = ["a", "b"].map((n) => pod({ name: `llm-7-node-0-${n}`, jobUid: "job-0", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T11:00:00Z", phase: "Failed" }));
+    await reconcile(c, settings(), new Date("2026-12-01T11:01:00Z"));
+    c.jobs = [child("llm-7-node-0", "job-1", 1)];
+    c.pods = ["c", "d"].map((n) => pod({ name: `llm-7-node-0-${n}`, jobUid: "job-1", node: "g5", gpus: 1, scheduled: "2026-12-01T11:02:00Z", finished: "2026-12-01T11:32:00Z" }));
+    await reconcile(c, settings(), new Date("2026-12-01T11:33:00Z"));
+    const cms = await c.listRecords();
+    expect(cms).toHaveLength(2);
+    for (const cm of cms) expect(cm.metadata!.labels).toMatchObject({ "kiln.dev/run": "llm-7", "kiln.dev/run-uid": "js-1" });
+    const recs = cms.map((cm) => recordOf(cm) as Exclude<ReturnType<typeof recordOf>, Error>);
+    expect(recs.map((r) => [r.job, r.uid, r.run, r.runUid, r.usage.gpuHours]).sort()).toEqual([
+      ["llm-7-node-0", "job-0", "llm-7", "js-1", 2],
+      ["llm-7-node-0", "job-1", "llm-7", "js-1", 1],
+    ]);
+  });
+
+  test("a trainer Job is its own run: run = its kiln.dev/run (else its name), run UID = its UID", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a")];
+    await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
+    const r = recordOf((await c.listRecords())[0]) as Exclude<ReturnType<typeof recordOf>, Error>;
+    expect([r.run, r.runUid]).toEqual([c.jobs[0].metadata!.labels?.["kiln.dev/run"] ?? "run-a", "job-a"]);
+  });
+});

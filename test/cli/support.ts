@@ -7,10 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ApiException } from "@kubernetes/client-node";
-import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { JobSet, NetworkPolicy } from "../../cli/src/jobset";
 import type { Writable } from "stream";
 import type { Deps, SpawnResult } from "../../cli/src/context";
-import type { KubeApi } from "../../cli/src/kube";
+import type { KubeApi, Topology } from "../../cli/src/kube";
 import { run } from "../../cli/src/main";
 import { renderTrainer } from "../charts/helm";
 
@@ -31,9 +32,10 @@ export function connRefused(): Error {
   });
 }
 
-/** Equality (`k=v`) and existence (`k`) label selectors, comma-separated. */
-function matches(selector: string, labels: Record<string, string> | undefined): boolean {
+/** Equality (`k=v`), existence (`k`) and absence (`!k`) label selectors, comma-separated. */
+export function matches(selector: string, labels: Record<string, string> | undefined): boolean {
   return selector.split(",").every((term) => {
+    if (term.startsWith("!")) return labels?.[term.slice(1)] === undefined;
     const [k, v] = term.split("=");
     return v === undefined ? labels?.[k] !== undefined : labels?.[k] === v;
   });
@@ -49,6 +51,13 @@ export class FakeKube implements KubeApi {
   readonly logs = new Map<string, string>();
   readonly configMaps = new Map<string, V1ConfigMap>();
   readonly secrets = new Map<string, V1Secret>();
+  readonly jobSets = new Map<string, JobSet>();
+  readonly networkPolicies = new Map<string, NetworkPolicy>();
+  /** Kueue Topology objects by name. */
+  readonly topologies = new Map<string, Topology>();
+  readonly nodes: V1Node[] = [];
+  /** A JobSet API that is not installed (list/get answer 404). */
+  noJobSetApi = false;
   readonly calls: string[] = [];
   /** Thrown by the next call, once. */
   failNext?: unknown;
@@ -143,6 +152,53 @@ export class FakeKube implements KubeApi {
   async namespaceExists(ns: string) {
     if (this.forbidNamespaceRead) return undefined;
     return this.namespaces.has(ns);
+  }
+
+  async createJobSet(ns: string, js: JobSet, dryRun: boolean) {
+    this.check(`createJobSet ${ns}/${js.metadata.name}${dryRun ? " dryRun" : ""}`);
+    this.requireNs(ns);
+    const key = `${ns}/${js.metadata.name}`;
+    if (this.jobSets.has(key)) throw apiError(409, `jobsets.jobset.x-k8s.io "${js.metadata.name}" already exists`, "AlreadyExists");
+    const stored: JobSet = { ...structuredClone(js), metadata: { ...structuredClone(js.metadata), uid: "js-uid-1", creationTimestamp: FIXED_NOW } };
+    if (!dryRun) this.jobSets.set(key, stored);
+    return structuredClone(stored);
+  }
+
+  async getJobSet(ns: string, name: string) {
+    this.check(`getJobSet ${ns}/${name}`);
+    const j = this.noJobSetApi ? undefined : this.jobSets.get(`${ns}/${name}`);
+    if (!j) throw apiError(404, `jobsets.jobset.x-k8s.io "${name}" not found`);
+    return structuredClone(j);
+  }
+
+  async listJobSets(ns: string | undefined, selector: string) {
+    this.check(`listJobSets ${ns ?? "*"} ${selector}`);
+    if (this.noJobSetApi) throw apiError(404, "the server could not find the requested resource");
+    return [...this.jobSets.values()].filter((j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels)).map((j) => structuredClone(j));
+  }
+
+  async deleteJobSet(ns: string, name: string, dryRun: boolean) {
+    this.check(`deleteJobSet ${ns}/${name}${dryRun ? " dryRun" : ""}`);
+    if (!this.jobSets.has(`${ns}/${name}`)) throw apiError(404, `jobsets.jobset.x-k8s.io "${name}" not found`);
+    if (!dryRun) this.jobSets.delete(`${ns}/${name}`);
+  }
+
+  async createNetworkPolicy(ns: string, np: NetworkPolicy, dryRun: boolean) {
+    this.check(`createNetworkPolicy ${ns}/${np.metadata.name}${dryRun ? " dryRun" : ""}`);
+    if (!dryRun) this.networkPolicies.set(`${ns}/${np.metadata.name}`, structuredClone(np));
+    return structuredClone(np);
+  }
+
+  async getTopology(name = "kiln-topology") {
+    this.check(`getTopology ${name}`);
+    const t = this.topologies.get(name);
+    if (!t) throw apiError(404, `topologies.kueue.x-k8s.io "${name}" not found`);
+    return structuredClone(t);
+  }
+
+  async listNodes() {
+    this.check("listNodes");
+    return structuredClone(this.nodes);
   }
 
   /** Installs the real chart's objects (helm template) into a namespace. */

@@ -1,10 +1,13 @@
-/** `kubectl kiln logs RUN [-f] [--index I] [--raw]`: the trainer's JSON lines as a progress table. */
+/** `kubectl kiln logs RUN [-f] [--index I | --rank R] [--raw]`: the trainer's JSON lines as a progress table. */
 import { Command } from "commander";
 import type { V1Pod } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
-import { CliError, explainApiError } from "../errors";
-import { containerState, followRunLog, newestFirst } from "../follow";
-import { LABEL_JOB_NAME, TRAINER_CONTAINER, validateRunName } from "../job";
+import { CliError, explainApiError, UsageError } from "../errors";
+import { containerState, followRunLog, jobEnd, newestFirst } from "../follow";
+import { TRAINER_CONTAINER, validateRunName } from "../job";
+import { MAX_NODES } from "../jobset";
+import { getRun, isJobSet, nodesOf, podSelector, type RunObject } from "../runs";
+import { runPhase } from "../rows";
 import type { KubeApi } from "../kube";
 import { ProgressRenderer } from "../progress";
 import { intFlag } from "./common";
@@ -12,6 +15,7 @@ import { intFlag } from "./common";
 interface LogsFlags {
   follow?: boolean;
   index?: string;
+  rank?: string;
   raw?: boolean;
 }
 
@@ -22,18 +26,23 @@ export function registerLogs(program: Command, deps: Deps): void {
     .argument("<run>", "run (Job) name")
     .option("-f, --follow", "wait for the trainer to start, then stream its log until the run ends, resuming a broken stream and following a retried pod (Ctrl-C stops)")
     .option("--index <i>", "sweep: the grid point (JOB_COMPLETION_INDEX) to show; default the newest pod")
+    .option("--rank <r>", "run with your own image: the node (rank) to show, in the current restart attempt; default 0")
     .option("--raw", "print the log lines as they are")
     .action(async (run: string, flags: LogsFlags, cmd: Command) => {
       validateRunName(run);
       const index = intFlag("--index", flags.index, 0, 100000);
+      const rank = intFlag("--rank", flags.rank, 0, MAX_NODES - 1);
+      if (index !== undefined && rank !== undefined) throw new UsageError("--index (a sweep's grid point) and --rank (a node of a run with your own image) are exclusive");
       const session = new Session(deps, globalsOf(cmd));
       const ns = session.namespace;
       const api = session.api;
       const renderer = new ProgressRenderer();
       const print = (line: string) => deps.io.out(flags.raw ? `${line}\n` : renderer.render(line));
-      const selector = `${LABEL_JOB_NAME}=${run}${index !== undefined ? `,batch.kubernetes.io/job-completion-index=${index}` : ""}`;
       const attempting = `reading logs of run ${run} in namespace ${ns}`;
       const ctx = { attempting, server: api.server, namespace: ns, notFound: `no run ${run} in namespace ${ns} (kubectl kiln ls -n ${ns})` };
+      const first = await getRun(api, ns, run, ctx);
+      const which = { index, rank };
+      logSelector(first, which);
 
       let interrupted = false;
       let stop: () => void = () => undefined;
@@ -43,19 +52,18 @@ export function registerLogs(program: Command, deps: Deps): void {
       });
       try {
         if (flags.follow) {
-          const job = await api.getJob(ns, run).catch((err) => {
-            throw explainApiError(err, ctx);
-          });
           const end = await followRunLog({
             api,
             namespace: ns,
             job: run,
-            selector,
+            // Read again on every look: a JobSet's restart attempt moves on.
+            selector: isJobSet(first) ? async () => logSelector(await getRun(api, ns, run, ctx), which) : logSelector(first, which),
+            runEnd: async () => runEnd(await getRun(api, ns, run, ctx)),
             container: TRAINER_CONTAINER,
             onLine: print,
             onNote: (note) => deps.io.err(`${note}\n`),
             // A sweep's pods are its grid points, not retries of one another: follow one index only.
-            followRetries: index !== undefined || job.spec?.completionMode !== "Indexed",
+            followRetries: isJobSet(first) || index !== undefined || first.spec?.completionMode !== "Indexed",
             interrupted: () => interrupted,
             sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
             onStream: (abort) => {
@@ -68,7 +76,7 @@ export function registerLogs(program: Command, deps: Deps): void {
           if (end.kind === "run-ended" && end.state === "Failed") deps.io.err(`run ${run} failed: kubectl kiln status ${run} -n ${ns}\n`);
           return;
         }
-        const pod = await findStartedPod(api, ns, run, selector, ctx);
+        const pod = await findStartedPod(api, ns, run, logSelector(first, which), ctx);
         const text = await api.readLog(ns, pod.metadata!.name!, TRAINER_CONTAINER).catch((err) => {
           throw explainApiError(err, ctx);
         });
@@ -79,11 +87,32 @@ export function registerLogs(program: Command, deps: Deps): void {
     });
 }
 
+/** A run's end: a Job's Complete/Failed condition, a JobSet's Completed/Failed. */
+function runEnd(run: RunObject): "Complete" | "Failed" | undefined {
+  if (!isJobSet(run)) return jobEnd(run);
+  const phase = runPhase(run);
+  return phase === "Succeeded" ? "Complete" : phase === "Failed" ? "Failed" : undefined;
+}
+
+/**
+ * The label selector of the pods to read: a Job's (a sweep point with --index); a JobSet's rank (--rank,
+ * default 0) in its current restart attempt. --rank on a trainer Job, or --index on a JobSet, is refused.
+ */
+export function logSelector(run: RunObject, opts: { index?: number; rank?: number }): string {
+  const name = run.metadata?.name;
+  if (isJobSet(run)) {
+    if (opts.index !== undefined) throw new UsageError(`--index is for sweeps; run ${name} runs your image on ${nodesOf(run)} node(s): use --rank`);
+    if (opts.rank !== undefined && opts.rank >= nodesOf(run)) throw new UsageError(`--rank ${opts.rank}: run ${name} has ranks 0..${nodesOf(run) - 1}`);
+    return podSelector(run, opts.rank ?? 0);
+  }
+  if (opts.rank !== undefined) throw new UsageError(`--rank is for runs with your own image; run ${name} is a trainer Job${run.spec?.completionMode === "Indexed" ? " (a sweep: use --index)" : ""}`);
+  return podSelector(run, opts.index);
+}
+
 /** The newest pod of the run whose trainer container has started (running or ended); else a CliError saying why. */
 async function findStartedPod(api: KubeApi, ns: string, run: string, selector: string, ctx: Parameters<typeof explainApiError>[1]): Promise<V1Pod> {
   let pods: V1Pod[];
   try {
-    await api.getJob(ns, run);
     pods = newestFirst(await api.listPods(ns, selector));
   } catch (err) {
     throw explainApiError(err, ctx);

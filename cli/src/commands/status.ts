@@ -1,10 +1,13 @@
-/** `kubectl kiln status RUN`: one run in detail (its Job, pods and conditions). */
+/** `kubectl kiln status RUN`: one run in detail (its Job or JobSet, pods and conditions). */
 import { Command } from "commander";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
 import { explainApiError } from "../errors";
 import { GPU_POOL_LABEL } from "../../../infra/contract/gpu";
-import { gpusOf, LABEL_JOB_NAME, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
+import { COMPLETION_INDEX_ANNOTATION, JOBSET_RESTART_LABEL, TOPOLOGY_PREFERRED_ANNOTATION, TOPOLOGY_REQUIRED_ANNOTATION } from "../../../infra/contract/workload";
+import { gpusOf, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
+import type { JobSet } from "../jobset";
+import { allPodsSelector, getRun, gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, type RunObject } from "../runs";
 import { formatAge, formatObject, renderTable, type OutputFormat } from "../output";
 import { duration, runStatus } from "../rows";
 import { outputOption } from "./common";
@@ -81,11 +84,61 @@ export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date, usage
   return out;
 }
 
+const fieldsText = (fields: [string, string][]) => {
+  const width = Math.max(...fields.map(([k]) => k.length)) + 2;
+  return fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join("\n") + "\n";
+};
+
+/** The `status` text of a JobSet run (your image on one node or many) and all its pods, every restart attempt (pure). */
+export function describeJobSet(js: JobSet, pods: readonly V1Pod[], now: Date, usage?: RunUsage, budget?: BudgetStatus | null): string {
+  const spec = jobSpecOf(js);
+  const pod = spec?.template.spec;
+  const c = pod?.containers.find((x) => x.name === TRAINER_CONTAINER) ?? pod?.containers[0];
+  const gpus = gpusPerPod(js);
+  const nodes = nodesOf(js);
+  const pool = pod?.nodeSelector?.[GPU_POOL_LABEL];
+  const created = js.metadata?.creationTimestamp;
+  const annotations = spec?.template.metadata?.annotations ?? {};
+  const topology = annotations[TOPOLOGY_REQUIRED_ANNOTATION] ? `required ${annotations[TOPOLOGY_REQUIRED_ANNOTATION]}` : annotations[TOPOLOGY_PREFERRED_ANNOTATION] ? `preferred ${annotations[TOPOLOGY_PREFERRED_ANNOTATION]}` : "-";
+  const fp = js.spec?.failurePolicy;
+  const fields: [string, string][] = [
+    ["Name", js.metadata?.name ?? "?"],
+    ["Namespace", js.metadata?.namespace ?? "?"],
+    ["Kind", "JobSet (your image)"],
+    ["Status", runStatus(js)],
+    ["Created", created ? `${new Date(created).toISOString()} (${formatAge(created, now)} ago)` : "-"],
+    ["Duration", duration(js, now)],
+    ["Nodes", String(nodes)],
+    ["GPUs", gpus > 0 ? `${gpus} per node x ${nodes} = ${gpus * nodes}${pool ? ` (pool ${pool})` : ""}` : "0 (CPU run)"],
+    ["Restarts", `${restartsOf(js)} (${js.status?.restartsCountTowardsMax ?? 0} of at most ${fp?.maxRestarts ?? 0} after failures; disruptions do not count)`],
+    ["Queue", js.metadata?.labels?.[LABEL_QUEUE] ?? "-"],
+    ["Topology", topology],
+    ["Image", c?.image ?? "-"],
+    ["Command", [...(c?.command ?? []), ...(c?.args ?? [])].join(" ") || "-"],
+  ];
+  if (usage) fields.push(...usageFields(usage));
+  if (budget?.held && runStatus(js).startsWith("Queued")) fields.push(["Waiting", budget.reason ?? "the team's budget is spent"]);
+  let out = fieldsText(fields);
+  const conditions = js.status?.conditions ?? [];
+  if (conditions.length) out += "\nConditions:\n" + renderTable(["TYPE", "STATUS", "REASON", "MESSAGE"], conditions.map((k) => [k.type, k.status, k.reason ?? "", k.message ?? ""]));
+  out += "\nPods:\n";
+  const attempt = (p: V1Pod) => Number(p.metadata?.labels?.[JOBSET_RESTART_LABEL] ?? 0);
+  const rank = (p: V1Pod) => Number(p.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION] ?? p.metadata?.labels?.[COMPLETION_INDEX_ANNOTATION] ?? 0);
+  const sorted = [...pods].sort((a, b) => attempt(b) - attempt(a) || rank(a) - rank(b));
+  out += sorted.length
+    ? renderTable(
+        ["NAME", "RANK", "ATTEMPT", "PHASE", "NODE", "AGE", "CONTAINER"],
+        sorted.map((p) => [p.metadata?.name ?? "?", String(rank(p)), String(attempt(p)), p.status?.phase ?? "?", p.spec?.nodeName ?? "<none>", formatAge(p.metadata?.creationTimestamp, now), podOutcome(p)]),
+      )
+    : "  none yet\n";
+  return out;
+}
+
 export function registerStatus(program: Command, deps: Deps): void {
   program
     .command("status")
     .description("show one run: status, timing, GPUs, queue, pods and conditions")
-    .argument("<run>", "run (Job) name")
+    .argument("<run>", "run name (its Job or JobSet)")
     .addOption(outputOption())
     .action(async (run: string, flags: { output: OutputFormat }, cmd: Command) => {
       validateRunName(run);
@@ -93,11 +146,10 @@ export function registerStatus(program: Command, deps: Deps): void {
       const ns = session.namespace;
       const api = session.api;
       const ctx = { server: api.server, namespace: ns, notFound: `no run ${run} in namespace ${ns} (kubectl kiln ls -n ${ns})` };
-      let job: V1Job;
+      const job: RunObject = await getRun(api, ns, run, { ...ctx, attempting: `reading run ${run} in namespace ${ns}` });
       let pods: V1Pod[];
       try {
-        job = await api.getJob(ns, run);
-        pods = await api.listPods(ns, `${LABEL_JOB_NAME}=${run}`);
+        pods = await api.listPods(ns, allPodsSelector(job));
       } catch (err) {
         throw explainApiError(err, { ...ctx, attempting: `reading run ${run} in namespace ${ns}` });
       }
@@ -110,7 +162,7 @@ export function registerStatus(program: Command, deps: Deps): void {
       } catch (err) {
         if (![401, 403].includes((err as { code?: number }).code ?? 0)) throw explainApiError(err, { ...ctx, attempting: `reading the usage of run ${run}` });
       }
-      if (flags.output === "table") deps.io.out(describeRun(job, pods, now, usage, budget));
+      if (flags.output === "table") deps.io.out(isJobSet(job) ? describeJobSet(job, pods, now, usage, budget) : describeRun(job, pods, now, usage, budget));
       else deps.io.out(formatObject({ ...job, usage: usage ?? null, waitingFor: budget?.held && runStatus(job).startsWith("Queued") ? budget.reason : null }, flags.output));
     });
 }

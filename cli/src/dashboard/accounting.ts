@@ -2,15 +2,15 @@
  * The accounting the dashboard shows (per-run GPU-hours, dollars, energy; team usage against budget):
  * cli/src/usage.ts in production, injected so the server can be tested with fakes.
  */
-import type { V1Job } from "@kubernetes/client-node";
 import type { KubeApi } from "../kube";
+import type { RunObject } from "../runs";
 import type { RunUsage, TeamUsage } from "../usage";
 
 export type { BudgetStatus, RunUsage, TeamUsage } from "../usage";
 
 export interface Accounting {
   /** Keyed by `${namespace}/${name}`. */
-  usageOfRuns(api: KubeApi, jobs: readonly V1Job[], now: Date): Promise<Map<string, RunUsage>>;
+  usageOfRuns(api: KubeApi, jobs: readonly RunObject[], now: Date): Promise<Map<string, RunUsage>>;
   usageOfTeams(api: KubeApi, opts: { namespaces?: readonly string[]; since: Date; now: Date }): Promise<TeamUsage[]>;
 }
 

@@ -4,11 +4,10 @@
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { CliError } from "../errors";
-import type { KubeApi } from "../kube";
+import { KUEUE_GROUP, KUEUE_VERSION, type KubeApi } from "../kube";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 
-export const KUEUE_GROUP = "kueue.x-k8s.io";
-export const KUEUE_VERSION = "v1beta1";
+export { KUEUE_GROUP, KUEUE_VERSION };
 
 export interface DashboardApi extends KubeApi {
   /** Items of a custom resource list; `namespace` undefined = cluster-scoped or all namespaces. */

@@ -3,11 +3,13 @@
  * env resolved from the cluster (cli/src/local-env.ts, the same as run-local: endpoint, region and the
  * credentials Secret), the run spec's output.uri plus the run id, read with the trainer's own store code.
  */
-import type { V1Job } from "@kubernetes/client-node";
 import { resolveRunSpec } from "../../../trainer-image/src/loadSpec";
 import { openStore, type RetryOptions, type Store } from "../../../trainer-image/src/storage";
 import { explainApiError } from "../errors";
 import { TRAINER_CONTAINER } from "../job";
+import { ENV } from "../../../infra/contract/workload";
+import { childJobOf } from "../jobset";
+import { isJobSet, type RunObject } from "../runs";
 import type { KubeApi } from "../kube";
 import { resolveEnv } from "../local-env";
 
@@ -32,11 +34,15 @@ export interface RunStore {
 
 export interface ArtifactSource {
   /** The store of a run (a sweep's point `index`); throws with the reason when it cannot be worked out. */
-  open(job: V1Job, index: number | undefined): Promise<RunStore>;
+  open(job: RunObject, index: number | undefined): Promise<RunStore>;
 }
 
-/** Where a run's outputs are: its pod's env and run spec resolved against the cluster. */
-export async function runOutputs(api: KubeApi, job: V1Job, index: number | undefined): Promise<{ uri: string; env: Record<string, string> }> {
+/**
+ * Where a run's outputs are: its pod's env and run spec resolved against the cluster. A run with your
+ * own image (a JobSet) writes where its KILN_OUTPUT_URI says (the same for every rank and attempt).
+ */
+export async function runOutputs(api: KubeApi, run: RunObject, index: number | undefined): Promise<{ uri: string; env: Record<string, string> }> {
+  const job = isJobSet(run) ? childJobOf(run) : run;
   const ns = job.metadata?.namespace ?? "default";
   const pod = job.spec?.template.spec;
   const container = pod?.containers.find((c) => c.name === TRAINER_CONTAINER) ?? pod?.containers[0];
@@ -47,6 +53,11 @@ export async function runOutputs(api: KubeApi, job: V1Job, index: number | undef
     secret: (n: string) => api.getSecret(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`Secret ${n}`)))),
   };
   const { env } = await resolveEnv(job, container, sources, job.spec?.completionMode === "Indexed" ? (index ?? 0) : undefined);
+  if (isJobSet(run)) {
+    const uri = env[ENV.OUTPUT_URI];
+    if (!uri) throw new Error(`JobSet ${run.metadata?.name} sets no ${ENV.OUTPUT_URI}`);
+    return { uri: uri.replace(/\/+$/, ""), env };
+  }
   const spec = resolveRunSpec(env.KILN_RUN_SPEC ?? "", env);
   return { uri: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`, env };
 }
@@ -61,7 +72,7 @@ export class StoreArtifacts implements ArtifactSource {
     private readonly overrides: Record<string, string> = {},
   ) {}
 
-  open(job: V1Job, index: number | undefined): Promise<RunStore> {
+  open(job: RunObject, index: number | undefined): Promise<RunStore> {
     const k = `${job.metadata?.uid ?? `${job.metadata?.namespace}/${job.metadata?.name}`}#${index ?? ""}`;
     let p = this.cache.get(k);
     if (!p) {
@@ -72,7 +83,7 @@ export class StoreArtifacts implements ArtifactSource {
     return p;
   }
 
-  private async resolve(job: V1Job, index: number | undefined): Promise<RunStore> {
+  private async resolve(job: RunObject, index: number | undefined): Promise<RunStore> {
     const { uri, env } = await runOutputs(this.api, job, index);
     const store: Store = openStore(uri, DASHBOARD_RETRY, { ...env, ...this.overrides });
     return { uri, get: (key) => store.get(key) };

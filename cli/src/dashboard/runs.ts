@@ -2,11 +2,12 @@
  * Runs as the dashboard lists them: a Job joined with its Kueue Workload (queue position, the reason it
  * waits, the admitted flavor) and filtered and paged on the server. Pure: tested with fixed objects.
  */
-import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { BUDGET_HOLD_ANNOTATION } from "../../../infra/contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
-import { gpusOf, LABEL_QUEUE } from "../job";
-import { runPhase, runStatus, sortJobs, type RunPhase } from "../rows";
+import { LABEL_QUEUE } from "../job";
+import { completionsOf, runPhase, runStatus, sortJobs, type RunPhase } from "../rows";
+import { gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, type RunObject } from "../runs";
 import { conditionOf, isTrue, type ClusterQueue, type LocalQueue, type Workload } from "./kueue";
 
 export interface RunRow {
@@ -25,6 +26,12 @@ export interface RunRow {
   readonly gpus: number;
   /** Pods the run completes (sweep points). */
   readonly completions: number;
+  /** `Job` (Kiln's trainer) or `JobSet` (your image). */
+  readonly kind: "Job" | "JobSet";
+  /** Nodes of a JobSet run (one pod each), 1 for a Job. */
+  readonly nodes: number;
+  /** Group restarts of a JobSet run (status.restarts), 0 for a Job. */
+  readonly restarts: number;
   readonly pool: string | null;
   readonly created: string | null;
 }
@@ -34,22 +41,23 @@ export const PHASES: readonly RunPhase[] = ["Running", "Queued", "Pending", "Sus
 const key = (ns: string | undefined, name: string | undefined) => `${ns}/${name}`;
 const iso = (t: Date | string | undefined) => (t === undefined ? null : new Date(t).toISOString());
 
-/** The Workload Kueue made for each Job (owner reference by uid; by name for a Job without one), keyed by namespace/name. */
-export function workloadsByJob(jobs: readonly V1Job[], workloads: readonly Workload[]): Map<string, Workload> {
+/** The Workload Kueue made for each run (owner reference by uid; by kind and name for a run without one), keyed by namespace/name. */
+export function workloadsByJob(jobs: readonly RunObject[], workloads: readonly Workload[]): Map<string, Workload> {
   const byUid = new Map<string, Workload>();
   const byName = new Map<string, Workload>();
   for (const w of workloads) {
     for (const o of w.metadata.ownerReferences ?? []) {
-      if (o.kind !== "Job") continue;
+      // A JobSet is admitted as one Workload owned by the JobSet; its child Jobs get none.
+      if (o.kind !== "Job" && o.kind !== "JobSet") continue;
       byUid.set(o.uid, w);
-      byName.set(key(w.metadata.namespace, o.name), w);
+      byName.set(`${o.kind}:${key(w.metadata.namespace, o.name)}`, w);
     }
   }
   const out = new Map<string, Workload>();
   for (const j of jobs) {
     const k = key(j.metadata?.namespace, j.metadata?.name);
     // By uid: a Job deleted and created again under the same name must not inherit the old Workload.
-    const w = j.metadata?.uid ? byUid.get(j.metadata.uid) : byName.get(k);
+    const w = j.metadata?.uid ? byUid.get(j.metadata.uid) : byName.get(`${isJobSet(j) ? "JobSet" : "Job"}:${k}`);
     if (w) out.set(k, w);
   }
   return out;
@@ -82,7 +90,7 @@ export function queuePositions(workloads: readonly Workload[], clusterQueueOf: (
 }
 
 /** Why a run that has not started waits, from its Workload's conditions and its queues. */
-export function waitReason(job: V1Job, phase: RunPhase, w: Workload | undefined, lq: LocalQueue | undefined, cq: ClusterQueue | undefined): string | null {
+export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefined, lq: LocalQueue | undefined, cq: ClusterQueue | undefined): string | null {
   if (phase !== "Queued" && phase !== "Suspended" && phase !== "Pending") return null;
   const queue = job.metadata?.labels?.[LABEL_QUEUE];
   if (phase === "Suspended") return "suspended, and no Kueue queue label to start it";
@@ -121,8 +129,8 @@ export function podWait(newestFirst: readonly V1Pod[]): string | null {
 }
 
 /** GPU pool: the Job's pool selector, else the flavor Kueue admitted it to. */
-export function poolOf(job: V1Job, w: Workload | undefined): string | null {
-  const selected = job.spec?.template.spec?.nodeSelector?.[GPU_POOL_LABEL];
+export function poolOf(job: RunObject, w: Workload | undefined): string | null {
+  const selected = jobSpecOf(job)?.template.spec?.nodeSelector?.[GPU_POOL_LABEL];
   if (selected) return selected;
   for (const a of w?.status?.admission?.podSetAssignments ?? []) {
     const f = a.flavors?.[GPU_RESOURCE];
@@ -138,7 +146,7 @@ export interface QueueObjects {
 }
 
 /** Rows for every Job, newest first. */
-export function runRows(jobs: readonly V1Job[], q: QueueObjects): RunRow[] {
+export function runRows(jobs: readonly RunObject[], q: QueueObjects): RunRow[] {
   const lqs = new Map(q.localQueues.map((l) => [key(l.metadata.namespace, l.metadata.name), l]));
   const cqs = new Map(q.clusterQueues.map((c) => [c.metadata.name, c]));
   const cqOfWorkload = (w: Workload) => w.status?.admission?.clusterQueue ?? lqs.get(key(w.metadata.namespace, w.spec.queueName))?.spec.clusterQueue ?? null;
@@ -162,8 +170,11 @@ export function runRows(jobs: readonly V1Job[], q: QueueObjects): RunRow[] {
       clusterQueue,
       position,
       waitReason: waitReason(job, phase, w, lq, clusterQueue ? cqs.get(clusterQueue) : undefined),
-      gpus: gpusOf(job),
-      completions: job.spec?.completionMode === "Indexed" ? (job.spec.completions ?? 1) : 1,
+      gpus: gpusPerPod(job),
+      completions: completionsOf(job),
+      kind: isJobSet(job) ? "JobSet" : "Job",
+      nodes: nodesOf(job),
+      restarts: restartsOf(job),
       pool: poolOf(job, w),
       created: iso(job.metadata?.creationTimestamp),
     };

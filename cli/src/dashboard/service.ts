@@ -4,9 +4,10 @@
  * from the log, cost from the accounting) for the rows shown only.
  */
 import { mapLimited } from "../concurrency";
-import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
-import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
+import { RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
+import { getRun, isJobSet, listRuns, nodesOf, podSelector, type RunObject } from "../runs";
 import { bestMetric } from "../progress";
 import { isFinished, type RunPhase } from "../rows";
 import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
@@ -51,7 +52,7 @@ export interface RunsPage {
 
 export interface RunDetail {
   readonly row: RunListRow;
-  readonly job: V1Job;
+  readonly job: RunObject;
   readonly pods: V1Pod[];
   readonly workload: Workload | null;
   /** Sweep point shown (Indexed Jobs), else null. */
@@ -63,8 +64,8 @@ export interface RunDetail {
 
 interface Snapshot {
   readonly at: number;
-  readonly jobs: V1Job[];
-  readonly byKey: Map<string, V1Job>;
+  readonly jobs: RunObject[];
+  readonly byKey: Map<string, RunObject>;
   readonly rows: RunRow[];
   readonly workloads: Workload[];
   readonly localQueues: LocalQueue[];
@@ -116,9 +117,9 @@ export class DashboardData {
   private async load(): Promise<Snapshot> {
     const api = this.o.api;
     const ns = this.o.namespace;
-    let jobs: V1Job[];
+    let jobs: RunObject[];
     try {
-      jobs = await api.listJobs(ns, RUN_SELECTOR);
+      jobs = await listRuns(api, ns);
     } catch (err) {
       if (!ns && statusCode(err) === 403) throw new CliError(`listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
       throw this.wrap(err, `listing runs in ${this.scope}`);
@@ -160,7 +161,7 @@ export class DashboardData {
     };
   }
 
-  private async usageOf(jobs: V1Job[], notes: string[]): Promise<Map<string, RunUsage>> {
+  private async usageOf(jobs: RunObject[], notes: string[]): Promise<Map<string, RunUsage>> {
     if (!this.o.accounting || jobs.length === 0) return new Map();
     try {
       return await this.o.accounting.usageOfRuns(this.o.api, jobs, this.o.now());
@@ -171,7 +172,7 @@ export class DashboardData {
   }
 
   /** Per Job: the best metric from its log (else the store's history), and why its newest pod has not started. */
-  private async podExtras(jobs: V1Job[]): Promise<{ best: string | null; podWait: string | null }[]> {
+  private async podExtras(jobs: RunObject[]): Promise<{ best: string | null; podWait: string | null }[]> {
     return mapLimited(jobs, LOG_CONCURRENCY, async (job) => {
       const uid = job.metadata?.uid ?? "";
       if (this.finishedMetric.has(uid)) return { best: this.finishedMetric.get(uid)!, podWait: null };
@@ -188,10 +189,10 @@ export class DashboardData {
   }
 
   /** The newest pod of a run (of sweep point `index`) and its trainer log; text null when there is no started pod. */
-  private async newestLog(job: V1Job, index: number | undefined): Promise<{ pods: V1Pod[]; text: string | null; note: string | null }> {
+  private async newestLog(job: RunObject, index: number | undefined): Promise<{ pods: V1Pod[]; text: string | null; note: string | null }> {
     const ns = job.metadata!.namespace!;
-    const name = job.metadata!.name!;
-    const selector = `${LABEL_JOB_NAME}=${name}${index !== undefined ? `,batch.kubernetes.io/job-completion-index=${index}` : ""}`;
+    // A JobSet's: rank `index` (default 0) of its current restart attempt.
+    const selector = podSelector(job, index);
     const pods = newestFirst(await this.o.api.listPods(ns, selector));
     const started = pods.find((p) => p.status?.phase && p.status.phase !== "Pending");
     if (!started) return { pods, text: null, note: pods.length ? `pod ${pods[0].metadata?.name} has not started` : "no pods yet" };
@@ -202,12 +203,15 @@ export class DashboardData {
     }
   }
 
-  private async job(ns: string, name: string): Promise<V1Job> {
+  private async job(ns: string, name: string): Promise<RunObject> {
     if (this.o.namespace && ns !== this.o.namespace) throw new NotFound(`the dashboard shows namespace ${this.o.namespace} only`);
     const cached = (await this.cluster()).byKey.get(keyOf(ns, name));
     if (cached) return cached;
     try {
-      const job = await this.o.api.getJob(ns, name);
+      const job = await getRun(this.o.api, ns, name, { attempting: `reading run ${name} in namespace ${ns}`, server: this.o.api.server, namespace: ns, notFound: `no run ${name} in namespace ${ns}` }).catch((err: Error) => {
+        if (/no run |is one attempt of run /.test(err.message)) throw new NotFound(err.message.replace(/^reading run \S+ in namespace \S+: /, ""));
+        throw err;
+      });
       if (!RUN_SELECTOR.split(",").every((kv) => job.metadata?.labels?.[kv.split("=")[0]] === kv.split("=")[1])) throw new NotFound(`Job ${ns}/${name} is not a Kiln training run`);
       return job;
     } catch (err) {
@@ -217,8 +221,12 @@ export class DashboardData {
     }
   }
 
-  /** Sweep point to show: the one asked for, else 0 for Indexed Jobs; refused outside the sweep. */
-  private indexOf(job: V1Job, asked: number | undefined): number | undefined {
+  /** Sweep point (or a JobSet's rank) to show: the one asked for, else 0 for Indexed Jobs and JobSets; refused outside the sweep. */
+  private indexOf(job: RunObject, asked: number | undefined): number | undefined {
+    if (isJobSet(job)) {
+      if (asked !== undefined && asked >= nodesOf(job)) throw new NotFound(`run ${job.metadata?.name} has ranks 0..${nodesOf(job) - 1}`);
+      return asked ?? 0;
+    }
     if (job.spec?.completionMode !== "Indexed") return undefined;
     const n = job.spec.completions ?? 1;
     if (asked !== undefined && asked >= n) throw new NotFound(`run ${job.metadata?.name} has sweep points 0..${n - 1}`);
@@ -237,7 +245,7 @@ export class DashboardData {
   }
 
   /** A finished run's curve from metrics.json in the store (its pods may be gone), null when not there. */
-  private async storedCurve(job: V1Job, index: number | undefined): Promise<Curve | null> {
+  private async storedCurve(job: RunObject, index: number | undefined): Promise<Curve | null> {
     if (!this.o.artifacts) return null;
     try {
       const store = await this.o.artifacts.open(job, index);
@@ -273,7 +281,7 @@ export class DashboardData {
     };
   }
 
-  private async storeSummary(job: V1Job, index: number | undefined): Promise<RunDetail["store"]> {
+  private async storeSummary(job: RunObject, index: number | undefined): Promise<RunDetail["store"]> {
     if (!this.o.artifacts) return { uri: null, note: "the object store is not reachable from this dashboard", run: null, metrics: null };
     let store;
     try {

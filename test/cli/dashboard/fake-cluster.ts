@@ -13,7 +13,6 @@ export class FakeCluster extends FakeKube implements DashboardApi {
   readonly clusterQueues: ClusterQueue[] = [];
   readonly localQueues: LocalQueue[] = [];
   readonly workloads: Workload[] = [];
-  readonly nodes: V1Node[] = [];
 
   async listCustomObjects(group: string, version: string, plural: string, namespace?: string): Promise<unknown[]> {
     this.calls.push(`listCustomObjects ${group}/${version} ${plural} ${namespace ?? "*"}`);
@@ -21,11 +20,6 @@ export class FakeCluster extends FakeKube implements DashboardApi {
     const list = all[plural];
     if (!list) throw new Error(`fake: no ${plural}`);
     return structuredClone(list.filter((o) => namespace === undefined || o.metadata.namespace === namespace));
-  }
-
-  async listNodes() {
-    this.calls.push("listNodes");
-    return structuredClone(this.nodes);
   }
 
   async listPodsAllNamespaces(fieldSelector: string) {

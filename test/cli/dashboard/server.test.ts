@@ -293,7 +293,8 @@ describe("dashboard server limited to one namespace (-n)", () => {
     try {
       const runs = await s.json("/api/runs");
       expect(runs.page.items.map((r: { namespace: string }) => r.namespace)).toEqual([VISION, VISION, VISION]);
-      expect(s.cluster.calls).toContain(`listJobs ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run`);
+      expect(s.cluster.calls).toContain(`listJobs ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run,!jobset.sigs.k8s.io/jobset-name`);
+      expect(s.cluster.calls).toContain(`listJobSets ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run`);
       expect((await s.get(`/runs/${RESEARCH}/mpg-done`)).status).toBe(404);
     } finally {
       await s.dashboard.close();

@@ -2,6 +2,7 @@
 import type { ReactNode } from "react";
 import { GPU_POOL_LABEL } from "../../../../infra/contract/gpu";
 import { podOutcome } from "../../commands/status";
+import { isJobSet } from "../../runs";
 import { ARTIFACTS } from "../artifacts";
 import { age, fixed, usd } from "../format";
 import type { RunDetail } from "../service";
@@ -25,14 +26,16 @@ function Facts({ detail, now }: { detail: RunDetail; now: Date }) {
     ["Status", <span className={`status ${row.phase}`}>{row.status}</span>],
     ["Created", row.created ? `${row.created} (${age(row.created, now)} ago)` : "-"],
     ["Queue", row.queue ? `${row.queue} → ${row.clusterQueue ?? "?"}${row.position ? ` (position ${row.position})` : ""}` : "-"],
-    ["GPUs", row.gpus > 0 ? `${row.gpus} per pod${row.pool ? `, pool ${row.pool}` : ""}` : "0 (CPU run)"],
+    ["GPUs", row.gpus > 0 ? `${row.gpus} per ${row.kind === "JobSet" ? `node x ${row.nodes} = ${row.gpus * row.nodes}` : "pod"}${row.pool ? `, pool ${row.pool}` : ""}` : "0 (CPU run)"],
     ["Best metric", row.bestMetric ?? "-"],
     ["GPU-hours", u ? fixed(u.gpuHours, 3) : "-"],
     ["Cost", u ? `${usd(u.usd)}${u.instanceType ? ` (${u.instanceType}, ${u.capacityType ?? "?"})` : ""}` : "-"],
     ["Energy", u ? `${fixed(u.kWh, 3)} kWh, ${fixed(u.co2eKg, 3)} kg CO2e` : "-"],
   ];
   if (u?.basis.length) facts.push(["Basis", u.basis.join("; ")]);
-  if (job.spec?.completionMode === "Indexed") {
+  if (isJobSet(job)) {
+    facts.push(["Nodes", String(row.nodes)], ["Restarts", String(row.restarts)], ["Image", job.spec.replicatedJobs[0]?.template.spec.template.spec?.containers[0]?.image ?? "-"]);
+  } else if (job.spec?.completionMode === "Indexed") {
     const s = job.status;
     facts.push(["Sweep", `${job.spec.completions ?? 1} points, parallelism ${job.spec.parallelism ?? 1}: ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed, ${s?.active ?? 0} running`]);
   }
@@ -44,11 +47,13 @@ function Facts({ detail, now }: { detail: RunDetail; now: Date }) {
 }
 
 function SweepPoints({ detail }: { detail: RunDetail }) {
-  const n = detail.job.spec?.completionMode === "Indexed" ? (detail.job.spec.completions ?? 1) : 0;
+  const job = detail.job;
+  const ranks = isJobSet(job);
+  const n = ranks ? detail.row.nodes : job.spec?.completionMode === "Indexed" ? (job.spec.completions ?? 1) : 0;
   if (n <= 1) return null;
   return (
     <p>
-      Sweep point:{" "}
+      {ranks ? "Rank (its log, current restart attempt)" : "Sweep point"}:{" "}
       {Array.from({ length: Math.min(n, 200) }, (_, i) =>
         i === detail.index ? (
           <strong key={i}> {i} </strong>
@@ -153,7 +158,7 @@ function Outputs({ detail }: { detail: RunDetail }) {
 
 export function RunPageView({ detail, now, scope, server }: RunPageProps) {
   const { job, pods, workload } = detail;
-  const conditions = [...(job.status?.conditions ?? []).map((c) => ({ of: "Job", ...c })), ...(workload?.status?.conditions ?? []).map((c) => ({ of: "Workload", ...c }))];
+  const conditions = [...(job.status?.conditions ?? []).map((c) => ({ of: isJobSet(job) ? "JobSet" : "Job", ...c })), ...(workload?.status?.conditions ?? []).map((c) => ({ of: "Workload", ...c }))];
   return (
     <Layout
       title={detail.row.name}

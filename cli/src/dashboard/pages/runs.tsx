@@ -39,7 +39,7 @@ function Row({ r, now }: { r: RunListRow; now: Date }) {
       </td>
       <td>{r.queue ? `${r.queue}${r.clusterQueue ? ` → ${r.clusterQueue}` : ""}` : "-"}</td>
       <td className="num">{r.position ?? "-"}</td>
-      <td className="num">{r.completions > 1 ? `${r.gpus}×${r.completions}` : r.gpus}</td>
+      <td className="num">{r.kind === "JobSet" && r.nodes > 1 ? `${r.gpus * r.nodes} (${r.nodes} nodes × ${r.gpus})` : r.completions > 1 ? `${r.gpus}×${r.completions}` : r.gpus}</td>
       <td>{r.pool ?? "-"}</td>
       <td>{age(r.created, now)}</td>
       <td>{r.bestMetric ?? "-"}</td>
