@@ -107,3 +107,31 @@ export function topologyLevelAlias(label: string): string {
   const m = /(?:topology-|network-node-)(.+)$/.exec(label);
   return m ? m[1] : label;
 }
+
+/** Label on the nodes of a pool with EFA (aws): `"true"`. The EFA device plugin runs there. */
+export const EFA_NODE_LABEL = "kiln.dev/efa";
+
+/**
+ * Kueue's `waitForPodsReady`, the all-or-nothing part of gang admission: a run whose pods are not all
+ * Ready within `timeout` of admission (or, once running, within `recoveryTimeout` of losing one) is
+ * evicted, its pods deleted and its quota released, and it is requeued after a backoff of about
+ * `backoffBaseSeconds * 2^(n-1)` seconds (capped at `backoffMaxSeconds`); after `backoffLimitCount`
+ * requeues Kueue deactivates it (`spec.active: false`). `blockAdmission: false`: other runs are admitted
+ * while one waits for its pods. The ONE copy of these numbers: the aws stack's Kueue chart
+ * (infra/cluster/kueue-config.ts) and the local harness's Kueue config (scripts/cluster/up.sh) read it.
+ *
+ * 10 minutes covers a cold GPU node on aws (Karpenter launch, join, device plugin, a multi-GB image
+ * pull); a restart after a lost spot node needs a new node too, hence the same recoveryTimeout.
+ */
+export const KUEUE_WAIT_FOR_PODS_READY = {
+  enable: true,
+  timeout: "10m",
+  recoveryTimeout: "10m",
+  blockAdmission: false,
+  requeuingStrategy: {
+    timestamp: "Eviction",
+    backoffLimitCount: 5,
+    backoffBaseSeconds: 60,
+    backoffMaxSeconds: 1800,
+  },
+} as const;
