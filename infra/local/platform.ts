@@ -105,11 +105,11 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
  */
 export function localTopology(config: KilnConfig): PlatformTopology | undefined {
   if (!config.topology.enabled || !config.kueue.enabled) return undefined;
-  return {
-    levels: [...LOCAL_TOPOLOGY_LEVELS],
-    pools: config.topology.pools ?? config.gpuPools.map((p) => p.name),
-    cpuNodeLabels: { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value },
-  };
+  const pools = config.topology.pools ?? config.gpuPools.map((p) => p.name);
+  // The cpu flavor is shared by every team: topology-aware only when every pool is, so that every
+  // team's ClusterQueue is topology-only (see infra/cluster/cluster-queue.ts).
+  const all = config.gpuPools.every((p) => pools.includes(p.name));
+  return { levels: [...LOCAL_TOPOLOGY_LEVELS], pools, ...(all ? { cpuNodeLabels: { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value } } : {}) };
 }
 
 function requireKey(value: string | undefined, key: string): string {
