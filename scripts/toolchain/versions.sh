@@ -11,6 +11,8 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 # Kueue controller (local process, webhooks disabled) and its CRDs.
 KUEUE_VERSION=${KUEUE_VERSION:-v0.14.8}
+# JobSet controller (multi-node runs) and its CRDs.
+JOBSET_VERSION=${JOBSET_VERSION:-v0.12.0}
 # Pulumi CLI; the npm @pulumi/pulumi is pinned to the same release.
 PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
 # Node.js language host. Since sdk v3.69 it is its own module (sdk/nodejs/cmd/pulumi-language-nodejs/v3,
