@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { familyOf, GPU_FAMILIES, isKnownFamily } from "./catalog/gpu-families";
+import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "./catalog/gpu-families";
 import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
 import { repositoryProblem, tagProblem } from "./contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
@@ -17,6 +17,11 @@ import { clip } from "./lib/text";
  * (KUEUE_VERSION in scripts/toolchain/versions.sh; test/layout/pins.test.ts keeps them equal).
  */
 export const KUEUE_CHART_VERSION = "0.14.8";
+/**
+ * JobSet chart installed by default (oci://registry.k8s.io/jobset/charts/jobset): the release the local
+ * harness runs (JOBSET_VERSION in scripts/toolchain/versions.sh; test/layout/pins.test.ts keeps them equal).
+ */
+export const JOBSET_CHART_VERSION = "0.12.0";
 
 /** Upper bound of any GPU count in the config (a pool's maxGpus, a team's gpuQuota). */
 const MAX_GPUS = 10_000;
@@ -181,6 +186,22 @@ const kueue = z.strictObject({
   version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${KUEUE_CHART_VERSION}`).default(KUEUE_CHART_VERSION),
 });
 
+const jobset = z.strictObject({
+  /** Run multi-node workloads as JobSets (the controller and its CRD). Default true. */
+  enabled: z.boolean().default(true),
+  /** `chart`: install JobSet's Helm chart; `external`: JobSet already runs (local test clusters). */
+  install: z.enum(["chart", "external"]).default("chart"),
+  /** JobSet Helm chart version. */
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${JOBSET_CHART_VERSION}`).default(JOBSET_CHART_VERSION),
+});
+
+const topology = z.strictObject({
+  /** Kueue TopologyAwareScheduling: the Topology object and topology-aware flavors. Default true. */
+  enabled: z.boolean().default(true),
+  /** GPU pools whose flavors are topology-aware; default: every pool on local, none on aws (see README). */
+  pools: z.array(z.string()).max(50).optional(),
+});
+
 /** Every `kiln:` key, each validated on its own. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */
 const fieldSchema = z
   .strictObject({
@@ -219,6 +240,8 @@ const fieldSchema = z
     objectStore: objectStore.prefault({}),
     trainer: trainer.prefault({}),
     kueue: kueue.prefault({}),
+    jobset: jobset.prefault({}),
+    topology: topology.prefault({}),
     accountant: accountant.prefault({}),
     gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
     /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
@@ -330,6 +353,34 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
     if (c.platform === "aws" && c.kueue.install === "external")
       issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+    },
+  },
+  {
+    fields: ["platform", "jobset"],
+    check(c, issue) {
+      if (c.platform === "aws" && c.jobset.install === "external")
+        issue(["jobset", "install"], "'external' is for local test clusters; the aws platform installs JobSet's chart");
+    },
+  },
+  {
+    fields: ["platform", "topology", "gpuPools", "kueue"],
+    check(c, issue) {
+      const pools = new Map(c.gpuPools.map((p) => [p.name, p]));
+      const seen = new Set<string>();
+      (c.topology.pools ?? []).forEach((name, i) => {
+        const pool = pools.get(name);
+        if (seen.has(name)) issue(["topology", "pools", i], `pool '${name}' is listed twice`);
+        seen.add(name);
+        if (!pool) return issue(["topology", "pools", i], `unknown GPU pool '${name}' (pools: ${[...pools.keys()].join(", ") || "none"})`);
+        const shape = [...(pool.instanceFamilies ?? []), ...(pool.instanceTypes ?? [])];
+        if (c.platform === "aws" && !hasInstanceTopology(shape))
+          issue(
+            ["topology", "pools", i],
+            `pool '${name}' (${shape.join(", ")}) has instance types without EC2 instance topology labels (topology.k8s.aws/network-node-layer-*), so Kueue would see none of its nodes: list only pools of p4d, p4de, p5, p5e or g6e`,
+          );
+      });
+      if (c.topology.pools?.length && !c.topology.enabled) issue(["topology", "pools"], "lists pools but kiln:topology.enabled is false: remove the list or enable topology");
+      if (c.topology.pools?.length && !c.kueue.enabled) issue(["topology", "pools"], "topology-aware placement is Kueue's: set kiln:kueue.enabled true or remove the list");
     },
   },
   {

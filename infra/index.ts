@@ -26,7 +26,8 @@ export const trainerImage = platform.trainerImage;
 export const imageRepositoryUrl = aws?.imageRepositoryUrl;
 export const accountantRepositoryUrl = aws?.accountantRepositoryUrl;
 export const trainerRoleArn = aws?.trainerRoleArn;
-export const gpuPools = config.gpuPools.map((p) => ({ name: p.name, maxGpus: p.maxGpus, instanceFamilies: p.instanceFamilies, instanceTypes: p.instanceTypes, capacityTypes: p.capacityTypes }));
+// Each pool with what runs may ask of it: gpusPerNode, efa {resource, interfacesPerNode}, topology {name, levels}.
+export const gpuPools = config.gpuPools.map((p, i) => ({ ...services.pools[i], instanceFamilies: p.instanceFamilies, instanceTypes: p.instanceTypes, capacityTypes: p.capacityTypes }));
 export const teamNamespaces = services.teamNamespaces;
 export const queues = services.queues;
 export const launchCommand = services.launchCommand;

@@ -33,6 +33,29 @@ export interface PlatformOutputs {
   readonly systemPlacement?: SystemPlacement;
   /** A POSIX cache of the datasets bucket that training pods mount read-only; undefined when none. */
   readonly datasetCache?: DatasetCacheOutputs;
+  /** How the platform's nodes describe their place in the network (Kueue TAS); undefined when topology is off. */
+  readonly topology?: PlatformTopology;
+  /** Pool name -> EFA of its nodes, for pools that have it (aws p-family pools); empty when none. */
+  readonly efa: Readonly<Record<string, PoolEfa>>;
+}
+
+/** The network topology the platform's nodes carry as labels, for Kueue's Topology and TAS flavors. */
+export interface PlatformTopology {
+  /** Node labels of the levels, outermost first, `kubernetes.io/hostname` last. */
+  readonly levels: readonly string[];
+  /** GPU pools whose every node carries every level label: their flavors become topology-aware. */
+  readonly pools: readonly string[];
+  /**
+   * Labels of the nodes CPU-only runs use, when those nodes carry the levels too: then the `cpu` flavor is
+   * topology-aware as well and a team's ClusterQueue can be topology-only. Undefined: no such nodes.
+   */
+  readonly cpuNodeLabels?: Readonly<Record<string, string>>;
+}
+
+/** EFA on a pool's nodes: what a multi-node pod on it requests (`vpc.amazonaws.com/efa`). */
+export interface PoolEfa {
+  /** EFA interfaces (the `vpc.amazonaws.com/efa` allocatable) of each node of the pool. */
+  readonly interfacesPerNode: number;
 }
 
 /** A Lustre file system linked to the datasets bucket, mounted through the FSx CSI driver. */

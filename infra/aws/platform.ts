@@ -6,9 +6,11 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { DatasetCacheOutputs, ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, SystemPlacement } from "../platform";
+import { AWS_TOPOLOGY_LEVELS } from "../contract/workload";
+import { DatasetCacheOutputs, ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa, SystemPlacement } from "../platform";
 import { Addons } from "./addons";
 import { Cluster } from "./cluster";
+import { Efa, efaPools } from "./efa";
 import { DatasetCache } from "./fsx";
 import { GpuNodePools } from "./gpu-pools";
 import { TrainerIdentity } from "./identity";
@@ -55,6 +57,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
   readonly trainerRoleArn: pulumi.Output<string>;
   /** FSx for Lustre linked to the datasets bucket, when kiln:storage.fsx.enabled. */
   readonly datasetCache?: DatasetCacheOutputs;
+  readonly topology?: PlatformTopology;
+  readonly efa: Readonly<Record<string, PoolEfa>>;
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const c = args.config;
@@ -150,11 +154,19 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       tags,
     }, parent);
 
+    // EFA for the pools whose instances have it: a shared security group and the device plugin.
+    this.efa = efaPools(c.gpuPools);
+    const efa = Object.keys(this.efa).length > 0
+      ? new Efa(`${name}-efa`, { vpcId: network.vpcId, provider: this.provider, dependsOn: [system.nodeGroup, ...addons.addons], tags }, parent)
+      : undefined;
+
     const gpu = new GpuNodePools(`${name}-gpu`, {
       clusterName: c.clusterName,
       nodeRoleName: karpenter.nodeRoleName,
       securityGroupId: cluster.clusterSecurityGroupId,
       pools: c.gpuPools,
+      efa: this.efa,
+      efaSecurityGroupId: efa?.securityGroupId,
       provider: this.provider,
       dependsOn: [karpenter.release],
       tags,
@@ -190,7 +202,10 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
     this.accountantImagePushedLater = c.accountant.enabled && !c.accountant.repository;
     // The private endpoint's ENIs sit in the VPC.
     this.apiServerCidrs = [c.vpcCidr];
-    this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools)];
+    this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools), ...(efa ? [efa.devicePlugin] : [])];
+    // EC2 instance topology labels exist only on some families, and Kueue 0.14 places a topology-aware
+    // workload only onto nodes that already exist (Karpenter creates none for it): pools opt in by name.
+    this.topology = c.topology.enabled && c.kueue.enabled ? { levels: [...AWS_TOPOLOGY_LEVELS], pools: c.topology.pools ?? [] } : undefined;
     this.clusterName = cluster.name;
     this.trainerRoleArn = identity.roleArn;
     this.registerOutputs({
@@ -210,6 +225,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       identityEgress: this.identityEgress,
       systemPlacement: this.systemPlacement,
       datasetCache: this.datasetCache,
+      topology: this.topology,
+      efa: this.efa,
     });
   }
 }

@@ -9,17 +9,28 @@ export interface GpuFamily {
   readonly accelerator: string;
   /** GPU memory per GPU, GiB. */
   readonly gpuMemoryGiB: number;
+  /**
+   * EFA interfaces of the family's 8-GPU size (EC2 "network cards" with EFA; p4d/p4de.24xlarge 4,
+   * p5/p5e.48xlarge 32); absent when Kiln does not give the family EFA (the g families: their few
+   * EFA-capable sizes are not what multi-node runs are placed on).
+   */
+  readonly efaInterfaces?: number;
+  /**
+   * EC2 instance topology: instances carry `topology.k8s.aws/network-node-layer-1..3` (EC2 User Guide,
+   * "Prerequisites for Amazon EC2 topology": g6e, p3dn, p4d, p4de, p5, p5e, p5en, ...; not g4dn, g5, g6).
+   */
+  readonly instanceTopology?: boolean;
 }
 
 export const GPU_FAMILIES: Readonly<Record<string, GpuFamily>> = {
   g4dn: { gpuName: "t4", accelerator: "NVIDIA T4", gpuMemoryGiB: 16 },
   g5: { gpuName: "a10g", accelerator: "NVIDIA A10G", gpuMemoryGiB: 24 },
   g6: { gpuName: "l4", accelerator: "NVIDIA L4", gpuMemoryGiB: 24 },
-  g6e: { gpuName: "l40s", accelerator: "NVIDIA L40S", gpuMemoryGiB: 48 },
-  p4d: { gpuName: "a100", accelerator: "NVIDIA A100 40GB", gpuMemoryGiB: 40 },
-  p4de: { gpuName: "a100", accelerator: "NVIDIA A100 80GB", gpuMemoryGiB: 80 },
-  p5: { gpuName: "h100", accelerator: "NVIDIA H100", gpuMemoryGiB: 80 },
-  p5e: { gpuName: "h200", accelerator: "NVIDIA H200", gpuMemoryGiB: 141 },
+  g6e: { gpuName: "l40s", accelerator: "NVIDIA L40S", gpuMemoryGiB: 48, instanceTopology: true },
+  p4d: { gpuName: "a100", accelerator: "NVIDIA A100 40GB", gpuMemoryGiB: 40, efaInterfaces: 4, instanceTopology: true },
+  p4de: { gpuName: "a100", accelerator: "NVIDIA A100 80GB", gpuMemoryGiB: 80, efaInterfaces: 4, instanceTopology: true },
+  p5: { gpuName: "h100", accelerator: "NVIDIA H100", gpuMemoryGiB: 80, efaInterfaces: 32, instanceTopology: true },
+  p5e: { gpuName: "h200", accelerator: "NVIDIA H200", gpuMemoryGiB: 141, efaInterfaces: 32, instanceTopology: true },
 };
 
 /** `g5.12xlarge` -> `g5`. */
@@ -43,4 +54,19 @@ export function gpuNamesOf(familiesOrTypes: readonly string[]): string[] {
     names.add(GPU_FAMILIES[family].gpuName);
   }
   return [...names].sort();
+}
+
+/**
+ * EFA interfaces every node of a pool made of these families/types has: the smallest of its families'
+ * counts, or 0 when any of them has no EFA (a pool is EFA only when all of its nodes are). Unknown
+ * families count as 0 (config validation refuses them first).
+ */
+export function efaInterfacesOf(familiesOrTypes: readonly string[]): number {
+  if (familiesOrTypes.length === 0) return 0;
+  return Math.min(...familiesOrTypes.map((f) => (isKnownFamily(familyOf(f)) ? GPU_FAMILIES[familyOf(f)].efaInterfaces ?? 0 : 0)));
+}
+
+/** True when every family/type of a pool carries EC2 instance topology labels. */
+export function hasInstanceTopology(familiesOrTypes: readonly string[]): boolean {
+  return familiesOrTypes.length > 0 && familiesOrTypes.every((f) => isKnownFamily(familyOf(f)) && GPU_FAMILIES[familyOf(f)].instanceTopology === true);
 }

@@ -1,9 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig, TeamConfig } from "../config";
-import { SystemPlacement } from "../platform";
-import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../contract/gpu";
+import { PlatformTopology, SystemPlacement } from "../platform";
+import { GPU_POOL_LABEL, GPU_TAINT } from "../contract/gpu";
 import { CPU_FLAVOR, KUEUE_NAMESPACE } from "../contract/names";
+import { TOPOLOGY_NAME } from "../contract/workload";
+import { resourceGroups } from "./cluster-queue";
+import { kueueManagerConfigYaml } from "./kueue-config";
+import { Topology } from "./topology";
 import { FlavorQuota, splitPoolQuotas } from "./quota-split";
 
 /** Kueue's Helm chart (OCI). */
@@ -34,6 +38,10 @@ export interface QueuesArgs {
   readonly placement?: SystemPlacement;
   /** Namespace of the Kueue release; default kueue-system. */
   readonly kueueNamespace?: string;
+  /** The chart's Kueue manages JobSets too (kiln:jobset.enabled); default false. */
+  readonly jobset?: boolean;
+  /** Topology-aware pools (and CPU nodes) and their levels, from the platform; undefined: none. */
+  readonly topology?: PlatformTopology;
 }
 
 /** ClusterQueue name of a team. */
@@ -53,6 +61,8 @@ export class Queues extends pulumi.ComponentResource {
   readonly quotas: readonly FlavorQuota[];
   /** Kueue Helm release when installed by chart. */
   readonly release?: k8s.helm.v3.Release;
+  /** Pools whose flavors are topology-aware (name the Topology). */
+  readonly topologyPools: readonly string[];
 
   constructor(name: string, args: QueuesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:Queues", name, {}, opts);
@@ -70,9 +80,11 @@ export class Queues extends pulumi.ComponentResource {
           version: args.version,
           namespace: kueueNs,
           createNamespace: true,
-          values: args.placement
-            ? { controllerManager: { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } }
-            : {},
+          values: {
+            ...(args.placement ? { controllerManager: { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } } : {}),
+            // JobSet integration and waitForPodsReady (infra/cluster/kueue-config.ts).
+            managerConfig: { controllerManagerConfigYaml: kueueManagerConfigYaml({ jobset: args.jobset ?? false }) },
+          },
         },
         { parent: this, provider },
       );
@@ -81,13 +93,29 @@ export class Queues extends pulumi.ComponentResource {
     const child: pulumi.CustomResourceOptions = { parent: this, provider, dependsOn: this.release ? [this.release] : [] };
     const labels = { "app.kubernetes.io/part-of": "kiln" };
 
+    // Topology-aware flavors name the Topology: they wait for it. Kueue refuses any change to a flavor's
+    // spec once topologyName is set (and levels never change): see infra/cluster/README.md.
+    const topologyPools = new Set(args.topology?.pools ?? []);
+    const cpuTopology = args.topology?.cpuNodeLabels !== undefined;
+    const topology = args.topology
+      ? new Topology(`${name}-topology`, { levels: args.topology.levels, teams: args.teams.map((t) => t.name), dependsOn: child.dependsOn as pulumi.Resource[], provider }, { parent: this })
+      : undefined;
+    const flavorOpts = (aware: boolean): pulumi.CustomResourceOptions => (aware ? { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), topology!.topology] } : child);
+    const topologyName = (aware: boolean) => (aware ? { topologyName: TOPOLOGY_NAME } : {});
+
     const cpuFlavor = new k8s.apiextensions.CustomResource(
       `${name}-flavor-${CPU_FLAVOR}`,
-      { apiVersion: KUEUE_API, kind: "ResourceFlavor", metadata: { name: CPU_FLAVOR, labels }, spec: {} },
-      child,
+      {
+        apiVersion: KUEUE_API,
+        kind: "ResourceFlavor",
+        metadata: { name: CPU_FLAVOR, labels },
+        spec: cpuTopology ? { nodeLabels: { ...args.topology!.cpuNodeLabels }, ...topologyName(true) } : {},
+      },
+      flavorOpts(cpuTopology),
     );
     const flavors: pulumi.Resource[] = [cpuFlavor];
     for (const pool of args.gpuPools) {
+      const aware = topologyPools.has(pool.name);
       flavors.push(
         new k8s.apiextensions.CustomResource(
           `${name}-flavor-${pool.name}`,
@@ -98,9 +126,10 @@ export class Queues extends pulumi.ComponentResource {
             spec: {
               nodeLabels: { [GPU_POOL_LABEL]: pool.name },
               tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+              ...topologyName(aware),
             },
           },
-          child,
+          flavorOpts(aware),
         ),
       );
     }
@@ -108,24 +137,13 @@ export class Queues extends pulumi.ComponentResource {
     this.quotas = splitPoolQuotas(args.gpuPools, args.teams);
     this.localQueues = {};
     for (const team of args.teams) {
-      const gpuFlavors = this.quotas
-        .filter((q) => q.team === team.name)
-        .map((q) => ({ name: q.pool, resources: [{ name: GPU_RESOURCE, nominalQuota: q.nominalQuota, borrowingLimit: q.borrowingLimit }] }));
-      const resourceGroups: unknown[] = [
-        {
-          coveredResources: ["cpu", "memory"],
-          flavors: [
-            {
-              name: CPU_FLAVOR,
-              resources: [
-                { name: "cpu", nominalQuota: team.cpuQuota, borrowingLimit: "0" },
-                { name: "memory", nominalQuota: team.memoryQuota, borrowingLimit: "0" },
-              ],
-            },
-          ],
-        },
-      ];
-      if (gpuFlavors.length > 0) resourceGroups.push({ coveredResources: [GPU_RESOURCE], flavors: gpuFlavors });
+      const groups = resourceGroups({
+        cpuQuota: team.cpuQuota,
+        memoryQuota: team.memoryQuota,
+        gpu: this.quotas.filter((q) => q.team === team.name),
+        topologyPools,
+        cpuFlavorTopology: cpuTopology,
+      });
       const cq = new k8s.apiextensions.CustomResource(
         `${name}-cq-${team.name}`,
         {
@@ -137,7 +155,7 @@ export class Queues extends pulumi.ComponentResource {
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": team.namespace } },
             queueingStrategy: "BestEffortFIFO",
             preemption: { reclaimWithinCohort: "Any", withinClusterQueue: "LowerPriority", borrowWithinCohort: { policy: "Never" } },
-            resourceGroups,
+            resourceGroups: groups,
           },
         },
         { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), ...flavors] },
@@ -154,6 +172,7 @@ export class Queues extends pulumi.ComponentResource {
       );
       this.localQueues[team.name] = LOCAL_QUEUE;
     }
-    this.registerOutputs({ localQueues: this.localQueues, quotas: this.quotas, release: this.release });
+    this.topologyPools = args.gpuPools.filter((p) => topologyPools.has(p.name)).map((p) => p.name);
+    this.registerOutputs({ localQueues: this.localQueues, quotas: this.quotas, release: this.release, topologyPools: this.topologyPools });
   }
 }

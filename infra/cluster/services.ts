@@ -4,8 +4,11 @@ import { PlatformOutputs } from "../platform";
 import { Accountant } from "./accountant";
 import { DatasetCacheVolume } from "./dataset-cache-volume";
 import { GpuServices } from "./gpu-services";
+import { JobSet } from "./jobset";
+import { PoolCatalog, poolCatalog } from "./pool-catalog";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
 import { clusterQueueName, Queues } from "./queues";
+import { RunPeersPolicy } from "./run-peers-policy";
 import { OBJECT_STORE_SECRET, TeamNamespace } from "./team-namespace";
 import { TRAINER_RELEASE, TrainerRelease } from "./trainer-release";
 
@@ -34,6 +37,8 @@ export class ClusterServices extends pulumi.ComponentResource {
   readonly queues: Record<string, string>;
   /** The kubectl command that launches the default run in the first team's namespace. */
   readonly launchCommand: string;
+  /** What runs may ask of each GPU pool (EFA, topology); also a ConfigMap in every team namespace. */
+  readonly pools: readonly PoolCatalog[];
 
   constructor(name: string, args: ClusterServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:Services", name, {}, opts);
@@ -47,10 +52,21 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     const priorities = new PriorityClasses(`${name}-priority`, { provider }, child);
 
+    // What runs may ask of each pool; a team's namespace gets its pools' entries (ConfigMap kiln-pools).
+    this.pools = poolCatalog(config.gpuPools, platform.efa, config.kueue.enabled ? (platform.topology?.pools ?? []) : [], platform.topology?.levels ?? []);
     const identityEgress = platform.identityEgress;
     const teams = new Map<string, TeamNamespace>();
     for (const team of config.teams)
-      teams.set(team.name, new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, identityEgress, provider }, child));
+      teams.set(
+        team.name,
+        new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, identityEgress, pools: this.pools.filter((p) => team.pools.includes(p.name)), provider }, child),
+      );
+
+    // JobSet first: Kueue's JobSet integration wants its CRD.
+    const jobset =
+      config.jobset.enabled && config.jobset.install === "chart"
+        ? new JobSet(`${name}-jobset`, { version: config.jobset.version, placement: platform.systemPlacement, provider }, child)
+        : undefined;
 
     const queues = config.kueue.enabled
       ? new Queues(
@@ -62,11 +78,17 @@ export class ClusterServices extends pulumi.ComponentResource {
             install: config.kueue.install,
             version: config.kueue.version,
             placement: platform.systemPlacement,
+            jobset: config.jobset.enabled,
+            topology: platform.topology,
             provider,
           },
-          child,
+          { ...child, dependsOn: [...platform.clusterReady, ...(jobset ? [jobset] : [])] },
         )
       : undefined;
+
+    // Submitters may create NetworkPolicies (a run's peers): only that shape gets through.
+    if (config.teams.length > 0) new RunPeersPolicy(`${name}-run-peers`, { provider }, child);
+
 
     const caches = new Map<string, DatasetCacheVolume>();
     if (platform.datasetCache)
@@ -122,6 +144,6 @@ export class ClusterServices extends pulumi.ComponentResource {
     this.teamNamespaces = Object.fromEntries(config.teams.map((t) => [t.name, t.namespace]));
     this.queues = queues ? { ...queues.localQueues } : {};
     this.launchCommand = config.teams.length > 0 ? launchCommandFor(config.teams[0].namespace) : "";
-    this.registerOutputs({ teamNamespaces: this.teamNamespaces, queues: this.queues, launchCommand: this.launchCommand });
+    this.registerOutputs({ teamNamespaces: this.teamNamespaces, queues: this.queues, launchCommand: this.launchCommand, pools: this.pools });
   }
 }

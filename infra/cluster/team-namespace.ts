@@ -2,7 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TeamConfig } from "../config";
 import { GPU_RESOURCE } from "../contract/gpu";
+import { JOBSET_GROUP, JOBSET_PLURAL } from "../contract/workload";
 import { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
+import { POOL_CATALOG_CONFIGMAP, POOL_CATALOG_KEY, PoolCatalog } from "./pool-catalog";
 
 /** Secret in each team namespace holding static object-store credentials (local platform only). */
 export const OBJECT_STORE_SECRET = "kiln-object-store";
@@ -27,6 +29,8 @@ export interface TeamNamespaceArgs {
   readonly provider: k8s.Provider;
   /** ResourceQuota `count/jobs.batch`; default 2000 (finished Jobs count until their TTL removes them). */
   readonly maxJobs?: number;
+  /** The team's GPU pools as runs see them (ConfigMap kiln-pools, key pools.json); default none (no ConfigMap). */
+  readonly pools?: readonly PoolCatalog[];
   /** LimitRange default requests of a container that sets none; default {cpu: 500m, memory: 1Gi}. */
   readonly defaultRequest?: Record<string, string>;
 }
@@ -108,6 +112,12 @@ export class TeamNamespace extends pulumi.ComponentResource {
           { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] },
           { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
           { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get", "list"] },
+          // Multi-node runs: a JobSet, and its `<run>-peers` NetworkPolicy (the only shape the
+          // kiln-run-peers ValidatingAdmissionPolicy lets a submitter create). No update or delete of
+          // NetworkPolicies (that could drop default-deny): the peers policy is owned by the JobSet and
+          // goes with it.
+          { apiGroups: [JOBSET_GROUP], resources: [JOBSET_PLURAL], verbs: ["create", "get", "list", "watch", "delete"] },
+          { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "list", "watch"] },
         ],
       },
       child,
@@ -121,6 +131,13 @@ export class TeamNamespace extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (args.pools)
+      new k8s.core.v1.ConfigMap(
+        `${name}-pools`,
+        { metadata: { name: POOL_CATALOG_CONFIGMAP, namespace, labels }, data: { [POOL_CATALOG_KEY]: JSON.stringify(args.pools) } },
+        child,
+      );
 
     const creds = args.objectStore.credentials;
     if (creds) {

@@ -24,3 +24,10 @@ export function reservedNamespaceOwner(ns: string): string | undefined {
   if (ns.startsWith("kube-")) return "Kubernetes (kube-* namespaces are the system's)";
   return undefined;
 }
+
+/**
+ * Label of the nodes CPU-only runs land on in the local harness (its simulated CPU nodes carry it, and
+ * the aws platform's system nodes carry `kiln.dev/node-role=system`). With topology on, the local `cpu`
+ * flavor selects these nodes.
+ */
+export const CPU_NODE_LABEL = { key: "kiln.dev/node-role", value: "cpu" } as const;

@@ -110,29 +110,30 @@ export function topologyLevelAlias(label: string): string {
   return m ? m[1] : label;
 }
 
-/**
- * Kueue's waitForPodsReady, the same on aws (chart values) and local (the harness's Kueue config): a run
- * whose pods are not all ready within `timeoutSeconds` of admission is evicted and requeued, with
- * exponential backoff from `backoffBaseSeconds` up to `backoffMaxSeconds`, at most `backoffLimitCount`
- * times before it is deactivated; a run that was ready and loses pods gets `recoverySeconds` to recover.
- */
-export const WAIT_FOR_PODS_READY = {
-  timeoutSeconds: 600,
-  recoverySeconds: 900,
-  backoffBaseSeconds: 60,
-  backoffMaxSeconds: 1800,
-  backoffLimitCount: 10,
-} as const;
+/** Label on the nodes of a pool with EFA (aws): `"true"`. The EFA device plugin runs there. */
+export const EFA_NODE_LABEL = "kiln.dev/efa";
 
-/** waitForPodsReady as Kueue's Configuration (config.kueue.x-k8s.io/v1beta1) spells it. */
-export function kueueWaitForPodsReady(): Record<string, unknown> {
-  const w = WAIT_FOR_PODS_READY;
-  return {
-    enable: true,
-    // Admission goes on while earlier runs start: gang safety comes from the timeout, not from serialising.
-    blockAdmission: false,
-    timeout: `${w.timeoutSeconds}s`,
-    recoveryTimeout: `${w.recoverySeconds}s`,
-    requeuingStrategy: { timestamp: "Eviction", backoffLimitCount: w.backoffLimitCount, backoffBaseSeconds: w.backoffBaseSeconds, backoffMaxSeconds: w.backoffMaxSeconds },
-  };
-}
+/**
+ * Kueue's `waitForPodsReady`, the all-or-nothing part of gang admission: a run whose pods are not all
+ * Ready within `timeout` of admission (or, once running, within `recoveryTimeout` of losing one) is
+ * evicted, its pods deleted and its quota released, and it is requeued after a backoff of about
+ * `backoffBaseSeconds * 2^(n-1)` seconds (capped at `backoffMaxSeconds`); after `backoffLimitCount`
+ * requeues Kueue deactivates it (`spec.active: false`). `blockAdmission: false`: other runs are admitted
+ * while one waits for its pods. The ONE copy of these numbers: the aws stack's Kueue chart
+ * (infra/cluster/kueue-config.ts) and the local harness's Kueue config (scripts/cluster/up.sh) read it.
+ *
+ * 10 minutes covers a cold GPU node on aws (Karpenter launch, join, device plugin, a multi-GB image
+ * pull); a restart after a lost spot node needs a new node too, hence the same recoveryTimeout.
+ */
+export const KUEUE_WAIT_FOR_PODS_READY = {
+  enable: true,
+  timeout: "10m",
+  recoveryTimeout: "10m",
+  blockAdmission: false,
+  requeuingStrategy: {
+    timestamp: "Eviction",
+    backoffLimitCount: 5,
+    backoffBaseSeconds: 60,
+    backoffMaxSeconds: 1800,
+  },
+} as const;

@@ -5,7 +5,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
 import { TEAM_LABEL } from "../cluster/team-namespace";
-import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs } from "../platform";
+import { CPU_NODE_LABEL } from "../contract/names";
+import { LOCAL_TOPOLOGY_LEVELS } from "../contract/workload";
+import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa } from "../platform";
 import { egressForEndpoint } from "./external-store";
 import { MINIO_POD_LABELS, MINIO_PORT, Minio, SYSTEM_NAMESPACE } from "./minio";
 
@@ -27,6 +29,9 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
   readonly trainerImage: pulumi.Output<string>;
   readonly accountantImage?: pulumi.Output<string>;
   readonly clusterReady: pulumi.Resource[];
+  readonly topology?: PlatformTopology;
+  /** No EFA on a local cluster. */
+  readonly efa: Readonly<Record<string, PoolEfa>> = {};
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything (this component included).
@@ -43,6 +48,7 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
     if (config.accountant.enabled) this.accountantImage = pulumi.output(`${config.accountant.repository ?? siblingRepository(repository, "accountant")}:${config.accountant.tag}`);
     this.trainerServiceAccountAnnotations = {};
     this.clusterReady = [];
+    this.topology = localTopology(config);
 
     const buckets = { datasetsBucket: pulumi.output(store.datasetsBucket), artifactsBucket: pulumi.output(store.artifactsBucket) };
     if (store.mode === "external") {
@@ -86,8 +92,24 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
       accountantImage: this.accountantImage,
       clusterReady: this.clusterReady,
       identityEgress: this.identityEgress,
+      topology: this.topology,
+      efa: this.efa,
     });
   }
+}
+
+/**
+ * The local harness labels every node (simulated GPU and CPU nodes and the real node) with a synthetic
+ * block and rack: every pool (or those listed in kiln:topology.pools) and the CPU nodes are
+ * topology-aware. Another cluster needs those labels on its nodes, or kiln:topology.enabled false.
+ */
+export function localTopology(config: KilnConfig): PlatformTopology | undefined {
+  if (!config.topology.enabled || !config.kueue.enabled) return undefined;
+  const pools = config.topology.pools ?? config.gpuPools.map((p) => p.name);
+  // The cpu flavor is shared by every team: topology-aware only when every pool is, so that every
+  // team's ClusterQueue is topology-only (see infra/cluster/cluster-queue.ts).
+  const all = config.gpuPools.every((p) => pools.includes(p.name));
+  return { levels: [...LOCAL_TOPOLOGY_LEVELS], pools, ...(all ? { cpuNodeLabels: { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value } } : {}) };
 }
 
 function requireKey(value: string | undefined, key: string): string {

@@ -1,7 +1,8 @@
 /** Node capacity: launch templates, Karpenter EC2NodeClasses and GPU NodePools. */
-import { GPU_FAMILIES, familyOf } from "../../infra/catalog/gpu-families";
+import { GPU_FAMILIES, efaInterfacesOf, familyOf } from "../../infra/catalog/gpu-families";
+import { EFA_NODE_LABEL } from "../../infra/contract/workload";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../infra/contract/gpu";
-import { PolicySubject, ResourceRule } from "./types";
+import { PolicySubject, ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, isTrue, num, typeIn } from "./util";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate";
@@ -118,4 +119,32 @@ export const gpuNodePoolDisruption: ResourceRule = {
   },
 };
 
-export const nodeRules = [launchTemplateImdsv2, launchTemplateEbsEncrypted, nodeClassImdsv2, nodeClassEbsEncrypted, gpuNodePoolTaint, gpuNodePoolLimit, gpuNodePoolDisruption];
+/** The instance families/types a NodePool's requirements pin (empty when it pins neither). */
+function poolShape(r: Pick<PolicySubject, "props">): string[] {
+  const reqs = asArray<any>(r.props.spec?.template?.spec?.requirements);
+  const pinned = reqs.find((q) => (q?.key === "karpenter.k8s.aws/instance-family" || q?.key === "node.kubernetes.io/instance-type") && q?.operator === "In");
+  return asArray<string>(pinned?.values);
+}
+
+const isEfaPlugin = (r: PolicySubject) => /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type) && r.props.chart === "aws-efa-k8s-device-plugin";
+
+export const gpuNodePoolEfa: StackRule = {
+  kind: "stack",
+  name: "gpu-nodepool-efa",
+  description: "GPU NodePools of EFA instance families (p4d, p4de, p5, p5e) run with EFA: the kiln.dev/efa node label, and the EFA device plugin in the stack.",
+  severity: "medium",
+  check: (all) => {
+    const plugin = all.some(isEfaPlugin);
+    return all
+      .filter((r) => isGpuNodePool(r) && efaInterfacesOf(poolShape(r)) > 0)
+      .flatMap((r) => {
+        const out: string[] = [];
+        if (r.props.spec?.template?.metadata?.labels?.[EFA_NODE_LABEL] !== "true")
+          out.push(`GPU NodePool ${poolName(r)} has EFA instances but no ${EFA_NODE_LABEL}=true label: give it the EFA node class (EFA security group) and label, or multi-node runs there talk over TCP`);
+        if (!plugin) out.push(`GPU NodePool ${poolName(r)} has EFA instances but the stack has no aws-efa-k8s-device-plugin release: vpc.amazonaws.com/efa is never allocatable`);
+        return out.map((message) => ({ urn: r.urn, message }));
+      });
+  },
+};
+
+export const nodeRules = [launchTemplateImdsv2, launchTemplateEbsEncrypted, nodeClassImdsv2, nodeClassEbsEncrypted, gpuNodePoolTaint, gpuNodePoolLimit, gpuNodePoolDisruption, gpuNodePoolEfa];

@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
-import { KUEUE_JOBSET_FRAMEWORK, kueueWaitForPodsReady } from "../../infra/contract/workload";
+import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../infra/contract/workload";
 import { KUEUE_NAMESPACE } from "../../infra/contract/names";
 
 export interface LocalKueuePorts {
@@ -37,7 +37,7 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
     leaderElection: { leaderElect: false },
     clientConnection: { qps: 200, burst: 400 },
     manageJobsWithoutQueueName: false,
-    waitForPodsReady: kueueWaitForPodsReady(),
+    waitForPodsReady: KUEUE_WAIT_FOR_PODS_READY,
     integrations: { frameworks: ["batch/job", ...(p.jobset ? [KUEUE_JOBSET_FRAMEWORK] : [])] },
   };
 }

@@ -15,6 +15,7 @@ import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../.
 import { parseConfig } from "../../infra/config";
 import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
 import { LOCAL_TOPOLOGY_LEVELS } from "../../infra/contract/workload";
+import { CPU_NODE_LABEL } from "../../infra/contract/names";
 
 /** One pool of identical simulated GPU nodes. */
 export interface SimulatedPool {
@@ -141,7 +142,7 @@ export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number
     }
   }
   for (let i = 0; i < cpuNodes; i++) {
-    items.push(nodeObject(`kiln-cpu-${i}`, { "kiln.dev/node-role": "cpu", [INSTANCE_TYPE_LABEL]: "kwok-cpu" }, CPU_NODE_SHAPE, 0));
+    items.push(nodeObject(`kiln-cpu-${i}`, { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value, [INSTANCE_TYPE_LABEL]: "kwok-cpu", ...topologyLabels(topologyPlace("cpu", i)) }, CPU_NODE_SHAPE, 0));
   }
   return { apiVersion: "v1", kind: "List", items };
 }

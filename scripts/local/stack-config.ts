@@ -6,6 +6,8 @@
  *  - kiln:kueue.install external: the harness runs the Kueue controller as a local process with no
  *    webhooks; a Kueue chart's webhook pods could not run on simulated nodes and its failurePolicy=Fail
  *    webhooks would block every Job;
+ *  - kiln:jobset.install external: the harness runs the JobSet controller as a local process (its CRD
+ *    installed by cluster:up), like Kueue;
  *  - kiln:gpuServices none: device plugins/operators are DaemonSets for real GPU nodes;
  *  - kiln:trainer repository and tag: the image `npm run image:build` made and the real node holds
  *    (there is no registry; pods start it with imagePullPolicy IfNotPresent).
@@ -64,6 +66,7 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
     ...(oldStore.secretAccessKey !== undefined ? { secretAccessKey: oldStore.secretAccessKey } : {}),
   };
   config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
+  config["kiln:jobset"] = { ...((config["kiln:jobset"] ?? {}) as Record<string, unknown>), install: "external" };
   config["kiln:gpuServices"] = "none";
   if (store.trainerImage) config["kiln:trainer"] = { ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.trainerImage) };
   // The accountant must really run: on the real node (the simulated nodes only pretend to run pods).

@@ -101,6 +101,17 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
   }
   out.push(`Prices and power from ${code("infra/catalog/prices.ts")} (as of ${s.pricesAsOf}; on-demand list prices, typical spot discount, NVIDIA board power; data transfer, storage and NAT processing not included).${s.unpricedTypes.length ? ` Not priced: ${s.unpricedTypes.join(", ")}.` : ""}`, "");
 
+  out.push("### Cluster services", "");
+  const releases = s.releases ?? [];
+  if (releases.length === 0) out.push("No Helm releases.", "");
+  else {
+    out.push("| release | namespace | chart | version |", "|---|---|---|---|");
+    for (const r of releases) out.push(`| ${r.name} | ${r.namespace} | ${code(r.chart)} | ${r.version ?? "(local)"} |`);
+    out.push("");
+  }
+  for (const t of s.topologies ?? []) out.push(`Kueue Topology ${code(t.name)}: ${t.levels.map(code).join(" > ")}; topology-aware flavors: ${(s.topologyFlavors ?? []).map(code).join(", ") || "none"}.`, "");
+  out.push(`EFA pools: ${(s.efaPools ?? []).map(code).join(", ") || "none"}.`, "");
+
   out.push("### Network", "");
   if (!s.network) out.push("No cloud network (the cluster brings its own).", "");
   else {

@@ -65,6 +65,14 @@ export interface PlanSummary {
   readonly fullLoadKw: Range | null;
   readonly unpricedTypes: readonly string[];
   readonly pricesAsOf: string;
+  /** Helm releases the stack installs (controllers, device plugins, the trainer chart). */
+  readonly releases?: readonly { readonly name: string; readonly namespace: string; readonly chart: string; readonly version: string | null }[];
+  /** Kueue Topology objects: name and levels, outermost first. */
+  readonly topologies?: readonly { readonly name: string; readonly levels: readonly string[] }[];
+  /** ResourceFlavors that place by topology. */
+  readonly topologyFlavors?: readonly string[];
+  /** NodePools whose nodes have EFA (label kiln.dev/efa=true). */
+  readonly efaPools?: readonly string[];
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "<computed>" ? v : undefined);
@@ -225,5 +233,22 @@ export function summarize(resources: readonly PlanResource[], config: KilnConfig
     fullLoadKw: kws.length ? { low: round(kws.reduce((s, k) => s + k.low, 0)), high: round(kws.reduce((s, k) => s + k.high, 0)) } : null,
     unpricedTypes: [...new Set(unpriced)].sort(),
     pricesAsOf: PRICES_AS_OF,
+    ...multiNode(custom),
+  };
+}
+
+/** Releases, Topology objects, topology-aware flavors and EFA pools: what multi-node runs rely on (absent in plans made before them). */
+function multiNode(rs: readonly PlanResource[]): Required<Pick<PlanSummary, "releases" | "topologies" | "topologyFlavors" | "efaPools">> {
+  const kind = (r: PlanResource, k: string) => r.type.endsWith(`:${k}`) && r.type.startsWith("kubernetes:");
+  const meta = (r: PlanResource) => (r.inputs.metadata ?? {}) as Record<string, any>;
+  const spec = (r: PlanResource) => (r.inputs.spec ?? {}) as Record<string, any>;
+  return {
+    releases: rs
+      .filter((r) => /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type))
+      .map((r) => ({ name: str(r.inputs.name) ?? r.name, namespace: str(r.inputs.namespace) ?? "default", chart: String(r.inputs.chart ?? "?").replace(/^.*\/charts\/trainer$/, "charts/trainer"), version: str(r.inputs.version) ?? null }))
+      .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
+    topologies: rs.filter((r) => kind(r, "Topology")).map((r) => ({ name: str(meta(r).name) ?? r.name, levels: ((spec(r).levels ?? []) as { nodeLabel: string }[]).map((l) => l.nodeLabel) })),
+    topologyFlavors: rs.filter((r) => kind(r, "ResourceFlavor") && spec(r).topologyName).map((r) => str(meta(r).name) ?? r.name).sort(),
+    efaPools: rs.filter((r) => kind(r, "NodePool") && spec(r).template?.metadata?.labels?.["kiln.dev/efa"] === "true").map((r) => str(meta(r).name) ?? r.name).sort(),
   };
 }

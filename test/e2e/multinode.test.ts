@@ -112,9 +112,12 @@ describe("multi-node runs: gang admission and topology (simulated nodes)", () =>
           metadata: { name: queue },
           spec: {
             namespaceSelector: {},
+            // Kueue places a pod set by topology only when one flavor holds all of its resources.
             resourceGroups: [
-              { coveredResources: ["cpu", "memory"], flavors: [{ name: "cpu", resources: [{ name: "cpu", nominalQuota: 1000 }, { name: "memory", nominalQuota: "4Ti" }] }] },
-              { coveredResources: [GPU_RESOURCE], flavors: [{ name: pool, resources: [{ name: GPU_RESOURCE, nominalQuota: nodes.length }] }] },
+              {
+                coveredResources: ["cpu", "memory", GPU_RESOURCE],
+                flavors: [{ name: pool, resources: [{ name: "cpu", nominalQuota: 1000 }, { name: "memory", nominalQuota: "4Ti" }, { name: GPU_RESOURCE, nominalQuota: nodes.length }] }],
+              },
             ],
           },
         },

@@ -18,7 +18,8 @@ test("the dev stack exports cluster, region, buckets, image repository, trainer 
   expect(o.trainerImage).toBe(`${o.imageRepositoryUrl}:0.1.0`);
   expect(o.trainerRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/kiln-dev-trainer-role-/);
   expect(o.objectStoreEndpoint).toBeUndefined();
-  expect(o.gpuPools).toEqual([{ name: "a10g-l4-spot", maxGpus: 8, instanceFamilies: ["g5", "g6"], instanceTypes: undefined, capacityTypes: ["spot"] }]);
+  // No EFA (g5/g6) and no topology (aws pools opt in by kiln:topology.pools): neither key is present.
+  expect(o.gpuPools).toEqual([{ name: "a10g-l4-spot", maxGpus: 8, gpusPerNode: 8, instanceFamilies: ["g5", "g6"], instanceTypes: undefined, capacityTypes: ["spot"] }]);
 });
 
 test("every Kubernetes object of the program targets the EKS cluster through the one kubeconfig provider", () => {

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { KUEUE_CHART_VERSION, parseConfig } from "../../infra/config";
+import { JOBSET_CHART_VERSION, KUEUE_CHART_VERSION, parseConfig } from "../../infra/config";
 import { VERSION as CLI_VERSION } from "../../cli/src/main";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -29,7 +29,7 @@ describe("version pins", () => {
   const p = pins();
 
   test("versions.sh is read (the pins this test relies on are there)", () => {
-    for (const k of ["KUBERNETES_VERSION", "KUEUE_VERSION", "PULUMI_VERSION", "PULUMI_KUBERNETES_VERSION", "ETCD_VERSION", "KWOK_VERSION", "IMAGE_NODE_VERSION"]) expect(p[k]).toMatch(/^v?\d+\.\d+\.\d+/);
+    for (const k of ["KUBERNETES_VERSION", "KUEUE_VERSION", "JOBSET_VERSION", "PULUMI_VERSION", "PULUMI_KUBERNETES_VERSION", "ETCD_VERSION", "KWOK_VERSION", "IMAGE_NODE_VERSION"]) expect(p[k]).toMatch(/^v?\d+\.\d+\.\d+/);
   });
 
   test("Kueue: the chart the stack installs by default is the release the harness builds and the e2e suite tests", () => {
@@ -37,6 +37,13 @@ describe("version pins", () => {
     expect(parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").kueue.version).toBe(KUEUE_CHART_VERSION);
     expect(readmeToolVersion("kueue")).toBe(p.KUEUE_VERSION);
     expect(README).toContain(`version: ${KUEUE_CHART_VERSION}}`);
+  });
+
+  test("JobSet: the chart the stack installs by default is the release the harness runs", () => {
+    expect(JOBSET_CHART_VERSION).toBe(bare(p.JOBSET_VERSION));
+    expect(parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").jobset.version).toBe(JOBSET_CHART_VERSION);
+    expect(read("Pulumi.yaml")).toContain(`version ${JOBSET_CHART_VERSION} (Helm chart)`);
+    expect(README).toContain(`{enabled: true, install: chart, version: ${JOBSET_CHART_VERSION}}`);
   });
 
   test("Pulumi: the CLI the harness builds, the npm SDK (root, overrides, policy pack, installed) and the README agree", () => {

@@ -86,6 +86,27 @@ export function compliantWorld(): World {
       disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "10m" },
     },
   });
+  // A p5 pool with EFA: the label (its node class carries the EFA security group) and the device plugin.
+  w.add("kubernetes:karpenter.sh/v1:NodePool", "nodepool-h100", {
+    metadata: { name: "h100" },
+    spec: {
+      template: {
+        metadata: { labels: { "kiln.dev/gpu-pool": "h100", "kiln.dev/efa": "true" } },
+        spec: {
+          requirements: [{ key: "node.kubernetes.io/instance-type", operator: "In", values: ["p5.48xlarge"] }],
+          taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }],
+        },
+      },
+      limits: { "nvidia.com/gpu": 16 },
+      disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "10m" },
+    },
+  });
+  w.add("kubernetes:helm.sh/v3:Release", "efa-device-plugin", {
+    chart: "aws-efa-k8s-device-plugin",
+    version: "v0.5.30",
+    namespace: "kube-system",
+    values: { image: { repository: "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-efa-k8s-device-plugin", tag: "v0.5.20" } },
+  });
 
   w.add("aws:iam/role:Role", "trainer-role", {
     assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }),
@@ -183,6 +204,7 @@ export const BREAKS: Record<string, (w: World) => void> = {
   "nodeclass-ebs-encrypted": (w) => delete w.get("nodeclass").props.spec.blockDeviceMappings,
   "gpu-nodepool-taint": (w) => (w.get("nodepool").props.spec.template.spec.taints = []),
   "gpu-nodepool-limit": (w) => (w.get("nodepool").props.spec.limits = { cpu: "1000" }),
+  "gpu-nodepool-efa": (w) => delete w.get("nodepool-h100").props.spec.template.metadata.labels["kiln.dev/efa"],
   "gpu-nodepool-disruption": (w) => (w.get("nodepool").props.spec.disruption.consolidationPolicy = "WhenEmptyOrUnderutilized"),
   "iam-no-wildcards": (w) =>
     (w.get("trainer-policy").props.policy = doc({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" })),

@@ -228,7 +228,10 @@ describe("Karpenter", () => {
         expect(p.inputs.spec.limits).toEqual({ "nvidia.com/gpu": config[name] });
         expect(p.inputs.spec.disruption).toMatchObject({ consolidationPolicy: "WhenEmpty", consolidateAfter: expect.stringMatching(/^\d+[smh]$/) });
         expect(p.inputs.spec.disruption.budgets.length).toBeGreaterThan(0);
-        expect(p.inputs.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "kiln-gpu" });
+        // p5 (EFA) pools use the EFA node class (the EFA security group too); the others the plain one.
+        const efa = name === "h100-od";
+        expect(p.inputs.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: efa ? "kiln-gpu-efa" : "kiln-gpu" });
+        expect(p.inputs.spec.template.metadata.labels["kiln.dev/efa"]).toBe(efa ? "true" : undefined);
       }
     });
   }

@@ -22,8 +22,10 @@ test("every cluster-layer component waits for the platform's capacity (clusterRe
   expect(layers.map((r) => r.type).sort()).toEqual([
     "kiln:cluster:Accountant",
     "kiln:cluster:GpuServices",
+    "kiln:cluster:JobSet",
     "kiln:cluster:PriorityClasses",
     "kiln:cluster:Queues",
+    "kiln:cluster:RunPeersPolicy",
     "kiln:cluster:TeamNamespace",
     "kiln:cluster:TrainerRelease",
   ]);

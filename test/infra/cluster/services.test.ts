@@ -80,6 +80,8 @@ describe("team namespaces", () => {
       { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
       { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get", "list"] },
+      { apiGroups: ["jobset.x-k8s.io"], resources: ["jobsets"], verbs: ["create", "get", "list", "watch", "delete"] },
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "list", "watch"] },
     ]);
     const verbs = role.rules.flatMap((r: { verbs: string[] }) => r.verbs);
     expect(verbs).not.toContain("*");
@@ -151,16 +153,32 @@ describe("queues", () => {
   test("a team may borrow idle GPUs only up to its own gpuQuota", () => {
     const gpu = (team: string) =>
       object(local, "ClusterQueue", `kiln-${team}`).inputs.spec.resourceGroups.find((g: { coveredResources: string[] }) => g.coveredResources.includes("nvidia.com/gpu"));
-    expect(gpu("vision").flavors).toEqual([{ name: "a10g", resources: [{ name: "nvidia.com/gpu", nominalQuota: 5, borrowingLimit: 3 }] }]);
-    expect(gpu("research").flavors.map((f: { name: string }) => f.name)).toEqual(["a10g", "h100"]);
+    const gpuOf = (f: { resources: { name: string }[] }) => f.resources.find((r) => r.name === "nvidia.com/gpu");
+    expect(gpu("vision").flavors.map((f: any) => [f.name, gpuOf(f)])).toEqual([
+      ["cpu", { name: "nvidia.com/gpu", nominalQuota: 0, borrowingLimit: 0 }],
+      ["a10g", { name: "nvidia.com/gpu", nominalQuota: 5, borrowingLimit: 3 }],
+    ]);
+    expect(gpu("research").flavors.map((f: { name: string }) => f.name)).toEqual(["cpu", "a10g", "h100"]);
   });
 
-  test("cpu and memory quota come from the team config, without borrowing", () => {
-    const [cpuGroup] = object(local, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups;
+  test("cpu and memory quota come from the team config, without borrowing, in every flavor of the one topology-aware group", () => {
+    const groups = object(local, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups;
+    expect(groups).toHaveLength(1);
+    expect(groups[0].coveredResources).toEqual(["cpu", "memory", "nvidia.com/gpu"]);
+    for (const f of groups[0].flavors)
+      expect(f.resources.slice(0, 2)).toEqual([{ name: "cpu", nominalQuota: "64", borrowingLimit: "0" }, { name: "memory", nominalQuota: "512Gi", borrowingLimit: "0" }]);
+  });
+
+  test("topology off: cpu and memory in the cpu flavor, GPUs in one flavor per pool (two groups)", async () => {
+    const run = await runStack("local", { "kiln:topology": { enabled: false } });
+    const [cpuGroup, gpuGroup] = object(run, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups;
     expect(cpuGroup).toEqual({
       coveredResources: ["cpu", "memory"],
       flavors: [{ name: "cpu", resources: [{ name: "cpu", nominalQuota: "64", borrowingLimit: "0" }, { name: "memory", nominalQuota: "512Gi", borrowingLimit: "0" }] }],
     });
+    expect(gpuGroup.flavors.map((f: { name: string }) => f.name)).toEqual(["a10g", "h100"]);
+    expect(objects(run, "ResourceFlavor").every((f) => f.inputs.spec.topologyName === undefined)).toBe(true);
+    expect(objects(run, "Topology")).toEqual([]);
   });
 
   test("each team namespace has a LocalQueue 'training' feeding its ClusterQueue", () => {
@@ -169,8 +187,9 @@ describe("queues", () => {
   });
 
   test("install external creates the queue objects but no Kueue release", async () => {
-    const run = await runStack("local", { "kiln:kueue": { install: "external" } });
+    const run = await runStack("local", { "kiln:kueue": { install: "external" }, "kiln:jobset": { install: "external" } });
     expect(releases(run, "kueue")).toEqual([]);
+    expect(releases(run, "jobset")).toEqual([]);
     expect(objects(run, "ClusterQueue")).toHaveLength(2);
     expect(gpuNominalByFlavor(run)).toEqual({ a10g: 16, h100: 8 });
   });

@@ -44,7 +44,8 @@ export function gpuNominalByFlavor(run: ProgramRun): Record<string, number> {
     for (const group of cq.inputs.spec.resourceGroups) {
       for (const flavor of group.flavors) {
         for (const res of flavor.resources) {
-          if (res.name === "nvidia.com/gpu") sums[flavor.name] = (sums[flavor.name] ?? 0) + Number(res.nominalQuota);
+          // The cpu flavor of a topology-aware queue covers GPUs with quota 0: not a pool.
+          if (res.name === "nvidia.com/gpu" && flavor.name !== "cpu") sums[flavor.name] = (sums[flavor.name] ?? 0) + Number(res.nominalQuota);
         }
       }
     }

@@ -17,6 +17,7 @@ describe("harness copy of the local stack config", () => {
     const c = configOf(harnessStackConfig(committed, store));
     expect(c["kiln:objectStore"]).toMatchObject({ mode: "external", endpoint: "http://127.0.0.1:9000", accessKeyId: "kiln-key" });
     expect(c["kiln:kueue"]).toMatchObject({ enabled: true, install: "external" });
+    expect(c["kiln:jobset"]).toEqual({ install: "external" });
     expect(c["kiln:gpuServices"]).toBe("none");
   });
 
@@ -33,6 +34,7 @@ describe("harness copy of the local stack config", () => {
     const parsed = parseConfig(raw, "local");
     expect(parsed.objectStore.mode).toBe("external");
     expect(parsed.kueue.install).toBe("external");
+    expect(parsed.jobset.install).toBe("external");
   });
 
   it("keeps the passphrase salt and the encrypted secret of an existing copy", () => {
