@@ -21,6 +21,7 @@ import {
   JOBSET_NAME_LABEL,
   JOBSET_RESTART_LABEL,
   outputUri,
+  peerSelector,
   rankHost,
   RENDEZVOUS_PORT,
   REPLICATED_JOB,
@@ -292,7 +293,7 @@ export const peersPolicyName = (run: string) => `${run}-peers`;
  * name is not a peer.
  */
 export function peersPolicy(run: string, namespace: string): NetworkPolicy {
-  const peers = { matchLabels: { [RUN_LABEL]: run, [JOBSET_NAME_LABEL]: run } };
+  const peers = { matchLabels: peerSelector(run) };
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

@@ -2,7 +2,8 @@
  * What a submitter's NetworkPolicy may be. Submitters may create NetworkPolicies in their team namespace
  * (a multi-node run's `<run>-peers`: its pods reach each other on every port), and this
  * ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, CEL in the API server, no webhook) refuses
- * every other shape: the policy must select exactly the pods of one run (`kiln.dev/run=<run>`, named
+ * every other shape: the policy must select exactly the pods of one run (`peerSelector`: the run label
+ * and the JobSet name, both `<run>`, named
  * `<run>-peers`) and allow ingress only from, and egress only to, those same pods: no namespaceSelector,
  * no ipBlock, no empty peer list (which would mean "everyone"). Ports may narrow it.
  *
@@ -13,7 +14,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RUN_LABEL } from "../contract/workload";
+import { peerSelector, RUN_LABEL } from "../contract/workload";
 import { TEAM_LABEL } from "./team-namespace";
 
 export const RUN_PEERS_POLICY = "kiln-run-peers";
@@ -23,9 +24,10 @@ export const RUN_PEERS_SUFFIX = "-peers";
 /** A CEL string literal. */
 const lit = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
-/** `sel` (a LabelSelector) is exactly `{matchLabels: {kiln.dev/run: <variables.run>}}`. */
+/** `sel` (a LabelSelector) is exactly `{matchLabels: {kiln.dev/run: <run>, jobset.sigs.k8s.io/jobset-name: <run>}}` (the plugin's, `peerSelector`). */
 const isRunSelector = (sel: string) =>
-  `has(${sel}.matchLabels) && !has(${sel}.matchExpressions) && ${sel}.matchLabels.size() == 1 && ${lit(RUN_LABEL)} in ${sel}.matchLabels && ${sel}.matchLabels[${lit(RUN_LABEL)}] == variables.run`;
+  `has(${sel}.matchLabels) && !has(${sel}.matchExpressions) && ${sel}.matchLabels.size() == ${Object.keys(peerSelector("x")).length} && ` +
+  Object.keys(peerSelector("x")).map((k) => `${lit(k)} in ${sel}.matchLabels && ${sel}.matchLabels[${lit(k)}] == variables.run`).join(" && ");
 
 /** Every peer of `rules[].<field>` is the run's own pods, and no rule has an empty peer list. */
 const onlyRunPeers = (rules: string, field: "from" | "to") =>
@@ -52,7 +54,7 @@ export function runPeersPolicySpec(): Record<string, unknown> {
     validations: [
       {
         expression: `variables.run != '' && ${isRunSelector("object.spec.podSelector")}`,
-        message: `a submitter's NetworkPolicy must select exactly one run's pods: podSelector.matchLabels {${RUN_LABEL}: <run>} and nothing else`,
+        message: `a submitter's NetworkPolicy must select exactly one run's pods: podSelector.matchLabels {${Object.keys(peerSelector("x")).map((k) => `${k}: <run>`).join(", ")}} and nothing else`,
         reason: "Forbidden",
       },
       {

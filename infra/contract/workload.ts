@@ -28,6 +28,15 @@ export const RUN_LABEL = "kiln.dev/run";
 export const WORKLOAD_LABEL = "kiln.dev/workload";
 export const WORKLOAD_IMAGE = "image";
 
+/**
+ * The pods of run `run` with your own image, as a label selector: the run label and the JobSet's name (so a
+ * trainer Job of the same name is never a peer). A run's peers NetworkPolicy selects and admits exactly
+ * these; the program's admission policy refuses a submitter's NetworkPolicy of any other shape.
+ */
+export function peerSelector(run: string): Record<string, string> {
+  return { [RUN_LABEL]: run, [JOBSET_NAME_LABEL]: run };
+}
+
 /** The rendezvous port rank 0 listens on (torchrun's default; JAX's coordinator and TF_CONFIG use it too). */
 export const RENDEZVOUS_PORT = 29500;
 

@@ -94,13 +94,15 @@ describe("the run-peers policy's CEL", () => {
 
   test("the validations check the run selector, the name, and both directions' peers (no namespaceSelector, no ipBlock, no empty peer list)", () => {
     const [selector, name, ingress, egress] = spec.validations.map((v: { expression: string }) => v.expression);
-    expect(selector).toContain("object.spec.podSelector.matchLabels.size() == 1");
+    expect(selector).toContain("object.spec.podSelector.matchLabels.size() == 2");
+    expect(selector).toContain("object.spec.podSelector.matchLabels['jobset.sigs.k8s.io/jobset-name'] == variables.run");
     expect(selector).toContain("!has(object.spec.podSelector.matchExpressions)");
     expect(name).toBe("object.metadata.name == variables.run + '-peers'");
     for (const [expr, field] of [[ingress, "from"], [egress, "to"]]) {
       expect(expr).toContain(`has(r.${field}) && r.${field}.size() > 0`);
       expect(expr).toContain("!has(p.namespaceSelector) && !has(p.ipBlock)");
       expect(expr).toContain("p.podSelector.matchLabels['kiln.dev/run'] == variables.run");
+      expect(expr).toContain("p.podSelector.matchLabels['jobset.sigs.k8s.io/jobset-name'] == variables.run");
     }
     for (const v of spec.validations) expect(v.message ?? v.messageExpression).toBeTruthy();
   });
