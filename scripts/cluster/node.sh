@@ -206,7 +206,7 @@ remove_pod_netns() {
 
 # CoreDNS, the cluster's DNS: a host process on the node's address (pods reach it there, as they reach
 # MinIO), answering the cluster domain from the API server (Services, and the host names of a JobSet's
-# pods under its headless Service). It forwards nothing: names outside the cluster domain get REFUSED,
+# pods under its headless Service). It forwards nothing: names outside the cluster domain do not exist (NXDOMAIN: a lookup fails at once instead of retrying),
 # so no query leaves the machine. Its identity may only read what the kubernetes plugin watches.
 start_coredns() {
   [[ -x "$COREDNS_BIN" ]] || die "missing $COREDNS_BIN; build it with 'npm run tools:build coredns'"
@@ -241,7 +241,7 @@ $CLUSTER_DOMAIN:53 in-addr.arpa:53 {
   bind $NODE_IP
   errors
   template ANY ANY {
-    rcode REFUSED
+    rcode NXDOMAIN
   }
 }
 EOF
