@@ -61,8 +61,10 @@ describe("multi-node runs: gang admission and topology (simulated nodes)", () =>
     const gpu = flavor.resources.find((r: any) => r.name === GPU_RESOURCE);
     const nominal = Number(gpu.nominalQuota);
     const ceiling = nominal + Number(gpu.borrowingLimit ?? 0);
-    // Two nodes per run, as many GPUs per node as keep one run within the nominal quota while two exceed the ceiling.
-    const perNode = Math.floor(nominal / 2);
+    // Two nodes per run, as many GPUs per node as let one run fit (borrowing) while two exceed the ceiling.
+    const perNode = Math.floor(ceiling / 4) + 1;
+    expect(nominal).toBeGreaterThan(0);
+    expect(2 * perNode).toBeLessThanOrEqual(ceiling);
     expect(2 * 2 * perNode).toBeGreaterThan(ceiling);
     const names = [runName("e2e-gang-a"), runName("e2e-gang-b")];
     for (const name of names) {
