@@ -1,0 +1,536 @@
+"""Data-parallel training with JAX on any number of nodes (one process per node, CPU, gloo collectives).
+
+A small MLP regression on a CSV from the object store. Every global batch is split evenly across the
+processes; each computes the gradient of its shard and the gradients are averaged with one all-reduce
+(`lax.pmean` inside `shard_map`), so every process applies the same update and holds the same parameters,
+equal (within float rounding) to a single process that trains on the same global batches.
+
+  python train.py --data s3://datasets/jax-multinode/train.csv [--epochs 10] [--batch-size 64] ...
+
+Where the processes meet and where results go comes from Kiln's environment (KILN_NODE_RANK,
+KILN_NUM_NODES, KILN_COORDINATOR, KILN_OUTPUT_URI, KILN_CHECKPOINT_URI, KILN_RUN_ID,
+KILN_RESTART_ATTEMPT), else from JAX's (JAX_PROCESS_ID, JAX_NUM_PROCESSES, JAX_COORDINATOR_ADDRESS);
+with neither it is one process. Flags override the environment.
+
+Resumes from the latest checkpoint under the checkpoint URI (written by rank 0 every --checkpoint-every
+steps and when stopping); the batch order of epoch e is a function of (seed, e) only, so a resumed run
+ends with the parameters an uninterrupted one would have. SIGTERM or SIGINT on any process stops the whole
+group after the current step: the flag travels with the gradients (an all-reduce max), rank 0
+checkpoints, and every process exits 143.
+
+Logs are JSON lines in the Kiln trainer's protocol (one per epoch: epoch, loss, val_loss, metrics, ...;
+events with "event"). Exit codes: 0 done, 1 failed, 2 bad input (flags, environment, dataset), 3
+diverged, 143 stopped by a signal after checkpointing.
+"""
+
+from __future__ import annotations
+
+import signal
+
+# Before numpy or JAX start a thread (OpenBLAS starts its pool on import): every thread inherits this mask,
+# so SIGTERM and SIGINT reach only the thread that waits for them (StopFlag), never kill the process
+# through a thread where Python's handler cannot run.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import os
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+import store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 2, 3, 143
+PARAM_NAMES = ("w1", "b1", "w2", "b2")
+
+
+class UsageError(Exception):
+    """Bad flags, environment or dataset: retrying cannot help (exit 2)."""
+
+
+def log(**fields) -> None:
+    print(json.dumps(fields, separators=(",", ":")), flush=True)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---- configuration --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """What fixes the result: a checkpoint written with other values is refused on resume."""
+
+    data: str
+    epochs: int
+    batch_size: int
+    lr: float
+    hidden: int
+    seed: int
+    val_fraction: float
+
+
+@dataclass(frozen=True)
+class Config:
+    hyper: Hyper
+    rank: int
+    world: int
+    coordinator: str | None
+    run_id: str
+    output: str
+    checkpoint: str
+    attempt: int
+    checkpoint_every: int
+    step_sleep: float
+    stop_grace: float
+
+
+def _int_env(env: dict, *names: str) -> int | None:
+    for name in names:
+        raw = env.get(name, "").strip()
+        if raw:
+            try:
+                return int(raw)
+            except ValueError:
+                raise UsageError(f"{name}={raw!r} is not an integer")
+    return None
+
+
+def parse_config(argv: list[str], env: dict) -> Config:
+    p = argparse.ArgumentParser(prog="train.py", description="JAX data-parallel regression (Kiln example)")
+    p.add_argument("--data", default=env.get("KILN_DATASET_URI"), help="CSV with a header and the target in the last column: s3://, file:// or a path (env KILN_DATASET_URI)")
+    p.add_argument("--output", default=env.get("KILN_OUTPUT_URI"), help="where outputs go (default env KILN_OUTPUT_URI)")
+    p.add_argument("--checkpoint", default=env.get("KILN_CHECKPOINT_URI"), help="where checkpoints go (default env KILN_CHECKPOINT_URI, else <output>/checkpoints)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
+    p.add_argument("--batch-size", type=int, default=64, help="global batch size, a multiple of the number of processes (default 64)")
+    p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
+    p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial parameters and the batch order (default 0)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="rows held out at the end of the file for val_loss (default 0.1)")
+    p.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints (default 50)")
+    p.add_argument("--step-sleep", type=float, default=0.0, help="seconds to sleep after each step, to make a run last (default 0)")
+    p.add_argument("--stop-grace", type=float, default=20.0, help="after a signal, exit 143 anyway after this many seconds (default 20)")
+    p.add_argument("--rank", type=int, default=None, help="this process's rank (default env KILN_NODE_RANK, JAX_PROCESS_ID, else 0)")
+    p.add_argument("--num-processes", type=int, default=None, help="number of processes (default env KILN_NUM_NODES, JAX_NUM_PROCESSES, else 1)")
+    p.add_argument("--coordinator", default=None, help="host:port of rank 0 (default env KILN_COORDINATOR, JAX_COORDINATOR_ADDRESS)")
+    p.add_argument("--run-id", default=env.get("KILN_RUN_ID", "local"), help="run id for the logs and run.json (default env KILN_RUN_ID)")
+    try:
+        a = p.parse_args(argv)
+    except SystemExit as e:
+        raise SystemExit(EXIT_USAGE if e.code else EXIT_OK)
+
+    rank = a.rank if a.rank is not None else _int_env(env, "KILN_NODE_RANK", "JAX_PROCESS_ID")
+    world = a.num_processes if a.num_processes is not None else _int_env(env, "KILN_NUM_NODES", "JAX_NUM_PROCESSES")
+    coordinator = a.coordinator or env.get("KILN_COORDINATOR") or env.get("JAX_COORDINATOR_ADDRESS") or None
+    world = 1 if world is None else world
+    rank = 0 if rank is None else rank
+    if not a.data:
+        raise UsageError("no dataset: pass --data s3://<bucket>/<key>.csv (or set KILN_DATASET_URI)")
+    if not a.output:
+        raise UsageError("no output location: pass --output or set KILN_OUTPUT_URI")
+    if world < 1 or not 0 <= rank < world:
+        raise UsageError(f"rank {rank} of {world} processes: need 0 <= rank < processes")
+    if world > 1 and (not coordinator or ":" not in coordinator):
+        raise UsageError(f"{world} processes need the coordinator's host:port (KILN_COORDINATOR or --coordinator), got {coordinator!r}")
+    for name, value, ok in [
+        ("--epochs", a.epochs, a.epochs >= 1),
+        ("--batch-size", a.batch_size, a.batch_size >= world and a.batch_size % world == 0),
+        ("--lr", a.lr, a.lr > 0 and math.isfinite(a.lr)),
+        ("--hidden", a.hidden, a.hidden >= 1),
+        ("--val-fraction", a.val_fraction, 0 <= a.val_fraction < 1),
+        ("--checkpoint-every", a.checkpoint_every, a.checkpoint_every >= 1),
+        ("--step-sleep", a.step_sleep, a.step_sleep >= 0),
+    ]:
+        if not ok:
+            extra = f" (a multiple of the {world} processes)" if name == "--batch-size" else ""
+            raise UsageError(f"{name} {value} is out of range{extra}")
+    for uri in (a.data, a.output, a.checkpoint or a.output):
+        try:
+            store.parse(uri)
+        except ValueError as e:
+            raise UsageError(str(e))
+    attempt = _int_env(env, "KILN_RESTART_ATTEMPT") or 0
+    hyper = Hyper(a.data, a.epochs, a.batch_size, a.lr, a.hidden, a.seed, a.val_fraction)
+    checkpoint = a.checkpoint or str(store.parse(a.output).join("checkpoints"))
+    return Config(hyper, rank, world, coordinator, a.run_id, a.output, checkpoint, attempt, a.checkpoint_every, a.step_sleep, a.stop_grace)
+
+
+# ---- data -----------------------------------------------------------------------------------------
+
+
+def load_dataset(uri: str, val_fraction: float, batch_size: int):
+    """(x_train, y_train, x_val, y_val) as float32; the last val_fraction of the rows are held out."""
+    body = store.get(store.parse(uri))
+    if body is None:
+        raise UsageError(f"dataset {uri} not found")
+    try:
+        table = np.loadtxt(io.BytesIO(body), delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    except ValueError as e:
+        raise UsageError(f"dataset {uri}: not a numeric CSV with one header line: {e}")
+    if table.shape[1] < 2 or not np.isfinite(table).all():
+        raise UsageError(f"dataset {uri}: need >= 2 numeric columns and no missing values (got {table.shape[1]} columns)")
+    n_val = int(len(table) * val_fraction)
+    train, val = table[: len(table) - n_val], table[len(table) - n_val :]
+    if len(train) < batch_size:
+        raise UsageError(f"dataset {uri}: {len(train)} training rows, fewer than one batch of {batch_size}")
+    f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)
+    return f32(train[:, :-1]), f32(train[:, -1]), f32(val[:, :-1]), f32(val[:, -1])
+
+
+def batch_rows(seed: int, epoch: int, n: int, batch_size: int, batch: int) -> np.ndarray:
+    """Row indices of global batch `batch` of `epoch`: a function of (seed, epoch) only."""
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    return order[batch * batch_size : (batch + 1) * batch_size]
+
+
+# ---- model ----------------------------------------------------------------------------------------
+
+
+def init_params(features: int, hidden: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "w1": (rng.normal(size=(features, hidden)) * np.sqrt(2.0 / (features + hidden))).astype(np.float32),
+        "b1": np.zeros(hidden, np.float32),
+        "w2": (rng.normal(size=(hidden, 1)) * np.sqrt(2.0 / (hidden + 1))).astype(np.float32),
+        "b2": np.zeros(1, np.float32),
+    }
+
+
+def forward(jnp, params, x):
+    h = jnp.tanh(x @ params["w1"] + params["b1"])
+    return (h @ params["w2"] + params["b2"])[:, 0]
+
+
+def params_digest(params: dict[str, np.ndarray]) -> str:
+    """sha256 of the parameters' float32 bytes in PARAM_NAMES order: equal digests, identical parameters."""
+    h = hashlib.sha256()
+    for name in PARAM_NAMES:
+        h.update(np.ascontiguousarray(params[name], dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
+def params_json(params: dict[str, np.ndarray], step: int, rank: int) -> bytes:
+    doc = {"step": step, "rank": rank, "dtype": "float32", "sha256": params_digest(params), "params": {k: params[k].tolist() for k in PARAM_NAMES}}
+    return (json.dumps(doc) + "\n").encode()
+
+
+# ---- checkpoints ----------------------------------------------------------------------------------
+
+
+class Checkpoints:
+    """<checkpoint>/step-<step>.npz (parameters and the epoch's running sums) and <checkpoint>/latest.json
+    (which one, the hyper-parameters, the epoch history), written in that order; the two newest are kept."""
+
+    KEEP = 2
+
+    def __init__(self, uri: str):
+        self.root = store.parse(uri)
+        self.latest = self.root.join("latest.json")
+
+    def load(self):
+        raw = store.get(self.latest)
+        if raw is None:
+            return None
+        meta = json.loads(raw)
+        body = store.get(self.root.join(meta["file"]))
+        if body is None:
+            raise RuntimeError(f"{self.latest} names {meta['file']}, which is missing")
+        with np.load(io.BytesIO(body)) as z:
+            arrays = {k: z[k] for k in z.files}
+        return meta, arrays
+
+    def save(self, step: int, arrays: dict[str, np.ndarray], meta: dict) -> str:
+        """Writes the arrays, then latest.json from `meta` (updated in place with what was written)."""
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        name = f"step-{step:08d}.npz"
+        store.put(self.root.join(name), buf.getvalue())
+        files = [f for f in meta.get("files", []) if f != name] + [name]
+        meta.update(step=step, file=name, files=files[-self.KEEP :], savedAt=now())
+        store.put(self.latest, json.dumps(meta, indent=1).encode(), "application/json")
+        for old in files[: -self.KEEP]:
+            store.delete(self.root.join(old))
+        return str(self.root.join(name))
+
+
+# ---- signals --------------------------------------------------------------------------------------
+
+
+class StopFlag:
+    """Set on SIGTERM or SIGINT. Both are blocked in every thread and taken by one thread with sigwait, so a
+    signal is seen even while the main thread waits inside JAX (joining the group, a collective). The
+    training loop shares the flag with the other processes at the next step; if that never comes (a peer is
+    gone), the same thread exits 143 after `grace` seconds."""
+
+    SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+    def __init__(self, grace: float):
+        self.signal: str | None = None
+        self.grace = grace
+
+    def install(self) -> None:
+        """The signals are blocked at import time (top of this file); a signal that came since is pending
+        and sigwait returns it at once."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        threading.Thread(target=self._wait, name="signals", daemon=True).start()
+
+    def _wait(self) -> None:
+        signum = signal.sigwait(self.SIGNALS)
+        self.signal = signal.Signals(signum).name
+        log(event="signal", signal=self.signal, action="stopping the group after the current step, checkpointing, then exiting")
+        time.sleep(self.grace)
+        log(event="interrupted", detail=f"no clean stop within {self.grace:g}s of {self.signal} (a peer may be gone): exiting without a new checkpoint")
+        hard_exit(EXIT_STOPPED)
+
+
+def hard_exit(code: int) -> None:
+    """Exit now, skipping JAX's shutdown barrier (which waits for every peer)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+# ---- training -------------------------------------------------------------------------------------
+
+
+def setup_jax(cfg: Config):
+    """Configures JAX for CPU with gloo collectives and joins the group; returns the jax module."""
+    import jax
+
+    jax.config.update("jax_platforms", "cpu")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    if cfg.world > 1:
+        jax.distributed.initialize(
+            coordinator_address=cfg.coordinator,
+            num_processes=cfg.world,
+            process_id=cfg.rank,
+            initialization_timeout=int(os.environ.get("KILN_INIT_TIMEOUT", "300")),
+            heartbeat_timeout_seconds=int(os.environ.get("KILN_HEARTBEAT_TIMEOUT", "20")),
+        )
+    return jax
+
+
+def build_step(jax, mesh, lr: float):
+    """One jitted data-parallel SGD step. Each process computes the loss of its shard of the global batch;
+    the loss is their mean over the "data" axis (an all-reduce), and JAX differentiates through it: the
+    gradient of the replicated parameters comes back all-reduced too (the transpose of using a replicated
+    value on every shard is a sum over the shards), so every process applies the same update, the gradient
+    of the global batch's mean loss. The stop flag of each process is all-reduced (max) in the same step,
+    so every process learns of a signal at the same step."""
+    import jax.numpy as jnp
+    from jax.sharding import PartitionSpec as P
+
+    def loss_fn(params, x, y):
+        err = forward(jnp, params, x) - y
+        return jax.lax.pmean(jnp.mean(err**2), "data"), jax.lax.pmean(jnp.mean(jnp.abs(err)), "data")
+
+    def local_step(params, x, y, stop):
+        (loss, mae), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y)
+        params = jax.tree.map(lambda p, g: p - lr * g, params, grads)
+        return params, loss, mae, jax.lax.pmax(stop[0], "data")
+
+    return jax.jit(
+        jax.shard_map(local_step, mesh=mesh, in_specs=(P(), P("data"), P("data"), P("data")), out_specs=(P(), P(), P(), P()))
+    )
+
+
+def evaluate(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """MSE and MAE on host arrays (the held-out rows; identical on every process)."""
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    err = forward(np, params, x).astype(np.float64) - y
+    return float(np.mean(err**2)), float(np.mean(np.abs(err)))
+
+
+def to_host(x) -> np.ndarray:
+    """A replicated global array's value on this process."""
+    return np.asarray(x.addressable_data(0))
+
+
+def broadcast_exact(multihost_utils, tree: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rank 0's arrays on every process, bit for bit: sent as bytes (JAX would narrow float64 and int64
+    to 32 bits, and its broadcast is a sum with zeros, which turns -0.0 into 0.0)."""
+    raw = {k: np.frombuffer(np.ascontiguousarray(v).tobytes(), np.uint8) for k, v in tree.items()}
+    got = multihost_utils.broadcast_one_to_all(raw)
+    return {k: np.frombuffer(np.asarray(got[k], np.uint8).tobytes(), tree[k].dtype).reshape(tree[k].shape) for k in tree}
+
+
+def train(cfg: Config, stop: StopFlag) -> int:
+    h = cfg.hyper
+    started = time.time()
+    x_train, y_train, x_val, y_val = load_dataset(h.data, h.val_fraction, h.batch_size)
+    jax = setup_jax(cfg)
+    from jax.experimental import multihost_utils
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = Mesh(np.array(jax.devices()), ("data",))
+    replicated, sharded = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
+    # One collective before anything else: every process adds 1, so the sum is the size of the group.
+    joined = int(to_host(jax.jit(lambda v: v.sum(), out_shardings=replicated)(jax.make_array_from_process_local_data(sharded, np.ones(1, np.int32)))))
+    log(event="collective", worldSize=joined, rank=jax.process_index(), processes=jax.process_count(), devices=jax.device_count(), implementation="gloo" if cfg.world > 1 else "none", coordinator=cfg.coordinator, jax=jax.__version__)
+    if joined != cfg.world:
+        raise RuntimeError(f"the collective saw {joined} processes, expected {cfg.world}")
+
+    # Rank 0 decides where training starts (fresh or its latest checkpoint) and broadcasts it, so every
+    # process starts from the same parameters even if the store changed in between.
+    ckpts = Checkpoints(cfg.checkpoint)
+    state = {**init_params(x_train.shape[1], h.hidden, h.seed), "step": np.zeros((), np.int64), "sums": np.zeros(3, np.float64)}
+    meta = {"hyper": asdict(h), "history": [], "trainSeconds": 0.0, "firstStartedAt": now(), "attempts": 0}
+    if cfg.rank == 0:
+        found = ckpts.load()
+        if found:
+            meta, arrays = found
+            if meta.get("hyper") != asdict(h):
+                raise UsageError(f"the checkpoint at {cfg.checkpoint} was written with other settings ({meta.get('hyper')}); use another checkpoint location or the same settings")
+            state = {k: arrays[k] for k in state}
+    state = broadcast_exact(multihost_utils, state)
+    step = int(state["step"])
+    sums = [float(v) for v in state["sums"]]  # loss, mae and steps of the current epoch so far
+    params = {k: jax.make_array_from_process_local_data(replicated, np.asarray(state[k], np.float32)) for k in PARAM_NAMES}
+    meta["attempts"] = int(meta.get("attempts", 0)) + 1
+    meta["worldSize"] = cfg.world
+    steps_per_epoch = len(y_train) // h.batch_size
+    if step > 0:
+        log(event="resume", step=step, epoch=step // steps_per_epoch, batch=step % steps_per_epoch, checkpoint=cfg.checkpoint, attempt=cfg.attempt, rank=cfg.rank)
+
+    local = h.batch_size // cfg.world
+    lo, hi = cfg.rank * local, (cfg.rank + 1) * local
+    total_steps = steps_per_epoch * h.epochs
+    train_step = build_step(jax, mesh, h.lr)
+    out = store.parse(cfg.output)
+
+    def save(at_step: int, host_params: dict[str, np.ndarray]) -> None:
+        if cfg.rank != 0:
+            return
+        arrays = {**host_params, "step": np.asarray(at_step, np.int64), "sums": np.asarray(sums, np.float64)}
+        where = ckpts.save(at_step, arrays, meta)
+        log(event="checkpoint", step=at_step, uri=where)
+
+    if cfg.rank == 0:
+        run = {"runId": cfg.run_id, "status": "running", "attempts": meta["attempts"], "firstStartedAt": meta["firstStartedAt"], "startedAt": now(), "backend": "jax-cpu", "worldSize": cfg.world, "spec": asdict(h)}
+        store.put(out.join("run.json"), (json.dumps(run, indent=2) + "\n").encode(), "application/json")
+
+    attempt_t0, attempt_rows = time.time(), 0
+    while step < total_steps:
+        epoch, batch = divmod(step, steps_per_epoch)
+        rows = batch_rows(h.seed, epoch, len(y_train), h.batch_size, batch)[lo:hi]
+        x = jax.make_array_from_process_local_data(sharded, x_train[rows])
+        y = jax.make_array_from_process_local_data(sharded, y_train[rows])
+        flag = jax.make_array_from_process_local_data(sharded, np.array([1 if stop.signal else 0], np.int32))
+        t0 = time.time()
+        params, loss, mae, stop_any = train_step(params, x, y, flag)
+        loss, mae, stop_any = float(to_host(loss)), float(to_host(mae)), int(to_host(stop_any))
+        meta["trainSeconds"] += time.time() - t0
+        step += 1
+        attempt_rows += h.batch_size
+        sums = [sums[0] + loss, sums[1] + mae, sums[2] + 1]
+        if not math.isfinite(loss):
+            log(event="diverged", step=step, loss=loss)
+            print(f"kiln-trainer: diverged: loss is {loss} at step {step}; lower --lr", file=sys.stderr, flush=True)
+            return EXIT_DIVERGED
+        if step % steps_per_epoch == 0:
+            host = {k: to_host(v) for k, v in params.items()}
+            val_loss, val_mae = evaluate(host, x_val, y_val)
+            seconds = max(time.time() - attempt_t0, 1e-6)
+            line = {"epoch": epoch + 1, "loss": round(sums[0] / sums[2], 6)}
+            if math.isfinite(val_loss):
+                line["val_loss"] = round(val_loss, 6)
+            line["metrics"] = {"mae": round(sums[1] / sums[2], 6), **({"val_mae": round(val_mae, 6)} if math.isfinite(val_mae) else {})}
+            line.update(samplesPerSecond=round(attempt_rows / seconds), msPerStep=round(1000 * seconds / max(1, attempt_rows // h.batch_size), 2), etaSeconds=round(seconds / max(1, attempt_rows // h.batch_size) * (total_steps - step), 1), rank=cfg.rank)
+            log(**line)
+            meta["history"].append({k: v for k, v in line.items() if k != "rank"})
+            sums = [0.0, 0.0, 0.0]
+        if stop_any:
+            save(step, {k: to_host(v) for k, v in params.items()})
+            # Nobody leaves before rank 0 has saved: one more (tiny) collective.
+            multihost_utils.sync_global_devices("checkpoint saved")
+            log(event="interrupted", step=step, epoch=step / steps_per_epoch, checkpoint=cfg.checkpoint, reason=stop.signal or "a peer was signalled")
+            hard_exit(EXIT_STOPPED)
+        if step % cfg.checkpoint_every == 0 and step < total_steps:
+            save(step, {k: to_host(v) for k, v in params.items()})
+        if cfg.step_sleep:
+            time.sleep(cfg.step_sleep)
+
+    host = {k: to_host(v) for k, v in params.items()}
+    # Every process holds the same parameters: check it with one all-gather of their digests' bytes.
+    digest = params_digest(host)
+    gathered = np.asarray(multihost_utils.process_allgather(np.frombuffer(bytes.fromhex(digest), np.uint8))).reshape(cfg.world, -1)
+    identical = bool((gathered == gathered[0]).all())
+    log(event="params", step=step, sha256=digest, identicalAcrossRanks=identical, rank=cfg.rank)
+    store.put(out.join(f"params-rank-{cfg.rank}.json"), params_json(host, step, cfg.rank), "application/json")
+    if cfg.rank == 0:
+        save(step, host)
+        val_loss, val_mae = evaluate(host, x_val, y_val)
+        buf = io.BytesIO()
+        np.savez(buf, **host)
+        store.put(out.join("params.npz"), buf.getvalue())
+        store.put(out.join("params.json"), params_json(host, step, 0), "application/json")
+        wall = time.time() - started
+        metrics = {
+            "task": "regression",
+            "framework": f"jax {jax.__version__} (cpu, gloo)",
+            "worldSize": cfg.world,
+            "validation": {"mse": val_loss, "mae": val_mae} if math.isfinite(val_loss) else None,
+            "test": None,
+            "history": meta["history"],
+            "epochs": len(meta["history"]),
+            "steps": step,
+            "outcome": "completed",
+            "attempts": meta["attempts"],
+            "paramsSha256": digest,
+            "identicalAcrossRanks": identical,
+            "samplesPerSecond": round(attempt_rows / max(time.time() - attempt_t0, 1e-6)),
+            "trainSeconds": round(meta["trainSeconds"], 3),
+            "wallSeconds": round(wall, 3),
+            "hyperParameters": asdict(h),
+        }
+        store.put(out.join("metrics.json"), (json.dumps(metrics, indent=2) + "\n").encode(), "application/json")
+        run = {"runId": cfg.run_id, "status": "succeeded", "attempts": meta["attempts"], "firstStartedAt": meta["firstStartedAt"], "startedAt": run["startedAt"], "endedAt": now(), "backend": "jax-cpu", "worldSize": cfg.world, "spec": asdict(h)}
+        store.put(out.join("run.json"), (json.dumps(run, indent=2) + "\n").encode(), "application/json")
+    log(event="done", runId=cfg.run_id, outcome="completed", epochs=h.epochs, steps=step, worldSize=cfg.world, rank=cfg.rank, uri=cfg.output)
+    if not identical:
+        print("kiln-trainer: run failed: the processes ended with different parameters", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def main(argv: list[str]) -> int:
+    try:
+        cfg = parse_config(argv, dict(os.environ))
+    except UsageError as e:
+        print(f"kiln-trainer: {e}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    stop = StopFlag(cfg.stop_grace)
+    stop.install()
+    log(event="start", runId=cfg.run_id, rank=cfg.rank, worldSize=cfg.world, coordinator=cfg.coordinator, output=cfg.output, checkpoint=cfg.checkpoint, attempt=cfg.attempt, pid=os.getpid())
+    try:
+        code = train(cfg, stop)
+    except UsageError as e:
+        print(f"kiln-trainer: {e}", file=sys.stderr, flush=True)
+        code = EXIT_USAGE
+    except store.StoreError as e:
+        print(f"kiln-trainer: run failed: {e}", file=sys.stderr, flush=True)
+        code = EXIT_FAILED
+    except Exception as e:  # a peer lost mid-collective surfaces here as an XLA runtime error
+        print(f"kiln-trainer: run failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr, flush=True)
+        if os.environ.get("KILN_DEBUG"):
+            raise
+        code = EXIT_STOPPED if stop.signal else EXIT_FAILED
+    if code != EXIT_OK:
+        hard_exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
