@@ -455,7 +455,7 @@ def train(cfg: Config, stop: StopFlag) -> int:
             save(step, {k: to_host(v) for k, v in params.items()})
             # Nobody leaves before rank 0 has saved: one more (tiny) collective.
             multihost_utils.sync_global_devices("checkpoint saved")
-            log(event="interrupted", step=step, epoch=step / steps_per_epoch, checkpoint=cfg.checkpoint, reason=stop.signal or "a peer was signalled")
+            log(event="interrupted", step=step, epoch=round(step / steps_per_epoch, 3), checkpoint=cfg.checkpoint, reason=stop.signal or "a peer was signalled")
             hard_exit(EXIT_STOPPED)
         if step % cfg.checkpoint_every == 0 and step < total_steps:
             save(step, {k: to_host(v) for k, v in params.items()})
