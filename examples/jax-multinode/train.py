@@ -277,6 +277,8 @@ class StopFlag:
     def __init__(self, grace: float):
         self.signal: str | None = None
         self.grace = grace
+        # Until training starts there is nothing to save: a signal then exits at once.
+        self.training = False
 
     def install(self) -> None:
         """The signals are blocked at import time (top of this file); a signal that came since is pending
@@ -287,6 +289,9 @@ class StopFlag:
     def _wait(self) -> None:
         signum = signal.sigwait(self.SIGNALS)
         self.signal = signal.Signals(signum).name
+        if not self.training:
+            log(event="signal", signal=self.signal, action="exiting (training had not started)")
+            hard_exit(EXIT_STOPPED)
         log(event="signal", signal=self.signal, action="stopping the group after the current step, checkpointing, then exiting")
         time.sleep(self.grace)
         log(event="interrupted", detail=f"no clean stop within {self.grace:g}s of {self.signal} (a peer may be gone): exiting without a new checkpoint")
@@ -303,10 +308,24 @@ def hard_exit(code: int) -> None:
 # ---- training -------------------------------------------------------------------------------------
 
 
+def _has_ipv6() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::", 0))
+        return True
+    except OSError:
+        return False
+
+
 def setup_jax(cfg: Config):
     """Configures JAX for CPU with gloo collectives and joins the group; returns the jax module."""
     import jax
 
+    if cfg.world > 1 and cfg.rank == 0 and "JAX_COORDINATOR_BIND_ADDRESS" not in os.environ and not _has_ipv6():
+        # JAX's coordinator binds [::]:<port> by default, which needs IPv6; a pod without it binds IPv4 only.
+        os.environ["JAX_COORDINATOR_BIND_ADDRESS"] = f"0.0.0.0:{cfg.coordinator.rsplit(':', 1)[1]}"
     jax.config.update("jax_platforms", "cpu")
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     if cfg.world > 1:
@@ -410,6 +429,14 @@ def train(cfg: Config, stop: StopFlag) -> int:
     train_step = build_step(jax, mesh, h.lr)
     out = store.parse(cfg.output)
 
+    run_started = now()
+
+    def write_run(status: str, **extra) -> None:
+        """run.json (rank 0): what the dashboard shows as the run's status and attempts."""
+        if cfg.rank == 0:
+            run = {"runId": cfg.run_id, "status": status, "attempts": meta["attempts"], "firstStartedAt": meta["firstStartedAt"], "startedAt": run_started, **extra, "backend": "jax-cpu", "worldSize": cfg.world, "spec": asdict(h)}
+            store.put(out.join("run.json"), (json.dumps(run, indent=2) + "\n").encode(), "application/json")
+
     def save(at_step: int, host_params: dict[str, np.ndarray]) -> None:
         if cfg.rank != 0:
             return
@@ -417,11 +444,10 @@ def train(cfg: Config, stop: StopFlag) -> int:
         where = ckpts.save(at_step, arrays, meta)
         log(event="checkpoint", step=at_step, uri=where)
 
-    if cfg.rank == 0:
-        run = {"runId": cfg.run_id, "status": "running", "attempts": meta["attempts"], "firstStartedAt": meta["firstStartedAt"], "startedAt": now(), "backend": "jax-cpu", "worldSize": cfg.world, "spec": asdict(h)}
-        store.put(out.join("run.json"), (json.dumps(run, indent=2) + "\n").encode(), "application/json")
+    write_run("running")
 
     attempt_t0, attempt_rows = time.time(), 0
+    stop.training = True
     while step < total_steps:
         epoch, batch = divmod(step, steps_per_epoch)
         rows = batch_rows(h.seed, epoch, len(y_train), h.batch_size, batch)[lo:hi]
@@ -453,6 +479,7 @@ def train(cfg: Config, stop: StopFlag) -> int:
             sums = [0.0, 0.0, 0.0]
         if stop_any:
             save(step, {k: to_host(v) for k, v in params.items()})
+            write_run("running", interruptedAt=now())
             # Nobody leaves before rank 0 has saved: one more (tiny) collective.
             multihost_utils.sync_global_devices("checkpoint saved")
             log(event="interrupted", step=step, epoch=round(step / steps_per_epoch, 3), checkpoint=cfg.checkpoint, reason=stop.signal or "a peer was signalled")
@@ -496,8 +523,7 @@ def train(cfg: Config, stop: StopFlag) -> int:
             "hyperParameters": asdict(h),
         }
         store.put(out.join("metrics.json"), (json.dumps(metrics, indent=2) + "\n").encode(), "application/json")
-        run = {"runId": cfg.run_id, "status": "succeeded", "attempts": meta["attempts"], "firstStartedAt": meta["firstStartedAt"], "startedAt": run["startedAt"], "endedAt": now(), "backend": "jax-cpu", "worldSize": cfg.world, "spec": asdict(h)}
-        store.put(out.join("run.json"), (json.dumps(run, indent=2) + "\n").encode(), "application/json")
+        write_run("succeeded", endedAt=now())
     log(event="done", runId=cfg.run_id, outcome="completed", epochs=h.epochs, steps=step, worldSize=cfg.world, rank=cfg.rank, uri=cfg.output)
     if not identical:
         print("kiln-trainer: run failed: the processes ended with different parameters", file=sys.stderr, flush=True)
