@@ -32,8 +32,6 @@ import signal
 # through a thread where Python's handler cannot run.
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 
-import argparse
-import hashlib
 import io
 import json
 import math
@@ -41,19 +39,16 @@ import os
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 
 import numpy as np
 
 import store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 2, 3, 143
-PARAM_NAMES = ("w1", "b1", "w2", "b2")
-
-
-class UsageError(Exception):
-    """Bad flags, environment or dataset: retrying cannot help (exit 2)."""
+from checkpoint import Checkpoints
+from config import EXIT_DIVERGED, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, Config, UsageError, parse_config
+from data import batch_rows, load_dataset
+from model import PARAM_NAMES, forward, init_params, params_digest, params_json
 
 
 def log(**fields) -> None:
@@ -62,205 +57,6 @@ def log(**fields) -> None:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-# ---- configuration --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hyper:
-    """What fixes the result: a checkpoint written with other values is refused on resume."""
-
-    data: str
-    epochs: int
-    batch_size: int
-    lr: float
-    hidden: int
-    seed: int
-    val_fraction: float
-
-
-@dataclass(frozen=True)
-class Config:
-    hyper: Hyper
-    rank: int
-    world: int
-    coordinator: str | None
-    run_id: str
-    output: str
-    checkpoint: str
-    attempt: int
-    checkpoint_every: int
-    step_sleep: float
-    stop_grace: float
-
-
-def _int_env(env: dict, *names: str) -> int | None:
-    for name in names:
-        raw = env.get(name, "").strip()
-        if raw:
-            try:
-                return int(raw)
-            except ValueError:
-                raise UsageError(f"{name}={raw!r} is not an integer")
-    return None
-
-
-def parse_config(argv: list[str], env: dict) -> Config:
-    p = argparse.ArgumentParser(prog="train.py", description="JAX data-parallel regression (Kiln example)")
-    p.add_argument("--data", default=env.get("KILN_DATASET_URI"), help="CSV with a header and the target in the last column: s3://, file:// or a path (env KILN_DATASET_URI)")
-    p.add_argument("--output", default=env.get("KILN_OUTPUT_URI"), help="where outputs go (default env KILN_OUTPUT_URI)")
-    p.add_argument("--checkpoint", default=env.get("KILN_CHECKPOINT_URI"), help="where checkpoints go (default env KILN_CHECKPOINT_URI, else <output>/checkpoints)")
-    p.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
-    p.add_argument("--batch-size", type=int, default=64, help="global batch size, a multiple of the number of processes (default 64)")
-    p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
-    p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial parameters and the batch order (default 0)")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="rows held out at the end of the file for val_loss (default 0.1)")
-    p.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints (default 50)")
-    p.add_argument("--step-sleep", type=float, default=0.0, help="seconds to sleep after each step, to make a run last (default 0)")
-    p.add_argument("--stop-grace", type=float, default=20.0, help="after a signal, exit 143 anyway after this many seconds (default 20)")
-    p.add_argument("--rank", type=int, default=None, help="this process's rank (default env KILN_NODE_RANK, JAX_PROCESS_ID, else 0)")
-    p.add_argument("--num-processes", type=int, default=None, help="number of processes (default env KILN_NUM_NODES, JAX_NUM_PROCESSES, else 1)")
-    p.add_argument("--coordinator", default=None, help="host:port of rank 0 (default env KILN_COORDINATOR, JAX_COORDINATOR_ADDRESS)")
-    p.add_argument("--run-id", default=env.get("KILN_RUN_ID", "local"), help="run id for the logs and run.json (default env KILN_RUN_ID)")
-    try:
-        a = p.parse_args(argv)
-    except SystemExit as e:
-        raise SystemExit(EXIT_USAGE if e.code else EXIT_OK)
-
-    rank = a.rank if a.rank is not None else _int_env(env, "KILN_NODE_RANK", "JAX_PROCESS_ID")
-    world = a.num_processes if a.num_processes is not None else _int_env(env, "KILN_NUM_NODES", "JAX_NUM_PROCESSES")
-    coordinator = a.coordinator or env.get("KILN_COORDINATOR") or env.get("JAX_COORDINATOR_ADDRESS") or None
-    world = 1 if world is None else world
-    rank = 0 if rank is None else rank
-    if not a.data:
-        raise UsageError("no dataset: pass --data s3://<bucket>/<key>.csv (or set KILN_DATASET_URI)")
-    if not a.output:
-        raise UsageError("no output location: pass --output or set KILN_OUTPUT_URI")
-    if world < 1 or not 0 <= rank < world:
-        raise UsageError(f"rank {rank} of {world} processes: need 0 <= rank < processes")
-    if world > 1 and (not coordinator or ":" not in coordinator):
-        raise UsageError(f"{world} processes need the coordinator's host:port (KILN_COORDINATOR or --coordinator), got {coordinator!r}")
-    for name, value, ok in [
-        ("--epochs", a.epochs, a.epochs >= 1),
-        ("--batch-size", a.batch_size, a.batch_size >= world and a.batch_size % world == 0),
-        ("--lr", a.lr, a.lr > 0 and math.isfinite(a.lr)),
-        ("--hidden", a.hidden, a.hidden >= 1),
-        ("--val-fraction", a.val_fraction, 0 <= a.val_fraction < 1),
-        ("--checkpoint-every", a.checkpoint_every, a.checkpoint_every >= 1),
-        ("--step-sleep", a.step_sleep, a.step_sleep >= 0),
-    ]:
-        if not ok:
-            extra = f" (a multiple of the {world} processes)" if name == "--batch-size" else ""
-            raise UsageError(f"{name} {value} is out of range{extra}")
-    for uri in (a.data, a.output, a.checkpoint or a.output):
-        try:
-            store.parse(uri)
-        except ValueError as e:
-            raise UsageError(str(e))
-    attempt = _int_env(env, "KILN_RESTART_ATTEMPT") or 0
-    hyper = Hyper(a.data, a.epochs, a.batch_size, a.lr, a.hidden, a.seed, a.val_fraction)
-    checkpoint = a.checkpoint or str(store.parse(a.output).join("checkpoints"))
-    return Config(hyper, rank, world, coordinator, a.run_id, a.output, checkpoint, attempt, a.checkpoint_every, a.step_sleep, a.stop_grace)
-
-
-# ---- data -----------------------------------------------------------------------------------------
-
-
-def load_dataset(uri: str, val_fraction: float, batch_size: int):
-    """(x_train, y_train, x_val, y_val) as float32; the last val_fraction of the rows are held out."""
-    body = store.get(store.parse(uri))
-    if body is None:
-        raise UsageError(f"dataset {uri} not found")
-    try:
-        table = np.loadtxt(io.BytesIO(body), delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
-    except ValueError as e:
-        raise UsageError(f"dataset {uri}: not a numeric CSV with one header line: {e}")
-    if table.shape[1] < 2 or not np.isfinite(table).all():
-        raise UsageError(f"dataset {uri}: need >= 2 numeric columns and no missing values (got {table.shape[1]} columns)")
-    n_val = int(len(table) * val_fraction)
-    train, val = table[: len(table) - n_val], table[len(table) - n_val :]
-    if len(train) < batch_size:
-        raise UsageError(f"dataset {uri}: {len(train)} training rows, fewer than one batch of {batch_size}")
-    f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)
-    return f32(train[:, :-1]), f32(train[:, -1]), f32(val[:, :-1]), f32(val[:, -1])
-
-
-def batch_rows(seed: int, epoch: int, n: int, batch_size: int, batch: int) -> np.ndarray:
-    """Row indices of global batch `batch` of `epoch`: a function of (seed, epoch) only."""
-    order = np.random.default_rng([seed, epoch]).permutation(n)
-    return order[batch * batch_size : (batch + 1) * batch_size]
-
-
-# ---- model ----------------------------------------------------------------------------------------
-
-
-def init_params(features: int, hidden: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "w1": (rng.normal(size=(features, hidden)) * np.sqrt(2.0 / (features + hidden))).astype(np.float32),
-        "b1": np.zeros(hidden, np.float32),
-        "w2": (rng.normal(size=(hidden, 1)) * np.sqrt(2.0 / (hidden + 1))).astype(np.float32),
-        "b2": np.zeros(1, np.float32),
-    }
-
-
-def forward(jnp, params, x):
-    h = jnp.tanh(x @ params["w1"] + params["b1"])
-    return (h @ params["w2"] + params["b2"])[:, 0]
-
-
-def params_digest(params: dict[str, np.ndarray]) -> str:
-    """sha256 of the parameters' float32 bytes in PARAM_NAMES order: equal digests, identical parameters."""
-    h = hashlib.sha256()
-    for name in PARAM_NAMES:
-        h.update(np.ascontiguousarray(params[name], dtype=np.float32).tobytes())
-    return h.hexdigest()
-
-
-def params_json(params: dict[str, np.ndarray], step: int, rank: int) -> bytes:
-    doc = {"step": step, "rank": rank, "dtype": "float32", "sha256": params_digest(params), "params": {k: params[k].tolist() for k in PARAM_NAMES}}
-    return (json.dumps(doc) + "\n").encode()
-
-
-# ---- checkpoints ----------------------------------------------------------------------------------
-
-
-class Checkpoints:
-    """<checkpoint>/step-<step>.npz (parameters and the epoch's running sums) and <checkpoint>/latest.json
-    (which one, the hyper-parameters, the epoch history), written in that order; the two newest are kept."""
-
-    KEEP = 2
-
-    def __init__(self, uri: str):
-        self.root = store.parse(uri)
-        self.latest = self.root.join("latest.json")
-
-    def load(self):
-        raw = store.get(self.latest)
-        if raw is None:
-            return None
-        meta = json.loads(raw)
-        body = store.get(self.root.join(meta["file"]))
-        if body is None:
-            raise RuntimeError(f"{self.latest} names {meta['file']}, which is missing")
-        with np.load(io.BytesIO(body)) as z:
-            arrays = {k: z[k] for k in z.files}
-        return meta, arrays
-
-    def save(self, step: int, arrays: dict[str, np.ndarray], meta: dict) -> str:
-        """Writes the arrays, then latest.json from `meta` (updated in place with what was written)."""
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        name = f"step-{step:08d}.npz"
-        store.put(self.root.join(name), buf.getvalue())
-        files = [f for f in meta.get("files", []) if f != name] + [name]
-        meta.update(step=step, file=name, files=files[-self.KEEP :], savedAt=now())
-        store.put(self.latest, json.dumps(meta, indent=1).encode(), "application/json")
-        for old in files[: -self.KEEP]:
-            store.delete(self.root.join(old))
-        return str(self.root.join(name))
 
 
 # ---- signals --------------------------------------------------------------------------------------
