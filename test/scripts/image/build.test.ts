@@ -21,6 +21,11 @@ describe("image:build", () => {
     expect(run([BUILD, "--print-ref"], { KILN_TRAINER_IMAGE: "registry.example/kiln/trainer:1.2.3" }).stdout.trim()).toBe("registry.example/kiln/trainer:1.2.3");
   });
 
+  it("prints the JAX example's reference: the kiln version (the root package.json's)", () => {
+    const kiln = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version as string;
+    expect(run([BUILD, "--print-example-ref"]).stdout.trim()).toBe(`localhost/kiln/example-jax:${kiln}`);
+  });
+
   it("refuses an unknown variant and unknown arguments with exit 2 and the reason", () => {
     const bogus = run([BUILD, "--variant", "tpu"]);
     expect(bogus.status).toBe(2);
@@ -58,5 +63,11 @@ describe("the Dockerfile's defaults for Docker users", () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, "trainer-image/Dockerfile"), "utf8");
     expect(/^ARG NODE_IMAGE=(.*)$/m.exec(dockerfile)?.[1]).toBe(`node:${pins[0]}-${pins[1]}-slim`);
     expect(/^ARG BASE_IMAGE=(.*)$/m.exec(dockerfile)?.[1]).toBe(`debian:${pins[1]}-slim`);
+  });
+
+  it("the JAX example's Dockerfile starts from the same Debian suite", () => {
+    const suite = spawnSync("bash", ["-c", "source scripts/toolchain/versions.sh; echo $DEBIAN_SUITE"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+    const dockerfile = fs.readFileSync(path.join(ROOT, "examples/jax-multinode/Dockerfile"), "utf8");
+    expect(/^ARG BASE_IMAGE=(.*)$/m.exec(dockerfile)?.[1]).toBe(`debian:${suite}-slim`);
   });
 });
