@@ -4,6 +4,7 @@
  */
 import { imageReferenceProblem } from "../../infra/contract/oci";
 import { AWS_TOPOLOGY_LEVELS, FRAMEWORK_ENV, LOCAL_TOPOLOGY_LEVELS, RESERVED_ENV_PREFIXES, topologyLevelAlias } from "../../infra/contract/workload";
+import { parseQuantity } from "../../trainer-image/src/quantity";
 import { UsageError } from "./errors";
 
 /** A C identifier: what a POSIX shell and every framework's launcher can read back. */
@@ -72,3 +73,18 @@ export function resolveTopologyLevel(level: string, levels: readonly string[], s
 
 /** The levels of Kiln's own topologies (infra/contract/workload.ts), for a client dry run that cannot read the cluster's. */
 export const KNOWN_TOPOLOGY_LEVELS: readonly string[] = [...new Set([...AWS_TOPOLOGY_LEVELS, ...LOCAL_TOPOLOGY_LEVELS])];
+
+/** Bounds of --cpus (cores) and --memory (bytes) per node: a quantity outside them is a typo, not a node. */
+export const RESOURCE_BOUNDS = { cpu: { min: 0.001, max: 1024, unit: "cores" }, memory: { min: 2 ** 20, max: 64 * 2 ** 40, unit: "bytes" } } as const;
+
+/** `--cpus 1.5|500m` or `--memory 8Gi`: a Kubernetes quantity within RESOURCE_BOUNDS, returned as given; else a UsageError naming the flag. */
+export function parseResourceFlag(flag: "--cpus" | "--memory", text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const q = text.trim();
+  const value = parseQuantity(q);
+  const b = flag === "--cpus" ? RESOURCE_BOUNDS.cpu : RESOURCE_BOUNDS.memory;
+  const example = flag === "--cpus" ? "2, 1.5 or 500m" : "512Mi, 8Gi or 1Ti";
+  if (q === "" || Number.isNaN(value)) throw new UsageError(`${flag} "${text}" is not a Kubernetes quantity (e.g. ${example})`);
+  if (value < b.min || value > b.max) throw new UsageError(`${flag} "${text}" is ${value} ${b.unit} per node: give ${example} (from ${b.min} to ${b.max} ${b.unit})`);
+  return q;
+}

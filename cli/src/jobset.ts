@@ -157,6 +157,10 @@ export interface ImageRunOptions {
   readonly nodes: number;
   /** GPUs per node; default the template's. */
   readonly gpus?: number;
+  /** CPU request per node (a Kubernetes quantity); default the template's. */
+  readonly cpus?: string;
+  /** Memory request and limit per node (a Kubernetes quantity); default the template's. */
+  readonly memory?: string;
   /** The user's --env, already validated (not reserved, C identifiers). */
   readonly env?: readonly { name: string; value: string }[];
   /** Default DEFAULT_MAX_RESTARTS. */
@@ -237,6 +241,7 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
   const userNames = new Set((opts.env ?? []).map((e) => e.name));
   c.env = (c.env ?? []).filter((e) => !isTrainerOnlyEnv(e.name) && !userNames.has(e.name));
   if (opts.gpus !== undefined) setGpus(pod, opts.gpus);
+  setCpuMemory(c, opts.cpus, opts.memory);
   const gpusPerNode = containerGpus(c);
   c.env.push(...contractEnv(run, opts.nodes, gpusPerNode, opts.artifactsBucket), ...(opts.env ?? []).map((e) => ({ name: e.name, value: e.value })));
 
@@ -281,6 +286,24 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
     },
   };
   return { jobSet, ...(opts.nodes > 1 ? { networkPolicy: peersPolicy(run, opts.namespace) } : {}) };
+}
+
+/**
+ * --cpus sets the container's CPU request (and a CPU limit the template has); --memory its memory request
+ * and limit (a pod over it is OOMKilled, so the two are the same).
+ */
+function setCpuMemory(c: V1Container, cpus: string | undefined, memory: string | undefined): void {
+  if (cpus === undefined && memory === undefined) return;
+  const resources = (c.resources ??= {});
+  const requests = (resources.requests ??= {});
+  if (cpus !== undefined) {
+    requests.cpu = cpus;
+    if (resources.limits?.cpu !== undefined) resources.limits.cpu = cpus;
+  }
+  if (memory !== undefined) {
+    requests.memory = memory;
+    (resources.limits ??= {}).memory = memory;
+  }
 }
 
 /** Name of the NetworkPolicy of a run's peers. */

@@ -116,6 +116,17 @@ describe("the JobSet of a run with your own image", () => {
     expect(envOf(build({ gpus: 4 }).jobSet).KILN_GPUS_PER_NODE.value).toBe("4");
   });
 
+  test("--cpus sets the CPU request, --memory the memory request and limit; the template's stay otherwise", () => {
+    const template = containerOf(build().jobSet).resources!;
+    const sized = containerOf(build({}, { cpus: "500m", memory: "768Mi", gpus: 1 }).jobSet).resources!;
+    expect(sized.requests).toMatchObject({ cpu: "500m", memory: "768Mi", "nvidia.com/gpu": "1" });
+    expect(sized.limits).toMatchObject({ memory: "768Mi", "nvidia.com/gpu": "1" });
+    expect(sized.limits!.cpu).toBe(template.limits?.cpu === undefined ? undefined : "500m");
+    const memoryOnly = containerOf(build({}, { memory: "1Gi" }).jobSet).resources!;
+    expect(memoryOnly.requests!.cpu).toBe(template.requests!.cpu);
+    expect(memoryOnly.limits!.memory).toBe("1Gi");
+  });
+
   test("pod failure policy: exit 2/3, exit 143 and DisruptionTarget each fail the Job at once", () => {
     expect(jobOf(build().jobSet).spec.podFailurePolicy).toEqual({
       rules: [
@@ -275,6 +286,10 @@ describe("kubectl kiln submit --image", () => {
     ["--topology level the cluster lacks", ["--topology", "required:layer-1"], /--topology: Topology kiln-topology has no level "layer-1"; it has: block \(kiln.dev\/topology-block\), rack \(kiln.dev\/topology-rack\), host \(kubernetes.io\/hostname\)/],
     ["--topology malformed", ["--topology", "rack"], /--topology "rack" must be required:LEVEL or preferred:LEVEL/],
     ["--max-restarts negative", ["--max-restarts", "-1"], /--max-restarts "-1" must be a whole number from 0 to 100/],
+    ["--cpus not a quantity", ["--cpus", "two"], /--cpus "two" is not a Kubernetes quantity \(e.g. 2, 1.5 or 500m\)/],
+    ["--cpus zero", ["--cpus", "0"], /--cpus "0" is 0 cores per node: give 2, 1.5 or 500m \(from 0.001 to 1024 cores\)/],
+    ["--memory too small", ["--memory", "512"], /--memory "512" is 512 bytes per node: give 512Mi, 8Gi or 1Ti/],
+    ["--memory not a quantity", ["--memory", "8GB"], /--memory "8GB" is not a Kubernetes quantity/],
     ["--name too long for rank host names", ["--name", "a".repeat(53)], /--name "a{53}" is invalid: .* at most 52 characters/],
   ])("%s: exit 2 naming the flag, nothing created", async (_what, extra, message) => {
     const api = cluster();
@@ -294,6 +309,8 @@ describe("kubectl kiln submit --image", () => {
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--spec and --image are mutually exclusive/)]);
     r = await runCli(["submit", "--spec", specFile(), "--nodes", "2", "-n", "kiln-ml"], { api });
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--nodes needs --image/)]);
+    r = await runCli(["submit", "--spec", specFile(), "--cpus", "2", "-n", "kiln-ml"], { api });
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--cpus needs --image/)]);
     r = await runCli(["submit", "--spec", specFile(), "-n", "kiln-ml", "--", "python"], { api });
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/a command \("python"\) needs --image/)]);
     expect(api.jobSets.size + api.jobs.size).toBe(0);

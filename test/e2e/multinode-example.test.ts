@@ -19,6 +19,8 @@ const JOBSETS = `jobsets.${JOBSET_GROUP}`;
 const DATA_KEY = "jax-multinode/train.csv";
 /** A few seconds of training on 2 cores; the step sleep leaves time to lose a pod mid-run. */
 const TRAIN_ARGS = ["--epochs", "6", "--checkpoint-every", "40", "--step-sleep", "0.03"];
+/** Two ranks share the real node's 2 cores (the accountant holds a little): half a core each; about 250 MB of memory at peak. */
+const SIZE = ["--cpus", "500m", "--memory", "1Gi"];
 
 interface Params {
   step: number;
@@ -49,7 +51,7 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
 
   const submit = async (name: string, nodes: number, command: string[]) => {
     created.push(name);
-    const r = await kiln(["submit", "-n", ns, "--name", name, "--image", image, "--nodes", String(nodes), "--gpus", "1", "--", ...command]);
+    const r = await kiln(["submit", "-n", ns, "--name", name, "--image", image, "--nodes", String(nodes), "--gpus", "1", ...SIZE, "--", ...command]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit --image failed (${r.code}):\n${r.stderr}${r.stdout}`);
     return Date.now();
   };

@@ -11,7 +11,7 @@ import { GPU_RESOURCE } from "../../../infra/contract/gpu";
 import { TOPOLOGY_NAME } from "../../../infra/contract/workload";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
-import { describeLevels, KNOWN_TOPOLOGY_LEVELS, parseEnvFlags, parseTopologyFlag, resolveTopologyLevel, validateCommand, validateImage } from "../image-flags";
+import { describeLevels, KNOWN_TOPOLOGY_LEVELS, parseEnvFlags, parseResourceFlag, parseTopologyFlag, resolveTopologyLevel, validateCommand, validateImage } from "../image-flags";
 import { generateRunName, trainerContainer, validateDnsLabel } from "../job";
 import { imageRunFromTemplate, MAX_IMAGE_RUN_NAME, MAX_NODES, ownedBy, type ImageRun, type JobSet, type TopologyRequest } from "../jobset";
 import { dryRunSuffix, formatObject, type DryRun, type OutputFormat } from "../output";
@@ -24,6 +24,8 @@ export interface ImageFlags {
   readonly image: string;
   readonly nodes?: string;
   readonly gpus?: string;
+  readonly cpus?: string;
+  readonly memory?: string;
   readonly env: readonly string[];
   readonly maxRestarts?: string;
   readonly topology?: string;
@@ -157,6 +159,8 @@ export async function submitImage(deps: Deps, cmd: Command, flags: ImageFlags, c
   validateCommand(command);
   const nodes = intFlag("--nodes", flags.nodes, 1, MAX_NODES) ?? 1;
   const gpus = intFlag("--gpus", flags.gpus, 0, 64);
+  const cpus = parseResourceFlag("--cpus", flags.cpus);
+  const memory = parseResourceFlag("--memory", flags.memory);
   const maxRestarts = intFlag("--max-restarts", flags.maxRestarts, 0, MAX_RESTARTS);
   const env = parseEnvFlags(flags.env);
   if (flags.topology !== undefined) parseTopologyFlag(flags.topology);
@@ -175,7 +179,7 @@ export async function submitImage(deps: Deps, cmd: Command, flags: ImageFlags, c
     else await checkGpus(session, gpus, note);
   }
   const topology = flags.topology !== undefined ? await topologyLevel(offline ? undefined : session, flags.topology, note) : undefined;
-  const built = imageRunFromTemplate(template, { name, namespace: session.namespace, image: flags.image, command, nodes, gpus, env, maxRestarts, topology, queue: flags.queue, artifactsBucket: bucket });
+  const built = imageRunFromTemplate(template, { name, namespace: session.namespace, image: flags.image, command, nodes, gpus, cpus, memory, env, maxRestarts, topology, queue: flags.queue, artifactsBucket: bucket });
   const result = await create(session, built, flags.dryRun);
 
   const ns = session.namespace;

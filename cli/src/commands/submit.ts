@@ -18,6 +18,8 @@ interface SubmitFlags {
   image?: string;
   nodes?: string;
   gpus?: string;
+  cpus?: string;
+  memory?: string;
   env: string[];
   maxRestarts?: string;
   topology?: string;
@@ -33,6 +35,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** Flags that only a run with your own image takes. */
 const IMAGE_ONLY = [
   ["nodes", "--nodes"],
+  ["cpus", "--cpus"],
+  ["memory", "--memory"],
   ["maxRestarts", "--max-restarts"],
   ["topology", "--topology"],
 ] as const;
@@ -46,6 +50,8 @@ export function registerSubmit(program: Command, deps: Deps): void {
     .option("--image <ref>", "your own image, pinned by a release tag or a digest (not with --spec)")
     .option("--nodes <n>", "with --image: nodes (pods, one per node) of the run; default 1")
     .option("--gpus <n>", "GPUs per pod (per node with --image; 0 = CPU run); default the template's")
+    .option("--cpus <quantity>", "with --image: CPU request per node (e.g. 4, 500m); default the template's")
+    .option("--memory <quantity>", "with --image: memory request and limit per node (e.g. 16Gi); default the template's")
     .addOption(new Option("--env <name=value>", "with --image: an environment variable of every pod (repeatable)").argParser(collect).default([]))
     .option("--max-restarts <n>", "with --image: group restarts after failures (disruptions do not count); default 3")
     .option("--topology <mode:level>", "with --image: required:LEVEL or preferred:LEVEL of the cluster's Kueue Topology (e.g. required:rack)")
