@@ -21,8 +21,8 @@ CNI_NETWORK=${CNI_NETWORK:-kiln-node}
 # Where containerd's CNI setup (and podman, and `ip netns`) keep network namespaces as bind mounts.
 NETNS_DIR=${NETNS_DIR:-/run/netns}
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
-KUBELET_PORT=10250
-KUBELET_HEALTHZ_PORT=10248
+KUBELET_PORT=${KUBELET_PORT:-10250}
+KUBELET_HEALTHZ_PORT=${KUBELET_HEALTHZ_PORT:-10248}
 # GPU pool the node joins (default: the first of $KILN_NODES_CONFIG).
 KILN_REAL_NODE_POOL=${KILN_REAL_NODE_POOL:-}
 CONTAINERD_SOCK="$NODE_DIR/containerd/containerd.sock"
@@ -152,7 +152,7 @@ start_kubelet() {
   mkdir -p "$NODE_DIR/kubelet" "$NODE_DIR/pod-logs"
   (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/real-node.ts kubelet-config \
     --config "$KILN_NODES_CONFIG" ${KILN_REAL_NODE_POOL:+--pool "$KILN_REAL_NODE_POOL"} --out "$NODE_DIR/kubelet.yaml" \
-    --node-ip "$NODE_IP" --cluster-dns "$NODE_IP" --cluster-domain "$CLUSTER_DOMAIN" --socket "$CONTAINERD_SOCK" --ca "$PKI_DIR/ca.crt" \
+    --node-ip "$NODE_IP" --port "$KUBELET_PORT" --healthz-port "$KUBELET_HEALTHZ_PORT" --cluster-dns "$NODE_IP" --cluster-domain "$CLUSTER_DOMAIN" --socket "$CONTAINERD_SOCK" --ca "$PKI_DIR/ca.crt" \
     --tls-cert "$PKI_DIR/kubelet-serving.crt" --tls-key "$PKI_DIR/kubelet-serving.key" --pod-logs "$NODE_DIR/pod-logs")
   start kubelet "$KUBELET_BIN" --config "$NODE_DIR/kubelet.yaml" --kubeconfig "$PKI_DIR/kubelet.kubeconfig" \
     --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --node-labels "$NODE_LABELS" \

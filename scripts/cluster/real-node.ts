@@ -57,6 +57,9 @@ export interface KubeletPaths {
   readonly tlsCert: string;
   readonly tlsKey: string;
   readonly podLogsDir: string;
+  /** The kubelet's API port (on the node IP) and its healthz port (on loopback); default 10250 and 10248. */
+  readonly port?: number;
+  readonly healthzPort?: number;
   /** The cluster DNS pods are told to use (CoreDNS on the node's address); none: pods get the host's resolv.conf. */
   readonly clusterDns?: string;
   readonly clusterDomain?: string;
@@ -68,10 +71,10 @@ export function kubeletConfig(settings: RealNodeSettings, paths: KubeletPaths): 
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
     address: paths.nodeIp,
-    port: 10250,
+    port: paths.port ?? 10250,
     readOnlyPort: 0,
     healthzBindAddress: "127.0.0.1",
-    healthzPort: 10248,
+    healthzPort: paths.healthzPort ?? 10248,
     tlsCertFile: paths.tlsCert,
     tlsPrivateKeyFile: paths.tlsKey,
     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: paths.clientCa } },
@@ -127,6 +130,8 @@ export function main(argv: string[]): void {
     .requiredOption("--tls-cert <file>", "kubelet serving certificate")
     .requiredOption("--tls-key <file>", "kubelet serving key")
     .requiredOption("--pod-logs <dir>", "pod log directory")
+    .option("--port <port>", "the kubelet's API port", "10250")
+    .option("--healthz-port <port>", "the kubelet's healthz port (loopback)", "10248")
     .option("--cluster-dns <ip>", "the cluster DNS server pods use")
     .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
     .action((opts) => {
@@ -137,6 +142,8 @@ export function main(argv: string[]): void {
         tlsCert: opts.tlsCert,
         tlsKey: opts.tlsKey,
         podLogsDir: opts.podLogs,
+        port: Number(opts.port),
+        healthzPort: Number(opts.healthzPort),
         clusterDns: opts.clusterDns,
         clusterDomain: opts.clusterDomain,
       });

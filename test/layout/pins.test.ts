@@ -65,6 +65,8 @@ describe("version pins", () => {
     expect(readmeToolVersion("kube-apiserver, -controller-manager, -scheduler, kubelet")).toBe(`Kubernetes ${p.KUBERNETES_VERSION}`);
     expect(readmeToolVersion("kwok")).toBe(p.KWOK_VERSION);
     expect(readmeToolVersion("etcd")).toBe(p.ETCD_VERSION);
+    expect(readmeToolVersion("jobset")).toBe(p.JOBSET_VERSION);
+    expect(readmeToolVersion("coredns")).toBe(p.COREDNS_VERSION);
     expect(readmeToolVersion("pulumi-language-nodejs")).toBe(p.PULUMI_LANGUAGE_NODEJS_VERSION);
     expect(readmeToolVersion("actionlint (workflow tests)")).toBe(p.ACTIONLINT_VERSION);
     expect(readmeToolVersion("minio")).toBe(`pseudo-version \`${p.MINIO_VERSION}\``);

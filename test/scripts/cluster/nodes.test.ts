@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { GPU_TAINT } from "../../../infra/contract/gpu";
-import { parsePoolSpec, poolsFromStackConfig, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
+import { BLOCK_RACKS, parsePoolSpec, poolsFromStackConfig, RACK_NODES, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -59,5 +59,20 @@ describe("simulated nodes of the local cluster harness", () => {
     expect(parsePoolSpec("bench=100x8")).toEqual({ name: "bench", nodes: 100, gpusPerNode: 8 });
     expect(() => parsePoolSpec("bench=100")).toThrow("--pool 'bench=100': expected NAME=COUNTxGPUS");
     expect(() => parsePoolSpec("b=1x0")).toThrow("GPUS per node must be >= 1");
+  });
+});
+
+describe("the synthetic topology of the simulated nodes", () => {
+  it("puts RACK_NODES consecutive nodes of a pool in a rack and BLOCK_RACKS racks in a block; CPU nodes get places too", () => {
+    const { items } = simulatedNodes([{ name: "topo", nodes: 2 * BLOCK_RACKS * RACK_NODES + 1, gpusPerNode: 1 }], 2) as unknown as { items: Node[] };
+    const place = (n: Node) => [n.metadata.labels["kiln.dev/topology-block"], n.metadata.labels["kiln.dev/topology-rack"]];
+    const gpu = items.filter((n) => n.metadata.labels["kiln.dev/gpu-pool"] === "topo");
+    expect(place(gpu[0])).toEqual(["topo-b0", "topo-r0"]);
+    expect(place(gpu[RACK_NODES - 1])).toEqual(["topo-b0", "topo-r0"]);
+    expect(place(gpu[RACK_NODES])).toEqual(["topo-b0", "topo-r1"]);
+    expect(place(gpu[BLOCK_RACKS * RACK_NODES])).toEqual(["topo-b1", `topo-r${BLOCK_RACKS}`]);
+    expect(place(gpu[2 * BLOCK_RACKS * RACK_NODES])).toEqual(["topo-b2", `topo-r${2 * BLOCK_RACKS}`]);
+    const cpu = items.filter((n) => n.metadata.labels["kiln.dev/node-role"] === "cpu");
+    expect(cpu.map(place)).toEqual([["cpu-b0", "cpu-r0"], ["cpu-b0", "cpu-r0"]]);
   });
 });

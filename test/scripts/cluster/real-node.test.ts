@@ -13,7 +13,15 @@ describe("the local cluster's real node", () => {
     expect(s).toEqual({
       pool: "a10g",
       gpus: 8,
-      labels: { [GPU_POOL_LABEL]: "a10g", [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, [REAL_NODE_LABEL]: "real", "node.kubernetes.io/instance-type": "kiln-local-real" },
+      labels: {
+        [GPU_POOL_LABEL]: "a10g",
+        [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value,
+        [REAL_NODE_LABEL]: "real",
+        "node.kubernetes.io/instance-type": "kiln-local-real",
+        // A block and rack of its own in the synthetic topology (every local flavor is topology-aware).
+        "kiln.dev/topology-block": "real",
+        "kiln.dev/topology-rack": "real",
+      },
       taints: [GPU_TAINT],
     });
     expect(realNodeSettings(stack, "l4")).toMatchObject({ pool: "l4", gpus: 4, labels: { [GPU_POOL_LABEL]: "l4" } });
@@ -41,5 +49,19 @@ describe("the local cluster's real node", () => {
       tlsCertFile: "/p/k.crt",
     });
     expect(nodeLabelsFlag({ a: "1", "b/c": "2" })).toBe("a=1,b/c=2");
+  });
+
+  it("points pods at the cluster DNS on the node's address and takes its ports from the harness", () => {
+    const paths = { nodeIp: "10.250.0.1", socket: "/s", clientCa: "/c", tlsCert: "/t", tlsKey: "/k", podLogsDir: "/l" };
+    expect(kubeletConfig(realNodeSettings(stack), { ...paths, clusterDns: "10.250.0.1", clusterDomain: "cluster.local", port: 11250, healthzPort: 11248 })).toMatchObject({
+      clusterDNS: ["10.250.0.1"],
+      clusterDomain: "cluster.local",
+      port: 11250,
+      healthzPort: 11248,
+    });
+    // Without a cluster DNS pods get the host's resolv.conf, and the ports are the kubelet's defaults.
+    const plain = kubeletConfig(realNodeSettings(stack), paths);
+    expect(plain).not.toHaveProperty("clusterDNS");
+    expect(plain).toMatchObject({ port: 10250, healthzPort: 10248 });
   });
 });
