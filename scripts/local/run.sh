@@ -229,7 +229,8 @@ summary() {
   cat <<EOF
 
 Run $ns/$KILN_RUN_NAME: $status; ${secs}s for the whole of npm run local.
-REAL       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, Kueue: local processes (logs $LOG_DIR)
+REAL       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, Kueue, JobSet: local processes (logs $LOG_DIR);
+           CoreDNS on the node's address (cluster DNS: Service names, a multi-node run's rank host names)
 REAL       pulumi up of the local stack against them (state .kiln/state)
 REAL       node $node: kubelet $KUBERNETES_VERSION, containerd, runc, CNI bridge; pod $pod ran the image
            $image, built here from trainer-image/Dockerfile, as uid 10001 with a read-only root filesystem
