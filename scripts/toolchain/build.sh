@@ -146,16 +146,21 @@ build_kwok() {
   chmod -R u+w "$STAGE/../stages"
 }
 
+# stage_crds <module> <version>: a controller's CRDs ship in its module zip (config/components/crd/bases);
+# they go next to the binary for the harness.
+stage_crds() {
+  local dir
+  dir=$(cd /tmp && go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$STAGE/../crds"
+  cp "$dir"/config/components/crd/bases/*.yaml "$STAGE/../crds/"
+}
+
 build_kueue() {
   local work
   work=$(prepare_wrapper kueue)
   step kueue
   gobuild "$work" "$STAGE/kueue" "-X sigs.k8s.io/kueue/pkg/version.GitVersion=$KUEUE_VERSION -X sigs.k8s.io/kueue/pkg/version.GitCommit=$(origin_hash sigs.k8s.io/kueue "$KUEUE_VERSION")" sigs.k8s.io/kueue/cmd/kueue
-  # The CRDs ship in the module zip; keep them next to the binary for the harness.
-  local dir
-  dir=$(cd /tmp && go mod download -json "sigs.k8s.io/kueue@$KUEUE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  mkdir -p "$STAGE/../crds"
-  cp "$dir"/config/components/crd/bases/*.yaml "$STAGE/../crds/"
+  stage_crds sigs.k8s.io/kueue "$KUEUE_VERSION"
 }
 
 build_jobset() {
@@ -163,11 +168,7 @@ build_jobset() {
   work=$(prepare_wrapper jobset)
   step jobset
   gobuild "$work" "$STAGE/jobset" "-X sigs.k8s.io/jobset/pkg/version.GitVersion=$JOBSET_VERSION -X sigs.k8s.io/jobset/pkg/version.GitCommit=$(origin_hash sigs.k8s.io/jobset "$JOBSET_VERSION")" sigs.k8s.io/jobset
-  # CRDs and the manager's RBAC ship in the module zip; the CRDs go next to the binary for the harness.
-  local dir
-  dir=$(cd /tmp && go mod download -json "sigs.k8s.io/jobset@$JOBSET_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  mkdir -p "$STAGE/../crds"
-  cp "$dir"/config/components/crd/bases/*.yaml "$STAGE/../crds/"
+  stage_crds sigs.k8s.io/jobset "$JOBSET_VERSION"
 }
 
 build_coredns() {
