@@ -5,7 +5,8 @@
  * none waits. The real distributed example (JAX over gloo) on the real node is in multinode-example.test.ts.
  */
 import { SIMULATED_TOLERATION, RACK_NODES, BLOCK_RACKS, simulatedNodes } from "../../scripts/cluster/nodes";
-import { LOCAL_TOPOLOGY_LEVELS, JOBSET_GROUP, TOPOLOGY_NAME } from "../../infra/contract/workload";
+import { LOCAL_TOPOLOGY_LEVELS, JOBSET_GROUP, peerSelector, TOPOLOGY_NAME } from "../../infra/contract/workload";
+import { submitterGroup } from "../../infra/cluster/team-namespace";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
 import { ensureStack, harnessConfig, kiln, kubectl, kubectlBin, kubectlJson, must, POD_RUN_SECONDS, RUN_TIME_ANNOTATION, runName, waitFor } from "./harness";
 
@@ -180,5 +181,47 @@ describe("multi-node runs: gang admission and topology (simulated nodes)", () =>
       const reserved = (wl?.status?.conditions ?? []).find((c: any) => c.type === "QuotaReserved");
       expect(reserved?.status ?? "False").toBe("False");
     });
+  });
+});
+
+describe("a submitter's NetworkPolicies (the program's admission policy, on the real API server)", () => {
+  const team = () => harnessConfig().teams[0];
+  /** kubectl as a member of the team's submitter group (impersonated with the admin kubeconfig). */
+  const asSubmitter = (args: string[], input?: string) =>
+    kubectl(["--as", "e2e-submitter", "--as-group", submitterGroup(team().name), "--as-group", "system:authenticated", ...args], input === undefined ? {} : { input });
+  const policy = (name: string, spec: object) => JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: team().namespace }, spec });
+  const peers = (run: string) => ({ podSelector: { matchLabels: peerSelector(run) } });
+
+  beforeAll(async () => {
+    await ensureStack();
+  });
+
+  it("lets a submitter create exactly a run's peers policy (what submit --image makes) and nothing wider", async () => {
+    const run = runName("e2e-vap");
+    const created: string[] = [];
+    try {
+      // The plugin's own object for a 2-node run, as the submitter would send it.
+      const r = await kiln(["submit", "-n", team().namespace, "--name", run, "--image", "localhost/kiln/e2e-sim:1.0.0", "--nodes", "2", "--dry-run=client", "-o", "json", "--", "true"]);
+      const list = JSON.parse(r.stdout.slice(r.stdout.indexOf("{"), r.stdout.lastIndexOf("}") + 1));
+      const own = list.items.find((o: any) => o.kind === "NetworkPolicy");
+      const ok = await asSubmitter(["create", "-f", "-"], JSON.stringify(own));
+      expect(ok.stderr).toBe("");
+      created.push(own.metadata.name);
+      // The opposite cases: an allow-all, a wider selector, and an egress to the internet are refused by the policy.
+      const denied = [
+        ["allow-all", policy("allow-all", { podSelector: {}, ingress: [{}], policyTypes: ["Ingress"] })],
+        ["every pod of the namespace", policy(`${run}x-peers`, { podSelector: {}, ingress: [{ from: [peers(run)] }] })],
+        ["egress to 0.0.0.0/0", policy(`${run}y-peers`, { ...peers(`${run}y`), egress: [{ to: [peers(`${run}y`)] }, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] })],
+      ];
+      for (const [what, obj] of denied) {
+        const res = await asSubmitter(["create", "-f", "-"], obj);
+        expect([what, res.code !== 0 && /kiln-run-peers/.test(res.stderr)]).toEqual([what, true]);
+      }
+      // And the default-deny stays: a submitter may not delete it.
+      const del = await asSubmitter(["delete", "networkpolicy", "default-deny", "-n", team().namespace, "--dry-run=server"]);
+      expect(del.stderr).toMatch(/forbidden/);
+    } finally {
+      for (const n of created) await kubectl(["delete", "networkpolicy", n, "-n", team().namespace, "--ignore-not-found"]);
+    }
   });
 });
