@@ -5,7 +5,6 @@
  * team's ClusterQueue quota and usage as the API has them. A run asking for more GPUs than the cohort has
  * waits; the runs table shows the reason Kueue gives on its Workload. Screenshots go to .kiln/screenshots.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,25 +13,9 @@ import YAML from "yaml";
 import { GPU_RESOURCE } from "../../infra/contract/gpu";
 import { RUN_SELECTOR } from "../../cli/src/job";
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "../cli/dashboard/browser";
-import { createJobFromTemplate, ensureStack, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlBin, kubectlJson, KUBECONFIG, must, ROOT, runName, waitFor, waitScheduled } from "./harness";
+import { createJobFromTemplate, ensureStack, startDashboard, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlBin, kubectlJson, must, ROOT, runName, waitFor, waitScheduled } from "./harness";
 
 jest.setTimeout(15 * 60_000);
-
-/** Starts `kubectl kiln dashboard --port 0` as users run it and returns its URL once printed. */
-async function startDashboard(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
-  const child = spawn(kubectlBin(), ["kiln", "dashboard", "--port", "0", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, KUBECONFIG, PATH: `${path.join(ROOT, "cli/bin")}:${process.env.PATH}` },
-  });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const url = await waitFor("the dashboard to print its URL", 120_000, async () => {
-    if (child.exitCode !== null) throw new Error(`kubectl kiln dashboard exited ${child.exitCode}:\n${out}`);
-    return /Kiln dashboard at (http:\/\/\S+\/)/.exec(out)?.[1];
-  }, 250);
-  return { child, url, output: () => out };
-}
 
 const epochLines = (log: string) => log.split("\n").filter((l) => /^\{.*"epoch":\d+.*"loss"/.test(l)).length;
 

@@ -4,7 +4,7 @@
  * them, and poll the API server. Every suite calls `ensureStack()` in beforeAll, so suites run in any
  * order (jest --runInBand) and each one can also run alone.
  */
-import { execFile, execFileSync } from "child_process";
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
@@ -275,4 +275,20 @@ export async function waitScheduled(ns: string, job: string, count = 1, timeoutM
     const pods = (await jobPods(ns, job)).filter((p) => p.node);
     return pods.length >= count ? pods : undefined;
   });
+}
+
+/** Starts `kubectl kiln dashboard --port 0` as users run it and returns its URL once printed. */
+export async function startDashboard(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; output: () => string }> {
+  const child = spawn(kubectlBin(), ["kiln", "dashboard", "--port", "0", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG, PATH: `${path.join(ROOT, "cli/bin")}:${process.env.PATH}` },
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const url = await waitFor("the dashboard to print its URL", 120_000, async () => {
+    if (child.exitCode !== null) throw new Error(`kubectl kiln dashboard exited ${child.exitCode}:\n${out}`);
+    return /Kiln dashboard at (http:\/\/\S+\/)/.exec(out)?.[1];
+  }, 250);
+  return { child, url, output: () => out };
 }

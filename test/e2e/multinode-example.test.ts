@@ -11,7 +11,7 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { JOBSET_GROUP, JOBSET_RESTART_LABEL, rankHost } from "../../infra/contract/workload";
 import { USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL } from "../../infra/contract/accounting";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { ensureStack, harnessConfig, kiln, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, ROOT, runName, storeClient, waitFor } from "./harness";
+import { ensureStack, harnessConfig, kiln, startDashboard, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, ROOT, runName, storeClient, waitFor } from "./harness";
 
 jest.setTimeout(30 * 60_000);
 
@@ -171,5 +171,17 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
     expect(status.usage.gpuHours).toBeCloseTo(expectedHours, 6);
     const usage = JSON.parse((await kiln(["usage", "--team", harnessConfig().teams[0].name, "-o", "json"])).stdout);
     expect(usage.teams[0].gpuHours).toBeGreaterThanOrEqual(lsRun.usage.gpuHours - 1e-9);
+    // The dashboard: the run's row, its GPU-hours and its curve (rank 0's epoch lines of the last attempt).
+    const dash = await startDashboard(["-n", ns]);
+    try {
+      const res = await fetch(new URL(`/api/runs/${ns}/${name}`, dash.url));
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as any;
+      expect(page).toMatchObject({ kind: "JobSet", nodes: 2, restarts: 1, phase: "Succeeded" });
+      expect(page.usage.gpuHours).toBeCloseTo(expectedHours, 6);
+      expect(page.curve.epochs.length).toBeGreaterThanOrEqual(6);
+    } finally {
+      dash.child.kill();
+    }
   });
 });
