@@ -6,7 +6,7 @@
  * cluster runs the JobSet controller without its webhooks. Field names follow sigs.k8s.io/jobset v0.12.0
  * (api/jobset/v1alpha2/jobset_types.go). No API calls here.
  */
-import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1ObjectMeta, V1PodFailurePolicyRule } from "@kubernetes/client-node";
+import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1ObjectMeta, V1PodFailurePolicyRule, V1PodSpec } from "@kubernetes/client-node";
 import {
   checkpointUri,
   COMPLETION_INDEX_ANNOTATION,
@@ -254,6 +254,8 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
     podMeta.annotations = { ...(podMeta.annotations ?? {}), [opts.topology.mode === "required" ? TOPOLOGY_REQUIRED_ANNOTATION : TOPOLOGY_PREFERRED_ANNOTATION]: opts.topology.level };
   }
 
+  if (opts.nodes > 1) spreadRanks(pod, run);
+
   // One pod per node, every failure fails the Job at once: the JobSet's failure policy decides.
   spec.completionMode = "Indexed";
   spec.completions = opts.nodes;
@@ -286,6 +288,18 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
     },
   };
   return { jobSet, ...(opts.nodes > 1 ? { networkPolicy: peersPolicy(run, opts.namespace) } : {}) };
+}
+
+/**
+ * Each rank on a node of its own where there are nodes to spare: a preferred anti-affinity on the host
+ * name against the run's other pods. Karpenter provisions for it as if it were required; a cluster with
+ * fewer free nodes than ranks (the local cluster's one real node) packs them instead of waiting.
+ */
+function spreadRanks(pod: V1PodSpec, run: string): void {
+  const term = { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: peerSelector(run) } } };
+  const affinity = (pod.affinity ??= {});
+  const anti = (affinity.podAntiAffinity ??= {});
+  anti.preferredDuringSchedulingIgnoredDuringExecution = [...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []), term];
 }
 
 /**

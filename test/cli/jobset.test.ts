@@ -116,6 +116,14 @@ describe("the JobSet of a run with your own image", () => {
     expect(envOf(build({ gpus: 4 }).jobSet).KILN_GPUS_PER_NODE.value).toBe("4");
   });
 
+  test("the ranks of a multi-node run prefer nodes of their own (anti-affinity on the host name); one node has none", () => {
+    const multi = podOf(build({}, { nodes: 4 }).jobSet).spec!.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution!;
+    expect(multi).toEqual([
+      { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "kiln.dev/run": OPTS.name, "jobset.sigs.k8s.io/jobset-name": OPTS.name } } } },
+    ]);
+    expect(podOf(build({}, { nodes: 1 }).jobSet).spec!.affinity).toBeUndefined();
+  });
+
   test("--cpus sets the CPU request, --memory the memory request and limit; the template's stay otherwise", () => {
     const template = containerOf(build().jobSet).resources!;
     const sized = containerOf(build({}, { cpus: "500m", memory: "768Mi", gpus: 1 }).jobSet).resources!;
