@@ -213,14 +213,14 @@ start_coredns() {
   kc apply -f - >/dev/null <<EOF
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/part-of: kiln}}
+metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/managed-by: kiln-local-harness}}
 rules:
   - {apiGroups: [""], resources: [services, pods, namespaces], verbs: [list, watch]}
   - {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/part-of: kiln}}
+metadata: {name: "kiln:coredns", labels: {app.kubernetes.io/managed-by: kiln-local-harness}}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "kiln:coredns"}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kiln-coredns}]
 EOF
