@@ -8,9 +8,12 @@ import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { object, objects, releases, runStack } from "./support";
 
 let local: ProgramRun;
+let allPools: ProgramRun;
 beforeAll(async () => {
   local = await runStack("local");
-}, 60_000);
+  // The default on local: every pool topology-aware (the committed stack narrows it to h100).
+  allPools = await runStack("local", { "kiln:topology": {} });
+}, 120_000);
 
 describe("topology on the local stack", () => {
   test("the Topology lists the harness's synthetic block and rack labels then the host", () => {
@@ -19,13 +22,13 @@ describe("topology on the local stack", () => {
   });
 
   test("every GPU pool flavor and the cpu flavor (CPU nodes) name the Topology: every team queue is topology-only", () => {
-    for (const f of objects(local, "ResourceFlavor")) expect(f.inputs.spec.topologyName).toBe("kiln-topology");
-    expect(object(local, "ResourceFlavor", "cpu").inputs.spec.nodeLabels).toEqual({ "kiln.dev/node-role": "cpu" });
-    expect(object(local, "ResourceFlavor", "a10g").inputs.spec.nodeLabels).toEqual({ "kiln.dev/gpu-pool": "a10g" });
+    for (const f of objects(allPools, "ResourceFlavor")) expect(f.inputs.spec.topologyName).toBe("kiln-topology");
+    expect(object(allPools, "ResourceFlavor", "cpu").inputs.spec.nodeLabels).toEqual({ "kiln.dev/node-role": "cpu" });
+    expect(object(allPools, "ResourceFlavor", "a10g").inputs.spec.nodeLabels).toEqual({ "kiln.dev/gpu-pool": "a10g" });
   });
 
-  test("kiln:topology.pools naming some pools keeps the cpu flavor plain (it is shared by every team)", async () => {
-    const run = await runStack("local", { "kiln:topology": { pools: ["h100"] } });
+  test("kiln:topology.pools naming some pools (the committed local stack: h100) keeps the cpu flavor plain (it is shared by every team)", async () => {
+    const run = local;
     expect(object(run, "ResourceFlavor", "h100").inputs.spec.topologyName).toBe("kiln-topology");
     expect(object(run, "ResourceFlavor", "a10g").inputs.spec.topologyName).toBeUndefined();
     expect(object(run, "ResourceFlavor", "cpu").inputs.spec).toEqual({});
@@ -76,8 +79,15 @@ describe("network and RBAC for multi-node runs", () => {
   });
 
   test("each team namespace holds its pools as runs see them (ConfigMap kiln-pools)", () => {
-    const vision = JSON.parse(object(local, "ConfigMap", "kiln-pools", "kiln-vision").inputs.data["pools.json"]);
-    expect(vision).toEqual([{ name: "a10g", maxGpus: 16, gpusPerNode: 8, topology: { name: "kiln-topology", levels: ["kiln.dev/topology-block", "kiln.dev/topology-rack", "kubernetes.io/hostname"] } }]);
+    const levels = ["kiln.dev/topology-block", "kiln.dev/topology-rack", "kubernetes.io/hostname"];
+    const pools = (run: ProgramRun, ns: string) => JSON.parse(object(run, "ConfigMap", "kiln-pools", ns).inputs.data["pools.json"]);
+    expect(pools(allPools, "kiln-vision")).toEqual([{ name: "a10g", maxGpus: 16, gpusPerNode: 8, topology: { name: "kiln-topology", levels } }]);
+    // The committed local stack: only h100 is topology-aware, and a pool that is not says nothing of topology.
+    expect(pools(local, "kiln-vision")).toEqual([{ name: "a10g", maxGpus: 16, gpusPerNode: 8 }]);
+    expect(pools(local, "kiln-research")).toEqual([
+      { name: "a10g", maxGpus: 16, gpusPerNode: 8 },
+      { name: "h100", maxGpus: 8, gpusPerNode: 8, topology: { name: "kiln-topology", levels } },
+    ]);
   });
 });
 
