@@ -154,12 +154,23 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
 
     // ls, status and usage show it: two nodes, one restart, GPU-hours over every pod of both attempts
     // (the accountant keeps a record per attempt's Job; each closed span is 1 GPU x scheduled -> end).
+    let seen = "";
     const records = await waitFor(`the accountant's records of both attempts of ${name}, closed`, 240_000, async () => {
       const cms = (await kubectlJson<{ items: any[] }>(["get", "configmaps", "-n", ns, "-l", `${USAGE_RECORD_LABEL}=run,${USAGE_RUN_LABEL}=${name}`])).items;
       const recs = cms.map((c) => JSON.parse(c.data[USAGE_RECORD_KEY]));
       const spans = recs.flatMap((r) => r.spans);
+      seen = JSON.stringify(recs.map((r) => ({ job: r.job, uid: r.uid, final: r.final, spans: r.spans.map((x: any) => [x.name, x.start, x.end]) })));
       return recs.length === 2 && spans.length === 4 && spans.every((x: any) => x.end) ? recs : undefined;
-    }, 3000);
+    }, 3000).catch(async (e) => {
+      const jobs = await kubectl(["get", "jobs", "-n", ns, "-l", `kiln.dev/run=${name}`, "-o", "custom-columns=NAME:.metadata.name,UID:.metadata.uid,LABELS:.metadata.labels"]);
+      const log = await kubectl(["logs", "-n", "kiln-accountant", "deploy/kiln-accountant", "--tail", "30"]);
+      throw new Error(`${e}
+records: ${seen}
+jobs:
+${jobs.stdout}
+accountant:
+${log.stdout}${log.stderr}`);
+    });
     const expectedHours = records.flatMap((r: any) => r.spans).reduce((h: number, x: any) => h + (x.gpus * (Date.parse(x.end) - Date.parse(x.start))) / 3_600_000, 0);
     expect(expectedHours).toBeGreaterThan(0);
     const lsRun = await waitFor(`kubectl kiln ls to show ${name} with the GPU-hours of both attempts`, 120_000, async () => {
