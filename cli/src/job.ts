@@ -5,13 +5,14 @@
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
 import { parseYamlDocuments } from "../../trainer-image/src/yaml";
 import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../infra/contract/gpu";
+import { RUN_LABEL } from "../../infra/contract/workload";
 import { CliError, UsageError } from "./errors";
 import { checkTemplate } from "./template-schema";
 
 /** Name of the suspended CronJob that holds the Job template (charts/trainer). */
 export const TEMPLATE_NAME = "kiln-trainer";
 export const TRAINER_CONTAINER = "trainer";
-export const LABEL_RUN = "kiln.dev/run";
+export const LABEL_RUN = RUN_LABEL;
 export const LABEL_SWEEP = "kiln.dev/sweep";
 export const LABEL_QUEUE = "kueue.x-k8s.io/queue-name";
 export const LABEL_JOB_NAME = "batch.kubernetes.io/job-name";

@@ -13,6 +13,7 @@ import {
   coordinatorAddress,
   DEFAULT_MAX_RESTARTS,
   ENV,
+  HOSTNAME_LABEL,
   EXIT_DISRUPTED,
   EXIT_FAIL_NOW,
   JOBSET_API_VERSION,
@@ -296,7 +297,7 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
  * fewer free nodes than ranks (the local cluster's one real node) packs them instead of waiting.
  */
 function spreadRanks(pod: V1PodSpec, run: string): void {
-  const term = { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: peerSelector(run) } } };
+  const term = { weight: 100, podAffinityTerm: { topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: peerSelector(run) } } };
   const affinity = (pod.affinity ??= {});
   const anti = (affinity.podAntiAffinity ??= {});
   anti.preferredDuringSchedulingIgnoredDuringExecution = [...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []), term];

@@ -4,7 +4,7 @@
  * functions; a JobSet's child Jobs are never runs of their own.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../infra/contract/workload";
+import { COMPLETION_INDEX_ANNOTATION, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../infra/contract/workload";
 import { GPU_RESOURCE } from "../../infra/contract/gpu";
 import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./errors";
 import { isJobSet, type JobSet } from "./jobset";
@@ -19,7 +19,8 @@ export const JOB_RUN_SELECTOR = `${RUN_SELECTOR},!${JOBSET_NAME_LABEL}`;
 /** JobSets that are runs. */
 export const JOBSET_RUN_SELECTOR = RUN_SELECTOR;
 
-const COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index";
+/** Kubernetes puts the completion index on an Indexed Job's pods as a label and an annotation of the same name. */
+const COMPLETION_INDEX_LABEL = COMPLETION_INDEX_ANNOTATION;
 
 /** The pod template of a run's Job (a JobSet's replicated Job `node`). */
 export const jobSpecOf = (run: RunObject) => (isJobSet(run) ? (run.spec.replicatedJobs?.find((r) => r.name === REPLICATED_JOB) ?? run.spec.replicatedJobs?.[0])?.template.spec : run.spec);

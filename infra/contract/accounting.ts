@@ -3,6 +3,8 @@
  * (accountant/) writes and the plugin, the dashboard and the program's RBAC read.
  */
 
+import { RUN_LABEL } from "./workload";
+
 /** Node label with the EC2 instance type (Kubernetes' well-known label; the local harness sets it too). */
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 /** Node label with the purchase option, `spot` or `on-demand` (Karpenter's; the local harness sets it too). */
@@ -18,7 +20,7 @@ export const USAGE_RECORD_LABEL = "kiln.dev/usage";
 /** Label with the record's Job UID, so a re-used Job name gets a record of its own. */
 export const USAGE_JOB_UID_LABEL = "kiln.dev/job-uid";
 /** Label of a usage record with the run its Job belongs to (the Job's `kiln.dev/run`, else the Job's name). */
-export const USAGE_RUN_LABEL = "kiln.dev/run";
+export const USAGE_RUN_LABEL = RUN_LABEL;
 /**
  * Label of a usage record with the UID of its run: the JobSet's for a JobSet's child Job (recreated with a
  * new UID on every group restart, so a run has a record per attempt), else the Job's. Readers sum a run's

@@ -99,22 +99,24 @@ export const TOPOLOGY_REQUIRED_ANNOTATION = "kueue.x-k8s.io/podset-required-topo
 export const TOPOLOGY_PREFERRED_ANNOTATION = "kueue.x-k8s.io/podset-preferred-topology";
 /** The Topology object every topology-aware flavor names. */
 export const TOPOLOGY_NAME = "kiln-topology";
+/** Kubernetes' node label with the node's name: the innermost topology level, and where ranks spread. */
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 /** Node labels of the topology levels, outermost first: on aws EC2 instance topology, then the host. */
 export const AWS_TOPOLOGY_LEVELS = [
   "topology.k8s.aws/network-node-layer-1",
   "topology.k8s.aws/network-node-layer-2",
   "topology.k8s.aws/network-node-layer-3",
-  "kubernetes.io/hostname",
+  HOSTNAME_LABEL,
 ] as const;
 /** On the local cluster: synthetic block and rack labels on the simulated nodes, then the host. */
-export const LOCAL_TOPOLOGY_LEVELS = ["kiln.dev/topology-block", "kiln.dev/topology-rack", "kubernetes.io/hostname"] as const;
+export const LOCAL_TOPOLOGY_LEVELS = ["kiln.dev/topology-block", "kiln.dev/topology-rack", HOSTNAME_LABEL] as const;
 
 /** EFA: the extended resource multi-node runs on EFA-capable pools request (aws). */
 export const EFA_RESOURCE = "vpc.amazonaws.com/efa";
 
 /** Short names a user may give `--topology` for a level label: `block`, `rack`, `layer-1`..`layer-3`, `host`. */
 export function topologyLevelAlias(label: string): string {
-  if (label === "kubernetes.io/hostname") return "host";
+  if (label === HOSTNAME_LABEL) return "host";
   const m = /(?:topology-|network-node-)(.+)$/.exec(label);
   return m ? m[1] : label;
 }
