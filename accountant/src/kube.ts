@@ -1,7 +1,7 @@
 /** AccountantApi over @kubernetes/client-node 1.x: only the calls its RBAC grants. */
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
 import { RUN_SELECTOR } from "../../cli/src/job";
 import type { AccountantApi } from "./reconcile";
 

@@ -3,8 +3,8 @@
  * sum the month, write the team's budget status and hold or release its ClusterQueue.
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../infra/contract/accounting";
-import { JOBSET_UID_LABEL, RUN_LABEL } from "../../infra/contract/workload";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting";
+import { JOBSET_UID_LABEL, RUN_LABEL } from "../../contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
 import { recordConfigMap, recordOf, type UsageRecord } from "./record";
 import type { Settings, TeamSettings } from "./settings";

@@ -4,7 +4,7 @@
  */
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
-import { USAGE_JOB_UID_LABEL, USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL, USAGE_RUN_UID_LABEL, usageRecordName } from "../../infra/contract/accounting";
+import { USAGE_JOB_UID_LABEL, USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL, USAGE_RUN_UID_LABEL, usageRecordName } from "../../contract/accounting";
 import type { PodSpan, RunUsage } from "./usage";
 
 export interface UsageRecord {

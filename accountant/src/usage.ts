@@ -7,8 +7,8 @@ import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { FAMILY_FACTS, INSTANCE_PRICES, PRICES_AS_OF } from "../../infra/catalog/prices";
 import { familyOf } from "../../infra/catalog/gpu-families";
 import { GRID_INTENSITY_AS_OF, gridIntensity } from "../../infra/catalog/grid-intensity";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 
 /** One pod's hold on its GPUs. Times are ISO strings (records are JSON). */
 export interface PodSpan {

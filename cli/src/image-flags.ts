@@ -2,8 +2,8 @@
  * The flags of a run with your own image (`submit --image`), checked before anything is read or sent:
  * each refusal is a UsageError (exit 2) that names the flag, the bad value and the fix. Pure.
  */
-import { imageReferenceProblem } from "../../infra/contract/oci";
-import { AWS_TOPOLOGY_LEVELS, FRAMEWORK_ENV, LOCAL_TOPOLOGY_LEVELS, RESERVED_ENV_PREFIXES, topologyLevelAlias } from "../../infra/contract/workload";
+import { imageReferenceProblem } from "../../contract/oci";
+import { AWS_TOPOLOGY_LEVELS, FRAMEWORK_ENV, LOCAL_TOPOLOGY_LEVELS, RESERVED_ENV_PREFIXES, topologyLevelAlias } from "../../contract/workload";
 import { parseQuantity } from "../../trainer-image/src/quantity";
 import { UsageError } from "./errors";
 
@@ -71,7 +71,7 @@ export function resolveTopologyLevel(level: string, levels: readonly string[], s
   throw new UsageError(`--topology: ${source} has no level "${clip(level)}"; it has: ${describeLevels(levels) || "none"}`);
 }
 
-/** The levels of Kiln's own topologies (infra/contract/workload.ts), for a client dry run that cannot read the cluster's. */
+/** The levels of Kiln's own topologies (contract/workload.ts), for a client dry run that cannot read the cluster's. */
 export const KNOWN_TOPOLOGY_LEVELS: readonly string[] = [...new Set([...AWS_TOPOLOGY_LEVELS, ...LOCAL_TOPOLOGY_LEVELS])];
 
 /** Bounds of --cpus (cores) and --memory (bytes) per node: a quantity outside them is a typo, not a node. */

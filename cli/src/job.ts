@@ -4,8 +4,8 @@
  */
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
 import { parseYamlDocuments } from "../../trainer-image/src/yaml";
-import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../infra/contract/gpu";
-import { RUN_LABEL } from "../../infra/contract/workload";
+import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../contract/gpu";
+import { RUN_LABEL } from "../../contract/workload";
 import { CliError, UsageError } from "./errors";
 import { checkTemplate } from "./template-schema";
 
@@ -78,7 +78,7 @@ function setEnv(container: V1Container, env: V1EnvVar): void {
 }
 
 /**
- * GPUs per pod, as the GPU contract (infra/contract/gpu.ts) makes a GPU pod: the resource in requests and
+ * GPUs per pod, as the GPU contract (contract/gpu.ts) makes a GPU pod: the resource in requests and
  * limits, the GPU toleration and, when the template pins a pool, its selector. 0 removes all three.
  */
 export function setGpus(pod: V1PodSpec, gpus: number): void {

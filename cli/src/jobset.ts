@@ -1,7 +1,7 @@
 /**
  * Pure construction of a run with your own image (`kubectl kiln submit --image`): the namespace's Job
  * template (CronJob kiln-trainer) -> a JobSet of one replicated Job `node` (Indexed, one pod per node)
- * with the workload contract's environment (infra/contract/workload.ts), and the NetworkPolicy that lets
+ * with the workload contract's environment (contract/workload.ts), and the NetworkPolicy that lets
  * its pods reach each other. Every field JobSet's defaulting webhook would set is set here: the local
  * cluster runs the JobSet controller without its webhooks. Field names follow sigs.k8s.io/jobset v0.12.0
  * (api/jobset/v1alpha2/jobset_types.go). No API calls here.
@@ -31,8 +31,8 @@ import {
   TOPOLOGY_REQUIRED_ANNOTATION,
   WORKLOAD_IMAGE,
   WORKLOAD_LABEL,
-} from "../../infra/contract/workload";
-import { GPU_RESOURCE } from "../../infra/contract/gpu";
+} from "../../contract/workload";
+import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError } from "./errors";
 import { LABEL_QUEUE, setGpus, TEMPLATE_NAME, trainerContainer } from "./job";
 import { checkTemplate } from "./template-schema";

@@ -5,7 +5,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { Writable } from "stream";
-import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../infra/contract/workload";
+import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../contract/workload";
 import type { JobSet, NetworkPolicy } from "./jobset";
 
 /** Kueue's API the plugin reads (Kueue 0.14 serves Topology as v1beta1 only). */

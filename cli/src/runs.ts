@@ -4,8 +4,8 @@
  * functions; a JobSet's child Jobs are never runs of their own.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { COMPLETION_INDEX_ANNOTATION, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../infra/contract/workload";
-import { GPU_RESOURCE } from "../../infra/contract/gpu";
+import { COMPLETION_INDEX_ANNOTATION, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../contract/workload";
+import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./errors";
 import { isJobSet, type JobSet } from "./jobset";
 import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "./job";

@@ -3,8 +3,8 @@
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
-import { JOBSET_UID_LABEL } from "../../infra/contract/workload";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { JOBSET_UID_LABEL } from "../../contract/workload";
 import type { BudgetStatus } from "../../accountant/src/budget";
 import { recordOf, runUidOf, type UsageRecord } from "../../accountant/src/record";
 import { spanOfPod, sumFigures, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";

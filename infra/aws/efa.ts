@@ -11,8 +11,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { efaInterfacesOf } from "../catalog/gpu-families";
 import { GpuPoolConfig } from "../config";
-import { GPU_TOLERATION } from "../contract/gpu";
-import { EFA_NODE_LABEL } from "../contract/workload";
+import { GPU_TOLERATION } from "../../contract/gpu";
+import { EFA_NODE_LABEL } from "../../contract/workload";
 import { PoolEfa } from "../platform";
 import { Tags } from "./tags";
 

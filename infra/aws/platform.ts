@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { AWS_TOPOLOGY_LEVELS } from "../contract/workload";
+import { AWS_TOPOLOGY_LEVELS } from "../../contract/workload";
 import { DatasetCacheOutputs, ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa, SystemPlacement } from "../platform";
 import { Addons } from "./addons";
 import { Cluster } from "./cluster";

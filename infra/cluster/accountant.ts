@@ -2,8 +2,8 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TeamConfig } from "../config";
-import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../contract/accounting";
-import { ACCOUNTANT_NAMESPACE } from "../contract/names";
+import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting";
+import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
 import { SystemPlacement } from "../platform";
 import type { Settings } from "../../accountant/src/settings";
 

@@ -13,8 +13,8 @@
  * by the topology-aware flavors ("supports only TopologyAwareScheduling"), and a workload that asks for a
  * topology is refused by the others.
  */
-import { GPU_RESOURCE } from "../contract/gpu";
-import { CPU_FLAVOR } from "../contract/names";
+import { GPU_RESOURCE } from "../../contract/gpu";
+import { CPU_FLAVOR } from "../../contract/names";
 import { FlavorQuota } from "./quota-split";
 
 export interface ResourceQuota {

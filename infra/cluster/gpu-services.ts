@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_POOL_LABEL, GPU_TOLERATION, KARPENTER_GPU_LABEL } from "../contract/gpu";
-import { GPU_NAMESPACE } from "../contract/names";
+import { GPU_POOL_LABEL, GPU_TOLERATION, KARPENTER_GPU_LABEL } from "../../contract/gpu";
+import { GPU_NAMESPACE } from "../../contract/names";
 
 /** Pinned images and chart of the GPU services. */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4";

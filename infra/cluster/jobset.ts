@@ -1,6 +1,6 @@
 /**
  * JobSet's controller and CRD from its pinned Helm chart: multi-node runs are JobSets (one replicated
- * Job, Indexed, one pod per node; infra/contract/workload.ts), and Kueue admits a JobSet as one Workload.
+ * Job, Indexed, one pod per node; contract/workload.ts), and Kueue admits a JobSet as one Workload.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -6,7 +6,7 @@
  * `KUEUE_WAIT_FOR_PODS_READY` (scripts/cluster/up.sh).
  */
 import YAML from "yaml";
-import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../contract/workload";
+import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
 
 /** Kueue's integration name of batch/v1 Jobs (the trainer's runs and sweeps). */
 export const KUEUE_JOB_FRAMEWORK = "batch/job";

@@ -5,7 +5,7 @@
  * in every team namespace, which submitters can read.
  */
 import { GpuPoolConfig } from "../config";
-import { EFA_RESOURCE, TOPOLOGY_NAME } from "../contract/workload";
+import { EFA_RESOURCE, TOPOLOGY_NAME } from "../../contract/workload";
 import { PoolEfa } from "../platform";
 
 export const POOL_CATALOG_CONFIGMAP = "kiln-pools";

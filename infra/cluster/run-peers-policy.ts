@@ -14,7 +14,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { peerSelector, RUN_LABEL } from "../contract/workload";
+import { peerSelector, RUN_LABEL } from "../../contract/workload";
 import { TEAM_LABEL } from "./team-namespace";
 
 export const RUN_PEERS_POLICY = "kiln-run-peers";

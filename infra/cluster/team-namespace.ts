@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TeamConfig } from "../config";
-import { GPU_RESOURCE } from "../contract/gpu";
-import { JOBSET_GROUP, JOBSET_PLURAL } from "../contract/workload";
+import { GPU_RESOURCE } from "../../contract/gpu";
+import { JOBSET_GROUP, JOBSET_PLURAL } from "../../contract/workload";
 import { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
 import { POOL_CATALOG_CONFIGMAP, POOL_CATALOG_KEY, PoolCatalog } from "./pool-catalog";
 

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TOPOLOGY_NAME } from "../contract/workload";
+import { TOPOLOGY_NAME } from "../../contract/workload";
 import { KUEUE_API } from "./queues";
 import { submitterGroup } from "./team-namespace";
 

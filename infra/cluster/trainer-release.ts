@@ -3,7 +3,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { chartGpuContract } from "../contract/gpu";
+import { chartGpuContract } from "../../contract/gpu";
 
 /** The trainer chart in this repository: THE training Job template. */
 export const TRAINER_CHART_PATH = path.join(__dirname, "../../charts/trainer");

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { KILN_SYSTEM_NAMESPACE } from "../contract/names";
+import { KILN_SYSTEM_NAMESPACE } from "../../contract/names";
 
 /** Pinned MinIO server and client images. */
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";

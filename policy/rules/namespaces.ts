@@ -1,5 +1,5 @@
 /** Training namespaces: Pod Security restricted, quotas, default-deny networking, defaults. */
-import { GPU_RESOURCE } from "../../infra/contract/gpu";
+import { GPU_RESOURCE } from "../../contract/gpu";
 import { inNamespace, nsName, TEAM_LABEL, trainingNamespaces } from "./k8s";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, labels } from "./util";

@@ -1,5 +1,5 @@
 /** Kueue quotas and RBAC inside the cluster. */
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "./nodes";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, num } from "./util";

@@ -46,7 +46,7 @@ cleanup() {
 main() {
   case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
   cd "$KILN_REPO_ROOT"
-  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (infra/contract/gpu.ts).
+  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (contract/gpu.ts).
   eval "$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
   "$KILN_REPO_ROOT/scripts/cluster/up.sh" >/dev/null
   KUBECTL=$(kubectl_bin)

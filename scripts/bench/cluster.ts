@@ -12,7 +12,7 @@ import * as path from "path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { run } from "../../cli/src/main";
 import { defaultDeps, Deps } from "../../cli/src/context";
-import { GPU_RESOURCE } from "../../infra/contract/gpu";
+import { GPU_RESOURCE } from "../../contract/gpu";
 
 interface Settings {
   readonly namespace: string;

@@ -1,14 +1,14 @@
 /**
  * The local Kueue controller's Configuration (config.kueue.x-k8s.io/v1beta1), printed as YAML for
  * scripts/cluster/up.sh: loopback ports, no webhooks registered, Kiln's integrations (batch Jobs and
- * JobSets) and the same waitForPodsReady as the aws stack's Kueue (infra/contract/workload.ts).
+ * JobSets) and the same waitForPodsReady as the aws stack's Kueue (contract/workload.ts).
  *
  *   ts-node scripts/cluster/kueue-config.ts --health-port P --metrics-port P --webhook-port P --cert-dir DIR
  */
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
-import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../infra/contract/workload";
-import { KUEUE_NAMESPACE } from "../../infra/contract/names";
+import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
+import { KUEUE_NAMESPACE } from "../../contract/names";
 
 export interface LocalKueuePorts {
   readonly health: number;

@@ -11,11 +11,11 @@
 import * as fs from "fs";
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
-import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
 import { parseConfig } from "../../infra/config";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
-import { LOCAL_TOPOLOGY_LEVELS } from "../../infra/contract/workload";
-import { CPU_NODE_LABEL } from "../../infra/contract/names";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
+import { LOCAL_TOPOLOGY_LEVELS } from "../../contract/workload";
+import { CPU_NODE_LABEL } from "../../contract/names";
 
 /** One pool of identical simulated GPU nodes. */
 export interface SimulatedPool {

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import { Command } from "commander";
 import YAML from "yaml";
-import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
 import { poolsFromStackConfig, topologyLabels } from "./nodes";
 
 /** The real node is a block and a rack of its own in the synthetic topology. */

@@ -24,7 +24,7 @@ main() {
   done
   if [[ $down -eq 0 ]]; then
     KUBECTL=$(kubectl_bin)
-    # The GPU contract (infra/contract/gpu.ts): resource name and pool label, escaped for jsonpath.
+    # The GPU contract (contract/gpu.ts): resource name and pool label, escaped for jsonpath.
     eval "$(cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
     local pool_col="POOL:.metadata.labels.${GPU_POOL_LABEL//./\\.}" gpus_col="GPUS:.status.allocatable.${GPU_RESOURCE//./\\.}"
     echo

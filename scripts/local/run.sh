@@ -175,7 +175,7 @@ main() {
   kc create job "$KILN_RUN_NAME" --from=cronjob/kiln-trainer -n "$ns"
   local node pool status
   node=$(wait_scheduled "$ns" "$KILN_RUN_NAME") || die "the Job's pod was not scheduled within ${SCHEDULE_TIMEOUT}s: kubectl describe job/$KILN_RUN_NAME -n $ns; kubectl get workloads -n $ns"
-  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (infra/contract/gpu.ts).
+  # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (contract/gpu.ts).
   eval "$(npx --no-install ts-node --transpile-only scripts/cluster/nodes.ts --contract)"
   pool=$(kc get node "$node" -o jsonpath="{.metadata.labels.${GPU_POOL_LABEL//./\\.}}")
   [[ "$node" == "$NODE_NAME" ]] || die "the run's pod was scheduled on $node, which is not the real node $NODE_NAME"

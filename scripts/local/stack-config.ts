@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Command } from "commander";
 import YAML from "yaml";
-import { GPU_TAINT } from "../../infra/contract/gpu";
+import { GPU_TAINT } from "../../contract/gpu";
 import { REAL_NODE_LABEL } from "../cluster/real-node";
 
 export interface HarnessStoreSettings {

@@ -4,7 +4,7 @@
  * quotas, $/hour idle and at full GPU load, and kW.
  */
 import { KilnConfig } from "../../infra/config";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "../../policy/rules/nodes";
 import { gpuQuotas } from "../../policy/rules/queues";
 import { PlanResource } from "./evaluate";

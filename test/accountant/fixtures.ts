@@ -1,7 +1,7 @@
 /** Kubernetes objects for the accountant's tests: GPU pods on priced nodes, KWOK nodes, Jobs. */
 import type { V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../infra/contract/accounting";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../infra/contract/gpu";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 
 export function node(name: string, instanceType: string, capacityType: "spot" | "on-demand", opts: { pool?: string; simulated?: boolean } = {}): V1Node {
   return {

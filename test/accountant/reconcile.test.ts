@@ -1,5 +1,5 @@
 import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../infra/contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../contract/accounting";
 import { periodOf } from "../../accountant/src/budget";
 import { recordOf } from "../../accountant/src/record";
 import { reconcile, type AccountantApi } from "../../accountant/src/reconcile";

@@ -4,8 +4,8 @@
  * flag. Never another error. The image grammar is the one infra/config.ts checks kiln:trainer with.
  */
 import fc from "fast-check";
-import { imageReferenceProblem, MOVING_TAGS, repositoryProblem, splitImageReference, tagProblem } from "../../infra/contract/oci";
-import { FRAMEWORK_ENV } from "../../infra/contract/workload";
+import { imageReferenceProblem, MOVING_TAGS, repositoryProblem, splitImageReference, tagProblem } from "../../contract/oci";
+import { FRAMEWORK_ENV } from "../../contract/workload";
 import { UsageError } from "../../cli/src/errors";
 import { envNameProblem, parseEnvFlags, validateImage } from "../../cli/src/image-flags";
 

@@ -1,7 +1,7 @@
 /** `submit --image`: the JobSet built from the REAL chart's template (helm template), its env, rules, labels and NetworkPolicy. */
 import type { V1Container, V1CronJob, V1EnvVar } from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
-import { AWS_TOPOLOGY_LEVELS, DEFAULT_MAX_RESTARTS, EXIT_DISRUPTED, EXIT_FAIL_NOW, LOCAL_TOPOLOGY_LEVELS } from "../../infra/contract/workload";
+import { AWS_TOPOLOGY_LEVELS, DEFAULT_MAX_RESTARTS, EXIT_DISRUPTED, EXIT_FAIL_NOW, LOCAL_TOPOLOGY_LEVELS } from "../../contract/workload";
 import { conditionPattern, exitCodePattern, imageRunFromTemplate, type ImageRunOptions, type JobSet } from "../../cli/src/jobset";
 import { helmTemplateRaw, renderTrainer } from "../charts/helm";
 import { FakeKube, runCli, tempFile } from "./support";

@@ -1,4 +1,4 @@
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../infra/contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../contract/accounting";
 import { INSTANCE_PRICES } from "../../infra/catalog/prices";
 import { recordConfigMap, type UsageRecord } from "../../accountant/src/record";
 import { usageOf, type PodSpan } from "../../accountant/src/usage";

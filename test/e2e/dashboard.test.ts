@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Browser } from "playwright-core";
 import YAML from "yaml";
-import { GPU_RESOURCE } from "../../infra/contract/gpu";
+import { GPU_RESOURCE } from "../../contract/gpu";
 import { RUN_SELECTOR } from "../../cli/src/job";
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "../cli/dashboard/browser";
 import { createJobFromTemplate, ensureStack, startDashboard, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlBin, kubectlJson, must, ROOT, runName, waitFor, waitScheduled } from "./harness";

@@ -4,7 +4,7 @@
  * short form through its search path, and a normal Service's name; a name outside the cluster domain does
  * not exist (answered locally: nothing is forwarded off the machine).
  */
-import { GPU_TOLERATION } from "../../infra/contract/gpu";
+import { GPU_TOLERATION } from "../../contract/gpu";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
 import { ensureImageOnNode, ensureStack, kubectl, kubectlJson, must, kubectlBin, runName, waitFor } from "./harness";
 

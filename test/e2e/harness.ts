@@ -258,7 +258,7 @@ export async function createJobFromTemplate(ns: string, name: string, opts: Temp
   const pod = job.spec.template;
   if (opts.runSeconds !== undefined) pod.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [RUN_TIME_ANNOTATION]: `${opts.runSeconds}s` } };
   if (opts.simulated ?? opts.runSeconds !== undefined) onSimulatedNodes(pod);
-  // The GPU contract as the plugin applies it (infra/contract/gpu.ts): resources, toleration, pool selector.
+  // The GPU contract as the plugin applies it (contract/gpu.ts): resources, toleration, pool selector.
   if (opts.gpus !== undefined) setGpus(pod.spec, opts.gpus);
   await must(kubectlBin(), ["create", "-f", "-"], { input: JSON.stringify(job) });
   return job;

@@ -5,9 +5,9 @@
  * none waits. The real distributed example (JAX over gloo) on the real node is in multinode-example.test.ts.
  */
 import { SIMULATED_TOLERATION, RACK_NODES, BLOCK_RACKS, simulatedNodes } from "../../scripts/cluster/nodes";
-import { LOCAL_TOPOLOGY_LEVELS, JOBSET_GROUP, peerSelector, TOPOLOGY_NAME } from "../../infra/contract/workload";
+import { LOCAL_TOPOLOGY_LEVELS, JOBSET_GROUP, peerSelector, TOPOLOGY_NAME } from "../../contract/workload";
 import { submitterGroup } from "../../infra/cluster/team-namespace";
-import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
 import { ensureStack, harnessConfig, kiln, kubectl, kubectlBin, kubectlJson, must, POD_RUN_SECONDS, RUN_TIME_ANNOTATION, runName, waitFor } from "./harness";
 
 jest.setTimeout(20 * 60_000);

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
-import { GPU_POOL_LABEL } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL } from "../../contract/gpu";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
 import { ensureStack, harnessConfig, must, kubectlBin, jobPods, jobSucceeded, kiln, kubectl, kubectlJson, nodeLabels, runName, storeClient, waitFor, waitScheduled } from "./harness";
 

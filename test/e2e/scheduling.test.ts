@@ -6,7 +6,7 @@
  * lands on a GPU node.
  */
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { GPU_POOL_LABEL, GPU_TAINT } from "../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_TAINT } from "../../contract/gpu";
 import {
   createJobFromTemplate,
   ensureStack,

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { ConfigError, KilnConfig, parseConfig } from "../../infra/config";
-import { reservedNamespaceOwner } from "../../infra/contract/names";
+import { reservedNamespaceOwner } from "../../contract/names";
 import { coveredAddresses, IPV4_ADDRESSES, parseCidr } from "../../infra/lib/cidr";
 
 /** How many generated configs each property runs (printed for the closing note). */

@@ -7,8 +7,8 @@
 import type { Command } from "commander";
 import type { V1ConfigMap, V1CronJob, V1Node } from "@kubernetes/client-node";
 import { parseYamlDocuments, parseYaml } from "../../../trainer-image/src/yaml";
-import { GPU_RESOURCE } from "../../../infra/contract/gpu";
-import { TOPOLOGY_NAME } from "../../../infra/contract/workload";
+import { GPU_RESOURCE } from "../../../contract/gpu";
+import { TOPOLOGY_NAME } from "../../../contract/workload";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { describeLevels, KNOWN_TOPOLOGY_LEVELS, parseEnvFlags, parseResourceFlag, parseTopologyFlag, resolveTopologyLevel, validateCommand, validateImage } from "../image-flags";

@@ -7,7 +7,7 @@ import { resolveRunSpec } from "../../../trainer-image/src/loadSpec";
 import { openStore, type RetryOptions, type Store } from "../../../trainer-image/src/storage";
 import { explainApiError } from "../errors";
 import { TRAINER_CONTAINER } from "../job";
-import { ENV } from "../../../infra/contract/workload";
+import { ENV } from "../../../contract/workload";
 import { childJobOf } from "../jobset";
 import { isJobSet, type RunObject } from "../runs";
 import type { KubeApi } from "../kube";

@@ -1,6 +1,6 @@
 /** GPU allocation per pool: nodes labelled kiln.dev/gpu-pool, their allocatable nvidia.com/gpu, and what running pods request. */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
 import { parseQuantity } from "./quantity";
 
 export interface NodeAllocation {

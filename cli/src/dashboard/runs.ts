@@ -3,8 +3,8 @@
  * waits, the admitted flavor) and filtered and paged on the server. Pure: tested with fixed objects.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { BUDGET_HOLD_ANNOTATION } from "../../../infra/contract/accounting";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
+import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
 import { LABEL_QUEUE } from "../job";
 import { completionsOf, runPhase, runStatus, sortJobs, type RunPhase } from "../rows";
 import { gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, type RunObject } from "../runs";

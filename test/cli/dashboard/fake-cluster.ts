@@ -3,7 +3,7 @@
  * nodes and builders for training Jobs in every state, their Workloads, pods and trainer logs.
  */
 import type { V1Job, V1JobCondition, V1Node, V1Pod } from "@kubernetes/client-node";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
 import type { DashboardApi } from "../../../cli/src/dashboard/api";
 import type { ClusterQueue, LocalQueue, Workload } from "../../../cli/src/dashboard/kueue";
 import { LABEL_JOB_NAME, LABEL_QUEUE } from "../../../cli/src/job";

@@ -4,7 +4,7 @@
  */
 import YAML from "yaml";
 import { efaPools } from "../../../infra/aws/efa";
-import { KUEUE_WAIT_FOR_PODS_READY } from "../../../infra/contract/workload";
+import { KUEUE_WAIT_FOR_PODS_READY } from "../../../contract/workload";
 import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { object, objects, releases } from "../cluster/support";
 import { runStack } from "./harness";

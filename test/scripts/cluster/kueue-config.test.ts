@@ -1,5 +1,5 @@
 import { localKueueConfig } from "../../../scripts/cluster/kueue-config";
-import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../../infra/contract/workload";
+import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../../contract/workload";
 import { kueueManagerConfig } from "../../../infra/cluster/kueue-config";
 
 const ports = { health: 18081, metrics: 18080, webhook: 19443, certDir: "/tmp/certs" };

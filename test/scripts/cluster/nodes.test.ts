@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GPU_TAINT } from "../../../infra/contract/gpu";
+import { GPU_TAINT } from "../../../contract/gpu";
 import { BLOCK_RACKS, parsePoolSpec, poolsFromStackConfig, RACK_NODES, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
 
 const ROOT = path.resolve(__dirname, "../../..");

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_TAINT } from "../../../infra/contract/gpu";
+import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_TAINT } from "../../../contract/gpu";
 import { kubeletConfig, nodeLabelsFlag, realNodeSettings, REAL_NODE_LABEL } from "../../../scripts/cluster/real-node";
 
 const ROOT = path.resolve(__dirname, "../../..");

@@ -1,6 +1,6 @@
 /** One run: facts, why it waits, live training curves (client script), outputs in the store, pods and conditions. */
 import type { ReactNode } from "react";
-import { GPU_POOL_LABEL } from "../../../../infra/contract/gpu";
+import { GPU_POOL_LABEL } from "../../../../contract/gpu";
 import { podOutcome } from "../../commands/status";
 import { isJobSet } from "../../runs";
 import { ARTIFACTS } from "../artifacts";

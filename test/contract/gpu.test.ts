@@ -1,14 +1,14 @@
 /**
- * The GPU contract has one home (infra/contract/gpu.ts): the chart's defaults equal it, the program passes
+ * The GPU contract has one home (contract/gpu.ts): the chart's defaults equal it, the program passes
  * it, and a run the plugin makes has exactly the scheduling fields of the chart rendered with those GPUs.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type { V1CronJob, V1PodSpec } from "@kubernetes/client-node";
 import YAML from "yaml";
-import { jobFromTemplate } from "../../../cli/src/job";
-import { chartGpuContract, GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, gpuPodScheduling } from "../../../infra/contract/gpu";
-import { renderTrainer, TRAINER_CHART } from "../../charts/helm";
+import { jobFromTemplate } from "../../cli/src/job";
+import { chartGpuContract, GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, gpuPodScheduling } from "../../contract/gpu";
+import { renderTrainer, TRAINER_CHART } from "../charts/helm";
 
 /** The fields that decide where a pod may run and what it holds. */
 function scheduling(pod: V1PodSpec) {
