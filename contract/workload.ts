@@ -4,6 +4,7 @@
  * environment), and how a pod loss restarts the group. The plugin builds runs from it, the program's
  * RBAC, NetworkPolicies and Kueue config follow it, the harness and the e2e tests read it.
  */
+import { RUN_LABEL } from "./labels";
 
 /** JobSet's API (kubernetes-sigs/jobset; the version the stack installs is pinned in scripts/toolchain/versions.sh). */
 export const JOBSET_GROUP = "jobset.x-k8s.io";
@@ -22,8 +23,6 @@ export const JOBSET_RESTART_LABEL = "jobset.sigs.k8s.io/restart-attempt";
 export const JOBSET_UID_LABEL = "jobset.sigs.k8s.io/jobset-uid";
 /** Annotation (and label) Kubernetes puts on an Indexed Job's pods: the pod's rank. */
 export const COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
-/** Label on every pod of a run that names the run (also on its Job or JobSet). */
-export const RUN_LABEL = "kiln.dev/run";
 /** Label on the Job or JobSet of a run with your own image: `image` (the trainer's runs have none). */
 export const WORKLOAD_LABEL = "kiln.dev/workload";
 export const WORKLOAD_IMAGE = "image";

@@ -2,10 +2,12 @@
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
-import { RUN_SELECTOR } from "../../cli/src/job";
-import type { AccountantApi } from "./reconcile";
 
-const KUEUE = { group: "kueue.x-k8s.io", version: "v1beta1", plural: "clusterqueues" } as const;
+import type { AccountantApi } from "./reconcile";
+import { RUN_SELECTOR } from "../../contract/labels";
+import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
+
+const KUEUE = { group: KUEUE_GROUP, version: KUEUE_VERSION, plural: "clusterqueues" } as const;
 
 const code = (e: unknown) => (e as { code?: unknown }).code;
 

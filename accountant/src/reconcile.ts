@@ -4,11 +4,12 @@
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting";
-import { JOBSET_UID_LABEL, RUN_LABEL } from "../../contract/workload";
+import { JOBSET_UID_LABEL } from "../../contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
 import { recordConfigMap, recordOf, type UsageRecord } from "./record";
 import type { Settings, TeamSettings } from "./settings";
 import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "./usage";
+import { PART_OF, PART_OF_LABEL, RUN_LABEL } from "../../contract/labels";
 
 /** Every call the accountant makes; RBAC in infra/cluster/accountant.ts grants exactly these. */
 export interface AccountantApi {
@@ -33,7 +34,6 @@ export interface TeamOutcome {
   readonly queue?: "held" | "released";
   readonly problems: string[];
 }
-
 
 /**
  * The run a Job belongs to: a JobSet's child Job (recreated on every group restart) counts towards its
@@ -116,7 +116,7 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     await api.putConfigMap(team.namespace, {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: BUDGET_STATUS_NAME, namespace: team.namespace, labels: { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "budget-status" } },
+      metadata: { name: BUDGET_STATUS_NAME, namespace: team.namespace, labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/component": "budget-status" } },
       data: { [BUDGET_STATUS_KEY]: text },
     });
   }

@@ -6,6 +6,7 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
 import { USAGE_JOB_UID_LABEL, USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL, USAGE_RUN_UID_LABEL, usageRecordName } from "../../contract/accounting";
 import type { PodSpan, RunUsage } from "./usage";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 export interface UsageRecord {
   readonly version: 1;
@@ -89,7 +90,7 @@ export function recordConfigMap(r: UsageRecord): V1ConfigMap {
       name: usageRecordName(r.job, r.uid),
       namespace: r.namespace,
       labels: {
-        "app.kubernetes.io/part-of": "kiln",
+        [PART_OF_LABEL]: PART_OF,
         "app.kubernetes.io/component": "usage-record",
         [USAGE_RECORD_LABEL]: "run",
         [USAGE_JOB_UID_LABEL]: r.uid,

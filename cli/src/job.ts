@@ -5,19 +5,10 @@
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
 import { parseYamlDocuments } from "../../trainer-image/src/yaml";
 import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../contract/gpu";
-import { RUN_LABEL } from "../../contract/workload";
+
 import { CliError, UsageError } from "./errors";
 import { checkTemplate } from "./template-schema";
-
-/** Name of the suspended CronJob that holds the Job template (charts/trainer). */
-export const TEMPLATE_NAME = "kiln-trainer";
-export const TRAINER_CONTAINER = "trainer";
-export const LABEL_RUN = RUN_LABEL;
-export const LABEL_SWEEP = "kiln.dev/sweep";
-export const LABEL_QUEUE = "kueue.x-k8s.io/queue-name";
-export const LABEL_JOB_NAME = "batch.kubernetes.io/job-name";
-/** Every training Job (template copies, plugin runs, chart runs) carries these labels. */
-export const RUN_SELECTOR = "app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run";
+import { QUEUE_LABEL, RUN_LABEL, SWEEP_LABEL, TRAINER_CONTAINER, TRAINER_NAME } from "../../contract/labels";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Longest run name: Job names end up in the 63-character job-name label; sweep pods append -<index>. */
@@ -54,10 +45,10 @@ export function templateFromManifest(text: string, source: string): V1CronJob {
     throw new UsageError(`--template ${source}: not valid YAML: ${(err as Error).message}`);
   }
   const objects = docs.filter((o): o is { kind?: string; metadata?: { name?: string } } => !!o && typeof o === "object");
-  const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.name === TEMPLATE_NAME);
+  const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.name === TRAINER_NAME);
   if (!cron) {
     const found = objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ") || "no objects";
-    throw new UsageError(`--template ${source}: no CronJob ${TEMPLATE_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`);
+    throw new UsageError(`--template ${source}: no CronJob ${TRAINER_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`);
   }
   return checkTemplate(cron, `--template ${source}`);
 }
@@ -132,26 +123,26 @@ export interface RunJobOptions {
 
 /** A Job for one run (or one sweep) from the template CronJob: same spec, the run spec inlined. */
 export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job {
-  checkTemplate(template, `CronJob ${template?.metadata?.name ?? TEMPLATE_NAME}`);
+  checkTemplate(template, `CronJob ${template?.metadata?.name ?? TRAINER_NAME}`);
   const jt = template.spec?.jobTemplate;
-  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TEMPLATE_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
+  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
   const spec = structuredClone(jt.spec);
   const pod = spec.template.spec!;
-  const labels: Record<string, string> = { ...(jt.metadata?.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [LABEL_RUN]: opts.name };
+  const labels: Record<string, string> = { ...(jt.metadata?.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
   const podMeta = (spec.template.metadata ??= {});
-  podMeta.labels = { ...(podMeta.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [LABEL_RUN]: opts.name };
+  podMeta.labels = { ...(podMeta.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
 
   const c = trainerContainer(pod);
   setEnv(c, { name: "KILN_RUN_SPEC", value: opts.specText });
   if (opts.gpus !== undefined) setGpus(pod, opts.gpus);
   if (opts.queue !== undefined) {
-    labels[LABEL_QUEUE] = opts.queue;
-    podMeta.labels[LABEL_QUEUE] = opts.queue;
+    labels[QUEUE_LABEL] = opts.queue;
+    podMeta.labels[QUEUE_LABEL] = opts.queue;
     // Kueue starts the Job by unsuspending it (see charts/trainer README, "Kueue").
     spec.suspend = true;
   }
   if (opts.sweep) {
-    labels[LABEL_SWEEP] = "true";
+    labels[SWEEP_LABEL] = "true";
     spec.completionMode = "Indexed";
     spec.completions = opts.sweep.grid.length;
     spec.parallelism = Math.min(opts.sweep.parallelism, opts.sweep.grid.length);
@@ -164,7 +155,7 @@ export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job
       name: opts.name,
       namespace: opts.namespace,
       labels,
-      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TEMPLATE_NAME}` },
+      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}` },
     },
     spec,
   };

@@ -7,35 +7,12 @@
  * (api/jobset/v1alpha2/jobset_types.go). No API calls here.
  */
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1ObjectMeta, V1PodFailurePolicyRule, V1PodSpec } from "@kubernetes/client-node";
-import {
-  checkpointUri,
-  COMPLETION_INDEX_ANNOTATION,
-  coordinatorAddress,
-  DEFAULT_MAX_RESTARTS,
-  ENV,
-  HOSTNAME_LABEL,
-  EXIT_DISRUPTED,
-  EXIT_FAIL_NOW,
-  JOBSET_API_VERSION,
-  JOBSET_GROUP,
-  JOBSET_KIND,
-  JOBSET_NAME_LABEL,
-  JOBSET_RESTART_LABEL,
-  outputUri,
-  peerSelector,
-  rankHost,
-  RENDEZVOUS_PORT,
-  REPLICATED_JOB,
-  RUN_LABEL,
-  TOPOLOGY_PREFERRED_ANNOTATION,
-  TOPOLOGY_REQUIRED_ANNOTATION,
-  WORKLOAD_IMAGE,
-  WORKLOAD_LABEL,
-} from "../../contract/workload";
+import { checkpointUri, COMPLETION_INDEX_ANNOTATION, coordinatorAddress, DEFAULT_MAX_RESTARTS, ENV, HOSTNAME_LABEL, EXIT_DISRUPTED, EXIT_FAIL_NOW, JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, outputUri, peerSelector, rankHost, RENDEZVOUS_PORT, REPLICATED_JOB, TOPOLOGY_PREFERRED_ANNOTATION, TOPOLOGY_REQUIRED_ANNOTATION, WORKLOAD_IMAGE, WORKLOAD_LABEL } from "../../contract/workload";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError } from "./errors";
-import { LABEL_QUEUE, setGpus, TEMPLATE_NAME, trainerContainer } from "./job";
+import { setGpus, trainerContainer } from "./job";
 import { checkTemplate } from "./template-schema";
+import { PART_OF, PART_OF_LABEL, QUEUE_LABEL, RUN_LABEL, TRAINER_NAME } from "../../contract/labels";
 
 export const JOBSET_API = `${JOBSET_GROUP}/${JOBSET_API_VERSION}`;
 
@@ -217,7 +194,7 @@ function containerGpus(c: V1Container): number {
 
 const withoutQueue = (labels: Record<string, string> | undefined) => {
   const out = { ...(labels ?? {}) };
-  delete out[LABEL_QUEUE];
+  delete out[QUEUE_LABEL];
   return out;
 };
 
@@ -227,9 +204,9 @@ const withoutQueue = (labels: Record<string, string> | undefined) => {
  * trainer-only env, GPUs and the Job's completion and failure fields changed.
  */
 export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions): ImageRun {
-  checkTemplate(template, `CronJob ${template?.metadata?.name ?? TEMPLATE_NAME}`);
+  checkTemplate(template, `CronJob ${template?.metadata?.name ?? TRAINER_NAME}`);
   const jt = template.spec?.jobTemplate;
-  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TEMPLATE_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
+  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
   const run = opts.name;
   const spec: V1JobSpec = structuredClone(jt.spec);
   const pod = spec.template.spec!;
@@ -246,7 +223,7 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
   const gpusPerNode = containerGpus(c);
   c.env.push(...contractEnv(run, opts.nodes, gpusPerNode, opts.artifactsBucket), ...(opts.env ?? []).map((e) => ({ name: e.name, value: e.value })));
 
-  const queue = opts.queue ?? jt.metadata?.labels?.[LABEL_QUEUE];
+  const queue = opts.queue ?? jt.metadata?.labels?.[QUEUE_LABEL];
   const runLabels = { ...withoutQueue(jt.metadata?.labels), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run, [WORKLOAD_LABEL]: WORKLOAD_IMAGE };
   const podMeta = (spec.template.metadata ??= {});
   // Kueue admits the JobSet as one Workload: its child Jobs and pods carry no queue label of their own.
@@ -274,8 +251,8 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
     metadata: {
       name: run,
       namespace: opts.namespace,
-      labels: { ...runLabels, ...(queue ? { [LABEL_QUEUE]: queue } : {}) },
-      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TEMPLATE_NAME}` },
+      labels: { ...runLabels, ...(queue ? { [QUEUE_LABEL]: queue } : {}) },
+      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}` },
     },
     spec: {
       replicatedJobs: [{ name: REPLICATED_JOB, replicas: 1, template: { metadata: { labels: runLabels }, spec } }],
@@ -335,7 +312,7 @@ export function peersPolicy(run: string, namespace: string): NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: peersPolicyName(run), namespace, labels: { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run } },
+    metadata: { name: peersPolicyName(run), namespace, labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run } },
     spec: {
       podSelector: peers,
       policyTypes: ["Ingress", "Egress"],

@@ -7,10 +7,7 @@ import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@ku
 import type { Writable } from "stream";
 import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../contract/workload";
 import type { JobSet, NetworkPolicy } from "./jobset";
-
-/** Kueue's API the plugin reads (Kueue 0.14 serves Topology as v1beta1 only). */
-export const KUEUE_GROUP = "kueue.x-k8s.io";
-export const KUEUE_VERSION = "v1beta1";
+import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
 
 /** The parts of a Kueue Topology the plugin reads. */
 export interface Topology {

@@ -5,7 +5,7 @@
  */
 import type { V1Container, V1ConfigMap, V1Job, V1Secret } from "@kubernetes/client-node";
 import { CliError, UsageError } from "./errors";
-import { LABEL_JOB_NAME } from "./job";
+import { JOB_NAME_LABEL } from "../../contract/labels";
 
 /** Reads ConfigMaps and Secrets of the Job's namespace (the API server in production). */
 export interface EnvSources {
@@ -31,7 +31,7 @@ const secretValue = (s: V1Secret, key: string): string | undefined => {
 /** Value of a downward-API fieldRef for a pod of this Job that never existed (run-local's stand-in pod). */
 function fieldValue(job: V1Job, fieldPath: string, podName: string, index: number | undefined): string {
   const ns = job.metadata?.namespace ?? "default";
-  const labels: Record<string, string> = { ...(job.spec?.template.metadata?.labels ?? {}), [LABEL_JOB_NAME]: job.metadata!.name!, "job-name": job.metadata!.name! };
+  const labels: Record<string, string> = { ...(job.spec?.template.metadata?.labels ?? {}), [JOB_NAME_LABEL]: job.metadata!.name!, "job-name": job.metadata!.name! };
   if (index !== undefined) labels["batch.kubernetes.io/job-completion-index"] = String(index);
   const m = /^metadata\.labels\['(.+)'\]$/.exec(fieldPath);
   if (m) {

@@ -3,33 +3,7 @@
  * become rows; other JSON lines are shown as `event key=value ...`; plain text passes through.
  */
 
-export interface EpochLine {
-  epoch: number;
-  loss: number;
-  val_loss?: number;
-  metrics?: Record<string, number>;
-  msPerStep?: number;
-  etaSeconds?: number;
-}
-
-export type LogEntry = { kind: "epoch"; line: EpochLine } | { kind: "event"; fields: Record<string, unknown> } | { kind: "text"; text: string };
-
-/** Classifies one log line. */
-export function parseLogLine(raw: string): LogEntry {
-  const text = raw.replace(/\r$/, "");
-  if (text.trimStart().startsWith("{")) {
-    try {
-      const obj = JSON.parse(text) as Record<string, unknown>;
-      if (obj && typeof obj === "object" && !Array.isArray(obj)) {
-        if (typeof obj.epoch === "number" && typeof obj.loss === "number") return { kind: "epoch", line: obj as unknown as EpochLine };
-        return { kind: "event", fields: obj };
-      }
-    } catch {
-      // not JSON: plain text
-    }
-  }
-  return { kind: "text", text };
-}
+import { parseLogLine, type EpochLine } from "../../contract/log-protocol";
 
 const num = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits));
 

@@ -1,10 +1,11 @@
 /** Pure row functions for `ls` and `status`: a run (a Job or a JobSet, + optional best metric) and a clock -> table cells. */
 import type { V1Job } from "@kubernetes/client-node";
-import { LABEL_QUEUE } from "./job";
+
 import type { JobSet } from "./jobset";
 import { formatAge } from "./output";
 import { gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, sortRuns, type RunObject } from "./runs";
 import { formatGpuHours, formatUsd, type RunUsage } from "./usage";
+import { QUEUE_LABEL } from "../../contract/labels";
 
 export type RunPhase = "Succeeded" | "Failed" | "Queued" | "Suspended" | "Running" | "Pending";
 
@@ -15,7 +16,7 @@ const jobSetCondition = (js: JobSet, type: string) => js.status?.conditions?.fin
 function jobSetPhase(js: JobSet): RunPhase {
   if (jobSetCondition(js, "Completed")) return "Succeeded";
   if (jobSetCondition(js, "Failed")) return "Failed";
-  if (js.spec?.suspend || jobSetCondition(js, "Suspended")) return js.metadata?.labels?.[LABEL_QUEUE] ? "Queued" : "Suspended";
+  if (js.spec?.suspend || jobSetCondition(js, "Suspended")) return js.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
   if ((js.status?.replicatedJobsStatus ?? []).some((r) => (r.active ?? 0) > 0 || (r.ready ?? 0) > 0)) return "Running";
   return "Pending";
 }
@@ -26,7 +27,7 @@ export function runPhase(run: RunObject): RunPhase {
   const job = run;
   if (condition(job, "Complete") || condition(job, "SuccessCriteriaMet")) return "Succeeded";
   if (condition(job, "Failed") || condition(job, "FailureTarget")) return "Failed";
-  if (job.spec?.suspend || condition(job, "Suspended")) return job.metadata?.labels?.[LABEL_QUEUE] ? "Queued" : "Suspended";
+  if (job.spec?.suspend || condition(job, "Suspended")) return job.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
   if ((job.status?.active ?? 0) > 0) return "Running";
   return "Pending";
 }
@@ -67,7 +68,7 @@ export function lsRow(run: RunObject, now: Date, bestMetric: string | undefined,
     held && runPhase(run) === "Queued" ? `${runStatus(run)} (budget)` : runStatus(run),
     formatAge(run.metadata?.creationTimestamp, now),
     gpusCell(run),
-    run.metadata?.labels?.[LABEL_QUEUE] ?? "-",
+    run.metadata?.labels?.[QUEUE_LABEL] ?? "-",
     usage ? formatGpuHours(usage.gpuHours) : "-",
     usage ? formatUsd(usage.usd) : "-",
     bestMetric ?? "-",

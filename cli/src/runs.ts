@@ -8,8 +8,9 @@ import { COMPLETION_INDEX_ANNOTATION, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, R
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./errors";
 import { isJobSet, type JobSet } from "./jobset";
-import { LABEL_JOB_NAME, RUN_SELECTOR, TRAINER_CONTAINER } from "./job";
+
 import type { KubeApi } from "./kube";
+import { JOB_NAME_LABEL, RUN_SELECTOR, TRAINER_CONTAINER } from "../../contract/labels";
 
 export type RunObject = V1Job | JobSet;
 export { isJobSet };
@@ -46,11 +47,11 @@ export const restartsOf = (run: RunObject) => (isJobSet(run) ? (run.status?.rest
 export function podSelector(run: RunObject, index?: number): string {
   const name = run.metadata?.name ?? "";
   if (isJobSet(run)) return `${JOBSET_NAME_LABEL}=${name},${JOBSET_RESTART_LABEL}=${restartsOf(run)},${COMPLETION_INDEX_LABEL}=${index ?? 0}`;
-  return `${LABEL_JOB_NAME}=${name}${index !== undefined ? `,${COMPLETION_INDEX_LABEL}=${index}` : ""}`;
+  return `${JOB_NAME_LABEL}=${name}${index !== undefined ? `,${COMPLETION_INDEX_LABEL}=${index}` : ""}`;
 }
 
 /** Every pod of a run (every rank and restart attempt of a JobSet). */
-export const allPodsSelector = (run: RunObject) => (isJobSet(run) ? `${JOBSET_NAME_LABEL}=${run.metadata?.name}` : `${LABEL_JOB_NAME}=${run.metadata?.name}`);
+export const allPodsSelector = (run: RunObject) => (isJobSet(run) ? `${JOBSET_NAME_LABEL}=${run.metadata?.name}` : `${JOB_NAME_LABEL}=${run.metadata?.name}`);
 
 /** Newest first, then by name. */
 export function sortRuns<T extends RunObject>(runs: readonly T[]): T[] {

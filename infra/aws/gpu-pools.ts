@@ -16,7 +16,6 @@ import { Tags } from "./tags";
 export const GPU_NODE_CLASS = "kiln-gpu";
 export const EFA_NODE_CLASS = "kiln-gpu-efa";
 
-
 export interface GpuNodePoolsArgs {
   /** EKS cluster name, for the subnet discovery tag (no default). */
   readonly clusterName: string;

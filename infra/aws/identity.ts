@@ -7,9 +7,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { podIdentityTrust, policyJson, Statement } from "./iam";
 import { Tags } from "./tags";
+import { TRAINER_NAME } from "../../contract/labels";
 
-/** ServiceAccount the trainer chart creates in each team namespace. */
-export const TRAINER_SERVICE_ACCOUNT = "kiln-trainer";
 /** Prefix of run outputs in the artifacts bucket. */
 export const RUNS_PREFIX = "runs/";
 
@@ -38,7 +37,7 @@ export class TrainerIdentity extends pulumi.ComponentResource {
 
   constructor(name: string, args: TrainerIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:aws:TrainerIdentity", name, {}, opts);
-    const sa = args.serviceAccount ?? TRAINER_SERVICE_ACCOUNT;
+    const sa = args.serviceAccount ?? TRAINER_NAME;
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 

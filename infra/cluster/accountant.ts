@@ -6,6 +6,8 @@ import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/account
 import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
 import { SystemPlacement } from "../platform";
 import type { Settings } from "../../accountant/src/settings";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
+import { KUEUE_GROUP } from "../../contract/kueue";
 
 /** The Kubernetes provider's annotation for "do not wait for this object to be ready". */
 export const SKIP_AWAIT = "pulumi.com/skipAwait";
@@ -55,7 +57,7 @@ export class Accountant extends pulumi.ComponentResource {
     super("kiln:cluster:Accountant", name, {}, opts);
     const { provider } = args;
     const child = { parent: this, provider };
-    const labels = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
+    const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
     const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
     this.namespace = ACCOUNTANT_NAMESPACE;
 
@@ -76,7 +78,7 @@ export class Accountant extends pulumi.ComponentResource {
         rules: [
           // Instance type, capacity type and pool of the node a pod ran on: what prices it.
           { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
-          ...(queues.length ? [{ apiGroups: ["kueue.x-k8s.io"], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
+          ...(queues.length ? [{ apiGroups: [KUEUE_GROUP], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
         ],
       },
       child,

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatasetCacheOutputs } from "../platform";
 import type { DatasetCacheChartValues } from "./trainer-release";
+import { PART_OF, PART_OF_LABEL, TEAM_LABEL } from "../../contract/labels";
 
 /** The claim in every team namespace, and where training pods see it. */
 export const DATASETS_CLAIM = "kiln-datasets";
@@ -33,7 +34,7 @@ export class DatasetCacheVolume extends pulumi.ComponentResource {
   constructor(name: string, args: DatasetCacheVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:DatasetCacheVolume", name, {}, opts);
     const child = { parent: this, provider: args.provider };
-    const labels = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/managed-by": "pulumi", "kiln.dev/team": args.team };
+    const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "pulumi", [TEAM_LABEL]: args.team };
     const capacity = `${args.cache.storageCapacityGiB}Gi`;
     const pv = new k8s.core.v1.PersistentVolume(`${name}-pv`, {
       metadata: { name: `kiln-datasets-${args.team}`, labels },

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_POOL_LABEL, GPU_TOLERATION, KARPENTER_GPU_LABEL } from "../../contract/gpu";
 import { GPU_NAMESPACE } from "../../contract/names";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 /** Pinned images and chart of the GPU services. */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4";
@@ -52,7 +53,7 @@ export class GpuServices extends pulumi.ComponentResource {
         metadata: {
           name: GPU_NAMESPACE,
           labels: {
-            "app.kubernetes.io/part-of": "kiln",
+            [PART_OF_LABEL]: PART_OF,
             // Device plugin and DCGM need host paths / SYS_ADMIN: privileged, stated explicitly
             // (warn/audit too, so every apply does not warn about what is intended).
             "pod-security.kubernetes.io/enforce": "privileged",
@@ -95,7 +96,7 @@ export class GpuServices extends pulumi.ComponentResource {
   }
 
   private devicePlugin(name: string, child: pulumi.CustomResourceOptions): void {
-    const labels = { "app.kubernetes.io/name": "nvidia-device-plugin", "app.kubernetes.io/part-of": "kiln" };
+    const labels = { "app.kubernetes.io/name": "nvidia-device-plugin", [PART_OF_LABEL]: PART_OF };
     new k8s.apps.v1.DaemonSet(
       `${name}-device-plugin`,
       {
@@ -130,7 +131,7 @@ export class GpuServices extends pulumi.ComponentResource {
 
   private dcgmExporter(name: string, args: GpuServicesArgs, child: pulumi.CustomResourceOptions): void {
     const selector = { "app.kubernetes.io/name": "dcgm-exporter" };
-    const labels = { ...selector, "app.kubernetes.io/part-of": "kiln" };
+    const labels = { ...selector, [PART_OF_LABEL]: PART_OF };
     new k8s.apps.v1.DaemonSet(
       `${name}-dcgm-exporter`,
       {

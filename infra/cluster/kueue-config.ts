@@ -7,6 +7,7 @@
  */
 import YAML from "yaml";
 import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
+import { KUEUE_CONFIG_API_VERSION } from "../../contract/kueue";
 
 /** Kueue's integration name of batch/v1 Jobs (the trainer's runs and sweeps). */
 export const KUEUE_JOB_FRAMEWORK = "batch/job";
@@ -19,7 +20,7 @@ export interface KueueManagerConfigOptions {
 /** The Configuration object (config.kueue.x-k8s.io/v1beta1), as data (pure: tested directly). */
 export function kueueManagerConfig(opts: KueueManagerConfigOptions): Record<string, unknown> {
   return {
-    apiVersion: "config.kueue.x-k8s.io/v1beta1",
+    apiVersion: KUEUE_CONFIG_API_VERSION,
     kind: "Configuration",
     // The chart's defaults (charts/kueue/values.yaml of 0.14.8), unchanged.
     health: { healthProbeBindAddress: ":8081" },

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 /** Name of the PriorityClass training Jobs run at. */
 export const TRAINING_PRIORITY_CLASS = "kiln-training";
@@ -29,7 +30,7 @@ export class PriorityClasses extends pulumi.ComponentResource {
     this.training = new k8s.scheduling.v1.PriorityClass(
       `${name}-training`,
       {
-        metadata: { name: TRAINING_PRIORITY_CLASS, labels: { "app.kubernetes.io/part-of": "kiln" } },
+        metadata: { name: TRAINING_PRIORITY_CLASS, labels: { [PART_OF_LABEL]: PART_OF } },
         value: args.trainingValue ?? 1000,
         globalDefault: false,
         preemptionPolicy: "PreemptLowerPriority",
@@ -40,7 +41,7 @@ export class PriorityClasses extends pulumi.ComponentResource {
     this.system = new k8s.scheduling.v1.PriorityClass(
       `${name}-system`,
       {
-        metadata: { name: SYSTEM_PRIORITY_CLASS, labels: { "app.kubernetes.io/part-of": "kiln" } },
+        metadata: { name: SYSTEM_PRIORITY_CLASS, labels: { [PART_OF_LABEL]: PART_OF } },
         value: args.systemValue ?? 100000,
         globalDefault: false,
         preemptionPolicy: "PreemptLowerPriority",

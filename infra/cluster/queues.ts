@@ -9,11 +9,11 @@ import { resourceGroups } from "./cluster-queue";
 import { kueueManagerConfigYaml } from "./kueue-config";
 import { Topology } from "./topology";
 import { FlavorQuota, splitPoolQuotas } from "./quota-split";
+import { KUEUE_API_VERSION } from "../../contract/kueue";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 /** Kueue's Helm chart (OCI). */
 export const KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue";
-/** API version of the queue objects: what Kueue 0.14 serves. */
-export const KUEUE_API = "kueue.x-k8s.io/v1beta1";
 /** Cohort every team ClusterQueue belongs to, so idle quota can be borrowed. */
 export const COHORT = "kiln";
 /** Name of the LocalQueue in every team namespace. */
@@ -91,7 +91,7 @@ export class Queues extends pulumi.ComponentResource {
     }
     // Queue objects need Kueue's CRDs (and webhook) first.
     const child: pulumi.CustomResourceOptions = { parent: this, provider, dependsOn: this.release ? [this.release] : [] };
-    const labels = { "app.kubernetes.io/part-of": "kiln" };
+    const labels = { [PART_OF_LABEL]: PART_OF };
 
     // Topology-aware flavors name the Topology: they wait for it. Kueue refuses any change to a flavor's
     // spec once topologyName is set (and levels never change): see infra/cluster/README.md.
@@ -106,7 +106,7 @@ export class Queues extends pulumi.ComponentResource {
     const cpuFlavor = new k8s.apiextensions.CustomResource(
       `${name}-flavor-${CPU_FLAVOR}`,
       {
-        apiVersion: KUEUE_API,
+        apiVersion: KUEUE_API_VERSION,
         kind: "ResourceFlavor",
         metadata: { name: CPU_FLAVOR, labels },
         spec: cpuTopology ? { nodeLabels: { ...args.topology!.cpuNodeLabels }, ...topologyName(true) } : {},
@@ -120,7 +120,7 @@ export class Queues extends pulumi.ComponentResource {
         new k8s.apiextensions.CustomResource(
           `${name}-flavor-${pool.name}`,
           {
-            apiVersion: KUEUE_API,
+            apiVersion: KUEUE_API_VERSION,
             kind: "ResourceFlavor",
             metadata: { name: pool.name, labels },
             spec: {
@@ -147,7 +147,7 @@ export class Queues extends pulumi.ComponentResource {
       const cq = new k8s.apiextensions.CustomResource(
         `${name}-cq-${team.name}`,
         {
-          apiVersion: KUEUE_API,
+          apiVersion: KUEUE_API_VERSION,
           kind: "ClusterQueue",
           metadata: { name: clusterQueueName(team.name), labels },
           spec: {
@@ -163,7 +163,7 @@ export class Queues extends pulumi.ComponentResource {
       new k8s.apiextensions.CustomResource(
         `${name}-lq-${team.name}`,
         {
-          apiVersion: KUEUE_API,
+          apiVersion: KUEUE_API_VERSION,
           kind: "LocalQueue",
           metadata: { name: LOCAL_QUEUE, namespace: args.namespaces[team.name], labels },
           spec: { clusterQueue: clusterQueueName(team.name) },

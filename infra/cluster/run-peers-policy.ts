@@ -14,8 +14,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { peerSelector, RUN_LABEL } from "../../contract/workload";
-import { TEAM_LABEL } from "./team-namespace";
+import { peerSelector } from "../../contract/workload";
+import { PART_OF, PART_OF_LABEL, RUN_LABEL, TEAM_LABEL } from "../../contract/labels";
 
 export const RUN_PEERS_POLICY = "kiln-run-peers";
 /** Suffix of a run's peers NetworkPolicy name: `<run>-peers`. */
@@ -84,7 +84,7 @@ export interface RunPeersPolicyArgs {
 export class RunPeersPolicy extends pulumi.ComponentResource {
   constructor(name: string, args: RunPeersPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:RunPeersPolicy", name, {}, opts);
-    const labels = { "app.kubernetes.io/part-of": "kiln" };
+    const labels = { [PART_OF_LABEL]: PART_OF };
     const child = { parent: this, provider: args.provider };
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
       `${name}-policy`,

@@ -89,7 +89,6 @@ export class ClusterServices extends pulumi.ComponentResource {
     // Submitters may create NetworkPolicies (a run's peers): only that shape gets through.
     if (config.teams.length > 0) new RunPeersPolicy(`${name}-run-peers`, { provider }, child);
 
-
     const caches = new Map<string, DatasetCacheVolume>();
     if (platform.datasetCache)
       for (const team of config.teams)

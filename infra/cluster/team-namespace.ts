@@ -5,14 +5,12 @@ import { GPU_RESOURCE } from "../../contract/gpu";
 import { JOBSET_GROUP, JOBSET_PLURAL } from "../../contract/workload";
 import { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
 import { POOL_CATALOG_CONFIGMAP, POOL_CATALOG_KEY, PoolCatalog } from "./pool-catalog";
+import { PART_OF, PART_OF_LABEL, TEAM_LABEL } from "../../contract/labels";
 
 /** Secret in each team namespace holding static object-store credentials (local platform only). */
 export const OBJECT_STORE_SECRET = "kiln-object-store";
 /** Role every team's submitters are bound to. */
 export const SUBMITTER_ROLE = "kiln-submitter";
-/** Label put on every team namespace (value: team name); the object store admits these namespaces. */
-export const TEAM_LABEL = "kiln.dev/team";
-
 /** The group a team's ML engineers must be in to launch runs (IdP / access entry maps users to it). */
 export function submitterGroup(team: string): string {
   return `kiln:${team}:submitters`;
@@ -52,7 +50,7 @@ export class TeamNamespace extends pulumi.ComponentResource {
     super("kiln:cluster:TeamNamespace", name, {}, opts);
     const { team, provider } = args;
     const child = { parent: this, provider };
-    const labels = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/managed-by": "pulumi", [TEAM_LABEL]: team.name };
+    const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "pulumi", [TEAM_LABEL]: team.name };
 
     this.ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,

@@ -6,8 +6,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TOPOLOGY_NAME } from "../../contract/workload";
-import { KUEUE_API } from "./queues";
+
 import { submitterGroup } from "./team-namespace";
+import { KUEUE_API_VERSION, KUEUE_GROUP } from "../../contract/kueue";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 /** ClusterRole that lets submitters read Kueue Topologies. */
 export const TOPOLOGY_READER_ROLE = "kiln-topology-reader";
@@ -35,18 +37,18 @@ export class Topology extends pulumi.ComponentResource {
     const host = levels.indexOf("kubernetes.io/hostname");
     if (host >= 0 && host !== levels.length - 1) throw new Error(`Topology ${name}: kubernetes.io/hostname must be the last (lowest) level`);
     super("kiln:cluster:Topology", name, {}, opts);
-    const labels = { "app.kubernetes.io/part-of": "kiln" };
+    const labels = { [PART_OF_LABEL]: PART_OF };
     const child = { parent: this, provider: args.provider };
     this.name = TOPOLOGY_NAME;
     // Levels are immutable in Kueue: a change replaces the object (same name, so delete first).
     this.topology = new k8s.apiextensions.CustomResource(
       `${name}-topology`,
-      { apiVersion: KUEUE_API, kind: "Topology", metadata: { name: TOPOLOGY_NAME, labels }, spec: { levels: levels.map((nodeLabel) => ({ nodeLabel })) } },
+      { apiVersion: KUEUE_API_VERSION, kind: "Topology", metadata: { name: TOPOLOGY_NAME, labels }, spec: { levels: levels.map((nodeLabel) => ({ nodeLabel })) } },
       { ...child, dependsOn: args.dependsOn ?? [], replaceOnChanges: ["spec"], deleteBeforeReplace: true },
     );
     const role = new k8s.rbac.v1.ClusterRole(
       `${name}-reader`,
-      { metadata: { name: TOPOLOGY_READER_ROLE, labels }, rules: [{ apiGroups: ["kueue.x-k8s.io"], resources: ["topologies"], verbs: ["get", "list", "watch"] }] },
+      { metadata: { name: TOPOLOGY_READER_ROLE, labels }, rules: [{ apiGroups: [KUEUE_GROUP], resources: ["topologies"], verbs: ["get", "list", "watch"] }] },
       child,
     );
     if (args.teams.length > 0)

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { KILN_SYSTEM_NAMESPACE } from "../../contract/names";
+import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
 /** Pinned MinIO server and client images. */
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
@@ -54,8 +55,8 @@ export class Minio extends pulumi.ComponentResource {
     super("kiln:local:Minio", name, {}, opts);
     const { provider } = args;
     const child = { parent: this, provider };
-    const labels = { ...MINIO_POD_LABELS, "app.kubernetes.io/part-of": "kiln" };
-    const setupLabels = { "app.kubernetes.io/name": "minio-setup", "app.kubernetes.io/instance": "kiln", "app.kubernetes.io/part-of": "kiln" };
+    const labels = { ...MINIO_POD_LABELS, [PART_OF_LABEL]: PART_OF };
+    const setupLabels = { "app.kubernetes.io/name": "minio-setup", "app.kubernetes.io/instance": "kiln", [PART_OF_LABEL]: PART_OF };
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -63,7 +64,7 @@ export class Minio extends pulumi.ComponentResource {
         metadata: {
           name: SYSTEM_NAMESPACE,
           labels: {
-            "app.kubernetes.io/part-of": "kiln",
+            [PART_OF_LABEL]: PART_OF,
             "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/enforce-version": "latest",
             "pod-security.kubernetes.io/warn": "restricted",

@@ -4,12 +4,13 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KilnConfig } from "../config";
-import { TEAM_LABEL } from "../cluster/team-namespace";
+
 import { CPU_NODE_LABEL } from "../../contract/names";
 import { LOCAL_TOPOLOGY_LEVELS } from "../../contract/workload";
 import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa } from "../platform";
 import { egressForEndpoint } from "./external-store";
 import { MINIO_POD_LABELS, MINIO_PORT, Minio, SYSTEM_NAMESPACE } from "./minio";
+import { TEAM_LABEL } from "../../contract/labels";
 
 export interface LocalPlatformArgs {
   /** The validated stack config. */

@@ -1,8 +1,7 @@
 /** Shared Kubernetes helpers: training namespaces, objects in a namespace, pod specs. */
 import { PolicySubject } from "./types";
 import { asArray, isComputed, isK8s, k8sKind, labels } from "./util";
-
-export const TEAM_LABEL = "kiln.dev/team";
+import { TEAM_LABEL } from "../../contract/labels";
 
 /** Team namespaces: Namespaces labelled kiln.dev/team (one per team in config). */
 export function trainingNamespaces(all: readonly PolicySubject[]): PolicySubject[] {

@@ -1,8 +1,9 @@
 /** Training namespaces: Pod Security restricted, quotas, default-deny networking, defaults. */
 import { GPU_RESOURCE } from "../../contract/gpu";
-import { inNamespace, nsName, TEAM_LABEL, trainingNamespaces } from "./k8s";
+import { inNamespace, nsName, trainingNamespaces } from "./k8s";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, labels } from "./util";
+import { TEAM_LABEL } from "../../contract/labels";
 
 export const namespacePssRestricted: ResourceRule = {
   kind: "resource",

@@ -3,8 +3,9 @@ import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "./nodes";
 import { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, num } from "./util";
+import { KUEUE_GROUP } from "../../contract/kueue";
 
-const isClusterQueue = (type: string) => isK8s(type, "kueue.x-k8s.io", "ClusterQueue");
+const isClusterQueue = (type: string) => isK8s(type, KUEUE_GROUP, "ClusterQueue");
 
 /** flavor name -> nominal GPU quota of one ClusterQueue. */
 export function gpuQuotas(props: Record<string, any>): Map<string, number | undefined> {
@@ -46,7 +47,7 @@ export const quotaWithinPoolLimits: StackRule = {
       if (pool && limit !== undefined) limits.set(pool, limit);
     }
     const flavorPool = new Map<string, string>();
-    for (const f of all.filter((r) => isK8s(r.type, "kueue.x-k8s.io", "ResourceFlavor"))) {
+    for (const f of all.filter((r) => isK8s(r.type, KUEUE_GROUP, "ResourceFlavor"))) {
       const name = f.props.metadata?.name ?? f.name;
       flavorPool.set(name, f.props.spec?.nodeLabels?.[GPU_POOL_LABEL] ?? name);
     }

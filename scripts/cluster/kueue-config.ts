@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
 import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
 import { KUEUE_NAMESPACE } from "../../contract/names";
+import { KUEUE_CONFIG_API_VERSION } from "../../contract/kueue";
 
 export interface LocalKueuePorts {
   readonly health: number;
@@ -21,7 +22,7 @@ export interface LocalKueuePorts {
 
 export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
   return {
-    apiVersion: "config.kueue.x-k8s.io/v1beta1",
+    apiVersion: KUEUE_CONFIG_API_VERSION,
     kind: "Configuration",
     namespace: KUEUE_NAMESPACE,
     health: { healthProbeBindAddress: `127.0.0.1:${p.health}` },

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { curveOf } from "../../cli/src/dashboard/epochs";
-import { bestMetric, parseLogLine } from "../../cli/src/progress";
+import { bestMetric } from "../../cli/src/progress";
+import { parseLogLine, TRAINER_ERROR_PREFIX } from "../../contract/log-protocol";
 
 const doc = fs.readFileSync(path.join(__dirname, "../../docs/log-protocol.md"), "utf8");
 const example = /```jsonl\n([\s\S]*?)```/.exec(doc)![1];

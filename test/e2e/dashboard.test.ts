@@ -11,9 +11,10 @@ import * as path from "path";
 import type { Browser } from "playwright-core";
 import YAML from "yaml";
 import { GPU_RESOURCE } from "../../contract/gpu";
-import { RUN_SELECTOR } from "../../cli/src/job";
+
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "../cli/dashboard/browser";
 import { createJobFromTemplate, ensureStack, startDashboard, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlBin, kubectlJson, must, ROOT, runName, waitFor, waitScheduled } from "./harness";
+import { RUN_SELECTOR } from "../../contract/labels";
 
 jest.setTimeout(15 * 60_000);
 

@@ -4,6 +4,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
+import { trainerError } from "../../contract/log-protocol";
 import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
 import { irisCsv } from "../../scripts/datasets/iris";
 import { MinioServer } from "../support/minio";
@@ -196,6 +197,8 @@ describe("bad specs and usage", () => {
     const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: spec, KILN_BACKEND: "cpu" }));
     expect(await t.exited).toBe(3);
     expect(t.stderr()).toMatch(/kiln-trainer: diverged: training diverged at epoch \d+: \w+ is (NaN|not finite); lower training\.optimizer\.learningRate/);
+    // The failure line is the log protocol's: the dashboard's parser (contract/log-protocol.ts) reads it.
+    expect(t.stderr().split("\n").map(trainerError).find((m) => m !== undefined)).toMatch(/^diverged: training diverged/);
     const record = JSON.parse((await get("diverge/diverges/run.json")).toString());
     expect(record).toMatchObject({ status: "failed", error: expect.stringMatching(/^training diverged at epoch/) });
   });

@@ -5,9 +5,10 @@ import type { V1CronJob, V1Job } from "@kubernetes/client-node";
 import { parseYaml } from "../../../trainer-image/src/yaml";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
-import { TEMPLATE_NAME, templateFromManifest } from "../job";
+import { templateFromManifest } from "../job";
 import { DRY_RUN_MODES, DryRun, dryRunSuffix, formatObject, Io, OUTPUT_FORMATS, OutputFormat } from "../output";
 import { parseRunSpec, RunSpec } from "../runspec";
+import { TRAINER_NAME } from "../../../contract/labels";
 
 export const outputOption = () => new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table");
 export const dryRunOption = () =>
@@ -64,15 +65,15 @@ export async function loadTemplate(session: Session, templateFile: string | unde
   }
   const ns = session.namespace;
   const api = session.api;
-  const attempting = `reading the Job template (CronJob ${TEMPLATE_NAME}) in namespace ${ns}`;
+  const attempting = `reading the Job template (CronJob ${TRAINER_NAME}) in namespace ${ns}`;
   try {
-    return await api.getCronJob(ns, TEMPLATE_NAME);
+    return await api.getCronJob(ns, TRAINER_NAME);
   } catch (err) {
     if (statusCode(err) === 404) {
       const exists = await api.namespaceExists(ns).catch(() => undefined);
       if (exists === false) throw new CliError(`${attempting}: namespace ${ns} does not exist; pick a team namespace with -n (kubectl get namespaces)`);
       throw new CliError(
-        `${attempting}: no Kiln template installed in namespace ${ns} (CronJob ${TEMPLATE_NAME} not found); install it with 'helm install kiln-trainer charts/trainer -n ${ns}' or use a team namespace created by 'pulumi up'`,
+        `${attempting}: no Kiln template installed in namespace ${ns} (CronJob ${TRAINER_NAME} not found); install it with 'helm install kiln-trainer charts/trainer -n ${ns}' or use a team namespace created by 'pulumi up'`,
       );
     }
     throw explainApiError(err, { attempting, server: api.server, namespace: ns });

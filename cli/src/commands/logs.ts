@@ -4,13 +4,14 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, UsageError } from "../errors";
 import { containerState, followRunLog, jobEnd, newestFirst } from "../follow";
-import { TRAINER_CONTAINER, validateRunName } from "../job";
+import { validateRunName } from "../job";
 import { MAX_NODES } from "../jobset";
 import { getRun, isJobSet, nodesOf, podSelector, type RunObject } from "../runs";
 import { runPhase } from "../rows";
 import type { KubeApi } from "../kube";
 import { ProgressRenderer } from "../progress";
 import { intFlag } from "./common";
+import { TRAINER_CONTAINER } from "../../../contract/labels";
 
 interface LogsFlags {
   follow?: boolean;

@@ -3,7 +3,7 @@ import { mapLimited } from "../concurrency";
 import { Command } from "commander";
 import { Deps, globalsOf, Session } from "../context";
 import { explainApiError } from "../errors";
-import { LABEL_QUEUE, TRAINER_CONTAINER } from "../job";
+
 import { formatObject, renderTable, type OutputFormat } from "../output";
 import { bestMetric } from "../progress";
 import { LS_HEADER, lsRow, runPhase, runStatus } from "../rows";
@@ -11,6 +11,7 @@ import { gpusPerPod, isJobSet, listRuns, nodesOf, podSelector, restartsOf, type 
 import type { KubeApi } from "../kube";
 import { budgetOf, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
 import { outputOption } from "./common";
+import { QUEUE_LABEL, TRAINER_CONTAINER } from "../../../contract/labels";
 
 interface LsFlags {
   allNamespaces?: boolean;
@@ -95,7 +96,7 @@ export function registerLs(program: Command, deps: Deps): void {
         nodes: nodesOf(j),
         totalGpus: gpusPerPod(j) * nodesOf(j) * (isJobSet(j) ? 1 : (j.spec?.completions ?? 1)),
         restarts: restartsOf(j),
-        queue: j.metadata?.labels?.[LABEL_QUEUE] ?? null,
+        queue: j.metadata?.labels?.[QUEUE_LABEL] ?? null,
         bestMetric: metrics[i] ?? null,
         usage: usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`) ?? null,
         waitingFor: held(j) && runStatus(j).startsWith("Queued") ? budgets.get(j.metadata?.namespace ?? "")?.reason : null,

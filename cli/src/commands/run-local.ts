@@ -9,10 +9,11 @@ import { Command } from "commander";
 import type { V1Job } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, UsageError } from "../errors";
-import { gpusOf, TRAINER_CONTAINER, validateRunName } from "../job";
+import { gpusOf, validateRunName } from "../job";
 import { localCommand, resolveEnv } from "../local-env";
 import { runStatus } from "../rows";
 import { intFlag } from "./common";
+import { TRAINER_CONTAINER } from "../../../contract/labels";
 
 interface RunLocalFlags {
   trainer?: string;

@@ -5,13 +5,14 @@ import { Deps, globalsOf, Session } from "../context";
 import { explainApiError } from "../errors";
 import { GPU_POOL_LABEL } from "../../../contract/gpu";
 import { COMPLETION_INDEX_ANNOTATION, JOBSET_RESTART_LABEL, TOPOLOGY_PREFERRED_ANNOTATION, TOPOLOGY_REQUIRED_ANNOTATION } from "../../../contract/workload";
-import { gpusOf, LABEL_QUEUE, TRAINER_CONTAINER, validateRunName } from "../job";
+import { gpusOf, validateRunName } from "../job";
 import type { JobSet } from "../jobset";
 import { allPodsSelector, getRun, gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, type RunObject } from "../runs";
 import { formatAge, formatObject, renderTable, type OutputFormat } from "../output";
 import { duration, runStatus } from "../rows";
 import { outputOption } from "./common";
 import { budgetOf, formatGpuHours, formatUsd, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
+import { QUEUE_LABEL, TRAINER_CONTAINER } from "../../../contract/labels";
 
 /**
  * How a pod's trainer container ended or why it waits, e.g. `OOMKilled (exit 137)`, `Error (exit 2)`,
@@ -58,7 +59,7 @@ export function describeRun(job: V1Job, pods: readonly V1Pod[], now: Date, usage
     ["Created", created ? `${new Date(created).toISOString()} (${formatAge(created, now)} ago)` : "-"],
     ["Duration", duration(job, now)],
     ["GPUs", gpus > 0 ? `${gpus} per pod${pool ? ` (pool ${pool})` : ""}` : "0 (CPU run)"],
-    ["Queue", job.metadata?.labels?.[LABEL_QUEUE] ?? "-"],
+    ["Queue", job.metadata?.labels?.[QUEUE_LABEL] ?? "-"],
     ["Image", c?.image ?? "-"],
     ["Run spec", specSource],
   ];
@@ -111,7 +112,7 @@ export function describeJobSet(js: JobSet, pods: readonly V1Pod[], now: Date, us
     ["Nodes", String(nodes)],
     ["GPUs", gpus > 0 ? `${gpus} per node x ${nodes} = ${gpus * nodes}${pool ? ` (pool ${pool})` : ""}` : "0 (CPU run)"],
     ["Restarts", `${restartsOf(js)} (${js.status?.restartsCountTowardsMax ?? 0} of at most ${fp?.maxRestarts ?? 0} after failures; disruptions do not count)`],
-    ["Queue", js.metadata?.labels?.[LABEL_QUEUE] ?? "-"],
+    ["Queue", js.metadata?.labels?.[QUEUE_LABEL] ?? "-"],
     ["Topology", topology],
     ["Image", c?.image ?? "-"],
     ["Command", [...(c?.command ?? []), ...(c?.args ?? [])].join(" ") || "-"],

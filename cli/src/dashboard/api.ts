@@ -4,8 +4,9 @@
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { CliError } from "../errors";
-import { KUEUE_GROUP, KUEUE_VERSION, type KubeApi } from "../kube";
+import { type KubeApi } from "../kube";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
+import { KUEUE_GROUP, KUEUE_VERSION } from "../../../contract/kueue";
 
 export { KUEUE_GROUP, KUEUE_VERSION };
 

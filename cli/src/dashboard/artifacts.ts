@@ -6,12 +6,13 @@
 import { resolveRunSpec } from "../../../trainer-image/src/loadSpec";
 import { openStore, type RetryOptions, type Store } from "../../../trainer-image/src/storage";
 import { explainApiError } from "../errors";
-import { TRAINER_CONTAINER } from "../job";
+
 import { ENV } from "../../../contract/workload";
 import { childJobOf } from "../jobset";
 import { isJobSet, type RunObject } from "../runs";
 import type { KubeApi } from "../kube";
 import { resolveEnv } from "../local-env";
+import { TRAINER_CONTAINER } from "../../../contract/labels";
 
 /** The files the trainer writes under a run's prefix that the dashboard serves; nothing else is reachable. */
 export const ARTIFACTS: Readonly<Record<string, string>> = {

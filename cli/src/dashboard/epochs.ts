@@ -1,5 +1,5 @@
 /** A run's training curve from its log: the trainer's one JSON line per epoch (cli/src/progress.ts parses them). */
-import { parseLogLine, type EpochLine } from "../progress";
+import { parseLogLine, trainerError, type EpochLine } from "../../../contract/log-protocol";
 
 export interface Curve {
   readonly epochs: EpochLine[];
@@ -26,9 +26,8 @@ export function curveOf(log: string): Curve {
       Object.keys(e.line.metrics ?? {}).forEach((k) => metrics.add(k));
     } else if (e.kind === "event") {
       if (e.fields.event === "done") done = true;
-    } else if (e.kind === "text" && e.text.startsWith("kiln-trainer: ")) {
-      // How the trainer reports a failure (trainer-image/src/main.ts): one line on stderr.
-      error = e.text.slice("kiln-trainer: ".length);
+    } else if (e.kind === "text" && trainerError(e.text) !== undefined) {
+      error = trainerError(e.text)!;
     }
   }
   epochs.sort((a, b) => a.epoch - b.epoch);

@@ -5,10 +5,11 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
-import { LABEL_QUEUE } from "../job";
+
 import { completionsOf, runPhase, runStatus, sortJobs, type RunPhase } from "../rows";
 import { gpusPerPod, isJobSet, jobSpecOf, nodesOf, restartsOf, type RunObject } from "../runs";
 import { conditionOf, isTrue, type ClusterQueue, type LocalQueue, type Workload } from "./kueue";
+import { QUEUE_LABEL } from "../../../contract/labels";
 
 export interface RunRow {
   readonly namespace: string;
@@ -92,7 +93,7 @@ export function queuePositions(workloads: readonly Workload[], clusterQueueOf: (
 /** Why a run that has not started waits, from its Workload's conditions and its queues. */
 export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefined, lq: LocalQueue | undefined, cq: ClusterQueue | undefined): string | null {
   if (phase !== "Queued" && phase !== "Suspended" && phase !== "Pending") return null;
-  const queue = job.metadata?.labels?.[LABEL_QUEUE];
+  const queue = job.metadata?.labels?.[QUEUE_LABEL];
   if (phase === "Suspended") return "suspended, and no Kueue queue label to start it";
   if (phase === "Pending" && !w) return null;
   if (queue && !lq) return `LocalQueue ${queue} does not exist in namespace ${job.metadata?.namespace}`;
@@ -156,7 +157,7 @@ export function runRows(jobs: readonly RunObject[], q: QueueObjects): RunRow[] {
     const ns = job.metadata?.namespace ?? "";
     const name = job.metadata?.name ?? "";
     const w = byJob.get(key(ns, name));
-    const queue = job.metadata?.labels?.[LABEL_QUEUE] ?? null;
+    const queue = job.metadata?.labels?.[QUEUE_LABEL] ?? null;
     const lq = queue ? lqs.get(key(ns, queue)) : undefined;
     const clusterQueue = (w && cqOfWorkload(w)) ?? lq?.spec.clusterQueue ?? null;
     const phase = runPhase(job);

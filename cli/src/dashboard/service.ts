@@ -6,7 +6,7 @@
 import { mapLimited } from "../concurrency";
 import type { V1Pod } from "@kubernetes/client-node";
 import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
-import { RUN_SELECTOR, TRAINER_CONTAINER } from "../job";
+
 import { getRun, isJobSet, listRuns, nodesOf, podSelector, type RunObject } from "../runs";
 import { bestMetric } from "../progress";
 import { isFinished, type RunPhase } from "../rows";
@@ -18,6 +18,7 @@ import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
 import { queueViews, type QueueView } from "./queues";
 import { filterRuns, paginate, podWait, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
+import { RUN_SELECTOR, TRAINER_CONTAINER } from "../../../contract/labels";
 
 /** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
 export const LOG_TAIL_LINES = 5000;

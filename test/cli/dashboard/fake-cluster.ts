@@ -6,8 +6,9 @@ import type { V1Job, V1JobCondition, V1Node, V1Pod } from "@kubernetes/client-no
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
 import type { DashboardApi } from "../../../cli/src/dashboard/api";
 import type { ClusterQueue, LocalQueue, Workload } from "../../../cli/src/dashboard/kueue";
-import { LABEL_JOB_NAME, LABEL_QUEUE } from "../../../cli/src/job";
+
 import { FakeKube } from "../support";
+import { JOB_NAME_LABEL, QUEUE_LABEL } from "../../../contract/labels";
 
 export class FakeCluster extends FakeKube implements DashboardApi {
   readonly clusterQueues: ClusterQueue[] = [];
@@ -48,7 +49,7 @@ let uid = 0;
 export function trainingJob(s: JobSpec): V1Job {
   const gpus = s.gpus ?? 1;
   const labels: Record<string, string> = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "training-run", "kiln.dev/run": s.name };
-  if (s.queue) labels[LABEL_QUEUE] = s.queue;
+  if (s.queue) labels[QUEUE_LABEL] = s.queue;
   const done = s.phase === "Succeeded" || s.phase === "Failed";
   const conditions: V1JobCondition[] = s.phase === "Succeeded" ? [{ type: "Complete", status: "True" }] : s.phase === "Failed" ? [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] : [];
   return {
@@ -86,7 +87,7 @@ export function workloadFor(job: V1Job, o: { clusterQueue: string; admitted?: bo
   const created = new Date(job.metadata!.creationTimestamp!).toISOString();
   return {
     metadata: { name: `job-${job.metadata!.name}-abcde`, namespace: job.metadata!.namespace, creationTimestamp: created, ownerReferences: [{ kind: "Job", name: job.metadata!.name!, uid: job.metadata!.uid! }] },
-    spec: { queueName: job.metadata!.labels![LABEL_QUEUE], priority: o.priority ?? 0, podSets: [{ name: "main", count: 1 }] },
+    spec: { queueName: job.metadata!.labels![QUEUE_LABEL], priority: o.priority ?? 0, podSets: [{ name: "main", count: 1 }] },
     status: o.admitted
       ? {
           conditions: [
@@ -137,7 +138,7 @@ export function gpuNode(name: string, pool: string, gpus: number, simulated = tr
 /** A pod of `job` on `node` (phase Running unless said), labelled as the Job controller labels it. */
 export function podOf(job: V1Job, o: { node?: string; phase?: string; index?: number; created?: string } = {}): V1Pod {
   const name = `${job.metadata!.name}-${o.index ?? 0}-x${o.created ? o.created.slice(14, 16) : "aa"}`;
-  const labels: Record<string, string> = { [LABEL_JOB_NAME]: job.metadata!.name! };
+  const labels: Record<string, string> = { [JOB_NAME_LABEL]: job.metadata!.name! };
   if (o.index !== undefined) labels["batch.kubernetes.io/job-completion-index"] = String(o.index);
   return {
     metadata: { name, namespace: job.metadata!.namespace, labels, creationTimestamp: new Date(o.created ?? job.metadata!.creationTimestamp!) },

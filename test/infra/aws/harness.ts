@@ -41,7 +41,6 @@ export async function buildAws(overrides: Record<string, unknown> = {}, stack = 
   };
 }
 
-
 /** Parsed policy document of a recorded input (string JSON or object). */
 export function doc(policy: unknown): { Statement: Array<Record<string, any>> } {
   return typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement: Array<Record<string, any>> });
