@@ -3,7 +3,7 @@
  * become rows; other JSON lines are shown as `event key=value ...`; plain text passes through.
  */
 
-import { parseLogLine, type EpochLine } from "../../contract/log-protocol";
+import { parseLogLine } from "../../contract/log-protocol";
 
 const num = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits));
 

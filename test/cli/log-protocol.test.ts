@@ -27,5 +27,6 @@ test("the required fields are the parser's: numeric epoch and loss", () => {
   expect(doc).toMatch(/\| `epoch` \| number, required \|/);
   expect(doc).toMatch(/\| `loss` \| number, required \|/);
   expect(curveOf("kiln-trainer: diverged at epoch 3").error).toBe("diverged at epoch 3");
+  expect(doc).toContain(`\`${TRAINER_ERROR_PREFIX}`);
   expect(curveOf('{"epoch": 2, "loss": 1}\n{"epoch": 2, "loss": 0.5}').epochs).toEqual([{ epoch: 2, loss: 0.5 }]);
 });
