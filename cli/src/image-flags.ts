@@ -4,7 +4,7 @@
  */
 import { imageReferenceProblem } from "../../contract/oci";
 import { AWS_TOPOLOGY_LEVELS, FRAMEWORK_ENV, LOCAL_TOPOLOGY_LEVELS, RESERVED_ENV_PREFIXES, topologyLevelAlias } from "../../contract/workload";
-import { parseQuantity } from "../../trainer-image/src/quantity";
+import { parseQuantity } from "../../trainer-image/src/api";
 import { UsageError } from "./errors";
 
 /** A C identifier: what a POSIX shell and every framework's launcher can read back. */

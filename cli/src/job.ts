@@ -3,7 +3,7 @@
  * cluster or from `helm template` output) -> a Job for one run or one sweep. No API calls here.
  */
 import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodSpec } from "@kubernetes/client-node";
-import { parseYamlDocuments } from "../../trainer-image/src/yaml";
+import { parseYamlDocuments } from "../../trainer-image/src/api";
 import { GPU_POOL_LABEL, GPU_RESOURCE, gpuPodScheduling, isGpuToleration } from "../../contract/gpu";
 
 import { CliError, UsageError } from "./errors";

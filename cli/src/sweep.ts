@@ -4,7 +4,7 @@
  * JOB_COMPLETION_INDEX=i.
  */
 import { parse } from "yaml";
-import { clip } from "../../trainer-image/src/clip";
+import { clip } from "../../trainer-image/src/api";
 import { UsageError } from "./errors";
 import { applyOverrides, RunSpec, RunSpecError } from "./runspec";
 
@@ -56,12 +56,6 @@ export function sweepGrid(values: Record<string, readonly Scalar[]>): Record<str
     grid = grid.flatMap((point) => values[path].map((v) => ({ ...point, [path]: v })));
   }
   return grid;
-}
-
-/** The overrides of JOB_COMPLETION_INDEX=index (what the trainer applies). */
-export function pointOf(grid: readonly Record<string, Scalar>[], index: number): Record<string, Scalar> {
-  if (!Number.isInteger(index) || index < 0 || index >= grid.length) throw new UsageError(`index ${index} is outside the grid (0..${grid.length - 1})`);
-  return grid[index];
 }
 
 /** Validates every grid point against the trainer's schema; one RunSpecError naming each bad point. */

@@ -14,7 +14,7 @@
  */
 
 export const GRID_INTENSITY_AS_OF = "2026-12-02";
-export const GRID_INTENSITY_SOURCE = "Cloud Carbon Footprint AWS emissions factors (EPA eGRID NERC regions for US regions)";
+// Source: Cloud Carbon Footprint AWS emissions factors (EPA eGRID NERC regions for US regions).
 
 /** Grams CO2e per kWh, by AWS region. */
 export const GRID_G_CO2E_PER_KWH: Readonly<Record<string, number>> = {

@@ -75,11 +75,6 @@ export function policyStatements(doc: unknown): PolicyStatement[] | undefined {
   return asArray<PolicyStatement>((parsed as { Statement?: unknown }).Statement);
 }
 
-/** The resources in `all` that reference `target` (by dependency, or by name/id in a `bucket`-like key). */
-export function referencing<T extends { urn: string; dependencies: readonly string[] }>(all: readonly T[], target: { urn: string }): T[] {
-  return all.filter((r) => r.dependencies.includes(target.urn));
-}
-
 /** Kubernetes labels of a subject (metadata.labels). */
 export function labels(props: Record<string, any>): Record<string, string> {
   return (props?.metadata?.labels ?? {}) as Record<string, string>;

@@ -1,6 +1,6 @@
 /** Sweep grids: --set parsing, cartesian product order (the chart's order), index mapping, validation. */
 import { parse } from "yaml";
-import { parseSetFlags, pointOf, sweepGrid, validateGrid } from "../../cli/src/sweep";
+import { parseSetFlags, sweepGrid, validateGrid } from "../../cli/src/sweep";
 import { RunSpecError } from "../../trainer-image/src/spec";
 import { renderTrainer } from "../charts/helm";
 import { RUN_SPEC_YAML } from "./support";
@@ -51,12 +51,6 @@ describe("sweepGrid", () => {
     const values = { "training.optimizer.learningRate": [0.001, 0.01, 0.1], "training.batchSize": [32, 64], "model.init": ["heNormal", "glorotUniform"] };
     const cm = renderTrainer({ sweep: { enabled: true, values } }).find("ConfigMap", "kiln-trainer-sweep-overrides");
     expect(sweepGrid(values)).toEqual(JSON.parse(cm.data["overrides.json"]));
-  });
-
-  test("pointOf maps JOB_COMPLETION_INDEX to its overrides and rejects indexes outside the grid", () => {
-    const grid = sweepGrid({ a: [1, 2], b: [3, 4] });
-    expect(pointOf(grid, 2)).toEqual({ a: 2, b: 3 });
-    expect(() => pointOf(grid, 4)).toThrow("index 4 is outside the grid (0..3)");
   });
 });
 

@@ -62,9 +62,10 @@ podFailurePolicy:
         operator: In
         values: [2, 3]
 {{- if .sweep }}
+{{- $points := len (include "trainer.sweepGrid" $root | fromJsonArray) }}
 completionMode: Indexed
-completions: {{ len (include "trainer.sweepGrid" $root | fromJsonArray) }}
-parallelism: {{ int $v.sweep.parallelism }}
+completions: {{ $points }}
+parallelism: {{ min (int $v.sweep.parallelism) $points }}
 {{- end }}
 template:
   metadata:

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
-import { parseYaml } from "../../../trainer-image/src/yaml";
+import { parseYaml } from "../../../trainer-image/src/api";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { templateFromManifest } from "../job";

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { V1ConfigMap, V1CronJob, V1Node } from "@kubernetes/client-node";
-import { parseYamlDocuments, parseYaml } from "../../../trainer-image/src/yaml";
+import { parseYamlDocuments, parseYaml } from "../../../trainer-image/src/api";
 import { GPU_RESOURCE } from "../../../contract/gpu";
 import { TOPOLOGY_NAME } from "../../../contract/workload";
 import { Deps, globalsOf, Session } from "../context";

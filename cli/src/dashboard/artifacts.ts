@@ -3,8 +3,7 @@
  * env resolved from the cluster (cli/src/local-env.ts, the same as run-local: endpoint, region and the
  * credentials Secret), the run spec's output.uri plus the run id, read with the trainer's own store code.
  */
-import { resolveRunSpec } from "../../../trainer-image/src/loadSpec";
-import { openStore, type RetryOptions, type Store } from "../../../trainer-image/src/storage";
+import { openStore, resolveRunSpec, type RetryOptions, type Store } from "../../../trainer-image/src/api";
 import { explainApiError } from "../errors";
 
 import { ENV } from "../../../contract/workload";
