@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "./catalog/gpu-families";
+import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "../contract/catalog/gpu-families";
 import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
 import { repositoryProblem, tagProblem } from "../contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "../contract/names";

@@ -1,12 +1,12 @@
 /**
  * What a run used, from Kubernetes facts alone: each pod's GPUs and the time it held them (scheduled ->
- * finished), priced and powered from the same dated tables the offline plan uses (infra/catalog). Pure:
+ * finished), priced and powered from the same dated tables the offline plan uses (contract/catalog). Pure:
  * the accountant, the plugin and the dashboard all call these with objects they read.
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { FAMILY_FACTS, INSTANCE_PRICES, PRICES_AS_OF } from "../../infra/catalog/prices";
-import { familyOf } from "../../infra/catalog/gpu-families";
-import { GRID_INTENSITY_AS_OF, gridIntensity } from "../../infra/catalog/grid-intensity";
+import { FAMILY_FACTS, INSTANCE_PRICES, PRICES_AS_OF } from "../../contract/catalog/prices";
+import { familyOf } from "../../contract/catalog/gpu-families";
+import { GRID_INTENSITY_AS_OF, gridIntensity } from "../../contract/catalog/grid-intensity";
 import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 
@@ -191,7 +191,7 @@ export function usageOf(spans: readonly PodSpan[], now: Date, opts: UsageOptions
   if (unpriced.size) basis.push(`not priced: ${[...unpriced].join(", ")}`);
   if (unpowered.size) basis.push(`no power figure: ${[...unpowered].join(", ")}`);
   if (gpuHours > 0) {
-    basis.push(`prices as of ${PRICES_AS_OF} (infra/catalog/prices.ts)`);
+    basis.push(`prices as of ${PRICES_AS_OF} (contract/catalog/prices.ts)`);
     basis.push(`grid ${round(grid.gPerKwh, 1)} gCO2e/kWh for ${grid.known ? opts.region : `${opts.region} (not in the table: mean of its regions)`}, as of ${GRID_INTENSITY_AS_OF}`);
   }
   const last = spans[spans.length - 1];

@@ -1,2 +1,2 @@
 /** The trainer's own run-spec schema, shared (not copied) with the plugin. */
-export { applyOverrides, parseRunSpec, RunSpecError, type RunSpec } from "../../trainer-image/src/spec";
+export { applyOverrides, parseRunSpec, RunSpecError, type RunSpec } from "../../trainer-image/src/api";

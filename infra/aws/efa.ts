@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { efaInterfacesOf } from "../catalog/gpu-families";
+import { efaInterfacesOf } from "../../contract/catalog/gpu-families";
 import { GpuPoolConfig } from "../config";
 import { GPU_TOLERATION } from "../../contract/gpu";
 import { EFA_NODE_LABEL } from "../../contract/workload";

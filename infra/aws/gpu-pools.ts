@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gpuNamesOf } from "../catalog/gpu-families";
+import { gpuNamesOf } from "../../contract/catalog/gpu-families";
 import { GpuPoolConfig } from "../config";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../contract/gpu";
 import { EFA_NODE_LABEL } from "../../contract/workload";

@@ -1,5 +1,5 @@
 /** Node capacity: launch templates, Karpenter EC2NodeClasses and GPU NodePools. */
-import { GPU_FAMILIES, efaInterfacesOf, familyOf } from "../../infra/catalog/gpu-families";
+import { GPU_FAMILIES, efaInterfacesOf, familyOf } from "../../contract/catalog/gpu-families";
 import { EFA_NODE_LABEL } from "../../contract/workload";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../contract/gpu";
 import { PolicySubject, ResourceRule, StackRule } from "./types";

@@ -1,13 +1,13 @@
 /**
  * Seed the harness object store: create the datasets and artifacts buckets if missing and upload
- * the Auto MPG CSV (scripts/datasets/auto-mpg.ts) to s3://<datasets>/auto-mpg/auto-mpg.csv.
+ * the Auto MPG CSV (datasets/auto-mpg.ts) to s3://<datasets>/auto-mpg/auto-mpg.csv.
  * Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
  *
  *   ts-node scripts/local/seed.ts --endpoint http://127.0.0.1:9000 [--datasets datasets] [--artifacts artifacts]
  */
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Command } from "commander";
-import { autoMpgCsv } from "../datasets/auto-mpg";
+import { autoMpgCsv } from "../../datasets/auto-mpg";
 
 /** Key of the default training data set inside the datasets bucket (the run spec's default). */
 export const AUTO_MPG_KEY = "auto-mpg/auto-mpg.csv";

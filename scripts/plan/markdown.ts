@@ -99,7 +99,7 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
     out.push(`| **idle total** | | | **${usd(s.idlePerHour)}** |`, "");
     out.push(`All GPU pools at their limit: **${range(s.fullLoadSpotPerHour, usd, "/h")}** on spot, **${range(s.fullLoadOnDemandPerHour, usd, "/h")}** on-demand (idle included; low = cheapest allowed type per GPU, high = dearest).`, "");
   }
-  out.push(`Prices and power from ${code("infra/catalog/prices.ts")} (as of ${s.pricesAsOf}; on-demand list prices, typical spot discount, NVIDIA board power; data transfer, storage and NAT processing not included).${s.unpricedTypes.length ? ` Not priced: ${s.unpricedTypes.join(", ")}.` : ""}`, "");
+  out.push(`Prices and power from ${code("contract/catalog/prices.ts")} (as of ${s.pricesAsOf}; on-demand list prices, typical spot discount, NVIDIA board power; data transfer, storage and NAT processing not included).${s.unpricedTypes.length ? ` Not priced: ${s.unpricedTypes.join(", ")}.` : ""}`, "");
 
   out.push("### Cluster services", "");
   const releases = s.releases ?? [];

@@ -8,8 +8,8 @@ import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "../../policy/rules/nodes";
 import { gpuQuotas } from "../../policy/rules/queues";
 import { PlanResource } from "./evaluate";
-import { familyOf } from "../../infra/catalog/gpu-families";
-import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "../../infra/catalog/prices";
+import { familyOf } from "../../contract/catalog/gpu-families";
+import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "../../contract/catalog/prices";
 
 export interface Range {
   readonly low: number;

@@ -1,5 +1,5 @@
-import { FAMILY_FACTS, INSTANCE_PRICES } from "../../infra/catalog/prices";
-import { GRID_G_CO2E_PER_KWH } from "../../infra/catalog/grid-intensity";
+import { FAMILY_FACTS, INSTANCE_PRICES } from "../../contract/catalog/prices";
+import { GRID_G_CO2E_PER_KWH } from "../../contract/catalog/grid-intensity";
 import { mergeSpans, spanOfPod, sumFigures, usageOf, usdPerGpuHour, type PodSpan } from "../../accountant/src/usage";
 import { node, pod } from "./fixtures";
 

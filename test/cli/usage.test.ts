@@ -1,5 +1,5 @@
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../contract/accounting";
-import { INSTANCE_PRICES } from "../../infra/catalog/prices";
+import { INSTANCE_PRICES } from "../../contract/catalog/prices";
 import { recordConfigMap, type UsageRecord } from "../../accountant/src/record";
 import { usageOf, type PodSpan } from "../../accountant/src/usage";
 import { budgetStatus, periodOf } from "../../accountant/src/budget";

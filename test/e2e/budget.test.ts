@@ -4,7 +4,7 @@
  * and dollars priced as its node's instance type; a budget set in the stack holds the team's
  * ClusterQueue (new runs wait, with the reason shown) and raising it releases them.
  */
-import { INSTANCE_PRICES } from "../../infra/catalog/prices";
+import { INSTANCE_PRICES } from "../../contract/catalog/prices";
 import { createJobFromTemplate, ensureStack, jobPods, kiln, kubectl, kubectlJson, must, pulumi, runName, waitFor } from "./harness";
 
 jest.setTimeout(20 * 60_000);

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
+import { autoMpgCsv } from "../../datasets/auto-mpg";
 import { must, ROOT, sh } from "./harness";
 
 jest.setTimeout(30 * 60_000);

@@ -5,8 +5,8 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
 import { trainerError } from "../../contract/log-protocol";
-import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
-import { irisCsv } from "../../scripts/datasets/iris";
+import { autoMpgCsv } from "../../datasets/auto-mpg";
+import { irisCsv } from "../../datasets/iris";
 import { MinioServer } from "../support/minio";
 import { describeIf } from "../support/skips";
 import { tensorflowMissing, testBackends } from "./backends";

@@ -3,8 +3,8 @@
  * Durations are logged; the quality targets need real training.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
-import { irisBinaryCsv, irisCsv } from "../../scripts/datasets/iris";
+import { autoMpgCsv } from "../../datasets/auto-mpg";
+import { irisBinaryCsv, irisCsv } from "../../datasets/iris";
 import { DataError } from "../../trainer-image/src/data";
 import { RunRefusedError, runTraining } from "../../trainer-image/src/run";
 import { parseRunSpec, type RunSpec, type RunSpecInput } from "../../trainer-image/src/spec";

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { autoMpgCsv } from "../../scripts/datasets/auto-mpg";
+import { autoMpgCsv } from "../../datasets/auto-mpg";
 import { selectBackend } from "../src/backend";
 import { parseRows, readCsv } from "../src/data";
 import { buildModel, compileModel } from "../src/model";

