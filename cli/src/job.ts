@@ -62,7 +62,8 @@ export function trainerContainer(pod: V1PodSpec): V1Container {
 
 /** Sets (or replaces) env var `name` with a literal value, keeping its position. */
 function setEnv(container: V1Container, env: V1EnvVar): void {
-  const list = (container.env ??= []);
+  container.env ??= [];
+  const list = container.env;
   const i = list.findIndex((e) => e.name === env.name);
   if (i >= 0) list[i] = env;
   else list.push(env);
@@ -74,7 +75,8 @@ function setEnv(container: V1Container, env: V1EnvVar): void {
  */
 export function setGpus(pod: V1PodSpec, gpus: number): void {
   const c = trainerContainer(pod);
-  const resources = (c.resources ??= {});
+  c.resources ??= {};
+  const resources = c.resources;
   const pool = pod.nodeSelector?.[GPU_POOL_LABEL];
   const want = gpuPodScheduling(gpus, pool);
   for (const side of ["limits", "requests"] as const) {
@@ -129,7 +131,8 @@ export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job
   const spec = structuredClone(jt.spec);
   const pod = spec.template.spec!;
   const labels: Record<string, string> = { ...(jt.metadata?.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
-  const podMeta = (spec.template.metadata ??= {});
+  spec.template.metadata ??= {};
+  const podMeta = spec.template.metadata;
   podMeta.labels = { ...(podMeta.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
 
   const c = trainerContainer(pod);

@@ -225,7 +225,8 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
 
   const queue = opts.queue ?? jt.metadata?.labels?.[QUEUE_LABEL];
   const runLabels = { ...withoutQueue(jt.metadata?.labels), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run, [WORKLOAD_LABEL]: WORKLOAD_IMAGE };
-  const podMeta = (spec.template.metadata ??= {});
+  spec.template.metadata ??= {};
+  const podMeta = spec.template.metadata;
   // Kueue admits the JobSet as one Workload: its child Jobs and pods carry no queue label of their own.
   podMeta.labels = { ...withoutQueue(podMeta.labels), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run, [WORKLOAD_LABEL]: WORKLOAD_IMAGE };
   if (opts.topology) {
@@ -275,8 +276,9 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
  */
 function spreadRanks(pod: V1PodSpec, run: string): void {
   const term = { weight: 100, podAffinityTerm: { topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: peerSelector(run) } } };
-  const affinity = (pod.affinity ??= {});
-  const anti = (affinity.podAntiAffinity ??= {});
+  pod.affinity ??= {};
+  pod.affinity.podAntiAffinity ??= {};
+  const anti = pod.affinity.podAntiAffinity;
   anti.preferredDuringSchedulingIgnoredDuringExecution = [...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []), term];
 }
 
@@ -286,15 +288,18 @@ function spreadRanks(pod: V1PodSpec, run: string): void {
  */
 function setCpuMemory(c: V1Container, cpus: string | undefined, memory: string | undefined): void {
   if (cpus === undefined && memory === undefined) return;
-  const resources = (c.resources ??= {});
-  const requests = (resources.requests ??= {});
+  c.resources ??= {};
+  const resources = c.resources;
+  resources.requests ??= {};
+  const requests = resources.requests;
   if (cpus !== undefined) {
     requests.cpu = cpus;
     if (resources.limits?.cpu !== undefined) resources.limits.cpu = cpus;
   }
   if (memory !== undefined) {
     requests.memory = memory;
-    (resources.limits ??= {}).memory = memory;
+    resources.limits ??= {};
+    resources.limits.memory = memory;
   }
 }
 

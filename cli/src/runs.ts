@@ -75,7 +75,7 @@ export async function listRuns(api: KubeApi, namespace: string | undefined, onNo
 
 /** The run named `name`: its Job, else its JobSet; a 404 when neither exists. */
 export async function getRun(api: KubeApi, namespace: string, name: string, ctx: ApiErrorContext): Promise<RunObject> {
-  let job;
+  let job: V1Job | undefined;
   try {
     job = await api.getJob(namespace, name);
   } catch (err) {

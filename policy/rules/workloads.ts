@@ -103,7 +103,10 @@ export function imageProblem(image: unknown): string | undefined {
 /** Image references inside Helm values: `image: "repo:tag"` strings and `{repository, tag}` blocks. */
 function valueImages(v: unknown, path: string, out: { path: string; problem: string }[]): void {
   if (!v || typeof v !== "object") return;
-  if (Array.isArray(v)) return v.forEach((x, i) => valueImages(x, `${path}[${i}]`, out));
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) valueImages(x, `${path}[${i}]`, out);
+    return;
+  }
   const o = v as Record<string, unknown>;
   if (typeof o.repository === "string" && !isComputed(o.repository) && ("tag" in o || "digest" in o)) {
     const tag = o.tag;

@@ -19,10 +19,12 @@ export function helmBin(): string {
   const fromEnv = process.env.KILN_HELM;
   if (fromEnv) {
     if (!fs.existsSync(fromEnv)) throw new Error(`KILN_HELM=${fromEnv} does not exist`);
-    return (cachedHelm = fromEnv);
+    cachedHelm = fromEnv;
+    return cachedHelm;
   }
   const binDir = execFileSync("bash", [path.join(REPO_ROOT, "scripts/kube-tools.sh")], { encoding: "utf8" }).trim();
-  return (cachedHelm = path.join(binDir, "helm"));
+  cachedHelm = path.join(binDir, "helm");
+  return cachedHelm;
 }
 
 export interface HelmResult {

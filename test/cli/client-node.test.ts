@@ -27,7 +27,7 @@ current-context: ctx
 async function cli(argv: string[]) {
   let stdout = "";
   let stderr = "";
-  const deps: Deps = { ...defaultDeps(), io: { out: (t) => void (stdout += t), err: (t) => void (stderr += t) }, env: {} };
+  const deps: Deps = { ...defaultDeps(), io: { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } }, env: {} };
   const code = await run(argv, deps);
   return { code, stdout, stderr };
 }

@@ -225,7 +225,7 @@ export async function runCli(argv: string[], opts: { api?: KubeApi; defaultNames
   let stderr = "";
   const spawned: CliRun["spawned"] = [];
   const deps: Deps = {
-    io: { out: (t) => void (stdout += t), err: (t) => void (stderr += t) },
+    io: { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } },
     now: () => FIXED_NOW,
     random: (() => {
       let i = 0;

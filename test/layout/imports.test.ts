@@ -30,7 +30,7 @@ const ENTRY_POINTS: Readonly<Record<string, { room: string; files: readonly stri
 const ROOMS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
 
 /** The room of a repository-relative path (the longest room prefix), or its first segment. */
-export function roomOf(rel: string): string {
+function roomOf(rel: string): string {
   return ROOMS.find((r) => rel === r || rel.startsWith(`${r}/`)) ?? rel.split("/")[0];
 }
 
@@ -44,7 +44,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Relative module specifiers of import/export-from/require/dynamic import statements. */
-export function relativeImports(text: string): string[] {
+function relativeImports(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) out.push(m[1]);
   return out;
@@ -58,7 +58,7 @@ function resolved(fromFile: string, spec: string): string {
 }
 
 /** Why `file` (repository-relative) may not import `target`, or undefined when it may. */
-export function violation(file: string, target: string): string | undefined {
+function violation(file: string, target: string): string | undefined {
   const from = roomOf(file);
   const to = roomOf(target);
   if (from === to) return undefined;

@@ -14,7 +14,7 @@ const SKIP_DIRS = new Set(["node_modules", "dist", ".kiln", "coverage", "modules
 const TEXT = /\.(md|sh|ts|tsx|js|json|ya?ml|txt|tpl)$|^run$/;
 
 /** `scripts/...` paths of a file (and `trainer-image/...sh`), with no variable or placeholder in them. */
-export function scriptPaths(text: string): string[] {
+function scriptPaths(text: string): string[] {
   const found = new Set<string>();
   for (const m of text.matchAll(/(?<![\w./$-])((?:scripts|trainer-image)\/[A-Za-z0-9_./-]*[A-Za-z0-9_])(?![\w$<{*])/g)) {
     const p = m[1];

@@ -81,7 +81,7 @@ export function registerLogs(program: Command, deps: Deps): void {
         const text = await api.readLog(ns, pod.metadata!.name!, TRAINER_CONTAINER).catch((err) => {
           throw explainApiError(err, ctx);
         });
-        text.split("\n").forEach((l) => l !== "" && print(l));
+        for (const l of text.split("\n")) if (l !== "") print(l);
       } finally {
         removeHandler();
       }

@@ -23,7 +23,7 @@ export function curveOf(log: string): Curve {
       const i = epochs.findIndex((x) => x.epoch === e.line.epoch);
       if (i >= 0) epochs.splice(i, 1);
       epochs.push(e.line);
-      Object.keys(e.line.metrics ?? {}).forEach((k) => metrics.add(k));
+      for (const k of Object.keys(e.line.metrics ?? {})) metrics.add(k);
     } else if (e.kind === "event") {
       if (e.fields.event === "done") done = true;
     } else if (e.kind === "text" && trainerError(e.text) !== undefined) {

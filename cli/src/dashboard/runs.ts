@@ -85,7 +85,7 @@ export function queuePositions(workloads: readonly Workload[], clusterQueueOf: (
         new Date(a.metadata.creationTimestamp ?? 0).getTime() - new Date(b.metadata.creationTimestamp ?? 0).getTime() ||
         a.metadata.name.localeCompare(b.metadata.name),
     );
-    list.forEach((w, i) => out.set(key(w.metadata.namespace, w.metadata.name), i + 1));
+    for (const [i, w] of list.entries()) out.set(key(w.metadata.namespace, w.metadata.name), i + 1);
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { bestMetric } from "../progress";
 import { isFinished, type RunPhase } from "../rows";
 import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
 import { listClusterQueues, listLocalQueues, listWorkloads, type DashboardApi } from "./api";
-import type { ArtifactSource } from "./artifacts";
+import type { ArtifactSource, RunStore } from "./artifacts";
 import { curveOf, curveOfHistory, type Curve } from "./epochs";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
@@ -111,8 +111,11 @@ export class DashboardData {
   async cluster(): Promise<Snapshot> {
     const ttl = this.o.ttlMs ?? SNAPSHOT_TTL_MS;
     if (this.snapshot && Date.now() - this.snapshot.at < ttl) return this.snapshot;
-    this.loading ??= this.load().finally(() => (this.loading = undefined));
-    return (this.snapshot = await this.loading);
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    this.snapshot = await this.loading;
+    return this.snapshot;
   }
 
   private async load(): Promise<Snapshot> {
@@ -284,7 +287,7 @@ export class DashboardData {
 
   private async storeSummary(job: RunObject, index: number | undefined): Promise<RunDetail["store"]> {
     if (!this.o.artifacts) return { uri: null, note: "the object store is not reachable from this dashboard", run: null, metrics: null };
-    let store;
+    let store: RunStore;
     try {
       store = await this.o.artifacts.open(job, index);
     } catch (err) {

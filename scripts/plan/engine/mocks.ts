@@ -287,7 +287,7 @@ export class UnknownInPreviewError extends Error {}
  * An Output's value, or an UnknownInPreviewError naming `what` when the value is unknown until
  * deployment (waiting on `apply` for such a value would never return).
  */
-export async function valueOf<T>(output: pulumi.Input<T> | undefined, what = "value"): Promise<T> {
+export async function resolvedValue<T>(output: pulumi.Input<T> | undefined, what = "value"): Promise<T> {
   const o = pulumi.output(output as pulumi.Input<T>) as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<T> };
   if (!(await o.isKnown)) throw new UnknownInPreviewError(`${what} is unknown until deployment (a preview cannot resolve it)`);
   return o.promise();
@@ -295,7 +295,7 @@ export async function valueOf<T>(output: pulumi.Input<T> | undefined, what = "va
 
 /** Turns an Output into a Promise (tests await values instead of asserting inside apply); rejects for unknowns. */
 export function promiseOf<T>(output: pulumi.Input<T> | undefined): Promise<T> {
-  return valueOf(output);
+  return resolvedValue(output);
 }
 
 /**

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { COMPUTED, KilnMocks, programFinished, RecordedResource, REDACTED, UnknownInPreviewError, valueOf } from "./mocks";
+import { COMPUTED, KilnMocks, programFinished, RecordedResource, REDACTED, UnknownInPreviewError, resolvedValue } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 
@@ -76,7 +76,7 @@ async function outputValue(name: string, v: unknown, plan: boolean): Promise<unk
   const output = v as pulumi.Output<unknown>;
   if (plan && (await pulumi.isSecret(output))) return REDACTED;
   try {
-    return await valueOf(output, `stack output '${name}'`);
+    return await resolvedValue(output, `stack output '${name}'`);
   } catch (e) {
     if (plan && e instanceof UnknownInPreviewError) return COMPUTED;
     throw e;

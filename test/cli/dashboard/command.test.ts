@@ -11,7 +11,7 @@ function interactiveDeps(api: KubeApi) {
   const out = { stdout: "", stderr: "" };
   let handler: (() => void) | undefined;
   const deps: Deps = {
-    io: { out: (t) => void (out.stdout += t), err: (t) => void (out.stderr += t) },
+    io: { out: (t) => { out.stdout += t; }, err: (t) => { out.stderr += t; } },
     now: () => FIXED_NOW,
     random: () => 0.5,
     connect: () => ({ api, defaultNamespace: "default" }),

@@ -6,7 +6,7 @@ import { ProgramRun } from "../../../scripts/plan/engine/program";
 import { asArray, doc, inputsFrom, isTaggable, runStack } from "./harness";
 
 /** Every optional AWS feature on: FSx (persistent, KMS), public endpoint, admins, 2 AZs, NAT per AZ. */
-export const ALL_FEATURES = {
+const ALL_FEATURES = {
   "kiln:azCount": 2,
   "kiln:natGateways": "perAz",
   "kiln:publicAccessCidrs": ["203.0.113.0/24"],

@@ -29,7 +29,7 @@ describe("simulated nodes of the local cluster harness", () => {
   });
 
   it("rejects an invalid stack config with the config error", () => {
-    expect(() => poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml")).toThrow(/x\.yaml: Invalid stack config[^]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
+    expect(() => poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml")).toThrow(/x\.yaml: Invalid stack config[\s\S]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
   });
 
   it("GPU nodes carry the pool label, the nvidia.com/gpu taint, the simulated-node taint, allocatable GPUs and the KWOK annotation", () => {

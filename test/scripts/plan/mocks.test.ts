@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { COMPUTED, KilnMocks, programFinished, REDACTED, redact, UnknownInPreviewError, urnOf, valueOf } from "../../../scripts/plan/engine/mocks";
+import { COMPUTED, KilnMocks, programFinished, REDACTED, redact, UnknownInPreviewError, urnOf, resolvedValue } from "../../../scripts/plan/engine/mocks";
 
 class Parent extends pulumi.ComponentResource {
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
@@ -75,8 +75,8 @@ describe("the engine's signals", () => {
     await KilnMocks.install(new KilnMocks("us-west-2"), "kiln", "unknowns");
     const queue = new aws.sqs.Queue("q", {});
     // The mock gives new resources no id in a preview, as the engine does.
-    await expect(valueOf(queue.id, "queue id")).rejects.toThrow(new UnknownInPreviewError("queue id is unknown until deployment (a preview cannot resolve it)"));
-    await expect(valueOf(queue.url)).resolves.toMatch(/^https:\/\/sqs\./);
+    await expect(resolvedValue(queue.id, "queue id")).rejects.toThrow(new UnknownInPreviewError("queue id is unknown until deployment (a preview cannot resolve it)"));
+    await expect(resolvedValue(queue.url)).resolves.toMatch(/^https:\/\/sqs\./);
     await programFinished();
   });
 });

@@ -23,7 +23,7 @@ function Facts({ detail, now }: { detail: RunDetail; now: Date }) {
   const u = row.usage;
   const facts: [string, ReactNode][] = [
     ["Namespace", row.namespace],
-    ["Status", <span className={`status ${row.phase}`}>{row.status}</span>],
+    ["Status", <span key="status" className={`status ${row.phase}`}>{row.status}</span>],
     ["Created", row.created ? `${row.created} (${age(row.created, now)} ago)` : "-"],
     ["Queue", row.queue ? `${row.queue} → ${row.clusterQueue ?? "?"}${row.position ? ` (position ${row.position})` : ""}` : "-"],
     ["GPUs", row.gpus > 0 ? `${row.gpus} per ${row.kind === "JobSet" ? `node x ${row.nodes} = ${row.gpus * row.nodes}` : "pod"}${row.pool ? `, pool ${row.pool}` : ""}` : "0 (CPU run)"],
@@ -55,9 +55,12 @@ function SweepPoints({ detail }: { detail: RunDetail }) {
     <p>
       {ranks ? "Rank (its log, current restart attempt)" : "Sweep point"}:{" "}
       {Array.from({ length: Math.min(n, 200) }, (_, i) =>
+        // The position is the rank or sweep point itself: the link's identity, never reordered.
         i === detail.index ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the index is the rank or sweep point
           <strong key={i}> {i} </strong>
         ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the index is the rank or sweep point
           <a key={i} href={withIndex(runHref(detail.row), i)}>
             {" "}
             {i}{" "}
@@ -225,8 +228,8 @@ export function RunPageView({ detail, now, scope, server }: RunPageProps) {
               </tr>
             </thead>
             <tbody>
-              {conditions.map((c, i) => (
-                <tr key={i}>
+              {conditions.map((c) => (
+                <tr key={`${c.of}/${c.type}`}>
                   <td>{c.of}</td>
                   <td>{c.type}</td>
                   <td>{c.status}</td>
