@@ -39,6 +39,6 @@ export const BUDGET_STATUS_KEY = "status.json";
 /** Annotation the accountant puts on a ClusterQueue it holds, saying why. */
 export const BUDGET_HOLD_ANNOTATION = "kiln.dev/budget-hold";
 
-/** Name of the accountant's Deployment, ServiceAccount and settings ConfigMap (namespace kiln-system). */
+/** Name of the accountant's Deployment, ServiceAccount and settings ConfigMap (in ACCOUNTANT_NAMESPACE, kiln-accountant). */
 export const ACCOUNTANT_NAME = "kiln-accountant";
 export const ACCOUNTANT_SETTINGS_KEY = "settings.json";

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolConfig, TeamConfig } from "../config";
 import { PlatformTopology, SystemPlacement } from "../platform";
-import { GPU_POOL_LABEL, GPU_TAINT } from "../../contract/gpu";
+import { GPU_POOL_LABEL, GPU_TOLERATION } from "../../contract/gpu";
 import { CPU_FLAVOR, KUEUE_NAMESPACE } from "../../contract/names";
 import { TOPOLOGY_NAME } from "../../contract/workload";
 import { resourceGroups } from "./cluster-queue";
@@ -125,7 +125,7 @@ export class Queues extends pulumi.ComponentResource {
             metadata: { name: pool.name, labels },
             spec: {
               nodeLabels: { [GPU_POOL_LABEL]: pool.name },
-              tolerations: [{ key: GPU_TAINT.key, operator: "Equal", value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+              tolerations: [{ ...GPU_TOLERATION }],
               ...topologyName(aware),
             },
           },

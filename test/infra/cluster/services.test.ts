@@ -135,7 +135,8 @@ describe("queues", () => {
     expect(objects(local, "ResourceFlavor").map((f) => f.inputs.metadata.name).sort()).toEqual(["a10g", "cpu", "h100"]);
     const a10g = object(local, "ResourceFlavor", "a10g").inputs.spec;
     expect(a10g.nodeLabels).toEqual({ "kiln.dev/gpu-pool": "a10g" });
-    expect(a10g.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }]);
+    // The contract's toleration: Kueue adds it to the pods it admits on the flavor, as the plugin does.
+    expect(a10g.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
   });
 
   test("ClusterQueue GPU quotas per flavor sum to the pool limit", () => {
