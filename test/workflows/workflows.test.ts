@@ -216,7 +216,7 @@ describe("accountant-image.yml", () => {
   const w = wf("accountant-image.yml");
 
   test("runs on changes to the accountant and the tables and contracts it bundles", () => {
-    for (const p of ["accountant/**", "contract/catalog/**", "contract/**"]) {
+    for (const p of ["accountant/**", "contract/**"]) {
       expect(w.on.pull_request.paths).toContain(p);
       expect(w.on.push.paths).toContain(p);
     }
