@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import * as k8s from "@kubernetes/client-node";
-import { ClientNodeAccountantApi } from "./kube";
+import { WatchCache } from "./cache";
+import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
 import { parseSettings } from "./settings";
 
@@ -28,7 +29,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kc = new k8s.KubeConfig();
   if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
-  const api = new ClientNodeAccountantApi(kc);
+  const cache = new WatchCache(
+    settings.teams.map((t) => t.namespace),
+    informerSources(kc),
+    { onError: (what, message) => log({ level: "warn", msg: `watch of ${what} failed, restarting: ${message}` }) },
+  );
+  const api = new ClientNodeAccountantApi(kc, cache);
   let stopping = false;
   let wake: () => void = () => undefined;
   process.on("SIGTERM", () => {
@@ -36,9 +42,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     wake();
   });
   log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region });
+  await cache.start();
+  log({ msg: "watching", synced: cache.synced, errors: cache.errors });
   let failures = 0;
   for (;;) {
     try {
+      if (!cache.synced) throw new Error(`the watches have not listed yet: ${cache.errors.join("; ") || "starting"}`);
       for (const o of await reconcile(api, settings, new Date())) {
         for (const p of o.problems) log({ level: "warn", team: o.team, msg: p });
         if (o.queue) log({ msg: `queue ${o.queue}`, team: o.team, reason: o.budget?.reason ?? null, spent: o.budget?.spent, limit: o.budget?.limit, unit: o.budget?.unit });
@@ -49,13 +58,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       failures++;
       log({ level: "error", msg: (e as Error).message, failures });
     }
-    if (argv.includes("--once")) return failures ? 1 : 0;
-    if (stopping) return 0;
+    if (argv.includes("--once") || stopping) {
+      await cache.stop();
+      return argv.includes("--once") && failures ? 1 : 0;
+    }
     await new Promise<void>((resolve) => {
       wake = resolve;
       setTimeout(resolve, settings.intervalSeconds * 1000);
     });
-    if (stopping) return 0;
+    if (stopping) {
+      await cache.stop();
+      return 0;
+    }
   }
 }
 

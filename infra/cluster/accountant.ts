@@ -75,7 +75,7 @@ export class Accountant extends pulumi.ComponentResource {
         metadata: { name: ACCOUNTANT_NAME, labels },
         rules: [
           // Instance type, capacity type and pool of the node a pod ran on: what prices it.
-          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
           ...(queues.length ? [{ apiGroups: ["kueue.x-k8s.io"], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
         ],
       },
@@ -93,9 +93,10 @@ export class Accountant extends pulumi.ComponentResource {
         {
           metadata: { name: ACCOUNTANT_NAME, namespace, labels },
           rules: [
-            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
-            { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "update"] },
+            // Watched (cache.ts): a pass reads from memory.
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
+            { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
           ],
         },
         child,

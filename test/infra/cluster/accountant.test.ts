@@ -32,18 +32,18 @@ describe("kiln-accountant", () => {
   test("it may patch only the team ClusterQueues, by name, and read nodes; nothing else cluster-wide", () => {
     const rules = object(local, "ClusterRole", "kiln-accountant").inputs.rules;
     expect(rules).toEqual([
-      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["kueue.x-k8s.io"], resources: ["clusterqueues"], resourceNames: ["kiln-research", "kiln-vision"], verbs: ["get", "patch"] },
     ]);
   });
 
-  test("in each team namespace it lists Jobs and pods and writes ConfigMaps; no Secrets, no deletes, no wildcards", () => {
+  test("in each team namespace it lists and watches Jobs and pods and writes ConfigMaps; no Secrets, no deletes, no wildcards", () => {
     for (const ns of ["kiln-research", "kiln-vision"]) {
       const role = object(local, "Role", "kiln-accountant", ns).inputs;
       expect(role.rules).toEqual([
-        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
-        { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "update"] },
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
       ]);
       const binding = object(local, "RoleBinding", "kiln-accountant", ns).inputs;
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "kiln-accountant", namespace: "kiln-accountant" }]);
