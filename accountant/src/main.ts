@@ -9,6 +9,7 @@ import { WatchCache } from "./cache";
 import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
 import { parseSettings } from "./settings";
+import { TrafficMeter } from "./traffic";
 
 const log = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
 
@@ -29,6 +30,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const kc = new k8s.KubeConfig();
   if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
+  const traffic = new TrafficMeter();
+  traffic.instrument(kc);
   const cache = new WatchCache(
     settings.teams.map((t) => t.namespace),
     informerSources(kc),
@@ -43,16 +46,29 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region });
   await cache.start();
-  log({ msg: "watching", synced: cache.synced, errors: cache.errors });
+  log({ msg: "watching", synced: cache.synced, errors: cache.errors, ...traffic.sinceLast() });
   let failures = 0;
   for (;;) {
+    const started = performance.now();
     try {
       if (!cache.synced) throw new Error(`the watches have not listed yet: ${cache.errors.join("; ") || "starting"}`);
-      for (const o of await reconcile(api, settings, new Date())) {
+      const outcomes = await reconcile(api, settings, new Date());
+      for (const o of outcomes) {
         for (const p of o.problems) log({ level: "warn", team: o.team, msg: p });
         if (o.queue) log({ msg: `queue ${o.queue}`, team: o.team, reason: o.budget?.reason ?? null, spent: o.budget?.spent, limit: o.budget?.limit, unit: o.budget?.unit });
         if (o.recordsWritten) log({ msg: "records written", team: o.team, count: o.recordsWritten });
       }
+      const sum = (f: (o: (typeof outcomes)[number]) => number | undefined) => outcomes.reduce((a, o) => a + (f(o) ?? 0), 0);
+      // One line per pass for benchmarks: its duration, and the API traffic since the pass before (watch events included).
+      log({
+        msg: "pass",
+        ms: Math.round(performance.now() - started),
+        ...traffic.sinceLast(),
+        jobs: sum((o) => o.seen?.jobs),
+        pods: sum((o) => o.seen?.pods),
+        records: sum((o) => o.seen?.records),
+        written: sum((o) => o.recordsWritten),
+      });
       failures = 0;
     } catch (e) {
       failures++;

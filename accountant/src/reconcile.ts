@@ -3,6 +3,7 @@
  * sum the month, write the team's budget status and hold or release its ClusterQueue.
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
+import pLimit from "p-limit";
 import type { Gone, NamespaceView } from "./cache";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../infra/contract/accounting";
 import { JOBSET_UID_LABEL, RUN_LABEL } from "../../infra/contract/workload";
@@ -35,6 +36,8 @@ export interface AccountantApi {
 
 export interface TeamOutcome {
   readonly team: string;
+  /** Jobs and pods the pass saw (live and gone), and the records it read. */
+  readonly seen?: { readonly jobs: number; readonly pods: number; readonly records: number };
   readonly recordsWritten: number;
   readonly budget: BudgetStatus | null;
   /** `held`, `released` or undefined (no change). */
@@ -108,10 +111,16 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
   const goneJobs = new Map(view.goneJobs.filter((g) => !liveJobs.has(g.obj.metadata?.uid)).map((g) => [g.obj.metadata!.uid!, g]));
   const iso = now.toISOString();
   let written = 0;
-  const write = async (r: UsageRecord) => {
-    await api.putConfigMap(team.namespace, recordConfigMap(r));
+  const limit = pLimit(settings.writeConcurrency);
+  const writes: Promise<void>[] = [];
+  const write = (r: UsageRecord) => {
     records.set(r.uid, r);
-    written++;
+    writes.push(
+      limit(async () => {
+        await api.putConfigMap(team.namespace, recordConfigMap(r));
+        written++;
+      }),
+    );
   };
   const seen = new Set<string>();
   const settled: Gone<V1Job>[] = [];
@@ -134,31 +143,36 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     const run = runOfJob(job);
     if (final) {
       const spans = mergeSpans(old.spans, observed, gone.goneAt);
-      await write({ ...old, ...run, spans, final: true, updated: gone.goneAt, usage: usageOf(spans, new Date(gone.goneAt), { region: settings.region }) });
+      write({ ...old, ...run, spans, final: true, updated: gone.goneAt, usage: usageOf(spans, new Date(gone.goneAt), { region: settings.region }) });
       settled.push(gone);
       continue;
     }
     const spans = mergeSpans(old.spans, observed, old.updated);
     const open = spans.some((s) => s.end === null);
-    // A record is rewritten when its spans change, and while a span is open, at most once a minute.
+    // A record is rewritten when its spans change, and while a span is open, every openRecordRefreshSeconds.
     const runChanged = old.run !== run.run || old.runUid !== run.runUid;
-    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= 60_000)) {
-      await write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
+    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= settings.openRecordRefreshSeconds * 1000)) {
+      write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
     }
   }
   for (const r of [...records.values()]) {
     if (seen.has(r.uid) || r.final) continue;
     // The Job went while nothing watched (the accountant was down): close what it still held at the last time it was seen. Final.
     const spans = mergeSpans(r.spans, [], r.updated);
-    await write({ ...r, spans, final: true, usage: usageOf(spans, new Date(r.updated), { region: settings.region }) });
+    write({ ...r, spans, final: true, usage: usageOf(spans, new Date(r.updated), { region: settings.region }) });
   }
+  // Every write is tried; the first failure fails the team's pass (and nothing gone is forgotten).
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
   const orphanBefore = now.getTime() - ORPHAN_GRACE_MS;
   api.forget(team.namespace, {
     goneJobs: settled,
     gonePods: view.gonePods.filter((g) => seen.has(jobUid(g.obj) ?? "") || Date.parse(g.goneAt) < orphanBefore),
   });
 
-  if (!team.budget) return { team: team.name, recordsWritten: written, budget: null, problems };
+  const seenCounts = { jobs: seen.size, pods: view.pods.length + view.gonePods.length, records: records.size };
+  if (!team.budget) return { team: team.name, seen: seenCounts, recordsWritten: written, budget: null, problems };
   const period = periodOf(now);
   const spend = sumFigures([...records.values()].map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: settings.region, from: period.from, to: period.to })));
   const status = budgetStatus(team.name, team.budget, period, spend);
@@ -185,7 +199,7 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     await api.setQueueHold(team.clusterQueue, null);
     queue = "released";
   }
-  return { team: team.name, recordsWritten: written, budget: status, queue, problems };
+  return { team: team.name, seen: seenCounts, recordsWritten: written, budget: status, queue, problems };
 }
 
 /** One pass over every team. A team that fails is reported and does not stop the others. */

@@ -5,7 +5,7 @@ import { TeamConfig } from "../config";
 import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../contract/accounting";
 import { ACCOUNTANT_NAMESPACE } from "../contract/names";
 import { SystemPlacement } from "../platform";
-import type { Settings } from "../../accountant/src/settings";
+import type { SettingsInput } from "../../accountant/src/settings";
 
 /** The Kubernetes provider's annotation for "do not wait for this object to be ready". */
 export const SKIP_AWAIT = "pulumi.com/skipAwait";
@@ -49,7 +49,7 @@ export class Accountant extends pulumi.ComponentResource {
   /** Namespace it runs in. */
   readonly namespace: string;
   /** The settings it runs with (for the plan and tests). */
-  readonly settings: pulumi.Output<Settings>;
+  readonly settings: pulumi.Output<SettingsInput>;
 
   constructor(name: string, args: AccountantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:Accountant", name, {}, opts);
@@ -109,7 +109,7 @@ export class Accountant extends pulumi.ComponentResource {
     }
 
     this.settings = pulumi.output(args.gridRegion).apply(
-      (region): Settings => ({
+      (region): SettingsInput => ({
         region,
         intervalSeconds: args.intervalSeconds ?? 30,
         teams: args.teams.map((t) => ({

@@ -5,13 +5,12 @@
 import fc from "fast-check";
 import { recordOf } from "../../accountant/src/record";
 import { reconcile } from "../../accountant/src/reconcile";
-import type { Settings } from "../../accountant/src/settings";
 import { settle } from "./fake-server";
-import { job, pod } from "./fixtures";
+import { job, pod, settingsFor } from "./fixtures";
 import { SimCluster } from "./sim-cluster";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 200);
-const settings: Settings = { region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" }] };
+const settings = settingsFor();
 const T0 = Date.parse("2026-12-01T00:00:00Z");
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 

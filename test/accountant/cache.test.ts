@@ -5,12 +5,11 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { recordOf, type UsageRecord } from "../../accountant/src/record";
 import { reconcile } from "../../accountant/src/reconcile";
-import type { Settings } from "../../accountant/src/settings";
 import { settle } from "./fake-server";
-import { job, pod } from "./fixtures";
+import { job, pod, settingsFor } from "./fixtures";
 import { SimCluster } from "./sim-cluster";
 
-const settings: Settings = { region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" }] };
+const settings = settingsFor();
 
 function records(c: SimCluster): UsageRecord[] {
   return c.cache.view("kiln-research").records.map((cm) => {

@@ -4,9 +4,9 @@ import { recordOf } from "../../accountant/src/record";
 import { reconcile } from "../../accountant/src/reconcile";
 import { parseSettings, type Settings } from "../../accountant/src/settings";
 import { FakeCluster } from "./fake-cluster";
-import { job, pod } from "./fixtures";
+import { job, pod, settingsFor } from "./fixtures";
 
-const settings = (budget?: Settings["teams"][number]["budget"]): Settings => ({ region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research", budget }] });
+const settings = (budget?: Settings["teams"][number]["budget"]): Settings => settingsFor({ budget });
 
 describe("the accountant's pass", () => {
   test("a finished run gets a record that outlives its Job", async () => {

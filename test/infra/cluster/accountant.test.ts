@@ -20,6 +20,8 @@ describe("kiln-accountant", () => {
     expect(parseSettings(text, "settings.json")).toEqual({
       region: "us-east-1",
       intervalSeconds: 10,
+      openRecordRefreshSeconds: 300,
+      writeConcurrency: 8,
       teams: [
         { name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" },
         { name: "vision", namespace: "kiln-vision", clusterQueue: "kiln-vision", budget: { unit: "gpuHours", limit: 500 } },
