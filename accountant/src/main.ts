@@ -57,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         for (const p of o.problems) log({ level: "warn", team: o.team, msg: p });
         if (o.queue) log({ msg: `queue ${o.queue}`, team: o.team, reason: o.budget?.reason ?? null, spent: o.budget?.spent, limit: o.budget?.limit, unit: o.budget?.unit });
         if (o.recordsWritten) log({ msg: "records written", team: o.team, count: o.recordsWritten });
+        if (o.rolledUp?.length || o.pruned) log({ msg: "retention", team: o.team, rolledUp: o.rolledUp, pruned: o.pruned });
       }
       const sum = (f: (o: (typeof outcomes)[number]) => number | undefined) => outcomes.reduce((a, o) => a + (f(o) ?? 0), 0);
       // One line per pass for benchmarks: its duration, and the API traffic since the pass before (watch events included).
@@ -68,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         pods: sum((o) => o.seen?.pods),
         records: sum((o) => o.seen?.records),
         written: sum((o) => o.recordsWritten),
+        pruned: sum((o) => o.pruned),
       });
       failures = 0;
     } catch (e) {

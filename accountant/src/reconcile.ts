@@ -8,7 +8,8 @@ import type { Gone, NamespaceView } from "./cache";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../infra/contract/accounting";
 import { JOBSET_UID_LABEL, RUN_LABEL } from "../../infra/contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
-import { recordConfigMap, recordOf, type UsageRecord } from "./record";
+import { isRollup, recordConfigMap, recordOf, rollupConfigMap, rollupOf, type MonthRollup, type UsageRecord } from "./record";
+import { planRetention } from "./retention";
 import type { Settings, TeamSettings } from "./settings";
 import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "./usage";
 
@@ -39,6 +40,9 @@ export interface TeamOutcome {
   /** Jobs and pods the pass saw (live and gone), and the records it read. */
   readonly seen?: { readonly jobs: number; readonly pods: number; readonly records: number };
   readonly recordsWritten: number;
+  /** Months rolled up this pass (`2026-11`), and per-Job records pruned. */
+  readonly rolledUp?: string[];
+  readonly pruned?: number;
   readonly budget: BudgetStatus | null;
   /** `held`, `released` or undefined (no change). */
   readonly queue?: "held" | "released";
@@ -76,6 +80,8 @@ const sameSpans = (a: readonly PodSpan[], b: readonly PodSpan[]) => JSON.stringi
 /** Records parsed once per ConfigMap object (the cache keeps the same object until it changes). */
 const parsed = new WeakMap<V1ConfigMap, UsageRecord | Error>();
 const parse = (cm: V1ConfigMap) => parsed.get(cm) ?? parsed.set(cm, recordOf(cm)).get(cm)!;
+const parsedRollups = new WeakMap<V1ConfigMap, MonthRollup | Error>();
+const parseRollup = (cm: V1ConfigMap) => parsedRollups.get(cm) ?? parsedRollups.set(cm, rollupOf(cm)).get(cm)!;
 
 /** A pod that went away: its span, closed when its going was seen if it was still open. */
 function goneSpan(g: Gone<V1Pod>, nodes: ReadonlyMap<string, V1Node>): PodSpan | undefined {
@@ -99,7 +105,14 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
   const problems: string[] = [];
   const view = api.view(team.namespace);
   const records = new Map<string, UsageRecord>();
+  const rolledUp = new Set<string>();
   for (const cm of view.records) {
+    if (isRollup(cm)) {
+      const m = parseRollup(cm);
+      if (m instanceof Error) problems.push(m.message);
+      else rolledUp.add(m.month);
+      continue;
+    }
     const r = parse(cm);
     if (r instanceof Error) problems.push(r.message);
     else records.set(r.uid, r);
@@ -171,8 +184,15 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     gonePods: view.gonePods.filter((g) => seen.has(jobUid(g.obj) ?? "") || Date.parse(g.goneAt) < orphanBefore),
   });
 
+  // Retention: finished months roll up first; then old final records of those months go.
+  const liveRuns = new Set(view.jobs.map((j) => runOfJob(j).runUid));
+  const plan = planRetention(team, [...records.values()], rolledUp, liveRuns, settings.recordRetentionDays, now);
+  for (const m of plan.rollups) await api.putConfigMap(team.namespace, rollupConfigMap(m));
+  await Promise.all(plan.prune.map((r) => limit(() => api.deleteConfigMap(team.namespace, recordConfigMap(r).metadata!.name!))));
+  for (const r of plan.prune) records.delete(r.uid);
   const seenCounts = { jobs: seen.size, pods: view.pods.length + view.gonePods.length, records: records.size };
-  if (!team.budget) return { team: team.name, seen: seenCounts, recordsWritten: written, budget: null, problems };
+  const kept = { rolledUp: plan.rollups.map((m) => m.month), pruned: plan.prune.length };
+  if (!team.budget) return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: null, problems };
   const period = periodOf(now);
   const spend = sumFigures([...records.values()].map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: settings.region, from: period.from, to: period.to })));
   const status = budgetStatus(team.name, team.budget, period, spend);
@@ -199,7 +219,7 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     await api.setQueueHold(team.clusterQueue, null);
     queue = "released";
   }
-  return { team: team.name, seen: seenCounts, recordsWritten: written, budget: status, queue, problems };
+  return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: status, queue, problems };
 }
 
 /** One pass over every team. A team that fails is reported and does not stop the others. */

@@ -15,6 +15,8 @@ export const settingsSchema = z.strictObject({
   intervalSeconds: z.number().int().min(1).max(3600).default(30),
   /** Seconds between rewrites of a record whose pods still run (it bounds the GPU time lost if a pod goes while the accountant is down). */
   openRecordRefreshSeconds: z.number().int().min(10).max(86_400).default(300),
+  /** Days a final per-Job record is kept; then, its months rolled up, it is pruned. */
+  recordRetentionDays: z.number().int().min(1).max(3660).default(35),
   /** Record writes a pass has in flight at once. */
   writeConcurrency: z.number().int().min(1).max(64).default(8),
   teams: z.array(team),

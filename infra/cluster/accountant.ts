@@ -23,6 +23,8 @@ export interface AccountantArgs {
   readonly gridRegion: pulumi.Input<string>;
   /** Seconds between passes; default 30. */
   readonly intervalSeconds?: number;
+  /** Days a finished Job's usage record is kept before it is pruned (its month rolled up first); default 35. */
+  readonly recordRetentionDays?: number;
   /** CIDRs the API server answers on (NetworkPolicy egress on 443/6443); default none: egress is not restricted. */
   readonly apiServerCidrs?: pulumi.Input<readonly string[]>;
   /** `host:port` of the API server for the pod (KUBERNETES_SERVICE_HOST/PORT), when the Service is not routed; default the Service. */
@@ -42,7 +44,7 @@ export interface AccountantArgs {
 /**
  * kiln-accountant: one Deployment that keeps a usage record per training Job and every team's budget
  * status, and holds a team's ClusterQueue at its budget. Least privilege: it reads Jobs, pods and
- * ConfigMaps and writes ConfigMaps only in team namespaces, reads nodes, and may patch only the team
+ * ConfigMaps and writes (and prunes) ConfigMaps only in team namespaces, reads nodes, and may patch only the team
  * ClusterQueues, by name.
  */
 export class Accountant extends pulumi.ComponentResource {
@@ -96,7 +98,8 @@ export class Accountant extends pulumi.ComponentResource {
             // Watched (cache.ts): a pass reads from memory.
             { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
             { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
+            // delete: per-Job usage records past their retention (accountant/src/retention.ts).
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
           ],
         },
         child,
@@ -112,6 +115,7 @@ export class Accountant extends pulumi.ComponentResource {
       (region): SettingsInput => ({
         region,
         intervalSeconds: args.intervalSeconds ?? 30,
+        recordRetentionDays: args.recordRetentionDays ?? 35,
         teams: args.teams.map((t) => ({
           name: t.name,
           namespace: t.namespace,

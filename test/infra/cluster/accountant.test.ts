@@ -21,6 +21,7 @@ describe("kiln-accountant", () => {
       region: "us-east-1",
       intervalSeconds: 10,
       openRecordRefreshSeconds: 300,
+      recordRetentionDays: 35,
       writeConcurrency: 8,
       teams: [
         { name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" },
@@ -39,13 +40,13 @@ describe("kiln-accountant", () => {
     ]);
   });
 
-  test("in each team namespace it lists and watches Jobs and pods and writes ConfigMaps; no Secrets, no deletes, no wildcards", () => {
+  test("in each team namespace it lists and watches Jobs and pods and writes and prunes ConfigMaps; no Secrets, no wildcards", () => {
     for (const ns of ["kiln-research", "kiln-vision"]) {
       const role = object(local, "Role", "kiln-accountant", ns).inputs;
       expect(role.rules).toEqual([
         { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
       ]);
       const binding = object(local, "RoleBinding", "kiln-accountant", ns).inputs;
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "kiln-accountant", namespace: "kiln-accountant" }]);
