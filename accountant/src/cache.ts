@@ -244,9 +244,11 @@ export class WatchCache {
     source.on("update", upsert);
     source.on("delete", remove);
     source.on("error", (err?: unknown) => {
+      // stop() aborts every watch: not an error.
+      if (this.stopped) return;
       w.error = err instanceof Error ? err.message : String(err);
       this.opts.onError?.(what, w.error);
-      if (this.stopped || w.restart) return;
+      if (w.restart) return;
       w.restart = setTimeout(() => {
         w.restart = undefined;
         void this.startOne(w);

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as k8s from "@kubernetes/client-node";
 import { WatchCache } from "./cache";
+import { Health } from "./health";
 import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
 import { parseSettings } from "./settings";
@@ -38,18 +39,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     { onError: (what, message) => log({ level: "warn", msg: `watch of ${what} failed, restarting: ${message}` }) },
   );
   const api = new ClientNodeAccountantApi(kc, cache);
+  const health = new Health({ intervalSeconds: settings.intervalSeconds, synced: () => cache.synced });
+  const probes = argv.includes("--once") ? undefined : await health.listen(settings.healthPort);
   let stopping = false;
   let wake: () => void = () => undefined;
   process.on("SIGTERM", () => {
     stopping = true;
     wake();
   });
-  log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region });
+  log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region, healthPort: probes ? settings.healthPort : null });
+  const stop = async () => {
+    await cache.stop();
+    probes?.close();
+  };
   await cache.start();
   log({ msg: "watching", synced: cache.synced, errors: cache.errors, ...traffic.sinceLast() });
   let failures = 0;
   for (;;) {
     const started = performance.now();
+    health.passStarted();
     try {
       if (!cache.synced) throw new Error(`the watches have not listed yet: ${cache.errors.join("; ") || "starting"}`);
       const outcomes = await reconcile(api, settings, new Date());
@@ -70,14 +78,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         records: sum((o) => o.seen?.records),
         written: sum((o) => o.recordsWritten),
         pruned: sum((o) => o.pruned),
+        rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       });
       failures = 0;
+      health.passEnded(true);
     } catch (e) {
       failures++;
+      health.passEnded(false, (e as Error).message);
       log({ level: "error", msg: (e as Error).message, failures });
     }
     if (argv.includes("--once") || stopping) {
-      await cache.stop();
+      await stop();
       return argv.includes("--once") && failures ? 1 : 0;
     }
     await new Promise<void>((resolve) => {
@@ -85,7 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       setTimeout(resolve, settings.intervalSeconds * 1000);
     });
     if (stopping) {
-      await cache.stop();
+      await stop();
       return 0;
     }
   }

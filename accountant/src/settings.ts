@@ -17,6 +17,8 @@ export const settingsSchema = z.strictObject({
   openRecordRefreshSeconds: z.number().int().min(10).max(86_400).default(300),
   /** Days a final per-Job record is kept; then, its months rolled up, it is pruned. */
   recordRetentionDays: z.number().int().min(1).max(3660).default(35),
+  /** Port of the liveness (/healthz) and readiness (/readyz) probes. */
+  healthPort: z.number().int().min(1024).max(65535).default(8080),
   /** Record writes a pass has in flight at once. */
   writeConcurrency: z.number().int().min(1).max(64).default(8),
   teams: z.array(team),

@@ -23,6 +23,8 @@ export interface AccountantArgs {
   readonly gridRegion: pulumi.Input<string>;
   /** Seconds between passes; default 30. */
   readonly intervalSeconds?: number;
+  /** Port of its /healthz and /readyz probes (in the pod only; no Service); default 8080. */
+  readonly healthPort?: number;
   /** Days a finished Job's usage record is kept before it is pruned (its month rolled up first); default 35. */
   readonly recordRetentionDays?: number;
   /** CIDRs the API server answers on (NetworkPolicy egress on 443/6443); default none: egress is not restricted. */
@@ -60,6 +62,7 @@ export class Accountant extends pulumi.ComponentResource {
     const labels = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
     const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
     this.namespace = ACCOUNTANT_NAMESPACE;
+    const healthPort = args.healthPort ?? 8080;
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -116,6 +119,7 @@ export class Accountant extends pulumi.ComponentResource {
         region,
         intervalSeconds: args.intervalSeconds ?? 30,
         recordRetentionDays: args.recordRetentionDays ?? 35,
+        healthPort,
         teams: args.teams.map((t) => ({
           name: t.name,
           namespace: t.namespace,
@@ -160,6 +164,11 @@ export class Accountant extends pulumi.ComponentResource {
                         { name: "KUBERNETES_SERVICE_PORT", value: args.apiServer.slice(args.apiServer.lastIndexOf(":") + 1) },
                       ]
                     : undefined,
+                  ports: [{ name: "health", containerPort: healthPort, protocol: "TCP" }],
+                  // Liveness: the loop turns (a pass began or ended within 3 intervals); readiness: the watches
+                  // have listed and the last pass succeeded (accountant/src/health.ts).
+                  livenessProbe: { httpGet: { path: "/healthz", port: "health" }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+                  readinessProbe: { httpGet: { path: "/readyz", port: "health" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                   resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                   volumeMounts: [{ name: "settings", mountPath: "/etc/kiln", readOnly: true }],
@@ -173,7 +182,8 @@ export class Accountant extends pulumi.ComponentResource {
       { ...inNs, dependsOn: [ns, sa, settings] },
     );
 
-    // Nothing talks to it; it talks to the API server (and DNS) only, where the platform knows its address.
+    // Nothing talks to it but the kubelet's probes (a CNI may class the node's traffic as any other); it talks to the
+    // API server (and DNS) only, where the platform knows its address.
     const egress = args.apiServerCidrs
       ? [
           { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
@@ -182,7 +192,13 @@ export class Accountant extends pulumi.ComponentResource {
       : undefined;
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network`,
-      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: { podSelector: {}, policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"], ingress: [], ...(egress ? { egress } : {}) } },
+      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: {
+          podSelector: {},
+          policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"],
+          ingress: [{ ports: [{ protocol: "TCP", port: healthPort }] }],
+          ...(egress ? { egress } : {}),
+        },
+      },
       inNs,
     );
     this.registerOutputs({ namespace: this.namespace, settings: this.settings });

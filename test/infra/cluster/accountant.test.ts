@@ -22,6 +22,7 @@ describe("kiln-accountant", () => {
       intervalSeconds: 10,
       openRecordRefreshSeconds: 300,
       recordRetentionDays: 35,
+      healthPort: 8080,
       writeConcurrency: 8,
       teams: [
         { name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" },
@@ -75,7 +76,8 @@ describe("kiln-accountant", () => {
     expect(repo).toContain("kiln-dev/accountant");
     const np = object(dev, "NetworkPolicy", "kiln-accountant", "kiln-accountant").inputs.spec;
     expect(np.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(np.ingress).toEqual([]);
+    // Only the probes' port comes in (the kubelet's probes; the endpoints tell liveness and readiness, nothing else).
+    expect(np.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 8080 }] }]);
     expect(np.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] });
   });
 
@@ -91,6 +93,20 @@ describe("kiln-accountant", () => {
     const d = object(own, "Deployment", "kiln-accountant", "kiln-accountant").inputs;
     expect(d.spec.template.spec.containers[0].image).toBe("123456789012.dkr.ecr.us-west-2.amazonaws.com/tools/accountant:0.1.0");
     expect(d.metadata.annotations).toBeUndefined();
+  });
+
+  test("its pod answers the kubelet's liveness and readiness probes on its settings' health port, as non-root", () => {
+    const pod = object(local, "Deployment", "kiln-accountant", "kiln-accountant").inputs.spec.template.spec;
+    const [c] = pod.containers;
+    const port = parseSettings(object(local, "ConfigMap", "kiln-accountant", "kiln-accountant").inputs.data["settings.json"], "settings.json").healthPort;
+    expect(c.ports).toEqual([{ name: "health", containerPort: port, protocol: "TCP" }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
+    // A non-root process may bind it.
+    expect(port).toBeGreaterThanOrEqual(1024);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+    const np = object(local, "NetworkPolicy", "kiln-accountant", "kiln-accountant").inputs.spec;
+    expect(np.ingress).toEqual([{ ports: [{ protocol: "TCP", port }] }]);
   });
 
   test("kiln:accountant.enabled false deploys none", async () => {
