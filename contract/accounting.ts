@@ -33,6 +33,13 @@ export function usageRecordName(job: string, uid: string): string {
   return `kiln-usage-${job}-${uid.slice(0, 8)}`;
 }
 
+/** USAGE_RECORD_LABEL's value on a team's roll-up of a finished calendar month (per-Job records: `run`). */
+export const USAGE_MONTH_VALUE = "month";
+/** Name of team `team`'s roll-up of month `month` (`2026-11`). */
+export function usageMonthName(team: string, month: string): string {
+  return `kiln-usage-month-${team}-${month}`;
+}
+
 /** ConfigMap in each team namespace with the team's budget status for the current period. */
 export const BUDGET_STATUS_NAME = "kiln-budget";
 export const BUDGET_STATUS_KEY = "status.json";

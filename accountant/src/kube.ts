@@ -1,8 +1,8 @@
-/** AccountantApi over @kubernetes/client-node 1.x: only the calls its RBAC grants. */
+/** AccountantApi over @kubernetes/client-node 1.x: reads from the watch cache, writes only the calls its RBAC grants. */
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
-
+import type { NamespaceView, Sources, WatchCache } from "./cache";
 import type { AccountantApi } from "./reconcile";
 import { RUN_SELECTOR } from "../../contract/labels";
 import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
@@ -11,31 +11,44 @@ const KUEUE = { group: KUEUE_GROUP, version: KUEUE_VERSION, plural: "clusterqueu
 
 const code = (e: unknown) => (e as { code?: unknown }).code;
 
+/** Selects a team's usage records: per-Job records and monthly roll-ups alike. */
+export const RECORDS_SELECTOR = USAGE_RECORD_LABEL;
+
+/** The informers the cache keeps: each lists with the same selector it watches with. */
+export function informerSources(kc: k8s.KubeConfig): Sources {
+  const batch = kc.makeApiClient(k8s.BatchV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    jobs: (namespace) => k8s.makeInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => batch.listNamespacedJob({ namespace, labelSelector: RUN_SELECTOR }), RUN_SELECTOR),
+    pods: (namespace) => k8s.makeInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: POD_JOB_UID_LABEL }), POD_JOB_UID_LABEL),
+    records: (namespace) =>
+      k8s.makeInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace, labelSelector: RECORDS_SELECTOR }), RECORDS_SELECTOR),
+    nodes: () => k8s.makeInformer(kc, "/api/v1/nodes", () => core.listNode({})),
+  };
+}
+
 export class ClientNodeAccountantApi implements AccountantApi {
-  private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(kc: k8s.KubeConfig) {
-    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly cache: WatchCache,
+  ) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
   }
 
-  async listJobs(namespace: string) {
-    return (await this.batch.listNamespacedJob({ namespace, labelSelector: RUN_SELECTOR })).items;
+  nodes() {
+    return this.cache.nodes();
   }
 
-  async listPods(namespace: string) {
-    return (await this.core.listNamespacedPod({ namespace, labelSelector: POD_JOB_UID_LABEL })).items;
+  view(namespace: string) {
+    return this.cache.view(namespace);
   }
 
-  async listNodes() {
-    return (await this.core.listNode({})).items;
-  }
-
-  async listRecords(namespace: string) {
-    return (await this.core.listNamespacedConfigMap({ namespace, labelSelector: `${USAGE_RECORD_LABEL}=run` })).items;
+  forget(namespace: string, view: Pick<NamespaceView, "goneJobs" | "gonePods">) {
+    this.cache.forget(namespace, view);
   }
 
   async getConfigMap(namespace: string, name: string) {
@@ -49,12 +62,23 @@ export class ClientNodeAccountantApi implements AccountantApi {
 
   async putConfigMap(namespace: string, body: V1ConfigMap) {
     const name = body.metadata!.name!;
+    let out: V1ConfigMap;
     try {
-      await this.core.replaceNamespacedConfigMap({ namespace, name, body });
+      out = await this.core.replaceNamespacedConfigMap({ namespace, name, body });
     } catch (e) {
       if (code(e) !== 404) throw e;
-      await this.core.createNamespacedConfigMap({ namespace, body });
+      out = await this.core.createNamespacedConfigMap({ namespace, body });
     }
+    if (body.metadata?.labels?.[USAGE_RECORD_LABEL] !== undefined) this.cache.recordWritten(namespace, out);
+  }
+
+  async deleteConfigMap(namespace: string, name: string) {
+    try {
+      await this.core.deleteNamespacedConfigMap({ namespace, name });
+    } catch (e) {
+      if (code(e) !== 404) throw e;
+    }
+    this.cache.recordDeleted(namespace, name);
   }
 
   async getQueueHold(name: string) {

@@ -3,22 +3,32 @@
  * sum the month, write the team's budget status and hold or release its ClusterQueue.
  */
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
+import pLimit from "p-limit";
+import type { Gone, NamespaceView } from "./cache";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
-import { recordConfigMap, recordOf, type UsageRecord } from "./record";
+import { isRollup, recordConfigMap, recordOf, rollupConfigMap, rollupOf, type MonthRollup, type UsageRecord } from "./record";
+import { planRetention } from "./retention";
 import type { Settings, TeamSettings } from "./settings";
 import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "./usage";
 import { PART_OF, PART_OF_LABEL, RUN_LABEL } from "../../contract/labels";
 
-/** Every call the accountant makes; RBAC in infra/cluster/accountant.ts grants exactly these. */
+/**
+ * Every call the accountant makes; RBAC in infra/cluster/accountant.ts grants exactly these. Reads come from
+ * memory (cache.ts: watches), writes go to the API.
+ */
 export interface AccountantApi {
-  listJobs(namespace: string): Promise<V1Job[]>;
-  listPods(namespace: string): Promise<V1Pod[]>;
-  listNodes(): Promise<V1Node[]>;
-  listRecords(namespace: string): Promise<V1ConfigMap[]>;
+  /** Nodes by name. */
+  nodes(): ReadonlyMap<string, V1Node>;
+  /** The namespace's Jobs, pods and usage records, and the Jobs and pods gone since they were last recorded. */
+  view(namespace: string): NamespaceView;
+  /** The gone Jobs and pods of `view` are recorded: keep them no longer. */
+  forget(namespace: string, view: Pick<NamespaceView, "goneJobs" | "gonePods">): void;
   /** Creates or replaces a ConfigMap. */
   putConfigMap(namespace: string, cm: V1ConfigMap): Promise<void>;
+  /** Deletes a ConfigMap; one already gone is no error. */
+  deleteConfigMap(namespace: string, name: string): Promise<void>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
   /** The ClusterQueue's stopPolicy and the accountant's hold annotation (undefined when absent). */
   getQueueHold(name: string): Promise<{ stopPolicy: string; heldFor?: string }>;
@@ -28,7 +38,12 @@ export interface AccountantApi {
 
 export interface TeamOutcome {
   readonly team: string;
+  /** Jobs and pods the pass saw (live and gone), and the records it read. */
+  readonly seen?: { readonly jobs: number; readonly pods: number; readonly records: number };
   readonly recordsWritten: number;
+  /** Months rolled up this pass (`2026-11`), and per-Job records pruned. */
+  readonly rolledUp?: string[];
+  readonly pruned?: number;
   readonly budget: BudgetStatus | null;
   /** `held`, `released` or undefined (no change). */
   readonly queue?: "held" | "released";
@@ -62,51 +77,122 @@ function newRecord(job: V1Job, team: TeamSettings, region: string, now: Date): U
 
 const sameSpans = (a: readonly PodSpan[], b: readonly PodSpan[]) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Records parsed once per ConfigMap object (the cache keeps the same object until it changes). */
+const parsed = new WeakMap<V1ConfigMap, UsageRecord | Error>();
+const parse = (cm: V1ConfigMap) => parsed.get(cm) ?? parsed.set(cm, recordOf(cm)).get(cm)!;
+const parsedRollups = new WeakMap<V1ConfigMap, MonthRollup | Error>();
+const parseRollup = (cm: V1ConfigMap) => parsedRollups.get(cm) ?? parsedRollups.set(cm, rollupOf(cm)).get(cm)!;
+
+/** A pod that went away: its span, closed when its going was seen if it was still open. */
+function goneSpan(g: Gone<V1Pod>, nodes: ReadonlyMap<string, V1Node>): PodSpan | undefined {
+  const s = spanOfPod(g.obj, nodes);
+  return s && s.end === null ? { ...s, end: g.goneAt, endEstimated: true } : s;
+}
+
+/** Gone pods of an unknown Job are kept this long, in case the Job's own event is late. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
+
+function group<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    if (k !== undefined) out.set(k, [...(out.get(k) ?? []), t]);
+  }
+  return out;
+}
+
 async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamSettings, nodes: ReadonlyMap<string, V1Node>, now: Date): Promise<TeamOutcome> {
   const problems: string[] = [];
-  const [jobs, pods, cms] = await Promise.all([api.listJobs(team.namespace), api.listPods(team.namespace), api.listRecords(team.namespace)]);
+  const view = api.view(team.namespace);
   const records = new Map<string, UsageRecord>();
-  for (const cm of cms) {
-    const r = recordOf(cm);
+  const rolledUp = new Set<string>();
+  for (const cm of view.records) {
+    if (isRollup(cm)) {
+      const m = parseRollup(cm);
+      if (m instanceof Error) problems.push(m.message);
+      else rolledUp.add(m.month);
+      continue;
+    }
+    const r = parse(cm);
     if (r instanceof Error) problems.push(r.message);
     else records.set(r.uid, r);
   }
-  const podsByJob = new Map<string, V1Pod[]>();
-  for (const p of pods) {
-    const uid = p.metadata?.labels?.[POD_JOB_UID_LABEL];
-    if (uid) podsByJob.set(uid, [...(podsByJob.get(uid) ?? []), p]);
-  }
+  const jobUid = (p: V1Pod) => p.metadata?.labels?.[POD_JOB_UID_LABEL];
+  const livePods = group(view.pods, jobUid);
+  const gonePods = group(view.gonePods, (g) => jobUid(g.obj));
+  const liveJobs = new Set(view.jobs.map((j) => j.metadata?.uid));
+  const goneJobs = new Map(view.goneJobs.filter((g) => !liveJobs.has(g.obj.metadata?.uid)).map((g) => [g.obj.metadata!.uid!, g]));
   const iso = now.toISOString();
   let written = 0;
-  const write = async (r: UsageRecord) => {
-    await api.putConfigMap(team.namespace, recordConfigMap(r));
+  const limit = pLimit(settings.writeConcurrency);
+  const writes: Promise<void>[] = [];
+  const write = (r: UsageRecord) => {
     records.set(r.uid, r);
-    written++;
+    writes.push(
+      limit(async () => {
+        await api.putConfigMap(team.namespace, recordConfigMap(r));
+        written++;
+      }),
+    );
   };
-  const live = new Set<string>();
-  for (const job of jobs) {
+  const seen = new Set<string>();
+  const settled: Gone<V1Job>[] = [];
+  for (const job of [...view.jobs, ...[...goneJobs.values()].map((g) => g.obj)]) {
     const uid = job.metadata?.uid;
     if (!uid || !job.metadata?.name) continue;
-    live.add(uid);
+    seen.add(uid);
+    const gone = goneJobs.get(uid);
+    // A deleted Job whose pods still run (they are deleted after it) stays open until they go.
+    const final = gone !== undefined && !livePods.has(uid);
     const old = records.get(uid) ?? newRecord(job, team, settings.region, now);
-    const observed = (podsByJob.get(uid) ?? []).map((p) => spanOfPod(p, nodes)).filter((s): s is PodSpan => s !== undefined);
+    if (old.final) {
+      if (gone) settled.push(gone);
+      continue;
+    }
+    const observed = [
+      ...(livePods.get(uid) ?? []).map((p) => spanOfPod(p, nodes)),
+      ...(gonePods.get(uid) ?? []).map((g) => goneSpan(g, nodes)),
+    ].filter((s): s is PodSpan => s !== undefined);
+    const run = runOfJob(job);
+    if (final) {
+      const spans = mergeSpans(old.spans, observed, gone.goneAt);
+      write({ ...old, ...run, spans, final: true, updated: gone.goneAt, usage: usageOf(spans, new Date(gone.goneAt), { region: settings.region }) });
+      settled.push(gone);
+      continue;
+    }
     const spans = mergeSpans(old.spans, observed, old.updated);
     const open = spans.some((s) => s.end === null);
-    // A record is rewritten when its spans change, and while a span is open, at most once a minute.
-    const run = runOfJob(job);
+    // A record is rewritten when its spans change, and while a span is open, every openRecordRefreshSeconds.
     const runChanged = old.run !== run.run || old.runUid !== run.runUid;
-    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= 60_000)) {
-      await write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
+    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= settings.openRecordRefreshSeconds * 1000)) {
+      write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
     }
   }
   for (const r of [...records.values()]) {
-    if (live.has(r.uid) || r.final) continue;
-    // The Job is gone (TTL, cancel): close what it still held at the last time it was seen. Final.
+    if (seen.has(r.uid) || r.final) continue;
+    // The Job went while nothing watched (the accountant was down): close what it still held at the last time it was seen. Final.
     const spans = mergeSpans(r.spans, [], r.updated);
-    await write({ ...r, spans, final: true, usage: usageOf(spans, new Date(r.updated), { region: settings.region }) });
+    write({ ...r, spans, final: true, usage: usageOf(spans, new Date(r.updated), { region: settings.region }) });
   }
+  // Every write is tried; the first failure fails the team's pass (and nothing gone is forgotten).
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const orphanBefore = now.getTime() - ORPHAN_GRACE_MS;
+  api.forget(team.namespace, {
+    goneJobs: settled,
+    gonePods: view.gonePods.filter((g) => seen.has(jobUid(g.obj) ?? "") || Date.parse(g.goneAt) < orphanBefore),
+  });
 
-  if (!team.budget) return { team: team.name, recordsWritten: written, budget: null, problems };
+  // Retention: finished months roll up first; then old final records of those months go.
+  const liveRuns = new Set(view.jobs.map((j) => runOfJob(j).runUid));
+  const plan = planRetention(team, [...records.values()], rolledUp, liveRuns, settings.recordRetentionDays, now);
+  for (const m of plan.rollups) await api.putConfigMap(team.namespace, rollupConfigMap(m));
+  await Promise.all(plan.prune.map((r) => limit(() => api.deleteConfigMap(team.namespace, recordConfigMap(r).metadata!.name!))));
+  for (const r of plan.prune) records.delete(r.uid);
+  const seenCounts = { jobs: seen.size, pods: view.pods.length + view.gonePods.length, records: records.size };
+  const kept = { rolledUp: plan.rollups.map((m) => m.month), pruned: plan.prune.length };
+  if (!team.budget) return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: null, problems };
   const period = periodOf(now);
   const spend = sumFigures([...records.values()].map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: settings.region, from: period.from, to: period.to })));
   const status = budgetStatus(team.name, team.budget, period, spend);
@@ -133,12 +219,12 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     await api.setQueueHold(team.clusterQueue, null);
     queue = "released";
   }
-  return { team: team.name, recordsWritten: written, budget: status, queue, problems };
+  return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: status, queue, problems };
 }
 
 /** One pass over every team. A team that fails is reported and does not stop the others. */
 export async function reconcile(api: AccountantApi, settings: Settings, now: Date): Promise<TeamOutcome[]> {
-  const nodes = new Map((await api.listNodes()).map((n) => [n.metadata?.name ?? "", n]));
+  const nodes = api.nodes();
   const out: TeamOutcome[] = [];
   for (const team of settings.teams) {
     try {

@@ -13,10 +13,20 @@ export const settingsSchema = z.strictObject({
   region: z.string().min(1),
   /** Seconds between reconciles. */
   intervalSeconds: z.number().int().min(1).max(3600).default(30),
+  /** Seconds between rewrites of a record whose pods still run (it bounds the GPU time lost if a pod goes while the accountant is down). */
+  openRecordRefreshSeconds: z.number().int().min(10).max(86_400).default(300),
+  /** Days a final per-Job record is kept; then, its months rolled up, it is pruned. */
+  recordRetentionDays: z.number().int().min(1).max(3660).default(35),
+  /** Port of the liveness (/healthz) and readiness (/readyz) probes. */
+  healthPort: z.number().int().min(1024).max(65535).default(8080),
+  /** Record writes a pass has in flight at once. */
+  writeConcurrency: z.number().int().min(1).max(64).default(8),
   teams: z.array(team),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
+/** Settings as written (fields with a default may be left out). */
+export type SettingsInput = z.input<typeof settingsSchema>;
 export type TeamSettings = Settings["teams"][number];
 
 /** Settings from JSON text; throws naming every bad field. */

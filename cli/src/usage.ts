@@ -3,11 +3,11 @@
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_MONTH_VALUE, USAGE_RECORD_LABEL } from "../../contract/accounting";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
 import type { BudgetStatus } from "../../accountant/src/budget";
-import { recordOf, runUidOf, type UsageRecord } from "../../accountant/src/record";
-import { spanOfPod, sumFigures, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
+import { figuresInWindow, recordOf, rollupOf, runUidOf, type MonthRollup, type UsageRecord } from "../../accountant/src/record";
+import { spanOfPod, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
 import type { KubeApi } from "./kube";
 import { isJobSet, type RunObject } from "./runs";
 
@@ -33,6 +33,12 @@ const key = (j: RunObject) => `${j.metadata?.namespace}/${j.metadata?.name}`;
 async function records(api: UsageReader, namespace: string | undefined): Promise<UsageRecord[]> {
   const cms: V1ConfigMap[] = await api.listConfigMaps(namespace, `${USAGE_RECORD_LABEL}=run`);
   return cms.map(recordOf).filter((r): r is UsageRecord => !(r instanceof Error));
+}
+
+/** The accountant's roll-ups of finished months (their per-Job records may be pruned). */
+async function rollups(api: UsageReader, namespace: string | undefined): Promise<MonthRollup[]> {
+  const cms: V1ConfigMap[] = await api.listConfigMaps(namespace, `${USAGE_RECORD_LABEL}=${USAGE_MONTH_VALUE}`);
+  return cms.map(rollupOf).filter((r): r is MonthRollup => !(r instanceof Error));
 }
 
 const spansOfPods = (pods: readonly V1Pod[]) => pods.map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
@@ -106,21 +112,17 @@ export async function budgetOf(api: Pick<KubeApi, "getConfigMap">, namespace: st
 
 /** Per team: the runs with time in [since, now) and their figures in that window, plus the budget. */
 export async function usageOfTeams(api: UsageReader, opts: { namespaces?: readonly string[]; team?: string; since: Date; now: Date }): Promise<TeamUsage[]> {
-  const all = opts.namespaces ? (await Promise.all(opts.namespaces.map((ns) => records(api, ns)))).flat() : await records(api, undefined);
-  const teams = new Map<string, { namespace: string; recs: UsageRecord[] }>();
-  for (const r of all) {
-    if (opts.team && r.team !== opts.team) continue;
-    const t = teams.get(r.team) ?? { namespace: r.namespace, recs: [] };
-    t.recs.push(r);
-    teams.set(r.team, t);
-  }
+  const read = async <T>(f: (api: UsageReader, ns: string | undefined) => Promise<T[]>) => (opts.namespaces ? (await Promise.all(opts.namespaces.map((ns) => f(api, ns)))).flat() : await f(api, undefined));
+  const [all, months] = await Promise.all([read(records), read(rollups)]);
+  const teams = new Map<string, { namespace: string; recs: UsageRecord[]; months: MonthRollup[] }>();
+  const teamOf = (name: string, namespace: string) => teams.get(name) ?? teams.set(name, { namespace, recs: [], months: [] }).get(name)!;
+  for (const r of all) if (!opts.team || r.team === opts.team) teamOf(r.team, r.namespace).recs.push(r);
+  for (const m of months) if (!opts.team || m.team === opts.team) teamOf(m.team, m.namespace).months.push(m);
   const out: TeamUsage[] = [];
-  for (const [team, { namespace, recs }] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
-    const parts = recs.map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : opts.now, { region: r.region, from: opts.since, to: opts.now }));
-    const overlaps = (s: PodSpan) => (s.end === null || Date.parse(s.end) > opts.since.getTime()) && Date.parse(s.start) < opts.now.getTime();
-    // A JobSet run has a record per group restart attempt: count runs, not records.
-    const runs = new Set(recs.filter((r) => r.spans.some(overlaps)).map(runUidOf)).size;
-    out.push({ team, namespace, runs, ...sumFigures(parts), budget: await budgetOf(api, namespace) });
+  for (const [team, { namespace, recs, months: rolled }] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
+    // Months the accountant rolled up come from their roll-ups (their per-Job records may be pruned).
+    const { figures, runs } = figuresInWindow(recs, rolled, opts.since, opts.now);
+    out.push({ team, namespace, runs, ...figures, budget: await budgetOf(api, namespace) });
   }
   return out;
 }

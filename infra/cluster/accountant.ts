@@ -5,7 +5,7 @@ import { TeamConfig } from "../config";
 import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting";
 import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
 import { SystemPlacement } from "../platform";
-import type { Settings } from "../../accountant/src/settings";
+import type { SettingsInput } from "../../accountant/src/settings";
 import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 import { KUEUE_GROUP } from "../../contract/kueue";
 
@@ -25,6 +25,10 @@ export interface AccountantArgs {
   readonly gridRegion: pulumi.Input<string>;
   /** Seconds between passes; default 30. */
   readonly intervalSeconds?: number;
+  /** Port of its /healthz and /readyz probes (in the pod only; no Service); default 8080. */
+  readonly healthPort?: number;
+  /** Days a finished Job's usage record is kept before it is pruned (its month rolled up first); default 35. */
+  readonly recordRetentionDays?: number;
   /** CIDRs the API server answers on (NetworkPolicy egress on 443/6443); default none: egress is not restricted. */
   readonly apiServerCidrs?: pulumi.Input<readonly string[]>;
   /** `host:port` of the API server for the pod (KUBERNETES_SERVICE_HOST/PORT), when the Service is not routed; default the Service. */
@@ -44,14 +48,14 @@ export interface AccountantArgs {
 /**
  * kiln-accountant: one Deployment that keeps a usage record per training Job and every team's budget
  * status, and holds a team's ClusterQueue at its budget. Least privilege: it reads Jobs, pods and
- * ConfigMaps and writes ConfigMaps only in team namespaces, reads nodes, and may patch only the team
+ * ConfigMaps and writes (and prunes) ConfigMaps only in team namespaces, reads nodes, and may patch only the team
  * ClusterQueues, by name.
  */
 export class Accountant extends pulumi.ComponentResource {
   /** Namespace it runs in. */
   readonly namespace: string;
   /** The settings it runs with (for the plan and tests). */
-  readonly settings: pulumi.Output<Settings>;
+  readonly settings: pulumi.Output<SettingsInput>;
 
   constructor(name: string, args: AccountantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:Accountant", name, {}, opts);
@@ -60,6 +64,7 @@ export class Accountant extends pulumi.ComponentResource {
     const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
     const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
     this.namespace = ACCOUNTANT_NAMESPACE;
+    const healthPort = args.healthPort ?? 8080;
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -77,7 +82,7 @@ export class Accountant extends pulumi.ComponentResource {
         metadata: { name: ACCOUNTANT_NAME, labels },
         rules: [
           // Instance type, capacity type and pool of the node a pod ran on: what prices it.
-          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
           ...(queues.length ? [{ apiGroups: [KUEUE_GROUP], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
         ],
       },
@@ -95,9 +100,11 @@ export class Accountant extends pulumi.ComponentResource {
         {
           metadata: { name: ACCOUNTANT_NAME, namespace, labels },
           rules: [
-            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
-            { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "update"] },
+            // Watched (cache.ts): a pass reads from memory.
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
+            { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+            // delete: per-Job usage records past their retention (accountant/src/retention.ts).
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
           ],
         },
         child,
@@ -110,9 +117,11 @@ export class Accountant extends pulumi.ComponentResource {
     }
 
     this.settings = pulumi.output(args.gridRegion).apply(
-      (region): Settings => ({
+      (region): SettingsInput => ({
         region,
         intervalSeconds: args.intervalSeconds ?? 30,
+        recordRetentionDays: args.recordRetentionDays ?? 35,
+        healthPort,
         teams: args.teams.map((t) => ({
           name: t.name,
           namespace: t.namespace,
@@ -157,6 +166,11 @@ export class Accountant extends pulumi.ComponentResource {
                         { name: "KUBERNETES_SERVICE_PORT", value: args.apiServer.slice(args.apiServer.lastIndexOf(":") + 1) },
                       ]
                     : undefined,
+                  ports: [{ name: "health", containerPort: healthPort, protocol: "TCP" }],
+                  // Liveness: the loop turns (a pass began or ended within 3 intervals); readiness: the watches
+                  // have listed and the last pass succeeded (accountant/src/health.ts).
+                  livenessProbe: { httpGet: { path: "/healthz", port: "health" }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+                  readinessProbe: { httpGet: { path: "/readyz", port: "health" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                   resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                   volumeMounts: [{ name: "settings", mountPath: "/etc/kiln", readOnly: true }],
@@ -170,7 +184,8 @@ export class Accountant extends pulumi.ComponentResource {
       { ...inNs, dependsOn: [ns, sa, settings] },
     );
 
-    // Nothing talks to it; it talks to the API server (and DNS) only, where the platform knows its address.
+    // Nothing talks to it but the kubelet's probes (a CNI may class the node's traffic as any other); it talks to the
+    // API server (and DNS) only, where the platform knows its address.
     const egress = args.apiServerCidrs
       ? [
           { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
@@ -179,7 +194,13 @@ export class Accountant extends pulumi.ComponentResource {
       : undefined;
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network`,
-      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: { podSelector: {}, policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"], ingress: [], ...(egress ? { egress } : {}) } },
+      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: {
+          podSelector: {},
+          policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"],
+          ingress: [{ ports: [{ protocol: "TCP", port: healthPort }] }],
+          ...(egress ? { egress } : {}),
+        },
+      },
       inNs,
     );
     this.registerOutputs({ namespace: this.namespace, settings: this.settings });

@@ -2,6 +2,13 @@
 import type { V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
 import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
+import { settingsSchema, type Settings, type TeamSettings } from "../../accountant/src/settings";
+
+/** Settings with every default, for team research (kiln-research) unless told. */
+export function settingsFor(opts: { budget?: TeamSettings["budget"]; [key: string]: unknown } = {}): Settings {
+  const { budget, ...rest } = opts;
+  return settingsSchema.parse({ region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research", ...(budget ? { budget } : {}) }], ...rest });
+}
 
 export function node(name: string, instanceType: string, capacityType: "spot" | "on-demand", opts: { pool?: string; simulated?: boolean } = {}): V1Node {
   return {

@@ -1,51 +1,12 @@
-import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { USAGE_RECORD_LABEL } from "../../contract/accounting";
 import { periodOf } from "../../accountant/src/budget";
 import { recordOf } from "../../accountant/src/record";
-import { reconcile, type AccountantApi } from "../../accountant/src/reconcile";
+import { reconcile } from "../../accountant/src/reconcile";
 import { parseSettings, type Settings } from "../../accountant/src/settings";
-import { job, node, pod } from "./fixtures";
+import { FakeCluster } from "./fake-cluster";
+import { job, pod, settingsFor } from "./fixtures";
 
-/** An in-memory cluster with just what the accountant reads and writes. */
-class FakeCluster implements AccountantApi {
-  jobs: V1Job[] = [];
-  pods: V1Pod[] = [];
-  configMaps = new Map<string, V1ConfigMap>();
-  queues = new Map<string, { stopPolicy: string; heldFor?: string }>([["kiln-research", { stopPolicy: "None" }]]);
-  writes = 0;
-  nodes = [node("g5", "g5.xlarge", "on-demand", { pool: "a10g" })];
-
-  async listJobs() {
-    return this.jobs;
-  }
-  async listPods() {
-    return this.pods;
-  }
-  async listNodes() {
-    return this.nodes;
-  }
-  async listRecords() {
-    return [...this.configMaps.values()].filter((c) => c.metadata?.labels?.[USAGE_RECORD_LABEL] === "run");
-  }
-  async putConfigMap(_ns: string, cm: V1ConfigMap) {
-    this.writes++;
-    this.configMaps.set(cm.metadata!.name!, structuredClone(cm));
-  }
-  async getConfigMap(_ns: string, name: string) {
-    return this.configMaps.get(name);
-  }
-  async getQueueHold(name: string) {
-    return this.queues.get(name)!;
-  }
-  async setQueueHold(name: string, reason: string | null) {
-    this.queues.set(name, reason === null ? { stopPolicy: "None" } : { stopPolicy: "Hold", heldFor: reason });
-  }
-  budget() {
-    return JSON.parse(this.configMaps.get(BUDGET_STATUS_NAME)!.data![BUDGET_STATUS_KEY]);
-  }
-}
-
-const settings = (budget?: Settings["teams"][number]["budget"]): Settings => ({ region: "us-east-1", intervalSeconds: 30, teams: [{ name: "research", namespace: "kiln-research", clusterQueue: "kiln-research", budget }] });
+const settings = (budget?: Settings["teams"][number]["budget"]): Settings => settingsFor({ budget });
 
 describe("the accountant's pass", () => {
   test("a finished run gets a record that outlives its Job", async () => {

@@ -20,6 +20,10 @@ describe("kiln-accountant", () => {
     expect(parseSettings(text, "settings.json")).toEqual({
       region: "us-east-1",
       intervalSeconds: 10,
+      openRecordRefreshSeconds: 300,
+      recordRetentionDays: 35,
+      healthPort: 8080,
+      writeConcurrency: 8,
       teams: [
         { name: "research", namespace: "kiln-research", clusterQueue: "kiln-research" },
         { name: "vision", namespace: "kiln-vision", clusterQueue: "kiln-vision", budget: { unit: "gpuHours", limit: 500 } },
@@ -32,18 +36,18 @@ describe("kiln-accountant", () => {
   test("it may patch only the team ClusterQueues, by name, and read nodes; nothing else cluster-wide", () => {
     const rules = object(local, "ClusterRole", "kiln-accountant").inputs.rules;
     expect(rules).toEqual([
-      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["kueue.x-k8s.io"], resources: ["clusterqueues"], resourceNames: ["kiln-research", "kiln-vision"], verbs: ["get", "patch"] },
     ]);
   });
 
-  test("in each team namespace it lists Jobs and pods and writes ConfigMaps; no Secrets, no deletes, no wildcards", () => {
+  test("in each team namespace it lists and watches Jobs and pods and writes and prunes ConfigMaps; no Secrets, no wildcards", () => {
     for (const ns of ["kiln-research", "kiln-vision"]) {
       const role = object(local, "Role", "kiln-accountant", ns).inputs;
       expect(role.rules).toEqual([
-        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list"] },
-        { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "update"] },
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
       ]);
       const binding = object(local, "RoleBinding", "kiln-accountant", ns).inputs;
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "kiln-accountant", namespace: "kiln-accountant" }]);
@@ -72,7 +76,8 @@ describe("kiln-accountant", () => {
     expect(repo).toContain("kiln-dev/accountant");
     const np = object(dev, "NetworkPolicy", "kiln-accountant", "kiln-accountant").inputs.spec;
     expect(np.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(np.ingress).toEqual([]);
+    // Only the probes' port comes in (the kubelet's probes; the endpoints tell liveness and readiness, nothing else).
+    expect(np.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 8080 }] }]);
     expect(np.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.0.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] });
   });
 
@@ -88,6 +93,20 @@ describe("kiln-accountant", () => {
     const d = object(own, "Deployment", "kiln-accountant", "kiln-accountant").inputs;
     expect(d.spec.template.spec.containers[0].image).toBe("123456789012.dkr.ecr.us-west-2.amazonaws.com/tools/accountant:0.1.0");
     expect(d.metadata.annotations).toBeUndefined();
+  });
+
+  test("its pod answers the kubelet's liveness and readiness probes on its settings' health port, as non-root", () => {
+    const pod = object(local, "Deployment", "kiln-accountant", "kiln-accountant").inputs.spec.template.spec;
+    const [c] = pod.containers;
+    const port = parseSettings(object(local, "ConfigMap", "kiln-accountant", "kiln-accountant").inputs.data["settings.json"], "settings.json").healthPort;
+    expect(c.ports).toEqual([{ name: "health", containerPort: port, protocol: "TCP" }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
+    // A non-root process may bind it.
+    expect(port).toBeGreaterThanOrEqual(1024);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+    const np = object(local, "NetworkPolicy", "kiln-accountant", "kiln-accountant").inputs.spec;
+    expect(np.ingress).toEqual([{ ports: [{ protocol: "TCP", port }] }]);
   });
 
   test("kiln:accountant.enabled false deploys none", async () => {
