@@ -1,7 +1,7 @@
 /** AccountantApi over @kubernetes/client-node 1.x: reads from the watch cache, writes only the calls its RBAC grants. */
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { BUDGET_HOLD_ANNOTATION, POD_JOB_UID_LABEL, USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
 import type { NamespaceView, Sources, WatchCache } from "./cache";
 import type { AccountantApi } from "./reconcile";
 import { RUN_SELECTOR } from "../../contract/labels";

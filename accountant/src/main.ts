@@ -9,7 +9,7 @@ import { WatchCache } from "./cache";
 import { Health } from "./health";
 import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
-import { parseSettings } from "./settings";
+import { parseSettings } from "../../contract/accounting/settings";
 import { TrafficMeter } from "./traffic";
 
 const log = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);

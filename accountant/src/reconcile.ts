@@ -5,13 +5,13 @@
 import type { V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
 import pLimit from "p-limit";
 import type { Gone, NamespaceView } from "./cache";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting/keys";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
-import { budgetStatus, periodOf, type BudgetStatus } from "./budget";
-import { isRollup, recordConfigMap, recordOf, rollupConfigMap, rollupOf, type MonthRollup, type UsageRecord } from "./record";
+import { budgetStatus, periodOf, type BudgetStatus } from "../../contract/accounting/budget";
+import { isRollup, recordConfigMap, recordOf, rollupConfigMap, rollupOf, type MonthRollup, type UsageRecord } from "../../contract/accounting/record";
 import { planRetention } from "./retention";
-import type { Settings, TeamSettings } from "./settings";
-import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "./usage";
+import type { Settings, TeamSettings } from "../../contract/accounting/settings";
+import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "../../contract/accounting/usage";
 import { PART_OF, PART_OF_LABEL, RUN_LABEL } from "../../contract/labels";
 
 /**

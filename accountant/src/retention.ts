@@ -4,9 +4,9 @@
  * month, every month it has time in is rolled up, and its run has no Job left. ConfigMaps stay bounded:
  * one per Job of the last recordRetentionDays, plus one per team and month.
  */
-import { periodOf, type Period } from "./budget";
-import { runUidOf, type MonthRollup, type UsageRecord } from "./record";
-import { sumFigures, usageOf } from "./usage";
+import { periodOf, type Period } from "../../contract/accounting/budget";
+import { runUidOf, type MonthRollup, type UsageRecord } from "../../contract/accounting/record";
+import { sumFigures, usageOf } from "../../contract/accounting/usage";
 
 /** Records deleted per team and pass at most: a first pass over a long history stays within its interval. */
 export const PRUNE_PER_PASS = 500;

@@ -3,11 +3,11 @@
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_MONTH_VALUE, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_MONTH_VALUE, USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
-import type { BudgetStatus } from "../../accountant/src/budget";
-import { figuresInWindow, recordOf, rollupOf, runUidOf, type MonthRollup, type UsageRecord } from "../../accountant/src/record";
-import { spanOfPod, usageOf, type PodSpan, type RunUsage } from "../../accountant/src/usage";
+import type { BudgetStatus } from "../../contract/accounting/budget";
+import { figuresInWindow, recordOf, rollupOf, runUidOf, type MonthRollup, type UsageRecord } from "../../contract/accounting/record";
+import { spanOfPod, usageOf, type PodSpan, type RunUsage } from "../../contract/accounting/usage";
 import type { KubeApi } from "./kube";
 import { isJobSet, type RunObject } from "./runs";
 

@@ -2,10 +2,10 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TeamConfig } from "../config";
-import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting";
+import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting/keys";
 import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
 import { SystemPlacement } from "../platform";
-import type { SettingsInput } from "../../accountant/src/settings";
+import type { SettingsInput } from "../../contract/accounting/settings";
 import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 import { KUEUE_GROUP } from "../../contract/kueue";
 

@@ -13,7 +13,7 @@ import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
 import { parseConfig } from "../../infra/config";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting/keys";
 import { LOCAL_TOPOLOGY_LEVELS } from "../../contract/workload";
 import { CPU_NODE_LABEL } from "../../contract/names";
 

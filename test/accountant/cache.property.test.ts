@@ -3,7 +3,7 @@
  * time is recorded exactly once: the records' GPU-hours per Job equal the pods' GPUs x (end - scheduled).
  */
 import fc from "fast-check";
-import { recordOf } from "../../accountant/src/record";
+import { recordOf } from "../../contract/accounting/record";
 import { reconcile } from "../../accountant/src/reconcile";
 import { settle } from "./fake-server";
 import { job, pod, settingsFor } from "./fixtures";

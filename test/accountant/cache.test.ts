@@ -3,7 +3,7 @@
  * between two passes is recorded, and a dropped watch neither loses nor double-counts a pod.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { recordOf, type UsageRecord } from "../../accountant/src/record";
+import { recordOf, type UsageRecord } from "../../contract/accounting/record";
 import { reconcile } from "../../accountant/src/reconcile";
 import { settle } from "./fake-server";
 import { job, pod, settingsFor } from "./fixtures";

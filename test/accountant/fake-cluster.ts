@@ -1,6 +1,6 @@
 /** An in-memory cluster with just what the accountant reads and writes: its reads are plain arrays here. */
 import type { V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
 import type { Gone, NamespaceView } from "../../accountant/src/cache";
 import type { AccountantApi } from "../../accountant/src/reconcile";
 import { node } from "./fixtures";

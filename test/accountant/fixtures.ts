@@ -1,8 +1,8 @@
 /** Kubernetes objects for the accountant's tests: GPU pods on priced nodes, KWOK nodes, Jobs. */
 import type { V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting/keys";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
-import { settingsSchema, type Settings, type TeamSettings } from "../../accountant/src/settings";
+import { settingsSchema, type Settings, type TeamSettings } from "../../contract/accounting/settings";
 
 /** Settings with every default, for team research (kiln-research) unless told. */
 export function settingsFor(opts: { budget?: TeamSettings["budget"]; [key: string]: unknown } = {}): Settings {

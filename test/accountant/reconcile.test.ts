@@ -1,8 +1,8 @@
-import { USAGE_RECORD_LABEL } from "../../contract/accounting";
-import { periodOf } from "../../accountant/src/budget";
-import { recordOf } from "../../accountant/src/record";
+import { USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
+import { periodOf } from "../../contract/accounting/budget";
+import { recordOf } from "../../contract/accounting/record";
 import { reconcile } from "../../accountant/src/reconcile";
-import { parseSettings, type Settings } from "../../accountant/src/settings";
+import { parseSettings, type Settings } from "../../contract/accounting/settings";
 import { FakeCluster } from "./fake-cluster";
 import { job, pod, settingsFor } from "./fixtures";
 

@@ -4,12 +4,12 @@
  */
 import fc from "fast-check";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { USAGE_RECORD_LABEL } from "../../contract/accounting";
-import { periodOf } from "../../accountant/src/budget";
-import { recordConfigMap, recordOf, rollupOf, type UsageRecord } from "../../accountant/src/record";
+import { USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
+import { periodOf } from "../../contract/accounting/budget";
+import { recordConfigMap, recordOf, rollupOf, type UsageRecord } from "../../contract/accounting/record";
 import { reconcile } from "../../accountant/src/reconcile";
 import { monthsOf } from "../../accountant/src/retention";
-import { usageOf, type PodSpan } from "../../accountant/src/usage";
+import { usageOf, type PodSpan } from "../../contract/accounting/usage";
 import { usageOfTeams, type UsageReader } from "../../cli/src/usage";
 import { FakeCluster } from "./fake-cluster";
 import { settingsFor } from "./fixtures";

@@ -3,7 +3,7 @@
  * production read path, with a clock the test moves.
  */
 import type { KubernetesObject, V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
-import { USAGE_RECORD_LABEL } from "../../contract/accounting";
+import { USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
 import { WatchCache, type NamespaceView } from "../../accountant/src/cache";
 import type { AccountantApi } from "../../accountant/src/reconcile";
 import { FakeResource, settle } from "./fake-server";

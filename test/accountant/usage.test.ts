@@ -1,6 +1,6 @@
 import { FAMILY_FACTS, INSTANCE_PRICES } from "../../contract/catalog/prices";
 import { GRID_G_CO2E_PER_KWH } from "../../contract/catalog/grid-intensity";
-import { mergeSpans, spanOfPod, sumFigures, usageOf, usdPerGpuHour, type PodSpan } from "../../accountant/src/usage";
+import { mergeSpans, spanOfPod, sumFigures, usageOf, usdPerGpuHour, type PodSpan } from "../../contract/accounting/usage";
 import { node, pod } from "./fixtures";
 
 const nodes = new Map([

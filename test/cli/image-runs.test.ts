@@ -1,6 +1,6 @@
 /** Runs with your own image (JobSets) in ls, status, logs --rank, cancel, usage and the dashboard (fixed clock). */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { recordConfigMap, type UsageRecord } from "../../accountant/src/record";
+import { recordConfigMap, type UsageRecord } from "../../contract/accounting/record";
 import { describeJobSet } from "../../cli/src/commands/status";
 import { DashboardData } from "../../cli/src/dashboard/service";
 import { imageRunFromTemplate, type JobSet } from "../../cli/src/jobset";

@@ -1,8 +1,8 @@
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../contract/accounting";
+import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME } from "../../contract/accounting/keys";
 import { INSTANCE_PRICES } from "../../contract/catalog/prices";
-import { recordConfigMap, type UsageRecord } from "../../accountant/src/record";
-import { usageOf, type PodSpan } from "../../accountant/src/usage";
-import { budgetStatus, periodOf } from "../../accountant/src/budget";
+import { recordConfigMap, type UsageRecord } from "../../contract/accounting/record";
+import { usageOf, type PodSpan } from "../../contract/accounting/usage";
+import { budgetStatus, periodOf } from "../../contract/accounting/budget";
 import { parseSince } from "../../cli/src/usage";
 import { FakeKube, FIXED_NOW, RUN_SPEC_YAML, runCli, tempFile } from "./support";
 

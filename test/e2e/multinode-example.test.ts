@@ -9,7 +9,7 @@
 import * as path from "path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { JOBSET_GROUP, JOBSET_RESTART_LABEL, rankHost } from "../../contract/workload";
-import { USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL } from "../../contract/accounting";
+import { USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL } from "../../contract/accounting/keys";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
 import { ensureStack, harnessConfig, kiln, startDashboard, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, ROOT, runName, storeClient, waitFor } from "./harness";
 

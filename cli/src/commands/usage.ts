@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { Deps, globalsOf, Session } from "../context";
 import { explainApiError, statusCode, UsageError } from "../errors";
 import { formatObject, renderTable, type OutputFormat } from "../output";
-import { formatAmount } from "../../../accountant/src/budget";
+import { formatAmount } from "../../../contract/accounting/budget";
 import { formatGpuHours, formatUsd, parseSince, usageOfTeams, type TeamUsage } from "../usage";
 import { outputOption } from "./common";
 

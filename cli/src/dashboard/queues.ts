@@ -1,5 +1,5 @@
 /** Kueue ClusterQueues as the queues page shows them: quota, reservation, usage and borrowing per flavor and resource. */
-import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting";
+import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting/keys";
 import type { ClusterQueue, FlavorUsage, LocalQueue } from "./kueue";
 import { parseQuantity } from "./quantity";
 

@@ -3,7 +3,7 @@
  * waits, the admitted flavor) and filtered and paged on the server. Pure: tested with fixed objects.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting";
+import { BUDGET_HOLD_ANNOTATION } from "../../../contract/accounting/keys";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../../contract/gpu";
 
 import { completionsOf, runPhase, runStatus, sortJobs, type RunPhase } from "../rows";

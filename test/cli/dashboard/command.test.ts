@@ -1,5 +1,5 @@
 /** `kubectl kiln dashboard` through the real program: flags validated, the server started, Ctrl-C stops it. */
-import { recordConfigMap, type UsageRecord } from "../../../accountant/src/record";
+import { recordConfigMap, type UsageRecord } from "../../../contract/accounting/record";
 import type { Deps } from "../../../cli/src/context";
 import type { KubeApi } from "../../../cli/src/kube";
 import { run } from "../../../cli/src/main";

@@ -3,7 +3,7 @@
  * stack's teams and budgets (local stack: vision has 500 GPU-hours a month), its image per platform.
  */
 import { ProgramRun } from "../../../scripts/plan/engine/program";
-import { parseSettings } from "../../../accountant/src/settings";
+import { parseSettings } from "../../../contract/accounting/settings";
 import { object, objects, runStack } from "./support";
 
 let local: ProgramRun;

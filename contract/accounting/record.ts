@@ -13,9 +13,9 @@ import {
   USAGE_RUN_UID_LABEL,
   usageMonthName,
   usageRecordName,
-} from "../../contract/accounting";
+} from "./keys";
 import { sumFigures, usageOf, type Figures, type PodSpan, type RunUsage } from "./usage";
-import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
+import { PART_OF, PART_OF_LABEL } from "../labels";
 
 export interface UsageRecord {
   readonly version: 1;

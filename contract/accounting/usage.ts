@@ -4,11 +4,11 @@
  * the accountant, the plugin and the dashboard all call these with objects they read.
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { FAMILY_FACTS, INSTANCE_PRICES, PRICES_AS_OF } from "../../contract/catalog/prices";
-import { familyOf } from "../../contract/catalog/gpu-families";
-import { GRID_INTENSITY_AS_OF, gridIntensity } from "../../contract/catalog/grid-intensity";
-import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "../../contract/accounting";
-import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
+import { FAMILY_FACTS, INSTANCE_PRICES, PRICES_AS_OF } from "../catalog/prices";
+import { familyOf } from "../catalog/gpu-families";
+import { GRID_INTENSITY_AS_OF, gridIntensity } from "../catalog/grid-intensity";
+import { CAPACITY_TYPE_LABEL, INSTANCE_TYPE_LABEL, SIMULATED_NODE_ANNOTATION } from "./keys";
+import { GPU_POOL_LABEL, GPU_RESOURCE } from "../gpu";
 
 /** One pod's hold on its GPUs. Times are ISO strings (records are JSON). */
 export interface PodSpan {

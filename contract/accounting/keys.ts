@@ -1,8 +1,9 @@
-import { RUN_LABEL } from "./labels";
 /**
  * The accounting contract: the node labels a run is priced from, and the objects the accountant
  * (accountant/) writes and the plugin, the dashboard and the program's RBAC read.
  */
+
+import { RUN_LABEL } from "../labels";
 
 /** Node label with the EC2 instance type (Kubernetes' well-known label; the local harness sets it too). */
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
