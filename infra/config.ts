@@ -5,7 +5,8 @@
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "./catalog/gpu-families";
-import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { cidrProblem, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { ACKNOWLEDGE_KEY, exposureProblems } from "./lib/exposure";
 import { repositoryProblem, tagProblem } from "./contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
@@ -232,6 +233,8 @@ const fieldSchema = z
     publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
     natGateways: z.enum(["single", "perAz"]).default("single"),
     publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
+    /** The share of IPv4 (percent) publicAccessCidrs may open beyond Kiln's bounds (a /8 per range, 1/256 in all); 0: none. */
+    [ACKNOWLEDGE_KEY]: z.number().min(0, "must be >= 0 (a percentage of IPv4; 0 acknowledges nothing)").lt(100, "must be < 100: the API server is never open to the whole internet").default(0),
     adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
     systemNodes: systemNodes.prefault({}),
     gpuPools: z.array(gpuPool).max(50, "at most 50 GPU pools").default([]),
@@ -269,15 +272,11 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     },
   },
   {
-    fields: ["publicAccessCidrs"],
+    fields: ["publicAccessCidrs", "publicAccessAcknowledgedPercent"],
     check(c, issue) {
-    // Each entry is canonical here (the schema refused the rest), so the numbers are what EKS would get.
-    const endpoints = c.publicAccessCidrs.map((cidr) => parseCidr(cidr)!);
-    endpoints.forEach((cidr, i) => {
-      if (cidr.prefix === 0) issue(["publicAccessCidrs", i], `'${c.publicAccessCidrs[i]}' opens the API server to the internet: list your office/VPN ranges`);
-    });
-    if (endpoints.length > 1 && endpoints.every((e) => e.prefix > 0) && coveredAddresses(endpoints) === IPV4_ADDRESSES)
-      issue(["publicAccessCidrs"], `together, ${c.publicAccessCidrs.join(", ")} cover every IPv4 address: that opens the API server to the internet; list your office/VPN ranges`);
+      // Each entry is canonical here (the schema refused the rest), so the numbers are what EKS would get.
+      for (const p of exposureProblems(c.publicAccessCidrs, c.publicAccessAcknowledgedPercent || undefined))
+        issue(p.index === undefined ? ["publicAccessCidrs"] : ["publicAccessCidrs", p.index], p.message);
     },
   },
   {

@@ -221,7 +221,9 @@ describe("security refusals hold on the value the program uses", () => {
   test("a list that together covers every address is refused too", () => {
     rejects({ publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /^kiln:publicAccessCidrs: together, 0\.0\.0\.0\/1, 128\.0\.0\.0\/1 cover every IPv4 address/);
     rejects({ publicAccessCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "203.0.113.0/24"] }, /cover every IPv4 address/);
-    expect(parse({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"] }).publicAccessCidrs).toEqual(["0.0.0.0/1", "203.0.113.0/24"]);
+    rejects({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"] }, /^kiln:publicAccessCidrs\[0\]: '0\.0\.0\.0\/1' opens 50 % of IPv4/);
+    const acknowledged = parse({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"], publicAccessAcknowledgedPercent: 51 });
+    expect(acknowledged.publicAccessCidrs).toEqual(["0.0.0.0/1", "203.0.113.0/24"]);
   });
 
   test("the trainer image follows the OCI reference grammar: repository and pinned tag, no digest smuggled in", () => {
@@ -331,7 +333,7 @@ describe("cross-field rules", () => {
 
   test("publicAccessCidrs are CIDRs and never the whole internet", () => {
     rejects({ publicAccessCidrs: ["office"] }, "kiln:publicAccessCidrs[0]: 'office' is not an IPv4 CIDR such as 10.0.0.0/16");
-    rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet: list your office/VPN ranges");
+    rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet (100 % of IPv4): list your office/VPN ranges");
   });
 
   test("system node sizes satisfy min <= desired <= max", () => {
