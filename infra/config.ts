@@ -12,6 +12,7 @@ import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
+import { reservedTagProblem } from "./aws/tags";
 
 /**
  * Kueue chart installed by default: the release the local harness builds and the e2e suite tests
@@ -29,11 +30,12 @@ const MAX_GPUS = 10_000;
 /** Kubernetes minor versions EKS (and the local harness) run. */
 const SUPPORTED_MINORS = [28, 29, 30, 31, 32, 33, 34];
 
-/** AWS tag rules: key 1-128, value 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix. */
+/** AWS tag rules: key 1-128, value 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: or kiln: prefix. */
 function awsTagProblem(key: string, value: string): string | undefined {
   const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
   if (key.length === 0 || key.length > 128) return "a tag key is 1-128 characters";
-  if (key.toLowerCase().startsWith("aws:")) return "tag keys starting with 'aws:' are reserved by AWS";
+  const reserved = reservedTagProblem(key);
+  if (reserved) return reserved;
   if (!allowed.test(key)) return "a tag key may hold letters, digits, spaces and _ . : / = + - @ only";
   if (value.length > 256) return `the value is ${value.length} characters; AWS allows 256`;
   if (!allowed.test(value)) return "a tag value may hold letters, digits, spaces and _ . : / = + - @ only";

@@ -280,7 +280,7 @@ describe("bounds and formats AWS or Kubernetes would enforce later are checked u
   });
 
   test("tag keys and values follow AWS's rules", () => {
-    rejects({ tags: { "aws:owner": "x" } }, "kiln:tags.aws:owner: tag keys starting with 'aws:' are reserved by AWS");
+    rejects({ tags: { "aws:owner": "x" } }, "kiln:tags.aws:owner: tag keys starting with 'aws:' (in any case) are reserved by AWS: rename the tag");
     rejects({ tags: { team: "a;b" } }, "kiln:tags.team: a tag value may hold letters, digits, spaces and _ . : / = + - @ only");
     rejects({ tags: { ["k".repeat(129)]: "v" } }, /^kiln:tags\.k{40}\.\.\.: a tag key is 1-128 characters$/);
     rejects({ tags: { note: "v".repeat(257) } }, "kiln:tags.note: the value is 257 characters; AWS allows 256");
