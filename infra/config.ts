@@ -12,6 +12,7 @@ import { CPU_FLAVOR, reservedNamespaceOwner } from "./contract/names";
 import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
+import { nearest } from "./lib/nearest";
 import { reservedTagProblem } from "./aws/tags";
 
 /**
@@ -440,19 +441,27 @@ export class ConfigError extends Error {
 
 /**
  * Raw config as Pulumi hands it over: `{"kiln:azCount": "3", "kiln:gpuPools": "[...]"}`.
- * Keys of other namespaces (aws:region, ...) are ignored; unknown `kiln:` keys are errors.
+ * Keys of other namespaces (aws:region, ...) are ignored; unknown `kiln:` keys, case variants of the
+ * namespace and keys with extra segments are errors naming the nearest known key.
  */
 export function parseConfig(raw: Readonly<Record<string, string>>, stack: string, project = "kiln"): KilnConfig {
   const input: Record<string, unknown> = {};
+  const keyProblems: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
-    const [ns, name] = key.split(":", 2);
+    const problem = configKeyProblem(key, project);
+    if (problem) {
+      keyProblems.push(`${clip(key, 60)}: ${problem}`);
+      continue;
+    }
+    const colon = key.indexOf(":");
+    const [ns, name] = [key.slice(0, colon), key.slice(colon + 1)];
     if (ns !== project && ns !== "kiln") continue;
     if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
     input[name] = isTextKey(name) ? value : decode(value);
   }
   const result = configSchema.safeParse(normalize(input), { reportInput: true });
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${keyPath(i.path)}: ${describe(i)}`));
+  if (!result.success || keyProblems.length > 0) {
+    throw new ConfigError([...keyProblems, ...(result.error?.issues ?? []).flatMap(problemLines)]);
   }
   const c = result.data;
   return {
@@ -500,11 +509,57 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    const prefix = issue.path.length === 0 ? "kiln:" : "";
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${prefix}${k}'`).join(", ")} (see Pulumi.yaml for every key)`;
+/**
+ * Why a raw config key cannot be read, or undefined when it is a declared key or another namespace's
+ * (aws:region, ...). Pulumi keys are case-sensitive: `KILN:azCount` and `kiln:AzCount` are not `kiln:azCount`.
+ */
+export function configKeyProblem(key: string, project = "kiln"): string | undefined {
+  const colon = key.indexOf(":");
+  const ns = colon < 0 ? "" : key.slice(0, colon);
+  const name = key.slice(colon + 1);
+  const ours = ns === project || ns === "kiln";
+  if (!ours && ![project.toLowerCase(), "kiln"].includes(ns.toLowerCase())) return undefined;
+  const declared = Object.keys(fieldSchema.shape);
+  // The key as far as its first separator: `gpuPools[0].maxGpus` and `azCount:junk` name gpuPools and azCount.
+  const first = /^[^:.[]*/.exec(name)![0];
+  const exact = declared.includes(first) ? first : undefined;
+  const suggestion = exact ?? nearest(first, declared);
+  const meant = suggestion ? `did you mean kiln:${suggestion}?` : `the kiln: keys are ${declared.join(", ")}`;
+  if (!ours) return `is not a key of this project: config keys are case-sensitive and its namespace is '${project}': ${meant}`;
+  if (name.includes(":") && name.startsWith(`${first}:`))
+    return `has extra segments after the key: ${exact ? `write kiln:${exact}; a nested field is set with --path, e.g. pulumi config set --path 'kiln:storage.forceDestroy' true` : meant}`;
+  if (!exact || name !== first) return `unknown key: ${meant} (Pulumi.yaml declares every key)`;
+  return undefined;
+}
+
+/** The field names of the object schema at `path` of the config (for "did you mean"). */
+function fieldsAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = fieldSchema;
+  for (const segment of [...path, undefined]) {
+    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault || schema instanceof z.ZodPipe)
+      schema = (schema instanceof z.ZodPipe ? schema.in : schema.unwrap()) as z.ZodType;
+    if (segment === undefined) break;
+    if (schema instanceof z.ZodArray && typeof segment === "number") schema = schema.element as z.ZodType;
+    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];
+    else return [];
   }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** One line per problem of an issue, each starting with the key it is about. */
+function problemLines(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === "unrecognized_keys") {
+    const known = fieldsAt(issue.path);
+    const where = issue.path.length ? ` of ${keyPath(issue.path)}` : "";
+    return issue.keys.slice(0, 10).map((k) => {
+      const meant = nearest(k, known);
+      return `${keyPath([...issue.path, clip(k)])}: unknown field${meant ? `: did you mean ${meant}?` : ""} (fields${where}: ${known.join(", ")})`;
+    });
+  }
+  return [`${keyPath(issue.path)}: ${describe(issue)}`];
+}
+
+function describe(issue: z.core.$ZodIssue): string {
   // `pulumi config set --path k.n 5` stores the text "5": say how to store a number.
   if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "boolean") && typeof issue.input === "string")
     return `is the text '${clip(issue.input)}', not a ${issue.expected}: set it with --type ${issue.expected === "number" ? "float (or int)" : "bool"} (pulumi config set --path <key> <value> --type ...) or write it unquoted in the stack file`;

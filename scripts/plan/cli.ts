@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError } from "commander";
-import { ConfigError, configSchema } from "../../infra/config";
+import { ConfigError, configKeyProblem, configSchema } from "../../infra/config";
 import { RULES } from "../../policy/rules";
 import { diffPlans, emptyPlan } from "./diff";
 import { StackError } from "./evaluate";
@@ -37,10 +37,13 @@ function overrides(sets: string[] = []): Record<string, unknown> {
     const i = s.indexOf("=");
     if (i <= 0) throw new UsageError(`--set ${s}: expected key=value, e.g. --set kiln:azCount=2`);
     const key = s.slice(0, i).includes(":") ? s.slice(0, i) : `kiln:${s.slice(0, i)}`;
-    const declared = Object.keys(configSchema.shape);
-    if (key.startsWith("kiln:") ? !declared.includes(key.slice(5)) : !OTHER_KEYS.includes(key))
+    // The program's own key check (infra/config.ts), so --set and the stack file are judged alike.
+    const problem = configKeyProblem(key);
+    const nested = `nested values are set as JSON, e.g. --set 'kiln:storage={"forceDestroy":true}'`;
+    if (problem) throw new UsageError(`--set ${s.slice(0, Math.min(i, 60))}: ${problem}; ${nested}`);
+    if (!key.startsWith("kiln:") && !OTHER_KEYS.includes(key))
       throw new UsageError(
-        `--set ${s.slice(0, Math.min(i, 60))}: '${key.slice(0, 60)}' is not a config key of this project (kiln: keys: ${declared.join(", ")}; also ${OTHER_KEYS.join(", ")}); nested values are set as JSON, e.g. --set 'kiln:storage={"forceDestroy":true}'`,
+        `--set ${s.slice(0, Math.min(i, 60))}: '${key.slice(0, 60)}' is not a config key of this project (kiln: keys: ${Object.keys(configSchema.shape).join(", ")}; also ${OTHER_KEYS.join(", ")}); ${nested}`,
       );
     const raw = s.slice(i + 1);
     try {

@@ -102,12 +102,12 @@ describe("the whole config is checked at once", () => {
 
 describe("field rules", () => {
   test("unknown top-level keys are rejected, pointing at Pulumi.yaml", () => {
-    rejects({ gpuPool: [] }, "stack config: unknown key 'kiln:gpuPool' (see Pulumi.yaml for every key)");
+    rejects({ gpuPool: [] }, "kiln:gpuPool: unknown key: did you mean kiln:gpuPools? (Pulumi.yaml declares every key)");
   });
 
   test("unknown nested keys are rejected with their path", () => {
-    rejects({ gpuPools: [{ name: "a", maxGpus: 1, maxGPUs: 2 }] }, "kiln:gpuPools[0]: unknown key 'maxGPUs' (see Pulumi.yaml for every key)");
-    rejects({ trainer: { repo: "x" } }, "kiln:trainer: unknown key 'repo' (see Pulumi.yaml for every key)");
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1, maxGPUs: 2 }] }, /^kiln:gpuPools\[0\]\.maxGPUs: unknown field: did you mean maxGpus\? \(fields of kiln:gpuPools\[0\]: name, instanceFamilies/);
+    rejects({ trainer: { repo: "x" } }, "kiln:trainer.repo: unknown field: did you mean repository? (fields of kiln:trainer: repository, tag, defaultGpus)");
   });
 
   test("platform must be aws or local", () => {
@@ -473,7 +473,7 @@ describe("budgets and the accountant", () => {
     rejects(team({ gpuHours: 5, usd: 5 }), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
     rejects(team({}), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
     rejects(team({ gpuHours: 0 }), "kiln:teams[0].budget.gpuHours: must be > 0");
-    expect(problems(team({ eur: 5 }))).toEqual(["kiln:teams[0].budget: unknown key 'eur' (see Pulumi.yaml for every key)", "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)"]);
+    expect(problems(team({ eur: 5 }))).toEqual(["kiln:teams[0].budget.eur: unknown field (fields of kiln:teams[0].budget: gpuHours, usd)", "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)"]);
   });
 
   test("a budget needs the accountant and Kueue, which enforce it", () => {

@@ -51,10 +51,17 @@ describe("bad input exits 2 with a message naming the problem", () => {
   });
 
   test("--set with a key that is not a declared config key is refused, not ignored", async () => {
-    for (const key of ["azcount", "kiln:gpuPools[0].maxGpus", "aws:regoin", "foo:bar"]) {
+    for (const [key, says] of [
+      ["azcount", "unknown key: did you mean kiln:azCount?"],
+      ["kiln:gpuPools[0].maxGpus", "unknown key: did you mean kiln:gpuPools?"],
+      ["KILN:azCount", "config keys are case-sensitive and its namespace is 'kiln': did you mean kiln:azCount?"],
+      ["kiln:azCount:junk", "has extra segments after the key: write kiln:azCount"],
+      ["aws:regoin", "is not a config key of this project"],
+      ["foo:bar", "is not a config key of this project"],
+    ]) {
       err.length = 0;
       expect(await main(["plan", "--stack", "dev", "--set", `${key}=1`])).toBe(2);
-      expect(err.join("")).toContain("is not a config key of this project");
+      expect(err.join("")).toContain(says);
     }
     err.length = 0;
     expect(await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")])).toBe(0);
