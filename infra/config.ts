@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "./catalog/gpu-families";
+import { GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "./catalog/gpu-families";
 import { cidrProblem, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
 import { ACKNOWLEDGE_KEY, exposureProblems } from "./lib/exposure";
 import { repositoryProblem, tagProblem } from "./contract/oci";
@@ -13,6 +13,8 @@ import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
 import { nearest } from "./lib/nearest";
+import { formatBytes, quantityBytes } from "./lib/quantity";
+import { checkInstanceType } from "./catalog/instance-types";
 import { reservedTagProblem } from "./aws/tags";
 
 /**
@@ -63,6 +65,13 @@ const dnsLabel = z
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
 
+/** A storage quantity between `min` and `max` bytes: zero and absurd sizes are refused (the schema checked its form). */
+const sizeWithin = (what: string, min: number, max: number) => (v: string, ctx: z.RefinementCtx) => {
+  const bytes = quantityBytes(v);
+  if (bytes !== undefined && (bytes < min || bytes > max))
+    ctx.addIssue({ code: "custom", message: `'${v}' is ${bytes === 0 ? "zero" : bytes < min ? "too small" : "absurdly large"}: ${what} is ${formatBytes(min)} to ${formatBytes(max)}` });
+};
+
 /** A string that passes `problem` (its message is the issue). */
 const checked = (problem: (v: string) => string | undefined) =>
   z.string().superRefine((v, ctx) => {
@@ -110,7 +119,7 @@ const team = z.strictObject({
 });
 
 const systemNodes = z.strictObject({
-  instanceTypes: z.array(z.string()).min(1).default(["m7i.large"]),
+  instanceTypes: z.array(checked((t) => checkInstanceType(t, "system").problem)).min(1).max(20).default(["m7i.large"]),
   minSize: z.number().int().min(1).max(100).default(2),
   desiredSize: z.number().int().min(1).default(2),
   maxSize: z.number().int().min(1).default(4),
@@ -144,14 +153,19 @@ const objectStore = z.strictObject({
   /** `minio`: an in-cluster MinIO; `external`: an existing S3-compatible endpoint. */
   mode: z.enum(["minio", "external"]).default("minio"),
   endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://s3.example.com" }).optional(),
-  region: z.string().default("us-east-1"),
+  /** Region the S3 client signs requests for (MinIO and most S3-compatible stores take us-east-1). */
+  region: z
+    .string()
+    .min(1, { error: "is empty: an S3 client signs every request for a region; use us-east-1 for MinIO and most S3-compatible stores", abort: true })
+    .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be a region name such as us-east-1 (lowercase letters, digits and '-')")
+    .default("us-east-1"),
   accessKeyId: z.string().optional(),
   /** Secret: set with `pulumi config set --secret --path kiln:objectStore.secretAccessKey`. */
   secretAccessKey: z.string().optional(),
   datasetsBucket: checked(bucketProblem).default("datasets"),
   artifactsBucket: checked(bucketProblem).default("artifacts"),
-  /** Size of MinIO's PVC. */
-  minioStorage: quantity.default("20Gi"),
+  /** Size of MinIO's PVC, 1Gi to 100Ti. */
+  minioStorage: quantity.superRefine(sizeWithin("minioStorage", 2 ** 30, 100 * 2 ** 40)).default("20Gi"),
 });
 
 const trainer = z.strictObject({
@@ -307,9 +321,9 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       families.forEach((f, j) => {
         if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
       });
-      types.forEach((t, j) => {
-        if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(t) || !isKnownFamily(familyOf(t)))
-          issue(["gpuPools", i, "instanceTypes", j], `'${t}' is not an instance type of a known GPU family (${knownFamilies()})`);
+      types.slice(0, 100).forEach((t, j) => {
+        const problem = checkInstanceType(t, "gpu").problem;
+        if (problem) issue(["gpuPools", i, "instanceTypes", j], problem);
       });
     });
 
@@ -429,6 +443,8 @@ export type KilnConfig = Readonly<
     clusterName: string;
     teams: readonly TeamConfig[];
     subnets: SubnetLayout;
+    /** Valid but worth saying (e.g. an instance type without a price); the program logs them. */
+    warnings: readonly string[];
   }
 >;
 
@@ -466,12 +482,20 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
   const c = result.data;
   return {
     ...c,
+    warnings: instanceTypeWarnings(c),
     stack,
     project,
     clusterName: c.clusterName ?? `kiln-${stack}`,
     teams: c.teams.map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}`, pools: t.pools ?? c.gpuPools.map((p) => p.name) })),
     subnets: layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix)!,
   };
+}
+
+/** What is valid but the plan cannot price: a warning per unpriced instance type. */
+function instanceTypeWarnings(c: Parsed): string[] {
+  const warnings = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning] as const);
+  c.gpuPools.forEach((p, i) => (p.instanceTypes ?? []).forEach((t, j) => warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning])));
+  return warnings.filter(([, w]) => w).map(([key, w]) => `${key}: ${w}`);
 }
 
 /**
@@ -568,5 +592,7 @@ function describe(issue: z.core.$ZodIssue): string {
 
 /** Reads this stack's config from the Pulumi engine (or the test mocks) and validates it. */
 export function loadConfig(): KilnConfig {
-  return parseConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+  const config = parseConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+  for (const w of config.warnings) void pulumi.log.warn(w);
+  return config;
 }

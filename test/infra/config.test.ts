@@ -356,8 +356,8 @@ describe("cross-field rules", () => {
 
   test("instance families and types must be known GPU families", () => {
     rejects({ platform: "aws", gpuPools: [{ ...AWS_POOL, instanceFamilies: ["m7i"] }] }, /^kiln:gpuPools\[0\]\.instanceFamilies\[0\]: unknown GPU instance family 'm7i' \(known: .*g5.*\)$/);
-    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["m7i.large"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'm7i\.large' is not an instance type of a known GPU family/);
-    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["g5"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'g5' is not an instance type/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["m7i.large"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'm7i\.large' is not of a family Kiln knows for GPU pools \(a CPU family/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["g5"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'g5' is not an EC2 instance type name/);
   });
 
   test("team names are unique and no two teams share a namespace", () => {
