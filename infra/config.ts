@@ -13,6 +13,7 @@ import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
 import { nearest } from "./lib/nearest";
+import { MAX_CONFIG_NESTING, nestingPath } from "./lib/depth";
 import { formatBytes, quantityBytes } from "./lib/quantity";
 import { checkInstanceType } from "./catalog/instance-types";
 import { reservedTagProblem } from "./aws/tags";
@@ -463,6 +464,8 @@ export class ConfigError extends Error {
 export function parseConfig(raw: Readonly<Record<string, string>>, stack: string, project = "kiln"): KilnConfig {
   const input: Record<string, unknown> = {};
   const keyProblems: string[] = [];
+  /** Keys refused before validation: what the schema would say about their absence is not the problem. */
+  const skipped = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
     const problem = configKeyProblem(key, project);
     if (problem) {
@@ -473,11 +476,19 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const [ns, name] = [key.slice(0, colon), key.slice(colon + 1)];
     if (ns !== project && ns !== "kiln") continue;
     if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
-    input[name] = isTextKey(name) ? value : decode(value);
+    const decoded = isTextKey(name) ? value : decode(value);
+    const deep = nestingPath(decoded);
+    if (deep !== undefined) {
+      skipped.add(name);
+      keyProblems.push(`${keyPath([name])}: nested more than ${MAX_CONFIG_NESTING} levels deep (at ${clip(`kiln:${name}${deep}`, 80)}); Kiln's config is at most 3 levels deep: check the value's brackets`);
+      continue;
+    }
+    input[name] = decoded;
   }
   const result = configSchema.safeParse(normalize(input), { reportInput: true });
   if (!result.success || keyProblems.length > 0) {
-    throw new ConfigError([...keyProblems, ...(result.error?.issues ?? []).flatMap(problemLines)]);
+    const issues = (result.error?.issues ?? []).filter((i) => !skipped.has(String(i.path[0])));
+    throw new ConfigError([...keyProblems, ...issues.flatMap(problemLines)]);
   }
   const c = result.data;
   return {
@@ -510,7 +521,7 @@ function normalize(value: unknown): unknown {
 }
 
 /** Keys whose schema is a string or enum: their text is the value ("1.34" stays a string). */
-function isTextKey(name: string): boolean {
+export function isTextKey(name: string): boolean {
   let schema = (fieldSchema.shape as Record<string, z.ZodType | undefined>)[name];
   while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
   return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
