@@ -504,7 +504,7 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
 
 /** What is valid but the plan cannot price: a warning per unpriced instance type. */
 function instanceTypeWarnings(c: Parsed): string[] {
-  const warnings = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning] as const);
+  const warnings: [string, string | undefined][] = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning]);
   c.gpuPools.forEach((p, i) => (p.instanceTypes ?? []).forEach((t, j) => warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning])));
   return warnings.filter(([, w]) => w).map(([key, w]) => `${key}: ${w}`);
 }

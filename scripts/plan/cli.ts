@@ -14,12 +14,25 @@ import { StackError } from "./evaluate";
 import { renderPlan } from "./markdown";
 import { buildPlan, parsePlan, Plan } from "./plan";
 import { checkPlan, formatViolations } from "./policy";
+// The one local-path check (the trainer's; the lead will expose it from @kiln/trainer's entry point).
+import { checkLocalPath, LocalPathError, makeDirs, PathUse } from "../../trainer-image/src/local-path";
 
 /** Bad input: printed as is, exit 2. */
 class UsageError extends Error {}
 
-function readPlan(file: string): Plan {
-  if (!fs.existsSync(file)) throw new UsageError(`--against ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+/** A path flag checked by the one local-path helper (the trainer's), as a usage error naming the flag. */
+function checkedPath(flag: string, file: string, use: PathUse): string {
+  try {
+    return checkLocalPath(flag, file, use);
+  } catch (e) {
+    if (e instanceof LocalPathError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function readPlan(flag: string, file: string): Plan {
+  if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+  checkedPath(flag, file, "read-file");
   try {
     return parsePlan(fs.readFileSync(file, "utf8"), file);
   } catch (e) {
@@ -58,10 +71,18 @@ function overrides(sets: string[] = []): Record<string, unknown> {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean; set?: string[] }): Promise<number> {
-  const base = opts.against ? readPlan(opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
-  const p = await buildPlan(opts.stack, overrides(opts.set));
   const mdFile = opts.md ?? opts.out.replace(/\.json$/, "") + ".md";
-  fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  // Both outputs are checked before the program runs: a bad --out fails in a second, not after the plan.
+  checkedPath("--out", opts.out, "write-file");
+  checkedPath(opts.md ? "--md" : "--out (its .md)", mdFile, "write-file");
+  const base = opts.against ? readPlan("--against", opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
+  const p = await buildPlan(opts.stack, overrides(opts.set));
+  try {
+    makeDirs(path.dirname(path.resolve(opts.out)));
+    makeDirs(path.dirname(path.resolve(mdFile)));
+  } catch (e) {
+    throw e instanceof LocalPathError ? new UsageError(`--out ${opts.out}: ${e.message}`) : e;
+  }
   fs.writeFileSync(opts.out, JSON.stringify(p, null, 2) + "\n");
   const diff = base ? diffPlans(base, p) : undefined;
   fs.writeFileSync(mdFile, renderPlan(p, diff));
@@ -80,7 +101,7 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
 
 async function policy(opts: { stack?: string; plan?: string; json?: boolean; set?: string[] }): Promise<number> {
   if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
-  const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
+  const p = opts.plan ? readPlan("--plan", opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
   // Re-check a stored plan with today's rules rather than trusting the verdict it was written with.
   const violations = opts.plan ? checkPlan([...p.resources, ...(p.rendered ?? [])]) : p.policy.violations;
   if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");

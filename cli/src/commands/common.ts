@@ -3,6 +3,7 @@ import * as fs from "fs";
 import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
 import { parseYaml } from "../../../trainer-image/src/yaml";
+import { checkLocalPath, LocalPathError } from "../../../trainer-image/src/local-path";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { TEMPLATE_NAME, templateFromManifest } from "../job";
@@ -34,11 +35,10 @@ export const MAX_INPUT_BYTES = 512 * 1024;
 export function readInputFile(flag: string, file: string): string {
   let size: number;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new UsageError(`${flag} ${file} is not a regular file`);
-    size = st.size;
+    checkLocalPath(flag, file, "read-file");
+    size = fs.statSync(file).size;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof LocalPathError) throw new UsageError(err.message);
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (size > MAX_INPUT_BYTES) throw new UsageError(`${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`);

@@ -1,5 +1,5 @@
 /** `npm run plan` / `npm run policy`: bad input exits 2 with the validator's message; policy over a plan file. */
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -66,6 +66,26 @@ describe("bad input exits 2 with a message naming the problem", () => {
     err.length = 0;
     expect(await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")])).toBe(0);
   }, 120_000);
+
+  test("path flags are checked by the one local-path helper before anything runs: /proc, a directory, a FIFO", async () => {
+    const fifo = path.join(tmp, "base.fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const [args, says] of [
+      [["--out", "/proc/kiln/plan.json"], "--out /proc/kiln/plan.json: is under /proc, a kernel file system"],
+      [["--out", tmp], `--out ${tmp}: is a directory; a file is meant (e.g. ${path.join(tmp, "plan.json")})`],
+      [["--out", path.join(tmp, "p.json"), "--md", "/dev/null"], "--md /dev/null: is under /dev, a kernel file system"],
+      [["--out", path.join(tmp, "p.json"), "--against", fifo], `--against ${fifo}: is a FIFO`],
+    ]) {
+      err.length = 0;
+      const t0 = Date.now();
+      expect(await main(["plan", "--stack", "dev", ...args])).toBe(2);
+      expect(err.join("")).toContain(says);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    }
+    err.length = 0;
+    expect(await main(["policy", "--plan", "/proc/self/status"])).toBe(2);
+    expect(err.join("")).toContain("--plan /proc/self/status: is under /proc");
+  });
 
   test("policy without --stack or --plan, and a malformed --set", async () => {
     expect(await main(["policy"])).toBe(2);
