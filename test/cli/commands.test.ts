@@ -26,7 +26,7 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     [["submit", "--spec", specFile, "-o", "xml"], "argument 'xml' is invalid. Allowed choices are table, json, yaml"],
     [["submit"], "--spec <file> is required"],
     [["submit", "--spec", "/nonexistent/run.yaml"], "--spec /nonexistent/run.yaml: does not exist"],
-    [["submit", "--spec", specFile, "--name", "Bad_Name"], `run name "Bad_Name" is invalid`],
+    [["submit", "--spec", specFile, "--name", "Bad_Name"], `--name "Bad_Name" is invalid: it holds the uppercase 'B' at position 1`],
     [["submit", "--spec", specFile, "--queue", "Q!"], `--queue "Q!" is invalid`],
     [["submit", "--spec", specFile, "--bogus"], "error: unknown option '--bogus'"],
     [["launch"], "error: unknown command 'launch'"],

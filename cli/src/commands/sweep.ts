@@ -48,7 +48,7 @@ export function registerSweep(program: Command, deps: Deps): void {
       const { raw } = readSpecFile(flags.spec);
       validateGrid(raw, grid);
       const name = flags.name ?? generateRunName(deps.now(), deps.random, "sweep");
-      validateRunName(name, MAX_SWEEP_NAME);
+      validateRunName(name, MAX_SWEEP_NAME, flags.name !== undefined ? "--name" : "sweep name");
 
       const session = new Session(deps, globalsOf(cmd));
       const template = await loadTemplate(session, flags.template);
