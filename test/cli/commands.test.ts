@@ -69,6 +69,10 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining("--spec /proc/self/status: is under /proc, a kernel file system")]);
     r = await runCli(["submit", "--spec", specFile, "--template", "/dev/zero", "--dry-run"]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringContaining("--template /dev/zero: is under /dev, a kernel file system")]);
+    // Nesting is bounded before the YAML parser (recursive) sees the file.
+    const deep = tempFile("deep.yaml", `kind: CronJob\nspec: ${"[".repeat(20_000)}\n`);
+    r = await runCli(["submit", "--spec", specFile, "--template", deep, "--dry-run"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--template .*deep\.yaml: nested more than 64 levels deep at spec\[0\]\[0\].* \(line 2\)/)]);
     const big = tempFile("big.yaml", `# ${"x".repeat(600 * 1024)}\n`);
     r = await runCli(["submit", "--spec", big, "--template", templateFile, "--dry-run"]);
     expect(r.code).toBe(2);

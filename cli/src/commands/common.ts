@@ -4,6 +4,7 @@ import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
 import { parseYaml } from "../../../trainer-image/src/yaml";
 import { checkLocalPath, LocalPathError } from "../../../trainer-image/src/local-path";
+import { tooDeep } from "../../../trainer-image/src/yaml-depth";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { TEMPLATE_NAME, templateFromManifest } from "../job";
@@ -42,12 +43,20 @@ export function readInputFile(flag: string, file: string): string {
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (size > MAX_INPUT_BYTES) throw new UsageError(`${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`);
+  let text: string;
   try {
-    return fs.readFileSync(file, "utf8");
+    text = fs.readFileSync(file, "utf8");
   } catch (err) {
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  // The yaml package composes recursively: a deeply nested file would overflow the stack while parsing.
+  const deep = tooDeep(text, MAX_INPUT_NESTING);
+  if (deep) throw new UsageError(`${flag} ${file}: nested more than ${MAX_INPUT_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`);
+  return text;
 }
+
+/** Deepest nesting of a --spec or --template file (a Job template needs about 15 levels). */
+export const MAX_INPUT_NESTING = 64;
 
 /** Reads and validates a run spec file with the trainer's own schema (RunSpecError = exit 2). */
 export function readSpecFile(file: string | undefined): SpecFile {
