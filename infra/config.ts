@@ -13,6 +13,7 @@ import { version as TRAINER_VERSION } from "../trainer-image/package.json";
 import { version as KILN_VERSION } from "../package.json";
 import { clip } from "./lib/text";
 import { nearest } from "./lib/nearest";
+import { keyProblem, objectFieldsAt } from "./lib/config-keys";
 import { MAX_CONFIG_NESTING, nestingPath } from "./lib/depth";
 import { formatBytes, quantityBytes } from "./lib/quantity";
 import { checkInstanceType } from "./catalog/instance-types";
@@ -544,47 +545,15 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/**
- * Why a raw config key cannot be read, or undefined when it is a declared key or another namespace's
- * (aws:region, ...). Pulumi keys are case-sensitive: `KILN:azCount` and `kiln:AzCount` are not `kiln:azCount`.
- */
+/** Why a raw config key cannot be read (infra/lib/config-keys.ts), or undefined: the project's declared keys. */
 export function configKeyProblem(key: string, project = "kiln"): string | undefined {
-  const colon = key.indexOf(":");
-  const ns = colon < 0 ? "" : key.slice(0, colon);
-  const name = key.slice(colon + 1);
-  const ours = ns === project || ns === "kiln";
-  if (!ours && ![project.toLowerCase(), "kiln"].includes(ns.toLowerCase())) return undefined;
-  const declared = Object.keys(fieldSchema.shape);
-  // The key as far as its first separator: `gpuPools[0].maxGpus` and `azCount:junk` name gpuPools and azCount.
-  const first = /^[^:.[]*/.exec(name)![0];
-  const exact = declared.includes(first) ? first : undefined;
-  const suggestion = exact ?? nearest(first, declared);
-  const meant = suggestion ? `did you mean kiln:${suggestion}?` : `the kiln: keys are ${declared.join(", ")}`;
-  if (!ours) return `is not a key of this project: config keys are case-sensitive and its namespace is '${project}': ${meant}`;
-  if (name.includes(":") && name.startsWith(`${first}:`))
-    return `has extra segments after the key: ${exact ? `write kiln:${exact}; a nested field is set with --path, e.g. pulumi config set --path 'kiln:storage.forceDestroy' true` : meant}`;
-  if (!exact || name !== first) return `unknown key: ${meant} (Pulumi.yaml declares every key)`;
-  return undefined;
-}
-
-/** The field names of the object schema at `path` of the config (for "did you mean"). */
-function fieldsAt(path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType | undefined = fieldSchema;
-  for (const segment of [...path, undefined]) {
-    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault || schema instanceof z.ZodPipe)
-      schema = (schema instanceof z.ZodPipe ? schema.in : schema.unwrap()) as z.ZodType;
-    if (segment === undefined) break;
-    if (schema instanceof z.ZodArray && typeof segment === "number") schema = schema.element as z.ZodType;
-    else if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];
-    else return [];
-  }
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  return keyProblem(key, project, Object.keys(fieldSchema.shape));
 }
 
 /** One line per problem of an issue, each starting with the key it is about. */
 function problemLines(issue: z.core.$ZodIssue): string[] {
   if (issue.code === "unrecognized_keys") {
-    const known = fieldsAt(issue.path);
+    const known = objectFieldsAt(fieldSchema, issue.path);
     const where = issue.path.length ? ` of ${keyPath(issue.path)}` : "";
     return issue.keys.slice(0, 10).map((k) => {
       const meant = nearest(k, known);
