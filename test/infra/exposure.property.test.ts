@@ -7,6 +7,7 @@ import { ConfigError, parseConfig } from "../../infra/config";
 import { coveredAddresses, formatCidr, IPV4_ADDRESSES, parseCidr } from "../../infra/lib/cidr";
 import { ACKNOWLEDGE_TAG, BROADEST_PREFIX, exposureProblems, formatShare, MAX_EXPOSED_ADDRESSES } from "../../infra/lib/exposure";
 import { evaluate } from "../../policy/rules";
+import { buildPlan } from "../../scripts/plan/plan";
 import { compliantWorld } from "../policy/fixtures";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);
@@ -136,4 +137,14 @@ describe("the issue's examples", () => {
     expect(configProblems(["10.0.0.0/8"], 100)).toEqual([expect.stringMatching(/^kiln:publicAccessAcknowledgedPercent: must be < 100/)]);
     expect(exposureProblems(["0.0.0.0/0"], 99.99)).toHaveLength(1);
   });
+});
+
+describe("end to end: the dev stack's plan", () => {
+  test("an acknowledged wide endpoint reaches the EKS cluster as its tag, and the policy pack accepts it", async () => {
+    const p = await buildPlan("dev", { "kiln:publicAccessCidrs": ["0.0.0.0/1"], "kiln:publicAccessAcknowledgedPercent": 50 });
+    const cluster = p.resources.find((r) => r.type === "aws:eks/cluster:Cluster")!;
+    expect((cluster.inputs.tags as Record<string, string>)[ACKNOWLEDGE_TAG]).toBe("50");
+    expect((cluster.inputs.vpcConfig as { publicAccessCidrs: string[] }).publicAccessCidrs).toEqual(["0.0.0.0/1"]);
+    expect(p.policy.violations.filter((v) => v.rule === "eks-endpoint-access")).toEqual([]);
+  }, 120_000);
 });
