@@ -114,3 +114,25 @@ test("the issue's examples: an output under /proc, a FIFO, a directory where a f
   expect(localPathProblem(path.join(root, "dir"), "write-file")).toBe(`is a directory; a file is meant (e.g. ${path.join(root, "dir", "plan.json")})`);
   expect(localPathProblem(path.join(root, "file.txt", "x", "plan.json"), "write-file")).toBe(`cannot be created: ${path.join(root, "file.txt")} is a file, not a directory`);
 });
+
+describe("the trainer's spec paths (main.ts): every dataset.uri form the README documents stays valid", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { localPathProblems } = require("../../trainer-image/src/main") as typeof import("../../trainer-image/src/main");
+  const spec = (dataset: string, output: string) => ({ dataset: { uri: dataset }, output: { uri: output } }) as Parameters<typeof localPathProblems>[0];
+
+  test("a file, a directory, a prefix and a glob are read; s3:// is the store's to judge", () => {
+    for (const uri of [path.join(root, "file.txt"), path.join(root, "dir"), `${path.join(root, "dir")}/`, path.join(root, "fi"), `${root}/*.txt`, `${root}/{a,b}.csv`, `file:${path.join(root, "file.txt")}`, "s3://d/x/"])
+      expect([uri, localPathProblems(spec(uri, path.join(root, "out")))]).toEqual([uri, []]);
+  });
+
+  test("special files, missing directories and an output that is a file are named by field", () => {
+    expect(localPathProblems(spec(path.join(root, "fifo"), "/proc/kiln"))).toEqual([
+      "output.uri: /proc/kiln is under /proc, a kernel file system, not a place for files",
+      `dataset.uri: ${path.join(root, "fifo")} is a FIFO (reading it would wait for a writer forever); a file is meant`,
+    ]);
+    expect(localPathProblems(spec("/nonexistent-kiln/part-", path.join(root, "file.txt")))).toEqual([
+      `output.uri: ${path.join(root, "file.txt")} is a file; a directory is meant`,
+      "dataset.uri: /nonexistent-kiln does not exist",
+    ]);
+  });
+});

@@ -31,7 +31,8 @@ test.each([
     if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
     return spec(fifo, path.join(tmp, "out"));
   }, /dataset\.uri: .*data\.fifo is a FIFO/],
-  ["a dataset that is a directory", () => spec(tmp, path.join(tmp, "out")), /dataset\.uri: .* is a directory; a file is meant/],
+  ["a dataset that is a device", () => spec("/dev/zero", path.join(tmp, "out")), /dataset\.uri: \/dev\/zero is under \/dev, a kernel file system/],
+  ["an output that is a file", () => spec(path.join(tmp, "data.csv"), path.join(tmp, "data.csv")), /output\.uri: .*data\.csv is a file; a directory is meant/],
 ])("%s exits 2 at once, naming the field", async (_, makeSpec, message) => {
   const t0 = Date.now();
   const t = spawnTrainer({ KILN_RUN_SPEC: makeSpec(), KILN_RUN_ID: "paths", KILN_BACKEND: "cpu" });

@@ -11,6 +11,7 @@ import { RunRefusedError, runTraining } from "./run";
 import { RunSpecError, type RunSpec } from "./spec";
 import { localPathProblem, type PathUse } from "./local-path";
 import { localPath } from "./storage";
+import * as path from "node:path";
 import { DivergenceError } from "./train";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, diverged: 3, interrupted: 143 } as const;
@@ -36,11 +37,16 @@ export function localPathProblems(spec: RunSpec): string[] {
     if (problem) problems.push(`${field}: ${uri} ${problem}`);
   };
   check("output.uri", spec.output.uri, "write-dir");
-  // A prefix (dir/) or a glob (dir/part-*.csv) reads a directory; anything else names one file.
+  // A glob (dir/part-*.csv) reads its directory; a directory or a name that is no file (a prefix: dir/part-)
+  // reads the directory it is in; anything else is one file.
   const data = spec.dataset.uri;
-  const glob = data.search(/[*?[]/);
+  if (data.startsWith("s3://")) return problems;
+  const glob = data.search(/[*?[{]/);
+  const file = localPath(data);
   if (glob >= 0) check("dataset.uri", data.slice(0, data.lastIndexOf("/", glob) + 1) || ".", "read-dir");
-  else check("dataset.uri", data, data.endsWith("/") ? "read-dir" : "read-file");
+  else if (data.endsWith("/") || localPathProblem(file, "read-dir") === undefined) check("dataset.uri", data, "read-dir");
+  else if (localPathProblem(file, "read-file") === "does not exist") check("dataset.uri", path.dirname(file), "read-dir");
+  else check("dataset.uri", data, "read-file");
   return problems;
 }
 
