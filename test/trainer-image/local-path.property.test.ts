@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { localPathProblem, LocalPathError, makeDirs, PathUse } from "../../trainer-image/src/local-path";
+import { localPathProblems } from "../../trainer-image/src/main";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);
 
@@ -116,8 +117,6 @@ test("the issue's examples: an output under /proc, a FIFO, a directory where a f
 });
 
 describe("the trainer's spec paths (main.ts): every dataset.uri form the README documents stays valid", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { localPathProblems } = require("../../trainer-image/src/main") as typeof import("../../trainer-image/src/main");
   const spec = (dataset: string, output: string) => ({ dataset: { uri: dataset }, output: { uri: output } }) as Parameters<typeof localPathProblems>[0];
 
   test("a file, a directory, a prefix and a glob are read; s3:// is the store's to judge", () => {
