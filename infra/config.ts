@@ -4,13 +4,20 @@
  */
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { familyOf, GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "../contract/catalog/gpu-families";
-import { cidrProblem, coveredAddresses, IPV4_ADDRESSES, layoutSubnets, parseCidr, SubnetLayout } from "./lib/cidr";
+import { GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "../contract/catalog/gpu-families";
+import { cidrProblem, layoutSubnets, parseCidr, SubnetLayout } from "../contract/cidr";
+import { ACKNOWLEDGE_KEY, exposureProblems } from "../contract/exposure";
 import { repositoryProblem, tagProblem } from "../contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "../contract/names";
-import { version as TRAINER_VERSION } from "../trainer-image/package.json";
+import { trainerVersion } from "../trainer-image/src/api";
 import { version as KILN_VERSION } from "../package.json";
-import { clip } from "./lib/text";
+import { clip } from "../contract/text";
+import { nearest } from "./lib/nearest";
+import { keyProblem, objectFieldsAt } from "./lib/config-keys";
+import { MAX_CONFIG_NESTING, nestingPath } from "./lib/depth";
+import { formatBytes, quantityBytes } from "./lib/quantity";
+import { checkInstanceType } from "../contract/catalog/instance-types";
+import { reservedTagProblem } from "./aws/tags";
 
 /**
  * Kueue chart installed by default: the release the local harness builds and the e2e suite tests
@@ -28,11 +35,12 @@ const MAX_GPUS = 10_000;
 /** Kubernetes minor versions EKS (and the local harness) run. */
 const SUPPORTED_MINORS = [28, 29, 30, 31, 32, 33, 34];
 
-/** AWS tag rules: key 1-128, value 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: prefix. */
+/** AWS tag rules: key 1-128, value 0-256 characters of letters, digits, spaces and _ . : / = + - @; no aws: or kiln: prefix. */
 function awsTagProblem(key: string, value: string): string | undefined {
   const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
   if (key.length === 0 || key.length > 128) return "a tag key is 1-128 characters";
-  if (key.toLowerCase().startsWith("aws:")) return "tag keys starting with 'aws:' are reserved by AWS";
+  const reserved = reservedTagProblem(key);
+  if (reserved) return reserved;
   if (!allowed.test(key)) return "a tag key may hold letters, digits, spaces and _ . : / = + - @ only";
   if (value.length > 256) return `the value is ${value.length} characters; AWS allows 256`;
   if (!allowed.test(value)) return "a tag value may hold letters, digits, spaces and _ . : / = + - @ only";
@@ -58,6 +66,13 @@ const dnsLabel = z
   .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', at most 32 characters");
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
+
+/** A storage quantity between `min` and `max` bytes: zero and absurd sizes are refused (the schema checked its form). */
+const sizeWithin = (what: string, min: number, max: number) => (v: string, ctx: z.RefinementCtx) => {
+  const bytes = quantityBytes(v);
+  if (bytes !== undefined && (bytes < min || bytes > max))
+    ctx.addIssue({ code: "custom", message: `'${v}' is ${bytes === 0 ? "zero" : bytes < min ? "too small" : "absurdly large"}: ${what} is ${formatBytes(min)} to ${formatBytes(max)}` });
+};
 
 /** A string that passes `problem` (its message is the issue). */
 const checked = (problem: (v: string) => string | undefined) =>
@@ -106,7 +121,7 @@ const team = z.strictObject({
 });
 
 const systemNodes = z.strictObject({
-  instanceTypes: z.array(z.string()).min(1).default(["m7i.large"]),
+  instanceTypes: z.array(checked((t) => checkInstanceType(t, "system").problem)).min(1).max(20).default(["m7i.large"]),
   minSize: z.number().int().min(1).max(100).default(2),
   desiredSize: z.number().int().min(1).default(2),
   maxSize: z.number().int().min(1).default(4),
@@ -140,20 +155,25 @@ const objectStore = z.strictObject({
   /** `minio`: an in-cluster MinIO; `external`: an existing S3-compatible endpoint. */
   mode: z.enum(["minio", "external"]).default("minio"),
   endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://s3.example.com" }).optional(),
-  region: z.string().default("us-east-1"),
+  /** Region the S3 client signs requests for (MinIO and most S3-compatible stores take us-east-1). */
+  region: z
+    .string()
+    .min(1, { error: "is empty: an S3 client signs every request for a region; use us-east-1 for MinIO and most S3-compatible stores", abort: true })
+    .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be a region name such as us-east-1 (lowercase letters, digits and '-')")
+    .default("us-east-1"),
   accessKeyId: z.string().optional(),
   /** Secret: set with `pulumi config set --secret --path kiln:objectStore.secretAccessKey`. */
   secretAccessKey: z.string().optional(),
   datasetsBucket: checked(bucketProblem).default("datasets"),
   artifactsBucket: checked(bucketProblem).default("artifacts"),
-  /** Size of MinIO's PVC. */
-  minioStorage: quantity.default("20Gi"),
+  /** Size of MinIO's PVC, 1Gi to 100Ti. */
+  minioStorage: quantity.superRefine(sizeWithin("minioStorage", 2 ** 30, 100 * 2 ** 40)).default("20Gi"),
 });
 
 const trainer = z.strictObject({
   /** Trainer image repository; on aws default is the stack's ECR repository. */
   repository: checked(repositoryProblem).optional(),
-  tag: imageTag.default(TRAINER_VERSION),
+  tag: imageTag.default(trainerVersion()),
   /** GPUs a run asks for unless the user says otherwise. */
   defaultGpus: z.number().int().min(0).max(64).default(1),
 });
@@ -166,6 +186,10 @@ const accountant = z.strictObject({
   tag: imageTag.default(KILN_VERSION),
   /** Seconds between passes. Default 30. */
   intervalSeconds: z.number().int().min(5).max(3600).default(30),
+  /** Days a final per-Job usage record is kept once its month is rolled up. Default 35. */
+  recordRetentionDays: z.number().int().min(1).max(3650).default(35),
+  /** Port of its /healthz and /readyz (the Deployment's probes). Default 8080. */
+  healthPort: z.number().int().min(1024).max(65535).default(8080),
   /** `host:port` its pod reaches the API server at, when the kubernetes Service is not routed (no kube-proxy). */
   apiServer: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. 10.250.0.1:6443").optional(),
   /** Where its pod runs, replacing the platform's system-node placement (e.g. a local cluster's real node). */
@@ -232,6 +256,8 @@ const fieldSchema = z
     publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
     natGateways: z.enum(["single", "perAz"]).default("single"),
     publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
+    /** The share of IPv4 (percent) publicAccessCidrs may open beyond Kiln's bounds (a /8 per range, 1/256 in all); 0: none. */
+    [ACKNOWLEDGE_KEY]: z.number().min(0, "must be >= 0 (a percentage of IPv4; 0 acknowledges nothing)").lt(100, "must be < 100: the API server is never open to the whole internet").default(0),
     adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
     systemNodes: systemNodes.prefault({}),
     gpuPools: z.array(gpuPool).max(50, "at most 50 GPU pools").default([]),
@@ -269,15 +295,11 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     },
   },
   {
-    fields: ["publicAccessCidrs"],
+    fields: ["publicAccessCidrs", "publicAccessAcknowledgedPercent"],
     check(c, issue) {
-    // Each entry is canonical here (the schema refused the rest), so the numbers are what EKS would get.
-    const endpoints = c.publicAccessCidrs.map((cidr) => parseCidr(cidr)!);
-    endpoints.forEach((cidr, i) => {
-      if (cidr.prefix === 0) issue(["publicAccessCidrs", i], `'${c.publicAccessCidrs[i]}' opens the API server to the internet: list your office/VPN ranges`);
-    });
-    if (endpoints.length > 1 && endpoints.every((e) => e.prefix > 0) && coveredAddresses(endpoints) === IPV4_ADDRESSES)
-      issue(["publicAccessCidrs"], `together, ${c.publicAccessCidrs.join(", ")} cover every IPv4 address: that opens the API server to the internet; list your office/VPN ranges`);
+      // Each entry is canonical here (the schema refused the rest), so the numbers are what EKS would get.
+      for (const p of exposureProblems(c.publicAccessCidrs, c.publicAccessAcknowledgedPercent || undefined))
+        issue(p.index === undefined ? ["publicAccessCidrs"] : ["publicAccessCidrs", p.index], p.message);
     },
   },
   {
@@ -305,9 +327,9 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       families.forEach((f, j) => {
         if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
       });
-      types.forEach((t, j) => {
-        if (!/^[a-z0-9]+\.[a-z0-9]+$/.test(t) || !isKnownFamily(familyOf(t)))
-          issue(["gpuPools", i, "instanceTypes", j], `'${t}' is not an instance type of a known GPU family (${knownFamilies()})`);
+      types.slice(0, 100).forEach((t, j) => {
+        const problem = checkInstanceType(t, "gpu").problem;
+        if (problem) issue(["gpuPools", i, "instanceTypes", j], problem);
       });
     });
 
@@ -427,6 +449,8 @@ export type KilnConfig = Readonly<
     clusterName: string;
     teams: readonly TeamConfig[];
     subnets: SubnetLayout;
+    /** Valid but worth saying (e.g. an instance type without a price); the program logs them. */
+    warnings: readonly string[];
   }
 >;
 
@@ -439,29 +463,55 @@ export class ConfigError extends Error {
 
 /**
  * Raw config as Pulumi hands it over: `{"kiln:azCount": "3", "kiln:gpuPools": "[...]"}`.
- * Keys of other namespaces (aws:region, ...) are ignored; unknown `kiln:` keys are errors.
+ * Keys of other namespaces (aws:region, ...) are ignored; unknown `kiln:` keys, case variants of the
+ * namespace and keys with extra segments are errors naming the nearest known key.
  */
 export function parseConfig(raw: Readonly<Record<string, string>>, stack: string, project = "kiln"): KilnConfig {
   const input: Record<string, unknown> = {};
+  const keyProblems: string[] = [];
+  /** Keys refused before validation: what the schema would say about their absence is not the problem. */
+  const skipped = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
-    const [ns, name] = key.split(":", 2);
+    const problem = configKeyProblem(key, project);
+    if (problem) {
+      keyProblems.push(`${clip(key, 60)}: ${problem}`);
+      continue;
+    }
+    const colon = key.indexOf(":");
+    const [ns, name] = [key.slice(0, colon), key.slice(colon + 1)];
     if (ns !== project && ns !== "kiln") continue;
     if (value === "") continue; // declared in Pulumi.yaml with an empty default: unset
-    input[name] = isTextKey(name) ? value : decode(value);
+    const decoded = isTextKey(name) ? value : decode(value);
+    const deep = nestingPath(decoded);
+    if (deep !== undefined) {
+      skipped.add(name);
+      keyProblems.push(`${keyPath([name])}: nested more than ${MAX_CONFIG_NESTING} levels deep (at ${clip(`kiln:${name}${deep}`, 80)}); Kiln's config is at most 3 levels deep: check the value's brackets`);
+      continue;
+    }
+    input[name] = decoded;
   }
   const result = configSchema.safeParse(normalize(input), { reportInput: true });
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${keyPath(i.path)}: ${describe(i)}`));
+  if (!result.success || keyProblems.length > 0) {
+    const issues = (result.error?.issues ?? []).filter((i) => !skipped.has(String(i.path[0])));
+    throw new ConfigError([...keyProblems, ...issues.flatMap(problemLines)]);
   }
   const c = result.data;
   return {
     ...c,
+    warnings: instanceTypeWarnings(c),
     stack,
     project,
     clusterName: c.clusterName ?? `kiln-${stack}`,
     teams: c.teams.map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}`, pools: t.pools ?? c.gpuPools.map((p) => p.name) })),
     subnets: layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix)!,
   };
+}
+
+/** What is valid but the plan cannot price: a warning per unpriced instance type. */
+function instanceTypeWarnings(c: Parsed): string[] {
+  const warnings: [string, string | undefined][] = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning]);
+  c.gpuPools.forEach((p, i) => (p.instanceTypes ?? []).forEach((t, j) => warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning])));
+  return warnings.filter(([, w]) => w).map(([key, w]) => `${key}: ${w}`);
 }
 
 /**
@@ -476,7 +526,7 @@ function normalize(value: unknown): unknown {
 }
 
 /** Keys whose schema is a string or enum: their text is the value ("1.34" stays a string). */
-function isTextKey(name: string): boolean {
+export function isTextKey(name: string): boolean {
   let schema = (fieldSchema.shape as Record<string, z.ZodType | undefined>)[name];
   while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
   return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
@@ -499,11 +549,25 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+/** Why a raw config key cannot be read (infra/lib/config-keys.ts), or undefined: the project's declared keys. */
+export function configKeyProblem(key: string, project = "kiln"): string | undefined {
+  return keyProblem(key, project, Object.keys(fieldSchema.shape));
+}
+
+/** One line per problem of an issue, each starting with the key it is about. */
+function problemLines(issue: z.core.$ZodIssue): string[] {
   if (issue.code === "unrecognized_keys") {
-    const prefix = issue.path.length === 0 ? "kiln:" : "";
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${prefix}${k}'`).join(", ")} (see Pulumi.yaml for every key)`;
+    const known = objectFieldsAt(fieldSchema, issue.path);
+    const where = issue.path.length ? ` of ${keyPath(issue.path)}` : "";
+    return issue.keys.slice(0, 10).map((k) => {
+      const meant = nearest(k, known);
+      return `${keyPath([...issue.path, clip(k)])}: unknown field${meant ? `: did you mean ${meant}?` : ""} (fields${where}: ${known.join(", ")})`;
+    });
   }
+  return [`${keyPath(issue.path)}: ${describe(issue)}`];
+}
+
+function describe(issue: z.core.$ZodIssue): string {
   // `pulumi config set --path k.n 5` stores the text "5": say how to store a number.
   if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "boolean") && typeof issue.input === "string")
     return `is the text '${clip(issue.input)}', not a ${issue.expected}: set it with --type ${issue.expected === "number" ? "float (or int)" : "bool"} (pulumi config set --path <key> <value> --type ...) or write it unquoted in the stack file`;
@@ -512,5 +576,7 @@ function describe(issue: z.core.$ZodIssue): string {
 
 /** Reads this stack's config from the Pulumi engine (or the test mocks) and validates it. */
 export function loadConfig(): KilnConfig {
-  return parseConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+  const config = parseConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+  for (const w of config.warnings) void pulumi.log.warn(w);
+  return config;
 }

@@ -4,7 +4,9 @@
  */
 import { spawn as spawnChild } from "child_process";
 import type { Command } from "commander";
-import { CliError } from "./errors";
+import { CliError, UsageError } from "./errors";
+import { validateDnsLabel, validateVisible } from "./job";
+import { checkLocalPath, LocalPathError } from "../../trainer-image/src/api";
 import type * as Kube from "./kube";
 import type { KubeApi, KubeOptions } from "./kube";
 import type { Io } from "./output";
@@ -69,8 +71,21 @@ export class Session {
 /** The global options of the root program, wherever they were given on the command line. */
 export function globalsOf(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as GlobalOptions;
+  // Checked where they enter, so no verb sends a look-alike or invisible name to the API server.
+  if (o.namespace !== undefined) validateDnsLabel("-n/--namespace", o.namespace, MAX_NAMESPACE);
+  if (o.context !== undefined) validateVisible("--context", o.context);
+  if (o.kubeconfig !== undefined) {
+    try {
+      checkLocalPath("--kubeconfig", o.kubeconfig, "read-file");
+    } catch (err) {
+      throw err instanceof LocalPathError ? new UsageError(err.message) : err;
+    }
+  }
   return { namespace: o.namespace, context: o.context, kubeconfig: o.kubeconfig };
 }
+
+/** A namespace is a DNS label of at most 63 characters. */
+export const MAX_NAMESPACE = 63;
 
 /** @kubernetes/client-node is loaded on first use: --help, usage errors and client dry runs start faster. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

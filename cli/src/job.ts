@@ -17,14 +17,50 @@ export const MAX_SWEEP_NAME = 52;
 
 /** Throws a UsageError unless `value` is a DNS label of at most `max` characters; `what` names it. */
 export function validateDnsLabel(what: string, value: string, max = MAX_RUN_NAME): void {
-  if (!DNS_LABEL.test(value) || value.length > max) {
-    throw new UsageError(`${what} "${value}" is invalid: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+  const problem = dnsLabelProblem(value, max);
+  if (problem)
+    throw new UsageError(`${what} ${shown(value)} is invalid: ${problem}; use lowercase ASCII letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+}
+
+/** Invisible characters: zero-width, joiners, bidi controls, BOM, soft hyphen, other format and control characters. */
+const INVISIBLE = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\u00ad\u034f\u115f\u1160\u3164]/u;
+
+/** `U+200B` */
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/** The value quoted with every invisible or non-ASCII character written as \u{...}, so the user sees it. */
+export function shown(value: string): string {
+  const clipped = [...value].slice(0, 80);
+  return `"${clipped.map((ch) => (/^[\x20-\x7e]$/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`)).join("")}${clipped.length < [...value].length ? "..." : ""}"`;
+}
+
+/** Why `value` is not a DNS label of at most `max` characters, naming the first character at fault. */
+export function dnsLabelProblem(value: string, max: number): string | undefined {
+  if (value === "") return "it is empty";
+  const chars = [...value];
+  const at = chars.findIndex((ch) => !/^[a-z0-9-]$/.test(ch));
+  if (at >= 0) {
+    const ch = chars[at];
+    const where = `at position ${at + 1}`;
+    if (INVISIBLE.test(ch) || /^\s$/u.test(ch)) return `it holds an invisible character (${codePoint(ch)}) ${where}`;
+    if (ch.codePointAt(0)! > 0x7e) return `it holds ${codePoint(ch)} ('${ch}') ${where}, a non-ASCII character that only looks like a letter or digit`;
+    if (/^[A-Z]$/.test(ch)) return `it holds the uppercase '${ch}' ${where}`;
+    return `it holds '${ch}' ${where}`;
   }
+  if (chars.length > max) return `it is ${chars.length} characters long`;
+  if (!DNS_LABEL.test(value)) return "it starts or ends with '-'";
+  return undefined;
+}
+
+/** Throws a UsageError when a free-form name (a kubeconfig context) holds invisible characters. */
+export function validateVisible(what: string, value: string): void {
+  const ch = [...value].find((c) => INVISIBLE.test(c));
+  if (ch !== undefined || value.trim() === "") throw new UsageError(`${what} ${shown(value)} is invalid: ${ch ? `it holds an invisible character (${codePoint(ch)})` : "it is empty"}`);
 }
 
 /** Throws a UsageError unless `name` can be a run (Job) name. */
-export function validateRunName(name: string, max = MAX_RUN_NAME): void {
-  validateDnsLabel("run name", name, max);
+export function validateRunName(name: string, max = MAX_RUN_NAME, what = "run name"): void {
+  validateDnsLabel(what, name, max);
 }
 
 /** `run-20261128-173005-k3x9`: UTC time plus 4 random base-36 characters. */

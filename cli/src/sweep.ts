@@ -4,7 +4,7 @@
  * JOB_COMPLETION_INDEX=i.
  */
 import { parse } from "yaml";
-import { clip } from "../../trainer-image/src/api";
+import { clip } from "../../contract/text";
 import { UsageError } from "./errors";
 import { applyOverrides, RunSpec, RunSpecError } from "./runspec";
 
@@ -24,7 +24,57 @@ function scalar(text: string, flag: string): Scalar {
   return v as Scalar;
 }
 
-/** `["a.b=1,2", "c=x"]` -> {"a.b": [1, 2], c: ["x"]}. */
+/**
+ * The items of a `--set` value: comma-separated, where a comma inside "double" or 'single' quotes, or written
+ * `\,`, belongs to its item. A quoted item is a string (YAML's quoting: `\"` inside double quotes, `''` inside
+ * single ones). A value that opens with `[` is instead one YAML/JSON list: `["a,b", "c"]`.
+ */
+export function splitSetValue(text: string, flag: string): string[] {
+  const items: string[] = [];
+  let item = "";
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      item += ch;
+      if (quote === '"' && ch === "\\") item += text[++i] ?? "";
+      else if (ch === quote && quote === "'" && text[i + 1] === "'") item += text[++i];
+      else if (ch === quote) quote = undefined;
+    } else if ((ch === '"' || ch === "'") && item.trim() === "") {
+      quote = ch;
+      item += ch;
+    } else if (ch === "\\" && text[i + 1] === ",") {
+      item += ",";
+      i++;
+    } else if (ch === ",") {
+      items.push(item.trim());
+      item = "";
+    } else item += ch;
+  }
+  if (quote) throw new UsageError(`--set ${clip(flag, 60)}: a ${quote === '"' ? "double" : "single"} quote is not closed; quote a value that holds a comma, e.g. --set 'dataset.target="a,b",c'`);
+  items.push(item.trim());
+  return items;
+}
+
+/** The values of one `--set` flag: a YAML/JSON list when it opens with `[`, else the quoted comma-separated form. */
+function setValues(text: string, flag: string): Scalar[] {
+  if (text.trimStart().startsWith("[")) {
+    let list: unknown;
+    try {
+      list = parse(text);
+    } catch (err) {
+      throw new UsageError(`--set ${clip(flag, 60)}: the list is not YAML/JSON (${(err as Error).message.split("\n")[0]}); e.g. --set 'dataset.target=["a,b","c"]'`);
+    }
+    if (!Array.isArray(list) || list.length === 0 || list.some((v) => v === null || typeof v === "object"))
+      throw new UsageError(`--set ${clip(flag, 60)}: a list value must be a non-empty list of numbers, booleans or strings, e.g. ["a,b","c"]`);
+    return list as Scalar[];
+  }
+  const items = splitSetValue(text, flag);
+  if (items.some((s) => s === "")) throw new UsageError(`--set ${clip(flag, 60)}: empty value in the list`);
+  return items.map((s) => scalar(s, flag));
+}
+
+/** `["a.b=1,2", "c=x"]` -> {"a.b": [1, 2], c: ["x"]}; see splitSetValue for commas inside a value. */
 export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]> {
   if (flags.length === 0) throw new UsageError("sweep needs at least one --set path=v1,v2 (e.g. --set training.batchSize=32,64)");
   const out: Record<string, Scalar[]> = {};
@@ -34,9 +84,7 @@ export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]
     const path = flag.slice(0, eq).trim();
     if (!PATH.test(path)) throw new UsageError(`--set ${clip(flag, 60)}: "${clip(path, 60)}" is not a dotted run-spec path such as training.batchSize`);
     if (path in out) throw new UsageError(`--set ${clip(path, 60)} is given twice: list all its values once, comma-separated`);
-    const items = flag.slice(eq + 1).split(",").map((s) => s.trim());
-    if (items.some((s) => s === "")) throw new UsageError(`--set ${clip(flag, 60)}: empty value in the list`);
-    out[path] = items.map((s) => scalar(s, flag));
+    out[path] = setValues(flag.slice(eq + 1), flag);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPolicy, policyJson, serviceTrust } from "./iam";
 import { Tags } from "./tags";
+import { ACKNOWLEDGE_TAG, exposureProblems } from "../../contract/exposure";
 
 /** Every EKS control-plane log type. */
 export const CLUSTER_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
@@ -23,6 +24,8 @@ export interface ClusterArgs {
   readonly subnetIds: pulumi.Input<string[]>;
   /** CIDRs allowed to reach the public endpoint; empty = private endpoint only. Default []. */
   readonly publicAccessCidrs?: readonly string[];
+  /** Share of IPv4 (percent) the public endpoint may open beyond Kiln's bounds (infra/lib/exposure.ts). Default none. */
+  readonly publicAccessAcknowledgedPercent?: number;
   /** IAM roles granted cluster-admin through access entries. Default []. */
   readonly adminRoleArns?: readonly string[];
   /** Days control-plane logs are kept. Default 90. */
@@ -48,8 +51,9 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const publicCidrs = args.publicAccessCidrs ?? [];
-    const open = publicCidrs.find((c) => c.endsWith("/0"));
-    if (open) throw new Error(`Cluster ${name}: publicAccessCidrs contains '${open}', which opens the API server to the internet: list your office/VPN ranges`);
+    const acknowledged = args.publicAccessAcknowledgedPercent || undefined;
+    const exposure = exposureProblems(publicCidrs, acknowledged);
+    if (exposure.length) throw new Error(`Cluster ${name}: publicAccessCidrs: ${exposure.map((p) => p.message).join("; ")}`);
     const retention = args.logRetentionDays ?? 90;
     super("kiln:aws:Cluster", name, {}, opts);
     const parent = { parent: this };
@@ -96,7 +100,8 @@ export class Cluster extends pulumi.ComponentResource {
       enabledClusterLogTypes: [...CLUSTER_LOG_TYPES],
       // Kiln installs vpc-cni, kube-proxy and coredns as managed add-ons below.
       bootstrapSelfManagedAddons: false,
-      tags: tags("eks"),
+      // The acknowledgement travels with the cluster, so the policy pack judges the list by the same bound.
+      tags: { ...tags("eks"), ...(acknowledged ? { [ACKNOWLEDGE_TAG]: String(acknowledged) } : {}) },
     }, { parent: this, dependsOn: [rolePolicy, logs] });
 
     const issuer = cluster.identities.apply((ids) => ids?.[0]?.oidcs?.[0]?.issuer ?? "");

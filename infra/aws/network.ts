@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SubnetLayout } from "../lib/cidr";
+import { SubnetLayout } from "../../contract/cidr";
 import { Tags } from "./tags";
 
 export interface NetworkArgs {

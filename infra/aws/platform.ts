@@ -87,6 +87,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       kubernetesVersion: c.kubernetesVersion,
       subnetIds: network.privateSubnetIds,
       publicAccessCidrs: c.publicAccessCidrs,
+      publicAccessAcknowledgedPercent: c.publicAccessAcknowledgedPercent,
       adminRoleArns: c.adminRoleArns,
       account,
       tags,

@@ -128,6 +128,8 @@ export class ClusterServices extends pulumi.ComponentResource {
           clusterQueues: queues ? Object.fromEntries(config.teams.map((t) => [t.name, clusterQueueName(t.name)])) : {},
           gridRegion: config.accountant.gridRegion ?? (config.platform === "aws" ? store.region : "us-east-1"),
           intervalSeconds: config.accountant.intervalSeconds,
+          recordRetentionDays: config.accountant.recordRetentionDays,
+          healthPort: config.accountant.healthPort,
           apiServerCidrs: platform.apiServerCidrs,
           apiServer: config.accountant.apiServer,
           awaitReady: !platform.accountantImagePushedLater,

@@ -1,6 +1,7 @@
 /** EKS control plane and managed node groups. */
 import { ResourceRule } from "./types";
-import { asArray, isFalse, isTrue, OPEN_CIDRS, typeIn } from "./util";
+import { ACKNOWLEDGE_TAG, exposureProblems } from "../../contract/exposure";
+import { asArray, isComputed, isFalse, isTrue, num, OPEN_CIDRS, typeIn } from "./util";
 
 const CLUSTER = "aws:eks/cluster";
 const NODE_GROUP = "aws:eks/nodeGroup";
@@ -37,7 +38,7 @@ export const eksControlPlaneLogs: ResourceRule = {
 export const eksEndpointAccess: ResourceRule = {
   kind: "resource",
   name: "eks-endpoint-access",
-  description: "The EKS API endpoint is private, or public only to an explicit CIDR allow-list (never 0.0.0.0/0).",
+  description: "The EKS API endpoint is private, or public only to an allow-list opening at most a /8 per range and 1/256 of IPv4 in all (more only with kiln:publicAccessAcknowledgedPercent; never 0.0.0.0/0).",
   severity: "critical",
   applies: (type) => typeIn(type, CLUSTER),
   check: (r) => {
@@ -47,8 +48,13 @@ export const eksEndpointAccess: ResourceRule = {
     if (!isFalse(vpc.endpointPublicAccess)) {
       const cidrs = asArray<string>(vpc.publicAccessCidrs);
       if (cidrs.length === 0) out.push(`EKS cluster ${r.name} has a public endpoint open to 0.0.0.0/0 (AWS default): set endpointPublicAccess false or list publicAccessCidrs`);
-      const open = cidrs.filter((c) => OPEN_CIDRS.includes(c));
+      // IPv6 `::/0` (EKS takes IPv4 only, but a hand-written stack might list it); IPv4 is judged below.
+      const open = cidrs.filter((c) => OPEN_CIDRS.includes(c) && !c.includes("."));
       if (open.length) out.push(`EKS cluster ${r.name} allows ${open.join(", ")} to the public endpoint: list your office/VPN ranges`);
+      // Judged by the addresses the list opens (the config's rule, infra/lib/exposure.ts), with the stack's acknowledgement.
+      const ack = num(r.props.tags?.[ACKNOWLEDGE_TAG]);
+      const known = cidrs.filter((c) => typeof c === "string" && !isComputed(c));
+      for (const p of exposureProblems(known, ack && ack < 100 ? ack : undefined)) out.push(`EKS cluster ${r.name} public endpoint: ${p.message}`);
     }
     return out;
   },

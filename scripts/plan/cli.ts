@@ -7,19 +7,32 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command, CommanderError } from "commander";
-import { ConfigError, configSchema } from "../../infra/config";
+import { ConfigError, configKeyProblem, configSchema } from "../../infra/config";
 import { RULES } from "../../policy/rules";
 import { diffPlans, emptyPlan } from "./diff";
 import { StackError } from "./evaluate";
 import { renderPlan } from "./markdown";
 import { buildPlan, parsePlan, Plan } from "./plan";
 import { checkPlan, formatViolations } from "./policy";
+// The one local-path check (the trainer's; the lead will expose it from @kiln/trainer's entry point).
+import { checkLocalPath, LocalPathError, makeDirs, type PathUse } from "../../trainer-image/src/api";
 
 /** Bad input: printed as is, exit 2. */
 class UsageError extends Error {}
 
-function readPlan(file: string): Plan {
-  if (!fs.existsSync(file)) throw new UsageError(`--against ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+/** A path flag checked by the one local-path helper (the trainer's), as a usage error naming the flag. */
+function checkedPath(flag: string, file: string, use: PathUse): string {
+  try {
+    return checkLocalPath(flag, file, use);
+  } catch (e) {
+    if (e instanceof LocalPathError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function readPlan(flag: string, file: string): Plan {
+  if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+  checkedPath(flag, file, "read-file");
   try {
     return parsePlan(fs.readFileSync(file, "utf8"), file);
   } catch (e) {
@@ -37,10 +50,13 @@ function overrides(sets: string[] = []): Record<string, unknown> {
     const i = s.indexOf("=");
     if (i <= 0) throw new UsageError(`--set ${s}: expected key=value, e.g. --set kiln:azCount=2`);
     const key = s.slice(0, i).includes(":") ? s.slice(0, i) : `kiln:${s.slice(0, i)}`;
-    const declared = Object.keys(configSchema.shape);
-    if (key.startsWith("kiln:") ? !declared.includes(key.slice(5)) : !OTHER_KEYS.includes(key))
+    // The program's own key check (infra/config.ts), so --set and the stack file are judged alike.
+    const problem = configKeyProblem(key);
+    const nested = `nested values are set as JSON, e.g. --set 'kiln:storage={"forceDestroy":true}'`;
+    if (problem) throw new UsageError(`--set ${s.slice(0, Math.min(i, 60))}: ${problem}; ${nested}`);
+    if (!key.startsWith("kiln:") && !OTHER_KEYS.includes(key))
       throw new UsageError(
-        `--set ${s.slice(0, Math.min(i, 60))}: '${key.slice(0, 60)}' is not a config key of this project (kiln: keys: ${declared.join(", ")}; also ${OTHER_KEYS.join(", ")}); nested values are set as JSON, e.g. --set 'kiln:storage={"forceDestroy":true}'`,
+        `--set ${s.slice(0, Math.min(i, 60))}: '${key.slice(0, 60)}' is not a config key of this project (kiln: keys: ${Object.keys(configSchema.shape).join(", ")}; also ${OTHER_KEYS.join(", ")}); ${nested}`,
       );
     const raw = s.slice(i + 1);
     try {
@@ -55,10 +71,18 @@ function overrides(sets: string[] = []): Record<string, unknown> {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean; set?: string[] }): Promise<number> {
-  const base = opts.against ? readPlan(opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
-  const p = await buildPlan(opts.stack, overrides(opts.set));
   const mdFile = opts.md ?? opts.out.replace(/\.json$/, "") + ".md";
-  fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  // Both outputs are checked before the program runs: a bad --out fails in a second, not after the plan.
+  checkedPath("--out", opts.out, "write-file");
+  checkedPath(opts.md ? "--md" : "--out (its .md)", mdFile, "write-file");
+  const base = opts.against ? readPlan("--against", opts.against) : opts.emptyBase ? emptyPlan(opts.stack) : undefined;
+  const p = await buildPlan(opts.stack, overrides(opts.set));
+  try {
+    makeDirs(path.dirname(path.resolve(opts.out)));
+    makeDirs(path.dirname(path.resolve(mdFile)));
+  } catch (e) {
+    throw e instanceof LocalPathError ? new UsageError(`--out ${opts.out}: ${e.message}`) : e;
+  }
   fs.writeFileSync(opts.out, JSON.stringify(p, null, 2) + "\n");
   const diff = base ? diffPlans(base, p) : undefined;
   fs.writeFileSync(mdFile, renderPlan(p, diff));
@@ -77,7 +101,7 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
 
 async function policy(opts: { stack?: string; plan?: string; json?: boolean; set?: string[] }): Promise<number> {
   if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
-  const p = opts.plan ? readPlan(opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
+  const p = opts.plan ? readPlan("--plan", opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
   // Re-check a stored plan with today's rules rather than trusting the verdict it was written with.
   const violations = opts.plan ? checkPlan([...p.resources, ...(p.rendered ?? [])]) : p.policy.violations;
   if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");

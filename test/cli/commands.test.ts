@@ -25,8 +25,8 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     [["submit", "--spec", specFile, "--dry-run=maybe"], "argument 'maybe' is invalid. Allowed choices are none, client, server"],
     [["submit", "--spec", specFile, "-o", "xml"], "argument 'xml' is invalid. Allowed choices are table, json, yaml"],
     [["submit"], "--spec <file> is required"],
-    [["submit", "--spec", "/nonexistent/run.yaml"], "cannot read --spec /nonexistent/run.yaml: ENOENT"],
-    [["submit", "--spec", specFile, "--name", "Bad_Name"], `run name "Bad_Name" is invalid`],
+    [["submit", "--spec", "/nonexistent/run.yaml"], "--spec /nonexistent/run.yaml: does not exist"],
+    [["submit", "--spec", specFile, "--name", "Bad_Name"], `--name "Bad_Name" is invalid: it holds the uppercase 'B' at position 1`],
     [["submit", "--spec", specFile, "--queue", "Q!"], `--queue "Q!" is invalid`],
     [["submit", "--spec", specFile, "--bogus"], "error: unknown option '--bogus'"],
     [["launch"], "error: unknown command 'launch'"],
@@ -35,7 +35,7 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     [["sweep", "--spec", specFile, "--set", "training.batchSize=1,2", "--parallelism", "0"], `--parallelism "0" must be a whole number from 1 to 1000`],
     [["status"], "error: missing required argument 'run'"],
     [["logs", "run-1", "--index", "-1"], `--index "-1" must be a whole number from 0 to 100000`],
-    [["submit", "--spec", specFile, "--template", "/nonexistent.yaml"], "cannot read --template /nonexistent.yaml"],
+    [["submit", "--spec", specFile, "--template", "/nonexistent.yaml"], "--template /nonexistent.yaml: does not exist"],
   ])("%j", async (argv, message) => {
     const r = await runCli(argv);
     expect(r.code).toBe(2);
@@ -57,13 +57,22 @@ describe("usage errors exit 2 with a message and no usage dump", () => {
     const dir = path.dirname(specFile);
     let r = await runCli(["submit", "--spec", dir, "--template", templateFile, "--dry-run"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--spec ${dir} is not a regular file`);
+    expect(r.stderr).toContain(`--spec ${dir}: is a directory; a file is meant`);
     // A FIFO would block a reader forever: it is refused from its stat alone.
     const fifo = path.join(dir, "spec.fifo");
     execFileSync("mkfifo", [fifo]);
     r = await runCli(["submit", "--spec", fifo, "--template", templateFile, "--dry-run"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--spec ${fifo} is not a regular file`);
+    expect(r.stderr).toContain(`--spec ${fifo}: is a FIFO (reading it would wait for a writer forever); a file is meant`);
+    // A kernel file (it may block, or look empty) is no spec, and neither is a device.
+    r = await runCli(["submit", "--spec", "/proc/self/status", "--template", templateFile, "--dry-run"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining("--spec /proc/self/status: is under /proc, a kernel file system")]);
+    r = await runCli(["submit", "--spec", specFile, "--template", "/dev/zero", "--dry-run"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining("--template /dev/zero: is under /dev, a kernel file system")]);
+    // Nesting is bounded before the YAML parser (recursive) sees the file.
+    const deep = tempFile("deep.yaml", `kind: CronJob\nspec: ${"[".repeat(20_000)}\n`);
+    r = await runCli(["submit", "--spec", specFile, "--template", deep, "--dry-run"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--template .*deep\.yaml: nested more than 64 levels deep at spec\[0\]\[0\].* \(line 2\)/)]);
     const big = tempFile("big.yaml", `# ${"x".repeat(600 * 1024)}\n`);
     r = await runCli(["submit", "--spec", big, "--template", templateFile, "--dry-run"]);
     expect(r.code).toBe(2);

@@ -125,7 +125,7 @@ describe("run names", () => {
   });
 
   test("invalid names are usage errors naming the rule", () => {
-    expect(() => validateRunName("Run_1")).toThrow(`run name "Run_1" is invalid: use lowercase letters, digits and '-'`);
+    expect(() => validateRunName("Run_1")).toThrow(`run name "Run_1" is invalid: it holds the uppercase 'R' at position 1; use lowercase ASCII letters, digits and '-'`);
     expect(() => validateRunName("a".repeat(64))).toThrow("at most 63 characters");
     expect(() => validateRunName("-a")).toThrow("is invalid");
     expect(() => validateRunName("ok-1")).not.toThrow();

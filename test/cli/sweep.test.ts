@@ -23,7 +23,7 @@ describe("parseSetFlags", () => {
     [["training..batchSize=1"], '"training..batchSize" is not a dotted run-spec path'],
     [["a.b=1,,2"], "--set a.b=1,,2: empty value in the list"],
     [["a.b=1", "a.b=2"], "--set a.b is given twice"],
-    [["a.b=[1,2]"], 'value "[1" must be a number, boolean or string'],
+    [["a.b=[1,[2]]"], "a list value must be a non-empty list of numbers, booleans or strings"],
   ])("%j is rejected: %s", (flags, message) => {
     expect(() => parseSetFlags(flags)).toThrow(message);
   });

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { ConfigError, KilnConfig, parseConfig } from "../../infra/config";
 import { reservedNamespaceOwner } from "../../contract/names";
-import { coveredAddresses, IPV4_ADDRESSES, parseCidr } from "../../infra/lib/cidr";
+import { coveredAddresses, IPV4_ADDRESSES, parseCidr } from "../../contract/cidr";
 
 /** How many generated configs each property runs (printed for the closing note). */
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);

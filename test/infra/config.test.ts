@@ -102,12 +102,12 @@ describe("the whole config is checked at once", () => {
 
 describe("field rules", () => {
   test("unknown top-level keys are rejected, pointing at Pulumi.yaml", () => {
-    rejects({ gpuPool: [] }, "stack config: unknown key 'kiln:gpuPool' (see Pulumi.yaml for every key)");
+    rejects({ gpuPool: [] }, "kiln:gpuPool: unknown key: did you mean kiln:gpuPools? (Pulumi.yaml declares every key)");
   });
 
   test("unknown nested keys are rejected with their path", () => {
-    rejects({ gpuPools: [{ name: "a", maxGpus: 1, maxGPUs: 2 }] }, "kiln:gpuPools[0]: unknown key 'maxGPUs' (see Pulumi.yaml for every key)");
-    rejects({ trainer: { repo: "x" } }, "kiln:trainer: unknown key 'repo' (see Pulumi.yaml for every key)");
+    rejects({ gpuPools: [{ name: "a", maxGpus: 1, maxGPUs: 2 }] }, /^kiln:gpuPools\[0\]\.maxGPUs: unknown field: did you mean maxGpus\? \(fields of kiln:gpuPools\[0\]: name, instanceFamilies/);
+    rejects({ trainer: { repo: "x" } }, "kiln:trainer.repo: unknown field: did you mean repository? (fields of kiln:trainer: repository, tag, defaultGpus)");
   });
 
   test("platform must be aws or local", () => {
@@ -221,7 +221,9 @@ describe("security refusals hold on the value the program uses", () => {
   test("a list that together covers every address is refused too", () => {
     rejects({ publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /^kiln:publicAccessCidrs: together, 0\.0\.0\.0\/1, 128\.0\.0\.0\/1 cover every IPv4 address/);
     rejects({ publicAccessCidrs: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "203.0.113.0/24"] }, /cover every IPv4 address/);
-    expect(parse({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"] }).publicAccessCidrs).toEqual(["0.0.0.0/1", "203.0.113.0/24"]);
+    rejects({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"] }, /^kiln:publicAccessCidrs\[0\]: '0\.0\.0\.0\/1' opens 50 % of IPv4/);
+    const acknowledged = parse({ publicAccessCidrs: ["0.0.0.0/1", "203.0.113.0/24"], publicAccessAcknowledgedPercent: 51 });
+    expect(acknowledged.publicAccessCidrs).toEqual(["0.0.0.0/1", "203.0.113.0/24"]);
   });
 
   test("the trainer image follows the OCI reference grammar: repository and pinned tag, no digest smuggled in", () => {
@@ -278,7 +280,7 @@ describe("bounds and formats AWS or Kubernetes would enforce later are checked u
   });
 
   test("tag keys and values follow AWS's rules", () => {
-    rejects({ tags: { "aws:owner": "x" } }, "kiln:tags.aws:owner: tag keys starting with 'aws:' are reserved by AWS");
+    rejects({ tags: { "aws:owner": "x" } }, "kiln:tags.aws:owner: tag keys starting with 'aws:' (in any case) are reserved by AWS: rename the tag");
     rejects({ tags: { team: "a;b" } }, "kiln:tags.team: a tag value may hold letters, digits, spaces and _ . : / = + - @ only");
     rejects({ tags: { ["k".repeat(129)]: "v" } }, /^kiln:tags\.k{40}\.\.\.: a tag key is 1-128 characters$/);
     rejects({ tags: { note: "v".repeat(257) } }, "kiln:tags.note: the value is 257 characters; AWS allows 256");
@@ -331,7 +333,7 @@ describe("cross-field rules", () => {
 
   test("publicAccessCidrs are CIDRs and never the whole internet", () => {
     rejects({ publicAccessCidrs: ["office"] }, "kiln:publicAccessCidrs[0]: 'office' is not an IPv4 CIDR such as 10.0.0.0/16");
-    rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet: list your office/VPN ranges");
+    rejects({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }, "kiln:publicAccessCidrs[1]: '0.0.0.0/0' opens the API server to the internet (100 % of IPv4): list your office/VPN ranges");
   });
 
   test("system node sizes satisfy min <= desired <= max", () => {
@@ -354,8 +356,8 @@ describe("cross-field rules", () => {
 
   test("instance families and types must be known GPU families", () => {
     rejects({ platform: "aws", gpuPools: [{ ...AWS_POOL, instanceFamilies: ["m7i"] }] }, /^kiln:gpuPools\[0\]\.instanceFamilies\[0\]: unknown GPU instance family 'm7i' \(known: .*g5.*\)$/);
-    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["m7i.large"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'm7i\.large' is not an instance type of a known GPU family/);
-    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["g5"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'g5' is not an instance type/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["m7i.large"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'm7i\.large' is not of a family Kiln knows for GPU pools \(a CPU family/);
+    rejects({ platform: "aws", gpuPools: [{ name: "a", maxGpus: 8, instanceTypes: ["g5"] }] }, /^kiln:gpuPools\[0\]\.instanceTypes\[0\]: 'g5' is not an EC2 instance type name/);
   });
 
   test("team names are unique and no two teams share a namespace", () => {
@@ -471,7 +473,7 @@ describe("budgets and the accountant", () => {
     rejects(team({ gpuHours: 5, usd: 5 }), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
     rejects(team({}), "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)");
     rejects(team({ gpuHours: 0 }), "kiln:teams[0].budget.gpuHours: must be > 0");
-    expect(problems(team({ eur: 5 }))).toEqual(["kiln:teams[0].budget: unknown key 'eur' (see Pulumi.yaml for every key)", "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)"]);
+    expect(problems(team({ eur: 5 }))).toEqual(["kiln:teams[0].budget.eur: unknown field (fields of kiln:teams[0].budget: gpuHours, usd)", "kiln:teams[0].budget: set exactly one of gpuHours or usd (a monthly amount)"]);
   });
 
   test("a budget needs the accountant and Kueue, which enforce it", () => {
@@ -480,7 +482,9 @@ describe("budgets and the accountant", () => {
   });
 
   test("the accountant's settings are checked like every key", () => {
-    expect(parse({}).accountant).toEqual({ enabled: true, tag: "0.1.0", intervalSeconds: 30 });
+    expect(parse({}).accountant).toEqual({ enabled: true, tag: "0.1.0", intervalSeconds: 30, recordRetentionDays: 35, healthPort: 8080 });
+    rejects({ accountant: { recordRetentionDays: 0 } }, /^kiln:accountant\.recordRetentionDays: /);
+    rejects({ accountant: { healthPort: 80 } }, /^kiln:accountant\.healthPort: /);
     rejects({ accountant: { intervalSeconds: 1 } }, /^kiln:accountant\.intervalSeconds: /);
     rejects({ accountant: { gridRegion: "mars" } }, "kiln:accountant.gridRegion: must be an AWS region such as us-east-1");
     rejects({ accountant: { tag: "latest" } }, /^kiln:accountant\.tag: /);

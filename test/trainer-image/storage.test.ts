@@ -51,10 +51,10 @@ describe("a dataset URI that is not a file", () => {
   test("a directory or a FIFO is a clear error, not a hang", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "kiln-notfile-"));
     const retry = { deadlineSeconds: 1, sdkAttempts: 1 };
-    await expect(openObject(dir, retry)).rejects.toThrow(`${dir} is a directory; dataset.uri must name a file`);
+    await expect(openObject(dir, retry)).rejects.toThrow(`${dir} is a directory; a file is meant`);
     const fifo = path.join(dir, "data.csv");
     execFileSync("mkfifo", [fifo]);
-    await expect(openObject(fifo, retry)).rejects.toThrow(`${fifo} is a FIFO; dataset.uri must name a file`);
+    await expect(openObject(fifo, retry)).rejects.toThrow(`${fifo} is a FIFO (reading it would wait for a writer forever); a file is meant`);
     rmSync(dir, { recursive: true, force: true });
   });
 });

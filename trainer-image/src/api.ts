@@ -5,7 +5,6 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export { clip } from "./clip";
 export { resolveRunSpec } from "./loadSpec";
 export { parseQuantity } from "./quantity";
 export { openStore, type RetryOptions, type Store } from "./storage";
@@ -18,3 +17,5 @@ export function trainerVersion(): string {
   const manifest = path.join(__dirname, "..", "package.json");
   return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version;
 }
+export { checkLocalPath, LocalPathError, localPathProblem, makeDirs, type PathUse } from "./local-path";
+export { tooDeep } from "./yaml-depth";

@@ -8,22 +8,71 @@ import { Command, CommanderError } from "commander";
 import { DataError } from "./data";
 import { readSpecText, resolveRunSpec } from "./loadSpec";
 import { RunRefusedError, runTraining } from "./run";
-import { RunSpecError } from "./spec";
+import { RunSpecError, type RunSpec } from "./spec";
+import { localPathProblem, type PathUse } from "./local-path";
+import { localPath } from "./storage";
+import * as path from "node:path";
 import { DivergenceError } from "./train";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, diverged: 3, interrupted: 143 } as const;
 
+/** Seconds from SIGTERM to a forced exit: inside the chart's terminationGracePeriodSeconds (120), before SIGKILL. */
+export const DEFAULT_STOP_GRACE_SECONDS = 90;
+
+/** KILN_STOP_GRACE_SECONDS, else the default; a bad value is a usage error. */
+export function stopGraceSeconds(env: NodeJS.ProcessEnv): number {
+  const text = env.KILN_STOP_GRACE_SECONDS;
+  if (text === undefined || text.trim() === "") return DEFAULT_STOP_GRACE_SECONDS;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new RunSpecError([`KILN_STOP_GRACE_SECONDS="${text}" must be seconds from 1 to 86400`]);
+  return n;
+}
+
+/** The spec's local paths, checked before the run touches them (s3:// URIs are the store's to judge). */
+export function localPathProblems(spec: RunSpec): string[] {
+  const problems: string[] = [];
+  const check = (field: string, uri: string, use: PathUse) => {
+    if (uri.startsWith("s3://")) return;
+    const problem = localPathProblem(localPath(uri), use);
+    if (problem) problems.push(`${field}: ${uri} ${problem}`);
+  };
+  check("output.uri", spec.output.uri, "write-dir");
+  // A glob (dir/part-*.csv) reads its directory; a directory or a name that is no file (a prefix: dir/part-)
+  // reads the directory it is in; anything else is one file.
+  const data = spec.dataset.uri;
+  if (data.startsWith("s3://")) return problems;
+  const glob = data.search(/[*?[{]/);
+  const file = localPath(data);
+  if (glob >= 0) check("dataset.uri", data.slice(0, data.lastIndexOf("/", glob) + 1) || ".", "read-dir");
+  else if (data.endsWith("/") || localPathProblem(file, "read-dir") === undefined) check("dataset.uri", data, "read-dir");
+  else if (localPathProblem(file, "read-file") === "does not exist") check("dataset.uri", path.dirname(file), "read-dir");
+  else check("dataset.uri", data, "read-file");
+  return problems;
+}
+
 async function trainCommand(opts: { spec?: string }): Promise<number> {
   let stopRequested = false;
+  let grace = DEFAULT_STOP_GRACE_SECONDS;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) return;
+    if (stopRequested) {
+      console.log(JSON.stringify({ event: "signal", signal, action: "second signal: exiting now" }));
+      process.exit(EXIT.interrupted);
+    }
     stopRequested = true;
-    console.log(JSON.stringify({ event: "signal", signal, action: "checkpointing, then exiting" }));
+    console.log(JSON.stringify({ event: "signal", signal, action: "checkpointing, then exiting", graceSeconds: grace }));
+    // A run stuck in I/O never reaches its next checkpoint: leave before the kubelet's SIGKILL, still exit 143.
+    setTimeout(() => {
+      console.log(JSON.stringify({ event: "signal", signal, action: `still running ${grace} s after ${signal}: exiting without a final checkpoint` }));
+      process.exit(EXIT.interrupted);
+    }, grace * 1000).unref();
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   try {
+    grace = stopGraceSeconds(process.env);
     const spec = resolveRunSpec(await readSpecText(opts.spec, process.env), process.env);
+    const pathProblems = localPathProblems(spec);
+    if (pathProblems.length) throw new RunSpecError(pathProblems);
     console.log(JSON.stringify({ event: "start", runId: spec.runId, output: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`, pid: process.pid }));
     const outcome = await runTraining(spec, { shouldStop: () => stopRequested });
     return outcome.status === "interrupted" ? EXIT.interrupted : EXIT.ok;

@@ -1,7 +1,7 @@
 /** The network: built from the spec with seeded initialisers, compiled separately. */
 import * as tf from "@tensorflow/tfjs";
 import { mixSeed } from "./rng";
-import type { RunSpec } from "./spec";
+import { fieldPath, RunSpecError, sizeProblems, type RunSpec } from "./spec";
 
 type Init = RunSpec["model"]["init"];
 
@@ -32,6 +32,9 @@ export function outputLayer(task: RunSpec["task"], classes: number): { units: nu
  * Every kernel initialiser is seeded from (training.seed, layer index), so two runs start identical.
  */
 export function buildModel(spec: RunSpec, inputShape: number[], classes = 1): tf.Sequential {
+  // The spec's own sizes were checked when it was parsed; the inputs are known only now.
+  const tooBig = sizeProblems(spec.model.layers, spec.training.batchSize, inputShape[0]);
+  if (tooBig.length) throw new RunSpecError(tooBig.map((p) => `${fieldPath(p.path)}: ${p.message}`));
   const model = tf.sequential();
   const layers = [...spec.model.layers, outputLayer(spec.task, classes)];
   layers.forEach((layer, i) => {

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { parseYaml } from "./yaml";
 import { clip } from "./clip";
+import { MAX_NESTING, tooDeep } from "./yaml-depth";
 
 const RUN_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -15,6 +16,29 @@ export const LOSSES = ["mse", "mae", "crossentropy"] as const;
 export const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
 
 const columnList = z.array(z.string().min(1, "column names must be non-empty"));
+
+/** Most units in one layer. */
+export const MAX_LAYER_UNITS = 65_536;
+/** Most rows in one batch. */
+export const MAX_BATCH_SIZE = 1_048_576;
+/**
+ * Most elements of any one weight or activation tensor: 2^28 float32 values, 1 GiB (the optimizer keeps two
+ * more of each weight). Past it tfjs fails with "Invalid typed array length" or runs out of memory.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** The smallest normal and the largest finite float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
+
+/** A float the trainer hands to tfjs: float32 must not make it 0 (when it is not) or infinite. */
+const float32 = (schema: z.ZodNumber) =>
+  schema.superRefine((v, ctx) => {
+    const f = Math.fround(v);
+    if ((f === 0 && v !== 0) || !Number.isFinite(f))
+      ctx.addIssue({ code: "custom", message: `${v} is ${f === 0 ? "0" : "infinite"} in float32, the precision training runs in: use a value from ${FLOAT32_MIN_NORMAL.toPrecision(3)} to ${FLOAT32_MAX.toPrecision(3)}` });
+  });
+const grouped = (n: number) => n.toLocaleString("en-US");
 
 const datasetSchema = z.strictObject({
   /**
@@ -44,7 +68,7 @@ const datasetSchema = z.strictObject({
 });
 
 const layerSchema = z.strictObject({
-  units: z.int().positive(),
+  units: z.int().positive().max(MAX_LAYER_UNITS, `must be at most ${grouped(MAX_LAYER_UNITS)} (the widest layer the trainer builds)`),
   activation: z.enum(ACTIVATIONS).default("relu"),
 });
 
@@ -54,15 +78,15 @@ const trainingSchema = z.strictObject({
   optimizer: z
     .strictObject({
       name: z.enum(OPTIMIZERS).default("adam"),
-      learningRate: z.number().positive().max(10).default(0.001),
+      learningRate: float32(z.number().positive().max(10)).default(0.001),
     })
     .default({ name: "adam", learningRate: 0.001 }),
   epochs: z.int().positive().max(100000).default(100),
-  batchSize: z.int().positive().default(32),
+  batchSize: z.int().positive().max(MAX_BATCH_SIZE, `must be at most ${grouped(MAX_BATCH_SIZE)} rows`).default(32),
   earlyStopping: z
     .strictObject({
       patience: z.int().positive(),
-      minDelta: z.number().nonnegative().default(0),
+      minDelta: float32(z.number().nonnegative()).default(0),
       restoreBest: z.boolean().default(true),
     })
     .optional(),
@@ -128,7 +152,31 @@ export const runSpecSchema = z
     if (task !== "binary" && dataset.positiveClass !== undefined) {
       issue(["dataset", "positiveClass"], "only applies to task binary");
     }
+    for (const p of sizeProblems(spec.model.layers, training.batchSize)) issue(p.path, p.message);
   });
+
+/**
+ * Weights and activations that would not fit: each layer's kernel (its units x the previous layer's) and each
+ * batch of activations (batchSize x units) is one tensor of at most MAX_TENSOR_ELEMENTS. The first layer's
+ * inputs are known only once the data is read: `inputs` checks them then (model.ts).
+ */
+export function sizeProblems(layers: readonly { units: number }[], batchSize: number, inputs?: number): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const limit = `at most ${grouped(MAX_TENSOR_ELEMENTS)} (1 GiB of float32) per tensor`;
+  layers.forEach((layer, i) => {
+    const fanIn = i === 0 ? inputs : layers[i - 1].units;
+    const from = i === 0 ? "the model's inputs" : `model.layers[${i - 1}].units`;
+    if (fanIn !== undefined && layer.units * fanIn > MAX_TENSOR_ELEMENTS)
+      out.push({ path: ["model", "layers", i, "units"], message: `${grouped(layer.units)} units x ${grouped(fanIn)} (${from}) = ${grouped(layer.units * fanIn)} weights; ${limit}: use fewer units` });
+  });
+  const widest = layers.reduce((best, l, i) => (l.units > (layers[best]?.units ?? 0) ? i : best), -1);
+  const width = Math.max(layers[widest]?.units ?? 0, inputs ?? 0);
+  if (width > 0 && batchSize * width > MAX_TENSOR_ELEMENTS) {
+    const what = (layers[widest]?.units ?? 0) >= (inputs ?? 0) ? `model.layers[${widest}].units` : "the model's inputs";
+    out.push({ path: ["training", "batchSize"], message: `${grouped(batchSize)} rows x ${grouped(width)} (${what}) = ${grouped(batchSize * width)} activations in one batch; ${limit}: use a batchSize of at most ${grouped(Math.floor(MAX_TENSOR_ELEMENTS / width))}` });
+  }
+  return out;
+}
 
 export type RunSpec = z.output<typeof runSpecSchema>;
 
@@ -149,10 +197,17 @@ function describe(value: unknown): string {
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** `model.layers[2].units`: a problem's path as the field is written. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, p) => (typeof p === "number" ? `${out}[${p}]` : out === "" ? String(p) : `${out}.${String(p)}`), "");
+}
+
 /** Parses YAML/JSON text or an object into a validated RunSpec; throws RunSpecError naming every problem. */
 export function parseRunSpec(input: string | object): RunSpec {
   let raw: unknown = input;
   if (typeof input === "string") {
+    const deep = tooDeep(input);
+    if (deep) throw new RunSpecError([`${deep.path}: nested more than ${MAX_NESTING} levels deep (line ${deep.line}); a run spec is a few levels deep: check the brackets and indentation there`]);
     try {
       raw = parseYaml(input);
     } catch (err) {
@@ -167,8 +222,8 @@ export function parseRunSpec(input: string | object): RunSpec {
   const problems = result.error.issues.flatMap((i) => {
     // An unknown key is named as the field it would be, so every problem starts with a field path.
     if (i.code === "unrecognized_keys")
-      return i.keys.slice(0, 10).map((k) => `${[...i.path, clip(k)].join(".")}: is not a run spec field${i.path.length ? ` of ${i.path.join(".")}` : ""} (see trainer-image/README.md)`);
-    const where = i.path.length ? i.path.join(".") : "spec";
+      return i.keys.slice(0, 10).map((k) => `${fieldPath([...i.path, clip(k)])}: is not a run spec field${i.path.length ? ` of ${fieldPath(i.path)}` : ""} (see trainer-image/README.md)`);
+    const where = i.path.length ? fieldPath(i.path) : "spec";
     const got = "input" in i && i.input !== undefined && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
     return `${where}: ${i.message}${got}`;
   });

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, DeleteObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
+import { localPathProblem, makeDirs } from "./local-path";
 
 export interface Store {
   /** Human-readable location, for messages. */
@@ -208,15 +209,15 @@ class LocalStore implements Store {
 
   async stream(key: string): Promise<Readable> {
     const file = this.describe(key);
-    // A directory, FIFO, socket or device is not a data file (a FIFO would block the reader forever).
-    const st = await fs.stat(file);
-    if (!st.isFile()) throw new Error(`${file} is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; dataset.uri must name a file`);
+    // A directory, FIFO, socket, device or kernel file is not a data file (a FIFO would block the reader forever).
+    const problem = localPathProblem(file, "read-file");
+    if (problem) throw Object.assign(new Error(`${file} ${problem}`), problem === "does not exist" ? { code: "ENOENT" } : {});
     return createReadStream(file);
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
     const file = this.describe(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file)); // not fs.mkdir's recursive mode, which loops forever under /proc
     const tmp = `${file}.tmp-${process.pid}`;
     await fs.writeFile(tmp, body);
     await fs.rename(tmp, file);
@@ -253,7 +254,8 @@ class LocalStore implements Store {
   }
 }
 
-function localPath(uri: string): string {
+/** The local path of a `file:` URI or a plain path. */
+export function localPath(uri: string): string {
   return uri.startsWith("file:") ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`) : path.resolve(uri);
 }
 

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
-import { parseYaml } from "../../../trainer-image/src/api";
+import { checkLocalPath, LocalPathError, parseYaml, tooDeep } from "../../../trainer-image/src/api";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { templateFromManifest } from "../job";
@@ -35,20 +35,27 @@ export const MAX_INPUT_BYTES = 512 * 1024;
 export function readInputFile(flag: string, file: string): string {
   let size: number;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new UsageError(`${flag} ${file} is not a regular file`);
-    size = st.size;
+    checkLocalPath(flag, file, "read-file");
+    size = fs.statSync(file).size;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof LocalPathError) throw new UsageError(err.message);
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (size > MAX_INPUT_BYTES) throw new UsageError(`${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`);
+  let text: string;
   try {
-    return fs.readFileSync(file, "utf8");
+    text = fs.readFileSync(file, "utf8");
   } catch (err) {
     throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  // The yaml package composes recursively: a deeply nested file would overflow the stack while parsing.
+  const deep = tooDeep(text, MAX_INPUT_NESTING);
+  if (deep) throw new UsageError(`${flag} ${file}: nested more than ${MAX_INPUT_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`);
+  return text;
 }
+
+/** Deepest nesting of a --spec or --template file (a Job template needs about 15 levels). */
+export const MAX_INPUT_NESTING = 64;
 
 /** Reads and validates a run spec file with the trainer's own schema (RunSpecError = exit 2). */
 export function readSpecFile(file: string | undefined): SpecFile {

@@ -10,6 +10,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import { Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, UsageError } from "../errors";
 import { gpusOf, validateRunName } from "../job";
+import { localPathProblem } from "../../../trainer-image/src/api";
 import { localCommand, resolveEnv } from "../local-env";
 import { runStatus } from "../rows";
 import { intFlag } from "./common";
@@ -50,6 +51,8 @@ export function registerRunLocal(program: Command, deps: Deps): void {
       }
       const entry = path.resolve(flags.trainer ?? deps.env.KILN_TRAINER_ENTRY ?? defaultTrainerEntry());
       if (!fs.existsSync(entry)) throw new UsageError(`trainer entrypoint ${entry} does not exist: build it (npm run build -w trainer-image) or pass --trainer / KILN_TRAINER_ENTRY`);
+      const problem = localPathProblem(entry, "read-file");
+      if (problem) throw new UsageError(`${flags.trainer ? "--trainer" : "trainer entrypoint"} ${entry}: ${problem}`);
 
       const session = new Session(deps, globalsOf(cmd));
       const ns = session.namespace;

@@ -74,7 +74,7 @@ export function registerSubmit(program: Command, deps: Deps): void {
       if (flags.queue !== undefined) validateDnsLabel("--queue", flags.queue);
       const { raw, spec } = readSpecFile(flags.spec);
       const name = flags.name ?? spec.runId ?? generateRunName(deps.now(), deps.random);
-      validateRunName(name);
+      validateRunName(name, undefined, flags.name !== undefined ? "--name" : "run name");
       // run
       const session = new Session(deps, globalsOf(cmd));
       const template = await loadTemplate(session, flags.template);

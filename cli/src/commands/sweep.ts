@@ -30,7 +30,7 @@ export function registerSweep(program: Command, deps: Deps): void {
     .command("sweep")
     .description("start a hyper-parameter sweep: one Indexed Job, one index per point of the --set grid")
     .option("--spec <file>", "base run spec YAML/JSON")
-    .option("--set <path=v1,v2>", "a run-spec path and its values (repeat for more paths)", collect, [])
+    .option("--set <path=v1,v2>", `a run-spec path and its values (repeat for more paths); a value holding a comma is quoted, p="a,b",c, or the values given as a list, p=["a,b","c"]`, collect, [])
     .option("--parallelism <n>", "grid points trained at once", "2")
     .option("--gpus <n>", "GPUs per pod; default the template's")
     .option("--queue <name>", "Kueue LocalQueue; default the template's")
@@ -48,7 +48,7 @@ export function registerSweep(program: Command, deps: Deps): void {
       const { raw } = readSpecFile(flags.spec);
       validateGrid(raw, grid);
       const name = flags.name ?? generateRunName(deps.now(), deps.random, "sweep");
-      validateRunName(name, MAX_SWEEP_NAME);
+      validateRunName(name, MAX_SWEEP_NAME, flags.name !== undefined ? "--name" : "sweep name");
 
       const session = new Session(deps, globalsOf(cmd));
       const template = await loadTemplate(session, flags.template);

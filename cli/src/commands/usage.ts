@@ -1,5 +1,6 @@
 /** `kubectl kiln usage [--team T] [--since 7d|month]`: GPU-hours, dollars, energy and CO2e per team, and budgets. */
 import { Command } from "commander";
+import { validateDnsLabel } from "../job";
 import { Deps, globalsOf, Session } from "../context";
 import { explainApiError, statusCode, UsageError } from "../errors";
 import { formatObject, renderTable, type OutputFormat } from "../output";
@@ -37,6 +38,7 @@ export function registerUsage(program: Command, deps: Deps): void {
       const now = deps.now();
       const since = parseSince(flags.since, now);
       if (!since) throw new UsageError(`--since "${flags.since}" must be a number with m, h or d (90m, 24h, 7d), or month`);
+      if (flags.team !== undefined) validateDnsLabel("--team", flags.team);
       const globals = globalsOf(cmd);
       const session = new Session(deps, globals);
       const api = session.api;

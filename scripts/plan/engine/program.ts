@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
+import { tooDeep } from "../../../trainer-image/src/api";
 import { COMPUTED, KilnMocks, programFinished, RecordedResource, REDACTED, UnknownInPreviewError, resolvedValue } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "../../..");
@@ -15,8 +16,46 @@ export const ROOT = path.resolve(__dirname, "../../..");
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
   const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`unknown stack '${stack}': ${file} does not exist`);
-  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const merged: Record<string, unknown> = { ...(doc.config ?? {}), ...overrides };
+  return stackConfigOf(fs.readFileSync(file, "utf8"), path.relative(ROOT, file), overrides);
+}
+
+/** Deepest nesting of a stack file: config: + key + Kiln's 3 levels need 5; 32 leaves room for a mistake to be named. */
+const MAX_STACK_FILE_NESTING = 32;
+
+/** What a YAML value is, for a message: "a list", "the number 3", "the text 'x'". */
+function whatIs(v: unknown): string {
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "string") return `the text '${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
+  if (typeof v === "number" || typeof v === "boolean") return `the ${typeof v} ${String(v)}`;
+  return typeof v;
+}
+
+/**
+ * A stack file's text -> its config, or an error that names what is wrong with the file itself: not YAML,
+ * empty, a list or a scalar, `config:` that is not a mapping, config keys outside `config:`. A file that is
+ * none of these but has no config is valid (every key takes its default).
+ */
+export function stackConfigOf(text: string, file: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+  const example = `a stack file is a mapping with a config: section, e.g.\nconfig:\n  kiln:platform: local`;
+  // Nesting first: the yaml package composes recursively, and a deep enough file overflows the stack (inside
+  // V8's regexp compiler that is a hard crash, not an exception).
+  const deep = tooDeep(text, MAX_STACK_FILE_NESTING);
+  if (deep) throw new Error(`${file} is nested more than ${MAX_STACK_FILE_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`);
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    const message = e instanceof RangeError ? "it is nested too deeply to read" : (e as Error).message.split("\n")[0];
+    throw new Error(`${file} is not valid YAML (${message}): ${example}`);
+  }
+  if (doc === null || doc === undefined) throw new Error(`${file} is empty (no YAML document, or only comments): ${example}`);
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${file} is ${whatIs(doc)}, not a mapping: ${example}`);
+  const top = doc as Record<string, unknown>;
+  const stray = Object.keys(top).filter((k) => k.includes(":"));
+  if (stray.length) throw new Error(`${file} has config keys at its top level (${stray.slice(0, 3).join(", ")}${stray.length > 3 ? ", ..." : ""}): indent them under config:`);
+  const config = top.config ?? {};
+  if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: config is ${whatIs(config)}, not a mapping of keys such as kiln:platform: local`);
+  const merged: Record<string, unknown> = { ...(config as Record<string, unknown>), ...overrides };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) {
     if (v === undefined) continue;

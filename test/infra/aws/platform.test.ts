@@ -97,7 +97,7 @@ describe("component validation names the field, the bad value and the fix", () =
   });
 
   test("Cluster refuses a public endpoint open to the internet", () => {
-    expect(() => new Cluster("c", { clusterName: "c", kubernetesVersion: "1.34", subnetIds: [], publicAccessCidrs: ["0.0.0.0/0"], account, tags })).toThrow(/publicAccessCidrs contains '0\.0\.0\.0\/0'.*office\/VPN/);
+    expect(() => new Cluster("c", { clusterName: "c", kubernetesVersion: "1.34", subnetIds: [], publicAccessCidrs: ["0.0.0.0/0"], account, tags })).toThrow(/publicAccessCidrs: '0\.0\.0\.0\/0' opens the API server to the internet.*office\/VPN/);
   });
 
   test("SystemNodes rejects sizes out of order", () => {

@@ -149,7 +149,7 @@ describe("config keys", () => {
       "kiln:jobset.install: 'external' is for local test clusters; the aws platform installs JobSet's chart",
     ]);
     expect(problems({ ...base, "kiln:jobset": JSON.stringify({ version: "latest" }) })[0]).toMatch(/^kiln:jobset\.version: must be an exact chart version such as 0\.12\.0/);
-    expect(problems({ ...base, "kiln:jobset": JSON.stringify({ replicas: 2 }) })[0]).toMatch(/^kiln:jobset: unknown key 'replicas'/);
+    expect(problems({ ...base, "kiln:jobset": JSON.stringify({ replicas: 2 }) })[0]).toMatch(/^kiln:jobset\.replicas: unknown field \(fields of kiln:jobset: enabled, install, version\)/);
   });
 
   test("kiln:topology.pools: unknown pools, pools without EC2 instance topology (aws) and contradictions name the key", () => {

@@ -1,5 +1,5 @@
 /** `npm run plan` / `npm run policy`: bad input exits 2 with the validator's message; policy over a plan file. */
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -51,14 +51,41 @@ describe("bad input exits 2 with a message naming the problem", () => {
   });
 
   test("--set with a key that is not a declared config key is refused, not ignored", async () => {
-    for (const key of ["azcount", "kiln:gpuPools[0].maxGpus", "aws:regoin", "foo:bar"]) {
+    for (const [key, says] of [
+      ["azcount", "unknown key: did you mean kiln:azCount?"],
+      ["kiln:gpuPools[0].maxGpus", "unknown key: did you mean kiln:gpuPools?"],
+      ["KILN:azCount", "config keys are case-sensitive and its namespace is 'kiln': did you mean kiln:azCount?"],
+      ["kiln:azCount:junk", "has extra segments after the key: write kiln:azCount"],
+      ["aws:regoin", "is not a config key of this project"],
+      ["foo:bar", "is not a config key of this project"],
+    ]) {
       err.length = 0;
       expect(await main(["plan", "--stack", "dev", "--set", `${key}=1`])).toBe(2);
-      expect(err.join("")).toContain("is not a config key of this project");
+      expect(err.join("")).toContain(says);
     }
     err.length = 0;
     expect(await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")])).toBe(0);
   }, 120_000);
+
+  test("path flags are checked by the one local-path helper before anything runs: /proc, a directory, a FIFO", async () => {
+    const fifo = path.join(tmp, "base.fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const [args, says] of [
+      [["--out", "/proc/kiln/plan.json"], "--out /proc/kiln/plan.json: is under /proc, a kernel file system"],
+      [["--out", tmp], `--out ${tmp}: is a directory; a file is meant (e.g. ${path.join(tmp, "plan.json")})`],
+      [["--out", path.join(tmp, "p.json"), "--md", "/dev/null"], "--md /dev/null: is under /dev, a kernel file system"],
+      [["--out", path.join(tmp, "p.json"), "--against", fifo], `--against ${fifo}: is a FIFO`],
+    ]) {
+      err.length = 0;
+      const t0 = Date.now();
+      expect(await main(["plan", "--stack", "dev", ...args])).toBe(2);
+      expect(err.join("")).toContain(says);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    }
+    err.length = 0;
+    expect(await main(["policy", "--plan", "/proc/self/status"])).toBe(2);
+    expect(err.join("")).toContain("--plan /proc/self/status: is under /proc");
+  });
 
   test("policy without --stack or --plan, and a malformed --set", async () => {
     expect(await main(["policy"])).toBe(2);
