@@ -393,7 +393,10 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         const pool = pools.get(name);
         if (seen.has(name)) issue(["topology", "pools", i], `pool '${name}' is listed twice`);
         seen.add(name);
-        if (!pool) return issue(["topology", "pools", i], `unknown GPU pool '${name}' (pools: ${[...pools.keys()].join(", ") || "none"})`);
+        if (!pool) {
+          issue(["topology", "pools", i], `unknown GPU pool '${name}' (pools: ${[...pools.keys()].join(", ") || "none"})`);
+          return;
+        }
         const shape = [...(pool.instanceFamilies ?? []), ...(pool.instanceTypes ?? [])];
         if (c.platform === "aws" && !hasInstanceTopology(shape))
           issue(
@@ -510,7 +513,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
 /** What is valid but the plan cannot price: a warning per unpriced instance type. */
 function instanceTypeWarnings(c: Parsed): string[] {
   const warnings: [string, string | undefined][] = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning]);
-  c.gpuPools.forEach((p, i) => (p.instanceTypes ?? []).forEach((t, j) => warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning])));
+  for (const [i, p] of c.gpuPools.entries()) {
+    for (const [j, t] of (p.instanceTypes ?? []).entries()) warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning]);
+  }
   return warnings.filter(([, w]) => w).map(([key, w]) => `${key}: ${w}`);
 }
 

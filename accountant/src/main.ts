@@ -9,7 +9,7 @@ import { WatchCache } from "./cache";
 import { Health } from "./health";
 import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
-import { parseSettings } from "../../contract/accounting/settings";
+import { parseSettings, type Settings } from "../../contract/accounting/settings";
 import { TrafficMeter } from "./traffic";
 
 const log = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
@@ -21,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write("kiln-accountant: --settings needs a file\n");
     return 2;
   }
-  let settings;
+  let settings: Settings;
   try {
     settings = parseSettings(fs.readFileSync(file, "utf8"), file);
   } catch (e) {

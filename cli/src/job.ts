@@ -23,6 +23,7 @@ export function validateDnsLabel(what: string, value: string, max = MAX_RUN_NAME
 }
 
 /** Invisible characters: zero-width, joiners, bidi controls, BOM, soft hyphen, other format and control characters. */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: every code point here is matched alone, on purpose (U+034F joins nothing)
 const INVISIBLE = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\u00ad\u034f\u115f\u1160\u3164]/u;
 
 /** `U+200B` */

@@ -21,14 +21,14 @@ function crossGuard(subjects: PolicySubject[]): { reported: { policy: string; me
     byUrn.set(s.urn, r);
     return r;
   });
-  subjects.forEach((s, i) => (resources[i].dependencies = s.dependencies.map((d) => byUrn.get(d)!).filter(Boolean)));
+  for (const [i, s] of subjects.entries()) resources[i].dependencies = s.dependencies.map((d) => byUrn.get(d)!).filter(Boolean);
   for (const policy of POLICIES) {
     const report = (message: string, urn?: string) => reported.push({ policy: policy.name, message, urn });
     const rv = (policy as ResourceValidationPolicy).validateResource;
     if (rv) {
       for (const r of resources) {
         const args = { type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, provider: r.provider } as unknown as ResourceValidationArgs;
-        (Array.isArray(rv) ? rv : [rv]).forEach((f) => f(args, (m) => report(m, r.urn)));
+        for (const f of Array.isArray(rv) ? rv : [rv]) f(args, (m) => report(m, r.urn));
       }
     }
     const sv = (policy as StackValidationPolicy).validateStack;
