@@ -3,12 +3,28 @@
 // too and runs every unit suite. Refuse that at once instead of running the whole suite.
 const selected = process.argv.indexOf("--selectProjects");
 if (selected >= 0) {
-  const path = process.argv.slice(selected + 1).find((a, i, rest) => !a.startsWith("-") && rest.slice(0, i).every((b) => !b.startsWith("-")) && /[/.]/.test(a));
-  if (path) throw new Error(`jest: --selectProjects takes project names (unit, e2e), not '${path}': put test paths first, e.g. npx jest ${path} --selectProjects unit`);
+  const path = process.argv
+    .slice(selected + 1)
+    .find((a, i, rest) => !a.startsWith("-") && rest.slice(0, i).every((b) => !b.startsWith("-")) && /[/.]/.test(a));
+  if (path)
+    throw new Error(
+      `jest: --selectProjects takes project names (unit, e2e), not '${path}': put test paths first, e.g. npx jest ${path} --selectProjects unit`,
+    );
 }
-const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } }];
+const tsJest = [
+  "ts-jest",
+  { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } },
+];
 // @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
-const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");
+const esmPackages = [
+  "@kubernetes/client-node",
+  "openid-client",
+  "oauth4webapi",
+  "jose",
+  "jsonpath-plus",
+  "hpagent",
+  "isomorphic-ws",
+].join("|");
 const common = {
   testEnvironment: "<rootDir>/test/support/node-realm-environment.js",
   transform: { "^.+\\.[tj]sx?$": tsJest },
@@ -21,7 +37,13 @@ module.exports = {
   reporters: ["default", "<rootDir>/test/support/skip-reporter.js"],
   projects: [
     // test/support/timeouts.ts: timeouts sized for a 2-core machine under load.
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/**/*.test.ts"], testPathIgnorePatterns: ["/test/e2e/", "/node_modules/"], setupFilesAfterEnv: ["<rootDir>/test/support/timeouts.ts"] },
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: ["/test/e2e/", "/node_modules/"],
+      setupFilesAfterEnv: ["<rootDir>/test/support/timeouts.ts"],
+    },
     { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
   ],
 };

@@ -32,7 +32,8 @@ export function cidrProblem(text: string): string | undefined {
     const octets = parts.slice(0, 4).map(Number);
     return `'${text}' has leading zeros: write it as ${octets.join(".")}/${Number(parts[4])}`;
   }
-  if (parts.slice(0, 4).some((o) => Number(o) > 255) || Number(parts[4]) > 32) return `'${text}' is not an IPv4 CIDR: octets are 0-255 and the prefix 0-32`;
+  if (parts.slice(0, 4).some((o) => Number(o) > 255) || Number(parts[4]) > 32)
+    return `'${text}' is not an IPv4 CIDR: octets are 0-255 and the prefix 0-32`;
   const c = parseCidr(text);
   if (!c) {
     const octets = parts.slice(0, 4).map(Number);

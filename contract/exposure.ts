@@ -3,7 +3,7 @@
  * not by how the list is spelled. The one rule behind `kiln:publicAccessCidrs` (infra/config.ts) and the
  * policy pack's `eks-endpoint-access` (policy/rules/cluster.ts).
  */
-import { coveredAddresses, Cidr, IPV4_ADDRESSES, parseCidr } from "./cidr";
+import { coveredAddresses, type Cidr, IPV4_ADDRESSES, parseCidr } from "./cidr";
 
 /** The broadest single range allowed without an acknowledgement: a /8 (16,777,216 addresses). */
 export const BROADEST_PREFIX = 8;
@@ -47,22 +47,37 @@ export function exposureProblems(cidrs: readonly string[], acknowledgedPercent?:
   const out: ExposureProblem[] = [];
   const ack = ` (or acknowledge it: kiln:${ACKNOWLEDGE_KEY} set to the share of IPv4 you mean to open, in percent)`;
   parsed.forEach((c, index) => {
-    if (c?.prefix === 0) out.push({ index, message: `'${cidrs[index]}' opens the API server to the internet (${formatShare(IPV4_ADDRESSES)} of IPv4): list your office/VPN ranges` });
+    if (c?.prefix === 0)
+      out.push({
+        index,
+        message: `'${cidrs[index]}' opens the API server to the internet (${formatShare(IPV4_ADDRESSES)} of IPv4): list your office/VPN ranges`,
+      });
   });
   if (valid.length === 0 || out.length > 0) return out;
   const total = coveredAddresses(valid);
   if (total === IPV4_ADDRESSES)
-    return [{ message: `together, ${cidrs.join(", ")} cover every IPv4 address: that opens the API server to the internet; list your office/VPN ranges` }];
+    return [
+      {
+        message: `together, ${cidrs.join(", ")} cover every IPv4 address: that opens the API server to the internet; list your office/VPN ranges`,
+      },
+    ];
   if (acknowledgedPercent !== undefined) {
     if ((total / IPV4_ADDRESSES) * 100 > acknowledgedPercent)
-      out.push({ message: `the list ${opens(total)}, more than the ${acknowledgedPercent} % acknowledged by kiln:${ACKNOWLEDGE_KEY}: narrow the list or raise the acknowledgement` });
+      out.push({
+        message: `the list ${opens(total)}, more than the ${acknowledgedPercent} % acknowledged by kiln:${ACKNOWLEDGE_KEY}: narrow the list or raise the acknowledgement`,
+      });
     return out;
   }
   parsed.forEach((c, index) => {
     if (c && c.prefix < BROADEST_PREFIX)
-      out.push({ index, message: `'${cidrs[index]}' ${opens(2 ** (32 - c.prefix))}; a range may be at most a /${BROADEST_PREFIX}: list your office/VPN ranges${ack}` });
+      out.push({
+        index,
+        message: `'${cidrs[index]}' ${opens(2 ** (32 - c.prefix))}; a range may be at most a /${BROADEST_PREFIX}: list your office/VPN ranges${ack}`,
+      });
   });
   if (out.length === 0 && total > MAX_EXPOSED_ADDRESSES)
-    out.push({ message: `the list ${opens(total)}; at most ${formatShare(MAX_EXPOSED_ADDRESSES)} (${MAX_EXPOSED_ADDRESSES.toLocaleString("en-US")} addresses) without an acknowledgement: list your office/VPN ranges${ack}` });
+    out.push({
+      message: `the list ${opens(total)}; at most ${formatShare(MAX_EXPOSED_ADDRESSES)} (${MAX_EXPOSED_ADDRESSES.toLocaleString("en-US")} addresses) without an acknowledgement: list your office/VPN ranges${ack}`,
+    });
   return out;
 }

@@ -16,7 +16,10 @@ export interface EpochLine {
   etaSeconds?: number;
 }
 
-export type LogEntry = { kind: "epoch"; line: EpochLine } | { kind: "event"; fields: Record<string, unknown> } | { kind: "text"; text: string };
+export type LogEntry =
+  | { kind: "epoch"; line: EpochLine }
+  | { kind: "event"; fields: Record<string, unknown> }
+  | { kind: "text"; text: string };
 
 /** Classifies one log line. */
 export function parseLogLine(raw: string): LogEntry {
@@ -25,7 +28,8 @@ export function parseLogLine(raw: string): LogEntry {
     try {
       const obj = JSON.parse(text) as Record<string, unknown>;
       if (obj && typeof obj === "object" && !Array.isArray(obj)) {
-        if (typeof obj.epoch === "number" && typeof obj.loss === "number") return { kind: "epoch", line: obj as unknown as EpochLine };
+        if (typeof obj.epoch === "number" && typeof obj.loss === "number")
+          return { kind: "epoch", line: obj as unknown as EpochLine };
         return { kind: "event", fields: obj };
       }
     } catch {

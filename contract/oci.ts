@@ -24,14 +24,17 @@ const quote = (v: string) => `'${clip(v, 60)}'`;
 
 /** Why `repo` is not an image repository, or undefined. */
 export function repositoryProblem(repo: string): string | undefined {
-  if (repo.includes("@")) return `${quote(repo)} holds a digest: give the repository only and pin it with kiln:trainer.tag`;
+  if (repo.includes("@"))
+    return `${quote(repo)} holds a digest: give the repository only and pin it with kiln:trainer.tag`;
   const lastSlash = repo.lastIndexOf("/");
-  if (repo.slice(lastSlash + 1).includes(":")) return `${quote(repo)} holds a tag: give the repository only and set kiln:trainer.tag`;
+  if (repo.slice(lastSlash + 1).includes(":"))
+    return `${quote(repo)} holds a tag: give the repository only and set kiln:trainer.tag`;
   return repositoryShapeProblem(repo);
 }
 
 function repositoryShapeProblem(repo: string): string | undefined {
-  if (repo.length > MAX_REPOSITORY) return `is ${repo.length} characters long; registries accept at most ${MAX_REPOSITORY}`;
+  if (repo.length > MAX_REPOSITORY)
+    return `is ${repo.length} characters long; registries accept at most ${MAX_REPOSITORY}`;
   if (!REPOSITORY.test(repo)) return notARepository(repo);
   return undefined;
 }
@@ -41,17 +44,20 @@ const notARepository = (repo: string) =>
 
 /** Why `tag` is not a pinned image tag, or undefined. */
 export function tagProblem(tag: string): string | undefined {
-  if (tag.includes("@") || tag.includes(":")) return `${quote(tag)} is not a tag (a digest or a second reference does not belong here): use a release tag such as 0.1.0`;
+  if (tag.includes("@") || tag.includes(":"))
+    return `${quote(tag)} is not a tag (a digest or a second reference does not belong here): use a release tag such as 0.1.0`;
   return tagShapeProblem(tag) ?? movingTagProblem(tag);
 }
 
 function tagShapeProblem(tag: string): string | undefined {
-  if (!TAG.test(tag)) return `${quote(tag)} is not an image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'`;
+  if (!TAG.test(tag))
+    return `${quote(tag)} is not an image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'`;
   return undefined;
 }
 
 function movingTagProblem(tag: string): string | undefined {
-  if (MOVING_TAGS.has(tag.toLowerCase())) return `${quote(tag)} moves with every push: pin a release tag such as 0.1.0 (${[...MOVING_TAGS].join(", ")} are refused in any case)`;
+  if (MOVING_TAGS.has(tag.toLowerCase()))
+    return `${quote(tag)} moves with every push: pin a release tag such as 0.1.0 (${[...MOVING_TAGS].join(", ")} are refused in any case)`;
   return undefined;
 }
 
@@ -59,7 +65,8 @@ function digestProblem(digest: string): string | undefined {
   if (!DIGEST.test(digest)) return `${quote(digest)} is not a digest: algorithm:hex, e.g. sha256:<64 hex digits>`;
   const [algorithm, encoded] = [digest.slice(0, digest.indexOf(":")), digest.slice(digest.indexOf(":") + 1)];
   const want = DIGEST_LENGTHS[algorithm];
-  if (want !== undefined && !new RegExp(`^[a-f0-9]{${want}}$`).test(encoded)) return `${quote(digest)} is not a ${algorithm} digest: ${want} lowercase hex digits after '${algorithm}:'`;
+  if (want !== undefined && !new RegExp(`^[a-f0-9]{${want}}$`).test(encoded))
+    return `${quote(digest)} is not a ${algorithm} digest: ${want} lowercase hex digits after '${algorithm}:'`;
   return undefined;
 }
 
@@ -71,7 +78,8 @@ function digestProblem(digest: string): string | undefined {
 function uppercasePathProblem(repo: string): string | undefined {
   const slash = repo.indexOf("/");
   const first = slash < 0 ? repo : repo.slice(0, slash);
-  const isDomain = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["));
+  const isDomain =
+    slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["));
   if (!isDomain && first !== first.toLowerCase()) return notARepository(repo);
   return undefined;
 }
@@ -90,7 +98,11 @@ export function splitImageReference(ref: string): ImageReference {
   const digest = at >= 0 ? ref.slice(at + 1) : undefined;
   const colon = name.lastIndexOf(":");
   const hasTag = colon > name.lastIndexOf("/");
-  return { repository: hasTag ? name.slice(0, colon) : name, ...(hasTag ? { tag: name.slice(colon + 1) } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return {
+    repository: hasTag ? name.slice(0, colon) : name,
+    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+  };
 }
 
 /**
@@ -101,7 +113,8 @@ export function splitImageReference(ref: string): ImageReference {
 export function imageReferenceProblem(ref: string): string | undefined {
   if (ref.trim() === "") return "is empty: give an image such as registry.example.com/team/train:1.4.2";
   if (/\s/.test(ref)) return `${quote(ref)} holds whitespace: an image reference has none`;
-  if (ref.split("@").length > 2) return `${quote(ref)} holds more than one '@': [registry[:port]/]path[:tag][@sha256:<digest>]`;
+  if (ref.split("@").length > 2)
+    return `${quote(ref)} holds more than one '@': [registry[:port]/]path[:tag][@sha256:<digest>]`;
   const { repository, tag, digest } = splitImageReference(ref);
   const repoProblem = repositoryShapeProblem(repository) ?? uppercasePathProblem(repository);
   if (repoProblem) return repoProblem;
@@ -110,6 +123,7 @@ export function imageReferenceProblem(ref: string): string | undefined {
     if (p) return p;
   }
   if (digest !== undefined) return digestProblem(digest);
-  if (tag === undefined) return `${quote(ref)} has no tag, which means 'latest' and moves with every push: pin a release tag (${repository}:1.0.0) or a digest (${repository}@sha256:...)`;
+  if (tag === undefined)
+    return `${quote(ref)} has no tag, which means 'latest' and moves with every push: pin a release tag (${repository}:1.0.0) or a digest (${repository}@sha256:...)`;
   return movingTagProblem(tag);
 }

@@ -19,7 +19,17 @@ interface Car {
   Origin: string;
 }
 
-export const AUTO_MPG_COLUMNS = ["Name", "Miles_per_Gallon", "Cylinders", "Displacement", "Horsepower", "Weight_in_lbs", "Acceleration", "Year", "Origin"];
+export const AUTO_MPG_COLUMNS = [
+  "Name",
+  "Miles_per_Gallon",
+  "Cylinders",
+  "Displacement",
+  "Horsepower",
+  "Weight_in_lbs",
+  "Acceleration",
+  "Year",
+  "Origin",
+];
 
 export function autoMpgCsv(): string {
   const cars = JSON.parse(readFileSync(packageFile("vega-datasets", "data/cars.json"), "utf8")) as Car[];

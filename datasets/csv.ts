@@ -11,7 +11,7 @@ const field = (v: Cell) => {
 };
 
 export function toCsv(columns: string[], rows: Cell[][]): string {
-  return [columns, ...rows].map((r) => r.map(field).join(",")).join("\n") + "\n";
+  return `${[columns, ...rows].map((r) => r.map(field).join(",")).join("\n")}\n`;
 }
 
 /** `--out FILE` writes the CSV there; otherwise it goes to stdout. */

@@ -10,13 +10,19 @@ export const IRIS_COLUMNS = ["sepal_length", "sepal_width", "petal_length", "pet
 
 export function irisCsv(): string {
   const classes = getClasses();
-  return toCsv(IRIS_COLUMNS, getNumbers().map((r, i) => [...r, classes[i]]));
+  return toCsv(
+    IRIS_COLUMNS,
+    getNumbers().map((r, i) => [...r, classes[i]]),
+  );
 }
 
 /** Column `label` is "virginica" or "other". */
 export function irisBinaryCsv(): string {
   const classes = getClasses();
-  return toCsv([...IRIS_COLUMNS.slice(0, 4), "label"], getNumbers().map((r, i) => [...r, classes[i] === "virginica" ? "virginica" : "other"]));
+  return toCsv(
+    [...IRIS_COLUMNS.slice(0, 4), "label"],
+    getNumbers().map((r, i) => [...r, classes[i] === "virginica" ? "virginica" : "other"]),
+  );
 }
 
 if (require.main === module) writeCsvCli(process.argv.includes("--binary") ? irisBinaryCsv() : irisCsv());

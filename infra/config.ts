@@ -5,7 +5,7 @@
 import { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_FAMILIES, hasInstanceTopology, isKnownFamily } from "../contract/catalog/gpu-families";
-import { cidrProblem, layoutSubnets, parseCidr, SubnetLayout } from "../contract/cidr";
+import { cidrProblem, layoutSubnets, parseCidr, type SubnetLayout } from "../contract/cidr";
 import { ACKNOWLEDGE_KEY, exposureProblems } from "../contract/exposure";
 import { repositoryProblem, tagProblem } from "../contract/oci";
 import { CPU_FLAVOR, reservedNamespaceOwner } from "../contract/names";
@@ -50,8 +50,10 @@ function awsTagProblem(key: string, value: string): string | undefined {
 /** S3 bucket naming rules (the subset that matters for names Kiln is given). */
 function bucketProblem(name: string): string | undefined {
   const shown = clip(name, 70);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) return `'${shown}' is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit`;
-  if (name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith("xn--") || name.endsWith("-s3alias")) return `'${shown}' is not an S3 bucket name (no '..', no IP-address form, no reserved prefix or suffix)`;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name))
+    return `'${shown}' is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit`;
+  if (name.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith("xn--") || name.endsWith("-s3alias"))
+    return `'${shown}' is not an S3 bucket name (no '..', no IP-address form, no reserved prefix or suffix)`;
   return undefined;
 }
 
@@ -63,15 +65,23 @@ function vpcSizeProblem(cidr: string): string | undefined {
 
 const dnsLabel = z
   .string()
-  .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', at most 32 characters");
+  .regex(
+    /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/,
+    "must be a DNS label: lowercase letters, digits and '-', at most 32 characters",
+  );
 
-const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
+const quantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 64, 500m or 256Gi");
 
 /** A storage quantity between `min` and `max` bytes: zero and absurd sizes are refused (the schema checked its form). */
 const sizeWithin = (what: string, min: number, max: number) => (v: string, ctx: z.RefinementCtx) => {
   const bytes = quantityBytes(v);
   if (bytes !== undefined && (bytes < min || bytes > max))
-    ctx.addIssue({ code: "custom", message: `'${v}' is ${bytes === 0 ? "zero" : bytes < min ? "too small" : "absurdly large"}: ${what} is ${formatBytes(min)} to ${formatBytes(max)}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `'${v}' is ${bytes === 0 ? "zero" : bytes < min ? "too small" : "absurdly large"}: ${what} is ${formatBytes(min)} to ${formatBytes(max)}`,
+    });
 };
 
 /** A string that passes `problem` (its message is the issue). */
@@ -91,7 +101,10 @@ const gpuPool = z.strictObject({
   /** Exact EC2 instance types (g5.xlarge, ...). Exclusive with instanceFamilies. */
   instanceTypes: z.array(z.string()).optional(),
   /** Purchase options, default spot only. */
-  capacityTypes: z.array(z.enum(["spot", "on-demand"])).min(1).default(["spot"]),
+  capacityTypes: z
+    .array(z.enum(["spot", "on-demand"]))
+    .min(1)
+    .default(["spot"]),
   /** Karpenter `limits.nvidia.com/gpu`: the most GPUs the pool may hold at once. 0 disables it. */
   maxGpus: z.number().int().min(0, "must be >= 0").max(MAX_GPUS, `must be <= ${MAX_GPUS}`),
   /** GPUs per node; used by the local platform's simulated nodes and the offline plan. Default 8. */
@@ -116,12 +129,19 @@ const team = z.strictObject({
       gpuHours: z.number().positive("must be > 0").max(10_000_000).optional(),
       usd: z.number().positive("must be > 0").max(1_000_000_000).optional(),
     })
-    .refine((b) => (b.gpuHours === undefined) !== (b.usd === undefined), "set exactly one of gpuHours or usd (a monthly amount)")
+    .refine(
+      (b) => (b.gpuHours === undefined) !== (b.usd === undefined),
+      "set exactly one of gpuHours or usd (a monthly amount)",
+    )
     .optional(),
 });
 
 const systemNodes = z.strictObject({
-  instanceTypes: z.array(checked((t) => checkInstanceType(t, "system").problem)).min(1).max(20).default(["m7i.large"]),
+  instanceTypes: z
+    .array(checked((t) => checkInstanceType(t, "system").problem))
+    .min(1)
+    .max(20)
+    .default(["m7i.large"]),
   minSize: z.number().int().min(1).max(100).default(2),
   desiredSize: z.number().int().min(1).default(2),
   maxSize: z.number().int().min(1).default(4),
@@ -158,7 +178,11 @@ const objectStore = z.strictObject({
   /** Region the S3 client signs requests for (MinIO and most S3-compatible stores take us-east-1). */
   region: z
     .string()
-    .min(1, { error: "is empty: an S3 client signs every request for a region; use us-east-1 for MinIO and most S3-compatible stores", abort: true })
+    .min(1, {
+      error:
+        "is empty: an S3 client signs every request for a region; use us-east-1 for MinIO and most S3-compatible stores",
+      abort: true,
+    })
     .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be a region name such as us-east-1 (lowercase letters, digits and '-')")
     .default("us-east-1"),
   accessKeyId: z.string().optional(),
@@ -191,14 +215,27 @@ const accountant = z.strictObject({
   /** Port of its /healthz and /readyz (the Deployment's probes). Default 8080. */
   healthPort: z.number().int().min(1024).max(65535).default(8080),
   /** `host:port` its pod reaches the API server at, when the kubernetes Service is not routed (no kube-proxy). */
-  apiServer: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. 10.250.0.1:6443").optional(),
+  apiServer: z
+    .string()
+    .regex(/^[a-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. 10.250.0.1:6443")
+    .optional(),
   /** Where its pod runs, replacing the platform's system-node placement (e.g. a local cluster's real node). */
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z
-    .array(z.strictObject({ key: z.string().min(1), operator: z.enum(["Exists", "Equal"]).default("Equal"), value: z.string().optional(), effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional() }))
+    .array(
+      z.strictObject({
+        key: z.string().min(1),
+        operator: z.enum(["Exists", "Equal"]).default("Equal"),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+      }),
+    )
     .optional(),
   /** AWS region whose grid intensity turns kWh into CO2e; default the cluster's region (aws) or us-east-1. */
-  gridRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1").optional(),
+  gridRegion: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1")
+    .optional(),
 });
 
 const kueue = z.strictObject({
@@ -207,7 +244,10 @@ const kueue = z.strictObject({
   /** `chart`: install Kueue's Helm chart; `external`: Kueue is already running, only create queues. */
   install: z.enum(["chart", "external"]).default("chart"),
   /** Kueue Helm chart version. */
-  version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${KUEUE_CHART_VERSION}`).default(KUEUE_CHART_VERSION),
+  version: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${KUEUE_CHART_VERSION}`)
+    .default(KUEUE_CHART_VERSION),
 });
 
 const jobset = z.strictObject({
@@ -216,7 +256,10 @@ const jobset = z.strictObject({
   /** `chart`: install JobSet's Helm chart; `external`: JobSet already runs (local test clusters). */
   install: z.enum(["chart", "external"]).default("chart"),
   /** JobSet Helm chart version. */
-  version: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${JOBSET_CHART_VERSION}`).default(JOBSET_CHART_VERSION),
+  version: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, `must be an exact chart version such as ${JOBSET_CHART_VERSION}`)
+    .default(JOBSET_CHART_VERSION),
 });
 
 const topology = z.strictObject({
@@ -227,52 +270,59 @@ const topology = z.strictObject({
 });
 
 /** Every `kiln:` key, each validated on its own. Keys are flat so `pulumi config set kiln:<key>` works for the simple ones. */
-const fieldSchema = z
-  .strictObject({
-    platform: z.enum(["aws", "local"]).default("local"),
-    clusterName: dnsLabel.optional(),
-    tags: z
-      .record(z.string(), z.string())
-      .superRefine((tags, ctx) => {
-        const entries = Object.entries(tags);
-        if (entries.length > 40) ctx.addIssue({ code: "custom", message: `has ${entries.length} tags; Kiln adds its own and AWS allows 50 per resource: keep at most 40` });
-        for (const [k, v] of entries.slice(0, 50)) {
-          const p = awsTagProblem(k, v);
-          if (p) ctx.addIssue({ code: "custom", path: [clip(k)], message: p });
-        }
-      })
-      .default({}),
-    kubernetesVersion: z
-      .string()
-      .regex(/^1\.\d+$/, "must look like 1.34")
-      .refine((v) => SUPPORTED_MINORS.includes(Number(v.split(".")[1])), {
-        error: (i) =>
-          `'${String(i.input).slice(0, 20)}' is not a supported Kubernetes version (1.${SUPPORTED_MINORS[0]}-1.${SUPPORTED_MINORS.at(-1)}); a version written unquoted in YAML is a number (1.30 reads as 1.3): quote it, "1.30"`,
-      })
-      .default("1.34"),
-    vpcCidr: checked((v) => cidrProblem(v) ?? vpcSizeProblem(v)).default("10.0.0.0/16"),
-    azCount: z.number().int().min(2, "must be >= 2 (EKS needs two AZs)").max(6).default(3),
-    privateSubnetPrefix: z.number().int().min(16).max(28).default(19),
-    publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
-    natGateways: z.enum(["single", "perAz"]).default("single"),
-    publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
-    /** The share of IPv4 (percent) publicAccessCidrs may open beyond Kiln's bounds (a /8 per range, 1/256 in all); 0: none. */
-    [ACKNOWLEDGE_KEY]: z.number().min(0, "must be >= 0 (a percentage of IPv4; 0 acknowledges nothing)").lt(100, "must be < 100: the API server is never open to the whole internet").default(0),
-    adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
-    systemNodes: systemNodes.prefault({}),
-    gpuPools: z.array(gpuPool).max(50, "at most 50 GPU pools").default([]),
-    teams: z.array(team).max(100, "at most 100 teams").default([]),
-    storage: storage.prefault({}),
-    objectStore: objectStore.prefault({}),
-    trainer: trainer.prefault({}),
-    kueue: kueue.prefault({}),
-    jobset: jobset.prefault({}),
-    topology: topology.prefault({}),
-    accountant: accountant.prefault({}),
-    gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
-    /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
-    prometheusOperator: z.boolean().default(false),
-  });
+const fieldSchema = z.strictObject({
+  platform: z.enum(["aws", "local"]).default("local"),
+  clusterName: dnsLabel.optional(),
+  tags: z
+    .record(z.string(), z.string())
+    .superRefine((tags, ctx) => {
+      const entries = Object.entries(tags);
+      if (entries.length > 40)
+        ctx.addIssue({
+          code: "custom",
+          message: `has ${entries.length} tags; Kiln adds its own and AWS allows 50 per resource: keep at most 40`,
+        });
+      for (const [k, v] of entries.slice(0, 50)) {
+        const p = awsTagProblem(k, v);
+        if (p) ctx.addIssue({ code: "custom", path: [clip(k)], message: p });
+      }
+    })
+    .default({}),
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.\d+$/, "must look like 1.34")
+    .refine((v) => SUPPORTED_MINORS.includes(Number(v.split(".")[1])), {
+      error: (i) =>
+        `'${String(i.input).slice(0, 20)}' is not a supported Kubernetes version (1.${SUPPORTED_MINORS[0]}-1.${SUPPORTED_MINORS.at(-1)}); a version written unquoted in YAML is a number (1.30 reads as 1.3): quote it, "1.30"`,
+    })
+    .default("1.34"),
+  vpcCidr: checked((v) => cidrProblem(v) ?? vpcSizeProblem(v)).default("10.0.0.0/16"),
+  azCount: z.number().int().min(2, "must be >= 2 (EKS needs two AZs)").max(6).default(3),
+  privateSubnetPrefix: z.number().int().min(16).max(28).default(19),
+  publicSubnetPrefix: z.number().int().min(16).max(28).default(24),
+  natGateways: z.enum(["single", "perAz"]).default("single"),
+  publicAccessCidrs: z.array(checked(cidrProblem)).max(40, "EKS accepts at most 40 public access CIDRs").default([]),
+  /** The share of IPv4 (percent) publicAccessCidrs may open beyond Kiln's bounds (a /8 per range, 1/256 in all); 0: none. */
+  [ACKNOWLEDGE_KEY]: z
+    .number()
+    .min(0, "must be >= 0 (a percentage of IPv4; 0 acknowledges nothing)")
+    .lt(100, "must be < 100: the API server is never open to the whole internet")
+    .default(0),
+  adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")).default([]),
+  systemNodes: systemNodes.prefault({}),
+  gpuPools: z.array(gpuPool).max(50, "at most 50 GPU pools").default([]),
+  teams: z.array(team).max(100, "at most 100 teams").default([]),
+  storage: storage.prefault({}),
+  objectStore: objectStore.prefault({}),
+  trainer: trainer.prefault({}),
+  kueue: kueue.prefault({}),
+  jobset: jobset.prefault({}),
+  topology: topology.prefault({}),
+  accountant: accountant.prefault({}),
+  gpuServices: z.enum(["device-plugin", "operator", "none"]).default("device-plugin"),
+  /** The Prometheus Operator CRDs exist in the cluster: create a ServiceMonitor for the DCGM exporter. */
+  prometheusOperator: z.boolean().default(false),
+});
 
 type Parsed = z.output<typeof fieldSchema>;
 
@@ -286,12 +336,12 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   {
     fields: ["vpcCidr", "azCount", "privateSubnetPrefix", "publicSubnetPrefix"],
     check(c, issue) {
-    const vpc = parseCidr(c.vpcCidr);
-    if (vpc && !layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix))
-      issue(
-        ["vpcCidr"],
-        `${c.vpcCidr} cannot hold ${c.azCount} private /${c.privateSubnetPrefix} and ${c.azCount} public /${c.publicSubnetPrefix} subnets: use a larger VPC, fewer AZs or longer subnet prefixes`,
-      );
+      const vpc = parseCidr(c.vpcCidr);
+      if (vpc && !layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix))
+        issue(
+          ["vpcCidr"],
+          `${c.vpcCidr} cannot hold ${c.azCount} private /${c.privateSubnetPrefix} and ${c.azCount} public /${c.publicSubnetPrefix} subnets: use a larger VPC, fewer AZs or longer subnet prefixes`,
+        );
     },
   },
   {
@@ -305,76 +355,104 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   {
     fields: ["systemNodes"],
     check(c, issue) {
-    if (c.systemNodes.minSize > c.systemNodes.desiredSize || c.systemNodes.desiredSize > c.systemNodes.maxSize)
-      issue(["systemNodes"], "must satisfy minSize <= desiredSize <= maxSize");
+      if (c.systemNodes.minSize > c.systemNodes.desiredSize || c.systemNodes.desiredSize > c.systemNodes.maxSize)
+        issue(["systemNodes"], "must satisfy minSize <= desiredSize <= maxSize");
     },
   },
   {
     fields: ["gpuPools", "teams", "platform"],
     check(c, issue) {
-    const poolNames = new Map<string, number>();
-    c.gpuPools.forEach((p, i) => {
-      const first = poolNames.get(p.name);
-      if (first !== undefined) issue(["gpuPools", i, "name"], `duplicate pool name '${p.name}' (also kiln:gpuPools[${first}].name)`);
-      else poolNames.set(p.name, i);
-      if (p.name === CPU_FLAVOR) issue(["gpuPools", i, "name"], `'${CPU_FLAVOR}' is the name of Kiln's cpu/memory Kueue flavor: name the pool after its GPUs, e.g. a10g`);
-      const families = p.instanceFamilies ?? [];
-      const types = p.instanceTypes ?? [];
-      if (c.platform === "aws" && families.length === 0 && types.length === 0)
-        issue(["gpuPools", i], `pool '${p.name}' needs instanceFamilies or instanceTypes`);
-      if (families.length > 0 && types.length > 0)
-        issue(["gpuPools", i], `pool '${p.name}' sets both instanceFamilies and instanceTypes: choose one`);
-      families.forEach((f, j) => {
-        if (!isKnownFamily(f)) issue(["gpuPools", i, "instanceFamilies", j], `unknown GPU instance family '${f}' (known: ${knownFamilies()})`);
+      const poolNames = new Map<string, number>();
+      c.gpuPools.forEach((p, i) => {
+        const first = poolNames.get(p.name);
+        if (first !== undefined)
+          issue(["gpuPools", i, "name"], `duplicate pool name '${p.name}' (also kiln:gpuPools[${first}].name)`);
+        else poolNames.set(p.name, i);
+        if (p.name === CPU_FLAVOR)
+          issue(
+            ["gpuPools", i, "name"],
+            `'${CPU_FLAVOR}' is the name of Kiln's cpu/memory Kueue flavor: name the pool after its GPUs, e.g. a10g`,
+          );
+        const families = p.instanceFamilies ?? [];
+        const types = p.instanceTypes ?? [];
+        if (c.platform === "aws" && families.length === 0 && types.length === 0)
+          issue(["gpuPools", i], `pool '${p.name}' needs instanceFamilies or instanceTypes`);
+        if (families.length > 0 && types.length > 0)
+          issue(["gpuPools", i], `pool '${p.name}' sets both instanceFamilies and instanceTypes: choose one`);
+        families.forEach((f, j) => {
+          if (!isKnownFamily(f))
+            issue(
+              ["gpuPools", i, "instanceFamilies", j],
+              `unknown GPU instance family '${f}' (known: ${knownFamilies()})`,
+            );
+        });
+        types.slice(0, 100).forEach((t, j) => {
+          const problem = checkInstanceType(t, "gpu").problem;
+          if (problem) issue(["gpuPools", i, "instanceTypes", j], problem);
+        });
       });
-      types.slice(0, 100).forEach((t, j) => {
-        const problem = checkInstanceType(t, "gpu").problem;
-        if (problem) issue(["gpuPools", i, "instanceTypes", j], problem);
-      });
-    });
 
-    const teamNames = new Map<string, number>();
-    /** Namespace -> the key that gave it to a team. */
-    const namespaces = new Map<string, string>();
-    c.teams.forEach((t, i) => {
-      const first = teamNames.get(t.name);
-      if (first !== undefined) issue(["teams", i, "name"], `duplicate team name '${t.name}' (also kiln:teams[${first}].name)`);
-      else teamNames.set(t.name, i);
-      const ns = t.namespace ?? `kiln-${t.name}`;
-      const key = t.namespace !== undefined ? `kiln:teams[${i}].namespace` : `kiln:teams[${i}].name (namespace kiln-${t.name})`;
-      const field = t.namespace !== undefined ? "namespace" : "name";
-      const owner = reservedNamespaceOwner(ns);
-      if (owner) issue(["teams", i, field], `namespace '${ns}' belongs to ${owner}: give the team another ${field}`);
-      const other = namespaces.get(ns);
-      // A duplicate name is reported above; its derived namespace collides for the same reason.
-      if (other && !(first !== undefined && t.namespace === undefined)) issue(["teams", i, field], `namespace '${ns}' is also given by ${other}: ${key} collides with it`);
-      else if (!other) namespaces.set(ns, key);
-      const pools = t.pools ?? c.gpuPools.map((p) => p.name);
-      (t.pools ?? []).forEach((name, j) => {
-        if (!poolNames.has(name)) issue(["teams", i, "pools", j], `team '${t.name}' uses unknown GPU pool '${name}' (pools: ${[...poolNames.keys()].join(", ") || "none"})`);
+      const teamNames = new Map<string, number>();
+      /** Namespace -> the key that gave it to a team. */
+      const namespaces = new Map<string, string>();
+      c.teams.forEach((t, i) => {
+        const first = teamNames.get(t.name);
+        if (first !== undefined)
+          issue(["teams", i, "name"], `duplicate team name '${t.name}' (also kiln:teams[${first}].name)`);
+        else teamNames.set(t.name, i);
+        const ns = t.namespace ?? `kiln-${t.name}`;
+        const key =
+          t.namespace !== undefined ? `kiln:teams[${i}].namespace` : `kiln:teams[${i}].name (namespace kiln-${t.name})`;
+        const field = t.namespace !== undefined ? "namespace" : "name";
+        const owner = reservedNamespaceOwner(ns);
+        if (owner) issue(["teams", i, field], `namespace '${ns}' belongs to ${owner}: give the team another ${field}`);
+        const other = namespaces.get(ns);
+        // A duplicate name is reported above; its derived namespace collides for the same reason.
+        if (other && !(first !== undefined && t.namespace === undefined))
+          issue(["teams", i, field], `namespace '${ns}' is also given by ${other}: ${key} collides with it`);
+        else if (!other) namespaces.set(ns, key);
+        const pools = t.pools ?? c.gpuPools.map((p) => p.name);
+        (t.pools ?? []).forEach((name, j) => {
+          if (!poolNames.has(name))
+            issue(
+              ["teams", i, "pools", j],
+              `team '${t.name}' uses unknown GPU pool '${name}' (pools: ${[...poolNames.keys()].join(", ") || "none"})`,
+            );
+        });
+        const capacity = c.gpuPools.filter((p) => pools.includes(p.name)).reduce((sum, p) => sum + p.maxGpus, 0);
+        if (t.gpuQuota > capacity)
+          issue(
+            ["teams", i, "gpuQuota"],
+            `team '${t.name}' gpuQuota ${t.gpuQuota} is larger than its pools can ever hold (${capacity} GPUs): lower it or raise the pools' maxGpus`,
+          );
       });
-      const capacity = c.gpuPools.filter((p) => pools.includes(p.name)).reduce((sum, p) => sum + p.maxGpus, 0);
-      if (t.gpuQuota > capacity)
-        issue(["teams", i, "gpuQuota"], `team '${t.name}' gpuQuota ${t.gpuQuota} is larger than its pools can ever hold (${capacity} GPUs): lower it or raise the pools' maxGpus`);
-    });
     },
   },
   {
     fields: ["platform", "objectStore", "trainer", "kueue", "gpuPools"],
     check(c, issue) {
-    if (c.platform === "local" && c.objectStore.mode === "external") {
-      for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
-        if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
-    }
-    if (c.platform === "local" && !c.trainer.repository)
-      issue(["trainer", "repository"], "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer");
-    const largestNode = Math.max(0, ...c.gpuPools.slice(0, 50).map((p) => p.gpusPerNode));
-    if (c.gpuPools.length > 0 && c.trainer.defaultGpus > largestNode)
-      issue(["trainer", "defaultGpus"], `a run of ${c.trainer.defaultGpus} GPUs fits on no node: the largest pool node has ${largestNode} (kiln:gpuPools[].gpusPerNode)`);
-    if (c.platform === "aws" && c.trainer.defaultGpus === 0)
-      issue(["trainer", "defaultGpus"], "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule");
-    if (c.platform === "aws" && c.kueue.install === "external")
-      issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
+      if (c.platform === "local" && c.objectStore.mode === "external") {
+        for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const)
+          if (!c.objectStore[key]) issue(["objectStore", key], `is required when objectStore.mode is external`);
+      }
+      if (c.platform === "local" && !c.trainer.repository)
+        issue(
+          ["trainer", "repository"],
+          "is required on the local platform (there is no registry to default to): pulumi config set --path kiln:trainer.repository <registry>/kiln/trainer",
+        );
+      const largestNode = Math.max(0, ...c.gpuPools.slice(0, 50).map((p) => p.gpusPerNode));
+      if (c.gpuPools.length > 0 && c.trainer.defaultGpus > largestNode)
+        issue(
+          ["trainer", "defaultGpus"],
+          `a run of ${c.trainer.defaultGpus} GPUs fits on no node: the largest pool node has ${largestNode} (kiln:gpuPools[].gpusPerNode)`,
+        );
+      if (c.platform === "aws" && c.trainer.defaultGpus === 0)
+        issue(
+          ["trainer", "defaultGpus"],
+          "must be >= 1 on the aws platform: its only training capacity is the GPU pools, so a CPU run would never schedule",
+        );
+      if (c.platform === "aws" && c.kueue.install === "external")
+        issue(["kueue", "install"], "'external' is for local test clusters; the aws platform installs Kueue's chart");
     },
   },
   {
@@ -394,7 +472,10 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
         if (seen.has(name)) issue(["topology", "pools", i], `pool '${name}' is listed twice`);
         seen.add(name);
         if (!pool) {
-          issue(["topology", "pools", i], `unknown GPU pool '${name}' (pools: ${[...pools.keys()].join(", ") || "none"})`);
+          issue(
+            ["topology", "pools", i],
+            `unknown GPU pool '${name}' (pools: ${[...pools.keys()].join(", ") || "none"})`,
+          );
           return;
         }
         const shape = [...(pool.instanceFamilies ?? []), ...(pool.instanceTypes ?? [])];
@@ -404,8 +485,16 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
             `pool '${name}' (${shape.join(", ")}) has instance types without EC2 instance topology labels (topology.k8s.aws/network-node-layer-*), so Kueue would see none of its nodes: list only pools of p4d, p4de, p5, p5e or g6e`,
           );
       });
-      if (c.topology.pools?.length && !c.topology.enabled) issue(["topology", "pools"], "lists pools but kiln:topology.enabled is false: remove the list or enable topology");
-      if (c.topology.pools?.length && !c.kueue.enabled) issue(["topology", "pools"], "topology-aware placement is Kueue's: set kiln:kueue.enabled true or remove the list");
+      if (c.topology.pools?.length && !c.topology.enabled)
+        issue(
+          ["topology", "pools"],
+          "lists pools but kiln:topology.enabled is false: remove the list or enable topology",
+        );
+      if (c.topology.pools?.length && !c.kueue.enabled)
+        issue(
+          ["topology", "pools"],
+          "topology-aware placement is Kueue's: set kiln:kueue.enabled true or remove the list",
+        );
     },
   },
   {
@@ -413,8 +502,16 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     check(c, issue) {
       c.teams.slice(0, 100).forEach((t, i) => {
         if (!t.budget) return;
-        if (!c.accountant.enabled) issue(["teams", i, "budget"], `team '${t.name}' has a budget, which kiln-accountant enforces: set kiln:accountant.enabled true or remove the budget`);
-        if (!c.kueue.enabled) issue(["teams", i, "budget"], `team '${t.name}' has a budget, which holds its Kueue ClusterQueue: set kiln:kueue.enabled true or remove the budget`);
+        if (!c.accountant.enabled)
+          issue(
+            ["teams", i, "budget"],
+            `team '${t.name}' has a budget, which kiln-accountant enforces: set kiln:accountant.enabled true or remove the budget`,
+          );
+        if (!c.kueue.enabled)
+          issue(
+            ["teams", i, "budget"],
+            `team '${t.name}' has a budget, which holds its Kueue ClusterQueue: set kiln:kueue.enabled true or remove the budget`,
+          );
       });
     },
   },
@@ -459,7 +556,9 @@ export type KilnConfig = Readonly<
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -488,7 +587,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     const deep = nestingPath(decoded);
     if (deep !== undefined) {
       skipped.add(name);
-      keyProblems.push(`${keyPath([name])}: nested more than ${MAX_CONFIG_NESTING} levels deep (at ${clip(`kiln:${name}${deep}`, 80)}); Kiln's config is at most 3 levels deep: check the value's brackets`);
+      keyProblems.push(
+        `${keyPath([name])}: nested more than ${MAX_CONFIG_NESTING} levels deep (at ${clip(`kiln:${name}${deep}`, 80)}); Kiln's config is at most 3 levels deep: check the value's brackets`,
+      );
       continue;
     }
     input[name] = decoded;
@@ -505,16 +606,24 @@ export function parseConfig(raw: Readonly<Record<string, string>>, stack: string
     stack,
     project,
     clusterName: c.clusterName ?? `kiln-${stack}`,
-    teams: c.teams.map((t) => ({ ...t, namespace: t.namespace ?? `kiln-${t.name}`, pools: t.pools ?? c.gpuPools.map((p) => p.name) })),
+    teams: c.teams.map((t) => ({
+      ...t,
+      namespace: t.namespace ?? `kiln-${t.name}`,
+      pools: t.pools ?? c.gpuPools.map((p) => p.name),
+    })),
     subnets: layoutSubnets(c.vpcCidr, c.azCount, c.privateSubnetPrefix, c.publicSubnetPrefix)!,
   };
 }
 
 /** What is valid but the plan cannot price: a warning per unpriced instance type. */
 function instanceTypeWarnings(c: Parsed): string[] {
-  const warnings: [string, string | undefined][] = c.systemNodes.instanceTypes.map((t, j) => [`kiln:systemNodes.instanceTypes[${j}]`, checkInstanceType(t, "system").warning]);
+  const warnings: [string, string | undefined][] = c.systemNodes.instanceTypes.map((t, j) => [
+    `kiln:systemNodes.instanceTypes[${j}]`,
+    checkInstanceType(t, "system").warning,
+  ]);
   for (const [i, p] of c.gpuPools.entries()) {
-    for (const [j, t] of (p.instanceTypes ?? []).entries()) warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning]);
+    for (const [j, t] of (p.instanceTypes ?? []).entries())
+      warnings.push([`kiln:gpuPools[${i}].instanceTypes[${j}]`, checkInstanceType(t, "gpu").warning]);
   }
   return warnings.filter(([, w]) => w).map(([key, w]) => `${key}: ${w}`);
 }
@@ -526,14 +635,16 @@ function instanceTypeWarnings(c: Parsed): string[] {
 function normalize(value: unknown): unknown {
   if (typeof value === "string") return value.trim();
   if (Array.isArray(value)) return value.map(normalize);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
   return value;
 }
 
 /** Keys whose schema is a string or enum: their text is the value ("1.34" stays a string). */
 export function isTextKey(name: string): boolean {
   let schema = (fieldSchema.shape as Record<string, z.ZodType | undefined>)[name];
-  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault) schema = schema.unwrap() as z.ZodType;
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional || schema instanceof z.ZodPrefault)
+    schema = schema.unwrap() as z.ZodType;
   return schema instanceof z.ZodString || schema instanceof z.ZodEnum;
 }
 
@@ -574,7 +685,11 @@ function problemLines(issue: z.core.$ZodIssue): string[] {
 
 function describe(issue: z.core.$ZodIssue): string {
   // `pulumi config set --path k.n 5` stores the text "5": say how to store a number.
-  if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "boolean") && typeof issue.input === "string")
+  if (
+    issue.code === "invalid_type" &&
+    (issue.expected === "number" || issue.expected === "boolean") &&
+    typeof issue.input === "string"
+  )
     return `is the text '${clip(issue.input)}', not a ${issue.expected}: set it with --type ${issue.expected === "number" ? "float (or int)" : "bool"} (pulumi config set --path <key> <value> --type ...) or write it unquoted in the stack file`;
   return issue.message;
 }

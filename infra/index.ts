@@ -12,7 +12,11 @@ const config = loadConfig();
 const aws = config.platform === "aws" ? new AwsPlatform(config.clusterName, { config }) : undefined;
 const local = config.platform === "local" ? new LocalPlatform(config.clusterName, { config }) : undefined;
 const platform = (aws ?? local)!;
-const services = new ClusterServices(config.clusterName, { config, platform, serviceMonitor: config.prometheusOperator });
+const services = new ClusterServices(config.clusterName, {
+  config,
+  platform,
+  serviceMonitor: config.prometheusOperator,
+});
 
 export const platformName = config.platform;
 export const clusterName = aws?.clusterName ?? config.clusterName;
@@ -27,7 +31,12 @@ export const imageRepositoryUrl = aws?.imageRepositoryUrl;
 export const accountantRepositoryUrl = aws?.accountantRepositoryUrl;
 export const trainerRoleArn = aws?.trainerRoleArn;
 // Each pool with what runs may ask of it: gpusPerNode, efa {resource, interfacesPerNode}, topology {name, levels}.
-export const gpuPools = config.gpuPools.map((p, i) => ({ ...services.pools[i], instanceFamilies: p.instanceFamilies, instanceTypes: p.instanceTypes, capacityTypes: p.capacityTypes }));
+export const gpuPools = config.gpuPools.map((p, i) => ({
+  ...services.pools[i],
+  instanceFamilies: p.instanceFamilies,
+  instanceTypes: p.instanceTypes,
+  capacityTypes: p.capacityTypes,
+}));
 export const teamNamespaces = services.teamNamespaces;
 export const queues = services.queues;
 export const launchCommand = services.launchCommand;

@@ -1,5 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * What a platform (aws/ or local/) hands to the provider-agnostic cluster layer. Data flows one
@@ -93,6 +93,11 @@ export interface ObjectStoreOutputs {
 
 /** NetworkPolicy egress to the object store: pods in a namespace, or IP blocks (known only at deploy time, e.g. a prefix list). */
 export type ObjectStoreEgress =
-  | { readonly kind: "pods"; readonly namespace: string; readonly podLabels: Record<string, string>; readonly port: number }
+  | {
+      readonly kind: "pods";
+      readonly namespace: string;
+      readonly podLabels: Record<string, string>;
+      readonly port: number;
+    }
   | { readonly kind: "cidr"; readonly cidr: string; readonly except?: string[]; readonly port: number }
   | { readonly kind: "cidrs"; readonly cidrs: pulumi.Input<readonly string[]>; readonly port: number };

@@ -2,8 +2,15 @@
  * Adapts Kiln's rules (policy/rules) to CrossGuard policies. Kept apart from index.ts, which
  * serves the pack, so tests can run the exact functions CrossGuard calls.
  */
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { PolicySubject, Rule, RULES } from "./rules";
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { type PolicySubject, type Rule, RULES } from "./rules";
 
 /** A CrossGuard resource (per-resource or stack view) as a rule subject. */
 export function subjectOf(r: ResourceValidationArgs | PolicyResource): PolicySubject {
@@ -21,7 +28,12 @@ export function subjectOf(r: ResourceValidationArgs | PolicyResource): PolicySub
 }
 
 export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidationPolicy {
-  const base = { name: rule.name, description: rule.description, enforcementLevel: "mandatory" as const, severity: rule.severity };
+  const base = {
+    name: rule.name,
+    description: rule.description,
+    enforcementLevel: "mandatory" as const,
+    severity: rule.severity,
+  };
   if (rule.kind === "resource") {
     return {
       ...base,
@@ -42,4 +54,5 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
 /** The pack's policies: every rule, mandatory. */
 export const POLICIES = RULES.map(toPolicy);
 export const PACK_NAME = "kiln";
-export const PACK_DESCRIPTION = "Kiln: encryption, private networking, IMDSv2, capped GPU pools, least-privilege IAM, restricted training namespaces, pinned images.";
+export const PACK_DESCRIPTION =
+  "Kiln: encryption, private networking, IMDSv2, capped GPU pools, least-privilege IAM, restricted training namespaces, pinned images.";

@@ -7,7 +7,15 @@
  * and the time it went, until a pass has recorded it: an attempt that starts and ends between two passes
  * still counts. Spans are keyed by pod UID, so an object seen twice (a resync) is never counted twice.
  */
-import type { Informer, KubernetesObject, ObjectCache, V1ConfigMap, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
+import type {
+  Informer,
+  KubernetesObject,
+  ObjectCache,
+  V1ConfigMap,
+  V1Job,
+  V1Node,
+  V1Pod,
+} from "@kubernetes/client-node";
 
 /** A Job or pod that went away, as last seen, and when its going was seen. */
 export interface Gone<T> {
@@ -50,7 +58,12 @@ export function slim<T extends KubernetesObject>(kind: "job" | "pod" | "node" | 
   if (kind === "job") delete (obj as V1Job).spec;
   if (kind === "pod") {
     const p = obj as V1Pod;
-    if (p.spec) p.spec = { nodeName: p.spec.nodeName, nodeSelector: p.spec.nodeSelector, containers: p.spec.containers.map((c) => ({ name: c.name, resources: c.resources })) };
+    if (p.spec)
+      p.spec = {
+        nodeName: p.spec.nodeName,
+        nodeSelector: p.spec.nodeSelector,
+        containers: p.spec.containers.map((c) => ({ name: c.name, resources: c.resources })),
+      };
   }
   if (kind === "node") {
     const n = obj as V1Node;
@@ -105,7 +118,11 @@ class Records {
 
   written(cm: V1ConfigMap): void {
     const name = nameOf(cm);
-    if (this.watched.get(name)?.metadata?.resourceVersion === cm.metadata?.resourceVersion && cm.metadata?.resourceVersion) this.own.delete(name);
+    if (
+      this.watched.get(name)?.metadata?.resourceVersion === cm.metadata?.resourceVersion &&
+      cm.metadata?.resourceVersion
+    )
+      this.own.delete(name);
     else this.own.set(name, cm);
   }
 
@@ -175,11 +192,31 @@ export class WatchCache {
       this.jobs.set(ns, jobs);
       this.pods.set(ns, pods);
       this.records.set(ns, records);
-      this.wire(`jobs in ${ns}`, this.sources.jobs(ns), (o) => jobs.upsert(slim("job", o)), (o) => jobs.remove(slim("job", o)));
-      this.wire(`pods in ${ns}`, this.sources.pods(ns), (o) => pods.upsert(slim("pod", o)), (o) => pods.remove(slim("pod", o)));
-      this.wire(`usage records in ${ns}`, this.sources.records(ns), (o) => records.fromWatch(slim("configmap", o), false), (o) => records.fromWatch(o, true));
+      this.wire(
+        `jobs in ${ns}`,
+        this.sources.jobs(ns),
+        (o) => jobs.upsert(slim("job", o)),
+        (o) => jobs.remove(slim("job", o)),
+      );
+      this.wire(
+        `pods in ${ns}`,
+        this.sources.pods(ns),
+        (o) => pods.upsert(slim("pod", o)),
+        (o) => pods.remove(slim("pod", o)),
+      );
+      this.wire(
+        `usage records in ${ns}`,
+        this.sources.records(ns),
+        (o) => records.fromWatch(slim("configmap", o), false),
+        (o) => records.fromWatch(o, true),
+      );
     }
-    this.wire("nodes", this.sources.nodes(), (o) => this.nodeMap.set(nameOf(o), slim("node", o)), (o) => this.nodeMap.delete(nameOf(o)));
+    this.wire(
+      "nodes",
+      this.sources.nodes(),
+      (o) => this.nodeMap.set(nameOf(o), slim("node", o)),
+      (o) => this.nodeMap.delete(nameOf(o)),
+    );
     await Promise.all(this.watched.map((w) => this.startOne(w)));
   }
 
@@ -238,7 +275,12 @@ export class WatchCache {
     return k;
   }
 
-  private wire<T extends KubernetesObject>(what: string, source: Source<T>, upsert: (o: T) => void, remove: (o: T) => void): void {
+  private wire<T extends KubernetesObject>(
+    what: string,
+    source: Source<T>,
+    upsert: (o: T) => void,
+    remove: (o: T) => void,
+  ): void {
     const w: Watched = { what, source: source as unknown as Source<KubernetesObject>, synced: false };
     source.on("add", upsert);
     source.on("update", upsert);

@@ -46,14 +46,19 @@ export class Health {
 
   liveness(): Verdict {
     const quiet = this.now() - this.lastBeat;
-    if (quiet > this.boundMs) return { ok: false, reason: `no pass has begun or ended for ${Math.round(quiet / 1000)} s (bound ${this.boundMs / 1000} s)` };
+    if (quiet > this.boundMs)
+      return {
+        ok: false,
+        reason: `no pass has begun or ended for ${Math.round(quiet / 1000)} s (bound ${this.boundMs / 1000} s)`,
+      };
     return { ok: true, reason: this.lastPass ? "passing" : "starting" };
   }
 
   readiness(): Verdict {
     if (!this.opts.synced()) return { ok: false, reason: "the watches have not listed every Job, pod and record yet" };
     if (!this.lastPass) return { ok: false, reason: "no pass has finished yet" };
-    if (!this.lastPass.ok) return { ok: false, reason: `the last pass failed: ${this.lastPass.error ?? "unknown error"}` };
+    if (!this.lastPass.ok)
+      return { ok: false, reason: `the last pass failed: ${this.lastPass.error ?? "unknown error"}` };
     return { ok: true, reason: "ready" };
   }
 
@@ -69,7 +74,11 @@ export class Health {
       res.writeHead(v.ok ? 200 : 503, { "Content-Type": "text/plain" }).end(`${v.reason}\n`);
     });
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`health port ${port}: ${e.code === "EADDRINUSE" ? "in use (settings healthPort)" : e.message}`)));
+      server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(`health port ${port}: ${e.code === "EADDRINUSE" ? "in use (settings healthPort)" : e.message}`),
+        ),
+      );
       server.listen(port, host, resolve);
     });
     return server;

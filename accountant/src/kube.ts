@@ -19,10 +19,27 @@ export function informerSources(kc: k8s.KubeConfig): Sources {
   const batch = kc.makeApiClient(k8s.BatchV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   return {
-    jobs: (namespace) => k8s.makeInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => batch.listNamespacedJob({ namespace, labelSelector: RUN_SELECTOR }), RUN_SELECTOR),
-    pods: (namespace) => k8s.makeInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: POD_JOB_UID_LABEL }), POD_JOB_UID_LABEL),
+    jobs: (namespace) =>
+      k8s.makeInformer(
+        kc,
+        `/apis/batch/v1/namespaces/${namespace}/jobs`,
+        () => batch.listNamespacedJob({ namespace, labelSelector: RUN_SELECTOR }),
+        RUN_SELECTOR,
+      ),
+    pods: (namespace) =>
+      k8s.makeInformer(
+        kc,
+        `/api/v1/namespaces/${namespace}/pods`,
+        () => core.listNamespacedPod({ namespace, labelSelector: POD_JOB_UID_LABEL }),
+        POD_JOB_UID_LABEL,
+      ),
     records: (namespace) =>
-      k8s.makeInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace, labelSelector: RECORDS_SELECTOR }), RECORDS_SELECTOR),
+      k8s.makeInformer(
+        kc,
+        `/api/v1/namespaces/${namespace}/configmaps`,
+        () => core.listNamespacedConfigMap({ namespace, labelSelector: RECORDS_SELECTOR }),
+        RECORDS_SELECTOR,
+      ),
     nodes: () => k8s.makeInformer(kc, "/api/v1/nodes", () => core.listNode({})),
   };
 }
@@ -82,12 +99,21 @@ export class ClientNodeAccountantApi implements AccountantApi {
   }
 
   async getQueueHold(name: string) {
-    const cq = (await this.custom.getClusterCustomObject({ ...KUEUE, name })) as { spec?: { stopPolicy?: string }; metadata?: { annotations?: Record<string, string> } };
+    const cq = (await this.custom.getClusterCustomObject({ ...KUEUE, name })) as {
+      spec?: { stopPolicy?: string };
+      metadata?: { annotations?: Record<string, string> };
+    };
     return { stopPolicy: cq.spec?.stopPolicy ?? "None", heldFor: cq.metadata?.annotations?.[BUDGET_HOLD_ANNOTATION] };
   }
 
   async setQueueHold(name: string, reason: string | null) {
-    const body = { spec: { stopPolicy: reason === null ? "None" : "Hold" }, metadata: { annotations: { [BUDGET_HOLD_ANNOTATION]: reason } } };
-    await this.custom.patchClusterCustomObject({ ...KUEUE, name, body }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+    const body = {
+      spec: { stopPolicy: reason === null ? "None" : "Hold" },
+      metadata: { annotations: { [BUDGET_HOLD_ANNOTATION]: reason } },
+    };
+    await this.custom.patchClusterCustomObject(
+      { ...KUEUE, name, body },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
   }
 }

@@ -3,7 +3,7 @@
  *   node accountant.js [--settings /etc/kiln/settings.json] [--once]
  * Logs one JSON line per change. SIGTERM ends it between passes.
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import * as k8s from "@kubernetes/client-node";
 import { WatchCache } from "./cache";
 import { Health } from "./health";
@@ -12,7 +12,8 @@ import { reconcile } from "./reconcile";
 import { parseSettings, type Settings } from "../../contract/accounting/settings";
 import { TrafficMeter } from "./traffic";
 
-const log = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
+const log = (fields: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
 
 export async function main(argv: readonly string[]): Promise<number> {
   const i = argv.indexOf("--settings");
@@ -47,7 +48,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     stopping = true;
     wake();
   });
-  log({ msg: "started", teams: settings.teams.map((t) => t.name), intervalSeconds: settings.intervalSeconds, region: settings.region, healthPort: probes ? settings.healthPort : null });
+  log({
+    msg: "started",
+    teams: settings.teams.map((t) => t.name),
+    intervalSeconds: settings.intervalSeconds,
+    region: settings.region,
+    healthPort: probes ? settings.healthPort : null,
+  });
   const stop = async () => {
     await cache.stop();
     probes?.close();
@@ -63,11 +70,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       const outcomes = await reconcile(api, settings, new Date());
       for (const o of outcomes) {
         for (const p of o.problems) log({ level: "warn", team: o.team, msg: p });
-        if (o.queue) log({ msg: `queue ${o.queue}`, team: o.team, reason: o.budget?.reason ?? null, spent: o.budget?.spent, limit: o.budget?.limit, unit: o.budget?.unit });
+        if (o.queue)
+          log({
+            msg: `queue ${o.queue}`,
+            team: o.team,
+            reason: o.budget?.reason ?? null,
+            spent: o.budget?.spent,
+            limit: o.budget?.limit,
+            unit: o.budget?.unit,
+          });
         if (o.recordsWritten) log({ msg: "records written", team: o.team, count: o.recordsWritten });
-        if (o.rolledUp?.length || o.pruned) log({ msg: "retention", team: o.team, rolledUp: o.rolledUp, pruned: o.pruned });
+        if (o.rolledUp?.length || o.pruned)
+          log({ msg: "retention", team: o.team, rolledUp: o.rolledUp, pruned: o.pruned });
       }
-      const sum = (f: (o: (typeof outcomes)[number]) => number | undefined) => outcomes.reduce((a, o) => a + (f(o) ?? 0), 0);
+      const sum = (f: (o: (typeof outcomes)[number]) => number | undefined) =>
+        outcomes.reduce((a, o) => a + (f(o) ?? 0), 0);
       // One line per pass for benchmarks: its duration, and the API traffic since the pass before (watch events included).
       log({
         msg: "pass",

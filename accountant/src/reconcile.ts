@@ -8,7 +8,15 @@ import type { Gone, NamespaceView } from "./cache";
 import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL } from "../../contract/accounting/keys";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
 import { budgetStatus, periodOf, type BudgetStatus } from "../../contract/accounting/budget";
-import { isRollup, recordConfigMap, recordOf, rollupConfigMap, rollupOf, type MonthRollup, type UsageRecord } from "../../contract/accounting/record";
+import {
+  isRollup,
+  recordConfigMap,
+  recordOf,
+  rollupConfigMap,
+  rollupOf,
+  type MonthRollup,
+  type UsageRecord,
+} from "../../contract/accounting/record";
 import { planRetention } from "./retention";
 import type { Settings, TeamSettings } from "../../contract/accounting/settings";
 import { mergeSpans, spanOfPod, sumFigures, usageOf, type PodSpan } from "../../contract/accounting/usage";
@@ -101,7 +109,13 @@ function group<T>(items: readonly T[], key: (t: T) => string | undefined): Map<s
   return out;
 }
 
-async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamSettings, nodes: ReadonlyMap<string, V1Node>, now: Date): Promise<TeamOutcome> {
+async function reconcileTeam(
+  api: AccountantApi,
+  settings: Settings,
+  team: TeamSettings,
+  nodes: ReadonlyMap<string, V1Node>,
+  now: Date,
+): Promise<TeamOutcome> {
   const problems: string[] = [];
   const view = api.view(team.namespace);
   const records = new Map<string, UsageRecord>();
@@ -121,7 +135,9 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
   const livePods = group(view.pods, jobUid);
   const gonePods = group(view.gonePods, (g) => jobUid(g.obj));
   const liveJobs = new Set(view.jobs.map((j) => j.metadata?.uid));
-  const goneJobs = new Map(view.goneJobs.filter((g) => !liveJobs.has(g.obj.metadata?.uid)).map((g) => [g.obj.metadata!.uid!, g]));
+  const goneJobs = new Map(
+    view.goneJobs.filter((g) => !liveJobs.has(g.obj.metadata?.uid)).map((g) => [g.obj.metadata!.uid!, g]),
+  );
   const iso = now.toISOString();
   let written = 0;
   const limit = pLimit(settings.writeConcurrency);
@@ -156,7 +172,14 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     const run = runOfJob(job);
     if (final) {
       const spans = mergeSpans(old.spans, observed, gone.goneAt);
-      write({ ...old, ...run, spans, final: true, updated: gone.goneAt, usage: usageOf(spans, new Date(gone.goneAt), { region: settings.region }) });
+      write({
+        ...old,
+        ...run,
+        spans,
+        final: true,
+        updated: gone.goneAt,
+        usage: usageOf(spans, new Date(gone.goneAt), { region: settings.region }),
+      });
       settled.push(gone);
       continue;
     }
@@ -164,7 +187,12 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     const open = spans.some((s) => s.end === null);
     // A record is rewritten when its spans change, and while a span is open, every openRecordRefreshSeconds.
     const runChanged = old.run !== run.run || old.runUid !== run.runUid;
-    if (!records.has(uid) || runChanged || !sameSpans(spans, old.spans) || (open && now.getTime() - Date.parse(old.updated) >= settings.openRecordRefreshSeconds * 1000)) {
+    if (
+      !records.has(uid) ||
+      runChanged ||
+      !sameSpans(spans, old.spans) ||
+      (open && now.getTime() - Date.parse(old.updated) >= settings.openRecordRefreshSeconds * 1000)
+    ) {
       write({ ...old, ...run, spans, updated: iso, usage: usageOf(spans, now, { region: settings.region }) });
     }
   }
@@ -188,13 +216,24 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
   const liveRuns = new Set(view.jobs.map((j) => runOfJob(j).runUid));
   const plan = planRetention(team, [...records.values()], rolledUp, liveRuns, settings.recordRetentionDays, now);
   for (const m of plan.rollups) await api.putConfigMap(team.namespace, rollupConfigMap(m));
-  await Promise.all(plan.prune.map((r) => limit(() => api.deleteConfigMap(team.namespace, recordConfigMap(r).metadata!.name!))));
+  await Promise.all(
+    plan.prune.map((r) => limit(() => api.deleteConfigMap(team.namespace, recordConfigMap(r).metadata!.name!))),
+  );
   for (const r of plan.prune) records.delete(r.uid);
   const seenCounts = { jobs: seen.size, pods: view.pods.length + view.gonePods.length, records: records.size };
   const kept = { rolledUp: plan.rollups.map((m) => m.month), pruned: plan.prune.length };
-  if (!team.budget) return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: null, problems };
+  if (!team.budget)
+    return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: null, problems };
   const period = periodOf(now);
-  const spend = sumFigures([...records.values()].map((r) => usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: settings.region, from: period.from, to: period.to })));
+  const spend = sumFigures(
+    [...records.values()].map((r) =>
+      usageOf(r.spans, r.final ? new Date(r.updated) : now, {
+        region: settings.region,
+        from: period.from,
+        to: period.to,
+      }),
+    ),
+  );
   const status = budgetStatus(team.name, team.budget, period, spend);
   const text = JSON.stringify(status);
   const current = await api.getConfigMap(team.namespace, BUDGET_STATUS_NAME);
@@ -202,7 +241,11 @@ async function reconcileTeam(api: AccountantApi, settings: Settings, team: TeamS
     await api.putConfigMap(team.namespace, {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: BUDGET_STATUS_NAME, namespace: team.namespace, labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/component": "budget-status" } },
+      metadata: {
+        name: BUDGET_STATUS_NAME,
+        namespace: team.namespace,
+        labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/component": "budget-status" },
+      },
       data: { [BUDGET_STATUS_KEY]: text },
     });
   }
@@ -230,7 +273,12 @@ export async function reconcile(api: AccountantApi, settings: Settings, now: Dat
     try {
       out.push(await reconcileTeam(api, settings, team, nodes, now));
     } catch (e) {
-      out.push({ team: team.name, recordsWritten: 0, budget: null, problems: [`team ${team.name}: ${(e as Error).message}`] });
+      out.push({
+        team: team.name,
+        recordsWritten: 0,
+        budget: null,
+        problems: [`team ${team.name}: ${(e as Error).message}`],
+      });
     }
   }
   return out;

@@ -35,7 +35,13 @@ export function periodNamed(month: string): Period {
 }
 
 /** A team's roll-up of a finished month from every record with time in it. */
-export function rollUp(team: string, namespace: string, month: string, records: readonly UsageRecord[], now: Date): MonthRollup {
+export function rollUp(
+  team: string,
+  namespace: string,
+  month: string,
+  records: readonly UsageRecord[],
+  now: Date,
+): MonthRollup {
   const p = periodNamed(month);
   const days = Math.round((p.to.getTime() - p.from.getTime()) / DAY_MS);
   const dayParts = Array.from({ length: days }, () => [] as ReturnType<typeof usageOf>[]);

@@ -27,13 +27,17 @@ export class TrafficMeter {
   instrument(kc: KubeConfig): void {
     const target = kc as unknown as { createAgent?: AgentMaker };
     const make = target.createAgent;
-    if (typeof make !== "function") throw new Error("@kubernetes/client-node: KubeConfig.createAgent is gone; update accountant/src/traffic.ts");
+    if (typeof make !== "function")
+      throw new Error("@kubernetes/client-node: KubeConfig.createAgent is gone; update accountant/src/traffic.ts");
     target.createAgent = (...args: unknown[]) => this.agent(make.apply(kc, args));
   }
 
   /** Counts one agent's requests and socket bytes. */
   agent<A extends http.Agent>(agent: A): A {
-    const a = agent as unknown as { addRequest: (...args: unknown[]) => void; createConnection: (...args: unknown[]) => net.Socket };
+    const a = agent as unknown as {
+      addRequest: (...args: unknown[]) => void;
+      createConnection: (...args: unknown[]) => net.Socket;
+    };
     const addRequest = a.addRequest;
     a.addRequest = (...args: unknown[]) => {
       this.requests++;
@@ -67,7 +71,11 @@ export class TrafficMeter {
   /** Traffic since the last call (a pass, with the watch events that came in since the one before). */
   sinceLast(): Traffic {
     const now = this.total();
-    const d = { requests: now.requests - this.last.requests, bytes: now.bytes - this.last.bytes, bytesSent: now.bytesSent - this.last.bytesSent };
+    const d = {
+      requests: now.requests - this.last.requests,
+      bytes: now.bytes - this.last.bytes,
+      bytesSent: now.bytesSent - this.last.bytesSent,
+    };
     this.last = now;
     return d;
   }

@@ -49,9 +49,24 @@ export function packagePlugin(outDir: string, baseUrl = DEFAULT_BASE_URL): KrewP
   const tag = `v${VERSION}`;
   const archive = path.join(outDir, `kubectl-kiln-${tag}.tar.gz`);
   // Fixed mtime/owner so the same sources give the same archive (and sha256).
-  execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-czf", archive, "-C", stage, "kubectl-kiln"], {
-    env: { ...process.env, GZIP: "-n" },
-  });
+  execFileSync(
+    "tar",
+    [
+      "--sort=name",
+      "--mtime=@0",
+      "--owner=0",
+      "--group=0",
+      "--numeric-owner",
+      "-czf",
+      archive,
+      "-C",
+      stage,
+      "kubectl-kiln",
+    ],
+    {
+      env: { ...process.env, GZIP: "-n" },
+    },
+  );
   const sha256 = createHash("sha256").update(fs.readFileSync(archive)).digest("hex");
 
   const manifest = path.join(outDir, "kiln.yaml");

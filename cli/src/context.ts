@@ -2,7 +2,7 @@
  * What every command gets: output streams, a clock, randomness, and a lazily built Kubernetes session
  * for the global -n/--context/--kubeconfig options (dry runs from --template never build one).
  */
-import { spawn as spawnChild } from "child_process";
+import { spawn as spawnChild } from "node:child_process";
 import type { Command } from "commander";
 import { CliError, UsageError } from "./errors";
 import { validateDnsLabel, validateVisible } from "./job";
@@ -50,7 +50,9 @@ export class Session {
       try {
         this.cached = this.deps.connect(this.globals);
       } catch (err) {
-        throw new CliError(`loading the kubeconfig${this.globals.kubeconfig ? ` ${this.globals.kubeconfig}` : ""}: ${(err as Error).message.split("\n")[0]}`);
+        throw new CliError(
+          `loading the kubeconfig${this.globals.kubeconfig ? ` ${this.globals.kubeconfig}` : ""}: ${(err as Error).message.split("\n")[0]}`,
+        );
       }
     }
     return this.cached.api;

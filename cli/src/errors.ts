@@ -65,7 +65,9 @@ export function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NETWORK_CODES.has(code)) return code;
-    const m = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN)\b/.exec((e as Error).message ?? "");
+    const m = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN)\b/.exec(
+      (e as Error).message ?? "",
+    );
     if (m) return m[1];
   }
   return undefined;
@@ -87,16 +89,24 @@ export interface ApiErrorContext {
 export function explainApiError(err: unknown, ctx: ApiErrorContext): CliError {
   if (err instanceof CliError || err instanceof UsageError) throw err;
   const net = networkCode(err);
-  if (net) return new CliError(`${ctx.attempting}: no cluster reachable at ${ctx.server} (${net}); is the cluster up, and are --context/--kubeconfig right?`);
+  if (net)
+    return new CliError(
+      `${ctx.attempting}: no cluster reachable at ${ctx.server} (${net}); is the cluster up, and are --context/--kubeconfig right?`,
+    );
   const code = statusCode(err);
   if (code === undefined) return new CliError(`${ctx.attempting}: ${apiMessage(err)}`);
   const msg = apiMessage(err);
   switch (code) {
     case 401:
-      return new CliError(`${ctx.attempting}: the API server at ${ctx.server} rejected the credentials (401): refresh your kubeconfig credentials`);
+      return new CliError(
+        `${ctx.attempting}: the API server at ${ctx.server} rejected the credentials (401): refresh your kubeconfig credentials`,
+      );
     case 403:
-      if (/exceeded quota/i.test(msg)) return new CliError(`${ctx.attempting}: quota exceeded in namespace ${ctx.namespace}: ${msg}`);
-      return new CliError(`${ctx.attempting}: forbidden (403): ${msg}; ask an admin for the kiln-submitter role in namespace ${ctx.namespace}`);
+      if (/exceeded quota/i.test(msg))
+        return new CliError(`${ctx.attempting}: quota exceeded in namespace ${ctx.namespace}: ${msg}`);
+      return new CliError(
+        `${ctx.attempting}: forbidden (403): ${msg}; ask an admin for the kiln-submitter role in namespace ${ctx.namespace}`,
+      );
     case 404:
       return new CliError(`${ctx.attempting}: ${ctx.notFound ?? `not found (404): ${msg}`}`);
     case 409:

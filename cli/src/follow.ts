@@ -5,7 +5,7 @@
  * run ends. The decisions are pure functions of the pod's status; `followRunLog` drives them.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { Writable } from "stream";
+import { Writable } from "node:stream";
 import type { KubeApi } from "./kube";
 
 /** Where a pod's container is, as far as reading its log goes. */
@@ -29,19 +29,25 @@ export function containerState(pod: V1Pod, container: string): ContainerState {
   // A Running pod has at least one container running; without a status for ours, take it as that one.
   if (!status && pod.status?.phase === "Running") return { kind: "running", restarts };
   const unscheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
-  const reason = status?.state?.waiting?.reason ?? unscheduled?.reason ?? (pod.spec?.nodeName ? "ContainerCreating" : "Pending");
+  const reason =
+    status?.state?.waiting?.reason ?? unscheduled?.reason ?? (pod.spec?.nodeName ? "ContainerCreating" : "Pending");
   return { kind: "waiting", reason };
 }
 
 /** The Job's end (`Complete` or `Failed`), or undefined while it runs. */
 export function jobEnd(job: V1Job): "Complete" | "Failed" | undefined {
-  const ended = job.status?.conditions?.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+  const ended = job.status?.conditions?.find(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  );
   return ended?.type as "Complete" | "Failed" | undefined;
 }
 
 /** Pods newest first (by creation time). */
 export function newestFirst(pods: readonly V1Pod[]): V1Pod[] {
-  return [...pods].sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
+  return [...pods].sort(
+    (a, b) =>
+      new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime(),
+  );
 }
 
 /**
@@ -92,7 +98,10 @@ export interface FollowOptions {
 }
 
 /** How following ended: the run's end, the pod's end (no retries followed), or Ctrl-C. */
-export type FollowEnd = { readonly kind: "run-ended"; readonly state: "Complete" | "Failed" } | { readonly kind: "pod-ended"; readonly pod: string } | { readonly kind: "interrupted" };
+export type FollowEnd =
+  | { readonly kind: "run-ended"; readonly state: "Complete" | "Failed" }
+  | { readonly kind: "pod-ended"; readonly pod: string }
+  | { readonly kind: "interrupted" };
 
 /**
  * Follows the newest pod of the run from its first log line to its last: waits while its container is
@@ -112,7 +121,9 @@ export async function followRunLog(o: FollowOptions): Promise<FollowEnd> {
   for (;;) {
     if (o.interrupted()) return { kind: "interrupted" };
     const selector = typeof o.selector === "string" ? o.selector : await o.selector();
-    const pods = newestFirst(await o.api.listPods(o.namespace, selector)).filter((p) => !done.has(p.metadata?.name ?? ""));
+    const pods = newestFirst(await o.api.listPods(o.namespace, selector)).filter(
+      (p) => !done.has(p.metadata?.name ?? ""),
+    );
     const pod = pods[0];
     if (!pod) {
       if (done.size > 0) {
@@ -140,7 +151,13 @@ export async function followRunLog(o: FollowOptions): Promise<FollowEnd> {
 }
 
 /** Streams one pod's container log until the container has ended (or Ctrl-C), each line once. */
-async function followPod(o: FollowOptions, selector: string, pod: string, pollMs: number, maxBroken: number): Promise<void> {
+async function followPod(
+  o: FollowOptions,
+  selector: string,
+  pod: string,
+  pollMs: number,
+  maxBroken: number,
+): Promise<void> {
   let printed = 0;
   let restarts: number | undefined;
   let broken = 0;
@@ -159,7 +176,9 @@ async function followPod(o: FollowOptions, selector: string, pod: string, pollMs
     printed = counter.count();
     if (o.interrupted()) return;
     const current = (await o.api.listPods(o.namespace, selector)).find((p) => p.metadata?.name === pod);
-    const state: ContainerState = current ? containerState(current, o.container) : { kind: "ended", restarts: restarts ?? 0, hasLog: false };
+    const state: ContainerState = current
+      ? containerState(current, o.container)
+      : { kind: "ended", restarts: restarts ?? 0, hasLog: false };
     // A restarted container (restartPolicy OnFailure) writes a new log: start counting again.
     if (state.kind !== "waiting" && restarts !== undefined && state.restarts !== restarts) printed = 0;
     if (state.kind !== "waiting") restarts = state.restarts;
@@ -169,9 +188,16 @@ async function followPod(o: FollowOptions, selector: string, pod: string, pollMs
       return;
     }
     broken = printed > before ? 0 : broken + 1;
-    if (broken > maxBroken) throw new Error(`the log stream of pod ${pod} broke ${broken} times in a row without a new line${streamError ? ` (last: ${(streamError as Error).message})` : ""}`);
-    if (state.kind === "waiting") o.onNote(`container ${o.container} in pod ${pod} is waiting (${state.reason}); resuming its log when it runs...`);
-    else o.onNote(`log stream of pod ${pod} ended while its container runs${streamError ? ` (${(streamError as Error).message.split("\n")[0]})` : ""}; resuming after line ${printed}`);
+    if (broken > maxBroken)
+      throw new Error(
+        `the log stream of pod ${pod} broke ${broken} times in a row without a new line${streamError ? ` (last: ${(streamError as Error).message})` : ""}`,
+      );
+    if (state.kind === "waiting")
+      o.onNote(`container ${o.container} in pod ${pod} is waiting (${state.reason}); resuming its log when it runs...`);
+    else
+      o.onNote(
+        `log stream of pod ${pod} ended while its container runs${streamError ? ` (${(streamError as Error).message.split("\n")[0]})` : ""}; resuming after line ${printed}`,
+      );
     await o.sleep(Math.min(pollMs, 1000 * broken || 500));
   }
 }

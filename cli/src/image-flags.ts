@@ -3,7 +3,13 @@
  * each refusal is a UsageError (exit 2) that names the flag, the bad value and the fix. Pure.
  */
 import { imageReferenceProblem } from "../../contract/oci";
-import { AWS_TOPOLOGY_LEVELS, FRAMEWORK_ENV, LOCAL_TOPOLOGY_LEVELS, RESERVED_ENV_PREFIXES, topologyLevelAlias } from "../../contract/workload";
+import {
+  AWS_TOPOLOGY_LEVELS,
+  FRAMEWORK_ENV,
+  LOCAL_TOPOLOGY_LEVELS,
+  RESERVED_ENV_PREFIXES,
+  topologyLevelAlias,
+} from "../../contract/workload";
 import { parseQuantity } from "../../trainer-image/src/api";
 import { UsageError } from "./errors";
 
@@ -13,10 +19,12 @@ const clip = (v: string, max = 60) => (v.length > max ? `${v.slice(0, max)}...` 
 
 /** Why `name` may not be set with --env, or undefined. */
 export function envNameProblem(name: string): string | undefined {
-  if (!ENV_NAME.test(name)) return `"${clip(name)}" is not an environment variable name: letters, digits and '_', not starting with a digit`;
+  if (!ENV_NAME.test(name))
+    return `"${clip(name)}" is not an environment variable name: letters, digits and '_', not starting with a digit`;
   const prefix = RESERVED_ENV_PREFIXES.find((p) => name.startsWith(p));
   if (prefix) return `${name} is reserved: Kiln sets the ${prefix}* variables of a run (docs/workloads.md)`;
-  if ((FRAMEWORK_ENV as readonly string[]).includes(name)) return `${name} is reserved: Kiln sets it for every rank from the run's shape (${FRAMEWORK_ENV.join(", ")})`;
+  if ((FRAMEWORK_ENV as readonly string[]).includes(name))
+    return `${name} is reserved: Kiln sets it for every rank from the run's shape (${FRAMEWORK_ENV.join(", ")})`;
   return undefined;
 }
 
@@ -44,7 +52,9 @@ export function validateImage(ref: string): void {
 /** The container command after `--`: at least the program. */
 export function validateCommand(command: readonly string[]): void {
   if (command.length === 0 || command[0].trim() === "") {
-    throw new UsageError("--image needs a command: kubectl kiln submit --image IMAGE [flags] -- PROGRAM ARGS... (the image's own entrypoint is not used)");
+    throw new UsageError(
+      "--image needs a command: kubectl kiln submit --image IMAGE [flags] -- PROGRAM ARGS... (the image's own entrypoint is not used)",
+    );
   }
 }
 
@@ -57,25 +67,34 @@ export interface TopologyFlag {
 /** `required:LEVEL` or `preferred:LEVEL`. */
 export function parseTopologyFlag(text: string): TopologyFlag {
   const m = /^(required|preferred):(.+)$/.exec(text);
-  if (!m) throw new UsageError(`--topology "${clip(text)}" must be required:LEVEL or preferred:LEVEL (e.g. required:rack)`);
+  if (!m)
+    throw new UsageError(`--topology "${clip(text)}" must be required:LEVEL or preferred:LEVEL (e.g. required:rack)`);
   return { mode: m[1] as TopologyFlag["mode"], level: m[2] };
 }
 
 /** `alias (label)` for each level. */
-export const describeLevels = (levels: readonly string[]) => levels.map((l) => (topologyLevelAlias(l) === l ? l : `${topologyLevelAlias(l)} (${l})`)).join(", ");
+export const describeLevels = (levels: readonly string[]) =>
+  levels.map((l) => (topologyLevelAlias(l) === l ? l : `${topologyLevelAlias(l)} (${l})`)).join(", ");
 
 /** The node label of `level` (a label or an alias) among the cluster's topology levels, else a UsageError naming them. */
 export function resolveTopologyLevel(level: string, levels: readonly string[], source: string): string {
   const found = levels.find((l) => l === level) ?? levels.find((l) => topologyLevelAlias(l) === level);
   if (found) return found;
-  throw new UsageError(`--topology: ${source} has no level "${clip(level)}"; it has: ${describeLevels(levels) || "none"}`);
+  throw new UsageError(
+    `--topology: ${source} has no level "${clip(level)}"; it has: ${describeLevels(levels) || "none"}`,
+  );
 }
 
 /** The levels of Kiln's own topologies (contract/workload.ts), for a client dry run that cannot read the cluster's. */
-export const KNOWN_TOPOLOGY_LEVELS: readonly string[] = [...new Set([...AWS_TOPOLOGY_LEVELS, ...LOCAL_TOPOLOGY_LEVELS])];
+export const KNOWN_TOPOLOGY_LEVELS: readonly string[] = [
+  ...new Set([...AWS_TOPOLOGY_LEVELS, ...LOCAL_TOPOLOGY_LEVELS]),
+];
 
 /** Bounds of --cpus (cores) and --memory (bytes) per node: a quantity outside them is a typo, not a node. */
-export const RESOURCE_BOUNDS = { cpu: { min: 0.001, max: 1024, unit: "cores" }, memory: { min: 2 ** 20, max: 64 * 2 ** 40, unit: "bytes" } } as const;
+export const RESOURCE_BOUNDS = {
+  cpu: { min: 0.001, max: 1024, unit: "cores" },
+  memory: { min: 2 ** 20, max: 64 * 2 ** 40, unit: "bytes" },
+} as const;
 
 /** `--cpus 1.5|500m` or `--memory 8Gi`: a Kubernetes quantity within RESOURCE_BOUNDS, returned as given; else a UsageError naming the flag. */
 export function parseResourceFlag(flag: "--cpus" | "--memory", text: string | undefined): string | undefined {
@@ -84,7 +103,11 @@ export function parseResourceFlag(flag: "--cpus" | "--memory", text: string | un
   const value = parseQuantity(q);
   const b = flag === "--cpus" ? RESOURCE_BOUNDS.cpu : RESOURCE_BOUNDS.memory;
   const example = flag === "--cpus" ? "2, 1.5 or 500m" : "512Mi, 8Gi or 1Ti";
-  if (q === "" || Number.isNaN(value)) throw new UsageError(`${flag} "${text}" is not a Kubernetes quantity (e.g. ${example})`);
-  if (value < b.min || value > b.max) throw new UsageError(`${flag} "${text}" is ${value} ${b.unit} per node: give ${example} (from ${b.min} to ${b.max} ${b.unit})`);
+  if (q === "" || Number.isNaN(value))
+    throw new UsageError(`${flag} "${text}" is not a Kubernetes quantity (e.g. ${example})`);
+  if (value < b.min || value > b.max)
+    throw new UsageError(
+      `${flag} "${text}" is ${value} ${b.unit} per node: give ${example} (from ${b.min} to ${b.max} ${b.unit})`,
+    );
   return q;
 }

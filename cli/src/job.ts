@@ -19,7 +19,9 @@ export const MAX_SWEEP_NAME = 52;
 export function validateDnsLabel(what: string, value: string, max = MAX_RUN_NAME): void {
   const problem = dnsLabelProblem(value, max);
   if (problem)
-    throw new UsageError(`${what} ${shown(value)} is invalid: ${problem}; use lowercase ASCII letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+    throw new UsageError(
+      `${what} ${shown(value)} is invalid: ${problem}; use lowercase ASCII letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`,
+    );
 }
 
 /** Invisible characters: zero-width, joiners, bidi controls, BOM, soft hyphen, other format and control characters. */
@@ -44,7 +46,8 @@ export function dnsLabelProblem(value: string, max: number): string | undefined 
     const ch = chars[at];
     const where = `at position ${at + 1}`;
     if (INVISIBLE.test(ch) || /^\s$/u.test(ch)) return `it holds an invisible character (${codePoint(ch)}) ${where}`;
-    if (ch.codePointAt(0)! > 0x7e) return `it holds ${codePoint(ch)} ('${ch}') ${where}, a non-ASCII character that only looks like a letter or digit`;
+    if (ch.codePointAt(0)! > 0x7e)
+      return `it holds ${codePoint(ch)} ('${ch}') ${where}, a non-ASCII character that only looks like a letter or digit`;
     if (/^[A-Z]$/.test(ch)) return `it holds the uppercase '${ch}' ${where}`;
     return `it holds '${ch}' ${where}`;
   }
@@ -56,7 +59,10 @@ export function dnsLabelProblem(value: string, max: number): string | undefined 
 /** Throws a UsageError when a free-form name (a kubeconfig context) holds invisible characters. */
 export function validateVisible(what: string, value: string): void {
   const ch = [...value].find((c) => INVISIBLE.test(c));
-  if (ch !== undefined || value.trim() === "") throw new UsageError(`${what} ${shown(value)} is invalid: ${ch ? `it holds an invisible character (${codePoint(ch)})` : "it is empty"}`);
+  if (ch !== undefined || value.trim() === "")
+    throw new UsageError(
+      `${what} ${shown(value)} is invalid: ${ch ? `it holds an invisible character (${codePoint(ch)})` : "it is empty"}`,
+    );
 }
 
 /** Throws a UsageError unless `name` can be a run (Job) name. */
@@ -81,11 +87,15 @@ export function templateFromManifest(text: string, source: string): V1CronJob {
   } catch (err) {
     throw new UsageError(`--template ${source}: not valid YAML: ${(err as Error).message}`);
   }
-  const objects = docs.filter((o): o is { kind?: string; metadata?: { name?: string } } => !!o && typeof o === "object");
+  const objects = docs.filter(
+    (o): o is { kind?: string; metadata?: { name?: string } } => !!o && typeof o === "object",
+  );
   const cron = objects.find((o) => o.kind === "CronJob" && o.metadata?.name === TRAINER_NAME);
   if (!cron) {
     const found = objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ") || "no objects";
-    throw new UsageError(`--template ${source}: no CronJob ${TRAINER_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`);
+    throw new UsageError(
+      `--template ${source}: no CronJob ${TRAINER_NAME} in it (found ${found}); render it with: helm template kiln-trainer charts/trainer`,
+    );
   }
   return checkTemplate(cron, `--template ${source}`);
 }
@@ -93,7 +103,10 @@ export function templateFromManifest(text: string, source: string): V1CronJob {
 /** The template's one training container (named `trainer`; a run with your own image keeps the name). */
 export function trainerContainer(pod: V1PodSpec): V1Container {
   const c = pod.containers.find((x) => x.name === TRAINER_CONTAINER);
-  if (!c) throw new CliError(`the Job template has no container "${TRAINER_CONTAINER}" (found ${pod.containers.map((x) => x.name).join(", ")}); reinstall charts/trainer`);
+  if (!c)
+    throw new CliError(
+      `the Job template has no container "${TRAINER_CONTAINER}" (found ${pod.containers.map((x) => x.name).join(", ")}); reinstall charts/trainer`,
+    );
   return c;
 }
 
@@ -122,7 +135,10 @@ export function setGpus(pod: V1PodSpec, gpus: number): void {
     if (gpus > 0) resources[side] = { ...(list ?? {}), ...want.resources };
     else if (list && Object.keys(list).length === 0) delete resources[side];
   }
-  const tolerations = [...(pod.tolerations ?? []).filter((t) => !isGpuToleration(t)), ...want.tolerations.map((t) => ({ ...t }))];
+  const tolerations = [
+    ...(pod.tolerations ?? []).filter((t) => !isGpuToleration(t)),
+    ...want.tolerations.map((t) => ({ ...t })),
+  ];
   if (tolerations.length) pod.tolerations = tolerations;
   else delete pod.tolerations;
   const selector = { ...(pod.nodeSelector ?? {}) };
@@ -164,13 +180,24 @@ export interface RunJobOptions {
 export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job {
   checkTemplate(template, `CronJob ${template?.metadata?.name ?? TRAINER_NAME}`);
   const jt = template.spec?.jobTemplate;
-  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
+  if (!jt?.spec?.template?.spec)
+    throw new CliError(
+      `CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`,
+    );
   const spec = structuredClone(jt.spec);
   const pod = spec.template.spec!;
-  const labels: Record<string, string> = { ...(jt.metadata?.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
+  const labels: Record<string, string> = {
+    ...(jt.metadata?.labels ?? {}),
+    "app.kubernetes.io/managed-by": "kubectl-kiln",
+    [RUN_LABEL]: opts.name,
+  };
   spec.template.metadata ??= {};
   const podMeta = spec.template.metadata;
-  podMeta.labels = { ...(podMeta.labels ?? {}), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: opts.name };
+  podMeta.labels = {
+    ...(podMeta.labels ?? {}),
+    "app.kubernetes.io/managed-by": "kubectl-kiln",
+    [RUN_LABEL]: opts.name,
+  };
 
   const c = trainerContainer(pod);
   setEnv(c, { name: "KILN_RUN_SPEC", value: opts.specText });
@@ -195,7 +222,10 @@ export function jobFromTemplate(template: V1CronJob, opts: RunJobOptions): V1Job
       name: opts.name,
       namespace: opts.namespace,
       labels,
-      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}` },
+      annotations: {
+        ...(jt.metadata?.annotations ?? {}),
+        "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}`,
+      },
     },
     spec,
   };

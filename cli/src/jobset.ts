@@ -6,8 +6,40 @@
  * cluster runs the JobSet controller without its webhooks. Field names follow sigs.k8s.io/jobset v0.12.0
  * (api/jobset/v1alpha2/jobset_types.go). No API calls here.
  */
-import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1JobSpec, V1ObjectMeta, V1PodFailurePolicyRule, V1PodSpec } from "@kubernetes/client-node";
-import { checkpointUri, COMPLETION_INDEX_ANNOTATION, coordinatorAddress, DEFAULT_MAX_RESTARTS, ENV, HOSTNAME_LABEL, EXIT_DISRUPTED, EXIT_FAIL_NOW, JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, outputUri, peerSelector, rankHost, RENDEZVOUS_PORT, REPLICATED_JOB, TOPOLOGY_PREFERRED_ANNOTATION, TOPOLOGY_REQUIRED_ANNOTATION, WORKLOAD_IMAGE, WORKLOAD_LABEL } from "../../contract/workload";
+import type {
+  V1Container,
+  V1CronJob,
+  V1EnvVar,
+  V1Job,
+  V1JobSpec,
+  V1ObjectMeta,
+  V1PodFailurePolicyRule,
+  V1PodSpec,
+} from "@kubernetes/client-node";
+import {
+  checkpointUri,
+  COMPLETION_INDEX_ANNOTATION,
+  coordinatorAddress,
+  DEFAULT_MAX_RESTARTS,
+  ENV,
+  HOSTNAME_LABEL,
+  EXIT_DISRUPTED,
+  EXIT_FAIL_NOW,
+  JOBSET_API_VERSION,
+  JOBSET_GROUP,
+  JOBSET_KIND,
+  JOBSET_NAME_LABEL,
+  JOBSET_RESTART_LABEL,
+  outputUri,
+  peerSelector,
+  rankHost,
+  RENDEZVOUS_PORT,
+  REPLICATED_JOB,
+  TOPOLOGY_PREFERRED_ANNOTATION,
+  TOPOLOGY_REQUIRED_ANNOTATION,
+  WORKLOAD_IMAGE,
+  WORKLOAD_LABEL,
+} from "../../contract/workload";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError } from "./errors";
 import { setGpus, trainerContainer } from "./job";
@@ -28,7 +60,12 @@ export interface JobSetCondition {
 export interface FailurePolicyRule {
   /** ^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$ */
   name: string;
-  action: "FailJobSet" | "RestartJobSet" | "RestartJobSetAndIgnoreMaxRestarts" | "RestartJob" | "RestartJobAndIgnoreMaxRestarts";
+  action:
+    | "FailJobSet"
+    | "RestartJobSet"
+    | "RestartJobSetAndIgnoreMaxRestarts"
+    | "RestartJob"
+    | "RestartJobAndIgnoreMaxRestarts";
   onJobFailureReasons?: string[];
   /** RE2 patterns matched against the failed Job's Failed condition message. */
   onJobFailureMessagePatterns?: string[];
@@ -44,7 +81,11 @@ export interface JobSet {
     replicatedJobs: { name: string; replicas: number; template: { metadata?: V1ObjectMeta; spec: V1JobSpec } }[];
     network?: { enableDNSHostnames?: boolean; subdomain?: string; publishNotReadyAddresses?: boolean };
     successPolicy?: { operator: "All" | "Any"; targetReplicatedJobs?: string[] };
-    failurePolicy?: { maxRestarts?: number; restartStrategy?: "Recreate" | "BlockingRecreate" | "InPlaceRestart"; rules?: FailurePolicyRule[] };
+    failurePolicy?: {
+      maxRestarts?: number;
+      restartStrategy?: "Recreate" | "BlockingRecreate" | "InPlaceRestart";
+      rules?: FailurePolicyRule[];
+    };
     startupPolicy?: { startupPolicyOrder: "AnyOrder" | "InOrder" };
     suspend?: boolean;
     ttlSecondsAfterFinished?: number;
@@ -54,7 +95,14 @@ export interface JobSet {
     restarts?: number;
     restartsCountTowardsMax?: number;
     terminalState?: string;
-    replicatedJobsStatus?: { name: string; ready: number; succeeded: number; failed: number; active: number; suspended: number }[];
+    replicatedJobsStatus?: {
+      name: string;
+      ready: number;
+      succeeded: number;
+      failed: number;
+      active: number;
+      suspended: number;
+    }[];
   };
 }
 
@@ -93,7 +141,8 @@ const isTrainerOnlyEnv = (name: string) => name.startsWith("KILN_");
  * JobSet matches these RE2 patterns against that message (failure_policy.go, ruleIsApplicable).
  */
 export const JOB_FAILURE_REASON = "PodFailurePolicy";
-export const exitCodePattern = (codes: readonly number[]) => `failed with exit code (${codes.join("|")}) matching FailJob rule`;
+export const exitCodePattern = (codes: readonly number[]) =>
+  `failed with exit code (${codes.join("|")}) matching FailJob rule`;
 export const conditionPattern = (type: string) => `has condition ${type} matching FailJob rule`;
 
 /** The Job's pod failure policy: every outcome that the JobSet must tell apart fails the Job at once, with its own message. */
@@ -108,7 +157,13 @@ export function podFailurePolicyRules(container: string): V1PodFailurePolicyRule
 /** The JobSet's rules: 2/3 fail the run, a disruption (143, DisruptionTarget) restarts the group for free, anything else restarts it and counts. */
 export function failurePolicyRules(): FailurePolicyRule[] {
   return [
-    { name: "failNow", action: "FailJobSet", onJobFailureReasons: [JOB_FAILURE_REASON], onJobFailureMessagePatterns: [exitCodePattern(EXIT_FAIL_NOW)], targetReplicatedJobs: [REPLICATED_JOB] },
+    {
+      name: "failNow",
+      action: "FailJobSet",
+      onJobFailureReasons: [JOB_FAILURE_REASON],
+      onJobFailureMessagePatterns: [exitCodePattern(EXIT_FAIL_NOW)],
+      targetReplicatedJobs: [REPLICATED_JOB],
+    },
     {
       name: "disrupted",
       action: "RestartJobSetAndIgnoreMaxRestarts",
@@ -206,7 +261,10 @@ const withoutQueue = (labels: Record<string, string> | undefined) => {
 export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions): ImageRun {
   checkTemplate(template, `CronJob ${template?.metadata?.name ?? TRAINER_NAME}`);
   const jt = template.spec?.jobTemplate;
-  if (!jt?.spec?.template?.spec) throw new CliError(`CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`);
+  if (!jt?.spec?.template?.spec)
+    throw new CliError(
+      `CronJob ${template.metadata?.name ?? TRAINER_NAME} has no jobTemplate with a pod spec; reinstall charts/trainer`,
+    );
   const run = opts.name;
   const spec: V1JobSpec = structuredClone(jt.spec);
   const pod = spec.template.spec!;
@@ -221,16 +279,33 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
   if (opts.gpus !== undefined) setGpus(pod, opts.gpus);
   setCpuMemory(c, opts.cpus, opts.memory);
   const gpusPerNode = containerGpus(c);
-  c.env.push(...contractEnv(run, opts.nodes, gpusPerNode, opts.artifactsBucket), ...(opts.env ?? []).map((e) => ({ name: e.name, value: e.value })));
+  c.env.push(
+    ...contractEnv(run, opts.nodes, gpusPerNode, opts.artifactsBucket),
+    ...(opts.env ?? []).map((e) => ({ name: e.name, value: e.value })),
+  );
 
   const queue = opts.queue ?? jt.metadata?.labels?.[QUEUE_LABEL];
-  const runLabels = { ...withoutQueue(jt.metadata?.labels), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run, [WORKLOAD_LABEL]: WORKLOAD_IMAGE };
+  const runLabels = {
+    ...withoutQueue(jt.metadata?.labels),
+    "app.kubernetes.io/managed-by": "kubectl-kiln",
+    [RUN_LABEL]: run,
+    [WORKLOAD_LABEL]: WORKLOAD_IMAGE,
+  };
   spec.template.metadata ??= {};
   const podMeta = spec.template.metadata;
   // Kueue admits the JobSet as one Workload: its child Jobs and pods carry no queue label of their own.
-  podMeta.labels = { ...withoutQueue(podMeta.labels), "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run, [WORKLOAD_LABEL]: WORKLOAD_IMAGE };
+  podMeta.labels = {
+    ...withoutQueue(podMeta.labels),
+    "app.kubernetes.io/managed-by": "kubectl-kiln",
+    [RUN_LABEL]: run,
+    [WORKLOAD_LABEL]: WORKLOAD_IMAGE,
+  };
   if (opts.topology) {
-    podMeta.annotations = { ...(podMeta.annotations ?? {}), [opts.topology.mode === "required" ? TOPOLOGY_REQUIRED_ANNOTATION : TOPOLOGY_PREFERRED_ANNOTATION]: opts.topology.level };
+    podMeta.annotations = {
+      ...(podMeta.annotations ?? {}),
+      [opts.topology.mode === "required" ? TOPOLOGY_REQUIRED_ANNOTATION : TOPOLOGY_PREFERRED_ANNOTATION]:
+        opts.topology.level,
+    };
   }
 
   if (opts.nodes > 1) spreadRanks(pod, run);
@@ -253,13 +328,20 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
       name: run,
       namespace: opts.namespace,
       labels: { ...runLabels, ...(queue ? { [QUEUE_LABEL]: queue } : {}) },
-      annotations: { ...(jt.metadata?.annotations ?? {}), "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}` },
+      annotations: {
+        ...(jt.metadata?.annotations ?? {}),
+        "kiln.dev/template": `cronjob/${template.metadata?.name ?? TRAINER_NAME}`,
+      },
     },
     spec: {
       replicatedJobs: [{ name: REPLICATED_JOB, replicas: 1, template: { metadata: { labels: runLabels }, spec } }],
       network: { enableDNSHostnames: true, subdomain: run, publishNotReadyAddresses: true },
       successPolicy: { operator: "All", targetReplicatedJobs: [REPLICATED_JOB] },
-      failurePolicy: { maxRestarts: opts.maxRestarts ?? DEFAULT_MAX_RESTARTS, restartStrategy: "Recreate", rules: failurePolicyRules() },
+      failurePolicy: {
+        maxRestarts: opts.maxRestarts ?? DEFAULT_MAX_RESTARTS,
+        restartStrategy: "Recreate",
+        rules: failurePolicyRules(),
+      },
       startupPolicy: { startupPolicyOrder: "AnyOrder" },
       // Queued: Kueue starts the run by unsuspending the JobSet once the whole group fits.
       suspend: queue !== undefined,
@@ -275,11 +357,17 @@ export function imageRunFromTemplate(template: V1CronJob, opts: ImageRunOptions)
  * fewer free nodes than ranks (the local cluster's one real node) packs them instead of waiting.
  */
 function spreadRanks(pod: V1PodSpec, run: string): void {
-  const term = { weight: 100, podAffinityTerm: { topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: peerSelector(run) } } };
+  const term = {
+    weight: 100,
+    podAffinityTerm: { topologyKey: HOSTNAME_LABEL, labelSelector: { matchLabels: peerSelector(run) } },
+  };
   pod.affinity ??= {};
   pod.affinity.podAntiAffinity ??= {};
   const anti = pod.affinity.podAntiAffinity;
-  anti.preferredDuringSchedulingIgnoredDuringExecution = [...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []), term];
+  anti.preferredDuringSchedulingIgnoredDuringExecution = [
+    ...(anti.preferredDuringSchedulingIgnoredDuringExecution ?? []),
+    term,
+  ];
 }
 
 /**
@@ -317,7 +405,11 @@ export function peersPolicy(run: string, namespace: string): NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: peersPolicyName(run), namespace, labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run } },
+    metadata: {
+      name: peersPolicyName(run),
+      namespace,
+      labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "kubectl-kiln", [RUN_LABEL]: run },
+    },
     spec: {
       podSelector: peers,
       policyTypes: ["Ingress", "Egress"],
@@ -331,7 +423,13 @@ export function peersPolicy(run: string, namespace: string): NetworkPolicy {
 export function ownedBy(policy: NetworkPolicy, jobSet: JobSet): NetworkPolicy {
   const uid = jobSet.metadata.uid;
   if (!uid) return policy;
-  return { ...policy, metadata: { ...policy.metadata, ownerReferences: [{ apiVersion: JOBSET_API, kind: JOBSET_KIND, name: jobSet.metadata.name!, uid }] } };
+  return {
+    ...policy,
+    metadata: {
+      ...policy.metadata,
+      ownerReferences: [{ apiVersion: JOBSET_API, kind: JOBSET_KIND, name: jobSet.metadata.name!, uid }],
+    },
+  };
 }
 
 /** The Job the JobSet makes for replicated Job `node`, for readers that take a Job (env resolution). */
@@ -339,6 +437,22 @@ export function childJobOf(js: JobSet): V1Job {
   const rj = js.spec.replicatedJobs[0];
   const spec = structuredClone(rj.template.spec);
   const restarts = String(js.status?.restarts ?? 0);
-  spec.template.metadata = { ...spec.template.metadata, labels: { ...(spec.template.metadata?.labels ?? {}), [JOBSET_NAME_LABEL]: js.metadata.name!, [JOBSET_RESTART_LABEL]: restarts } };
-  return { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${js.metadata.name}-${rj.name}-0`, namespace: js.metadata.namespace, labels: { ...(rj.template.metadata?.labels ?? {}) } }, spec };
+  spec.template.metadata = {
+    ...spec.template.metadata,
+    labels: {
+      ...(spec.template.metadata?.labels ?? {}),
+      [JOBSET_NAME_LABEL]: js.metadata.name!,
+      [JOBSET_RESTART_LABEL]: restarts,
+    },
+  };
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: `${js.metadata.name}-${rj.name}-0`,
+      namespace: js.metadata.namespace,
+      labels: { ...(rj.template.metadata?.labels ?? {}) },
+    },
+    spec,
+  };
 }

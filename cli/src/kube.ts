@@ -4,7 +4,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@kubernetes/client-node";
-import type { Writable } from "stream";
+import type { Writable } from "node:stream";
 import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../contract/workload";
 import type { JobSet, NetworkPolicy } from "./jobset";
 import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
@@ -29,7 +29,12 @@ export interface KubeApi {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   readLog(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
   /** Streams a container's log to `out` until it ends or the returned controller is aborted. */
-  followLog(namespace: string, pod: string, container: string, out: Writable): Promise<{ abort(): void; done: Promise<void> }>;
+  followLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    out: Writable,
+  ): Promise<{ abort(): void; done: Promise<void> }>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap>;
   /** ConfigMaps matching a selector; every namespace when `namespace` is undefined. */
   listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<V1ConfigMap[]>;
@@ -61,7 +66,15 @@ export function loadKubeConfig(opts: KubeOptions): k8s.KubeConfig {
   else if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new Error(`context "${opts.context}" is not in the kubeconfig (have: ${kc.getContexts().map((c) => c.name).join(", ") || "none"})`);
+    if (!kc.getContextObject(opts.context))
+      throw new Error(
+        `context "${opts.context}" is not in the kubeconfig (have: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(", ") || "none"
+        })`,
+      );
     kc.setCurrentContext(opts.context);
   }
   return kc;
@@ -74,7 +87,11 @@ export function contextNamespace(kc: k8s.KubeConfig): string {
 
 const JOBSETS = { group: JOBSET_GROUP, version: JOBSET_API_VERSION, plural: JOBSET_PLURAL } as const;
 /** Items of a list carry no kind: set it, so runs can be told apart (cli/src/runs.ts). */
-const withKind = (js: JobSet): JobSet => ({ ...js, apiVersion: js.apiVersion ?? `${JOBSET_GROUP}/${JOBSET_API_VERSION}`, kind: JOBSET_KIND });
+const withKind = (js: JobSet): JobSet => ({
+  ...js,
+  apiVersion: js.apiVersion ?? `${JOBSET_GROUP}/${JOBSET_API_VERSION}`,
+  kind: JOBSET_KIND,
+});
 
 /** KubeApi over @kubernetes/client-node 1.x (object-parameter calls). */
 export class ClientNodeApi implements KubeApi {
@@ -92,7 +109,11 @@ export class ClientNodeApi implements KubeApi {
 
   /** Items of a custom resource list (e.g. Kueue's ClusterQueues); `namespace` undefined = cluster-scoped or all namespaces. */
   async listCustomObjects(group: string, version: string, plural: string, namespace?: string): Promise<unknown[]> {
-    const list = (namespace === undefined ? await this.custom.listClusterCustomObject({ group, version, plural }) : await this.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items?: unknown[] };
+    const list = (
+      namespace === undefined
+        ? await this.custom.listClusterCustomObject({ group, version, plural })
+        : await this.custom.listNamespacedCustomObject({ group, version, namespace, plural })
+    ) as { items?: unknown[] };
     return list.items ?? [];
   }
 
@@ -101,7 +122,12 @@ export class ClientNodeApi implements KubeApi {
   }
 
   async createJobSet(namespace: string, body: JobSet, dryRun: boolean) {
-    return (await this.custom.createNamespacedCustomObject({ ...JOBSETS, namespace, body, ...(dryRun ? { dryRun: "All" } : {}) })) as JobSet;
+    return (await this.custom.createNamespacedCustomObject({
+      ...JOBSETS,
+      namespace,
+      body,
+      ...(dryRun ? { dryRun: "All" } : {}),
+    })) as JobSet;
   }
 
   async getJobSet(namespace: string, name: string) {
@@ -109,21 +135,43 @@ export class ClientNodeApi implements KubeApi {
   }
 
   async listJobSets(namespace: string | undefined, labelSelector: string) {
-    const list = (namespace === undefined ? await this.custom.listClusterCustomObject({ ...JOBSETS, labelSelector }) : await this.custom.listNamespacedCustomObject({ ...JOBSETS, namespace, labelSelector })) as { items?: JobSet[] };
+    const list = (
+      namespace === undefined
+        ? await this.custom.listClusterCustomObject({ ...JOBSETS, labelSelector })
+        : await this.custom.listNamespacedCustomObject({ ...JOBSETS, namespace, labelSelector })
+    ) as { items?: JobSet[] };
     return (list.items ?? []).map(withKind);
   }
 
   async deleteJobSet(namespace: string, name: string, dryRun: boolean) {
-    await this.custom.deleteNamespacedCustomObject({ ...JOBSETS, namespace, name, propagationPolicy: "Background", ...(dryRun ? { dryRun: "All" } : {}) });
+    await this.custom.deleteNamespacedCustomObject({
+      ...JOBSETS,
+      namespace,
+      name,
+      propagationPolicy: "Background",
+      ...(dryRun ? { dryRun: "All" } : {}),
+    });
   }
 
   async createNetworkPolicy(namespace: string, body: NetworkPolicy, dryRun: boolean) {
     // As JSON through the generic path: client-node's V1NetworkPolicy model renames `from`.
-    return (await this.custom.createNamespacedCustomObject({ group: "networking.k8s.io", version: "v1", plural: "networkpolicies", namespace, body, ...(dryRun ? { dryRun: "All" } : {}) })) as NetworkPolicy;
+    return (await this.custom.createNamespacedCustomObject({
+      group: "networking.k8s.io",
+      version: "v1",
+      plural: "networkpolicies",
+      namespace,
+      body,
+      ...(dryRun ? { dryRun: "All" } : {}),
+    })) as NetworkPolicy;
   }
 
   async getTopology(name = TOPOLOGY_NAME) {
-    return (await this.custom.getClusterCustomObject({ group: KUEUE_GROUP, version: KUEUE_VERSION, plural: "topologies", name })) as Topology;
+    return (await this.custom.getClusterCustomObject({
+      group: KUEUE_GROUP,
+      version: KUEUE_VERSION,
+      plural: "topologies",
+      name,
+    })) as Topology;
   }
 
   /** Pods of every namespace that match a field selector (e.g. not finished). */
@@ -144,12 +192,20 @@ export class ClientNodeApi implements KubeApi {
   }
 
   async listJobs(namespace: string | undefined, labelSelector: string) {
-    const list = namespace === undefined ? await this.batch.listJobForAllNamespaces({ labelSelector }) : await this.batch.listNamespacedJob({ namespace, labelSelector });
+    const list =
+      namespace === undefined
+        ? await this.batch.listJobForAllNamespaces({ labelSelector })
+        : await this.batch.listNamespacedJob({ namespace, labelSelector });
     return list.items;
   }
 
   async deleteJob(namespace: string, name: string, dryRun: boolean) {
-    await this.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: "Background", ...(dryRun ? { dryRun: "All" } : {}) });
+    await this.batch.deleteNamespacedJob({
+      namespace,
+      name,
+      propagationPolicy: "Background",
+      ...(dryRun ? { dryRun: "All" } : {}),
+    });
   }
 
   async listPods(namespace: string, labelSelector: string) {
@@ -165,7 +221,9 @@ export class ClientNodeApi implements KubeApi {
     const done = new Promise<void>((resolve, reject) => {
       finish = (err) => (err && (err as Error).name !== "AbortError" ? reject(err) : resolve());
     });
-    const controller = await new k8s.Log(this.kc).log(namespace, pod, container, out, (err) => finish(err), { follow: true });
+    const controller = await new k8s.Log(this.kc).log(namespace, pod, container, out, (err) => finish(err), {
+      follow: true,
+    });
     return { abort: () => controller.abort(), done };
   }
 
@@ -174,7 +232,10 @@ export class ClientNodeApi implements KubeApi {
   }
 
   async listConfigMaps(namespace: string | undefined, labelSelector: string) {
-    const list = namespace === undefined ? await this.core.listConfigMapForAllNamespaces({ labelSelector }) : await this.core.listNamespacedConfigMap({ namespace, labelSelector });
+    const list =
+      namespace === undefined
+        ? await this.core.listConfigMapForAllNamespaces({ labelSelector })
+        : await this.core.listNamespacedConfigMap({ namespace, labelSelector });
     return list.items;
   }
 

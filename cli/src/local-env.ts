@@ -31,7 +31,11 @@ const secretValue = (s: V1Secret, key: string): string | undefined => {
 /** Value of a downward-API fieldRef for a pod of this Job that never existed (run-local's stand-in pod). */
 function fieldValue(job: V1Job, fieldPath: string, podName: string, index: number | undefined): string {
   const ns = job.metadata?.namespace ?? "default";
-  const labels: Record<string, string> = { ...(job.spec?.template.metadata?.labels ?? {}), [JOB_NAME_LABEL]: job.metadata!.name!, "job-name": job.metadata!.name! };
+  const labels: Record<string, string> = {
+    ...(job.spec?.template.metadata?.labels ?? {}),
+    [JOB_NAME_LABEL]: job.metadata!.name!,
+    "job-name": job.metadata!.name!,
+  };
   if (index !== undefined) labels["batch.kubernetes.io/job-completion-index"] = String(index);
   const m = /^metadata\.labels\['(.+)'\]$/.exec(fieldPath);
   if (m) {
@@ -58,19 +62,28 @@ function fieldValue(job: V1Job, fieldPath: string, podName: string, index: numbe
 }
 
 /** Resolves the container's env (and envFrom) in order, like the kubelet; later entries win. */
-export async function resolveEnv(job: V1Job, container: V1Container, sources: EnvSources, index?: number): Promise<ResolvedEnv> {
+export async function resolveEnv(
+  job: V1Job,
+  container: V1Container,
+  sources: EnvSources,
+  index?: number,
+): Promise<ResolvedEnv> {
   const env: Record<string, string> = {};
   const origins: string[] = [];
   const podName = `${job.metadata?.name}-local`;
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? "";
     if (from.configMapRef) {
-      const cm = await sources.configMap(from.configMapRef.name!).catch((err) => (from.configMapRef!.optional ? undefined : Promise.reject(err)));
+      const cm = await sources
+        .configMap(from.configMapRef.name!)
+        .catch((err) => (from.configMapRef!.optional ? undefined : Promise.reject(err)));
       for (const [k, v] of Object.entries(cm?.data ?? {})) env[prefix + k] = v;
       origins.push(`${prefix}* <- ConfigMap ${from.configMapRef.name}`);
     }
     if (from.secretRef) {
-      const s = await sources.secret(from.secretRef.name!).catch((err) => (from.secretRef!.optional ? undefined : Promise.reject(err)));
+      const s = await sources
+        .secret(from.secretRef.name!)
+        .catch((err) => (from.secretRef!.optional ? undefined : Promise.reject(err)));
       for (const k of Object.keys(s?.data ?? {})) env[prefix + k] = secretValue(s!, k)!;
       origins.push(`${prefix}* <- Secret ${from.secretRef.name} (values hidden)`);
     }
@@ -115,7 +128,9 @@ export function localCommand(container: V1Container, nodeBinary: string, trainer
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
   const i = argv.indexOf(IMAGE_ENTRY);
   if (argv.length === 0 || i !== 1 || !/(^|\/)node$/.test(argv[0])) {
-    throw new UsageError(`the Job's command "${argv.join(" ") || "(image default)"}" is not the trainer image's "node ${IMAGE_ENTRY} ..."; run-local only runs the Kiln trainer`);
+    throw new UsageError(
+      `the Job's command "${argv.join(" ") || "(image default)"}" is not the trainer image's "node ${IMAGE_ENTRY} ..."; run-local only runs the Kiln trainer`,
+    );
   }
   return [nodeBinary, trainerEntry, ...argv.slice(2)];
 }

@@ -12,7 +12,7 @@ import { registerStatus } from "./commands/status";
 import { registerSubmit } from "./commands/submit";
 import { registerSweep } from "./commands/sweep";
 import { registerUsage } from "./commands/usage";
-import { defaultDeps, Deps } from "./context";
+import { defaultDeps, type Deps } from "./context";
 import { CliError, UsageError } from "./errors";
 import { RunSpecError } from "./runspec";
 import kilnPackage from "../../package.json";

@@ -31,7 +31,7 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .join("   ")
       .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 /** kubectl-style age: 42s, 5m, 3h, 2d, 1y (largest unit; two units under 10 of the largest, e.g. 3h12m). */

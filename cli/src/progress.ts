@@ -48,7 +48,10 @@ export class ProgressRenderer {
   }
 
   private row(cells: string[]): string {
-    return `${cells.map((c) => c.padEnd(this.width)).join(" ").trimEnd()}\n`;
+    return `${cells
+      .map((c) => c.padEnd(this.width))
+      .join(" ")
+      .trimEnd()}\n`;
   }
 }
 
@@ -60,7 +63,8 @@ export function bestMetric(log: string): string | undefined {
     if (e.kind !== "epoch") continue;
     const key = e.line.val_loss !== undefined ? "val_loss" : "loss";
     const value = e.line.val_loss ?? e.line.loss;
-    if (!best || (key === best.key && value < best.value) || (key === "val_loss" && best.key === "loss")) best = { key, value, epoch: e.line.epoch };
+    if (!best || (key === best.key && value < best.value) || (key === "val_loss" && best.key === "loss"))
+      best = { key, value, epoch: e.line.epoch };
   }
   return best && `${best.key}=${best.value.toFixed(4)}@${best.epoch}`;
 }

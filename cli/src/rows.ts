@@ -9,14 +9,17 @@ import { QUEUE_LABEL } from "../../contract/labels";
 
 export type RunPhase = "Succeeded" | "Failed" | "Queued" | "Suspended" | "Running" | "Pending";
 
-const condition = (job: V1Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === "True");
-const jobSetCondition = (js: JobSet, type: string) => js.status?.conditions?.find((c) => c.type === type && c.status === "True");
+const condition = (job: V1Job, type: string) =>
+  job.status?.conditions?.find((c) => c.type === type && c.status === "True");
+const jobSetCondition = (js: JobSet, type: string) =>
+  js.status?.conditions?.find((c) => c.type === type && c.status === "True");
 
 /** Phase of a JobSet run from its conditions (Completed, Failed, Suspended) and its Jobs' counters. */
 function jobSetPhase(js: JobSet): RunPhase {
   if (jobSetCondition(js, "Completed")) return "Succeeded";
   if (jobSetCondition(js, "Failed")) return "Failed";
-  if (js.spec?.suspend || jobSetCondition(js, "Suspended")) return js.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
+  if (js.spec?.suspend || jobSetCondition(js, "Suspended"))
+    return js.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
   if ((js.status?.replicatedJobsStatus ?? []).some((r) => (r.active ?? 0) > 0 || (r.ready ?? 0) > 0)) return "Running";
   return "Pending";
 }
@@ -27,7 +30,8 @@ export function runPhase(run: RunObject): RunPhase {
   const job = run;
   if (condition(job, "Complete") || condition(job, "SuccessCriteriaMet")) return "Succeeded";
   if (condition(job, "Failed") || condition(job, "FailureTarget")) return "Failed";
-  if (job.spec?.suspend || condition(job, "Suspended")) return job.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
+  if (job.spec?.suspend || condition(job, "Suspended"))
+    return job.metadata?.labels?.[QUEUE_LABEL] ? "Queued" : "Suspended";
   if ((job.status?.active ?? 0) > 0) return "Running";
   return "Pending";
 }
@@ -41,7 +45,8 @@ export function runStatus(run: RunObject): string {
   }
   const job = run;
   const completions = job.spec?.completions ?? 1;
-  if (job.spec?.completionMode === "Indexed" && completions > 1) return `${phase} ${job.status?.succeeded ?? 0}/${completions}`;
+  if (job.spec?.completionMode === "Indexed" && completions > 1)
+    return `${phase} ${job.status?.succeeded ?? 0}/${completions}`;
   return phase;
 }
 
@@ -50,7 +55,8 @@ export const isFinished = (run: RunObject) => ["Succeeded", "Failed"].includes(r
 export const LS_HEADER = ["NAME", "STATUS", "AGE", "GPUS", "QUEUE", "GPU-HOURS", "COST", "BEST-METRIC"] as const;
 
 /** Sweep points of a Job (1 for a plain run or a JobSet). */
-export const completionsOf = (run: RunObject) => (!isJobSet(run) && run.spec?.completionMode === "Indexed" ? (run.spec.completions ?? 1) : 1);
+export const completionsOf = (run: RunObject) =>
+  !isJobSet(run) && run.spec?.completionMode === "Indexed" ? (run.spec.completions ?? 1) : 1;
 
 /** The GPUS cell: per pod; `2x4` for a sweep of 4 points; `8 (4 nodes x 2)` for a run on 4 nodes. */
 export function gpusCell(run: RunObject): string {
@@ -62,7 +68,14 @@ export function gpusCell(run: RunObject): string {
 }
 
 /** One `ls` row; NAMESPACE first when listing all namespaces. `held`: the team's queue is held by its budget. */
-export function lsRow(run: RunObject, now: Date, bestMetric: string | undefined, allNamespaces: boolean, usage?: RunUsage, held = false): string[] {
+export function lsRow(
+  run: RunObject,
+  now: Date,
+  bestMetric: string | undefined,
+  allNamespaces: boolean,
+  usage?: RunUsage,
+  held = false,
+): string[] {
   const row = [
     run.metadata?.name ?? "?",
     held && runPhase(run) === "Queued" ? `${runStatus(run)} (budget)` : runStatus(run),

@@ -4,7 +4,12 @@
  * functions; a JobSet's child Jobs are never runs of their own.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { COMPLETION_INDEX_ANNOTATION, JOBSET_NAME_LABEL, JOBSET_RESTART_LABEL, REPLICATED_JOB } from "../../contract/workload";
+import {
+  COMPLETION_INDEX_ANNOTATION,
+  JOBSET_NAME_LABEL,
+  JOBSET_RESTART_LABEL,
+  REPLICATED_JOB,
+} from "../../contract/workload";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./errors";
 import { isJobSet, type JobSet } from "./jobset";
@@ -24,7 +29,10 @@ export const JOBSET_RUN_SELECTOR = RUN_SELECTOR;
 const COMPLETION_INDEX_LABEL = COMPLETION_INDEX_ANNOTATION;
 
 /** The pod template of a run's Job (a JobSet's replicated Job `node`). */
-export const jobSpecOf = (run: RunObject) => (isJobSet(run) ? (run.spec.replicatedJobs?.find((r) => r.name === REPLICATED_JOB) ?? run.spec.replicatedJobs?.[0])?.template.spec : run.spec);
+export const jobSpecOf = (run: RunObject) =>
+  isJobSet(run)
+    ? (run.spec.replicatedJobs?.find((r) => r.name === REPLICATED_JOB) ?? run.spec.replicatedJobs?.[0])?.template.spec
+    : run.spec;
 
 /** GPUs per pod (per node for a JobSet), 0 for CPU runs. */
 export function gpusPerPod(run: RunObject): number {
@@ -46,12 +54,14 @@ export const restartsOf = (run: RunObject) => (isJobSet(run) ? (run.status?.rest
  */
 export function podSelector(run: RunObject, index?: number): string {
   const name = run.metadata?.name ?? "";
-  if (isJobSet(run)) return `${JOBSET_NAME_LABEL}=${name},${JOBSET_RESTART_LABEL}=${restartsOf(run)},${COMPLETION_INDEX_LABEL}=${index ?? 0}`;
+  if (isJobSet(run))
+    return `${JOBSET_NAME_LABEL}=${name},${JOBSET_RESTART_LABEL}=${restartsOf(run)},${COMPLETION_INDEX_LABEL}=${index ?? 0}`;
   return `${JOB_NAME_LABEL}=${name}${index !== undefined ? `,${COMPLETION_INDEX_LABEL}=${index}` : ""}`;
 }
 
 /** Every pod of a run (every rank and restart attempt of a JobSet). */
-export const allPodsSelector = (run: RunObject) => (isJobSet(run) ? `${JOBSET_NAME_LABEL}=${run.metadata?.name}` : `${JOB_NAME_LABEL}=${run.metadata?.name}`);
+export const allPodsSelector = (run: RunObject) =>
+  isJobSet(run) ? `${JOBSET_NAME_LABEL}=${run.metadata?.name}` : `${JOB_NAME_LABEL}=${run.metadata?.name}`;
 
 /** Newest first, then by name. */
 export function sortRuns<T extends RunObject>(runs: readonly T[]): T[] {
@@ -60,14 +70,19 @@ export function sortRuns<T extends RunObject>(runs: readonly T[]): T[] {
 }
 
 /** Runs of a namespace (undefined = all): trainer Jobs and JobSets. A cluster without JobSet (404) has none of the latter. */
-export async function listRuns(api: KubeApi, namespace: string | undefined, onNote?: (note: string) => void): Promise<RunObject[]> {
+export async function listRuns(
+  api: KubeApi,
+  namespace: string | undefined,
+  onNote?: (note: string) => void,
+): Promise<RunObject[]> {
   const jobs = await api.listJobs(namespace, JOB_RUN_SELECTOR);
   let jobSets: JobSet[] = [];
   try {
     jobSets = await api.listJobSets(namespace, JOBSET_RUN_SELECTOR);
   } catch (err) {
     const code = statusCode(err);
-    if (code === 403) onNote?.("note: you may not list JobSets here: runs with your own image (submit --image) are not shown\n");
+    if (code === 403)
+      onNote?.("note: you may not list JobSets here: runs with your own image (submit --image) are not shown\n");
     else if (code !== 404) throw err;
   }
   return sortRuns([...jobs, ...jobSets]);
@@ -83,7 +98,10 @@ export async function getRun(api: KubeApi, namespace: string, name: string, ctx:
   }
   if (job) {
     const parent = job.metadata?.labels?.[JOBSET_NAME_LABEL];
-    if (parent) throw new CliError(`${ctx.attempting}: Job ${name} is one attempt of run ${parent} (a JobSet), not a run: use ${parent}`);
+    if (parent)
+      throw new CliError(
+        `${ctx.attempting}: Job ${name} is one attempt of run ${parent} (a JobSet), not a run: use ${parent}`,
+      );
     return job;
   }
   try {

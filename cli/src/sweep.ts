@@ -6,7 +6,7 @@
 import { parse } from "yaml";
 import { clip } from "../../contract/text";
 import { UsageError } from "./errors";
-import { applyOverrides, RunSpec, RunSpecError } from "./runspec";
+import { applyOverrides, type RunSpec, RunSpecError } from "./runspec";
 
 export type Scalar = string | number | boolean;
 
@@ -20,7 +20,8 @@ function scalar(text: string, flag: string): Scalar {
   } catch {
     v = undefined;
   }
-  if (v === null || v === undefined || typeof v === "object") throw new UsageError(`--set ${clip(flag, 60)}: value "${clip(text, 60)}" must be a number, boolean or string`);
+  if (v === null || v === undefined || typeof v === "object")
+    throw new UsageError(`--set ${clip(flag, 60)}: value "${clip(text, 60)}" must be a number, boolean or string`);
   return v as Scalar;
 }
 
@@ -51,7 +52,10 @@ export function splitSetValue(text: string, flag: string): string[] {
       item = "";
     } else item += ch;
   }
-  if (quote) throw new UsageError(`--set ${clip(flag, 60)}: a ${quote === '"' ? "double" : "single"} quote is not closed; quote a value that holds a comma, e.g. --set 'dataset.target="a,b",c'`);
+  if (quote)
+    throw new UsageError(
+      `--set ${clip(flag, 60)}: a ${quote === '"' ? "double" : "single"} quote is not closed; quote a value that holds a comma, e.g. --set 'dataset.target="a,b",c'`,
+    );
   items.push(item.trim());
   return items;
 }
@@ -63,10 +67,14 @@ function setValues(text: string, flag: string): Scalar[] {
     try {
       list = parse(text);
     } catch (err) {
-      throw new UsageError(`--set ${clip(flag, 60)}: the list is not YAML/JSON (${(err as Error).message.split("\n")[0]}); e.g. --set 'dataset.target=["a,b","c"]'`);
+      throw new UsageError(
+        `--set ${clip(flag, 60)}: the list is not YAML/JSON (${(err as Error).message.split("\n")[0]}); e.g. --set 'dataset.target=["a,b","c"]'`,
+      );
     }
     if (!Array.isArray(list) || list.length === 0 || list.some((v) => v === null || typeof v === "object"))
-      throw new UsageError(`--set ${clip(flag, 60)}: a list value must be a non-empty list of numbers, booleans or strings, e.g. ["a,b","c"]`);
+      throw new UsageError(
+        `--set ${clip(flag, 60)}: a list value must be a non-empty list of numbers, booleans or strings, e.g. ["a,b","c"]`,
+      );
     return list as Scalar[];
   }
   const items = splitSetValue(text, flag);
@@ -76,14 +84,22 @@ function setValues(text: string, flag: string): Scalar[] {
 
 /** `["a.b=1,2", "c=x"]` -> {"a.b": [1, 2], c: ["x"]}; see splitSetValue for commas inside a value. */
 export function parseSetFlags(flags: readonly string[]): Record<string, Scalar[]> {
-  if (flags.length === 0) throw new UsageError("sweep needs at least one --set path=v1,v2 (e.g. --set training.batchSize=32,64)");
+  if (flags.length === 0)
+    throw new UsageError("sweep needs at least one --set path=v1,v2 (e.g. --set training.batchSize=32,64)");
   const out: Record<string, Scalar[]> = {};
   for (const flag of flags) {
     const eq = flag.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set ${clip(flag, 60)}: expected path=v1,v2,... (e.g. training.optimizer.learningRate=0.001,0.01)`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--set ${clip(flag, 60)}: expected path=v1,v2,... (e.g. training.optimizer.learningRate=0.001,0.01)`,
+      );
     const path = flag.slice(0, eq).trim();
-    if (!PATH.test(path)) throw new UsageError(`--set ${clip(flag, 60)}: "${clip(path, 60)}" is not a dotted run-spec path such as training.batchSize`);
-    if (path in out) throw new UsageError(`--set ${clip(path, 60)} is given twice: list all its values once, comma-separated`);
+    if (!PATH.test(path))
+      throw new UsageError(
+        `--set ${clip(flag, 60)}: "${clip(path, 60)}" is not a dotted run-spec path such as training.batchSize`,
+      );
+    if (path in out)
+      throw new UsageError(`--set ${clip(path, 60)} is given twice: list all its values once, comma-separated`);
     out[path] = setValues(flag.slice(eq + 1), flag);
   }
   return out;
@@ -97,7 +113,9 @@ export function sweepGrid(values: Record<string, readonly Scalar[]>): Record<str
   const size = Object.values(values).reduce((n, list) => n * list.length, 1);
   if (size > MAX_GRID_POINTS)
     throw new UsageError(
-      `the sweep grid has ${size > 1e15 ? "more than 10^15" : size} points (${Object.entries(values).map(([k, v]) => `${k}: ${v.length}`).join(" x ")}); the limit is ${MAX_GRID_POINTS}: split it into several sweeps`,
+      `the sweep grid has ${size > 1e15 ? "more than 10^15" : size} points (${Object.entries(values)
+        .map(([k, v]) => `${k}: ${v.length}`)
+        .join(" x ")}); the limit is ${MAX_GRID_POINTS}: split it into several sweeps`,
     );
   let grid: Record<string, Scalar>[] = [{}];
   for (const path of Object.keys(values).sort()) {

@@ -29,7 +29,13 @@ const podSpec = z.looseObject({
   nodeSelector: stringMap.optional(),
 });
 const cronJob = z.looseObject({
-  metadata: z.looseObject({ name: z.string().min(1).optional(), labels: stringMap.optional(), annotations: stringMap.optional() }).optional(),
+  metadata: z
+    .looseObject({
+      name: z.string().min(1).optional(),
+      labels: stringMap.optional(),
+      annotations: stringMap.optional(),
+    })
+    .optional(),
   spec: z.looseObject({
     jobTemplate: z.looseObject({
       metadata: meta.optional(),
@@ -44,7 +50,14 @@ const MAX_LISTED = 5;
 export function checkTemplate(template: unknown, source: string): V1CronJob {
   const r = cronJob.safeParse(template);
   if (r.success) return template as V1CronJob;
-  const lines = r.error.issues.slice(0, MAX_LISTED).map((i) => `${i.path.map((p, n) => (typeof p === "number" ? `[${p}]` : `${n ? "." : ""}${String(p)}`)).join("") || "(the object)"}: ${i.message}`);
+  const lines = r.error.issues
+    .slice(0, MAX_LISTED)
+    .map(
+      (i) =>
+        `${i.path.map((p, n) => (typeof p === "number" ? `[${p}]` : `${n ? "." : ""}${String(p)}`)).join("") || "(the object)"}: ${i.message}`,
+    );
   const more = r.error.issues.length > MAX_LISTED ? `\n  ... and ${r.error.issues.length - MAX_LISTED} more` : "";
-  throw new UsageError(`${source}: the Job template (CronJob kiln-trainer) is malformed:\n  ${lines.join("\n  ")}${more}\nrender it with: helm template kiln-trainer charts/trainer`);
+  throw new UsageError(
+    `${source}: the Job template (CronJob kiln-trainer) is malformed:\n  ${lines.join("\n  ")}${more}\nrender it with: helm template kiln-trainer charts/trainer`,
+  );
 }

@@ -3,10 +3,23 @@
  * run it has not recorded (no accountant in the cluster), the run's live pods without prices.
  */
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import { BUDGET_STATUS_KEY, BUDGET_STATUS_NAME, POD_JOB_UID_LABEL, USAGE_MONTH_VALUE, USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
+import {
+  BUDGET_STATUS_KEY,
+  BUDGET_STATUS_NAME,
+  POD_JOB_UID_LABEL,
+  USAGE_MONTH_VALUE,
+  USAGE_RECORD_LABEL,
+} from "../../contract/accounting/keys";
 import { JOBSET_UID_LABEL } from "../../contract/workload";
 import type { BudgetStatus } from "../../contract/accounting/budget";
-import { figuresInWindow, recordOf, rollupOf, runUidOf, type MonthRollup, type UsageRecord } from "../../contract/accounting/record";
+import {
+  figuresInWindow,
+  recordOf,
+  rollupOf,
+  runUidOf,
+  type MonthRollup,
+  type UsageRecord,
+} from "../../contract/accounting/record";
 import { spanOfPod, usageOf, type PodSpan, type RunUsage } from "../../contract/accounting/usage";
 import type { KubeApi } from "./kube";
 import { isJobSet, type RunObject } from "./runs";
@@ -41,7 +54,8 @@ async function rollups(api: UsageReader, namespace: string | undefined): Promise
   return cms.map(rollupOf).filter((r): r is MonthRollup => !(r instanceof Error));
 }
 
-const spansOfPods = (pods: readonly V1Pod[]) => pods.map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
+const spansOfPods = (pods: readonly V1Pod[]) =>
+  pods.map((p) => spanOfPod(p, new Map())).filter((s): s is PodSpan => s !== undefined);
 /** Figures from live pods only: GPU-hours without prices. */
 function unrecorded(spans: readonly PodSpan[], now: Date): RunUsage {
   const u = usageOf(spans, now, { region: "unknown" });
@@ -53,7 +67,11 @@ function unrecorded(spans: readonly PodSpan[], now: Date): RunUsage {
  * over every pod of the run: the records of all its child Jobs, one per group restart attempt (by the
  * JobSet's UID, so a re-used name starts from zero), plus the live pods of a child Job not recorded yet.
  */
-export async function usageOfRuns(api: UsageReader, runs: readonly RunObject[], now: Date): Promise<Map<string, RunUsage>> {
+export async function usageOfRuns(
+  api: UsageReader,
+  runs: readonly RunObject[],
+  now: Date,
+): Promise<Map<string, RunUsage>> {
   const out = new Map<string, RunUsage>();
   const namespaces = [...new Set(runs.map((j) => j.metadata?.namespace ?? "default"))];
   const byUid = new Map<string, UsageRecord>();
@@ -84,9 +102,22 @@ export async function usageOfRuns(api: UsageReader, runs: readonly RunObject[], 
         out.set(key(run), unrecorded(live, now));
         continue;
       }
-      const spans = [...recs.flatMap((r) => r.spans), ...live].sort((a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name));
+      const spans = [...recs.flatMap((r) => r.spans), ...live].sort(
+        (a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name),
+      );
       const u = usageOf(spans, now, { region: recs[0].region });
-      out.set(key(run), live.length ? { ...u, basis: [...u.basis, `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`] } : u);
+      out.set(
+        key(run),
+        live.length
+          ? {
+              ...u,
+              basis: [
+                ...u.basis,
+                `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`,
+              ],
+            }
+          : u,
+      );
       continue;
     }
     const r = byUid.get(uid);
@@ -111,11 +142,16 @@ export async function budgetOf(api: Pick<KubeApi, "getConfigMap">, namespace: st
 }
 
 /** Per team: the runs with time in [since, now) and their figures in that window, plus the budget. */
-export async function usageOfTeams(api: UsageReader, opts: { namespaces?: readonly string[]; team?: string; since: Date; now: Date }): Promise<TeamUsage[]> {
-  const read = async <T>(f: (api: UsageReader, ns: string | undefined) => Promise<T[]>) => (opts.namespaces ? (await Promise.all(opts.namespaces.map((ns) => f(api, ns)))).flat() : await f(api, undefined));
+export async function usageOfTeams(
+  api: UsageReader,
+  opts: { namespaces?: readonly string[]; team?: string; since: Date; now: Date },
+): Promise<TeamUsage[]> {
+  const read = async <T>(f: (api: UsageReader, ns: string | undefined) => Promise<T[]>) =>
+    opts.namespaces ? (await Promise.all(opts.namespaces.map((ns) => f(api, ns)))).flat() : await f(api, undefined);
   const [all, months] = await Promise.all([read(records), read(rollups)]);
   const teams = new Map<string, { namespace: string; recs: UsageRecord[]; months: MonthRollup[] }>();
-  const teamOf = (name: string, namespace: string) => teams.get(name) ?? teams.set(name, { namespace, recs: [], months: [] }).get(name)!;
+  const teamOf = (name: string, namespace: string) =>
+    teams.get(name) ?? teams.set(name, { namespace, recs: [], months: [] }).get(name)!;
   for (const r of all) if (!opts.team || r.team === opts.team) teamOf(r.team, r.namespace).recs.push(r);
   for (const m of months) if (!opts.team || m.team === opts.team) teamOf(m.team, m.namespace).months.push(m);
   const out: TeamUsage[] = [];

@@ -54,5 +54,14 @@ export function budgetStatus(team: string, budget: Budget, period: Period, spend
   const reason = held
     ? `team ${team} has used ${formatAmount(budget.unit, spent)} of its ${formatAmount(budget.unit, budget.limit)} budget for ${period.name}: new runs wait until ${period.to.toISOString().slice(0, 10)} (running runs finish)`
     : null;
-  return { team, unit: budget.unit, limit: budget.limit, spent: Number(spent.toFixed(6)), period: period.name, held, reason, figures: spend };
+  return {
+    team,
+    unit: budget.unit,
+    limit: budget.limit,
+    spent: Number(spent.toFixed(6)),
+    period: period.name,
+    held,
+    reason,
+    figures: spend,
+  };
 }

@@ -67,7 +67,13 @@ const record = z.object({
   created: iso,
   spans: z.array(span),
   updated: iso,
-  usage: z.object({ ...figures, pool: z.string().nullable(), instanceType: z.string().nullable(), capacityType: z.string().nullable(), basis: z.array(z.string()) }),
+  usage: z.object({
+    ...figures,
+    pool: z.string().nullable(),
+    instanceType: z.string().nullable(),
+    capacityType: z.string().nullable(),
+    basis: z.array(z.string()),
+  }),
   final: z.boolean().optional(),
 });
 
@@ -121,7 +127,10 @@ function parseData<T>(cm: V1ConfigMap, what: string, schema: z.ZodType<T>): T | 
     return new Error(`${where}: ${USAGE_RECORD_KEY} is not JSON (${(e as Error).message})`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) return new Error(`${where}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "record"} ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    return new Error(
+      `${where}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "record"} ${i.message}`).join("; ")}`,
+    );
   return parsed.data;
 }
 
@@ -146,7 +155,11 @@ export function rollupConfigMap(r: MonthRollup): V1ConfigMap {
     metadata: {
       name: usageMonthName(r.team, r.month),
       namespace: r.namespace,
-      labels: { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/component": "usage-rollup", [USAGE_RECORD_LABEL]: USAGE_MONTH_VALUE },
+      labels: {
+        [PART_OF_LABEL]: PART_OF,
+        "app.kubernetes.io/component": "usage-rollup",
+        [USAGE_RECORD_LABEL]: USAGE_MONTH_VALUE,
+      },
     },
     data: { [USAGE_RECORD_KEY]: JSON.stringify(r) },
   };
@@ -186,7 +199,12 @@ function rollupIn(m: MonthRollup, since: number, now: number): Figures {
   const parts = m.days.map((d, i) => {
     const start = from + i * DAY_MS;
     const share = Math.max(0, Math.min(start + DAY_MS, now) - Math.max(start, since)) / DAY_MS;
-    return { gpuHours: d.gpuHours * share, usd: d.usd === null ? null : d.usd * share, kWh: d.kWh * share, co2eKg: d.co2eKg * share };
+    return {
+      gpuHours: d.gpuHours * share,
+      usd: d.usd === null ? null : d.usd * share,
+      kWh: d.kWh * share,
+      co2eKg: d.co2eKg * share,
+    };
   });
   return sumFigures(parts);
 }
@@ -196,10 +214,17 @@ function rollupIn(m: MonthRollup, since: number, now: number): Figures {
  * the per-Job records (whose time inside a rolled-up month is in the roll-up already). A run with time both in
  * a rolled-up month and outside it counts once in each.
  */
-export function figuresInWindow(records: readonly UsageRecord[], rollups: readonly MonthRollup[], since: Date, now: Date): { figures: Figures; runs: number } {
+export function figuresInWindow(
+  records: readonly UsageRecord[],
+  rollups: readonly MonthRollup[],
+  since: Date,
+  now: Date,
+): { figures: Figures; runs: number } {
   const s = since.getTime();
   const n = now.getTime();
-  const rolled = rollups.filter((m) => Date.parse(m.to) > s && Date.parse(m.from) < n).sort((a, b) => a.from.localeCompare(b.from));
+  const rolled = rollups
+    .filter((m) => Date.parse(m.to) > s && Date.parse(m.from) < n)
+    .sort((a, b) => a.from.localeCompare(b.from));
   const windows: [number, number][] = [];
   let at = s;
   for (const m of rolled) {
@@ -211,8 +236,11 @@ export function figuresInWindow(records: readonly UsageRecord[], rollups: readon
   const runs = new Set<string>();
   for (const r of records) {
     for (const [a, b] of windows) {
-      parts.push(usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: r.region, from: new Date(a), to: new Date(b) }));
-      if (r.spans.some((sp) => (sp.end === null || Date.parse(sp.end) > a) && Date.parse(sp.start) < b)) runs.add(runUidOf(r));
+      parts.push(
+        usageOf(r.spans, r.final ? new Date(r.updated) : now, { region: r.region, from: new Date(a), to: new Date(b) }),
+      );
+      if (r.spans.some((sp) => (sp.end === null || Date.parse(sp.end) > a) && Date.parse(sp.start) < b))
+        runs.add(runUidOf(r));
     }
   }
   for (const m of rolled) parts.push(rollupIn(m, s, n));

@@ -38,6 +38,9 @@ export function parseSettings(text: string, source: string): Settings {
     throw new Error(`${source}: not JSON (${(e as Error).message})`);
   }
   const r = settingsSchema.safeParse(json);
-  if (!r.success) throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join(".") || "settings"}: ${i.message}`).join("; ")}`);
+  if (!r.success)
+    throw new Error(
+      `${source}: ${r.error.issues.map((i) => `${i.path.join(".") || "settings"}: ${i.message}`).join("; ")}`,
+    );
   return r.data;
 }

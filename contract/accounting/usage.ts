@@ -58,7 +58,8 @@ export function podGpus(pod: V1Pod): number {
   return sum;
 }
 
-const time = (v: Date | string | undefined): string | undefined => (v === undefined ? undefined : new Date(v).toISOString());
+const time = (v: Date | string | undefined): string | undefined =>
+  v === undefined ? undefined : new Date(v).toISOString();
 
 /** When the pod got its node (its GPUs are reserved from binding on), else undefined. */
 function heldSince(pod: V1Pod): string | undefined {
@@ -75,7 +76,10 @@ function heldUntil(pod: V1Pod): string | undefined {
     .filter((t): t is Date => t !== undefined)
     .map((t) => new Date(t).getTime());
   if (ends.length) return new Date(Math.max(...ends)).toISOString();
-  const changes = (pod.status?.conditions ?? []).map((c) => c.lastTransitionTime).filter((t): t is Date => t !== undefined).map((t) => new Date(t).getTime());
+  const changes = (pod.status?.conditions ?? [])
+    .map((c) => c.lastTransitionTime)
+    .filter((t): t is Date => t !== undefined)
+    .map((t) => new Date(t).getTime());
   return changes.length ? new Date(Math.max(...changes)).toISOString() : undefined;
 }
 
@@ -87,7 +91,9 @@ export function spanOfPod(pod: V1Pod, nodes: ReadonlyMap<string, V1Node>): PodSp
   const node = nodeName ? nodes.get(nodeName) : undefined;
   const labels = node?.metadata?.labels ?? {};
   const finished = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
-  const end = heldUntil(pod) ?? (finished || pod.metadata?.deletionTimestamp ? time(pod.metadata?.deletionTimestamp) ?? start : null);
+  const end =
+    heldUntil(pod) ??
+    (finished || pod.metadata?.deletionTimestamp ? (time(pod.metadata?.deletionTimestamp) ?? start) : null);
   return {
     uid: pod.metadata?.uid ?? pod.metadata?.name ?? "?",
     name: pod.metadata?.name ?? "?",
@@ -124,7 +130,11 @@ export function mergeSpans(recorded: readonly PodSpan[], observed: readonly PodS
 /** Hours of a span inside [from, to), with an open span ending at `now`. */
 function hoursIn(span: PodSpan, now: Date, from?: Date, to?: Date): number {
   const start = Math.max(new Date(span.start).getTime(), from?.getTime() ?? -Infinity);
-  const end = Math.min(span.end ? new Date(span.end).getTime() : now.getTime(), to?.getTime() ?? Infinity, now.getTime());
+  const end = Math.min(
+    span.end ? new Date(span.end).getTime() : now.getTime(),
+    to?.getTime() ?? Infinity,
+    now.getTime(),
+  );
   return end > start ? (end - start) / HOUR_MS : 0;
 }
 
@@ -192,7 +202,9 @@ export function usageOf(spans: readonly PodSpan[], now: Date, opts: UsageOptions
   if (unpowered.size) basis.push(`no power figure: ${[...unpowered].join(", ")}`);
   if (gpuHours > 0) {
     basis.push(`prices as of ${PRICES_AS_OF} (contract/catalog/prices.ts)`);
-    basis.push(`grid ${round(grid.gPerKwh, 1)} gCO2e/kWh for ${grid.known ? opts.region : `${opts.region} (not in the table: mean of its regions)`}, as of ${GRID_INTENSITY_AS_OF}`);
+    basis.push(
+      `grid ${round(grid.gPerKwh, 1)} gCO2e/kWh for ${grid.known ? opts.region : `${opts.region} (not in the table: mean of its regions)`}, as of ${GRID_INTENSITY_AS_OF}`,
+    );
   }
   const last = spans[spans.length - 1];
   const gpuSpan = [...spans].reverse().find((s) => s.gpus > 0) ?? last;
@@ -213,9 +225,18 @@ export function sumFigures(parts: readonly Figures[]): Figures {
   let usd: number | null = null;
   for (const p of parts) if (p.usd !== null) usd = (usd ?? 0) + p.usd;
   return {
-    gpuHours: round(parts.reduce((a, p) => a + p.gpuHours, 0), 6),
+    gpuHours: round(
+      parts.reduce((a, p) => a + p.gpuHours, 0),
+      6,
+    ),
     usd: usd === null ? (parts.length === 0 ? 0 : null) : round(usd, 6),
-    kWh: round(parts.reduce((a, p) => a + p.kWh, 0), 6),
-    co2eKg: round(parts.reduce((a, p) => a + p.co2eKg, 0), 6),
+    kWh: round(
+      parts.reduce((a, p) => a + p.kWh, 0),
+      6,
+    ),
+    co2eKg: round(
+      parts.reduce((a, p) => a + p.co2eKg, 0),
+      6,
+    ),
   };
 }

@@ -28,7 +28,13 @@ export const GPU_FAMILIES: Readonly<Record<string, GpuFamily>> = {
   g6: { gpuName: "l4", accelerator: "NVIDIA L4", gpuMemoryGiB: 24 },
   g6e: { gpuName: "l40s", accelerator: "NVIDIA L40S", gpuMemoryGiB: 48, instanceTopology: true },
   p4d: { gpuName: "a100", accelerator: "NVIDIA A100 40GB", gpuMemoryGiB: 40, efaInterfaces: 4, instanceTopology: true },
-  p4de: { gpuName: "a100", accelerator: "NVIDIA A100 80GB", gpuMemoryGiB: 80, efaInterfaces: 4, instanceTopology: true },
+  p4de: {
+    gpuName: "a100",
+    accelerator: "NVIDIA A100 80GB",
+    gpuMemoryGiB: 80,
+    efaInterfaces: 4,
+    instanceTopology: true,
+  },
   p5: { gpuName: "h100", accelerator: "NVIDIA H100", gpuMemoryGiB: 80, efaInterfaces: 32, instanceTopology: true },
   p5e: { gpuName: "h200", accelerator: "NVIDIA H200", gpuMemoryGiB: 141, efaInterfaces: 32, instanceTopology: true },
 };
@@ -39,7 +45,7 @@ export function familyOf(instanceType: string): string {
 }
 
 export function isKnownFamily(family: string): boolean {
-  return Object.prototype.hasOwnProperty.call(GPU_FAMILIES, family);
+  return Object.hasOwn(GPU_FAMILIES, family);
 }
 
 /**
@@ -50,7 +56,10 @@ export function gpuNamesOf(familiesOrTypes: readonly string[]): string[] {
   const names = new Set<string>();
   for (const item of familiesOrTypes) {
     const family = familyOf(item);
-    if (!isKnownFamily(family)) throw new Error(`unknown GPU instance family '${family}' (from '${item}'); known: ${Object.keys(GPU_FAMILIES).join(", ")}`);
+    if (!isKnownFamily(family))
+      throw new Error(
+        `unknown GPU instance family '${family}' (from '${item}'); known: ${Object.keys(GPU_FAMILIES).join(", ")}`,
+      );
     names.add(GPU_FAMILIES[family].gpuName);
   }
   return [...names].sort();
@@ -63,10 +72,15 @@ export function gpuNamesOf(familiesOrTypes: readonly string[]): string[] {
  */
 export function efaInterfacesOf(familiesOrTypes: readonly string[]): number {
   if (familiesOrTypes.length === 0) return 0;
-  return Math.min(...familiesOrTypes.map((f) => (isKnownFamily(familyOf(f)) ? GPU_FAMILIES[familyOf(f)].efaInterfaces ?? 0 : 0)));
+  return Math.min(
+    ...familiesOrTypes.map((f) => (isKnownFamily(familyOf(f)) ? (GPU_FAMILIES[familyOf(f)].efaInterfaces ?? 0) : 0)),
+  );
 }
 
 /** True when every family/type of a pool carries EC2 instance topology labels. */
 export function hasInstanceTopology(familiesOrTypes: readonly string[]): boolean {
-  return familiesOrTypes.length > 0 && familiesOrTypes.every((f) => isKnownFamily(familyOf(f)) && GPU_FAMILIES[familyOf(f)].instanceTopology === true);
+  return (
+    familiesOrTypes.length > 0 &&
+    familiesOrTypes.every((f) => isKnownFamily(familyOf(f)) && GPU_FAMILIES[familyOf(f)].instanceTopology === true)
+  );
 }

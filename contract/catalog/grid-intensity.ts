@@ -44,10 +44,11 @@ export const GRID_G_CO2E_PER_KWH: Readonly<Record<string, number>> = {
 };
 
 /** Mean of the table: the figure for a region it does not list. */
-export const UNKNOWN_REGION_G_CO2E_PER_KWH = Object.values(GRID_G_CO2E_PER_KWH).reduce((a, b) => a + b, 0) / Object.keys(GRID_G_CO2E_PER_KWH).length;
+export const UNKNOWN_REGION_G_CO2E_PER_KWH =
+  Object.values(GRID_G_CO2E_PER_KWH).reduce((a, b) => a + b, 0) / Object.keys(GRID_G_CO2E_PER_KWH).length;
 
 /** The intensity of a region and whether the table knew it. */
 export function gridIntensity(region: string): { gPerKwh: number; known: boolean } {
-  const known = Object.prototype.hasOwnProperty.call(GRID_G_CO2E_PER_KWH, region);
+  const known = Object.hasOwn(GRID_G_CO2E_PER_KWH, region);
   return { gPerKwh: known ? GRID_G_CO2E_PER_KWH[region] : UNKNOWN_REGION_G_CO2E_PER_KWH, known };
 }

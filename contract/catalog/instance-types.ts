@@ -28,16 +28,77 @@ export const SYSTEM_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = 
   t3: ["medium", "large", "xlarge", "2xlarge"],
   m5: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "metal"],
   m6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"],
-  m6a: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "48xlarge", "metal"],
-  m7i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal-24xl", "metal-48xl"],
+  m6a: [
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+    "metal",
+  ],
+  m7i: [
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+    "metal-24xl",
+    "metal-48xl",
+  ],
   "m7i-flex": ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"],
-  m7a: ["medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "48xlarge", "metal-48xl"],
+  m7a: [
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+    "metal-48xl",
+  ],
   c5: ["large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge", "metal"],
   c6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"],
-  c7i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal-24xl", "metal-48xl"],
+  c7i: [
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+    "metal-24xl",
+    "metal-48xl",
+  ],
   r5: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "metal"],
   r6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"],
-  r7i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal-24xl", "metal-48xl"],
+  r7i: [
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+    "metal-24xl",
+    "metal-48xl",
+  ],
 };
 
 /**
@@ -45,7 +106,8 @@ export const SYSTEM_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = 
  * letters and an optional `-flex`-style suffix), a dot, a size (`nano` ... `xlarge`, `<n>xlarge`, `metal`,
  * `metal-<n>xl`).
  */
-export const INSTANCE_TYPE_NAME = /^(?<family>[a-z]+[1-9][a-z0-9]*(-[a-z0-9]+)?)\.(?<size>nano|micro|small|medium|large|xlarge|[1-9]\d?xlarge|metal(-[1-9]\d?xl)?)$/;
+export const INSTANCE_TYPE_NAME =
+  /^(?<family>[a-z]+[1-9][a-z0-9]*(-[a-z0-9]+)?)\.(?<size>nano|micro|small|medium|large|xlarge|[1-9]\d?xlarge|metal(-[1-9]\d?xl)?)$/;
 
 export type InstanceUse = "gpu" | "system";
 
@@ -61,14 +123,27 @@ export function checkInstanceType(type: string, use: InstanceUse): InstanceTypeV
   const table = use === "gpu" ? GPU_FAMILY_SIZES : SYSTEM_FAMILY_SIZES;
   const families = Object.keys(table).join(", ");
   const m = INSTANCE_TYPE_NAME.exec(type);
-  if (!m) return { problem: `'${type.slice(0, 40)}' is not an EC2 instance type name (family.size, e.g. ${use === "gpu" ? "g5.xlarge" : "m7i.large"})` };
+  if (!m)
+    return {
+      problem: `'${type.slice(0, 40)}' is not an EC2 instance type name (family.size, e.g. ${use === "gpu" ? "g5.xlarge" : "m7i.large"})`,
+    };
   const { family, size } = m.groups!;
   const sizes = table[family];
   if (!sizes) {
-    const other = use === "gpu" ? SYSTEM_FAMILY_SIZES[family] ? " (a CPU family: GPU pools need a GPU family)" : "" : GPU_FAMILIES[family] ? " (a GPU family: system nodes are x86 CPU types)" : "";
-    return { problem: `'${type}' is not of a family Kiln knows for ${use === "gpu" ? "GPU pools" : "system nodes"}${other}: ${families}` };
+    const other =
+      use === "gpu"
+        ? SYSTEM_FAMILY_SIZES[family]
+          ? " (a CPU family: GPU pools need a GPU family)"
+          : ""
+        : GPU_FAMILIES[family]
+          ? " (a GPU family: system nodes are x86 CPU types)"
+          : "";
+    return {
+      problem: `'${type}' is not of a family Kiln knows for ${use === "gpu" ? "GPU pools" : "system nodes"}${other}: ${families}`,
+    };
   }
   if (!sizes.includes(size)) return { problem: `'${type}' does not exist: ${family} comes in ${sizes.join(", ")}` };
-  if (!INSTANCE_PRICES[type]) return { warning: `'${type}' has no price in infra/catalog/prices.ts: the plan's $/h and kW leave it out` };
+  if (!INSTANCE_PRICES[type])
+    return { warning: `'${type}' has no price in infra/catalog/prices.ts: the plan's $/h and kW leave it out` };
   return {};
 }

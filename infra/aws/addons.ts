@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPolicy, podIdentityTrust } from "./iam";
-import { Tags } from "./tags";
+import type { Tags } from "./tags";
 
 /** Service account of the EBS CSI controller in kube-system. */
 export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
@@ -34,34 +34,56 @@ export class Addons extends pulumi.ComponentResource {
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
     const after = { parent: this, dependsOn: args.dependsOn ?? [] };
 
-    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podIdentityTrust(), tags: tags("ebs-csi") }, parent);
-    const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: managedPolicy(args.partition, "service-role/AmazonEBSCSIDriverPolicy") }, parent);
+    const ebsRole = new aws.iam.Role(
+      `${name}-ebs-csi`,
+      { assumeRolePolicy: podIdentityTrust(), tags: tags("ebs-csi") },
+      parent,
+    );
+    const ebsPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-ebs-csi`,
+      { role: ebsRole.name, policyArn: managedPolicy(args.partition, "service-role/AmazonEBSCSIDriverPolicy") },
+      parent,
+    );
 
-    const coredns = new aws.eks.Addon(`${name}-coredns`, {
-      clusterName: args.clusterName,
-      addonName: "coredns",
-      resolveConflictsOnCreate: "OVERWRITE",
-      resolveConflictsOnUpdate: "PRESERVE",
-      tags: tags("coredns"),
-    }, after);
-    const ebs = new aws.eks.Addon(`${name}-aws-ebs-csi-driver`, {
-      clusterName: args.clusterName,
-      addonName: "aws-ebs-csi-driver",
-      resolveConflictsOnCreate: "OVERWRITE",
-      resolveConflictsOnUpdate: "PRESERVE",
-      podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }],
-      tags: tags("aws-ebs-csi-driver"),
-    }, { ...after, dependsOn: [...(args.dependsOn ?? []), ebsPolicy] });
+    const coredns = new aws.eks.Addon(
+      `${name}-coredns`,
+      {
+        clusterName: args.clusterName,
+        addonName: "coredns",
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "PRESERVE",
+        tags: tags("coredns"),
+      },
+      after,
+    );
+    const ebs = new aws.eks.Addon(
+      `${name}-aws-ebs-csi-driver`,
+      {
+        clusterName: args.clusterName,
+        addonName: "aws-ebs-csi-driver",
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "PRESERVE",
+        podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }],
+        tags: tags("aws-ebs-csi-driver"),
+      },
+      { ...after, dependsOn: [...(args.dependsOn ?? []), ebsPolicy] },
+    );
 
     this.addons = [coredns, ebs];
     if (args.fsxCsi)
-      this.addons.push(new aws.eks.Addon(`${name}-aws-fsx-csi-driver`, {
-        clusterName: args.clusterName,
-        addonName: "aws-fsx-csi-driver",
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "PRESERVE",
-        tags: tags("aws-fsx-csi-driver"),
-      }, after));
+      this.addons.push(
+        new aws.eks.Addon(
+          `${name}-aws-fsx-csi-driver`,
+          {
+            clusterName: args.clusterName,
+            addonName: "aws-fsx-csi-driver",
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "PRESERVE",
+            tags: tags("aws-fsx-csi-driver"),
+          },
+          after,
+        ),
+      );
     this.ebsCsiRoleArn = ebsRole.arn;
     this.registerOutputs({ addons: this.addons, ebsCsiRoleArn: this.ebsCsiRoleArn });
   }

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPolicy, policyJson, serviceTrust } from "./iam";
-import { Tags } from "./tags";
+import type { Tags } from "./tags";
 import { ACKNOWLEDGE_TAG, exposureProblems } from "../../contract/exposure";
 
 /** Every EKS control-plane log type. */
@@ -31,7 +31,11 @@ export interface ClusterArgs {
   /** Days control-plane logs are kept. Default 90. */
   readonly logRetentionDays?: number;
   /** AWS account id, region and partition of the stack (no default). */
-  readonly account: { readonly accountId: pulumi.Input<string>; readonly region: pulumi.Input<string>; readonly partition: pulumi.Input<string> };
+  readonly account: {
+    readonly accountId: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+    readonly partition: pulumi.Input<string>;
+  };
   /** Tags for every resource (no default). */
   readonly tags: Tags;
 }
@@ -53,7 +57,8 @@ export class Cluster extends pulumi.ComponentResource {
     const publicCidrs = args.publicAccessCidrs ?? [];
     const acknowledged = args.publicAccessAcknowledgedPercent || undefined;
     const exposure = exposureProblems(publicCidrs, acknowledged);
-    if (exposure.length) throw new Error(`Cluster ${name}: publicAccessCidrs: ${exposure.map((p) => p.message).join("; ")}`);
+    if (exposure.length)
+      throw new Error(`Cluster ${name}: publicAccessCidrs: ${exposure.map((p) => p.message).join("; ")}`);
     const retention = args.logRetentionDays ?? 90;
     super("kiln:aws:Cluster", name, {}, opts);
     const parent = { parent: this };
@@ -61,74 +66,120 @@ export class Cluster extends pulumi.ComponentResource {
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 
     const logGroupName = `/aws/eks/${args.clusterName}/cluster`;
-    const key = new aws.kms.Key(`${name}-secrets`, {
-      description: `EKS ${args.clusterName}: envelope encryption of Kubernetes secrets and control-plane logs`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyJson([
-        { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
-        {
-          Sid: "ControlPlaneLogs",
-          Effect: "Allow",
-          Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
-          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          Resource: "*",
-          Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` } },
-        },
-      ]),
-      tags: tags("secrets"),
-    }, parent);
-    const logs = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: logGroupName, retentionInDays: retention, kmsKeyId: key.arn, tags: tags("logs") }, parent);
-
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: serviceTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), tags: tags("role") }, parent);
-    const rolePolicy = new aws.iam.RolePolicyAttachment(`${name}-role-policy`, { role: role.name, policyArn: managedPolicy(partition, "AmazonEKSClusterPolicy") }, parent);
-
-    const cluster = new aws.eks.Cluster(`${name}-eks`, {
-      name: args.clusterName,
-      version: args.kubernetesVersion,
-      roleArn: role.arn,
-      vpcConfig: {
-        subnetIds: args.subnetIds,
-        endpointPrivateAccess: true,
-        endpointPublicAccess: publicCidrs.length > 0,
-        ...(publicCidrs.length > 0 ? { publicAccessCidrs: [...publicCidrs] } : {}),
+    const key = new aws.kms.Key(
+      `${name}-secrets`,
+      {
+        description: `EKS ${args.clusterName}: envelope encryption of Kubernetes secrets and control-plane logs`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policyJson([
+          {
+            Sid: "AccountAdmin",
+            Effect: "Allow",
+            Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Sid: "ControlPlaneLogs",
+            Effect: "Allow",
+            Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: {
+              ArnLike: {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`,
+              },
+            },
+          },
+        ]),
+        tags: tags("secrets"),
       },
-      // Access entries only (no aws-auth ConfigMap). The identity running `pulumi up` keeps admin
-      // so it can install Karpenter and cluster services; other admins come from adminRoleArns.
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
-      encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
-      enabledClusterLogTypes: [...CLUSTER_LOG_TYPES],
-      // Kiln installs vpc-cni, kube-proxy and coredns as managed add-ons below.
-      bootstrapSelfManagedAddons: false,
-      // The acknowledgement travels with the cluster, so the policy pack judges the list by the same bound.
-      tags: { ...tags("eks"), ...(acknowledged ? { [ACKNOWLEDGE_TAG]: String(acknowledged) } : {}) },
-    }, { parent: this, dependsOn: [rolePolicy, logs] });
+      parent,
+    );
+    const logs = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: logGroupName, retentionInDays: retention, kmsKeyId: key.arn, tags: tags("logs") },
+      parent,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { assumeRolePolicy: serviceTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), tags: tags("role") },
+      parent,
+    );
+    const rolePolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-role-policy`,
+      { role: role.name, policyArn: managedPolicy(partition, "AmazonEKSClusterPolicy") },
+      parent,
+    );
+
+    const cluster = new aws.eks.Cluster(
+      `${name}-eks`,
+      {
+        name: args.clusterName,
+        version: args.kubernetesVersion,
+        roleArn: role.arn,
+        vpcConfig: {
+          subnetIds: args.subnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicCidrs.length > 0,
+          ...(publicCidrs.length > 0 ? { publicAccessCidrs: [...publicCidrs] } : {}),
+        },
+        // Access entries only (no aws-auth ConfigMap). The identity running `pulumi up` keeps admin
+        // so it can install Karpenter and cluster services; other admins come from adminRoleArns.
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+        encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
+        enabledClusterLogTypes: [...CLUSTER_LOG_TYPES],
+        // Kiln installs vpc-cni, kube-proxy and coredns as managed add-ons below.
+        bootstrapSelfManagedAddons: false,
+        // The acknowledgement travels with the cluster, so the policy pack judges the list by the same bound.
+        tags: { ...tags("eks"), ...(acknowledged ? { [ACKNOWLEDGE_TAG]: String(acknowledged) } : {}) },
+      },
+      { parent: this, dependsOn: [rolePolicy, logs] },
+    );
 
     const issuer = cluster.identities.apply((ids) => ids?.[0]?.oidcs?.[0]?.issuer ?? "");
-    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags: tags("oidc") }, parent);
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags: tags("oidc") },
+      parent,
+    );
 
     for (const arn of args.adminRoleArns ?? []) {
       const child = `${name}-admin-${roleSlug(arn)}`;
-      const entry = new aws.eks.AccessEntry(child, { clusterName: cluster.name, principalArn: arn, type: "STANDARD", tags: tags(`admin-${roleSlug(arn)}`) }, parent);
-      new aws.eks.AccessPolicyAssociation(child, {
-        clusterName: cluster.name,
-        principalArn: entry.principalArn,
-        policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-        accessScope: { type: "cluster" },
-      }, parent);
+      const entry = new aws.eks.AccessEntry(
+        child,
+        { clusterName: cluster.name, principalArn: arn, type: "STANDARD", tags: tags(`admin-${roleSlug(arn)}`) },
+        parent,
+      );
+      new aws.eks.AccessPolicyAssociation(
+        child,
+        {
+          clusterName: cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: "cluster" },
+        },
+        parent,
+      );
     }
 
     this.preNodeAddons = PRE_NODE_ADDONS.map(
       (addon) =>
-        new aws.eks.Addon(`${name}-${addon}`, {
-          clusterName: cluster.name,
-          addonName: addon,
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "PRESERVE",
-          // The network policy agent enforces Kiln's default-deny NetworkPolicies.
-          ...(addon === "vpc-cni" ? { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) } : {}),
-          tags: tags(addon),
-        }, parent),
+        new aws.eks.Addon(
+          `${name}-${addon}`,
+          {
+            clusterName: cluster.name,
+            addonName: addon,
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "PRESERVE",
+            // The network policy agent enforces Kiln's default-deny NetworkPolicies.
+            ...(addon === "vpc-cni" ? { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) } : {}),
+            tags: tags(addon),
+          },
+          parent,
+        ),
     );
 
     this.name = cluster.name;

@@ -10,15 +10,22 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { efaInterfacesOf } from "../../contract/catalog/gpu-families";
-import { GpuPoolConfig } from "../config";
+import type { GpuPoolConfig } from "../config";
 import { GPU_TOLERATION } from "../../contract/gpu";
 import { EFA_NODE_LABEL } from "../../contract/workload";
-import { PoolEfa } from "../platform";
-import { Tags } from "./tags";
+import type { PoolEfa } from "../platform";
+import type { Tags } from "./tags";
 
 /** The device plugin's chart (aws/eks-charts) and the image of that chart's appVersion, pinned once here. */
-export const EFA_DEVICE_PLUGIN_CHART = { chart: "aws-efa-k8s-device-plugin", version: "v0.5.30", repo: "https://aws.github.io/eks-charts" } as const;
-export const EFA_DEVICE_PLUGIN_IMAGE = { repository: "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-efa-k8s-device-plugin", tag: "v0.5.20" } as const;
+export const EFA_DEVICE_PLUGIN_CHART = {
+  chart: "aws-efa-k8s-device-plugin",
+  version: "v0.5.30",
+  repo: "https://aws.github.io/eks-charts",
+} as const;
+export const EFA_DEVICE_PLUGIN_IMAGE = {
+  repository: "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-efa-k8s-device-plugin",
+  tag: "v0.5.20",
+} as const;
 /** Namespace of the device plugin (the chart's own default, beside the other node add-ons). */
 export const EFA_NAMESPACE = "kube-system";
 
@@ -52,27 +59,35 @@ export class Efa extends pulumi.ComponentResource {
     super("kiln:aws:Efa", name, {}, opts);
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
     const self = { protocol: "-1", fromPort: 0, toPort: 0, self: true };
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
-      vpcId: args.vpcId,
-      description: "EFA: all traffic between EFA nodes (the group itself), nothing else",
-      ingress: [{ ...self, description: "EFA from members of this group" }],
-      egress: [{ ...self, description: "EFA to members of this group" }],
-      tags: tags("sg"),
-    }, { parent: this });
-
-    this.devicePlugin = new k8s.helm.v3.Release(`${name}-device-plugin`, {
-      name: "aws-efa-k8s-device-plugin",
-      chart: EFA_DEVICE_PLUGIN_CHART.chart,
-      version: EFA_DEVICE_PLUGIN_CHART.version,
-      repositoryOpts: { repo: EFA_DEVICE_PLUGIN_CHART.repo },
-      namespace: EFA_NAMESPACE,
-      values: {
-        image: { ...EFA_DEVICE_PLUGIN_IMAGE },
-        // Only on EFA pool nodes (the chart also limits itself to EFA instance types), past the GPU taint.
-        nodeSelector: { [EFA_NODE_LABEL]: "true" },
-        tolerations: [{ ...GPU_TOLERATION }],
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: "EFA: all traffic between EFA nodes (the group itself), nothing else",
+        ingress: [{ ...self, description: "EFA from members of this group" }],
+        egress: [{ ...self, description: "EFA to members of this group" }],
+        tags: tags("sg"),
       },
-    }, { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] });
+      { parent: this },
+    );
+
+    this.devicePlugin = new k8s.helm.v3.Release(
+      `${name}-device-plugin`,
+      {
+        name: "aws-efa-k8s-device-plugin",
+        chart: EFA_DEVICE_PLUGIN_CHART.chart,
+        version: EFA_DEVICE_PLUGIN_CHART.version,
+        repositoryOpts: { repo: EFA_DEVICE_PLUGIN_CHART.repo },
+        namespace: EFA_NAMESPACE,
+        values: {
+          image: { ...EFA_DEVICE_PLUGIN_IMAGE },
+          // Only on EFA pool nodes (the chart also limits itself to EFA instance types), past the GPU taint.
+          nodeSelector: { [EFA_NODE_LABEL]: "true" },
+          tolerations: [{ ...GPU_TOLERATION }],
+        },
+      },
+      { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] },
+    );
 
     this.securityGroupId = sg.id;
     this.registerOutputs({ securityGroupId: this.securityGroupId, devicePlugin: this.devicePlugin });

@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags } from "./tags";
+import type { Tags } from "./tags";
 
 /** Where a PERSISTENT_2 file system's data repository association puts the bucket's objects. */
 const PERSISTENT_DATASETS_DIR = "datasets";
@@ -40,41 +40,61 @@ export class DatasetCache extends pulumi.ComponentResource {
   constructor(name: string, args: DatasetCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     const capacity = args.storageCapacityGiB ?? 1200;
     if (capacity !== 1200 && capacity % 2400 !== 0)
-      throw new Error(`DatasetCache ${name}: kiln:storage.fsx.storageCapacityGiB is ${capacity}; FSx for Lustre needs 1200 or a multiple of 2400`);
+      throw new Error(
+        `DatasetCache ${name}: kiln:storage.fsx.storageCapacityGiB is ${capacity}; FSx for Lustre needs 1200 or a multiple of 2400`,
+      );
     const type = args.deploymentType ?? "SCRATCH_2";
     super("kiln:aws:DatasetCache", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
-    const fromVpc = (fromPort: number, toPort: number, description: string) => ({ protocol: "tcp", fromPort, toPort, cidrBlocks: [args.vpcCidr], description });
+    const fromVpc = (fromPort: number, toPort: number, description: string) => ({
+      protocol: "tcp",
+      fromPort,
+      toPort,
+      cidrBlocks: [args.vpcCidr],
+      description,
+    });
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
-      vpcId: args.vpcId,
-      description: "FSx for Lustre: Lustre ports from inside the VPC only",
-      ingress: [fromVpc(988, 988, "Lustre from the VPC"), fromVpc(1018, 1023, "Lustre from the VPC")],
-      egress: [fromVpc(988, 988, "Lustre to the VPC"), fromVpc(1018, 1023, "Lustre to the VPC")],
-      tags: tags("sg"),
-    }, parent);
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: "FSx for Lustre: Lustre ports from inside the VPC only",
+        ingress: [fromVpc(988, 988, "Lustre from the VPC"), fromVpc(1018, 1023, "Lustre from the VPC")],
+        egress: [fromVpc(988, 988, "Lustre to the VPC"), fromVpc(1018, 1023, "Lustre to the VPC")],
+        tags: tags("sg"),
+      },
+      parent,
+    );
     const s3Path = pulumi.interpolate`s3://${args.datasetsBucket}`;
-    const fs = new aws.fsx.LustreFileSystem(`${name}-fs`, {
-      deploymentType: type,
-      storageCapacity: capacity,
-      subnetIds: args.subnetId,
-      securityGroupIds: [sg.id],
-      dataCompressionType: "LZ4",
-      ...(type === "SCRATCH_2"
-        ? { importPath: s3Path, autoImportPolicy: "NEW_CHANGED_DELETED" }
-        : { perUnitStorageThroughput: 125, kmsKeyId: args.kmsKeyArn }),
-      tags: tags("fs"),
-    }, parent);
+    const fs = new aws.fsx.LustreFileSystem(
+      `${name}-fs`,
+      {
+        deploymentType: type,
+        storageCapacity: capacity,
+        subnetIds: args.subnetId,
+        securityGroupIds: [sg.id],
+        dataCompressionType: "LZ4",
+        ...(type === "SCRATCH_2"
+          ? { importPath: s3Path, autoImportPolicy: "NEW_CHANGED_DELETED" }
+          : { perUnitStorageThroughput: 125, kmsKeyId: args.kmsKeyArn }),
+        tags: tags("fs"),
+      },
+      parent,
+    );
     if (type === "PERSISTENT_2")
-      new aws.fsx.DataRepositoryAssociation(`${name}-datasets`, {
-        fileSystemId: fs.id,
-        fileSystemPath: `/${PERSISTENT_DATASETS_DIR}`,
-        dataRepositoryPath: s3Path,
-        batchImportMetaDataOnCreate: true,
-        s3: { autoImportPolicy: { events: ["NEW", "CHANGED", "DELETED"] } },
-        tags: tags("datasets"),
-      }, parent);
+      new aws.fsx.DataRepositoryAssociation(
+        `${name}-datasets`,
+        {
+          fileSystemId: fs.id,
+          fileSystemPath: `/${PERSISTENT_DATASETS_DIR}`,
+          dataRepositoryPath: s3Path,
+          batchImportMetaDataOnCreate: true,
+          s3: { autoImportPolicy: { events: ["NEW", "CHANGED", "DELETED"] } },
+          tags: tags("datasets"),
+        },
+        parent,
+      );
 
     this.fileSystemId = fs.id;
     this.dnsName = fs.dnsName;
@@ -82,6 +102,11 @@ export class DatasetCache extends pulumi.ComponentResource {
     this.storageCapacityGiB = capacity;
     // SCRATCH_2 imports the bucket at the root; PERSISTENT_2's association links it under /datasets.
     this.subPath = type === "SCRATCH_2" ? "" : PERSISTENT_DATASETS_DIR;
-    this.registerOutputs({ fileSystemId: this.fileSystemId, dnsName: this.dnsName, mountName: this.mountName, subPath: this.subPath });
+    this.registerOutputs({
+      fileSystemId: this.fileSystemId,
+      dnsName: this.dnsName,
+      mountName: this.mountName,
+      subPath: this.subPath,
+    });
   }
 }

@@ -6,11 +6,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { gpuNamesOf } from "../../contract/catalog/gpu-families";
-import { GpuPoolConfig } from "../config";
+import type { GpuPoolConfig } from "../config";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../contract/gpu";
 import { EFA_NODE_LABEL } from "../../contract/workload";
-import { PoolEfa } from "../platform";
-import { Tags } from "./tags";
+import type { PoolEfa } from "../platform";
+import type { Tags } from "./tags";
 
 /** EC2NodeClass of GPU pools, and of the pools with EFA (the same plus the EFA security group). */
 export const GPU_NODE_CLASS = "kiln-gpu";
@@ -50,17 +50,23 @@ export class GpuNodePools extends pulumi.ComponentResource {
 
   constructor(name: string, args: GpuNodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
     const alias = args.amiAlias ?? "al2023@latest";
-    if (!/^al2023@(latest|v\d{8})$/.test(alias)) throw new Error(`GpuNodePools ${name}: amiAlias '${alias}' must be al2023@latest or al2023@vYYYYMMDD`);
+    if (!/^al2023@(latest|v\d{8})$/.test(alias))
+      throw new Error(`GpuNodePools ${name}: amiAlias '${alias}' must be al2023@latest or al2023@vYYYYMMDD`);
     const seen = new Set<string>();
     for (const p of args.pools) {
-      if (seen.has(p.name)) throw new Error(`GpuNodePools ${name}: duplicate pool name '${p.name}' in kiln:gpuPools: names must be unique`);
+      if (seen.has(p.name))
+        throw new Error(`GpuNodePools ${name}: duplicate pool name '${p.name}' in kiln:gpuPools: names must be unique`);
       seen.add(p.name);
       if ((p.instanceFamilies ?? []).length === 0 && (p.instanceTypes ?? []).length === 0)
-        throw new Error(`GpuNodePools ${name}: pool '${p.name}' needs instanceFamilies or instanceTypes in kiln:gpuPools`);
+        throw new Error(
+          `GpuNodePools ${name}: pool '${p.name}' needs instanceFamilies or instanceTypes in kiln:gpuPools`,
+        );
     }
     const efa = args.efa ?? {};
     if (Object.keys(efa).length > 0 && !args.efaSecurityGroupId)
-      throw new Error(`GpuNodePools ${name}: pools ${Object.keys(efa).join(", ")} have EFA but no efaSecurityGroupId was given: pass the Efa component's security group`);
+      throw new Error(
+        `GpuNodePools ${name}: pools ${Object.keys(efa).join(", ")} have EFA but no efaSecurityGroupId was given: pass the Efa component's security group`,
+      );
     super("kiln:aws:GpuNodePools", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] };
     this.nodeClassName = GPU_NODE_CLASS;
@@ -75,37 +81,64 @@ export class GpuNodePools extends pulumi.ComponentResource {
       subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": args.clusterName } }],
       securityGroupSelectorTerms: securityGroupIds.map((id) => ({ id })),
       // IMDSv2 only, hop limit 1: pods cannot reach the node role's credentials.
-      metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpProtocolIPv6: "disabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+      },
       blockDeviceMappings: [
-        { deviceName: "/dev/xvda", rootVolume: true, ebs: { volumeSize: `${args.volumeGiB ?? 200}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } },
+        {
+          deviceName: "/dev/xvda",
+          rootVolume: true,
+          ebs: {
+            volumeSize: `${args.volumeGiB ?? 200}Gi`,
+            volumeType: "gp3",
+            encrypted: true,
+            deleteOnTermination: true,
+          },
+        },
       ],
       tags: { ...args.tags },
     });
-    const nodeClass = new k8s.apiextensions.CustomResource(`${name}-nodeclass`, {
-      apiVersion: "karpenter.k8s.aws/v1",
-      kind: "EC2NodeClass",
-      metadata: { name: GPU_NODE_CLASS },
-      spec: nodeClassSpec([args.securityGroupId]),
-    }, k8sOpts);
+    const nodeClass = new k8s.apiextensions.CustomResource(
+      `${name}-nodeclass`,
+      {
+        apiVersion: "karpenter.k8s.aws/v1",
+        kind: "EC2NodeClass",
+        metadata: { name: GPU_NODE_CLASS },
+        spec: nodeClassSpec([args.securityGroupId]),
+      },
+      k8sOpts,
+    );
     // EFA pools: the cluster security group plus the EFA one on every interface of their instances.
-    const efaNodeClass = Object.keys(efa).length > 0
-      ? new k8s.apiextensions.CustomResource(`${name}-nodeclass-efa`, {
-          apiVersion: "karpenter.k8s.aws/v1",
-          kind: "EC2NodeClass",
-          metadata: { name: EFA_NODE_CLASS },
-          spec: nodeClassSpec([args.securityGroupId, args.efaSecurityGroupId!]),
-        }, k8sOpts)
-      : undefined;
+    const efaNodeClass =
+      Object.keys(efa).length > 0
+        ? new k8s.apiextensions.CustomResource(
+            `${name}-nodeclass-efa`,
+            {
+              apiVersion: "karpenter.k8s.aws/v1",
+              kind: "EC2NodeClass",
+              metadata: { name: EFA_NODE_CLASS },
+              spec: nodeClassSpec([args.securityGroupId, args.efaSecurityGroupId!]),
+            },
+            k8sOpts,
+          )
+        : undefined;
 
     const pools: Record<string, k8s.apiextensions.CustomResource> = {};
     for (const pool of args.pools) {
       const hasEfa = pool.name in efa;
-      pools[pool.name] = new k8s.apiextensions.CustomResource(`${name}-${pool.name}`, {
-        apiVersion: "karpenter.sh/v1",
-        kind: "NodePool",
-        metadata: { name: pool.name },
-        spec: nodePoolSpec(pool, hasEfa ? EFA_NODE_CLASS : GPU_NODE_CLASS, args.consolidateAfter ?? "10m", hasEfa),
-      }, { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, hasEfa ? efaNodeClass! : nodeClass] });
+      pools[pool.name] = new k8s.apiextensions.CustomResource(
+        `${name}-${pool.name}`,
+        {
+          apiVersion: "karpenter.sh/v1",
+          kind: "NodePool",
+          metadata: { name: pool.name },
+          spec: nodePoolSpec(pool, hasEfa ? EFA_NODE_CLASS : GPU_NODE_CLASS, args.consolidateAfter ?? "10m", hasEfa),
+        },
+        { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, hasEfa ? efaNodeClass! : nodeClass] },
+      );
     }
     this.nodePools = pools;
     this.registerOutputs({ nodeClassName: this.nodeClassName, nodePools: this.nodePools });
@@ -113,7 +146,12 @@ export class GpuNodePools extends pulumi.ComponentResource {
 }
 
 /** The NodePool spec of one GPU pool (pure: tested directly). */
-export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consolidateAfter: string, efa = false): Record<string, unknown> {
+export function nodePoolSpec(
+  pool: GpuPoolConfig,
+  nodeClassName: string,
+  consolidateAfter: string,
+  efa = false,
+): Record<string, unknown> {
   const families = pool.instanceFamilies ?? [];
   const types = pool.instanceTypes ?? [];
   const shape =
@@ -122,7 +160,13 @@ export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consoli
       : { key: "node.kubernetes.io/instance-type", operator: "In", values: [...types] };
   return {
     template: {
-      metadata: { labels: { [GPU_POOL_LABEL]: pool.name, [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value, ...(efa ? { [EFA_NODE_LABEL]: "true" } : {}) } },
+      metadata: {
+        labels: {
+          [GPU_POOL_LABEL]: pool.name,
+          [GPU_PRESENT_LABEL.key]: GPU_PRESENT_LABEL.value,
+          ...(efa ? { [EFA_NODE_LABEL]: "true" } : {}),
+        },
+      },
       spec: {
         nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
         requirements: [
@@ -142,7 +186,10 @@ export function nodePoolSpec(pool: GpuPoolConfig, nodeClassName: string, consoli
       // Never consolidate a node that runs a pod: training is only moved by its own end.
       consolidationPolicy: "WhenEmpty",
       consolidateAfter,
-      budgets: [{ nodes: "10%", reasons: ["Empty"] }, { nodes: "1", reasons: ["Drifted"] }],
+      budgets: [
+        { nodes: "10%", reasons: ["Empty"] },
+        { nodes: "1", reasons: ["Drifted"] },
+      ],
     },
   };
 }

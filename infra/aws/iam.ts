@@ -19,13 +19,22 @@ export function policyJson(statements: readonly Statement[]): pulumi.Output<stri
 export function podIdentityTrust(): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+      },
+    ],
   });
 }
 
 /** Trust policy for a role assumed by an AWS service (ec2, eks, ...). */
 export function serviceTrust(service: string, actions: readonly string[] = ["sts:AssumeRole"]): string {
-  return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }] });
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
+  });
 }
 
 /** AWS managed policy ARN in the given partition. */
@@ -34,4 +43,8 @@ export function managedPolicy(partition: pulumi.Input<string>, name: string): pu
 }
 
 /** Managed policies every EKS node role needs: join the cluster, run the VPC CNI, pull images. */
-export const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"] as const;
+export const NODE_POLICIES = [
+  "AmazonEKSWorkerNodePolicy",
+  "AmazonEKS_CNI_Policy",
+  "AmazonEC2ContainerRegistryPullOnly",
+] as const;

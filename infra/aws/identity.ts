@@ -5,8 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { podIdentityTrust, policyJson, Statement } from "./iam";
-import { Tags } from "./tags";
+import { podIdentityTrust, policyJson, type Statement } from "./iam";
+import type { Tags } from "./tags";
 import { TRAINER_NAME } from "../../contract/labels";
 
 /** Prefix of run outputs in the artifacts bucket. */
@@ -46,13 +46,17 @@ export class TrainerIdentity extends pulumi.ComponentResource {
 
     const ids: Record<string, pulumi.Output<string>> = {};
     for (const [team, namespace] of Object.entries(args.namespaces)) {
-      const assoc = new aws.eks.PodIdentityAssociation(`${name}-${team}`, {
-        clusterName: args.clusterName,
-        namespace,
-        serviceAccount: sa,
-        roleArn: role.arn,
-        tags: tags(team),
-      }, parent);
+      const assoc = new aws.eks.PodIdentityAssociation(
+        `${name}-${team}`,
+        {
+          clusterName: args.clusterName,
+          namespace,
+          serviceAccount: sa,
+          roleArn: role.arn,
+          tags: tags(team),
+        },
+        parent,
+      );
       ids[team] = assoc.associationId;
     }
 
@@ -64,10 +68,17 @@ export class TrainerIdentity extends pulumi.ComponentResource {
 }
 
 /** The trainer's permissions (pure: tested directly). */
-export function trainerStatements(a: Pick<TrainerIdentityArgs, "datasetsBucketArn" | "artifactsBucketArn" | "keyArn">): Statement[] {
+export function trainerStatements(
+  a: Pick<TrainerIdentityArgs, "datasetsBucketArn" | "artifactsBucketArn" | "keyArn">,
+): Statement[] {
   return [
     { Sid: "ListDatasets", Effect: "Allow", Action: "s3:ListBucket", Resource: a.datasetsBucketArn },
-    { Sid: "ReadDatasets", Effect: "Allow", Action: "s3:GetObject", Resource: pulumi.interpolate`${a.datasetsBucketArn}/*` },
+    {
+      Sid: "ReadDatasets",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: pulumi.interpolate`${a.datasetsBucketArn}/*`,
+    },
     {
       Sid: "ListRuns",
       Effect: "Allow",
@@ -78,9 +89,20 @@ export function trainerStatements(a: Pick<TrainerIdentityArgs, "datasetsBucketAr
     {
       Sid: "ReadWriteRuns",
       Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+      Action: [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+      ],
       Resource: pulumi.interpolate`${a.artifactsBucketArn}/${RUNS_PREFIX}*`,
     },
-    { Sid: "UseStorageKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: a.keyArn },
+    {
+      Sid: "UseStorageKey",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: a.keyArn,
+    },
   ];
 }

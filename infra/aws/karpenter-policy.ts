@@ -4,7 +4,7 @@
  * interruption queue. Resource "*" remains only where EC2/IAM/pricing actions have no resource scope.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Statement } from "./iam";
+import type { Statement } from "./iam";
 
 export interface KarpenterPolicyArgs {
   /** EKS cluster name: the `kubernetes.io/cluster/<name>` ownership tag Karpenter sets. */
@@ -42,7 +42,10 @@ export function karpenterControllerStatements(a: KarpenterPolicyArgs): Statement
       Effect: "Allow",
       Action: ["ec2:RunInstances", "ec2:CreateFleet"],
       Resource: [ec2("launch-template/*")],
-      Condition: { StringEquals: { [ownedRes]: "owned" }, StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
+      Condition: {
+        StringEquals: { [ownedRes]: "owned" },
+        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+      },
     },
     {
       Sid: "AllowScopedEC2InstanceActionsWithTags",
@@ -77,7 +80,10 @@ export function karpenterControllerStatements(a: KarpenterPolicyArgs): Statement
       Effect: "Allow",
       Action: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
       Resource: [ec2("instance/*"), ec2("launch-template/*")],
-      Condition: { StringEquals: { [ownedRes]: "owned" }, StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" } },
+      Condition: {
+        StringEquals: { [ownedRes]: "owned" },
+        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+      },
     },
     {
       Sid: "AllowRegionalReadActions",
@@ -97,7 +103,12 @@ export function karpenterControllerStatements(a: KarpenterPolicyArgs): Statement
       Resource: "*",
       Condition: { StringEquals: { "aws:RequestedRegion": a.region } },
     },
-    { Sid: "AllowSSMReadActions", Effect: "Allow", Action: "ssm:GetParameter", Resource: pulumi.interpolate`arn:${a.partition}:ssm:${a.region}::parameter/aws/service/*` },
+    {
+      Sid: "AllowSSMReadActions",
+      Effect: "Allow",
+      Action: "ssm:GetParameter",
+      Resource: pulumi.interpolate`arn:${a.partition}:ssm:${a.region}::parameter/aws/service/*`,
+    },
     { Sid: "AllowPricingReadActions", Effect: "Allow", Action: "pricing:GetProducts", Resource: "*" },
     {
       Sid: "AllowInterruptionQueueActions",
@@ -134,7 +145,10 @@ export function karpenterControllerStatements(a: KarpenterPolicyArgs): Statement
           [owned]: "owned",
           "aws:RequestTag/topology.kubernetes.io/region": a.region,
         },
-        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*", "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+        StringLike: {
+          "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+          "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+        },
       },
     },
     {

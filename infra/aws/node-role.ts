@@ -1,8 +1,8 @@
 /** The EC2 role of EKS nodes (system node group and Karpenter GPU nodes). */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { managedPolicy, NODE_POLICIES, serviceTrust } from "./iam";
-import { Tags } from "./tags";
+import type { Tags } from "./tags";
 
 export interface NodeRole {
   readonly role: aws.iam.Role;
@@ -11,10 +11,24 @@ export interface NodeRole {
 }
 
 /** Role `${name}` with the node managed policies attached as `${name}-<policy>`. */
-export function nodeRole(name: string, partition: pulumi.Input<string>, tags: Tags, opts: pulumi.CustomResourceOptions): NodeRole {
-  const role = new aws.iam.Role(name, { assumeRolePolicy: serviceTrust("ec2.amazonaws.com"), tags: { ...tags, Name: name } }, opts);
+export function nodeRole(
+  name: string,
+  partition: pulumi.Input<string>,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+): NodeRole {
+  const role = new aws.iam.Role(
+    name,
+    { assumeRolePolicy: serviceTrust("ec2.amazonaws.com"), tags: { ...tags, Name: name } },
+    opts,
+  );
   const attachments = NODE_POLICIES.map(
-    (policy) => new aws.iam.RolePolicyAttachment(`${name}-${policy.toLowerCase().replace(/_/g, "-")}`, { role: role.name, policyArn: managedPolicy(partition, policy) }, opts),
+    (policy) =>
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${policy.toLowerCase().replace(/_/g, "-")}`,
+        { role: role.name, policyArn: managedPolicy(partition, policy) },
+        opts,
+      ),
   );
   return { role, attachments };
 }

@@ -5,9 +5,17 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KilnConfig } from "../config";
+import type { KilnConfig } from "../config";
 import { AWS_TOPOLOGY_LEVELS } from "../../contract/workload";
-import { DatasetCacheOutputs, ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa, SystemPlacement } from "../platform";
+import type {
+  DatasetCacheOutputs,
+  ObjectStoreEgress,
+  ObjectStoreOutputs,
+  PlatformOutputs,
+  PlatformTopology,
+  PoolEfa,
+  SystemPlacement,
+} from "../platform";
 import { Addons } from "./addons";
 import { Cluster } from "./cluster";
 import { Efa, efaPools } from "./efa";
@@ -62,7 +70,10 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
 
   constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const c = args.config;
-    if (c.platform !== "aws") throw new Error(`AwsPlatform ${name}: kiln:platform is '${c.platform}'; use LocalPlatform or set kiln:platform to aws`);
+    if (c.platform !== "aws")
+      throw new Error(
+        `AwsPlatform ${name}: kiln:platform is '${c.platform}'; use LocalPlatform or set kiln:platform to aws`,
+      );
     super("kiln:aws:Platform", name, {}, opts);
     const parent = { parent: this };
     const tags = kilnTags(c);
@@ -73,105 +84,167 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
       partition: aws.getPartitionOutput({}, parent).partition,
     };
 
-    const network = new Network(`${name}-network`, {
-      vpcCidr: c.vpcCidr,
-      subnets: c.subnets,
-      clusterName: c.clusterName,
-      natGateways: c.natGateways,
+    const network = new Network(
+      `${name}-network`,
+      {
+        vpcCidr: c.vpcCidr,
+        subnets: c.subnets,
+        clusterName: c.clusterName,
+        natGateways: c.natGateways,
+        region: account.region,
+        tags,
+      },
+      parent,
+    );
+
+    const cluster = new Cluster(
+      `${name}-cluster`,
+      {
+        clusterName: c.clusterName,
+        kubernetesVersion: c.kubernetesVersion,
+        subnetIds: network.privateSubnetIds,
+        publicAccessCidrs: c.publicAccessCidrs,
+        publicAccessAcknowledgedPercent: c.publicAccessAcknowledgedPercent,
+        adminRoleArns: c.adminRoleArns,
+        account,
+        tags,
+      },
+      parent,
+    );
+
+    this.kubeconfig = eksKubeconfig({
+      clusterName: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthority: cluster.certificateAuthority,
       region: account.region,
-      tags,
-    }, parent);
-
-    const cluster = new Cluster(`${name}-cluster`, {
-      clusterName: c.clusterName,
-      kubernetesVersion: c.kubernetesVersion,
-      subnetIds: network.privateSubnetIds,
-      publicAccessCidrs: c.publicAccessCidrs,
-      publicAccessAcknowledgedPercent: c.publicAccessAcknowledgedPercent,
-      adminRoleArns: c.adminRoleArns,
-      account,
-      tags,
-    }, parent);
-
-    this.kubeconfig = eksKubeconfig({ clusterName: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority, region: account.region });
+    });
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, parent);
 
-    const system = new SystemNodes(`${name}-system`, {
-      clusterName: cluster.name,
-      subnetIds: network.privateSubnetIds,
-      instanceTypes: c.systemNodes.instanceTypes,
-      minSize: c.systemNodes.minSize,
-      desiredSize: c.systemNodes.desiredSize,
-      maxSize: c.systemNodes.maxSize,
-      diskGiB: c.systemNodes.diskGiB,
-      partition: account.partition,
-      dependsOn: cluster.preNodeAddons,
-      tags,
-    }, parent);
+    const system = new SystemNodes(
+      `${name}-system`,
+      {
+        clusterName: cluster.name,
+        subnetIds: network.privateSubnetIds,
+        instanceTypes: c.systemNodes.instanceTypes,
+        minSize: c.systemNodes.minSize,
+        desiredSize: c.systemNodes.desiredSize,
+        maxSize: c.systemNodes.maxSize,
+        diskGiB: c.systemNodes.diskGiB,
+        partition: account.partition,
+        dependsOn: cluster.preNodeAddons,
+        tags,
+      },
+      parent,
+    );
 
-    const addons = new Addons(`${name}-addons`, { clusterName: cluster.name, partition: account.partition, fsxCsi: c.storage.fsx.enabled, dependsOn: [system.nodeGroup], tags }, parent);
+    const addons = new Addons(
+      `${name}-addons`,
+      {
+        clusterName: cluster.name,
+        partition: account.partition,
+        fsxCsi: c.storage.fsx.enabled,
+        dependsOn: [system.nodeGroup],
+        tags,
+      },
+      parent,
+    );
 
-    const storage = new Storage(`${name}-storage`, {
-      forceDestroy: c.storage.forceDestroy,
-      checkpointVersionDays: c.storage.checkpointVersionDays,
-      noncurrentVersionDays: c.storage.noncurrentVersionDays,
-      allowFsx: c.storage.fsx.enabled,
-      account,
-      tags,
-    }, parent);
+    const storage = new Storage(
+      `${name}-storage`,
+      {
+        forceDestroy: c.storage.forceDestroy,
+        checkpointVersionDays: c.storage.checkpointVersionDays,
+        noncurrentVersionDays: c.storage.noncurrentVersionDays,
+        allowFsx: c.storage.fsx.enabled,
+        account,
+        tags,
+      },
+      parent,
+    );
 
     if (c.storage.fsx.enabled) {
-      const cache = new DatasetCache(`${name}-lustre`, {
-        vpcId: network.vpcId,
-        vpcCidr: c.vpcCidr,
-        subnetId: network.privateSubnetIds.apply((ids) => ids[0]),
-        datasetsBucket: storage.datasetsBucket,
-        deploymentType: c.storage.fsx.deploymentType,
-        storageCapacityGiB: c.storage.fsx.storageCapacityGiB,
-        kmsKeyArn: storage.keyArn,
-        tags,
-      }, parent);
-      this.datasetCache = { fileSystemId: cache.fileSystemId, dnsName: cache.dnsName, mountName: cache.mountName, storageCapacityGiB: cache.storageCapacityGiB, subPath: cache.subPath };
+      const cache = new DatasetCache(
+        `${name}-lustre`,
+        {
+          vpcId: network.vpcId,
+          vpcCidr: c.vpcCidr,
+          subnetId: network.privateSubnetIds.apply((ids) => ids[0]),
+          datasetsBucket: storage.datasetsBucket,
+          deploymentType: c.storage.fsx.deploymentType,
+          storageCapacityGiB: c.storage.fsx.storageCapacityGiB,
+          kmsKeyArn: storage.keyArn,
+          tags,
+        },
+        parent,
+      );
+      this.datasetCache = {
+        fileSystemId: cache.fileSystemId,
+        dnsName: cache.dnsName,
+        mountName: cache.mountName,
+        storageCapacityGiB: cache.storageCapacityGiB,
+        subPath: cache.subPath,
+      };
     }
 
-    const registry = new Registry(`${name}-registry`, { repositoryName: `${c.clusterName}/trainer`, forceDelete: c.storage.forceDestroy, tags }, parent);
+    const registry = new Registry(
+      `${name}-registry`,
+      { repositoryName: `${c.clusterName}/trainer`, forceDelete: c.storage.forceDestroy, tags },
+      parent,
+    );
 
-    const identity = new TrainerIdentity(`${name}-trainer`, {
-      clusterName: cluster.name,
-      namespaces: Object.fromEntries(c.teams.map((t) => [t.name, t.namespace])),
-      datasetsBucketArn: storage.datasetsBucketArn,
-      artifactsBucketArn: storage.artifactsBucketArn,
-      keyArn: storage.keyArn,
-      tags,
-    }, parent);
+    const identity = new TrainerIdentity(
+      `${name}-trainer`,
+      {
+        clusterName: cluster.name,
+        namespaces: Object.fromEntries(c.teams.map((t) => [t.name, t.namespace])),
+        datasetsBucketArn: storage.datasetsBucketArn,
+        artifactsBucketArn: storage.artifactsBucketArn,
+        keyArn: storage.keyArn,
+        tags,
+      },
+      parent,
+    );
 
-    const karpenter = new Karpenter(`${name}-karpenter`, {
-      clusterName: c.clusterName,
-      eksCluster: cluster.name,
-      clusterEndpoint: cluster.endpoint,
-      account,
-      provider: this.provider,
-      dependsOn: [system.nodeGroup, ...addons.addons],
-      tags,
-    }, parent);
+    const karpenter = new Karpenter(
+      `${name}-karpenter`,
+      {
+        clusterName: c.clusterName,
+        eksCluster: cluster.name,
+        clusterEndpoint: cluster.endpoint,
+        account,
+        provider: this.provider,
+        dependsOn: [system.nodeGroup, ...addons.addons],
+        tags,
+      },
+      parent,
+    );
 
     // EFA for the pools whose instances have it: a shared security group and the device plugin.
     this.efa = efaPools(c.gpuPools);
-    const efa = Object.keys(this.efa).length > 0
-      ? new Efa(`${name}-efa`, { vpcId: network.vpcId, provider: this.provider, dependsOn: [system.nodeGroup, ...addons.addons], tags }, parent)
-      : undefined;
+    const efa =
+      Object.keys(this.efa).length > 0
+        ? new Efa(
+            `${name}-efa`,
+            { vpcId: network.vpcId, provider: this.provider, dependsOn: [system.nodeGroup, ...addons.addons], tags },
+            parent,
+          )
+        : undefined;
 
-    const gpu = new GpuNodePools(`${name}-gpu`, {
-      clusterName: c.clusterName,
-      nodeRoleName: karpenter.nodeRoleName,
-      securityGroupId: cluster.clusterSecurityGroupId,
-      pools: c.gpuPools,
-      efa: this.efa,
-      efaSecurityGroupId: efa?.securityGroupId,
-      provider: this.provider,
-      dependsOn: [karpenter.release],
-      tags,
-    }, parent);
+    const gpu = new GpuNodePools(
+      `${name}-gpu`,
+      {
+        clusterName: c.clusterName,
+        nodeRoleName: karpenter.nodeRoleName,
+        securityGroupId: cluster.clusterSecurityGroupId,
+        pools: c.gpuPools,
+        efa: this.efa,
+        efaSecurityGroupId: efa?.securityGroupId,
+        provider: this.provider,
+        dependsOn: [karpenter.release],
+        tags,
+      },
+      parent,
+    );
 
     this.objectStore = {
       region: account.region,
@@ -195,18 +268,33 @@ export class AwsPlatform extends pulumi.ComponentResource implements PlatformOut
     if (c.accountant.enabled) {
       const accountantRegistry = c.accountant.repository
         ? undefined
-        : new Registry(`${name}-accountant-registry`, { repositoryName: `${c.clusterName}/accountant`, forceDelete: c.storage.forceDestroy, tags }, parent);
+        : new Registry(
+            `${name}-accountant-registry`,
+            { repositoryName: `${c.clusterName}/accountant`, forceDelete: c.storage.forceDestroy, tags },
+            parent,
+          );
       this.accountantRepositoryUrl = accountantRegistry?.repositoryUrl;
-      this.accountantImage = accountantRegistry ? pulumi.interpolate`${accountantRegistry.repositoryUrl}:${c.accountant.tag}` : pulumi.output(`${c.accountant.repository}:${c.accountant.tag}`);
+      this.accountantImage = accountantRegistry
+        ? pulumi.interpolate`${accountantRegistry.repositoryUrl}:${c.accountant.tag}`
+        : pulumi.output(`${c.accountant.repository}:${c.accountant.tag}`);
     }
     // A repository this stack creates is empty on its first `up`: nothing can have pushed the image yet.
     this.accountantImagePushedLater = c.accountant.enabled && !c.accountant.repository;
     // The private endpoint's ENIs sit in the VPC.
     this.apiServerCidrs = [c.vpcCidr];
-    this.clusterReady = [system.nodeGroup, ...addons.addons, karpenter.release, ...Object.values(gpu.nodePools), ...(efa ? [efa.devicePlugin] : [])];
+    this.clusterReady = [
+      system.nodeGroup,
+      ...addons.addons,
+      karpenter.release,
+      ...Object.values(gpu.nodePools),
+      ...(efa ? [efa.devicePlugin] : []),
+    ];
     // EC2 instance topology labels exist only on some families, and Kueue 0.14 places a topology-aware
     // workload only onto nodes that already exist (Karpenter creates none for it): pools opt in by name.
-    this.topology = c.topology.enabled && c.kueue.enabled ? { levels: [...AWS_TOPOLOGY_LEVELS], pools: c.topology.pools ?? [] } : undefined;
+    this.topology =
+      c.topology.enabled && c.kueue.enabled
+        ? { levels: [...AWS_TOPOLOGY_LEVELS], pools: c.topology.pools ?? [] }
+        : undefined;
     this.clusterName = cluster.name;
     this.trainerRoleArn = identity.roleArn;
     this.registerOutputs({

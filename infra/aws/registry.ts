@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Tags } from "./tags";
+import type { Tags } from "./tags";
 
 export interface RegistryArgs {
   /** Repository name, e.g. kiln-dev/trainer (no default). */
@@ -24,34 +24,58 @@ export class Registry extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(args.repositoryName))
-      throw new Error(`Registry ${name}: '${args.repositoryName}' is not a valid ECR repository name (lowercase, digits, . _ - /)`);
+      throw new Error(
+        `Registry ${name}: '${args.repositoryName}' is not a valid ECR repository name (lowercase, digits, . _ - /)`,
+      );
     const untaggedDays = args.untaggedDays ?? 14;
     super("kiln:aws:Registry", name, {}, opts);
     const parent = { parent: this };
     const tags = (role: string) => ({ ...args.tags, Name: `${name}-${role}` });
 
-    const key = new aws.kms.Key(`${name}-key`, { description: `ECR ${args.repositoryName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: tags("key") }, parent);
-    const repo = new aws.ecr.Repository(`${name}-trainer`, {
-      name: args.repositoryName,
-      imageTagMutability: "IMMUTABLE",
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
-      forceDelete: args.forceDelete ?? false,
-      tags: tags("trainer"),
-    }, parent);
-    new aws.ecr.LifecyclePolicy(`${name}-trainer`, {
-      repository: repo.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: `Expire untagged images after ${untaggedDays} days`,
-            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
-            action: { type: "expire" },
-          },
-        ],
-      }),
-    }, parent);
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: `ECR ${args.repositoryName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: tags("key"),
+      },
+      parent,
+    );
+    const repo = new aws.ecr.Repository(
+      `${name}-trainer`,
+      {
+        name: args.repositoryName,
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
+        forceDelete: args.forceDelete ?? false,
+        tags: tags("trainer"),
+      },
+      parent,
+    );
+    new aws.ecr.LifecyclePolicy(
+      `${name}-trainer`,
+      {
+        repository: repo.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: `Expire untagged images after ${untaggedDays} days`,
+              selection: {
+                tagStatus: "untagged",
+                countType: "sinceImagePushed",
+                countUnit: "days",
+                countNumber: untaggedDays,
+              },
+              action: { type: "expire" },
+            },
+          ],
+        }),
+      },
+      parent,
+    );
 
     this.repositoryUrl = repo.repositoryUrl;
     this.repositoryArn = repo.arn;

@@ -6,7 +6,12 @@ export type Tags = Readonly<Record<string, string>>;
 /** Tag key prefixes no user tag may use: Kiln's own (`kiln:cluster`, ...) and AWS's (reserved by AWS). */
 export const RESERVED_TAG_PREFIXES = ["kiln:", "aws:"] as const;
 /** Tag keys Kiln writes itself on some resources (Name on all, the load-balancer and Karpenter discovery tags on subnets). */
-export const KILN_SET_TAG_KEYS = ["Name", "kubernetes.io/role/elb", "kubernetes.io/role/internal-elb", "karpenter.sh/discovery"] as const;
+export const KILN_SET_TAG_KEYS = [
+  "Name",
+  "kubernetes.io/role/elb",
+  "kubernetes.io/role/internal-elb",
+  "karpenter.sh/discovery",
+] as const;
 
 /** Why a user tag key would be refused by AWS or silently replaced by Kiln, or undefined. */
 export function reservedTagProblem(key: string): string | undefined {
@@ -14,7 +19,8 @@ export function reservedTagProblem(key: string): string | undefined {
   for (const prefix of RESERVED_TAG_PREFIXES)
     if (lower.startsWith(prefix))
       return `tag keys starting with '${prefix}' (in any case) are ${prefix === "aws:" ? "reserved by AWS" : "Kiln's own (kiln:cluster, kiln:stack, ...)"}: rename the tag`;
-  if ((KILN_SET_TAG_KEYS as readonly string[]).includes(key.trim())) return `Kiln sets the tag '${key.trim()}' itself, so yours would be replaced: rename the tag`;
+  if ((KILN_SET_TAG_KEYS as readonly string[]).includes(key.trim()))
+    return `Kiln sets the tag '${key.trim()}' itself, so yours would be replaced: rename the tag`;
   return undefined;
 }
 

@@ -1,10 +1,10 @@
-import * as crypto from "crypto";
+import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TeamConfig } from "../config";
+import type { TeamConfig } from "../config";
 import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting/keys";
 import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
-import { SystemPlacement } from "../platform";
+import type { SystemPlacement } from "../platform";
 import type { SettingsInput } from "../../contract/accounting/settings";
 import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 import { KUEUE_GROUP } from "../../contract/kueue";
@@ -61,18 +61,35 @@ export class Accountant extends pulumi.ComponentResource {
     super("kiln:cluster:Accountant", name, {}, opts);
     const { provider } = args;
     const child = { parent: this, provider };
-    const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/name": ACCOUNTANT_NAME, "app.kubernetes.io/managed-by": "pulumi" };
+    const labels = {
+      [PART_OF_LABEL]: PART_OF,
+      "app.kubernetes.io/name": ACCOUNTANT_NAME,
+      "app.kubernetes.io/managed-by": "pulumi",
+    };
     const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
     this.namespace = ACCOUNTANT_NAMESPACE;
     const healthPort = args.healthPort ?? 8080;
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: ACCOUNTANT_NAMESPACE, labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" } } },
+      {
+        metadata: {
+          name: ACCOUNTANT_NAMESPACE,
+          labels: {
+            ...labels,
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+          },
+        },
+      },
       child,
     );
     const inNs = { ...child, dependsOn: [ns] };
-    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels } }, inNs);
+    const sa = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels } },
+      inNs,
+    );
     const subject = { kind: "ServiceAccount", name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE };
 
     const queues = Object.values(args.clusterQueues);
@@ -83,14 +100,27 @@ export class Accountant extends pulumi.ComponentResource {
         rules: [
           // Instance type, capacity type and pool of the node a pod ran on: what prices it.
           { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-          ...(queues.length ? [{ apiGroups: [KUEUE_GROUP], resources: ["clusterqueues"], resourceNames: queues, verbs: ["get", "patch"] }] : []),
+          ...(queues.length
+            ? [
+                {
+                  apiGroups: [KUEUE_GROUP],
+                  resources: ["clusterqueues"],
+                  resourceNames: queues,
+                  verbs: ["get", "patch"],
+                },
+              ]
+            : []),
         ],
       },
       child,
     );
     new k8s.rbac.v1.ClusterRoleBinding(
       `${name}-cluster`,
-      { metadata: { name: ACCOUNTANT_NAME, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name }, subjects: [subject] },
+      {
+        metadata: { name: ACCOUNTANT_NAME, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
+        subjects: [subject],
+      },
       { ...child, dependsOn: [sa] },
     );
     for (const team of args.teams) {
@@ -104,14 +134,22 @@ export class Accountant extends pulumi.ComponentResource {
             { apiGroups: ["batch"], resources: ["jobs"], verbs: ["list", "watch"] },
             { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
             // delete: per-Job usage records past their retention (accountant/src/retention.ts).
-            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
+            {
+              apiGroups: [""],
+              resources: ["configmaps"],
+              verbs: ["get", "list", "watch", "create", "update", "delete"],
+            },
           ],
         },
         child,
       );
       new k8s.rbac.v1.RoleBinding(
         `${name}-${team.name}`,
-        { metadata: { name: ACCOUNTANT_NAME, namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name }, subjects: [subject] },
+        {
+          metadata: { name: ACCOUNTANT_NAME, namespace, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+          subjects: [subject],
+        },
         { ...child, dependsOn: [sa] },
       );
     }
@@ -126,17 +164,36 @@ export class Accountant extends pulumi.ComponentResource {
           name: t.name,
           namespace: t.namespace,
           clusterQueue: args.clusterQueues[t.name] ?? "",
-          ...(t.budget && args.clusterQueues[t.name] ? { budget: t.budget.usd !== undefined ? { unit: "usd" as const, limit: t.budget.usd } : { unit: "gpuHours" as const, limit: t.budget.gpuHours! } } : {}),
+          ...(t.budget && args.clusterQueues[t.name]
+            ? {
+                budget:
+                  t.budget.usd !== undefined
+                    ? { unit: "usd" as const, limit: t.budget.usd }
+                    : { unit: "gpuHours" as const, limit: t.budget.gpuHours! },
+              }
+            : {}),
         })),
       }),
     );
     const settingsText = this.settings.apply((s) => JSON.stringify(s, null, 2));
-    const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, data: { [ACCOUNTANT_SETTINGS_KEY]: settingsText } }, inNs);
+    const settings = new k8s.core.v1.ConfigMap(
+      `${name}-settings`,
+      {
+        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels },
+        data: { [ACCOUNTANT_SETTINGS_KEY]: settingsText },
+      },
+      inNs,
+    );
 
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels, ...(args.awaitReady === false ? { annotations: { [SKIP_AWAIT]: "true" } } : {}) },
+        metadata: {
+          name: ACCOUNTANT_NAME,
+          namespace: ACCOUNTANT_NAMESPACE,
+          labels,
+          ...(args.awaitReady === false ? { annotations: { [SKIP_AWAIT]: "true" } } : {}),
+        },
         spec: {
           replicas: 1,
           // One writer of the records at a time.
@@ -146,13 +203,22 @@ export class Accountant extends pulumi.ComponentResource {
             metadata: {
               labels: { ...labels, ...selector },
               // New settings roll the pod (a ConfigMap volume update would be seen only after a restart).
-              annotations: { "kiln.dev/settings-sha256": settingsText.apply((t) => crypto.createHash("sha256").update(t).digest("hex").slice(0, 16)) },
+              annotations: {
+                "kiln.dev/settings-sha256": settingsText.apply((t) =>
+                  crypto.createHash("sha256").update(t).digest("hex").slice(0, 16),
+                ),
+              },
             },
             spec: {
               serviceAccountName: ACCOUNTANT_NAME,
               nodeSelector: args.placement?.nodeSelector,
               tolerations: args.placement?.tolerations.map((t) => ({ ...t })),
-              securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                runAsGroup: 10001,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               containers: [
                 {
                   name: "accountant",
@@ -162,17 +228,38 @@ export class Accountant extends pulumi.ComponentResource {
                   // The in-cluster config reads these; set, they win over the kubelet's own.
                   env: args.apiServer
                     ? [
-                        { name: "KUBERNETES_SERVICE_HOST", value: args.apiServer.slice(0, args.apiServer.lastIndexOf(":")) },
-                        { name: "KUBERNETES_SERVICE_PORT", value: args.apiServer.slice(args.apiServer.lastIndexOf(":") + 1) },
+                        {
+                          name: "KUBERNETES_SERVICE_HOST",
+                          value: args.apiServer.slice(0, args.apiServer.lastIndexOf(":")),
+                        },
+                        {
+                          name: "KUBERNETES_SERVICE_PORT",
+                          value: args.apiServer.slice(args.apiServer.lastIndexOf(":") + 1),
+                        },
                       ]
                     : undefined,
                   ports: [{ name: "health", containerPort: healthPort, protocol: "TCP" }],
                   // Liveness: the loop turns (a pass began or ended within 3 intervals); readiness: the watches
                   // have listed and the last pass succeeded (accountant/src/health.ts).
-                  livenessProbe: { httpGet: { path: "/healthz", port: "health" }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-                  readinessProbe: { httpGet: { path: "/readyz", port: "health" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+                  livenessProbe: {
+                    httpGet: { path: "/healthz", port: "health" },
+                    initialDelaySeconds: 10,
+                    periodSeconds: 20,
+                    timeoutSeconds: 5,
+                    failureThreshold: 3,
+                  },
+                  readinessProbe: {
+                    httpGet: { path: "/readyz", port: "health" },
+                    periodSeconds: 10,
+                    timeoutSeconds: 5,
+                    failureThreshold: 3,
+                  },
                   resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
                   volumeMounts: [{ name: "settings", mountPath: "/etc/kiln", readOnly: true }],
                 },
               ],
@@ -188,13 +275,32 @@ export class Accountant extends pulumi.ComponentResource {
     // API server (and DNS) only, where the platform knows its address.
     const egress = args.apiServerCidrs
       ? [
-          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
-          { to: pulumi.output(args.apiServerCidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))), ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] },
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+              },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+          {
+            to: pulumi.output(args.apiServerCidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))),
+            ports: [
+              { protocol: "TCP", port: 443 },
+              { protocol: "TCP", port: 6443 },
+            ],
+          },
         ]
       : undefined;
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network`,
-      { metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels }, spec: {
+      {
+        metadata: { name: ACCOUNTANT_NAME, namespace: ACCOUNTANT_NAMESPACE, labels },
+        spec: {
           podSelector: {},
           policyTypes: egress ? ["Ingress", "Egress"] : ["Ingress"],
           ingress: [{ ports: [{ protocol: "TCP", port: healthPort }] }],

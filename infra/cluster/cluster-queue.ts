@@ -15,7 +15,7 @@
  */
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { CPU_FLAVOR } from "../../contract/names";
-import { FlavorQuota } from "./quota-split";
+import type { FlavorQuota } from "./quota-split";
 
 export interface ResourceQuota {
   readonly name: string;
@@ -44,18 +44,32 @@ export interface TeamQueueInput {
 }
 
 export function resourceGroups(t: TeamQueueInput): ResourceGroup[] {
-  const gpuQuota = (q: FlavorQuota): ResourceQuota => ({ name: GPU_RESOURCE, nominalQuota: q.nominalQuota, borrowingLimit: q.borrowingLimit });
+  const gpuQuota = (q: FlavorQuota): ResourceQuota => ({
+    name: GPU_RESOURCE,
+    nominalQuota: q.nominalQuota,
+    borrowingLimit: q.borrowingLimit,
+  });
   const cpuMemory: ResourceQuota[] = [
     { name: "cpu", nominalQuota: t.cpuQuota, borrowingLimit: "0" },
     { name: "memory", nominalQuota: t.memoryQuota, borrowingLimit: "0" },
   ];
   if (!t.gpu.some((q) => t.topologyPools.has(q.pool))) {
-    const groups: ResourceGroup[] = [{ coveredResources: ["cpu", "memory"], flavors: [{ name: CPU_FLAVOR, resources: cpuMemory }] }];
-    if (t.gpu.length > 0) groups.push({ coveredResources: [GPU_RESOURCE], flavors: t.gpu.map((q) => ({ name: q.pool, resources: [gpuQuota(q)] })) });
+    const groups: ResourceGroup[] = [
+      { coveredResources: ["cpu", "memory"], flavors: [{ name: CPU_FLAVOR, resources: cpuMemory }] },
+    ];
+    if (t.gpu.length > 0)
+      groups.push({
+        coveredResources: [GPU_RESOURCE],
+        flavors: t.gpu.map((q) => ({ name: q.pool, resources: [gpuQuota(q)] })),
+      });
     return groups;
   }
   const flavors: FlavorQuotas[] = [];
-  if (t.cpuFlavorTopology || t.gpu.some((q) => !t.topologyPools.has(q.pool))) flavors.push({ name: CPU_FLAVOR, resources: [...cpuMemory, { name: GPU_RESOURCE, nominalQuota: 0, borrowingLimit: 0 }] });
+  if (t.cpuFlavorTopology || t.gpu.some((q) => !t.topologyPools.has(q.pool)))
+    flavors.push({
+      name: CPU_FLAVOR,
+      resources: [...cpuMemory, { name: GPU_RESOURCE, nominalQuota: 0, borrowingLimit: 0 }],
+    });
   for (const q of t.gpu) flavors.push({ name: q.pool, resources: [...cpuMemory, gpuQuota(q)] });
   return [{ coveredResources: ["cpu", "memory", GPU_RESOURCE], flavors }];
 }

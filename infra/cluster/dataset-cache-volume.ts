@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatasetCacheOutputs } from "../platform";
+import type { DatasetCacheOutputs } from "../platform";
 import type { DatasetCacheChartValues } from "./trainer-release";
 import { PART_OF, PART_OF_LABEL, TEAM_LABEL } from "../../contract/labels";
 
@@ -36,28 +36,41 @@ export class DatasetCacheVolume extends pulumi.ComponentResource {
     const child = { parent: this, provider: args.provider };
     const labels = { [PART_OF_LABEL]: PART_OF, "app.kubernetes.io/managed-by": "pulumi", [TEAM_LABEL]: args.team };
     const capacity = `${args.cache.storageCapacityGiB}Gi`;
-    const pv = new k8s.core.v1.PersistentVolume(`${name}-pv`, {
-      metadata: { name: `kiln-datasets-${args.team}`, labels },
-      spec: {
-        capacity: { storage: capacity },
-        accessModes: ["ReadOnlyMany"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: "",
-        mountOptions: ["flock"],
-        // Only this team's claim can bind it.
-        claimRef: { namespace: args.namespace, name: DATASETS_CLAIM },
-        csi: {
-          driver: FSX_CSI_DRIVER,
-          volumeHandle: args.cache.fileSystemId,
-          readOnly: true,
-          volumeAttributes: { dnsname: args.cache.dnsName, mountname: args.cache.mountName },
+    const pv = new k8s.core.v1.PersistentVolume(
+      `${name}-pv`,
+      {
+        metadata: { name: `kiln-datasets-${args.team}`, labels },
+        spec: {
+          capacity: { storage: capacity },
+          accessModes: ["ReadOnlyMany"],
+          persistentVolumeReclaimPolicy: "Retain",
+          storageClassName: "",
+          mountOptions: ["flock"],
+          // Only this team's claim can bind it.
+          claimRef: { namespace: args.namespace, name: DATASETS_CLAIM },
+          csi: {
+            driver: FSX_CSI_DRIVER,
+            volumeHandle: args.cache.fileSystemId,
+            readOnly: true,
+            volumeAttributes: { dnsname: args.cache.dnsName, mountname: args.cache.mountName },
+          },
         },
       },
-    }, child);
-    new k8s.core.v1.PersistentVolumeClaim(`${name}-pvc`, {
-      metadata: { name: DATASETS_CLAIM, namespace: args.namespace, labels },
-      spec: { accessModes: ["ReadOnlyMany"], storageClassName: "", volumeName: pv.metadata.name, resources: { requests: { storage: capacity } } },
-    }, child);
+      child,
+    );
+    new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-pvc`,
+      {
+        metadata: { name: DATASETS_CLAIM, namespace: args.namespace, labels },
+        spec: {
+          accessModes: ["ReadOnlyMany"],
+          storageClassName: "",
+          volumeName: pv.metadata.name,
+          resources: { requests: { storage: capacity } },
+        },
+      },
+      child,
+    );
     this.chartValues = { claimName: DATASETS_CLAIM, subPath: args.cache.subPath, mountPath: DATASETS_MOUNT_PATH };
     this.registerOutputs({ chartValues: this.chartValues });
   }

@@ -7,7 +7,11 @@ import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 /** Pinned images and chart of the GPU services. */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4";
 export const DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04";
-export const GPU_OPERATOR_CHART = { chart: "gpu-operator", version: "v25.10.1", repo: "https://helm.ngc.nvidia.com/nvidia" } as const;
+export const GPU_OPERATOR_CHART = {
+  chart: "gpu-operator",
+  version: "v25.10.1",
+  repo: "https://helm.ngc.nvidia.com/nvidia",
+} as const;
 /** Namespace of the GPU services (privileged: they use host paths and devices). */
 export { GPU_NAMESPACE };
 
@@ -156,7 +160,9 @@ export class GpuServices extends pulumi.ComponentResource {
                   resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
                   readinessProbe: { httpGet: { path: "/health", port: 9400 }, initialDelaySeconds: 15 },
                   livenessProbe: { httpGet: { path: "/health", port: 9400 }, initialDelaySeconds: 30 },
-                  volumeMounts: [{ name: "pod-resources", mountPath: "/var/lib/kubelet/pod-resources", readOnly: true }],
+                  volumeMounts: [
+                    { name: "pod-resources", mountPath: "/var/lib/kubelet/pod-resources", readOnly: true },
+                  ],
                 },
               ],
               volumes: [{ name: "pod-resources", hostPath: { path: "/var/lib/kubelet/pod-resources" } }],

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SystemPlacement } from "../platform";
+import type { SystemPlacement } from "../platform";
 
 /** JobSet's Helm chart (OCI, registry.k8s.io). */
 export const JOBSET_CHART = "oci://registry.k8s.io/jobset/charts/jobset";
@@ -26,7 +26,8 @@ export class JobSet extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: JobSetArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!/^\d+\.\d+\.\d+$/.test(args.version)) throw new Error(`kiln:jobset.version: '${args.version}' is not an exact chart version such as 0.12.0`);
+    if (!/^\d+\.\d+\.\d+$/.test(args.version))
+      throw new Error(`kiln:jobset.version: '${args.version}' is not an exact chart version such as 0.12.0`);
     super("kiln:cluster:JobSet", name, {}, opts);
     this.release = new k8s.helm.v3.Release(
       `${name}-chart`,
@@ -39,7 +40,9 @@ export class JobSet extends pulumi.ComponentResource {
         values: {
           // Pinned explicitly: the chart in the repository defaults to a moving staging tag.
           image: { repository: JOBSET_IMAGE_REPOSITORY, tag: `v${args.version}`, pullPolicy: "IfNotPresent" },
-          controller: args.placement ? { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } : {},
+          controller: args.placement
+            ? { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations }
+            : {},
         },
       },
       { parent: this, provider: args.provider },

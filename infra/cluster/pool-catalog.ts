@@ -4,9 +4,9 @@
  * `gpuPools` carries it, and so does the ConfigMap `kiln-pools` (key `pools.json`, the team's pools only)
  * in every team namespace, which submitters can read.
  */
-import { GpuPoolConfig } from "../config";
+import type { GpuPoolConfig } from "../config";
 import { EFA_RESOURCE, TOPOLOGY_NAME } from "../../contract/workload";
-import { PoolEfa } from "../platform";
+import type { PoolEfa } from "../platform";
 
 export const POOL_CATALOG_CONFIGMAP = "kiln-pools";
 export const POOL_CATALOG_KEY = "pools.json";
@@ -22,7 +22,12 @@ export interface PoolCatalog {
 }
 
 /** One entry per pool, in config order (pure: tested directly). */
-export function poolCatalog(pools: readonly GpuPoolConfig[], efa: Readonly<Record<string, PoolEfa>>, topologyPools: readonly string[], levels: readonly string[]): PoolCatalog[] {
+export function poolCatalog(
+  pools: readonly GpuPoolConfig[],
+  efa: Readonly<Record<string, PoolEfa>>,
+  topologyPools: readonly string[],
+  levels: readonly string[],
+): PoolCatalog[] {
   return pools.map((p) => ({
     name: p.name,
     maxGpus: p.maxGpus,

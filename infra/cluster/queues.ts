@@ -1,14 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuPoolConfig, TeamConfig } from "../config";
-import { PlatformTopology, SystemPlacement } from "../platform";
+import type { GpuPoolConfig, TeamConfig } from "../config";
+import type { PlatformTopology, SystemPlacement } from "../platform";
 import { GPU_POOL_LABEL, GPU_TOLERATION } from "../../contract/gpu";
 import { CPU_FLAVOR, KUEUE_NAMESPACE } from "../../contract/names";
 import { TOPOLOGY_NAME } from "../../contract/workload";
 import { resourceGroups } from "./cluster-queue";
 import { kueueManagerConfigYaml } from "./kueue-config";
 import { Topology } from "./topology";
-import { FlavorQuota, splitPoolQuotas } from "./quota-split";
+import { type FlavorQuota, splitPoolQuotas } from "./quota-split";
 import { KUEUE_API_VERSION } from "../../contract/kueue";
 import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 
@@ -81,7 +81,14 @@ export class Queues extends pulumi.ComponentResource {
           namespace: kueueNs,
           createNamespace: true,
           values: {
-            ...(args.placement ? { controllerManager: { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } } : {}),
+            ...(args.placement
+              ? {
+                  controllerManager: {
+                    nodeSelector: args.placement.nodeSelector,
+                    tolerations: args.placement.tolerations,
+                  },
+                }
+              : {}),
             // JobSet integration and waitForPodsReady (infra/cluster/kueue-config.ts).
             managerConfig: { controllerManagerConfigYaml: kueueManagerConfigYaml({ jobset: args.jobset ?? false }) },
           },
@@ -90,7 +97,11 @@ export class Queues extends pulumi.ComponentResource {
       );
     }
     // Queue objects need Kueue's CRDs (and webhook) first.
-    const child: pulumi.CustomResourceOptions = { parent: this, provider, dependsOn: this.release ? [this.release] : [] };
+    const child: pulumi.CustomResourceOptions = {
+      parent: this,
+      provider,
+      dependsOn: this.release ? [this.release] : [],
+    };
     const labels = { [PART_OF_LABEL]: PART_OF };
 
     // Topology-aware flavors name the Topology: they wait for it. Kueue refuses any change to a flavor's
@@ -98,9 +109,19 @@ export class Queues extends pulumi.ComponentResource {
     const topologyPools = new Set(args.topology?.pools ?? []);
     const cpuTopology = args.topology?.cpuNodeLabels !== undefined;
     const topology = args.topology
-      ? new Topology(`${name}-topology`, { levels: args.topology.levels, teams: args.teams.map((t) => t.name), dependsOn: child.dependsOn as pulumi.Resource[], provider }, { parent: this })
+      ? new Topology(
+          `${name}-topology`,
+          {
+            levels: args.topology.levels,
+            teams: args.teams.map((t) => t.name),
+            dependsOn: child.dependsOn as pulumi.Resource[],
+            provider,
+          },
+          { parent: this },
+        )
       : undefined;
-    const flavorOpts = (aware: boolean): pulumi.CustomResourceOptions => (aware ? { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), topology!.topology] } : child);
+    const flavorOpts = (aware: boolean): pulumi.CustomResourceOptions =>
+      aware ? { ...child, dependsOn: [...(child.dependsOn as pulumi.Resource[]), topology!.topology] } : child;
     const topologyName = (aware: boolean) => (aware ? { topologyName: TOPOLOGY_NAME } : {});
 
     const cpuFlavor = new k8s.apiextensions.CustomResource(
@@ -154,7 +175,11 @@ export class Queues extends pulumi.ComponentResource {
             cohort: COHORT,
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": team.namespace } },
             queueingStrategy: "BestEffortFIFO",
-            preemption: { reclaimWithinCohort: "Any", withinClusterQueue: "LowerPriority", borrowWithinCohort: { policy: "Never" } },
+            preemption: {
+              reclaimWithinCohort: "Any",
+              withinClusterQueue: "LowerPriority",
+              borrowWithinCohort: { policy: "Never" },
+            },
             resourceGroups: groups,
           },
         },
@@ -173,6 +198,11 @@ export class Queues extends pulumi.ComponentResource {
       this.localQueues[team.name] = LOCAL_QUEUE;
     }
     this.topologyPools = args.gpuPools.filter((p) => topologyPools.has(p.name)).map((p) => p.name);
-    this.registerOutputs({ localQueues: this.localQueues, quotas: this.quotas, release: this.release, topologyPools: this.topologyPools });
+    this.registerOutputs({
+      localQueues: this.localQueues,
+      quotas: this.quotas,
+      release: this.release,
+      topologyPools: this.topologyPools,
+    });
   }
 }

@@ -48,7 +48,11 @@ export function largestRemainder(total: number, weights: ReadonlyMap<string, num
   const weightOf = (k: string) => (allZero ? 1 : weights.get(k)!);
   const sum = keys.reduce((s, k) => s + weightOf(k), 0);
   // Integer arithmetic: floor(total*w/sum) and the remainder (total*w mod sum), no float drift.
-  const rows = keys.map((k) => ({ key: k, floor: Math.floor((total * weightOf(k)) / sum), rem: (total * weightOf(k)) % sum }));
+  const rows = keys.map((k) => ({
+    key: k,
+    floor: Math.floor((total * weightOf(k)) / sum),
+    rem: (total * weightOf(k)) % sum,
+  }));
   let left = total - rows.reduce((s, r) => s + r.floor, 0);
   const byRemainder = [...rows].sort((a, b) => b.rem - a.rem || (a.key < b.key ? -1 : 1));
   for (const row of byRemainder) {
@@ -65,7 +69,11 @@ export function largestRemainder(total: number, weights: ReadonlyMap<string, num
  * share would reach their cap get exactly the cap, and what they leave is split again among the
  * others (water-filling with largest-remainder rounding). The parts sum to min(total, sum of caps).
  */
-export function cappedSplit(total: number, weights: ReadonlyMap<string, number>, caps: ReadonlyMap<string, number>): Map<string, number> {
+export function cappedSplit(
+  total: number,
+  weights: ReadonlyMap<string, number>,
+  caps: ReadonlyMap<string, number>,
+): Map<string, number> {
   const result = new Map([...weights.keys()].sort().map((k) => [k, 0]));
   const open = new Set([...result.keys()].filter((k) => (caps.get(k) ?? 0) > 0));
   let left = total;

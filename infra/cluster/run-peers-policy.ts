@@ -27,7 +27,9 @@ const lit = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 /** `sel` (a LabelSelector) is exactly `{matchLabels: {kiln.dev/run: <run>, jobset.sigs.k8s.io/jobset-name: <run>}}` (the plugin's, `peerSelector`). */
 const isRunSelector = (sel: string) =>
   `has(${sel}.matchLabels) && !has(${sel}.matchExpressions) && ${sel}.matchLabels.size() == ${Object.keys(peerSelector("x")).length} && ` +
-  Object.keys(peerSelector("x")).map((k) => `${lit(k)} in ${sel}.matchLabels && ${sel}.matchLabels[${lit(k)}] == variables.run`).join(" && ");
+  Object.keys(peerSelector("x"))
+    .map((k) => `${lit(k)} in ${sel}.matchLabels && ${sel}.matchLabels[${lit(k)}] == variables.run`)
+    .join(" && ");
 
 /** Every peer of `rules[].<field>` is the run's own pods, and no rule has an empty peer list. */
 const onlyRunPeers = (rules: string, field: "from" | "to") =>
@@ -38,11 +40,21 @@ export function runPeersPolicySpec(): Record<string, unknown> {
   return {
     failurePolicy: "Fail",
     matchConstraints: {
-      resourceRules: [{ apiGroups: ["networking.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["networkpolicies"] }],
+      resourceRules: [
+        {
+          apiGroups: ["networking.k8s.io"],
+          apiVersions: ["v1"],
+          operations: ["CREATE", "UPDATE"],
+          resources: ["networkpolicies"],
+        },
+      ],
       namespaceSelector: { matchExpressions: [{ key: TEAM_LABEL, operator: "Exists" }] },
     },
     matchConditions: [
-      { name: "submitters-only", expression: "request.userInfo.groups.exists(g, g.matches('^kiln:[a-z0-9]([-a-z0-9]*[a-z0-9])?:submitters$'))" },
+      {
+        name: "submitters-only",
+        expression: "request.userInfo.groups.exists(g, g.matches('^kiln:[a-z0-9]([-a-z0-9]*[a-z0-9])?:submitters$'))",
+      },
       { name: "not-cluster-admins", expression: "!('system:masters' in request.userInfo.groups)" },
     ],
     variables: [
@@ -54,7 +66,11 @@ export function runPeersPolicySpec(): Record<string, unknown> {
     validations: [
       {
         expression: `variables.run != '' && ${isRunSelector("object.spec.podSelector")}`,
-        message: `a submitter's NetworkPolicy must select exactly one run's pods: podSelector.matchLabels {${Object.keys(peerSelector("x")).map((k) => `${k}: <run>`).join(", ")}} and nothing else`,
+        message: `a submitter's NetworkPolicy must select exactly one run's pods: podSelector.matchLabels {${Object.keys(
+          peerSelector("x"),
+        )
+          .map((k) => `${k}: <run>`)
+          .join(", ")}} and nothing else`,
         reason: "Forbidden",
       },
       {

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KilnConfig } from "../config";
-import { PlatformOutputs } from "../platform";
+import type { KilnConfig } from "../config";
+import type { PlatformOutputs } from "../platform";
 import { Accountant } from "./accountant";
 import { DatasetCacheVolume } from "./dataset-cache-volume";
 import { GpuServices } from "./gpu-services";
 import { JobSet } from "./jobset";
-import { PoolCatalog, poolCatalog } from "./pool-catalog";
+import { type PoolCatalog, poolCatalog } from "./pool-catalog";
 import { PriorityClasses, TRAINING_PRIORITY_CLASS } from "./priority-classes";
 import { clusterQueueName, Queues } from "./queues";
 import { RunPeersPolicy } from "./run-peers-policy";
@@ -48,24 +48,47 @@ export class ClusterServices extends pulumi.ComponentResource {
     const child: pulumi.ComponentResourceOptions = { parent: this, dependsOn: platform.clusterReady };
 
     if (config.gpuServices !== "none")
-      new GpuServices(`${name}-gpu`, { mode: config.gpuServices, platform: config.platform, serviceMonitor: args.serviceMonitor ?? false, provider }, child);
+      new GpuServices(
+        `${name}-gpu`,
+        { mode: config.gpuServices, platform: config.platform, serviceMonitor: args.serviceMonitor ?? false, provider },
+        child,
+      );
 
     const priorities = new PriorityClasses(`${name}-priority`, { provider }, child);
 
     // What runs may ask of each pool; a team's namespace gets its pools' entries (ConfigMap kiln-pools).
-    this.pools = poolCatalog(config.gpuPools, platform.efa, config.kueue.enabled ? (platform.topology?.pools ?? []) : [], platform.topology?.levels ?? []);
+    this.pools = poolCatalog(
+      config.gpuPools,
+      platform.efa,
+      config.kueue.enabled ? (platform.topology?.pools ?? []) : [],
+      platform.topology?.levels ?? [],
+    );
     const identityEgress = platform.identityEgress;
     const teams = new Map<string, TeamNamespace>();
     for (const team of config.teams)
       teams.set(
         team.name,
-        new TeamNamespace(`${name}-team-${team.name}`, { team, objectStore: platform.objectStore, identityEgress, pools: this.pools.filter((p) => team.pools.includes(p.name)), provider }, child),
+        new TeamNamespace(
+          `${name}-team-${team.name}`,
+          {
+            team,
+            objectStore: platform.objectStore,
+            identityEgress,
+            pools: this.pools.filter((p) => team.pools.includes(p.name)),
+            provider,
+          },
+          child,
+        ),
       );
 
     // JobSet first: Kueue's JobSet integration wants its CRD.
     const jobset =
       config.jobset.enabled && config.jobset.install === "chart"
-        ? new JobSet(`${name}-jobset`, { version: config.jobset.version, placement: platform.systemPlacement, provider }, child)
+        ? new JobSet(
+            `${name}-jobset`,
+            { version: config.jobset.version, placement: platform.systemPlacement, provider },
+            child,
+          )
         : undefined;
 
     const queues = config.kueue.enabled
@@ -92,7 +115,14 @@ export class ClusterServices extends pulumi.ComponentResource {
     const caches = new Map<string, DatasetCacheVolume>();
     if (platform.datasetCache)
       for (const team of config.teams)
-        caches.set(team.name, new DatasetCacheVolume(`${name}-datasets-${team.name}`, { cache: platform.datasetCache, namespace: teams.get(team.name)!.namespace, team: team.name, provider }, child));
+        caches.set(
+          team.name,
+          new DatasetCacheVolume(
+            `${name}-datasets-${team.name}`,
+            { cache: platform.datasetCache, namespace: teams.get(team.name)!.namespace, team: team.name, provider },
+            child,
+          ),
+        );
 
     const store = platform.objectStore;
     for (const team of config.teams) {
@@ -114,7 +144,17 @@ export class ClusterServices extends pulumi.ComponentResource {
           datasetCache: caches.get(team.name)?.chartValues,
           provider,
         },
-        { ...child, dependsOn: [...platform.clusterReady, ...(store.ready ?? []), ns, priorities, ...(queues ? [queues] : []), ...(caches.has(team.name) ? [caches.get(team.name)!] : [])] },
+        {
+          ...child,
+          dependsOn: [
+            ...platform.clusterReady,
+            ...(store.ready ?? []),
+            ns,
+            priorities,
+            ...(queues ? [queues] : []),
+            ...(caches.has(team.name) ? [caches.get(team.name)!] : []),
+          ],
+        },
       );
     }
 
@@ -145,6 +185,11 @@ export class ClusterServices extends pulumi.ComponentResource {
     this.teamNamespaces = Object.fromEntries(config.teams.map((t) => [t.name, t.namespace]));
     this.queues = queues ? { ...queues.localQueues } : {};
     this.launchCommand = config.teams.length > 0 ? launchCommandFor(config.teams[0].namespace) : "";
-    this.registerOutputs({ teamNamespaces: this.teamNamespaces, queues: this.queues, launchCommand: this.launchCommand, pools: this.pools });
+    this.registerOutputs({
+      teamNamespaces: this.teamNamespaces,
+      queues: this.queues,
+      launchCommand: this.launchCommand,
+      pools: this.pools,
+    });
   }
 }

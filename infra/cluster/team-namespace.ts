@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TeamConfig } from "../config";
+import type { TeamConfig } from "../config";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { JOBSET_GROUP, JOBSET_PLURAL } from "../../contract/workload";
-import { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
-import { POOL_CATALOG_CONFIGMAP, POOL_CATALOG_KEY, PoolCatalog } from "./pool-catalog";
+import type { ObjectStoreEgress, ObjectStoreOutputs } from "../platform";
+import { POOL_CATALOG_CONFIGMAP, POOL_CATALOG_KEY, type PoolCatalog } from "./pool-catalog";
 import { PART_OF, PART_OF_LABEL, TEAM_LABEL } from "../../contract/labels";
 
 /** Secret in each team namespace holding static object-store credentials (local platform only). */
@@ -94,7 +94,9 @@ export class TeamNamespace extends pulumi.ComponentResource {
       {
         metadata: { name: "kiln-container-defaults", namespace, labels },
         // Only default requests: a default limit below a container's own request would reject the pod.
-        spec: { limits: [{ type: "Container", defaultRequest: args.defaultRequest ?? { cpu: "500m", memory: "1Gi" } }] },
+        spec: {
+          limits: [{ type: "Container", defaultRequest: args.defaultRequest ?? { cpu: "500m", memory: "1Gi" } }],
+        },
       },
       child,
     );
@@ -114,8 +116,16 @@ export class TeamNamespace extends pulumi.ComponentResource {
           // kiln-run-peers ValidatingAdmissionPolicy lets a submitter create). No update or delete of
           // NetworkPolicies (that could drop default-deny): the peers policy is owned by the JobSet and
           // goes with it.
-          { apiGroups: [JOBSET_GROUP], resources: [JOBSET_PLURAL], verbs: ["create", "get", "list", "watch", "delete"] },
-          { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "get", "list", "watch"] },
+          {
+            apiGroups: [JOBSET_GROUP],
+            resources: [JOBSET_PLURAL],
+            verbs: ["create", "get", "list", "watch", "delete"],
+          },
+          {
+            apiGroups: ["networking.k8s.io"],
+            resources: ["networkpolicies"],
+            verbs: ["create", "get", "list", "watch"],
+          },
         ],
       },
       child,
@@ -133,7 +143,10 @@ export class TeamNamespace extends pulumi.ComponentResource {
     if (args.pools)
       new k8s.core.v1.ConfigMap(
         `${name}-pools`,
-        { metadata: { name: POOL_CATALOG_CONFIGMAP, namespace, labels }, data: { [POOL_CATALOG_KEY]: JSON.stringify(args.pools) } },
+        {
+          metadata: { name: POOL_CATALOG_CONFIGMAP, namespace, labels },
+          data: { [POOL_CATALOG_KEY]: JSON.stringify(args.pools) },
+        },
         child,
       );
 
@@ -144,7 +157,10 @@ export class TeamNamespace extends pulumi.ComponentResource {
         {
           metadata: { name: OBJECT_STORE_SECRET, namespace, labels },
           type: "Opaque",
-          stringData: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: pulumi.secret(creds.secretAccessKey) },
+          stringData: {
+            AWS_ACCESS_KEY_ID: creds.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: pulumi.secret(creds.secretAccessKey),
+          },
         },
         child,
       );
@@ -163,7 +179,10 @@ export class TeamNamespace extends pulumi.ComponentResource {
   ): void {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-default-deny`,
-      { metadata: { name: "default-deny", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+      {
+        metadata: { name: "default-deny", namespace, labels },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      },
       child,
     );
     new k8s.networking.v1.NetworkPolicy(
@@ -193,13 +212,19 @@ export class TeamNamespace extends pulumi.ComponentResource {
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-allow-object-store`,
-      { metadata: { name: "allow-object-store", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [egressRule(egress)] } },
+      {
+        metadata: { name: "allow-object-store", namespace, labels },
+        spec: { podSelector: {}, policyTypes: ["Egress"], egress: [egressRule(egress)] },
+      },
       child,
     );
     if (identityEgress.length > 0) {
       new k8s.networking.v1.NetworkPolicy(
         `${name}-allow-identity`,
-        { metadata: { name: "allow-identity", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: identityEgress.map(egressRule) } },
+        {
+          metadata: { name: "allow-identity", namespace, labels },
+          spec: { podSelector: {}, policyTypes: ["Egress"], egress: identityEgress.map(egressRule) },
+        },
         child,
       );
     }
@@ -211,9 +236,20 @@ function egressRule(egress: ObjectStoreEgress): k8s.types.input.networking.v1.Ne
   const ports = [{ protocol: "TCP", port: egress.port }];
   switch (egress.kind) {
     case "pods":
-      return { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } }, podSelector: { matchLabels: egress.podLabels } }], ports };
+      return {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": egress.namespace } },
+            podSelector: { matchLabels: egress.podLabels },
+          },
+        ],
+        ports,
+      };
     case "cidr":
-      return { to: [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }], ports };
+      return {
+        to: [{ ipBlock: { cidr: egress.cidr, ...(egress.except?.length ? { except: egress.except } : {}) } }],
+        ports,
+      };
     case "cidrs":
       return { to: pulumi.output(egress.cidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } }))), ports };
   }

@@ -32,10 +32,13 @@ export class Topology extends pulumi.ComponentResource {
 
   constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     const levels = [...args.levels];
-    if (levels.length === 0 || levels.length > 16) throw new Error(`Topology ${name}: ${levels.length} levels; Kueue takes 1 to 16`);
-    if (new Set(levels).size !== levels.length) throw new Error(`Topology ${name}: levels ${levels.join(", ")} repeat a label`);
+    if (levels.length === 0 || levels.length > 16)
+      throw new Error(`Topology ${name}: ${levels.length} levels; Kueue takes 1 to 16`);
+    if (new Set(levels).size !== levels.length)
+      throw new Error(`Topology ${name}: levels ${levels.join(", ")} repeat a label`);
     const host = levels.indexOf("kubernetes.io/hostname");
-    if (host >= 0 && host !== levels.length - 1) throw new Error(`Topology ${name}: kubernetes.io/hostname must be the last (lowest) level`);
+    if (host >= 0 && host !== levels.length - 1)
+      throw new Error(`Topology ${name}: kubernetes.io/hostname must be the last (lowest) level`);
     super("kiln:cluster:Topology", name, {}, opts);
     const labels = { [PART_OF_LABEL]: PART_OF };
     const child = { parent: this, provider: args.provider };
@@ -43,12 +46,20 @@ export class Topology extends pulumi.ComponentResource {
     // Levels are immutable in Kueue: a change replaces the object (same name, so delete first).
     this.topology = new k8s.apiextensions.CustomResource(
       `${name}-topology`,
-      { apiVersion: KUEUE_API_VERSION, kind: "Topology", metadata: { name: TOPOLOGY_NAME, labels }, spec: { levels: levels.map((nodeLabel) => ({ nodeLabel })) } },
+      {
+        apiVersion: KUEUE_API_VERSION,
+        kind: "Topology",
+        metadata: { name: TOPOLOGY_NAME, labels },
+        spec: { levels: levels.map((nodeLabel) => ({ nodeLabel })) },
+      },
       { ...child, dependsOn: args.dependsOn ?? [], replaceOnChanges: ["spec"], deleteBeforeReplace: true },
     );
     const role = new k8s.rbac.v1.ClusterRole(
       `${name}-reader`,
-      { metadata: { name: TOPOLOGY_READER_ROLE, labels }, rules: [{ apiGroups: [KUEUE_GROUP], resources: ["topologies"], verbs: ["get", "list", "watch"] }] },
+      {
+        metadata: { name: TOPOLOGY_READER_ROLE, labels },
+        rules: [{ apiGroups: [KUEUE_GROUP], resources: ["topologies"], verbs: ["get", "list", "watch"] }],
+      },
       child,
     );
     if (args.teams.length > 0)
@@ -57,7 +68,9 @@ export class Topology extends pulumi.ComponentResource {
         {
           metadata: { name: TOPOLOGY_READER_ROLE, labels },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-          subjects: [...args.teams].sort().map((team) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: submitterGroup(team) })),
+          subjects: [...args.teams]
+            .sort()
+            .map((team) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: submitterGroup(team) })),
         },
         child,
       );

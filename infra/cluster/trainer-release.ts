@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
@@ -20,7 +20,9 @@ export function splitImage(image: string): ImageRef {
   const slash = image.lastIndexOf("/");
   const colon = image.lastIndexOf(":");
   if (image.includes("@") || colon <= slash || colon === image.length - 1)
-    throw new Error(`trainer image '${image}' must be <repository>:<tag> (a pinned tag, no digest): set kiln:trainer.repository and kiln:trainer.tag`);
+    throw new Error(
+      `trainer image '${image}' must be <repository>:<tag> (a pinned tag, no digest): set kiln:trainer.repository and kiln:trainer.tag`,
+    );
   return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
 }
 
@@ -40,8 +42,15 @@ function withBucket(uri: string, bucket: string, what: string): string {
  * The default run: the chart's `runSpec` (its one home, charts/trainer/values.yaml) with the dataset
  * and output URIs moved to the stack's buckets.
  */
-export function defaultRunSpec(datasetsBucket: string, artifactsBucket: string, chartPath = TRAINER_CHART_PATH): Record<string, unknown> {
-  const spec = chartDefaults(chartPath).runSpec as { dataset: { uri: string }; output: { uri: string } } & Record<string, unknown>;
+export function defaultRunSpec(
+  datasetsBucket: string,
+  artifactsBucket: string,
+  chartPath = TRAINER_CHART_PATH,
+): Record<string, unknown> {
+  const spec = chartDefaults(chartPath).runSpec as { dataset: { uri: string }; output: { uri: string } } & Record<
+    string,
+    unknown
+  >;
   spec.dataset.uri = withBucket(spec.dataset.uri, datasetsBucket, "runSpec.dataset.uri");
   spec.output.uri = withBucket(spec.output.uri, artifactsBucket, "runSpec.output.uri");
   return spec;
@@ -94,22 +103,31 @@ export class TrainerRelease extends pulumi.ComponentResource {
   constructor(name: string, args: TrainerReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kiln:cluster:TrainerRelease", name, {}, opts);
     this.values = pulumi
-      .all([args.image, args.serviceAccountAnnotations ?? {}, args.endpoint, args.region, args.datasetsBucket, args.artifactsBucket])
-      .apply(([image, annotations, endpoint, region, datasets, artifacts]): Record<string, unknown> => ({
-        image: { ...splitImage(image), pullPolicy: "IfNotPresent" },
-        serviceAccount: { create: true, name: TRAINER_RELEASE, annotations },
-        gpus: args.gpus,
-        gpuContract: chartGpuContract(),
-        ...(args.queue ? { queue: args.queue } : {}),
-        priorityClassName: args.priorityClassName,
-        objectStore: {
-          ...(endpoint ? { endpoint } : {}),
-          region,
-          ...(args.credentialsSecret ? { credentialsSecret: args.credentialsSecret } : {}),
-        },
-        runSpec: defaultRunSpec(datasets, artifacts, args.chartPath),
-        ...(args.datasetCache ? { datasetCache: { ...args.datasetCache } } : {}),
-      }));
+      .all([
+        args.image,
+        args.serviceAccountAnnotations ?? {},
+        args.endpoint,
+        args.region,
+        args.datasetsBucket,
+        args.artifactsBucket,
+      ])
+      .apply(
+        ([image, annotations, endpoint, region, datasets, artifacts]): Record<string, unknown> => ({
+          image: { ...splitImage(image), pullPolicy: "IfNotPresent" },
+          serviceAccount: { create: true, name: TRAINER_RELEASE, annotations },
+          gpus: args.gpus,
+          gpuContract: chartGpuContract(),
+          ...(args.queue ? { queue: args.queue } : {}),
+          priorityClassName: args.priorityClassName,
+          objectStore: {
+            ...(endpoint ? { endpoint } : {}),
+            region,
+            ...(args.credentialsSecret ? { credentialsSecret: args.credentialsSecret } : {}),
+          },
+          runSpec: defaultRunSpec(datasets, artifacts, args.chartPath),
+          ...(args.datasetCache ? { datasetCache: { ...args.datasetCache } } : {}),
+        }),
+      );
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {

@@ -17,7 +17,8 @@ export function keyProblem(key: string, project: string, declared: readonly stri
   const exact = declared.includes(first) ? first : undefined;
   const suggestion = exact ?? nearest(first, declared);
   const meant = suggestion ? `did you mean kiln:${suggestion}?` : `the kiln: keys are ${declared.join(", ")}`;
-  if (!ours) return `is not a key of this project: config keys are case-sensitive and its namespace is '${project}': ${meant}`;
+  if (!ours)
+    return `is not a key of this project: config keys are case-sensitive and its namespace is '${project}': ${meant}`;
   if (name.includes(":") && name.startsWith(`${first}:`))
     return `has extra segments after the key: ${exact ? `write kiln:${exact}; a nested field is set with --path, e.g. pulumi config set --path 'kiln:storage.forceDestroy' true` : meant}`;
   if (!exact || name !== first) return `unknown key: ${meant} (Pulumi.yaml declares every key)`;
@@ -28,7 +29,12 @@ export function keyProblem(key: string, project: string, declared: readonly stri
 export function objectFieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let at: z.ZodType | undefined = schema;
   for (const segment of [...path, undefined]) {
-    while (at instanceof z.ZodDefault || at instanceof z.ZodOptional || at instanceof z.ZodPrefault || at instanceof z.ZodPipe)
+    while (
+      at instanceof z.ZodDefault ||
+      at instanceof z.ZodOptional ||
+      at instanceof z.ZodPrefault ||
+      at instanceof z.ZodPipe
+    )
       at = (at instanceof z.ZodPipe ? at.in : at.unwrap()) as z.ZodType;
     if (segment === undefined) break;
     if (at instanceof z.ZodArray && typeof segment === "number") at = at.element as z.ZodType;

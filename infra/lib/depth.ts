@@ -10,7 +10,8 @@ export function nestingPath(value: unknown, max = MAX_CONFIG_NESTING): string | 
     const { value: v, depth, path } = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
     if (depth >= max) return path;
-    for (const [k, child] of Object.entries(v)) stack.push({ value: child, depth: depth + 1, path: Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}` });
+    for (const [k, child] of Object.entries(v))
+      stack.push({ value: child, depth: depth + 1, path: Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}` });
   }
   return undefined;
 }

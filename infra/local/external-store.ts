@@ -1,4 +1,4 @@
-import { ObjectStoreEgress } from "../platform";
+import type { ObjectStoreEgress } from "../platform";
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 

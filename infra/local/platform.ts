@@ -1,13 +1,13 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KilnConfig } from "../config";
+import type { KilnConfig } from "../config";
 
 import { CPU_NODE_LABEL } from "../../contract/names";
 import { LOCAL_TOPOLOGY_LEVELS } from "../../contract/workload";
-import { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa } from "../platform";
+import type { ObjectStoreEgress, ObjectStoreOutputs, PlatformOutputs, PlatformTopology, PoolEfa } from "../platform";
 import { egressForEndpoint } from "./external-store";
 import { MINIO_POD_LABELS, MINIO_PORT, Minio, SYSTEM_NAMESPACE } from "./minio";
 import { TEAM_LABEL } from "../../contract/labels";
@@ -46,12 +46,18 @@ export class LocalPlatform extends pulumi.ComponentResource implements PlatformO
     this.provider = new k8s.Provider(`${name}-k8s`, {}, { parent: this });
     this.kubeconfig = pulumi.secret(ambientKubeconfig());
     this.trainerImage = pulumi.output(`${repository}:${config.trainer.tag}`);
-    if (config.accountant.enabled) this.accountantImage = pulumi.output(`${config.accountant.repository ?? siblingRepository(repository, "accountant")}:${config.accountant.tag}`);
+    if (config.accountant.enabled)
+      this.accountantImage = pulumi.output(
+        `${config.accountant.repository ?? siblingRepository(repository, "accountant")}:${config.accountant.tag}`,
+      );
     this.trainerServiceAccountAnnotations = {};
     this.clusterReady = [];
     this.topology = localTopology(config);
 
-    const buckets = { datasetsBucket: pulumi.output(store.datasetsBucket), artifactsBucket: pulumi.output(store.artifactsBucket) };
+    const buckets = {
+      datasetsBucket: pulumi.output(store.datasetsBucket),
+      artifactsBucket: pulumi.output(store.artifactsBucket),
+    };
     if (store.mode === "external") {
       this.objectStore = {
         endpoint: pulumi.output(store.endpoint!),
@@ -110,7 +116,11 @@ export function localTopology(config: KilnConfig): PlatformTopology | undefined 
   // The cpu flavor is shared by every team: topology-aware only when every pool is, so that every
   // team's ClusterQueue is topology-only (see infra/cluster/cluster-queue.ts).
   const all = config.gpuPools.every((p) => pools.includes(p.name));
-  return { levels: [...LOCAL_TOPOLOGY_LEVELS], pools, ...(all ? { cpuNodeLabels: { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value } } : {}) };
+  return {
+    levels: [...LOCAL_TOPOLOGY_LEVELS],
+    pools,
+    ...(all ? { cpuNodeLabels: { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value } } : {}),
+  };
 }
 
 function requireKey(value: string | undefined, key: string): string {
@@ -126,7 +136,10 @@ export function ambientKubeconfig(env: NodeJS.ProcessEnv = process.env): pulumi.
   const configured = new pulumi.Config("kubernetes").getSecret("kubeconfig");
   return pulumi.output(configured).apply((value) => {
     if (value) return fs.existsSync(value) ? fs.readFileSync(value, "utf8") : value;
-    const candidates = [...(env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean), path.join(env.HOME ?? os.homedir(), ".kube", "config")];
+    const candidates = [
+      ...(env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean),
+      path.join(env.HOME ?? os.homedir(), ".kube", "config"),
+    ];
     const file = candidates.find((f) => fs.existsSync(f));
     return file ? fs.readFileSync(file, "utf8") : "";
   });

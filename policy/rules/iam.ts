@@ -1,6 +1,6 @@
 /** IAM: least privilege for identity policies, managed policy attachments and trust policies. */
-import { ResourceRule } from "./types";
-import { asArray, isComputed, PolicyStatement, policyStatements, typeIn } from "./util";
+import type { ResourceRule } from "./types";
+import { asArray, isComputed, type PolicyStatement, policyStatements, typeIn } from "./util";
 
 /** Identity-policy resources and the input holding their document. */
 const IDENTITY_POLICIES: Record<string, string> = {
@@ -24,7 +24,8 @@ function allowProblems(s: PolicyStatement, i: number): string[] {
   if (s.Effect !== "Allow") return [];
   const out: string[] = [];
   const where = `statement ${s.Sid ?? i}`;
-  if (s.NotAction !== undefined) out.push(`${where} allows NotAction (everything but a list): list the actions instead`);
+  if (s.NotAction !== undefined)
+    out.push(`${where} allows NotAction (everything but a list): list the actions instead`);
   if (s.NotResource !== undefined) out.push(`${where} allows NotResource: list the resources instead`);
   const actions = asArray<string>(s.Action);
   for (const a of actions) {
@@ -32,7 +33,8 @@ function allowProblems(s: PolicyStatement, i: number): string[] {
     else if (/^(s3|kms):\*$/i.test(a)) out.push(`${where} allows ${a}: list the ${a.split(":")[0]} actions needed`);
   }
   const touchesData = actions.some((a) => /^(s3|kms):/i.test(a));
-  if (touchesData && asArray<string>(s.Resource).includes("*")) out.push(`${where} allows S3/KMS actions on Resource "*": scope it to the bucket ARNs/prefixes and key ARN`);
+  if (touchesData && asArray<string>(s.Resource).includes("*"))
+    out.push(`${where} allows S3/KMS actions on Resource "*": scope it to the bucket ARNs/prefixes and key ARN`);
   return out;
 }
 
@@ -50,16 +52,25 @@ export const iamNoWildcards: ResourceRule = {
   },
 };
 
-const BROAD_MANAGED = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonS3FullAccess", "AWSKeyManagementServicePowerUser"];
+const BROAD_MANAGED = [
+  "AdministratorAccess",
+  "PowerUserAccess",
+  "IAMFullAccess",
+  "AmazonS3FullAccess",
+  "AWSKeyManagementServicePowerUser",
+];
 
 function broadArns(arns: unknown[]): string[] {
-  return arns.filter((a): a is string => typeof a === "string" && BROAD_MANAGED.some((p) => a.endsWith(`:policy/${p}`)));
+  return arns.filter(
+    (a): a is string => typeof a === "string" && BROAD_MANAGED.some((p) => a.endsWith(`:policy/${p}`)),
+  );
 }
 
 export const iamNoBroadManagedPolicies: ResourceRule = {
   kind: "resource",
   name: "iam-no-broad-managed-policies",
-  description: "No role gets AdministratorAccess, PowerUserAccess, IAMFullAccess, AmazonS3FullAccess or KMS power-user.",
+  description:
+    "No role gets AdministratorAccess, PowerUserAccess, IAMFullAccess, AmazonS3FullAccess or KMS power-user.",
   severity: "critical",
   applies: (type) => typeIn(type, "aws:iam/rolePolicyAttachment", "aws:iam/policyAttachment", "aws:iam/role"),
   check: (r) => {
@@ -76,14 +87,21 @@ export const iamTrustScoped: ResourceRule = {
   applies: (type) => typeIn(type, "aws:iam/role"),
   check: (r) => {
     const statements = policyStatements(r.props.assumeRolePolicy);
-    if (!statements) return isComputed(r.props.assumeRolePolicy) ? [] : [`role ${r.name} has no readable assumeRolePolicy`];
+    if (!statements)
+      return isComputed(r.props.assumeRolePolicy) ? [] : [`role ${r.name} has no readable assumeRolePolicy`];
     return statements
       .filter((s) => s.Effect === "Allow")
       .flatMap((s, i) => {
         const p = s.Principal as any;
         const out: string[] = [];
-        if (p === "*" || asArray(p?.AWS).includes("*")) out.push(`role ${r.name} trust statement ${s.Sid ?? i} lets any principal ("*") assume it: name the service or role`);
-        if (p?.Federated && !s.Condition) out.push(`role ${r.name} trust statement ${s.Sid ?? i} trusts ${p.Federated} without a Condition: pin aud and sub`);
+        if (p === "*" || asArray(p?.AWS).includes("*"))
+          out.push(
+            `role ${r.name} trust statement ${s.Sid ?? i} lets any principal ("*") assume it: name the service or role`,
+          );
+        if (p?.Federated && !s.Condition)
+          out.push(
+            `role ${r.name} trust statement ${s.Sid ?? i} trusts ${p.Federated} without a Condition: pin aud and sub`,
+          );
         return out;
       });
   },

@@ -8,7 +8,7 @@ import { nodeRules } from "./nodes";
 import { queueRules } from "./queues";
 import { storageRules } from "./storage";
 import { tagRules } from "./tags";
-import { PolicySubject, Rule, Violation } from "./types";
+import type { PolicySubject, Rule, Violation } from "./types";
 import { workloadRules } from "./workloads";
 
 export * from "./types";
@@ -32,9 +32,12 @@ export function evaluate(resources: readonly PolicySubject[], rules: readonly Ru
   for (const rule of rules) {
     if (rule.kind === "resource") {
       for (const r of resources)
-        if (rule.applies(r.type, r.props)) for (const message of rule.check(r)) out.push({ rule: rule.name, severity: rule.severity, urn: r.urn, message });
+        if (rule.applies(r.type, r.props))
+          for (const message of rule.check(r))
+            out.push({ rule: rule.name, severity: rule.severity, urn: r.urn, message });
     } else {
-      for (const f of rule.check(resources)) out.push({ rule: rule.name, severity: rule.severity, urn: f.urn, message: f.message });
+      for (const f of rule.check(resources))
+        out.push({ rule: rule.name, severity: rule.severity, urn: f.urn, message: f.message });
     }
   }
   return out;

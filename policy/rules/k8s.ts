@@ -1,5 +1,5 @@
 /** Shared Kubernetes helpers: training namespaces, objects in a namespace, pod specs. */
-import { PolicySubject } from "./types";
+import type { PolicySubject } from "./types";
 import { asArray, isComputed, isK8s, k8sKind, labels } from "./util";
 import { TEAM_LABEL } from "../../contract/labels";
 
@@ -14,7 +14,12 @@ export function nsName(ns: PolicySubject): string {
 }
 
 /** Objects placed in `ns`: by metadata.namespace, or (when that is computed) by depending on it. */
-export function inNamespace(all: readonly PolicySubject[], ns: PolicySubject, group: string, kind: string): PolicySubject[] {
+export function inNamespace(
+  all: readonly PolicySubject[],
+  ns: PolicySubject,
+  group: string,
+  kind: string,
+): PolicySubject[] {
   const name = nsName(ns);
   return all.filter((r) => {
     if (!isK8s(r.type, group, kind)) return false;

@@ -1,5 +1,5 @@
 /** Registry, keys and queues: ECR, KMS, SQS. */
-import { ResourceRule } from "./types";
+import type { ResourceRule } from "./types";
 import { asArray, isTrue, typeIn } from "./util";
 
 const ECR = "aws:ecr/repository";
@@ -10,7 +10,12 @@ export const ecrImmutableTags: ResourceRule = {
   description: "ECR repositories have immutable tags (a tag always means the same image).",
   severity: "high",
   applies: (type) => typeIn(type, ECR),
-  check: (r) => (r.props.imageTagMutability === "IMMUTABLE" ? [] : [`ECR repository ${r.name} tags are ${r.props.imageTagMutability ?? "MUTABLE (default)"}: set imageTagMutability IMMUTABLE`]),
+  check: (r) =>
+    r.props.imageTagMutability === "IMMUTABLE"
+      ? []
+      : [
+          `ECR repository ${r.name} tags are ${r.props.imageTagMutability ?? "MUTABLE (default)"}: set imageTagMutability IMMUTABLE`,
+        ],
 };
 
 export const ecrScanOnPush: ResourceRule = {
@@ -19,7 +24,10 @@ export const ecrScanOnPush: ResourceRule = {
   description: "ECR repositories scan images on push.",
   severity: "medium",
   applies: (type) => typeIn(type, ECR),
-  check: (r) => (isTrue(r.props.imageScanningConfiguration?.scanOnPush) ? [] : [`ECR repository ${r.name} does not scan on push: set imageScanningConfiguration.scanOnPush true`]),
+  check: (r) =>
+    isTrue(r.props.imageScanningConfiguration?.scanOnPush)
+      ? []
+      : [`ECR repository ${r.name} does not scan on push: set imageScanningConfiguration.scanOnPush true`],
 };
 
 export const ecrKmsEncryption: ResourceRule = {
@@ -30,7 +38,11 @@ export const ecrKmsEncryption: ResourceRule = {
   applies: (type) => typeIn(type, ECR),
   check: (r) => {
     const enc = asArray<any>(r.props.encryptionConfigurations)[0];
-    return enc?.encryptionType === "KMS" ? [] : [`ECR repository ${r.name} encryption is ${enc?.encryptionType ?? "AES256 (default)"}: set encryptionConfigurations [{encryptionType: KMS, kmsKey}]`];
+    return enc?.encryptionType === "KMS"
+      ? []
+      : [
+          `ECR repository ${r.name} encryption is ${enc?.encryptionType ?? "AES256 (default)"}: set encryptionConfigurations [{encryptionType: KMS, kmsKey}]`,
+        ];
   },
 };
 
@@ -39,8 +51,11 @@ export const kmsKeyRotation: ResourceRule = {
   name: "kms-key-rotation",
   description: "Symmetric KMS keys rotate yearly.",
   severity: "medium",
-  applies: (type, props) => typeIn(type, "aws:kms/key") && (props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT") === "SYMMETRIC_DEFAULT",
-  check: (r) => (isTrue(r.props.enableKeyRotation) ? [] : [`KMS key ${r.name} does not rotate: set enableKeyRotation true`]),
+  applies: (type, props) =>
+    typeIn(type, "aws:kms/key") &&
+    (props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT") === "SYMMETRIC_DEFAULT",
+  check: (r) =>
+    isTrue(r.props.enableKeyRotation) ? [] : [`KMS key ${r.name} does not rotate: set enableKeyRotation true`],
 };
 
 export const sqsEncryption: ResourceRule = {
@@ -49,7 +64,10 @@ export const sqsEncryption: ResourceRule = {
   description: "SQS queues are encrypted at rest (SSE-SQS or KMS).",
   severity: "medium",
   applies: (type) => typeIn(type, "aws:sqs/queue"),
-  check: (r) => (isTrue(r.props.sqsManagedSseEnabled) || r.props.kmsMasterKeyId ? [] : [`SQS queue ${r.name} is not encrypted: set sqsManagedSseEnabled true or kmsMasterKeyId`]),
+  check: (r) =>
+    isTrue(r.props.sqsManagedSseEnabled) || r.props.kmsMasterKeyId
+      ? []
+      : [`SQS queue ${r.name} is not encrypted: set sqsManagedSseEnabled true or kmsMasterKeyId`],
 };
 
 export const keyRules = [ecrImmutableTags, ecrScanOnPush, ecrKmsEncryption, kmsKeyRotation, sqsEncryption];

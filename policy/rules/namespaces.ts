@@ -1,7 +1,7 @@
 /** Training namespaces: Pod Security restricted, quotas, default-deny networking, defaults. */
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { inNamespace, nsName, trainingNamespaces } from "./k8s";
-import { ResourceRule, StackRule } from "./types";
+import type { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, labels } from "./util";
 import { TEAM_LABEL } from "../../contract/labels";
 
@@ -13,7 +13,11 @@ export const namespacePssRestricted: ResourceRule = {
   applies: (type, props) => isK8s(type, "core", "Namespace") && labels(props)[TEAM_LABEL] !== undefined,
   check: (r) => {
     const level = labels(r.props)["pod-security.kubernetes.io/enforce"];
-    return level === "restricted" ? [] : [`namespace ${r.props.metadata?.name ?? r.name} enforces Pod Security '${level ?? "none"}': label pod-security.kubernetes.io/enforce=restricted`];
+    return level === "restricted"
+      ? []
+      : [
+          `namespace ${r.props.metadata?.name ?? r.name} enforces Pod Security '${level ?? "none"}': label pod-security.kubernetes.io/enforce=restricted`,
+        ];
   },
 };
 
@@ -24,13 +28,24 @@ export const namespaceGpuQuota: StackRule = {
   severity: "high",
   check: (all) =>
     trainingNamespaces(all)
-      .filter((ns) => !inNamespace(all, ns, "core", "ResourceQuota").some((q) => q.props.spec?.hard?.[`requests.${GPU_RESOURCE}`] !== undefined))
-      .map((ns) => ({ urn: ns.urn, message: `namespace ${nsName(ns)} has no ResourceQuota with requests.nvidia.com/gpu: add one from the team's gpuQuota` })),
+      .filter(
+        (ns) =>
+          !inNamespace(all, ns, "core", "ResourceQuota").some(
+            (q) => q.props.spec?.hard?.[`requests.${GPU_RESOURCE}`] !== undefined,
+          ),
+      )
+      .map((ns) => ({
+        urn: ns.urn,
+        message: `namespace ${nsName(ns)} has no ResourceQuota with requests.nvidia.com/gpu: add one from the team's gpuQuota`,
+      })),
 };
 
 /** podSelector {} selects every pod. */
 function selectsAll(selector: any): boolean {
-  return !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && asArray(selector.matchExpressions).length === 0);
+  return (
+    !selector ||
+    (Object.keys(selector.matchLabels ?? {}).length === 0 && asArray(selector.matchExpressions).length === 0)
+  );
 }
 
 export const namespaceDefaultDeny: StackRule = {
@@ -45,10 +60,19 @@ export const namespaceDefaultDeny: StackRule = {
           !inNamespace(all, ns, "networking.k8s.io", "NetworkPolicy").some((p) => {
             const spec = p.props.spec ?? {};
             const types = asArray<string>(spec.policyTypes);
-            return selectsAll(spec.podSelector) && types.includes("Ingress") && types.includes("Egress") && asArray(spec.ingress).length === 0 && asArray(spec.egress).length === 0;
+            return (
+              selectsAll(spec.podSelector) &&
+              types.includes("Ingress") &&
+              types.includes("Egress") &&
+              asArray(spec.ingress).length === 0 &&
+              asArray(spec.egress).length === 0
+            );
           }),
       )
-      .map((ns) => ({ urn: ns.urn, message: `namespace ${nsName(ns)} has no default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress, Egress], no rules): add one` })),
+      .map((ns) => ({
+        urn: ns.urn,
+        message: `namespace ${nsName(ns)} has no default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress, Egress], no rules): add one`,
+      })),
 };
 
 export const namespaceLimitRange: StackRule = {
@@ -59,7 +83,10 @@ export const namespaceLimitRange: StackRule = {
   check: (all) =>
     trainingNamespaces(all)
       .filter((ns) => inNamespace(all, ns, "core", "LimitRange").length === 0)
-      .map((ns) => ({ urn: ns.urn, message: `namespace ${nsName(ns)} has no LimitRange: add container default requests` })),
+      .map((ns) => ({
+        urn: ns.urn,
+        message: `namespace ${nsName(ns)} has no LimitRange: add container default requests`,
+      })),
 };
 
 export const namespaceRules = [namespacePssRestricted, namespaceGpuQuota, namespaceDefaultDeny, namespaceLimitRange];

@@ -2,7 +2,7 @@
 import { GPU_FAMILIES, efaInterfacesOf, familyOf } from "../../contract/catalog/gpu-families";
 import { EFA_NODE_LABEL } from "../../contract/workload";
 import { GPU_POOL_LABEL, GPU_RESOURCE, GPU_TAINT, KARPENTER_GPU_LABEL } from "../../contract/gpu";
-import { PolicySubject, ResourceRule, StackRule } from "./types";
+import type { PolicySubject, ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, isTrue, num, typeIn } from "./util";
 
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate";
@@ -12,9 +12,12 @@ const isNodePool = (type: string) => isK8s(type, "karpenter.sh", "NodePool");
 /** IMDS settings problems, for a launch template (`metadataOptions`) or node class (`spec.metadataOptions`). */
 function imdsProblems(what: string, m: any): string[] {
   const out: string[] = [];
-  if (m?.httpTokens !== "required") out.push(`${what} does not require IMDSv2: set metadataOptions.httpTokens required`);
+  if (m?.httpTokens !== "required")
+    out.push(`${what} does not require IMDSv2: set metadataOptions.httpTokens required`);
   if (num(m?.httpPutResponseHopLimit) !== 1)
-    out.push(`${what} has IMDS hop limit ${m?.httpPutResponseHopLimit ?? "unset"}: set httpPutResponseHopLimit 1 so pods cannot reach node credentials`);
+    out.push(
+      `${what} has IMDS hop limit ${m?.httpPutResponseHopLimit ?? "unset"}: set httpPutResponseHopLimit 1 so pods cannot reach node credentials`,
+    );
   return out;
 }
 
@@ -29,7 +32,8 @@ export const launchTemplateImdsv2: ResourceRule = {
 
 /** Volumes of a launch template / node class that are not encrypted, or a message when none are declared. */
 function ebsProblems(what: string, mappings: any[]): string[] {
-  if (mappings.length === 0) return [`${what} declares no block device mappings: declare the root volume with ebs.encrypted true`];
+  if (mappings.length === 0)
+    return [`${what} declares no block device mappings: declare the root volume with ebs.encrypted true`];
   return mappings
     .filter((m) => !isTrue(m?.ebs?.encrypted))
     .map((m) => `${what} volume ${m?.deviceName ?? "?"} is not encrypted: set ebs.encrypted true`);
@@ -59,10 +63,15 @@ export const nodeClassEbsEncrypted: ResourceRule = {
   description: "Every Karpenter EC2NodeClass declares encrypted EBS volumes.",
   severity: "high",
   applies: isNodeClass,
-  check: (r) => ebsProblems(`EC2NodeClass ${r.props.metadata?.name ?? r.name}`, asArray(r.props.spec?.blockDeviceMappings)),
+  check: (r) =>
+    ebsProblems(`EC2NodeClass ${r.props.metadata?.name ?? r.name}`, asArray(r.props.spec?.blockDeviceMappings)),
 };
 
-const GPU_REQUIREMENT_KEYS = [KARPENTER_GPU_LABEL, "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-manufacturer"];
+const GPU_REQUIREMENT_KEYS = [
+  KARPENTER_GPU_LABEL,
+  "karpenter.k8s.aws/instance-gpu-count",
+  "karpenter.k8s.aws/instance-gpu-manufacturer",
+];
 
 /** A NodePool makes GPU nodes when it is labelled as a Kiln GPU pool or asks for GPU instances. */
 export function isGpuNodePool(r: Pick<PolicySubject, "type" | "props">): boolean {
@@ -91,7 +100,9 @@ export const gpuNodePoolTaint: ResourceRule = {
     const taints = asArray<any>(r.props.spec?.template?.spec?.taints);
     return taints.some((t) => t?.key === GPU_TAINT.key && t?.effect === GPU_TAINT.effect)
       ? []
-      : [`GPU NodePool ${poolName(r)} has no ${GPU_TAINT.key} ${GPU_TAINT.effect} taint: add {key: ${GPU_TAINT.key}, value: "${GPU_TAINT.value}", effect: ${GPU_TAINT.effect}}`];
+      : [
+          `GPU NodePool ${poolName(r)} has no ${GPU_TAINT.key} ${GPU_TAINT.effect} taint: add {key: ${GPU_TAINT.key}, value: "${GPU_TAINT.value}", effect: ${GPU_TAINT.effect}}`,
+        ];
   },
 };
 
@@ -103,7 +114,11 @@ export const gpuNodePoolLimit: ResourceRule = {
   applies: (type, props) => isGpuNodePool({ type, props }),
   check: (r) => {
     const limit = r.props.spec?.limits?.[GPU_RESOURCE];
-    return num(limit) === undefined ? [`GPU NodePool ${poolName(r)} has no numeric limits.nvidia.com/gpu (got ${JSON.stringify(limit) ?? "unset"}): set it to the pool's maxGpus`] : [];
+    return num(limit) === undefined
+      ? [
+          `GPU NodePool ${poolName(r)} has no numeric limits.nvidia.com/gpu (got ${JSON.stringify(limit) ?? "unset"}): set it to the pool's maxGpus`,
+        ]
+      : [];
   },
 };
 
@@ -115,23 +130,33 @@ export const gpuNodePoolDisruption: ResourceRule = {
   applies: (type, props) => isGpuNodePool({ type, props }),
   check: (r) => {
     const policy = r.props.spec?.disruption?.consolidationPolicy;
-    return policy === "WhenEmpty" ? [] : [`GPU NodePool ${poolName(r)} consolidationPolicy is '${policy ?? "WhenEmptyOrUnderutilized (default)"}': set WhenEmpty`];
+    return policy === "WhenEmpty"
+      ? []
+      : [
+          `GPU NodePool ${poolName(r)} consolidationPolicy is '${policy ?? "WhenEmptyOrUnderutilized (default)"}': set WhenEmpty`,
+        ];
   },
 };
 
 /** The instance families/types a NodePool's requirements pin (empty when it pins neither). */
 function poolShape(r: Pick<PolicySubject, "props">): string[] {
   const reqs = asArray<any>(r.props.spec?.template?.spec?.requirements);
-  const pinned = reqs.find((q) => (q?.key === "karpenter.k8s.aws/instance-family" || q?.key === "node.kubernetes.io/instance-type") && q?.operator === "In");
+  const pinned = reqs.find(
+    (q) =>
+      (q?.key === "karpenter.k8s.aws/instance-family" || q?.key === "node.kubernetes.io/instance-type") &&
+      q?.operator === "In",
+  );
   return asArray<string>(pinned?.values);
 }
 
-const isEfaPlugin = (r: PolicySubject) => /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type) && r.props.chart === "aws-efa-k8s-device-plugin";
+const isEfaPlugin = (r: PolicySubject) =>
+  /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type) && r.props.chart === "aws-efa-k8s-device-plugin";
 
 export const gpuNodePoolEfa: StackRule = {
   kind: "stack",
   name: "gpu-nodepool-efa",
-  description: "GPU NodePools of EFA instance families (p4d, p4de, p5, p5e) run with EFA: the kiln.dev/efa node label, and the EFA device plugin in the stack.",
+  description:
+    "GPU NodePools of EFA instance families (p4d, p4de, p5, p5e) run with EFA: the kiln.dev/efa node label, and the EFA device plugin in the stack.",
   severity: "medium",
   check: (all) => {
     const plugin = all.some(isEfaPlugin);
@@ -140,11 +165,25 @@ export const gpuNodePoolEfa: StackRule = {
       .flatMap((r) => {
         const out: string[] = [];
         if (r.props.spec?.template?.metadata?.labels?.[EFA_NODE_LABEL] !== "true")
-          out.push(`GPU NodePool ${poolName(r)} has EFA instances but no ${EFA_NODE_LABEL}=true label: give it the EFA node class (EFA security group) and label, or multi-node runs there talk over TCP`);
-        if (!plugin) out.push(`GPU NodePool ${poolName(r)} has EFA instances but the stack has no aws-efa-k8s-device-plugin release: vpc.amazonaws.com/efa is never allocatable`);
+          out.push(
+            `GPU NodePool ${poolName(r)} has EFA instances but no ${EFA_NODE_LABEL}=true label: give it the EFA node class (EFA security group) and label, or multi-node runs there talk over TCP`,
+          );
+        if (!plugin)
+          out.push(
+            `GPU NodePool ${poolName(r)} has EFA instances but the stack has no aws-efa-k8s-device-plugin release: vpc.amazonaws.com/efa is never allocatable`,
+          );
         return out.map((message) => ({ urn: r.urn, message }));
       });
   },
 };
 
-export const nodeRules = [launchTemplateImdsv2, launchTemplateEbsEncrypted, nodeClassImdsv2, nodeClassEbsEncrypted, gpuNodePoolTaint, gpuNodePoolLimit, gpuNodePoolDisruption, gpuNodePoolEfa];
+export const nodeRules = [
+  launchTemplateImdsv2,
+  launchTemplateEbsEncrypted,
+  nodeClassImdsv2,
+  nodeClassEbsEncrypted,
+  gpuNodePoolTaint,
+  gpuNodePoolLimit,
+  gpuNodePoolDisruption,
+  gpuNodePoolEfa,
+];

@@ -1,7 +1,7 @@
 /** Kueue quotas and RBAC inside the cluster. */
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "./nodes";
-import { ResourceRule, StackRule } from "./types";
+import type { ResourceRule, StackRule } from "./types";
 import { asArray, isK8s, num } from "./util";
 import { KUEUE_GROUP } from "../../contract/kueue";
 
@@ -29,8 +29,11 @@ export const clusterQueueGpuQuota: ResourceRule = {
   check: (r) => {
     const name = r.props.metadata?.name ?? r.name;
     const quotas = gpuQuotas(r.props);
-    if (quotas.size === 0) return [`ClusterQueue ${name} does not cover nvidia.com/gpu: add a resource group with the team's GPU flavors`];
-    return [...quotas].filter(([, q]) => q === undefined).map(([f]) => `ClusterQueue ${name} flavor ${f} has no numeric nvidia.com/gpu nominalQuota: set it`);
+    if (quotas.size === 0)
+      return [`ClusterQueue ${name} does not cover nvidia.com/gpu: add a resource group with the team's GPU flavors`];
+    return [...quotas]
+      .filter(([, q]) => q === undefined)
+      .map(([f]) => `ClusterQueue ${name} flavor ${f} has no numeric nvidia.com/gpu nominalQuota: set it`);
   },
 };
 
@@ -59,7 +62,9 @@ export const quotaWithinPoolLimits: StackRule = {
       }
     return [...sums]
       .filter(([pool, sum]) => limits.has(pool) && sum > limits.get(pool)!)
-      .map(([pool, sum]) => ({ message: `ClusterQueues hold ${sum} GPUs of pool ${pool} but its NodePool is limited to ${limits.get(pool)}: queued Jobs would wait for capacity that can never come` }));
+      .map(([pool, sum]) => ({
+        message: `ClusterQueues hold ${sum} GPUs of pool ${pool} but its NodePool is limited to ${limits.get(pool)}: queued Jobs would wait for capacity that can never come`,
+      }));
   },
 };
 
@@ -68,12 +73,15 @@ export const rbacNoWildcards: ResourceRule = {
   name: "rbac-no-wildcards",
   description: "Kiln's Roles and ClusterRoles name their verbs, resources and API groups (no '*').",
   severity: "high",
-  applies: (type) => isK8s(type, "rbac.authorization.k8s.io", "Role") || isK8s(type, "rbac.authorization.k8s.io", "ClusterRole"),
+  applies: (type) =>
+    isK8s(type, "rbac.authorization.k8s.io", "Role") || isK8s(type, "rbac.authorization.k8s.io", "ClusterRole"),
   check: (r) =>
     asArray<any>(r.props.rules).flatMap((rule, i) =>
       (["verbs", "resources", "apiGroups"] as const)
         .filter((k) => asArray(rule?.[k]).includes("*"))
-        .map((k) => `${r.type.split(":").pop()} ${r.props.metadata?.name ?? r.name} rule ${i} grants ${k} "*": list them`),
+        .map(
+          (k) => `${r.type.split(":").pop()} ${r.props.metadata?.name ?? r.name} rule ${i} grants ${k} "*": list them`,
+        ),
     ),
 };
 

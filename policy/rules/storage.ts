@@ -1,6 +1,6 @@
 /** S3: every bucket KMS-encrypted, private, TLS-only and versioned. */
-import { PolicySubject, ResourceRule, StackRule } from "./types";
-import { asArray, isComputed, isFalse, isTrue, PolicyStatement, policyStatements, typeIn } from "./util";
+import type { PolicySubject, ResourceRule, StackRule } from "./types";
+import { asArray, isComputed, isFalse, isTrue, type PolicyStatement, policyStatements, typeIn } from "./util";
 
 const BUCKET = ["aws:s3/bucket"];
 const SSE = ["aws:s3/bucketServerSideEncryptionConfiguration"];
@@ -18,7 +18,8 @@ function sseProblems(rules: unknown[]): string[] {
     const out: string[] = [];
     if (!KMS_ALGORITHMS.includes(d.sseAlgorithm))
       out.push(`rule ${i} uses sseAlgorithm '${d.sseAlgorithm ?? "unset"}': use aws:kms with the stack's customer key`);
-    else if (!d.kmsMasterKeyId) out.push(`rule ${i} has no kmsMasterKeyId: name the stack's customer KMS key (not the AWS-managed aws/s3 key)`);
+    else if (!d.kmsMasterKeyId)
+      out.push(`rule ${i} has no kmsMasterKeyId: name the stack's customer KMS key (not the AWS-managed aws/s3 key)`);
     return out;
   });
 }
@@ -28,9 +29,12 @@ export const s3EncryptionKms: ResourceRule = {
   name: "s3-encryption-kms",
   description: "S3 server-side encryption uses SSE-KMS with a customer-managed key.",
   severity: "high",
-  applies: (type, props) => typeIn(type, ...SSE) || (typeIn(type, ...BUCKET) && props.serverSideEncryptionConfiguration !== undefined),
+  applies: (type, props) =>
+    typeIn(type, ...SSE) || (typeIn(type, ...BUCKET) && props.serverSideEncryptionConfiguration !== undefined),
   check: (r) => {
-    const rules = typeIn(r.type, ...SSE) ? asArray(r.props.rules) : asArray(r.props.serverSideEncryptionConfiguration?.rule ?? r.props.serverSideEncryptionConfiguration?.rules);
+    const rules = typeIn(r.type, ...SSE)
+      ? asArray(r.props.rules)
+      : asArray(r.props.serverSideEncryptionConfiguration?.rule ?? r.props.serverSideEncryptionConfiguration?.rules);
     return sseProblems(rules).map((p) => `S3 encryption of ${r.name} ${p}`);
   },
 };
@@ -53,7 +57,8 @@ export const s3PublicAccessBlock: ResourceRule = {
 function isTlsDeny(s: PolicyStatement): boolean {
   if (s.Effect !== "Deny") return false;
   const principal = s.Principal as any;
-  const everyone = principal === "*" || principal?.AWS === "*" || (Array.isArray(principal?.AWS) && principal.AWS.includes("*"));
+  const everyone =
+    principal === "*" || principal?.AWS === "*" || (Array.isArray(principal?.AWS) && principal.AWS.includes("*"));
   const actions = asArray<string>(s.Action);
   const allS3 = actions.includes("s3:*") || actions.includes("*");
   const secure = s.Condition?.Bool?.["aws:SecureTransport"];
@@ -68,10 +73,13 @@ export const s3TlsOnly: ResourceRule = {
   applies: (type) => typeIn(type, ...POLICY),
   check: (r) => {
     const statements = policyStatements(r.props.policy);
-    if (!statements) return isComputed(r.props.policy) ? [] : [`bucket policy ${r.name} is not a readable policy document`];
+    if (!statements)
+      return isComputed(r.props.policy) ? [] : [`bucket policy ${r.name} is not a readable policy document`];
     return statements.some(isTlsDeny)
       ? []
-      : [`bucket policy ${r.name} has no statement denying s3:* to Principal * when aws:SecureTransport is false: add it`];
+      : [
+          `bucket policy ${r.name} has no statement denying s3:* to Principal * when aws:SecureTransport is false: add it`,
+        ];
   },
 };
 
@@ -84,14 +92,19 @@ export const s3Versioning: ResourceRule = {
   check: (r) => {
     if (typeIn(r.type, ...VERSIONING)) {
       const status = r.props.versioningConfiguration?.status;
-      return status === "Enabled" ? [] : [`versioning of ${r.name} is '${status ?? "unset"}': set versioningConfiguration.status to Enabled`];
+      return status === "Enabled"
+        ? []
+        : [`versioning of ${r.name} is '${status ?? "unset"}': set versioningConfiguration.status to Enabled`];
     }
     return isTrue(r.props.versioning?.enabled) ? [] : [`bucket ${r.name} disables inline versioning: enable it`];
   },
 };
 
 const PUBLIC_ACLS = ["public-read", "public-read-write", "authenticated-read"];
-const PUBLIC_GRANTEES = ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"];
+const PUBLIC_GRANTEES = [
+  "http://acs.amazonaws.com/groups/global/AllUsers",
+  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+];
 
 export const s3NoPublicAcl: ResourceRule = {
   kind: "resource",
@@ -101,11 +114,13 @@ export const s3NoPublicAcl: ResourceRule = {
   applies: (type) => typeIn(type, ...BUCKET, ...ACL),
   check: (r) => {
     const out: string[] = [];
-    if (PUBLIC_ACLS.includes(r.props.acl)) out.push(`${r.name} uses the canned ACL '${r.props.acl}': use private (or none)`);
+    if (PUBLIC_ACLS.includes(r.props.acl))
+      out.push(`${r.name} uses the canned ACL '${r.props.acl}': use private (or none)`);
     const grants = asArray<any>(r.props.accessControlPolicy?.grants ?? r.props.grants);
     for (const g of grants) {
       const uri = g?.grantee?.uri ?? g?.uri;
-      if (PUBLIC_GRANTEES.includes(uri)) out.push(`${r.name} grants ${g?.permission ?? "access"} to ${uri}: remove the grant`);
+      if (PUBLIC_GRANTEES.includes(uri))
+        out.push(`${r.name} grants ${g?.permission ?? "access"} to ${uri}: remove the grant`);
     }
     return out;
   },
@@ -114,7 +129,9 @@ export const s3NoPublicAcl: ResourceRule = {
 /** A control resource belongs to a bucket when it depends on it (or names it in `bucket`). */
 function controlsOf(all: readonly PolicySubject[], bucket: PolicySubject, modules: string[]): PolicySubject[] {
   const names = [bucket.props.bucket, bucket.name].filter((n) => typeof n === "string" && !isComputed(n));
-  return all.filter((r) => typeIn(r.type, ...modules) && (r.dependencies.includes(bucket.urn) || names.includes(r.props.bucket)));
+  return all.filter(
+    (r) => typeIn(r.type, ...modules) && (r.dependencies.includes(bucket.urn) || names.includes(r.props.bucket)),
+  );
 }
 
 export const s3BucketControls: StackRule = {
@@ -127,12 +144,28 @@ export const s3BucketControls: StackRule = {
       .filter((r) => typeIn(r.type, ...BUCKET))
       .flatMap((bucket) => {
         const missing: string[] = [];
-        if (!bucket.props.serverSideEncryptionConfiguration && controlsOf(all, bucket, SSE).length === 0) missing.push("BucketServerSideEncryptionConfiguration");
+        if (!bucket.props.serverSideEncryptionConfiguration && controlsOf(all, bucket, SSE).length === 0)
+          missing.push("BucketServerSideEncryptionConfiguration");
         if (controlsOf(all, bucket, PAB).length === 0) missing.push("BucketPublicAccessBlock");
         if (controlsOf(all, bucket, POLICY).length === 0) missing.push("BucketPolicy (TLS-only)");
-        if (!isTrue(bucket.props.versioning?.enabled) && controlsOf(all, bucket, VERSIONING).length === 0) missing.push("BucketVersioning");
-        return missing.length ? [{ urn: bucket.urn, message: `bucket ${bucket.name} has no ${missing.join(", ")}: add them for this bucket` }] : [];
+        if (!isTrue(bucket.props.versioning?.enabled) && controlsOf(all, bucket, VERSIONING).length === 0)
+          missing.push("BucketVersioning");
+        return missing.length
+          ? [
+              {
+                urn: bucket.urn,
+                message: `bucket ${bucket.name} has no ${missing.join(", ")}: add them for this bucket`,
+              },
+            ]
+          : [];
       }),
 };
 
-export const storageRules = [s3EncryptionKms, s3PublicAccessBlock, s3TlsOnly, s3Versioning, s3NoPublicAcl, s3BucketControls];
+export const storageRules = [
+  s3EncryptionKms,
+  s3PublicAccessBlock,
+  s3TlsOnly,
+  s3Versioning,
+  s3NoPublicAcl,
+  s3BucketControls,
+];

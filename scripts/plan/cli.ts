@@ -4,15 +4,15 @@
  *   npm run policy -- --stack dev            (or --plan plan.json)
  * Exit codes: 0 ok; 1 policy violations (policy) or a program failure; 2 bad input.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError, configKeyProblem, configSchema } from "../../infra/config";
 import { RULES } from "../../policy/rules";
 import { diffPlans, emptyPlan } from "./diff";
 import { StackError } from "./evaluate";
 import { renderPlan } from "./markdown";
-import { buildPlan, parsePlan, Plan } from "./plan";
+import { buildPlan, parsePlan, type Plan } from "./plan";
 import { checkPlan, formatViolations } from "./policy";
 // The one local-path check (the trainer's; the lead will expose it from @kiln/trainer's entry point).
 import { checkLocalPath, LocalPathError, makeDirs, type PathUse } from "../../trainer-image/src/api";
@@ -31,7 +31,10 @@ function checkedPath(flag: string, file: string, use: PathUse): string {
 }
 
 function readPlan(flag: string, file: string): Plan {
-  if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`);
+  if (!fs.existsSync(file))
+    throw new UsageError(
+      `${flag} ${file}: no such file (write one with npm run plan -- --stack <stack> --out ${file})`,
+    );
   checkedPath(flag, file, "read-file");
   try {
     return parsePlan(fs.readFileSync(file, "utf8"), file);
@@ -70,8 +73,15 @@ function overrides(sets: string[] = []): Record<string, unknown> {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-async function plan(opts: { stack: string; out: string; md?: string; against?: string; emptyBase?: boolean; set?: string[] }): Promise<number> {
-  const mdFile = opts.md ?? opts.out.replace(/\.json$/, "") + ".md";
+async function plan(opts: {
+  stack: string;
+  out: string;
+  md?: string;
+  against?: string;
+  emptyBase?: boolean;
+  set?: string[];
+}): Promise<number> {
+  const mdFile = opts.md ?? `${opts.out.replace(/\.json$/, "")}.md`;
   // Both outputs are checked before the program runs: a bad --out fails in a second, not after the plan.
   checkedPath("--out", opts.out, "write-file");
   checkedPath(opts.md ? "--md" : "--out (its .md)", mdFile, "write-file");
@@ -83,14 +93,16 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
   } catch (e) {
     throw e instanceof LocalPathError ? new UsageError(`--out ${opts.out}: ${e.message}`) : e;
   }
-  fs.writeFileSync(opts.out, JSON.stringify(p, null, 2) + "\n");
+  fs.writeFileSync(opts.out, `${JSON.stringify(p, null, 2)}\n`);
   const diff = base ? diffPlans(base, p) : undefined;
   fs.writeFileSync(mdFile, renderPlan(p, diff));
   const s = p.summary;
   const line = [
     `plan: stack ${p.stack}: ${s.resourceCount} resources, ${s.maxGpus} GPUs max`,
     s.idlePerHour !== null ? `idle $${s.idlePerHour.toFixed(2)}/h` : undefined,
-    s.fullLoadOnDemandPerHour ? `full load $${s.fullLoadSpotPerHour!.low.toFixed(2)}-$${s.fullLoadOnDemandPerHour.high.toFixed(2)}/h` : undefined,
+    s.fullLoadOnDemandPerHour
+      ? `full load $${s.fullLoadSpotPerHour!.low.toFixed(2)}-$${s.fullLoadOnDemandPerHour.high.toFixed(2)}/h`
+      : undefined,
     s.fullLoadKw ? `${s.fullLoadKw.high.toFixed(2)} kW` : undefined,
     `${p.policy.violations.length} policy violation(s)`,
     diff ? `vs base: +${diff.added.length} ~${diff.changed.length} -${diff.removed.length}` : undefined,
@@ -100,11 +112,13 @@ async function plan(opts: { stack: string; out: string; md?: string; against?: s
 }
 
 async function policy(opts: { stack?: string; plan?: string; json?: boolean; set?: string[] }): Promise<number> {
-  if (!opts.stack && !opts.plan) throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
+  if (!opts.stack && !opts.plan)
+    throw new UsageError("policy: give --stack <name> (evaluate the program) or --plan <plan.json>");
   const p = opts.plan ? readPlan("--plan", opts.plan) : await buildPlan(opts.stack!, overrides(opts.set));
   // Re-check a stored plan with today's rules rather than trusting the verdict it was written with.
   const violations = opts.plan ? checkPlan([...p.resources, ...(p.rendered ?? [])]) : p.policy.violations;
-  if (opts.json) process.stdout.write(JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2) + "\n");
+  if (opts.json)
+    process.stdout.write(`${JSON.stringify({ stack: p.stack, rules: RULES.length, violations }, null, 2)}\n`);
   else process.stdout.write(formatViolations(violations, p.stack, RULES.length));
   return violations.length === 0 ? 0 : 1;
 }

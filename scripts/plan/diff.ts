@@ -1,6 +1,6 @@
 /** Differences between two plans: resources added, removed, changed (and which inputs), GPU, $/h and kW deltas. */
-import { Plan } from "./plan";
-import { Range } from "./summary";
+import type { Plan } from "./plan";
+import type { Range } from "./summary";
 
 export interface ResourceRef {
   readonly urn: string;

@@ -2,8 +2,8 @@
  * Evaluates the real program (infra/) for a stack under the plan engine's Pulumi mocks (engine/):
  * no cloud credentials, no Pulumi CLI. Returns every registered resource in plan form.
  */
-import * as path from "path";
-import { parseConfig, KilnConfig } from "../../infra/config";
+import * as path from "node:path";
+import { parseConfig, type KilnConfig } from "../../infra/config";
 import { redact } from "./engine/mocks";
 import { ROOT, runProgram, stackConfig } from "./engine/program";
 
@@ -29,9 +29,11 @@ export interface Evaluation {
 
 /** Paths into this checkout become `./...`, so plans of two checkouts (base vs head) compare equal. */
 export function repoRelative(value: unknown): unknown {
-  if (typeof value === "string") return value === ROOT ? "." : value.startsWith(ROOT + path.sep) ? `./${path.relative(ROOT, value)}` : value;
+  if (typeof value === "string")
+    return value === ROOT ? "." : value.startsWith(ROOT + path.sep) ? `./${path.relative(ROOT, value)}` : value;
   if (Array.isArray(value)) return value.map(repoRelative);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repoRelative(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, repoRelative(v)]));
   return value;
 }
 

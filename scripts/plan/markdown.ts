@@ -1,12 +1,13 @@
 /** plan.md: the human view of a plan, and (with a base plan) the PR comment body. */
-import { Delta, PlanDiff } from "./diff";
-import { Plan } from "./plan";
-import { Range } from "./summary";
+import type { Delta, PlanDiff } from "./diff";
+import type { Plan } from "./plan";
+import type { Range } from "./summary";
 
 const usd = (x: number) => `$${x.toFixed(2)}`;
 /** Per-unit prices can be below a cent's resolution at 2 decimals ($0.045/h). */
 const usdUnit = (x: number) => `$${x < 0.1 ? x.toFixed(3) : x.toFixed(2)}`;
-const range = (r: Range | null, unit: (x: number) => string, suffix = "") => (r ? (r.low === r.high ? `${unit(r.low)}${suffix}` : `${unit(r.low)}–${unit(r.high)}${suffix}`) : "n/a");
+const range = (r: Range | null, unit: (x: number) => string, suffix = "") =>
+  r ? (r.low === r.high ? `${unit(r.low)}${suffix}` : `${unit(r.low)}–${unit(r.high)}${suffix}`) : "n/a";
 const kwNum = (x: number) => x.toFixed(2);
 const kw = (x: number) => `${kwNum(x)} kW`;
 const kwRange = (r: Range | null) => range(r, kwNum, " kW");
@@ -22,10 +23,16 @@ const code = (s: string) => `\`${s}\``;
 
 function headline(p: Plan): string {
   const s = p.summary;
-  const policy = p.policy.violations.length === 0 ? `policy: all ${p.policy.rules} rules pass` : `policy: **${p.policy.violations.length} violation(s)**`;
+  const policy =
+    p.policy.violations.length === 0
+      ? `policy: all ${p.policy.rules} rules pass`
+      : `policy: **${p.policy.violations.length} violation(s)**`;
   const parts = [`**${s.resourceCount} resources**`, `**${s.maxGpus} GPUs** max`];
   if (s.idlePerHour !== null) parts.push(`idle **${usd(s.idlePerHour)}/h**`);
-  if (s.fullLoadSpotPerHour) parts.push(`all pools at limit **${range(s.fullLoadSpotPerHour, usd, "/h")}** spot, **${range(s.fullLoadOnDemandPerHour, usd, "/h")}** on-demand`);
+  if (s.fullLoadSpotPerHour)
+    parts.push(
+      `all pools at limit **${range(s.fullLoadSpotPerHour, usd, "/h")}** spot, **${range(s.fullLoadOnDemandPerHour, usd, "/h")}** on-demand`,
+    );
   if (s.fullLoadKw) parts.push(`**${kwRange(s.fullLoadKw)}** GPU power at full load`);
   parts.push(policy);
   return parts.join(" · ");
@@ -41,9 +48,18 @@ const LIST_LIMIT = 40;
 
 function refList(title: string, items: readonly { type: string; name: string; keys?: readonly string[] }[]): string[] {
   if (items.length === 0) return [];
-  const lines = items.slice(0, LIST_LIMIT).map((r) => `- ${code(r.type)} ${code(r.name)}${r.keys ? `: ${r.keys.map(code).join(", ")}` : ""}`);
+  const lines = items
+    .slice(0, LIST_LIMIT)
+    .map((r) => `- ${code(r.type)} ${code(r.name)}${r.keys ? `: ${r.keys.map(code).join(", ")}` : ""}`);
   if (items.length > LIST_LIMIT) lines.push(`- … and ${items.length - LIST_LIMIT} more (see plan.json)`);
-  return [`<details${items.length <= 10 ? " open" : ""}><summary>${title} (${items.length})</summary>`, "", ...lines, "", "</details>", ""];
+  return [
+    `<details${items.length <= 10 ? " open" : ""}><summary>${title} (${items.length})</summary>`,
+    "",
+    ...lines,
+    "",
+    "</details>",
+    "",
+  ];
 }
 
 export function renderDiff(d: PlanDiff): string[] {
@@ -76,30 +92,51 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
   out.push("### GPU pools", "");
   if (s.gpuPools.length === 0) out.push("No GPU pools.", "");
   else {
-    out.push("| pool | max GPUs | instance types | capacity | spot $/h at limit | on-demand $/h at limit | GPU kW at limit |", "|---|---:|---|---|---:|---:|---:|");
+    out.push(
+      "| pool | max GPUs | instance types | capacity | spot $/h at limit | on-demand $/h at limit | GPU kW at limit |",
+      "|---|---:|---|---|---:|---:|---:|",
+    );
     for (const g of s.gpuPools)
-      out.push(`| ${g.name} | ${g.maxGpus} | ${typesLabel(g.instanceTypes)} | ${g.capacityTypes.join(", ")} | ${range(g.spotPerHour, usd)} | ${range(g.onDemandPerHour, usd)} | ${kwRange(g.kw)} |`);
+      out.push(
+        `| ${g.name} | ${g.maxGpus} | ${typesLabel(g.instanceTypes)} | ${g.capacityTypes.join(", ")} | ${range(g.spotPerHour, usd)} | ${range(g.onDemandPerHour, usd)} | ${kwRange(g.kw)} |`,
+      );
     out.push("");
   }
 
   out.push("### Kueue quotas", "");
   if (s.queues.length === 0) out.push("No ClusterQueues.", "");
   else {
-    out.push("| ClusterQueue | cohort | namespaces | GPUs per flavor: nominal (borrowing limit) |", "|---|---|---|---|");
+    out.push(
+      "| ClusterQueue | cohort | namespaces | GPUs per flavor: nominal (borrowing limit) |",
+      "|---|---|---|---|",
+    );
     for (const q of s.queues)
-      out.push(`| ${q.clusterQueue} | ${q.cohort ?? ""} | ${q.namespaces.join(", ")} | ${q.gpus.map((g) => `${g.flavor}: ${g.nominalQuota ?? "?"}${g.borrowingLimit !== null ? ` (${g.borrowingLimit})` : ""}`).join("; ")} |`);
+      out.push(
+        `| ${q.clusterQueue} | ${q.cohort ?? ""} | ${q.namespaces.join(", ")} | ${q.gpus.map((g) => `${g.flavor}: ${g.nominalQuota ?? "?"}${g.borrowingLimit !== null ? ` (${g.borrowingLimit})` : ""}`).join("; ")} |`,
+      );
     out.push("");
   }
 
   out.push("### Cost and power", "");
-  if (s.idlePerHour === null) out.push(`Platform ${code(s.platform)} has no cloud bill in this model.${s.fullLoadKw ? ` GPU power at full load: ${kwRange(s.fullLoadKw)}.` : ""}`, "");
+  if (s.idlePerHour === null)
+    out.push(
+      `Platform ${code(s.platform)} has no cloud bill in this model.${s.fullLoadKw ? ` GPU power at full load: ${kwRange(s.fullLoadKw)}.` : ""}`,
+      "",
+    );
   else {
     out.push("| idle item | count | $/h each | $/h |", "|---|---:|---:|---:|");
-    for (const l of s.idleLines) out.push(`| ${l.item} | ${l.count} | ${usdUnit(l.perHour)} | ${usd(l.count * l.perHour)} |`);
+    for (const l of s.idleLines)
+      out.push(`| ${l.item} | ${l.count} | ${usdUnit(l.perHour)} | ${usd(l.count * l.perHour)} |`);
     out.push(`| **idle total** | | | **${usd(s.idlePerHour)}** |`, "");
-    out.push(`All GPU pools at their limit: **${range(s.fullLoadSpotPerHour, usd, "/h")}** on spot, **${range(s.fullLoadOnDemandPerHour, usd, "/h")}** on-demand (idle included; low = cheapest allowed type per GPU, high = dearest).`, "");
+    out.push(
+      `All GPU pools at their limit: **${range(s.fullLoadSpotPerHour, usd, "/h")}** on spot, **${range(s.fullLoadOnDemandPerHour, usd, "/h")}** on-demand (idle included; low = cheapest allowed type per GPU, high = dearest).`,
+      "",
+    );
   }
-  out.push(`Prices and power from ${code("contract/catalog/prices.ts")} (as of ${s.pricesAsOf}; on-demand list prices, typical spot discount, NVIDIA board power; data transfer, storage and NAT processing not included).${s.unpricedTypes.length ? ` Not priced: ${s.unpricedTypes.join(", ")}.` : ""}`, "");
+  out.push(
+    `Prices and power from ${code("contract/catalog/prices.ts")} (as of ${s.pricesAsOf}; on-demand list prices, typical spot discount, NVIDIA board power; data transfer, storage and NAT processing not included).${s.unpricedTypes.length ? ` Not priced: ${s.unpricedTypes.join(", ")}.` : ""}`,
+    "",
+  );
 
   out.push("### Cluster services", "");
   const releases = s.releases ?? [];
@@ -109,14 +146,21 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
     for (const r of releases) out.push(`| ${r.name} | ${r.namespace} | ${code(r.chart)} | ${r.version ?? "(local)"} |`);
     out.push("");
   }
-  for (const t of s.topologies ?? []) out.push(`Kueue Topology ${code(t.name)}: ${t.levels.map(code).join(" > ")}; topology-aware flavors: ${(s.topologyFlavors ?? []).map(code).join(", ") || "none"}.`, "");
+  for (const t of s.topologies ?? [])
+    out.push(
+      `Kueue Topology ${code(t.name)}: ${t.levels.map(code).join(" > ")}; topology-aware flavors: ${(s.topologyFlavors ?? []).map(code).join(", ") || "none"}.`,
+      "",
+    );
   out.push(`EFA pools: ${(s.efaPools ?? []).map(code).join(", ") || "none"}.`, "");
 
   out.push("### Network", "");
   if (!s.network) out.push("No cloud network (the cluster brings its own).", "");
   else {
     const n = s.network;
-    out.push(`VPC ${code(n.vpcCidr ?? "?")}, ${n.natGateways} NAT gateway(s), endpoints: ${n.endpoints.map((e) => `${e.service.split(".").pop()} (${e.type})`).join(", ") || "none"}.`, "");
+    out.push(
+      `VPC ${code(n.vpcCidr ?? "?")}, ${n.natGateways} NAT gateway(s), endpoints: ${n.endpoints.map((e) => `${e.service.split(".").pop()} (${e.type})`).join(", ") || "none"}.`,
+      "",
+    );
     out.push("| tier | AZ | CIDR |", "|---|---|---|");
     for (const sn of n.subnets) out.push(`| ${sn.tier} | ${sn.az} | ${sn.cidr} |`);
     out.push("");
@@ -132,7 +176,10 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
     const byRelease = new Map<string, string[]>();
     for (const r of p.rendered ?? []) {
       const [release, obj] = r.name.split(":");
-      byRelease.set(release + " in " + r.name.split("@").pop(), [...(byRelease.get(release + " in " + r.name.split("@").pop()) ?? []), obj.split("@")[0]]);
+      byRelease.set(`${release} in ${r.name.split("@").pop()}`, [
+        ...(byRelease.get(`${release} in ${r.name.split("@").pop()}`) ?? []),
+        obj.split("@")[0],
+      ]);
     }
     for (const [rel, objs] of byRelease) out.push(`- ${code(rel)}: ${objs.map(code).join(", ")}`);
     for (const problem of p.renderProblems ?? []) out.push(`- not rendered: ${problem}`);
@@ -142,6 +189,9 @@ export function renderPlan(p: Plan, diff?: PlanDiff): string {
   out.push(`<details><summary>Resources by type (${s.resourceCount})</summary>`, "", "| type | count |", "|---|---:|");
   for (const [t, c] of Object.entries(s.counts)) out.push(`| ${code(t)} | ${c} |`);
   out.push("", "</details>", "");
-  out.push(`<sub>Offline plan: the real program evaluated under Pulumi mocks (no cloud credentials). ${code(`npm run plan -- --stack ${p.stack}`)}</sub>`, "");
+  out.push(
+    `<sub>Offline plan: the real program evaluated under Pulumi mocks (no cloud credentials). ${code(`npm run plan -- --stack ${p.stack}`)}</sub>`,
+    "",
+  );
   return out.join("\n");
 }

@@ -1,11 +1,11 @@
 /** The plan document (plan.json): resources, summary and the policy verdict of one stack. */
-import { Violation } from "../../policy/rules";
+import type { Violation } from "../../policy/rules";
 import { RULES } from "../../policy/rules";
 import { ROOT } from "./engine/program";
 import { renderLocalCharts } from "./charts";
-import { evaluateStack, PlanResource } from "./evaluate";
+import { evaluateStack, type PlanResource } from "./evaluate";
 import { checkPlan } from "./policy";
-import { PlanSummary, summarize } from "./summary";
+import { type PlanSummary, summarize } from "./summary";
 
 export const PLAN_FORMAT = 1;
 

@@ -2,8 +2,8 @@
  * Runs the policy pack's rules (policy/rules) over a plan: the offline twin of
  * `pulumi preview --policy-pack policy`.
  */
-import { evaluate, PolicySubject, Violation } from "../../policy/rules";
-import { PlanResource } from "./evaluate";
+import { evaluate, type PolicySubject, type Violation } from "../../policy/rules";
+import type { PlanResource } from "./evaluate";
 
 /** Plan resources as rule subjects (provider inputs attached for default-tag checks). */
 export function subjectsOf(resources: readonly PlanResource[]): PolicySubject[] {
@@ -31,6 +31,7 @@ export function checkPlan(resources: readonly PlanResource[]): Violation[] {
 export function formatViolations(violations: readonly Violation[], stack: string, ruleCount: number): string {
   if (violations.length === 0) return `policy: stack ${stack} passes all ${ruleCount} rules\n`;
   const lines = [`policy: stack ${stack} has ${violations.length} violation${violations.length === 1 ? "" : "s"}:`];
-  for (const v of violations) lines.push(`  [${v.rule}] (${v.severity}) ${v.message}${v.urn ? `\n      ${v.urn}` : ""}`);
-  return lines.join("\n") + "\n";
+  for (const v of violations)
+    lines.push(`  [${v.rule}] (${v.severity}) ${v.message}${v.urn ? `\n      ${v.urn}` : ""}`);
+  return `${lines.join("\n")}\n`;
 }

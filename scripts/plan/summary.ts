@@ -3,11 +3,11 @@
  * no resource for it, e.g. GPU pools on the local platform): counts, network, GPU pools, Kueue
  * quotas, $/hour idle and at full GPU load, and kW.
  */
-import { KilnConfig } from "../../infra/config";
+import type { KilnConfig } from "../../infra/config";
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 import { isGpuNodePool } from "../../policy/rules/nodes";
 import { gpuQuotas } from "../../policy/rules/queues";
-import { PlanResource } from "./evaluate";
+import type { PlanResource } from "./evaluate";
 import { familyOf } from "../../contract/catalog/gpu-families";
 import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES, PRICES_AS_OF } from "../../contract/catalog/prices";
 
@@ -35,7 +35,11 @@ export interface QueueSummary {
   readonly clusterQueue: string;
   readonly cohort?: string;
   readonly namespaces: readonly string[];
-  readonly gpus: readonly { readonly flavor: string; readonly nominalQuota: number | null; readonly borrowingLimit: number | null }[];
+  readonly gpus: readonly {
+    readonly flavor: string;
+    readonly nominalQuota: number | null;
+    readonly borrowingLimit: number | null;
+  }[];
 }
 
 export interface CostLine {
@@ -50,7 +54,12 @@ export interface PlanSummary {
   readonly counts: Readonly<Record<string, number>>;
   readonly network: {
     readonly vpcCidr?: string;
-    readonly subnets: readonly { readonly name: string; readonly cidr: string; readonly az: string; readonly tier: "public" | "private" }[];
+    readonly subnets: readonly {
+      readonly name: string;
+      readonly cidr: string;
+      readonly az: string;
+      readonly tier: "public" | "private";
+    }[];
     readonly natGateways: number;
     readonly endpoints: readonly { readonly service: string; readonly type: string }[];
   } | null;
@@ -66,7 +75,12 @@ export interface PlanSummary {
   readonly unpricedTypes: readonly string[];
   readonly pricesAsOf: string;
   /** Helm releases the stack installs (controllers, device plugins, the trainer chart). */
-  readonly releases?: readonly { readonly name: string; readonly namespace: string; readonly chart: string; readonly version: string | null }[];
+  readonly releases?: readonly {
+    readonly name: string;
+    readonly namespace: string;
+    readonly chart: string;
+    readonly version: string | null;
+  }[];
   /** Kueue Topology objects: name and levels, outermost first. */
   readonly topologies?: readonly { readonly name: string; readonly levels: readonly string[] }[];
   /** ResourceFlavors that place by topology. */
@@ -76,9 +90,11 @@ export interface PlanSummary {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "<computed>" ? v : undefined);
-const n = (v: unknown): number | undefined => (typeof v === "number" ? v : typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined);
+const n = (v: unknown): number | undefined =>
+  typeof v === "number" ? v : typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : undefined;
 const round = (x: number) => Math.round(x * 100) / 100;
-const ofType = (rs: readonly PlanResource[], mod: string) => rs.filter((r) => r.type.split(":").slice(0, 2).join(":") === mod);
+const ofType = (rs: readonly PlanResource[], mod: string) =>
+  rs.filter((r) => r.type.split(":").slice(0, 2).join(":") === mod);
 
 function network(rs: readonly PlanResource[]): PlanSummary["network"] {
   const vpc = ofType(rs, "aws:ec2/vpc")[0];
@@ -86,19 +102,30 @@ function network(rs: readonly PlanResource[]): PlanSummary["network"] {
   const subnets = ofType(rs, "aws:ec2/subnet").map((s) => {
     const tags = (s.inputs.tags ?? {}) as Record<string, string>;
     const isPublic = tags["kubernetes.io/role/elb"] !== undefined || s.inputs.mapPublicIpOnLaunch === true;
-    return { name: s.name, cidr: str(s.inputs.cidrBlock) ?? "?", az: str(s.inputs.availabilityZone) ?? "?", tier: isPublic ? ("public" as const) : ("private" as const) };
+    return {
+      name: s.name,
+      cidr: str(s.inputs.cidrBlock) ?? "?",
+      az: str(s.inputs.availabilityZone) ?? "?",
+      tier: isPublic ? ("public" as const) : ("private" as const),
+    };
   });
   subnets.sort((a, b) => a.tier.localeCompare(b.tier) || a.az.localeCompare(b.az));
   return {
     vpcCidr: str(vpc.inputs.cidrBlock),
     subnets,
     natGateways: ofType(rs, "aws:ec2/natGateway").length,
-    endpoints: ofType(rs, "aws:ec2/vpcEndpoint").map((e) => ({ service: str(e.inputs.serviceName) ?? "?", type: str(e.inputs.vpcEndpointType) ?? "Gateway" })),
+    endpoints: ofType(rs, "aws:ec2/vpcEndpoint").map((e) => ({
+      service: str(e.inputs.serviceName) ?? "?",
+      type: str(e.inputs.vpcEndpointType) ?? "Gateway",
+    })),
   };
 }
 
 /** Cost and power of `maxGpus` GPUs on the cheapest / dearest allowed type. */
-function poolEconomics(types: readonly string[], maxGpus: number): Pick<GpuPoolSummary, "spotPerHour" | "onDemandPerHour" | "kw"> & { unpriced: string[] } {
+function poolEconomics(
+  types: readonly string[],
+  maxGpus: number,
+): Pick<GpuPoolSummary, "spotPerHour" | "onDemandPerHour" | "kw"> & { unpriced: string[] } {
   const priced = types.filter((t) => INSTANCE_PRICES[t]?.gpus > 0);
   const unpriced = types.filter((t) => !priced.includes(t));
   if (priced.length === 0) return { spotPerHour: null, onDemandPerHour: null, kw: null, unpriced };
@@ -108,19 +135,27 @@ function poolEconomics(types: readonly string[], maxGpus: number): Pick<GpuPoolS
     const od = p.onDemand / p.gpus;
     return { od, spot: od * (1 - (f?.spotDiscount ?? 0)), watts: f?.gpuWatts };
   });
-  const range = (xs: number[]): Range => ({ low: round(maxGpus * Math.min(...xs)), high: round(maxGpus * Math.max(...xs)) });
+  const range = (xs: number[]): Range => ({
+    low: round(maxGpus * Math.min(...xs)),
+    high: round(maxGpus * Math.max(...xs)),
+  });
   const watts = perGpu.map((x) => x.watts).filter((w): w is number => w !== undefined);
   return {
     onDemandPerHour: range(perGpu.map((x) => x.od)),
     spotPerHour: range(perGpu.map((x) => x.spot)),
-    kw: watts.length ? { low: round((maxGpus * Math.min(...watts)) / 1000), high: round((maxGpus * Math.max(...watts)) / 1000) } : null,
+    kw: watts.length
+      ? { low: round((maxGpus * Math.min(...watts)) / 1000), high: round((maxGpus * Math.max(...watts)) / 1000) }
+      : null,
     unpriced,
   };
 }
 
 /** Instance types a NodePool may launch, from its requirements. */
 function nodePoolTypes(requirements: any[]): string[] {
-  const values = (key: string) => requirements.filter((r) => r?.key === key && r?.operator === "In").flatMap((r) => (Array.isArray(r.values) ? r.values : []));
+  const values = (key: string) =>
+    requirements
+      .filter((r) => r?.key === key && r?.operator === "In")
+      .flatMap((r) => (Array.isArray(r.values) ? r.values : []));
   const types = values("node.kubernetes.io/instance-type");
   if (types.length) return types;
   return values("karpenter.k8s.aws/instance-family").flatMap((f: string) => gpuTypesOf(f));
@@ -136,10 +171,21 @@ function gpuPools(rs: readonly PlanResource[], config: KilnConfig): { pools: Gpu
       const name = spec.template?.metadata?.labels?.[GPU_POOL_LABEL] ?? (np.inputs.metadata as any)?.name ?? np.name;
       const maxGpus = n(spec.limits?.[GPU_RESOURCE]) ?? 0;
       const types = nodePoolTypes(reqs);
-      const capacity = reqs.filter((r) => r?.key === "karpenter.sh/capacity-type" && r?.operator === "In").flatMap((r) => r.values ?? []);
+      const capacity = reqs
+        .filter((r) => r?.key === "karpenter.sh/capacity-type" && r?.operator === "In")
+        .flatMap((r) => r.values ?? []);
       const econ = poolEconomics(types, maxGpus);
       unpriced.push(...econ.unpriced);
-      return { name, maxGpus, instanceTypes: types, capacityTypes: capacity.length ? capacity : ["on-demand"], source: "NodePool" as const, spotPerHour: econ.spotPerHour, onDemandPerHour: econ.onDemandPerHour, kw: econ.kw };
+      return {
+        name,
+        maxGpus,
+        instanceTypes: types,
+        capacityTypes: capacity.length ? capacity : ["on-demand"],
+        source: "NodePool" as const,
+        spotPerHour: econ.spotPerHour,
+        onDemandPerHour: econ.onDemandPerHour,
+        kw: econ.kw,
+      };
     });
     return { pools, unpriced };
   }
@@ -163,7 +209,8 @@ function gpuPools(rs: readonly PlanResource[], config: KilnConfig): { pools: Gpu
 }
 
 function queues(rs: readonly PlanResource[]): QueueSummary[] {
-  const isKueue = (r: PlanResource, kind: string) => new RegExp(`^kubernetes:kueue\\.x-k8s\\.io/[^:]+:${kind}$`).test(r.type);
+  const isKueue = (r: PlanResource, kind: string) =>
+    new RegExp(`^kubernetes:kueue\\.x-k8s\\.io/[^:]+:${kind}$`).test(r.type);
   const local = rs.filter((r) => isKueue(r, "LocalQueue"));
   return rs
     .filter((r) => isKueue(r, "ClusterQueue"))
@@ -172,24 +219,39 @@ function queues(rs: readonly PlanResource[]): QueueSummary[] {
       const spec = (cq.inputs.spec ?? {}) as Record<string, any>;
       const borrowing = new Map<string, number | null>();
       for (const g of spec.resourceGroups ?? [])
-        for (const f of g?.flavors ?? []) for (const res of f?.resources ?? []) if (res?.name === GPU_RESOURCE) borrowing.set(f.name, n(res.borrowingLimit) ?? null);
+        for (const f of g?.flavors ?? [])
+          for (const res of f?.resources ?? [])
+            if (res?.name === GPU_RESOURCE) borrowing.set(f.name, n(res.borrowingLimit) ?? null);
       return {
         clusterQueue: name,
         cohort: str(spec.cohort ?? spec.cohortName),
-        namespaces: local.filter((l) => (l.inputs.spec as any)?.clusterQueue === name).map((l) => str((l.inputs.metadata as any)?.namespace) ?? "?"),
-        gpus: [...gpuQuotas(cq.inputs as Record<string, any>)].map(([flavor, q]) => ({ flavor, nominalQuota: q ?? null, borrowingLimit: borrowing.get(flavor) ?? null })),
+        namespaces: local
+          .filter((l) => (l.inputs.spec as any)?.clusterQueue === name)
+          .map((l) => str((l.inputs.metadata as any)?.namespace) ?? "?"),
+        gpus: [...gpuQuotas(cq.inputs as Record<string, any>)].map(([flavor, q]) => ({
+          flavor,
+          nominalQuota: q ?? null,
+          borrowingLimit: borrowing.get(flavor) ?? null,
+        })),
       };
     });
 }
 
-function idleCost(rs: readonly PlanResource[], config: KilnConfig, net: PlanSummary["network"], unpriced: string[]): CostLine[] {
+function idleCost(
+  rs: readonly PlanResource[],
+  config: KilnConfig,
+  net: PlanSummary["network"],
+  unpriced: string[],
+): CostLine[] {
   const lines: CostLine[] = [];
   const clusters = ofType(rs, "aws:eks/cluster").length;
   if (clusters) lines.push({ item: "EKS control plane", count: clusters, perHour: FIXED_HOURLY.eksControlPlane });
   for (const ng of ofType(rs, "aws:eks/nodeGroup")) {
     const scaling = (ng.inputs.scalingConfig ?? {}) as Record<string, unknown>;
     const desired = n(scaling.desiredSize) ?? config.systemNodes.desiredSize;
-    const types = (Array.isArray(ng.inputs.instanceTypes) ? ng.inputs.instanceTypes : config.systemNodes.instanceTypes) as string[];
+    const types = (
+      Array.isArray(ng.inputs.instanceTypes) ? ng.inputs.instanceTypes : config.systemNodes.instanceTypes
+    ) as string[];
     const price = INSTANCE_PRICES[types[0]];
     if (!price) unpriced.push(types[0]);
     lines.push({ item: `system nodes (${types[0]})`, count: desired, perHour: price?.onDemand ?? 0 });
@@ -198,7 +260,12 @@ function idleCost(rs: readonly PlanResource[], config: KilnConfig, net: PlanSumm
   const interfaceAzs = ofType(rs, "aws:ec2/vpcEndpoint")
     .filter((e) => e.inputs.vpcEndpointType === "Interface")
     .reduce((sum, e) => sum + (Array.isArray(e.inputs.subnetIds) ? e.inputs.subnetIds.length : config.azCount), 0);
-  if (interfaceAzs) lines.push({ item: "interface VPC endpoint-AZs", count: interfaceAzs, perHour: FIXED_HOURLY.interfaceEndpointPerAz });
+  if (interfaceAzs)
+    lines.push({
+      item: "interface VPC endpoint-AZs",
+      count: interfaceAzs,
+      perHour: FIXED_HOURLY.interfaceEndpointPerAz,
+    });
   return lines;
 }
 
@@ -215,7 +282,10 @@ export function summarize(resources: readonly PlanResource[], config: KilnConfig
   const sum = (pick: (p: GpuPoolSummary) => Range | null): Range | null => {
     if (!cloud) return null;
     const rs = pools.map(pick).filter((r): r is Range => r !== null);
-    return { low: round((idle ?? 0) + rs.reduce((s, r) => s + r.low, 0)), high: round((idle ?? 0) + rs.reduce((s, r) => s + r.high, 0)) };
+    return {
+      low: round((idle ?? 0) + rs.reduce((s, r) => s + r.low, 0)),
+      high: round((idle ?? 0) + rs.reduce((s, r) => s + r.high, 0)),
+    };
   };
   const kws = pools.map((p) => p.kw).filter((k): k is Range => k !== null);
   return {
@@ -230,7 +300,9 @@ export function summarize(resources: readonly PlanResource[], config: KilnConfig
     idleLines,
     fullLoadSpotPerHour: sum((p) => p.spotPerHour),
     fullLoadOnDemandPerHour: sum((p) => p.onDemandPerHour),
-    fullLoadKw: kws.length ? { low: round(kws.reduce((s, k) => s + k.low, 0)), high: round(kws.reduce((s, k) => s + k.high, 0)) } : null,
+    fullLoadKw: kws.length
+      ? { low: round(kws.reduce((s, k) => s + k.low, 0)), high: round(kws.reduce((s, k) => s + k.high, 0)) }
+      : null,
     unpricedTypes: [...new Set(unpriced)].sort(),
     pricesAsOf: PRICES_AS_OF,
     ...multiNode(custom),
@@ -238,17 +310,35 @@ export function summarize(resources: readonly PlanResource[], config: KilnConfig
 }
 
 /** Releases, Topology objects, topology-aware flavors and EFA pools: what multi-node runs rely on (absent in plans made before them). */
-function multiNode(rs: readonly PlanResource[]): Required<Pick<PlanSummary, "releases" | "topologies" | "topologyFlavors" | "efaPools">> {
+function multiNode(
+  rs: readonly PlanResource[],
+): Required<Pick<PlanSummary, "releases" | "topologies" | "topologyFlavors" | "efaPools">> {
   const kind = (r: PlanResource, k: string) => r.type.endsWith(`:${k}`) && r.type.startsWith("kubernetes:");
   const meta = (r: PlanResource) => (r.inputs.metadata ?? {}) as Record<string, any>;
   const spec = (r: PlanResource) => (r.inputs.spec ?? {}) as Record<string, any>;
   return {
     releases: rs
       .filter((r) => /^kubernetes:helm\.sh\/v\d:Release$/.test(r.type))
-      .map((r) => ({ name: str(r.inputs.name) ?? r.name, namespace: str(r.inputs.namespace) ?? "default", chart: String(r.inputs.chart ?? "?").replace(/^.*\/charts\/trainer$/, "charts/trainer"), version: str(r.inputs.version) ?? null }))
+      .map((r) => ({
+        name: str(r.inputs.name) ?? r.name,
+        namespace: str(r.inputs.namespace) ?? "default",
+        chart: String(r.inputs.chart ?? "?").replace(/^.*\/charts\/trainer$/, "charts/trainer"),
+        version: str(r.inputs.version) ?? null,
+      }))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
-    topologies: rs.filter((r) => kind(r, "Topology")).map((r) => ({ name: str(meta(r).name) ?? r.name, levels: ((spec(r).levels ?? []) as { nodeLabel: string }[]).map((l) => l.nodeLabel) })),
-    topologyFlavors: rs.filter((r) => kind(r, "ResourceFlavor") && spec(r).topologyName).map((r) => str(meta(r).name) ?? r.name).sort(),
-    efaPools: rs.filter((r) => kind(r, "NodePool") && spec(r).template?.metadata?.labels?.["kiln.dev/efa"] === "true").map((r) => str(meta(r).name) ?? r.name).sort(),
+    topologies: rs
+      .filter((r) => kind(r, "Topology"))
+      .map((r) => ({
+        name: str(meta(r).name) ?? r.name,
+        levels: ((spec(r).levels ?? []) as { nodeLabel: string }[]).map((l) => l.nodeLabel),
+      })),
+    topologyFlavors: rs
+      .filter((r) => kind(r, "ResourceFlavor") && spec(r).topologyName)
+      .map((r) => str(meta(r).name) ?? r.name)
+      .sort(),
+    efaPools: rs
+      .filter((r) => kind(r, "NodePool") && spec(r).template?.metadata?.labels?.["kiln.dev/efa"] === "true")
+      .map((r) => str(meta(r).name) ?? r.name)
+      .sort(),
   };
 }

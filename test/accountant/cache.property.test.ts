@@ -17,12 +17,30 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 type Event =
   | { t: number; kind: "job"; job: number }
   | { t: number; kind: "jobGone"; job: number }
-  | { t: number; kind: "pod" | "podDone" | "podGone"; job: number; pod: number; gpus: number; start: number; end: number };
+  | {
+      t: number;
+      kind: "pod" | "podDone" | "podGone";
+      job: number;
+      pod: number;
+      gpus: number;
+      start: number;
+      end: number;
+    };
 
-const podPlan = fc.record({ gpus: fc.constantFrom(1, 2, 4, 8), seconds: fc.integer({ min: 1, max: 7200 }), pause: fc.integer({ min: 0, max: 600 }), linger: fc.integer({ min: 0, max: 60 }) });
-const jobPlan = fc.record({ start: fc.integer({ min: 0, max: 3600 }), pods: fc.array(podPlan, { minLength: 1, maxLength: 3 }) });
+const podPlan = fc.record({
+  gpus: fc.constantFrom(1, 2, 4, 8),
+  seconds: fc.integer({ min: 1, max: 7200 }),
+  pause: fc.integer({ min: 0, max: 600 }),
+  linger: fc.integer({ min: 0, max: 60 }),
+});
+const jobPlan = fc.record({
+  start: fc.integer({ min: 0, max: 3600 }),
+  pods: fc.array(podPlan, { minLength: 1, maxLength: 3 }),
+});
 
-function timeline(jobs: { start: number; pods: { gpus: number; seconds: number; pause: number; linger: number }[] }[]): Event[] {
+function timeline(
+  jobs: { start: number; pods: { gpus: number; seconds: number; pause: number; linger: number }[] }[],
+): Event[] {
   const events: Event[] = [];
   jobs.forEach((j, ji) => {
     events.push({ t: j.start, kind: "job", job: ji });
@@ -31,7 +49,11 @@ function timeline(jobs: { start: number; pods: { gpus: number; seconds: number; 
       const start = t + p.pause;
       const end = start + p.seconds;
       const base = { job: ji, pod: pi, gpus: p.gpus, start, end };
-      events.push({ ...base, t: start, kind: "pod" }, { ...base, t: end, kind: "podDone" }, { ...base, t: end + p.linger, kind: "podGone" });
+      events.push(
+        { ...base, t: start, kind: "pod" },
+        { ...base, t: end, kind: "podDone" },
+        { ...base, t: end + p.linger, kind: "podGone" },
+      );
       t = end + p.linger;
     });
     events.push({ t: t + 1, kind: "jobGone", job: ji });
@@ -47,7 +69,10 @@ function validGaps(events: Event[], gaps: [number, number][]): [number, number][
     if (out.some(([x, y]) => a < y && x < b)) continue;
     const inside = events.slice(a, b);
     const key = (e: Event) => ("pod" in e ? `${e.job}/${e.pod}` : "");
-    const unseenEnd = inside.some((e) => e.kind === "podGone" && inside.some((d) => (d.kind === "podDone" || d.kind === "pod") && key(d) === key(e)));
+    const unseenEnd = inside.some(
+      (e) =>
+        e.kind === "podGone" && inside.some((d) => (d.kind === "podDone" || d.kind === "pod") && key(d) === key(e)),
+    );
     if (!unseenEnd) out.push([a, b]);
   }
   return out;
@@ -63,7 +88,10 @@ describe("the watch cache, property", () => {
         async (plans, passSeeds, gapSeeds) => {
           const events = timeline(plans);
           const passes = new Set(passSeeds.map((s) => s % (events.length + 1)));
-          const gaps = validGaps(events, gapSeeds.map(([a, len]) => [a % events.length, len]));
+          const gaps = validGaps(
+            events,
+            gapSeeds.map(([a, len]) => [a % events.length, len]),
+          );
           const c = new SimCluster();
           await c.start();
           const uid = (j: number) => `job-${j}`;
@@ -85,7 +113,19 @@ describe("the watch cache, property", () => {
             if (e.kind === "job") c.at(at(e.t), c.jobs, job(`run-${e.job}`, uid(e.job)));
             else if (e.kind === "jobGone") c.removeAt(at(e.t), c.jobs, `run-${e.job}`);
             else if (e.kind === "podGone") c.removeAt(at(e.t), c.pods, podName(e));
-            else c.at(at(e.t), c.pods, pod({ name: podName(e), jobUid: uid(e.job), node: "g5", gpus: e.gpus, scheduled: at(e.start), finished: e.kind === "podDone" ? at(e.end) : undefined }));
+            else
+              c.at(
+                at(e.t),
+                c.pods,
+                pod({
+                  name: podName(e),
+                  jobUid: uid(e.job),
+                  node: "g5",
+                  gpus: e.gpus,
+                  scheduled: at(e.start),
+                  finished: e.kind === "podDone" ? at(e.end) : undefined,
+                }),
+              );
           }
           await settle(20);
           const end = new Date(at(events[events.length - 1].t + 60));

@@ -21,7 +21,12 @@ function records(c: SimCluster): UsageRecord[] {
 
 const child = (uid: string, attempt: number): V1Job => {
   const j = job("llm-7-node-0", uid);
-  j.metadata!.labels = { ...j.metadata!.labels, "kiln.dev/run": "llm-7", "jobset.sigs.k8s.io/jobset-uid": "js-1", "jobset.sigs.k8s.io/restart-attempt": String(attempt) };
+  j.metadata!.labels = {
+    ...j.metadata!.labels,
+    "kiln.dev/run": "llm-7",
+    "jobset.sigs.k8s.io/jobset-uid": "js-1",
+    "jobset.sigs.k8s.io/restart-attempt": String(attempt),
+  };
   return j;
 };
 
@@ -31,8 +36,23 @@ describe("the watch cache", () => {
     await c.start();
     await reconcile(c, settings, new Date("2026-12-01T10:00:00Z"));
     c.at("2026-12-01T10:00:01Z", c.jobs, job("run-a", "job-a"));
-    c.at("2026-12-01T10:00:02Z", c.pods, pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 2, scheduled: "2026-12-01T10:00:02Z" }));
-    c.at("2026-12-01T10:00:20Z", c.pods, pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 2, scheduled: "2026-12-01T10:00:02Z", finished: "2026-12-01T10:00:20Z" }));
+    c.at(
+      "2026-12-01T10:00:02Z",
+      c.pods,
+      pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 2, scheduled: "2026-12-01T10:00:02Z" }),
+    );
+    c.at(
+      "2026-12-01T10:00:20Z",
+      c.pods,
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 2,
+        scheduled: "2026-12-01T10:00:02Z",
+        finished: "2026-12-01T10:00:20Z",
+      }),
+    );
     c.removeAt("2026-12-01T10:00:21Z", c.pods, "run-a-x");
     c.removeAt("2026-12-01T10:00:22Z", c.jobs, "run-a");
     await reconcile(c, settings, new Date("2026-12-01T10:00:30Z"));
@@ -47,27 +67,60 @@ describe("the watch cache", () => {
     const c = new SimCluster();
     await c.start();
     c.at("2026-12-01T10:00:00Z", c.jobs, child("job-0", 0));
-    c.at("2026-12-01T10:00:00Z", c.pods, pod({ name: "llm-7-node-0-0-a", jobUid: "job-0", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z" }));
+    c.at(
+      "2026-12-01T10:00:00Z",
+      c.pods,
+      pod({ name: "llm-7-node-0-0-a", jobUid: "job-0", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z" }),
+    );
     await reconcile(c, settings, new Date("2026-12-01T10:00:05Z"));
     // The pod fails after 10 s; the group restarts: the child Job is deleted and recreated with a new UID.
-    c.at("2026-12-01T10:00:10Z", c.pods, pod({ name: "llm-7-node-0-0-a", jobUid: "job-0", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T10:00:10Z", phase: "Failed" }));
+    c.at(
+      "2026-12-01T10:00:10Z",
+      c.pods,
+      pod({
+        name: "llm-7-node-0-0-a",
+        jobUid: "job-0",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T10:00:10Z",
+        phase: "Failed",
+      }),
+    );
     c.removeAt("2026-12-01T10:00:11Z", c.pods, "llm-7-node-0-0-a");
     c.removeAt("2026-12-01T10:00:11Z", c.jobs, "llm-7-node-0");
     c.at("2026-12-01T10:00:12Z", c.jobs, child("job-1", 1));
-    c.at("2026-12-01T10:00:13Z", c.pods, pod({ name: "llm-7-node-0-0-b", jobUid: "job-1", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:13Z" }));
+    c.at(
+      "2026-12-01T10:00:13Z",
+      c.pods,
+      pod({ name: "llm-7-node-0-0-b", jobUid: "job-1", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:13Z" }),
+    );
     await reconcile(c, settings, new Date("2026-12-01T10:00:35Z"));
     const byUid = new Map(records(c).map((r) => [r.uid, r]));
     expect(byUid.get("job-0")).toMatchObject({ final: true, runUid: "js-1" });
     expect(byUid.get("job-0")!.usage.gpuHours).toBeCloseTo(10 / 3600, 6);
     expect(byUid.get("job-1")).toMatchObject({ runUid: "js-1" });
-    expect(byUid.get("job-1")!.spans).toEqual([expect.objectContaining({ start: "2026-12-01T10:00:13.000Z", end: null })]);
+    expect(byUid.get("job-1")!.spans).toEqual([
+      expect.objectContaining({ start: "2026-12-01T10:00:13.000Z", end: null }),
+    ]);
   });
 
   test("a dropped watch relists: a Job replaced under its name and a pod deleted meanwhile are recorded once, from their last state", async () => {
     const c = new SimCluster();
     await c.start();
     c.at("2026-12-01T10:00:00Z", c.jobs, job("run-a", "job-a"));
-    c.at("2026-12-01T10:00:00Z", c.pods, pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T11:00:00Z" }));
+    c.at(
+      "2026-12-01T10:00:00Z",
+      c.pods,
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T11:00:00Z",
+      }),
+    );
     await reconcile(c, settings, new Date("2026-12-01T11:00:30Z"));
     c.jobs.drop();
     c.pods.drop();

@@ -19,7 +19,9 @@ export class FakeResource<T extends KubernetesObject> {
   readonly informer: ListWatch<T>;
 
   constructor() {
-    const watch = { watch: (_path: string, params: Record<string, string>, cb: Callback, done: Done) => this.watch(params, cb, done) } as unknown as Watch;
+    const watch = {
+      watch: (_path: string, params: Record<string, string>, cb: Callback, done: Done) => this.watch(params, cb, done),
+    } as unknown as Watch;
     this.informer = new ListWatch<T>("/fake", watch, async () => this.list(), false);
   }
 

@@ -54,6 +54,8 @@ describe("the accountant's probes", () => {
   test("other paths are 404; a port in use names the setting", async () => {
     expect((await get("/metrics"))[0]).toBe(404);
     const port = (server.address() as AddressInfo).port;
-    await expect(new Health({ intervalSeconds: 30, synced: () => true }).listen(port, "127.0.0.1")).rejects.toThrow(`health port ${port}: in use (settings healthPort)`);
+    await expect(new Health({ intervalSeconds: 30, synced: () => true }).listen(port, "127.0.0.1")).rejects.toThrow(
+      `health port ${port}: in use (settings healthPort)`,
+    );
   });
 });

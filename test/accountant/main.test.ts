@@ -13,7 +13,19 @@ import { job, node, pod } from "./fixtures";
 const NS = "kiln-research";
 const lists: Record<string, unknown[]> = {
   [`/apis/batch/v1/namespaces/${NS}/jobs`]: [{ ...job("run-a", "job-a"), apiVersion: "batch/v1", kind: "Job" }],
-  [`/api/v1/namespaces/${NS}/pods`]: [{ ...pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T11:00:00Z" }), metadata: { ...pod({ name: "run-a-x", jobUid: "job-a", gpus: 1 }).metadata, namespace: NS } }],
+  [`/api/v1/namespaces/${NS}/pods`]: [
+    {
+      ...pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T11:00:00Z",
+      }),
+      metadata: { ...pod({ name: "run-a-x", jobUid: "job-a", gpus: 1 }).metadata, namespace: NS },
+    },
+  ],
   [`/api/v1/namespaces/${NS}/configmaps`]: [],
   "/api/v1/nodes": [node("g5", "g5.xlarge", "on-demand", { pool: "a10g" })],
 };
@@ -29,7 +41,9 @@ beforeAll(async () => {
       return;
     }
     if (req.method === "GET" && lists[url.pathname]) {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ metadata: { resourceVersion: "1" }, items: lists[url.pathname] }));
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ metadata: { resourceVersion: "1" }, items: lists[url.pathname] }));
       return;
     }
     let body = "";
@@ -41,7 +55,11 @@ beforeAll(async () => {
       }
       if (req.method === "POST") {
         written.push(JSON.parse(body).metadata.name);
-        res.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify({ ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, resourceVersion: "2" } }));
+        res
+          .writeHead(201, { "Content-Type": "application/json" })
+          .end(
+            JSON.stringify({ ...JSON.parse(body), metadata: { ...JSON.parse(body).metadata, resourceVersion: "2" } }),
+          );
         return;
       }
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 404 }));
@@ -50,8 +68,24 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-accountant-"));
   const server_ = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fs.writeFileSync(path.join(dir, "kubeconfig"), JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: "c", cluster: { server: server_, "insecure-skip-tls-verify": true } }], users: [{ name: "u", user: { token: "t" } }], contexts: [{ name: "x", context: { cluster: "c", user: "u" } }], "current-context": "x" }));
-  fs.writeFileSync(path.join(dir, "settings.json"), JSON.stringify({ region: "us-east-1", teams: [{ name: "research", namespace: NS, clusterQueue: "kiln-research" }] }));
+  fs.writeFileSync(
+    path.join(dir, "kubeconfig"),
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "c", cluster: { server: server_, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "u", user: { token: "t" } }],
+      contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+      "current-context": "x",
+    }),
+  );
+  fs.writeFileSync(
+    path.join(dir, "settings.json"),
+    JSON.stringify({
+      region: "us-east-1",
+      teams: [{ name: "research", namespace: NS, clusterQueue: "kiln-research" }],
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -62,7 +96,10 @@ afterAll(async () => {
 
 test("one pass (--once) over a real HTTP API: the Job's record is written and the pass line tells its traffic", async () => {
   const lines: string[] = [];
-  const write = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
+  const write = jest.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    lines.push(String(s));
+    return true;
+  });
   const env = process.env.KUBECONFIG;
   process.env.KUBECONFIG = path.join(dir, "kubeconfig");
   try {

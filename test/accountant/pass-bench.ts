@@ -13,18 +13,35 @@ async function main(n: number): Promise<void> {
   await c.start();
   for (let i = 0; i < n; i++) {
     c.at("2026-12-01T10:00:00Z", c.jobs, job(`run-${i}`, `job-${i}`));
-    c.at("2026-12-01T10:00:00Z", c.pods, pod({ name: `run-${i}-x`, jobUid: `job-${i}`, node: "g5", gpus: 1 + (i % 8), scheduled: "2026-12-01T10:00:00Z" }));
+    c.at(
+      "2026-12-01T10:00:00Z",
+      c.pods,
+      pod({ name: `run-${i}-x`, jobUid: `job-${i}`, node: "g5", gpus: 1 + (i % 8), scheduled: "2026-12-01T10:00:00Z" }),
+    );
   }
   const time = async (label: string, now: string) => {
     const t = performance.now();
     const [o] = await reconcile(c, settings, new Date(now));
-    console.log(JSON.stringify({ pass: label, jobs: n, ms: Math.round(performance.now() - t), written: o.recordsWritten, spentGpuHours: o.budget?.spent }));
+    console.log(
+      JSON.stringify({
+        pass: label,
+        jobs: n,
+        ms: Math.round(performance.now() - t),
+        written: o.recordsWritten,
+        spentGpuHours: o.budget?.spent,
+      }),
+    );
   };
   await time("first", "2026-12-01T10:00:30Z");
   await time("steady", "2026-12-01T10:00:50Z");
   await time("refresh (open records, every openRecordRefreshSeconds)", "2026-12-01T10:06:00Z");
   global.gc?.();
-  console.log(JSON.stringify({ heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) }));
+  console.log(
+    JSON.stringify({
+      heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    }),
+  );
   await c.cache.stop();
 }
 

@@ -12,7 +12,16 @@ describe("the accountant's pass", () => {
   test("a finished run gets a record that outlives its Job", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
-    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    c.pods = [
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T12:00:00Z",
+      }),
+    ];
     await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
     const [cm] = await c.listRecords();
     const r = recordOf(cm);
@@ -31,7 +40,16 @@ describe("the accountant's pass", () => {
   test("an unchanged finished run is not rewritten on every pass", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
-    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    c.pods = [
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T12:00:00Z",
+      }),
+    ];
     await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
     const writes = c.writes;
     await reconcile(c, settings(), new Date("2026-12-01T12:05:00Z"));
@@ -41,13 +59,31 @@ describe("the accountant's pass", () => {
   test("a team at its budget is held, says why, and the next month releases it", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
-    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T12:00:00Z" })];
+    c.pods = [
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T12:00:00Z",
+      }),
+    ];
     const [o] = await reconcile(c, settings({ unit: "gpuHours", limit: 1.5 }), new Date("2026-12-01T12:01:00Z"));
     expect(o.queue).toBe("held");
     expect(c.queues.get("kiln-research")).toMatchObject({ stopPolicy: "Hold" });
     const status = c.budget();
-    expect(status).toMatchObject({ team: "research", unit: "gpuHours", limit: 1.5, spent: 2, period: "2026-12", held: true });
-    expect(status.reason).toBe("team research has used 2.00 GPU-hours of its 1.50 GPU-hours budget for 2026-12: new runs wait until 2027-01-01 (running runs finish)");
+    expect(status).toMatchObject({
+      team: "research",
+      unit: "gpuHours",
+      limit: 1.5,
+      spent: 2,
+      period: "2026-12",
+      held: true,
+    });
+    expect(status.reason).toBe(
+      "team research has used 2.00 GPU-hours of its 1.50 GPU-hours budget for 2026-12: new runs wait until 2027-01-01 (running runs finish)",
+    );
     // Next month: December's spend no longer counts.
     const [next] = await reconcile(c, settings({ unit: "gpuHours", limit: 1.5 }), new Date("2027-01-01T00:00:30Z"));
     expect(next.queue).toBe("released");
@@ -58,7 +94,16 @@ describe("the accountant's pass", () => {
   test("a dollar budget counts the priced spend", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
-    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T20:00:00Z" })];
+    c.pods = [
+      pod({
+        name: "run-a-x",
+        jobUid: "job-a",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T20:00:00Z",
+      }),
+    ];
     const [o] = await reconcile(c, settings({ unit: "usd", limit: 5 }), new Date("2026-12-01T21:00:00Z"));
     // 10 h of g5.xlarge on demand: $10.06.
     expect(o.budget).toMatchObject({ unit: "usd", held: true });
@@ -75,28 +120,46 @@ describe("the accountant's pass", () => {
 
   test("a damaged record is reported by name and does not stop the pass", async () => {
     const c = new FakeCluster();
-    c.configMaps.set("kiln-usage-x", { metadata: { name: "kiln-usage-x", namespace: "kiln-research", labels: { [USAGE_RECORD_LABEL]: "run" } }, data: { "usage.json": "{" } });
+    c.configMaps.set("kiln-usage-x", {
+      metadata: { name: "kiln-usage-x", namespace: "kiln-research", labels: { [USAGE_RECORD_LABEL]: "run" } },
+      data: { "usage.json": "{" },
+    });
     c.jobs = [job("run-a", "job-a")];
     const [o] = await reconcile(c, settings(), new Date("2026-12-01T12:00:00Z"));
-    expect(o.problems).toEqual([expect.stringMatching(/^usage record kiln-research\/kiln-usage-x: usage.json is not JSON/)]);
+    expect(o.problems).toEqual([
+      expect.stringMatching(/^usage record kiln-research\/kiln-usage-x: usage.json is not JSON/),
+    ]);
     expect(o.recordsWritten).toBe(1);
   });
 
   test("months are calendar months in UTC", () => {
-    expect(periodOf(new Date("2026-12-31T23:59:59Z"))).toEqual({ name: "2026-12", from: new Date("2026-12-01T00:00:00Z"), to: new Date("2027-01-01T00:00:00Z") });
+    expect(periodOf(new Date("2026-12-31T23:59:59Z"))).toEqual({
+      name: "2026-12",
+      from: new Date("2026-12-01T00:00:00Z"),
+      to: new Date("2027-01-01T00:00:00Z"),
+    });
   });
 
   test("bad settings are refused naming each field", () => {
-    expect(() => parseSettings('{"region":"","teams":[{"name":"r","namespace":"n","clusterQueue":"q","budget":{"unit":"eur","limit":-1}}]}', "settings.json")).toThrow(
-      /settings.json: region: .*; teams.0.budget.unit: .*; teams.0.budget.limit: /,
-    );
+    expect(() =>
+      parseSettings(
+        '{"region":"","teams":[{"name":"r","namespace":"n","clusterQueue":"q","budget":{"unit":"eur","limit":-1}}]}',
+        "settings.json",
+      ),
+    ).toThrow(/settings.json: region: .*; teams.0.budget.unit: .*; teams.0.budget.limit: /);
   });
 });
 
 describe("runs with your own image (JobSets)", () => {
   const child = (name: string, uid: string, attempt: number) => {
     const j = job(name, uid);
-    j.metadata!.labels = { ...(j.metadata!.labels ?? {}), "kiln.dev/run": "llm-7", "jobset.sigs.k8s.io/jobset-name": "llm-7", "jobset.sigs.k8s.io/jobset-uid": "js-1", "jobset.sigs.k8s.io/restart-attempt": String(attempt) };
+    j.metadata!.labels = {
+      ...(j.metadata!.labels ?? {}),
+      "kiln.dev/run": "llm-7",
+      "jobset.sigs.k8s.io/jobset-name": "llm-7",
+      "jobset.sigs.k8s.io/jobset-uid": "js-1",
+      "jobset.sigs.k8s.io/restart-attempt": String(attempt),
+    };
     return j;
   };
 
@@ -104,14 +167,34 @@ describe("runs with your own image (JobSets)", () => {
     const c = new FakeCluster();
     // Attempt 0 ran two nodes for an hour, then the group restarted: attempt 1's Job has a new UID.
     c.jobs = [child("llm-7-node-0", "job-0", 0)];
-    c.pods = ["a", "b"].map((n) => pod({ name: `llm-7-node-0-${n}`, jobUid: "job-0", node: "g5", gpus: 1, scheduled: "2026-12-01T10:00:00Z", finished: "2026-12-01T11:00:00Z", phase: "Failed" }));
+    c.pods = ["a", "b"].map((n) =>
+      pod({
+        name: `llm-7-node-0-${n}`,
+        jobUid: "job-0",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T10:00:00Z",
+        finished: "2026-12-01T11:00:00Z",
+        phase: "Failed",
+      }),
+    );
     await reconcile(c, settings(), new Date("2026-12-01T11:01:00Z"));
     c.jobs = [child("llm-7-node-0", "job-1", 1)];
-    c.pods = ["c", "d"].map((n) => pod({ name: `llm-7-node-0-${n}`, jobUid: "job-1", node: "g5", gpus: 1, scheduled: "2026-12-01T11:02:00Z", finished: "2026-12-01T11:32:00Z" }));
+    c.pods = ["c", "d"].map((n) =>
+      pod({
+        name: `llm-7-node-0-${n}`,
+        jobUid: "job-1",
+        node: "g5",
+        gpus: 1,
+        scheduled: "2026-12-01T11:02:00Z",
+        finished: "2026-12-01T11:32:00Z",
+      }),
+    );
     await reconcile(c, settings(), new Date("2026-12-01T11:33:00Z"));
     const cms = await c.listRecords();
     expect(cms).toHaveLength(2);
-    for (const cm of cms) expect(cm.metadata!.labels).toMatchObject({ "kiln.dev/run": "llm-7", "kiln.dev/run-uid": "js-1" });
+    for (const cm of cms)
+      expect(cm.metadata!.labels).toMatchObject({ "kiln.dev/run": "llm-7", "kiln.dev/run-uid": "js-1" });
     const recs = cms.map((cm) => recordOf(cm) as Exclude<ReturnType<typeof recordOf>, Error>);
     expect(recs.map((r) => [r.job, r.uid, r.run, r.runUid, r.usage.gpuHours]).sort()).toEqual([
       ["llm-7-node-0", "job-0", "llm-7", "js-1", 2],

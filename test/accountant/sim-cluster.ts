@@ -21,7 +21,16 @@ export class SimCluster implements AccountantApi {
   clock = new Date("2026-12-01T00:00:00Z");
 
   constructor() {
-    this.cache = new WatchCache([NS], { jobs: () => this.jobs.informer, pods: () => this.pods.informer, records: () => this.records.informer, nodes: () => this.nodeObjects.informer }, { now: () => this.clock, restartMs: 0 });
+    this.cache = new WatchCache(
+      [NS],
+      {
+        jobs: () => this.jobs.informer,
+        pods: () => this.pods.informer,
+        records: () => this.records.informer,
+        nodes: () => this.nodeObjects.informer,
+      },
+      { now: () => this.clock, restartMs: 0 },
+    );
     this.nodeObjects.apply(node("g5", "g5.xlarge", "on-demand", { pool: "a10g" }));
   }
 

@@ -4,7 +4,12 @@ import type { AddressInfo } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import { TrafficMeter } from "../../accountant/src/traffic";
 
-const JOBS = JSON.stringify({ kind: "JobList", apiVersion: "batch/v1", metadata: { resourceVersion: "7" }, items: [{ metadata: { name: "run-a", namespace: "kiln-research", uid: "job-a" } }] });
+const JOBS = JSON.stringify({
+  kind: "JobList",
+  apiVersion: "batch/v1",
+  metadata: { resourceVersion: "7" },
+  items: [{ metadata: { name: "run-a", namespace: "kiln-research", uid: "job-a" } }],
+});
 
 let server: http.Server;
 let kc: k8s.KubeConfig;
@@ -13,7 +18,9 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     if (req.url?.includes("watch=true")) {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.write(`${JSON.stringify({ type: "ADDED", object: { metadata: { name: "run-b", namespace: "kiln-research", uid: "job-b", resourceVersion: "8" } } })}\n`);
+      res.write(
+        `${JSON.stringify({ type: "ADDED", object: { metadata: { name: "run-b", namespace: "kiln-research", uid: "job-b", resourceVersion: "8" } } })}\n`,
+      );
       return;
     }
     res.writeHead(200, { "Content-Type": "application/json" });
@@ -22,7 +29,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   kc = new k8s.KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    clusters: [
+      { name: "c", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
+    ],
     users: [{ name: "u", token: "t" }],
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
@@ -55,7 +64,9 @@ describe("the traffic meter", () => {
     const meter = new TrafficMeter();
     meter.instrument(kc);
     const batch = kc.makeApiClient(k8s.BatchV1Api);
-    const informer = k8s.makeInformer(kc, "/apis/batch/v1/namespaces/kiln-research/jobs", () => batch.listNamespacedJob({ namespace: "kiln-research" }));
+    const informer = k8s.makeInformer(kc, "/apis/batch/v1/namespaces/kiln-research/jobs", () =>
+      batch.listNamespacedJob({ namespace: "kiln-research" }),
+    );
     const added: string[] = [];
     informer.on("add", (j) => added.push(j.metadata!.name!));
     await informer.start();

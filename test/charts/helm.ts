@@ -2,10 +2,10 @@
  * Test support: the real helm binary (env KILN_HELM, else unpacked by scripts/kube-tools.sh) and
  * `helm template` of charts/trainer parsed into objects.
  */
-import { execFileSync, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -42,7 +42,12 @@ export function helm(args: readonly string[]): HelmResult {
 
 /** A rendered Kubernetes object (loosely typed: tests assert on its fields). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; [k: string]: any };
+  [k: string]: any;
+};
 
 export interface Rendered {
   readonly objects: K8sObject[];
@@ -61,12 +66,25 @@ function valuesArgs(values: Record<string, unknown>): string[] {
 }
 
 /** `helm template` with values; returns the raw result (use for failure cases). */
-export function helmTemplateRaw(values: Record<string, unknown> = {}, opts: { release?: string; namespace?: string } = {}): HelmResult {
-  return helm(["template", opts.release ?? "kiln-trainer", TRAINER_CHART, "-n", opts.namespace ?? "kiln-ml", ...valuesArgs(values)]);
+export function helmTemplateRaw(
+  values: Record<string, unknown> = {},
+  opts: { release?: string; namespace?: string } = {},
+): HelmResult {
+  return helm([
+    "template",
+    opts.release ?? "kiln-trainer",
+    TRAINER_CHART,
+    "-n",
+    opts.namespace ?? "kiln-ml",
+    ...valuesArgs(values),
+  ]);
 }
 
 /** `helm template` of charts/trainer with values, parsed; throws with helm's stderr when it fails. */
-export function renderTrainer(values: Record<string, unknown> = {}, opts: { release?: string; namespace?: string } = {}): Rendered {
+export function renderTrainer(
+  values: Record<string, unknown> = {},
+  opts: { release?: string; namespace?: string } = {},
+): Rendered {
   const r = helmTemplateRaw(values, opts);
   if (r.status !== 0) throw new Error(`helm template failed (${r.status}): ${r.stderr}`);
   const objects = parseAllDocuments(r.stdout)
@@ -81,7 +99,10 @@ export function renderTrainer(values: Record<string, unknown> = {}, opts: { rele
     all: (kind) => objects.filter((o) => o.kind === kind),
     find(kind, name) {
       const hit = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-      if (!hit) throw new Error(`no ${kind}${name ? ` ${name}` : ""} in: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
+      if (!hit)
+        throw new Error(
+          `no ${kind}${name ? ` ${name}` : ""} in: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`,
+        );
       return hit;
     },
   };

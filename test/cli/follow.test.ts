@@ -4,17 +4,33 @@
  * container) or breaks (a running one). Sleeps are instant and counted.
  */
 import type { V1ContainerState, V1Job, V1Pod } from "@kubernetes/client-node";
-import type { Writable } from "stream";
-import { containerState, followRunLog, type FollowApi, type FollowOptions, jobEnd, lineCounter } from "../../cli/src/follow";
+import type { Writable } from "node:stream";
+import {
+  containerState,
+  followRunLog,
+  type FollowApi,
+  type FollowOptions,
+  jobEnd,
+  lineCounter,
+} from "../../cli/src/follow";
 
 const NS = "kiln-ml";
 const JOB = "mpg-001";
 
-function pod(name: string, state: V1ContainerState | undefined, opts: { phase?: string; created?: number; nodeName?: string; restarts?: number } = {}): V1Pod {
+function pod(
+  name: string,
+  state: V1ContainerState | undefined,
+  opts: { phase?: string; created?: number; nodeName?: string; restarts?: number } = {},
+): V1Pod {
   return {
     metadata: { name, namespace: NS, creationTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, opts.created ?? 0)) },
     spec: { containers: [{ name: "trainer" }], nodeName: opts.nodeName ?? "kiln-node-0" },
-    status: { phase: opts.phase ?? "Pending", containerStatuses: state ? [{ name: "trainer", image: "t", imageID: "", ready: false, restartCount: opts.restarts ?? 0, state }] : undefined },
+    status: {
+      phase: opts.phase ?? "Pending",
+      containerStatuses: state
+        ? [{ name: "trainer", image: "t", imageID: "", ready: false, restartCount: opts.restarts ?? 0, state }]
+        : undefined,
+    },
   };
 }
 const creating = { waiting: { reason: "ContainerCreating" } };
@@ -75,14 +91,28 @@ async function follow(api: Scripted, extra: Partial<FollowOptions> = {}) {
 describe("containerState", () => {
   test("a pod being created is waiting with the kubelet's reason; an unscheduled one with the scheduler's", () => {
     expect(containerState(pod("a", creating), "trainer")).toEqual({ kind: "waiting", reason: "ContainerCreating" });
-    const unscheduled: V1Pod = { metadata: { name: "a" }, status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] } };
+    const unscheduled: V1Pod = {
+      metadata: { name: "a" },
+      status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] },
+    };
     expect(containerState(unscheduled, "trainer")).toEqual({ kind: "waiting", reason: "Unschedulable" });
   });
 
   test("running and terminated containers have a log; a pod that failed before its container ran has none", () => {
-    expect(containerState(pod("a", running, { phase: "Running" }), "trainer")).toEqual({ kind: "running", restarts: 0 });
-    expect(containerState(pod("a", ended, { phase: "Succeeded" }), "trainer")).toEqual({ kind: "ended", restarts: 0, hasLog: true });
-    expect(containerState(pod("a", creating, { phase: "Failed" }), "trainer")).toEqual({ kind: "ended", restarts: 0, hasLog: false });
+    expect(containerState(pod("a", running, { phase: "Running" }), "trainer")).toEqual({
+      kind: "running",
+      restarts: 0,
+    });
+    expect(containerState(pod("a", ended, { phase: "Succeeded" }), "trainer")).toEqual({
+      kind: "ended",
+      restarts: 0,
+      hasLog: true,
+    });
+    expect(containerState(pod("a", creating, { phase: "Failed" }), "trainer")).toEqual({
+      kind: "ended",
+      restarts: 0,
+      hasLog: false,
+    });
   });
 
   test("jobEnd reads the Complete or Failed condition, else undefined", () => {
@@ -104,7 +134,12 @@ describe("lineCounter", () => {
 
 describe("followRunLog", () => {
   test("waits while the container is created and asks for its log only once it runs", async () => {
-    const api = new Scripted([[pod("p1", creating)], [pod("p1", creating)], [pod("p1", running, { phase: "Running" })], [pod("p1", ended, { phase: "Succeeded" })]]);
+    const api = new Scripted([
+      [pod("p1", creating)],
+      [pod("p1", creating)],
+      [pod("p1", running, { phase: "Running" })],
+      [pod("p1", ended, { phase: "Succeeded" })],
+    ]);
     api.streams.set("p1", ["epoch 1\nepoch 2\n"]);
     api.logs.set("p1", "epoch 1\nepoch 2\n");
     api.job = { status: { conditions: [{ type: "Complete", status: "True" }] } };
@@ -118,7 +153,11 @@ describe("followRunLog", () => {
   });
 
   test("a stream that breaks while the container runs is resumed: every line once, the cut one and the last (no newline) included", async () => {
-    const api = new Scripted([[pod("p1", running, { phase: "Running" })], [pod("p1", running, { phase: "Running" })], [pod("p1", ended, { phase: "Succeeded" })]]);
+    const api = new Scripted([
+      [pod("p1", running, { phase: "Running" })],
+      [pod("p1", running, { phase: "Running" })],
+      [pod("p1", ended, { phase: "Succeeded" })],
+    ]);
     api.streams.set("p1", ["epoch 1\nepoch 2\nepo", "epoch 1\nepoch 2\nepoch 3\nepoch 4\n"]);
     api.logs.set("p1", "epoch 1\nepoch 2\nepoch 3\nepoch 4\nepoch 5\ntest mae 2.08");
     api.job = { status: { conditions: [{ type: "Complete", status: "True" }] } };
@@ -132,13 +171,20 @@ describe("followRunLog", () => {
   test("after a pod lost mid-run, the retried pod is followed until the run ends", async () => {
     const lost = pod("p1", ended, { phase: "Failed", created: 0 });
     const retry = pod("p2", running, { phase: "Running", created: 60 });
-    const api = new Scripted([[pod("p1", running, { phase: "Running" })], [lost], [lost], [retry, lost], [pod("p2", ended, { phase: "Succeeded", created: 60 }), lost]]);
+    const api = new Scripted([
+      [pod("p1", running, { phase: "Running" })],
+      [lost],
+      [lost],
+      [retry, lost],
+      [pod("p2", ended, { phase: "Succeeded", created: 60 }), lost],
+    ]);
     api.streams.set("p1", ["epoch 1\n"]);
     api.logs.set("p1", "epoch 1\n");
     api.streams.set("p2", ["resumed at epoch 1\nepoch 2\n"]);
     api.logs.set("p2", "resumed at epoch 1\nepoch 2\n");
     let jobLooks = 0;
-    api.getJob = async () => (++jobLooks >= 3 ? { status: { conditions: [{ type: "Complete", status: "True" }] } } : { status: {} });
+    api.getJob = async () =>
+      ++jobLooks >= 3 ? { status: { conditions: [{ type: "Complete", status: "True" }] } } : { status: {} };
     const r = await follow(api);
     expect(r.lines).toEqual(["epoch 1", "resumed at epoch 1", "epoch 2"]);
     expect(r.end).toEqual({ kind: "run-ended", state: "Complete" });
@@ -156,7 +202,9 @@ describe("followRunLog", () => {
   test("a stream that keeps breaking without a new line gives up, naming the pod", async () => {
     const api = new Scripted([[pod("p1", running, { phase: "Running" })]]);
     api.streams.set("p1", ["epoch 1\n"]);
-    await expect(follow(api, { maxBrokenStreams: 3 })).rejects.toThrow("the log stream of pod p1 broke 4 times in a row without a new line");
+    await expect(follow(api, { maxBrokenStreams: 3 })).rejects.toThrow(
+      "the log stream of pod p1 broke 4 times in a row without a new line",
+    );
   });
 
   test("Ctrl-C while waiting ends it at once", async () => {

@@ -6,7 +6,8 @@ import { parseRunSpec } from "../../trainer-image/src/spec";
 import { helmTemplateRaw, renderTrainer } from "../charts/helm";
 import { RUN_SPEC_YAML } from "./support";
 
-const template = (values: Record<string, unknown> = {}) => renderTrainer(values).find("CronJob", "kiln-trainer") as unknown as V1CronJob;
+const template = (values: Record<string, unknown> = {}) =>
+  renderTrainer(values).find("CronJob", "kiln-trainer") as unknown as V1CronJob;
 const raw = parse(RUN_SPEC_YAML) as Record<string, unknown>;
 const build = (values: Record<string, unknown>, opts: Partial<Parameters<typeof jobFromTemplate>[1]> = {}) =>
   jobFromTemplate(template(values), { name: "run-1", namespace: "kiln-ml", specText: JSON.stringify(raw), ...opts });
@@ -34,20 +35,36 @@ describe("jobFromTemplate", () => {
     expect(job.spec!.template.spec!.securityContext).toEqual(t.template.spec!.securityContext);
     expect(container(job).securityContext).toEqual(t.template.spec!.containers[0].securityContext);
     expect(job.spec!.template.metadata!.annotations).toEqual({ "karpenter.sh/do-not-disrupt": "true" });
-    expect(job).toMatchObject({ apiVersion: "batch/v1", kind: "Job", metadata: { name: "run-1", namespace: "kiln-ml" } });
+    expect(job).toMatchObject({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "run-1", namespace: "kiln-ml" },
+    });
   });
 
   test("labels: the template's, plus kiln.dev/run on Job and pod, managed-by kubectl-kiln", () => {
     const job = build({});
     for (const labels of [job.metadata!.labels!, job.spec!.template.metadata!.labels!]) {
-      expect(labels).toMatchObject({ "kiln.dev/run": "run-1", "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "training-run", "app.kubernetes.io/managed-by": "kubectl-kiln" });
+      expect(labels).toMatchObject({
+        "kiln.dev/run": "run-1",
+        "app.kubernetes.io/part-of": "kiln",
+        "app.kubernetes.io/component": "training-run",
+        "app.kubernetes.io/managed-by": "kubectl-kiln",
+      });
     }
   });
 
   test("the template object is not modified", () => {
     const tpl = template({ gpus: 1 });
     const before = structuredClone(tpl);
-    jobFromTemplate(tpl, { name: "x", namespace: "n", specText: "{}", gpus: 0, queue: "q", sweep: { grid: [{}], parallelism: 1 } });
+    jobFromTemplate(tpl, {
+      name: "x",
+      namespace: "n",
+      specText: "{}",
+      gpus: 0,
+      queue: "q",
+      sweep: { grid: [{}], parallelism: 1 },
+    });
     expect(tpl).toEqual(before);
   });
 
@@ -74,8 +91,13 @@ describe("jobFromTemplate", () => {
     const job = build({ gpus: 0 }, { gpus: 4 });
     expect(container(job).resources!.limits!["nvidia.com/gpu"]).toBe("4");
     expect(container(job).resources!.requests!["nvidia.com/gpu"]).toBe("4");
-    expect(job.spec!.template.spec!.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
-    const again = jobFromTemplate({ spec: { schedule: "x", jobTemplate: { metadata: job.metadata, spec: job.spec } } }, { name: "r", namespace: "n", specText: "{}", gpus: 2 });
+    expect(job.spec!.template.spec!.tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    const again = jobFromTemplate(
+      { spec: { schedule: "x", jobTemplate: { metadata: job.metadata, spec: job.spec } } },
+      { name: "r", namespace: "n", specText: "{}", gpus: 2 },
+    );
     expect(again.spec!.template.spec!.tolerations).toHaveLength(1);
   });
 
@@ -98,7 +120,9 @@ describe("jobFromTemplate", () => {
   test("a template without the trainer container is refused", () => {
     const tpl = template();
     tpl.spec!.jobTemplate.spec!.template.spec!.containers[0].name = "other";
-    expect(() => jobFromTemplate(tpl, { name: "r", namespace: "n", specText: "{}" })).toThrow('the Job template has no container "trainer" (found other)');
+    expect(() => jobFromTemplate(tpl, { name: "r", namespace: "n", specText: "{}" })).toThrow(
+      'the Job template has no container "trainer" (found other)',
+    );
   });
 });
 
@@ -111,7 +135,9 @@ describe("templateFromManifest (--template FILE)", () => {
   });
 
   test("says what it found when the CronJob is missing, and rejects broken YAML", () => {
-    expect(() => templateFromManifest("kind: ConfigMap\nmetadata: {name: a}\n", "t.yaml")).toThrow("--template t.yaml: no CronJob kiln-trainer in it (found ConfigMap/a)");
+    expect(() => templateFromManifest("kind: ConfigMap\nmetadata: {name: a}\n", "t.yaml")).toThrow(
+      "--template t.yaml: no CronJob kiln-trainer in it (found ConfigMap/a)",
+    );
     expect(() => templateFromManifest("a: [1,\n", "t.yaml")).toThrow(/--template t.yaml: not valid YAML/);
   });
 });
@@ -125,7 +151,9 @@ describe("run names", () => {
   });
 
   test("invalid names are usage errors naming the rule", () => {
-    expect(() => validateRunName("Run_1")).toThrow(`run name "Run_1" is invalid: it holds the uppercase 'R' at position 1; use lowercase ASCII letters, digits and '-'`);
+    expect(() => validateRunName("Run_1")).toThrow(
+      `run name "Run_1" is invalid: it holds the uppercase 'R' at position 1; use lowercase ASCII letters, digits and '-'`,
+    );
     expect(() => validateRunName("a".repeat(64))).toThrow("at most 63 characters");
     expect(() => validateRunName("-a")).toThrow("is invalid");
     expect(() => validateRunName("ok-1")).not.toThrow();

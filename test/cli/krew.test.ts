@@ -28,12 +28,23 @@ afterAll(() => {
 
 test("the manifest is a krew Plugin whose platforms point at the archive with its sha256", () => {
   const m = YAML.parse(fs.readFileSync(pkg.manifest, "utf8"));
-  expect(m).toMatchObject({ apiVersion: "krew.googlecontainertools.github.com/v1alpha2", kind: "Plugin", metadata: { name: "kiln" } });
+  expect(m).toMatchObject({
+    apiVersion: "krew.googlecontainertools.github.com/v1alpha2",
+    kind: "Plugin",
+    metadata: { name: "kiln" },
+  });
   expect(m.spec.version).toBe(`v${VERSION}`);
   const sha = createHash("sha256").update(fs.readFileSync(pkg.archive)).digest("hex");
-  expect(m.spec.platforms.map((p: { selector: unknown }) => p.selector)).toEqual([{ matchLabels: { os: "linux" } }, { matchLabels: { os: "darwin" } }]);
+  expect(m.spec.platforms.map((p: { selector: unknown }) => p.selector)).toEqual([
+    { matchLabels: { os: "linux" } },
+    { matchLabels: { os: "darwin" } },
+  ]);
   for (const p of m.spec.platforms) {
-    expect(p).toMatchObject({ uri: `https://releases.example/kiln/v${VERSION}/kubectl-kiln-v${VERSION}.tar.gz`, sha256: sha, bin: "kubectl-kiln" });
+    expect(p).toMatchObject({
+      uri: `https://releases.example/kiln/v${VERSION}/kubectl-kiln-v${VERSION}.tar.gz`,
+      sha256: sha,
+      bin: "kubectl-kiln",
+    });
     expect(p.files).toEqual([{ from: "kubectl-kiln", to: "." }]);
   }
 });
@@ -48,11 +59,23 @@ test("the unpacked executable runs with no node_modules and kubectl finds it as 
   expect(fs.statSync(bin).mode & 0o111).not.toBe(0);
   const kubectlDir = execFileSync("bash", [path.join(ROOT, "scripts/kube-tools.sh")], { encoding: "utf8" }).trim();
   // A working directory outside the repo: nothing can be resolved from the checkout's node_modules.
-  const env = { ...process.env, PATH: `${installed}:${kubectlDir}:${path.dirname(process.execPath)}:/usr/bin:/bin`, NODE_PATH: "" };
-  const r = spawnSync(path.join(kubectlDir, "kubectl"), ["kiln", "--version"], { encoding: "utf8", cwd: os.tmpdir(), env });
+  const env = {
+    ...process.env,
+    PATH: `${installed}:${kubectlDir}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    NODE_PATH: "",
+  };
+  const r = spawnSync(path.join(kubectlDir, "kubectl"), ["kiln", "--version"], {
+    encoding: "utf8",
+    cwd: os.tmpdir(),
+    env,
+  });
   expect(r.stderr).toBe("");
   expect(r.stdout.trim()).toBe(VERSION);
-  const bad = spawnSync(path.join(kubectlDir, "kubectl"), ["kiln", "submit"], { encoding: "utf8", cwd: os.tmpdir(), env });
+  const bad = spawnSync(path.join(kubectlDir, "kubectl"), ["kiln", "submit"], {
+    encoding: "utf8",
+    cwd: os.tmpdir(),
+    env,
+  });
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/--spec/);
 }, 60_000);

@@ -1,6 +1,6 @@
 /** docs/log-protocol.md is what the dashboard's and `logs`' parser does: its example parses as it says. */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { curveOf } from "../../cli/src/dashboard/epochs";
 import { bestMetric } from "../../cli/src/progress";
 import { parseLogLine, TRAINER_ERROR_PREFIX } from "../../contract/log-protocol";

@@ -11,7 +11,20 @@ const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);
 const specFile = tempFile("names-run.yaml", RUN_SPEC_YAML);
 const templateFile = tempFile("names-template.yaml", helmTemplateRaw({ gpus: 1, gpuPool: "a100" }).stdout);
 
-const LOOK_ALIKES = ["\u0430", "\u0435", "\u043e", "\u0440", "\u0441", "\u0445", "\u0456", "\u0455", "\u03bf", "\uff41", "\uff10", "\u0131"];
+const LOOK_ALIKES = [
+  "\u0430",
+  "\u0435",
+  "\u043e",
+  "\u0440",
+  "\u0441",
+  "\u0445",
+  "\u0456",
+  "\u0455",
+  "\u03bf",
+  "\uff41",
+  "\uff10",
+  "\u0131",
+];
 const INVISIBLES = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u00ad", "\u180e"];
 const char = fc.oneof(
   { arbitrary: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-"), weight: 30 },
@@ -21,7 +34,16 @@ const char = fc.oneof(
 const name = fc.array(char, { minLength: 0, maxLength: 70 }).map((cs) => cs.join(""));
 
 const SUBMIT = ["submit", "--spec", specFile, "--template", templateFile, "--dry-run"];
-const SWEEP = ["sweep", "--spec", specFile, "--template", templateFile, "--set", "training.batchSize=8,16", "--dry-run"];
+const SWEEP = [
+  "sweep",
+  "--spec",
+  specFile,
+  "--template",
+  templateFile,
+  "--set",
+  "training.batchSize=8,16",
+  "--dry-run",
+];
 /** Each name flag: the argv with the name in it, the label its message starts with, its length limit. */
 const FLAGS: { flag: string; argv: (v: string) => string[]; label: string; max: number }[] = [
   { flag: "-n", argv: (v) => [`--namespace=${v}`, ...SUBMIT], label: "-n/--namespace", max: 63 },
@@ -39,7 +61,11 @@ const FLAGS: { flag: string; argv: (v: string) => string[]; label: string; max: 
 const isLabel = (v: string, max: number) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) && v.length <= max;
 
 const tally = { refused: 0, accepted: 0 };
-afterAll(() => console.log(`name flags property: ${tally.refused + tally.accepted} generated (flag, name) pairs over ${FLAGS.length} flags, ${tally.refused} refused; numRuns ${RUNS}`));
+afterAll(() =>
+  console.log(
+    `name flags property: ${tally.refused + tally.accepted} generated (flag, name) pairs over ${FLAGS.length} flags, ${tally.refused} refused; numRuns ${RUNS}`,
+  ),
+);
 
 test("every name flag refuses what is not a DNS label, showing the character at fault, and lets labels through", async () => {
   await fc.assert(
@@ -54,7 +80,8 @@ test("every name flag refuses what is not a DNS label, showing the character at 
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`error: ${f.label} "`);
       const bad = [...value].find((ch) => !/^[a-z0-9-]$/.test(ch));
-      if (bad !== undefined && bad.codePointAt(0)! > 0x7e) expect(r.stderr).toContain(`U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`);
+      if (bad !== undefined && bad.codePointAt(0)! > 0x7e)
+        expect(r.stderr).toContain(`U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`);
       // The value is shown with invisible characters spelt out, never raw.
       for (const ch of INVISIBLES) expect(r.stderr).not.toContain(ch);
     }),
@@ -63,7 +90,10 @@ test("every name flag refuses what is not a DNS label, showing the character at 
 }, 300_000);
 
 test.each([
-  ["kiln-r\u0435search", "U+0435 ('\u0435') at position 7, a non-ASCII character that only looks like a letter or digit"],
+  [
+    "kiln-r\u0435search",
+    "U+0435 ('\u0435') at position 7, a non-ASCII character that only looks like a letter or digit",
+  ],
   ["kiln\u200b-research", "an invisible character (U+200B) at position 5"],
   ["kiln-research\u202e", "an invisible character (U+202E) at position 14"],
 ])("-n %j is refused: %s", async (ns, says) => {
@@ -74,6 +104,10 @@ test.each([
 });
 
 test("--context with an invisible character is refused; a kubeconfig path is checked like any other path", async () => {
-  expect((await runCli(["--context", "prod\u200b", "ls"])).stderr).toContain('--context "prod\\u{200b}" is invalid: it holds an invisible character (U+200B)');
-  expect((await runCli(["--kubeconfig", "/proc/self/status", "ls"])).stderr).toContain("--kubeconfig /proc/self/status: is under /proc");
+  expect((await runCli(["--context", "prod\u200b", "ls"])).stderr).toContain(
+    '--context "prod\\u{200b}" is invalid: it holds an invisible character (U+200B)',
+  );
+  expect((await runCli(["--kubeconfig", "/proc/self/status", "ls"])).stderr).toContain(
+    "--kubeconfig /proc/self/status: is under /proc",
+  );
 });

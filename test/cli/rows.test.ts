@@ -7,13 +7,39 @@ import { lsRow, runPhase, runStatus, sortJobs } from "../../cli/src/rows";
 
 const NOW = new Date("2026-11-28T12:00:00Z");
 
-function job(name: string, opts: { created?: string; gpus?: number; queue?: string; status?: V1Job["status"]; suspend?: boolean; completions?: number; ns?: string } = {}): V1Job {
+function job(
+  name: string,
+  opts: {
+    created?: string;
+    gpus?: number;
+    queue?: string;
+    status?: V1Job["status"];
+    suspend?: boolean;
+    completions?: number;
+    ns?: string;
+  } = {},
+): V1Job {
   return {
-    metadata: { name, namespace: opts.ns ?? "kiln-ml", creationTimestamp: new Date(opts.created ?? "2026-11-28T11:55:00Z"), labels: opts.queue ? { "kueue.x-k8s.io/queue-name": opts.queue } : {} },
+    metadata: {
+      name,
+      namespace: opts.ns ?? "kiln-ml",
+      creationTimestamp: new Date(opts.created ?? "2026-11-28T11:55:00Z"),
+      labels: opts.queue ? { "kueue.x-k8s.io/queue-name": opts.queue } : {},
+    },
     spec: {
       suspend: opts.suspend,
       ...(opts.completions ? { completionMode: "Indexed", completions: opts.completions, parallelism: 2 } : {}),
-      template: { spec: { containers: [{ name: "trainer", image: "kiln/trainer:0.1.0", resources: opts.gpus ? { limits: { "nvidia.com/gpu": String(opts.gpus) } } : {} }] } },
+      template: {
+        spec: {
+          containers: [
+            {
+              name: "trainer",
+              image: "kiln/trainer:0.1.0",
+              resources: opts.gpus ? { limits: { "nvidia.com/gpu": String(opts.gpus) } } : {},
+            },
+          ],
+        },
+      },
     },
     status: opts.status,
   };
@@ -58,21 +84,72 @@ describe("run status", () => {
 describe("ls rows", () => {
   test("NAME STATUS AGE GPUS QUEUE GPU-HOURS COST BEST-METRIC; NAMESPACE first only with -A", () => {
     const j = job("run-1", { gpus: 1, queue: "training", status: cond("Complete") });
-    const usage = { gpuHours: 0.0222, usd: 1.2345, kWh: 0, co2eKg: 0, pool: null, instanceType: null, capacityType: null, basis: [] };
-    expect(lsRow(j, NOW, "val_loss=7.1234@40", false, usage)).toEqual(["run-1", "Succeeded", "5m", "1", "training", "0.022", "$1.23", "val_loss=7.1234@40"]);
-    expect(lsRow(j, NOW, undefined, true)).toEqual(["kiln-ml", "run-1", "Succeeded", "5m", "1", "training", "-", "-", "-"]);
-    expect(lsRow(job("cpu"), NOW, undefined, false, { ...usage, gpuHours: 0, usd: 0 })).toEqual(["cpu", "Pending", "5m", "0", "-", "0", "$0", "-"]);
-    expect(lsRow(job("q", { queue: "training", suspend: true }), NOW, undefined, false, undefined, true)[1]).toBe("Queued (budget)");
+    const usage = {
+      gpuHours: 0.0222,
+      usd: 1.2345,
+      kWh: 0,
+      co2eKg: 0,
+      pool: null,
+      instanceType: null,
+      capacityType: null,
+      basis: [],
+    };
+    expect(lsRow(j, NOW, "val_loss=7.1234@40", false, usage)).toEqual([
+      "run-1",
+      "Succeeded",
+      "5m",
+      "1",
+      "training",
+      "0.022",
+      "$1.23",
+      "val_loss=7.1234@40",
+    ]);
+    expect(lsRow(j, NOW, undefined, true)).toEqual([
+      "kiln-ml",
+      "run-1",
+      "Succeeded",
+      "5m",
+      "1",
+      "training",
+      "-",
+      "-",
+      "-",
+    ]);
+    expect(lsRow(job("cpu"), NOW, undefined, false, { ...usage, gpuHours: 0, usd: 0 })).toEqual([
+      "cpu",
+      "Pending",
+      "5m",
+      "0",
+      "-",
+      "0",
+      "$0",
+      "-",
+    ]);
+    expect(lsRow(job("q", { queue: "training", suspend: true }), NOW, undefined, false, undefined, true)[1]).toBe(
+      "Queued (budget)",
+    );
     expect(lsRow(job("sw", { gpus: 2, completions: 4 }), NOW, undefined, false)[3]).toBe("2x4");
   });
 
   test("newest first, then by name", () => {
-    const jobs = [job("b", { created: "2026-11-28T10:00:00Z" }), job("c", { created: "2026-11-28T11:00:00Z" }), job("a", { created: "2026-11-28T10:00:00Z" })];
+    const jobs = [
+      job("b", { created: "2026-11-28T10:00:00Z" }),
+      job("c", { created: "2026-11-28T11:00:00Z" }),
+      job("a", { created: "2026-11-28T10:00:00Z" }),
+    ];
     expect(sortJobs(jobs).map((j) => j.metadata!.name)).toEqual(["c", "a", "b"]);
   });
 
   test("the table aligns columns with three spaces and no trailing blanks", () => {
-    expect(renderTable(["NAME", "STATUS"], [["run-1", "Running"], ["r", "-"]])).toBe("NAME    STATUS\nrun-1   Running\nr       -\n");
+    expect(
+      renderTable(
+        ["NAME", "STATUS"],
+        [
+          ["run-1", "Running"],
+          ["r", "-"],
+        ],
+      ),
+    ).toBe("NAME    STATUS\nrun-1   Running\nr       -\n");
   });
 });
 
@@ -109,10 +186,24 @@ describe("logs progress table", () => {
 
 describe("status", () => {
   test("describes the run, its timing, GPUs, queue, spec source, conditions and pods", () => {
-    const j = job("run-1", { gpus: 2, queue: "training", status: { ...cond("Complete"), startTime: new Date("2026-11-28T11:56:00Z"), completionTime: new Date("2026-11-28T11:59:30Z") } });
+    const j = job("run-1", {
+      gpus: 2,
+      queue: "training",
+      status: {
+        ...cond("Complete"),
+        startTime: new Date("2026-11-28T11:56:00Z"),
+        completionTime: new Date("2026-11-28T11:59:30Z"),
+      },
+    });
     j.spec!.template.spec!.nodeSelector = { "kiln.dev/gpu-pool": "a100" };
     j.spec!.template.spec!.containers[0].env = [{ name: "KILN_RUN_SPEC", value: "{}" }];
-    const pods: V1Pod[] = [{ metadata: { name: "run-1-abcde", creationTimestamp: new Date("2026-11-28T11:56:00Z") }, spec: { containers: [], nodeName: "gpu-a100-0" }, status: { phase: "Succeeded" } }];
+    const pods: V1Pod[] = [
+      {
+        metadata: { name: "run-1-abcde", creationTimestamp: new Date("2026-11-28T11:56:00Z") },
+        spec: { containers: [], nodeName: "gpu-a100-0" },
+        status: { phase: "Succeeded" },
+      },
+    ];
     const text = describeRun(j, pods, NOW);
     expect(text).toContain("Status:    Succeeded\n");
     expect(text).toContain("Created:   2026-11-28T11:55:00.000Z (5m ago)\n");
@@ -125,16 +216,55 @@ describe("status", () => {
   });
 
   test("the trainer's end or wait per pod: OOMKilled, a bad spec's exit 2, an image pull, an eviction", () => {
-    const pod = (name: string, status: V1Pod["status"]): V1Pod => ({ metadata: { name }, spec: { containers: [] }, status });
-    const term = (reason: string, exitCode: number) => [{ name: "trainer", image: "x", imageID: "", ready: false, restartCount: 0, state: { terminated: { reason, exitCode } } }];
-    expect(podOutcome(pod("a", { phase: "Failed", containerStatuses: term("OOMKilled", 137) }))).toBe("OOMKilled (exit 137)");
+    const pod = (name: string, status: V1Pod["status"]): V1Pod => ({
+      metadata: { name },
+      spec: { containers: [] },
+      status,
+    });
+    const term = (reason: string, exitCode: number) => [
+      {
+        name: "trainer",
+        image: "x",
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { reason, exitCode } },
+      },
+    ];
+    expect(podOutcome(pod("a", { phase: "Failed", containerStatuses: term("OOMKilled", 137) }))).toBe(
+      "OOMKilled (exit 137)",
+    );
     expect(podOutcome(pod("b", { phase: "Failed", containerStatuses: term("Error", 2) }))).toBe("Error (exit 2)");
-    expect(podOutcome(pod("c", { phase: "Pending", containerStatuses: [{ name: "trainer", image: "x", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ImagePullBackOff" } } }] }))).toBe("ImagePullBackOff");
     expect(
-      podOutcome(pod("d", { phase: "Failed", containerStatuses: term("Error", 143), conditions: [{ type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI" }] })),
+      podOutcome(
+        pod("c", {
+          phase: "Pending",
+          containerStatuses: [
+            {
+              name: "trainer",
+              image: "x",
+              imageID: "",
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: "ImagePullBackOff" } },
+            },
+          ],
+        }),
+      ),
+    ).toBe("ImagePullBackOff");
+    expect(
+      podOutcome(
+        pod("d", {
+          phase: "Failed",
+          containerStatuses: term("Error", 143),
+          conditions: [{ type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI" }],
+        }),
+      ),
     ).toBe("Error (exit 143), disrupted: EvictionByEvictionAPI");
     expect(podOutcome(pod("e", {}))).toBe("-");
     const j = job("run-2", { status: cond("Failed") });
-    expect(describeRun(j, [pod("run-2-x", { phase: "Failed", containerStatuses: term("OOMKilled", 137) })], NOW)).toMatch(/run-2-x +Failed +<none> +\S+ +OOMKilled \(exit 137\)\n/);
+    expect(
+      describeRun(j, [pod("run-2-x", { phase: "Failed", containerStatuses: term("OOMKilled", 137) })], NOW),
+    ).toMatch(/run-2-x +Failed +<none> +\S+ +OOMKilled \(exit 137\)\n/);
   });
 });

@@ -3,13 +3,13 @@
  * cluster harness exists; errors are real client-node ApiExceptions with real Status bodies), and
  * `runCli` that runs the real program in-process with captured output and a fixed clock.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ApiException } from "@kubernetes/client-node";
 import type { V1ConfigMap, V1CronJob, V1Job, V1Node, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { JobSet, NetworkPolicy } from "../../cli/src/jobset";
-import type { Writable } from "stream";
+import type { Writable } from "node:stream";
 import type { Deps, SpawnResult } from "../../cli/src/context";
 import type { KubeApi, Topology } from "../../cli/src/kube";
 import { run } from "../../cli/src/main";
@@ -25,11 +25,16 @@ export function apiError(code: number, message: string, reason = "NotFound"): Ap
 
 /** A network failure as node-fetch reports it. */
 export function connRefused(): Error {
-  return Object.assign(new Error("request to https://127.0.0.1:6443/apis/batch/v1/namespaces/x/cronjobs/kiln-trainer failed, reason: connect ECONNREFUSED 127.0.0.1:6443"), {
-    type: "system",
-    code: "ECONNREFUSED",
-    errno: "ECONNREFUSED",
-  });
+  return Object.assign(
+    new Error(
+      "request to https://127.0.0.1:6443/apis/batch/v1/namespaces/x/cronjobs/kiln-trainer failed, reason: connect ECONNREFUSED 127.0.0.1:6443",
+    ),
+    {
+      type: "system",
+      code: "ECONNREFUSED",
+      errno: "ECONNREFUSED",
+    },
+  );
 }
 
 /** Equality (`k=v`), existence (`k`) and absence (`!k`) label selectors, comma-separated. */
@@ -89,7 +94,10 @@ export class FakeKube implements KubeApi {
     this.requireNs(ns);
     const key = `${ns}/${job.metadata?.name}`;
     if (this.jobs.has(key)) throw apiError(409, `jobs.batch "${job.metadata?.name}" already exists`, "AlreadyExists");
-    const stored: V1Job = { ...structuredClone(job), metadata: { ...job.metadata, uid: "uid-1", creationTimestamp: FIXED_NOW } };
+    const stored: V1Job = {
+      ...structuredClone(job),
+      metadata: { ...job.metadata, uid: "uid-1", creationTimestamp: FIXED_NOW },
+    };
     if (!dryRun) this.jobs.set(key, stored);
     return structuredClone(stored);
   }
@@ -103,7 +111,9 @@ export class FakeKube implements KubeApi {
 
   async listJobs(ns: string | undefined, selector: string) {
     this.check(`listJobs ${ns ?? "*"} ${selector}`);
-    return [...this.jobs.values()].filter((j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels));
+    return [...this.jobs.values()].filter(
+      (j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels),
+    );
   }
 
   async deleteJob(ns: string, name: string, dryRun: boolean) {
@@ -139,7 +149,9 @@ export class FakeKube implements KubeApi {
 
   async listConfigMaps(ns: string | undefined, selector: string) {
     this.check(`listConfigMaps ${ns ?? "*"} ${selector}`);
-    return [...this.configMaps.values()].filter((c) => (ns === undefined || c.metadata?.namespace === ns) && matches(selector, c.metadata?.labels));
+    return [...this.configMaps.values()].filter(
+      (c) => (ns === undefined || c.metadata?.namespace === ns) && matches(selector, c.metadata?.labels),
+    );
   }
 
   async getSecret(ns: string, name: string) {
@@ -158,8 +170,12 @@ export class FakeKube implements KubeApi {
     this.check(`createJobSet ${ns}/${js.metadata.name}${dryRun ? " dryRun" : ""}`);
     this.requireNs(ns);
     const key = `${ns}/${js.metadata.name}`;
-    if (this.jobSets.has(key)) throw apiError(409, `jobsets.jobset.x-k8s.io "${js.metadata.name}" already exists`, "AlreadyExists");
-    const stored: JobSet = { ...structuredClone(js), metadata: { ...structuredClone(js.metadata), uid: "js-uid-1", creationTimestamp: FIXED_NOW } };
+    if (this.jobSets.has(key))
+      throw apiError(409, `jobsets.jobset.x-k8s.io "${js.metadata.name}" already exists`, "AlreadyExists");
+    const stored: JobSet = {
+      ...structuredClone(js),
+      metadata: { ...structuredClone(js.metadata), uid: "js-uid-1", creationTimestamp: FIXED_NOW },
+    };
     if (!dryRun) this.jobSets.set(key, stored);
     return structuredClone(stored);
   }
@@ -174,7 +190,9 @@ export class FakeKube implements KubeApi {
   async listJobSets(ns: string | undefined, selector: string) {
     this.check(`listJobSets ${ns ?? "*"} ${selector}`);
     if (this.noJobSetApi) throw apiError(404, "the server could not find the requested resource");
-    return [...this.jobSets.values()].filter((j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels)).map((j) => structuredClone(j));
+    return [...this.jobSets.values()]
+      .filter((j) => (ns === undefined || j.metadata?.namespace === ns) && matches(selector, j.metadata?.labels))
+      .map((j) => structuredClone(j));
   }
 
   async deleteJobSet(ns: string, name: string, dryRun: boolean) {
@@ -220,12 +238,22 @@ export interface CliRun {
 }
 
 /** Runs the real program in-process against `api` (connect throws when undefined: no cluster). */
-export async function runCli(argv: string[], opts: { api?: KubeApi; defaultNamespace?: string; spawnResult?: SpawnResult; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  opts: { api?: KubeApi; defaultNamespace?: string; spawnResult?: SpawnResult; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const spawned: CliRun["spawned"] = [];
   const deps: Deps = {
-    io: { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } },
+    io: {
+      out: (t) => {
+        stdout += t;
+      },
+      err: (t) => {
+        stderr += t;
+      },
+    },
     now: () => FIXED_NOW,
     random: (() => {
       let i = 0;

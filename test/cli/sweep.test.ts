@@ -7,7 +7,15 @@ import { RUN_SPEC_YAML } from "./support";
 
 describe("parseSetFlags", () => {
   test("values are typed the way YAML reads them", () => {
-    expect(parseSetFlags(["training.optimizer.learningRate=0.001,1e-2", "training.batchSize=32,64", "model.init=heNormal", "x.flag=true", 'x.s="32"'])).toEqual({
+    expect(
+      parseSetFlags([
+        "training.optimizer.learningRate=0.001,1e-2",
+        "training.batchSize=32,64",
+        "model.init=heNormal",
+        "x.flag=true",
+        'x.s="32"',
+      ]),
+    ).toEqual({
       "training.optimizer.learningRate": [0.001, 0.01],
       "training.batchSize": [32, 64],
       "model.init": ["heNormal"],
@@ -48,7 +56,11 @@ describe("sweepGrid", () => {
   });
 
   test("the same values give the same grid as the chart's sweep.values (index i means the same point)", () => {
-    const values = { "training.optimizer.learningRate": [0.001, 0.01, 0.1], "training.batchSize": [32, 64], "model.init": ["heNormal", "glorotUniform"] };
+    const values = {
+      "training.optimizer.learningRate": [0.001, 0.01, 0.1],
+      "training.batchSize": [32, 64],
+      "model.init": ["heNormal", "glorotUniform"],
+    };
     const cm = renderTrainer({ sweep: { enabled: true, values } }).find("ConfigMap", "kiln-trainer-sweep-overrides");
     expect(sweepGrid(values)).toEqual(JSON.parse(cm.data["overrides.json"]));
   });
@@ -58,7 +70,12 @@ describe("validateGrid", () => {
   const spec = parse(RUN_SPEC_YAML);
 
   test("valid points pass", () => {
-    expect(() => validateGrid(spec, sweepGrid({ "training.batchSize": [16, 32], "training.optimizer.learningRate": [0.001, 0.1] }))).not.toThrow();
+    expect(() =>
+      validateGrid(
+        spec,
+        sweepGrid({ "training.batchSize": [16, 32], "training.optimizer.learningRate": [0.001, 0.1] }),
+      ),
+    ).not.toThrow();
   });
 
   test("each bad point is named with its index, overrides and the schema's problem", () => {
@@ -69,7 +86,9 @@ describe("validateGrid", () => {
       expect(err).toBeInstanceOf(RunSpecError);
       const problems = (err as RunSpecError).problems;
       expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatch(/^grid point 1 \{"training.batchSize":-1,"training.optimizer.name":"adam"\}: training.batchSize: /);
+      expect(problems[0]).toMatch(
+        /^grid point 1 \{"training.batchSize":-1,"training.optimizer.name":"adam"\}: training.batchSize: /,
+      );
     }
   });
 });

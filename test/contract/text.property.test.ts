@@ -8,9 +8,13 @@ import { clip as trainerClip } from "../../trainer-image/src/clip";
 
 test("the contract's clip and the trainer's cut every string at the same place", () => {
   fc.assert(
-    fc.property(fc.string({ maxLength: 200 }), fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }), (text, max) => {
-      expect(trainerClip(text, max)).toBe(clip(text, max));
-    }),
+    fc.property(
+      fc.string({ maxLength: 200 }),
+      fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
+      (text, max) => {
+        expect(trainerClip(text, max)).toBe(clip(text, max));
+      },
+    ),
     { numRuns: 500 },
   );
 });

@@ -10,7 +10,10 @@ import { runStack } from "./cluster/support";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);
 const DECLARED = Object.keys(configSchema.shape);
-const BASE = { "kiln:trainer": JSON.stringify({ repository: "registry.test/kiln/trainer" }), "aws:region": "us-west-2" };
+const BASE = {
+  "kiln:trainer": JSON.stringify({ repository: "registry.test/kiln/trainer" }),
+  "aws:region": "us-west-2",
+};
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -32,20 +35,40 @@ const otherCase = fc
 const typo = fc.tuple(declared, fc.nat(), fc.constantFrom("swapCase", "drop", "double", "x")).map(([k, at, how]) => {
   const i = at % k.length;
   const ch = k[i];
-  const edited = how === "swapCase" ? ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase() : how === "drop" ? "" : how === "double" ? ch + ch : "x";
+  const edited =
+    how === "swapCase"
+      ? ch === ch.toLowerCase()
+        ? ch.toUpperCase()
+        : ch.toLowerCase()
+      : how === "drop"
+        ? ""
+        : how === "double"
+          ? ch + ch
+          : "x";
   return { key: k.slice(0, i) + edited + k.slice(i + 1), meant: k };
 });
 
 type Case = { raw: string; meant?: string; kind: string };
 const badKey: fc.Arbitrary<Case> = fc.oneof(
   fc.tuple(otherCase, declared).map(([ns, k]): Case => ({ raw: `${ns}:${k}`, meant: k, kind: "case" })),
-  fc.tuple(declared, fc.stringMatching(/^[A-Za-z0-9:]{1,12}$/)).map(([k, junk]): Case => ({ raw: `kiln:${k}:${junk}`, meant: k, kind: "segments" })),
-  typo.filter((t) => t.key !== t.meant && !DECLARED.includes(t.key)).map((t): Case => ({ raw: `kiln:${t.key}`, meant: t.meant, kind: "typo" })),
-  fc.stringMatching(/^[a-z]{1,20}$/).filter((k) => !DECLARED.includes(k)).map((k): Case => ({ raw: `kiln:${k}`, kind: "unknown" })),
+  fc
+    .tuple(declared, fc.stringMatching(/^[A-Za-z0-9:]{1,12}$/))
+    .map(([k, junk]): Case => ({ raw: `kiln:${k}:${junk}`, meant: k, kind: "segments" })),
+  typo
+    .filter((t) => t.key !== t.meant && !DECLARED.includes(t.key))
+    .map((t): Case => ({ raw: `kiln:${t.key}`, meant: t.meant, kind: "typo" })),
+  fc
+    .stringMatching(/^[a-z]{1,20}$/)
+    .filter((k) => !DECLARED.includes(k))
+    .map((k): Case => ({ raw: `kiln:${k}`, kind: "unknown" })),
 );
 
 const counts: Record<string, number> = {};
-afterAll(() => console.log(`config keys property: ${Object.values(counts).reduce((a, b) => a + b, 0)} generated keys (${JSON.stringify(counts)}), numRuns ${RUNS}`));
+afterAll(() =>
+  console.log(
+    `config keys property: ${Object.values(counts).reduce((a, b) => a + b, 0)} generated keys (${JSON.stringify(counts)}), numRuns ${RUNS}`,
+  ),
+);
 
 test("a key that is not declared is refused, named, with the key it probably meant", () => {
   fc.assert(
@@ -64,11 +87,15 @@ test("a key that is not declared is refused, named, with the key it probably mea
 
 test("every declared key and every other namespace's key passes the key check", () => {
   for (const k of DECLARED) expect(configKeyProblem(`kiln:${k}`)).toBeUndefined();
-  for (const k of ["aws:region", "pulumi:disable-default-providers", "kubernetes:context"]) expect(configKeyProblem(k)).toBeUndefined();
+  for (const k of ["aws:region", "pulumi:disable-default-providers", "kubernetes:context"])
+    expect(configKeyProblem(k)).toBeUndefined();
 });
 
 test.each([
-  ["KILN:azCount", "is not a key of this project: config keys are case-sensitive and its namespace is 'kiln': did you mean kiln:azCount?"],
+  [
+    "KILN:azCount",
+    "is not a key of this project: config keys are case-sensitive and its namespace is 'kiln': did you mean kiln:azCount?",
+  ],
   ["Kiln:platform", "did you mean kiln:platform?"],
   ["kiln:azCount:junk", "has extra segments after the key: write kiln:azCount"],
   ["kiln:azcount", "unknown key: did you mean kiln:azCount?"],
@@ -91,6 +118,9 @@ test("on the program path (the config the engine hands the program), a case vari
   spy.mockRestore();
   // The program ran in its own module registry, with its own ConfigError class.
   expect((error as Error).name).toBe("ConfigError");
-  expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^KILN:azCount: .*did you mean kiln:azCount\?/), expect.stringMatching(/^kiln:teams:junk: has extra segments/)]);
+  expect((error as ConfigError).problems).toEqual([
+    expect.stringMatching(/^KILN:azCount: .*did you mean kiln:azCount\?/),
+    expect.stringMatching(/^kiln:teams:junk: has extra segments/),
+  ]);
   expect(registered).toBe(0);
 }, 60_000);

@@ -12,10 +12,17 @@ import { stackConfig } from "../../scripts/plan/engine/program";
 /** Own fields every Resource has (the SDK's are `__`-prefixed, plus the URN). */
 const isBaseField = (k: string) => k === "urn" || k.startsWith("__");
 
-async function registered(build: () => pulumi.ComponentResource, type: string): Promise<{ exposed: string[]; outputs: string[] }> {
+async function registered(
+  build: () => pulumi.ComponentResource,
+  type: string,
+): Promise<{ exposed: string[]; outputs: string[] }> {
   const seen: Record<string, string[]> = {};
+  // biome-ignore lint/complexity/useLiteralKeys: registerOutputs is protected: only an index reaches it
   const original = pulumi.ComponentResource.prototype["registerOutputs"];
-  const spy = jest.spyOn(pulumi.ComponentResource.prototype as any, "registerOutputs").mockImplementation(function (this: any, outputs: any) {
+  const spy = jest.spyOn(pulumi.ComponentResource.prototype as any, "registerOutputs").mockImplementation(function (
+    this: any,
+    outputs: any,
+  ) {
     // The constructor's own call; the SDK calls it again (with nothing) after initialize.
     if (this.__pulumiType === type && outputs !== undefined && !seen[type]) seen[type] = Object.keys(outputs);
     return original.call(this, outputs);
@@ -38,7 +45,11 @@ test.each([
   await KilnMocks.install(new KilnMocks(raw["aws:region"] ?? "us-west-2"), "kiln", stack, true);
   pulumi.runtime.setAllConfig(raw);
   const config = parseConfig(raw, stack);
-  const { exposed, outputs } = await registered(() => (stack === "dev" ? new AwsPlatform(config.clusterName, { config }) : new LocalPlatform("kiln-local", { config })), type);
+  const { exposed, outputs } = await registered(
+    () =>
+      stack === "dev" ? new AwsPlatform(config.clusterName, { config }) : new LocalPlatform("kiln-local", { config }),
+    type,
+  );
   expect(exposed.length).toBeGreaterThan(6);
   expect(outputs).toEqual(exposed);
 });

@@ -1,5 +1,5 @@
 /** The whole program (infra/index.ts) on the dev stack (aws): outputs and platform -> cluster wiring. */
-import { ProgramRun } from "../../scripts/plan/engine/program";
+import type { ProgramRun } from "../../scripts/plan/engine/program";
 import { runStack } from "./aws/harness";
 
 let run: ProgramRun;
@@ -19,7 +19,16 @@ test("the dev stack exports cluster, region, buckets, image repository, trainer 
   expect(o.trainerRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/kiln-dev-trainer-role-/);
   expect(o.objectStoreEndpoint).toBeUndefined();
   // No EFA (g5/g6) and no topology (aws pools opt in by kiln:topology.pools): neither key is present.
-  expect(o.gpuPools).toEqual([{ name: "a10g-l4-spot", maxGpus: 8, gpusPerNode: 8, instanceFamilies: ["g5", "g6"], instanceTypes: undefined, capacityTypes: ["spot"] }]);
+  expect(o.gpuPools).toEqual([
+    {
+      name: "a10g-l4-spot",
+      maxGpus: 8,
+      gpusPerNode: 8,
+      instanceFamilies: ["g5", "g6"],
+      instanceTypes: undefined,
+      capacityTypes: ["spot"],
+    },
+  ]);
 });
 
 test("every Kubernetes object of the program targets the EKS cluster through the one kubeconfig provider", () => {
@@ -27,7 +36,8 @@ test("every Kubernetes object of the program targets the EKS cluster through the
   expect(providers.map((p) => p.name)).toEqual(["kiln-dev-k8s"]);
   const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
   expect(objects.length).toBeGreaterThan(10);
-  for (const r of objects) expect({ name: r.name, provider: r.provider?.split("::")[3] }).toEqual({ name: r.name, provider: "kiln-dev-k8s" });
+  for (const r of objects)
+    expect({ name: r.name, provider: r.provider?.split("::")[3] }).toEqual({ name: r.name, provider: "kiln-dev-k8s" });
 });
 
 test("cluster services wait for the system nodes, add-ons, Karpenter and the GPU NodePools", () => {
@@ -42,5 +52,9 @@ test("cluster services wait for the system nodes, add-ons, Karpenter and the GPU
   expect(services).toBeDefined();
   const components = run.resources.filter((r) => r.parent === services!.urn && !r.custom);
   expect(components.length).toBeGreaterThan(2);
-  for (const c of components) expect({ component: c.name, waitsFor: ready.filter((u) => c.dependencies.includes(u)) }).toEqual({ component: c.name, waitsFor: ready });
+  for (const c of components)
+    expect({ component: c.name, waitsFor: ready.filter((u) => c.dependencies.includes(u)) }).toEqual({
+      component: c.name,
+      waitsFor: ready,
+    });
 });

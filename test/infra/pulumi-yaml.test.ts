@@ -2,8 +2,8 @@
  * Pulumi.yaml declares exactly the keys of infra/config.ts's schema, with the same effective
  * defaults and compatible types, so `pulumi config` and the program never disagree.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { configSchema } from "../../infra/config";
@@ -16,7 +16,10 @@ interface Declared {
   items?: { type?: string };
 }
 
-const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, Declared> };
+const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  config: Record<string, Declared>;
+};
 const shape = configSchema.shape as Record<string, z.ZodType>;
 const declared = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k.replace(/^kiln:/, ""), v]));
 
@@ -51,7 +54,8 @@ test("Pulumi.yaml declares exactly the keys of configSchema", () => {
 });
 
 test("every declared key has a description", () => {
-  for (const [key, d] of Object.entries(declared)) expect([key, typeof d.description === "string" && d.description.length > 10]).toEqual([key, true]);
+  for (const [key, d] of Object.entries(declared))
+    expect([key, typeof d.description === "string" && d.description.length > 10]).toEqual([key, true]);
 });
 
 test.each(Object.keys(shape))("kiln:%s has the same default in Pulumi.yaml as in the schema", (key) => {
@@ -75,11 +79,16 @@ test.each(Object.keys(shape))("kiln:%s declares a type compatible with the schem
   const d = declared[key];
   if (expected === undefined) expect(d.type).toBeUndefined();
   else expect(d.type).toBe(expected);
-  if (expected === "array") expect(d.items?.type).toBe(pulumiTypeOf((inner(shape[key]) as z.ZodArray<z.ZodType>).element));
+  if (expected === "array")
+    expect(d.items?.type).toBe(pulumiTypeOf((inner(shape[key]) as z.ZodArray<z.ZodType>).element));
 });
 
 test("the whole declared default config is valid and equals the schema's defaults", () => {
-  const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => "default" in d && d.default !== "").map(([k, d]) => [k, d.default]));
+  const defaults = Object.fromEntries(
+    Object.entries(declared)
+      .filter(([, d]) => "default" in d && d.default !== "")
+      .map(([k, d]) => [k, d.default]),
+  );
   // The local platform (the default) needs a trainer repository, which has no sensible default.
   const trainer = { repository: "registry.test/kiln/trainer" };
   expect(configSchema.parse({ ...defaults, trainer })).toEqual(configSchema.parse({ trainer }));

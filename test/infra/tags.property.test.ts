@@ -10,7 +10,11 @@ const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 1000);
 
 /** `kiln:`/`aws:` in a random case, with optional surrounding blanks. */
 const reservedPrefix = fc
-  .tuple(fc.constantFrom("kiln:", "aws:"), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), fc.constantFrom("", " "))
+  .tuple(
+    fc.constantFrom("kiln:", "aws:"),
+    fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    fc.constantFrom("", " "),
+  )
   .map(([p, upper, pad]) => pad + [...p].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(""));
 const suffix = fc.stringMatching(/^[a-zA-Z0-9_.:/=+@-]{0,20}$/);
 const key = fc.oneof(
@@ -20,16 +24,24 @@ const key = fc.oneof(
 );
 const tags = fc.dictionary(key, fc.stringMatching(/^[a-zA-Z0-9 _.:/=+@-]{0,20}$/), { maxKeys: 6 });
 
-const isReserved = (k: string) => /^\s*(kiln|aws):/i.test(k) || (KILN_SET_TAG_KEYS as readonly string[]).includes(k.trim());
+const isReserved = (k: string) =>
+  /^\s*(kiln|aws):/i.test(k) || (KILN_SET_TAG_KEYS as readonly string[]).includes(k.trim());
 
 let refused = 0;
 let accepted = 0;
-afterAll(() => console.log(`tags property: ${refused + accepted} generated tag maps (${refused} refused, ${accepted} accepted), numRuns ${RUNS}`));
+afterAll(() =>
+  console.log(
+    `tags property: ${refused + accepted} generated tag maps (${refused} refused, ${accepted} accepted), numRuns ${RUNS}`,
+  ),
+);
 
 test("a tag map is refused naming each reserved key, or every user tag reaches the resources unchanged", () => {
   fc.assert(
     fc.property(tags, (t) => {
-      const raw = { "kiln:trainer": JSON.stringify({ repository: "registry.test/kiln/trainer" }), "kiln:tags": JSON.stringify(t) };
+      const raw = {
+        "kiln:trainer": JSON.stringify({ repository: "registry.test/kiln/trainer" }),
+        "kiln:tags": JSON.stringify(t),
+      };
       const reserved = Object.keys(t).filter(isReserved);
       try {
         const c = parseConfig(raw, "prop");
@@ -39,7 +51,13 @@ test("a tag map is refused naming each reserved key, or every user tag reaches t
         accepted++;
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        for (const k of reserved) expect(e.problems.some((p) => p.startsWith(`kiln:tags.${k.slice(0, 40)}`) && /reserved by AWS|Kiln's own|Kiln sets the tag/.test(p))).toBe(true);
+        for (const k of reserved)
+          expect(
+            e.problems.some(
+              (p) =>
+                p.startsWith(`kiln:tags.${k.slice(0, 40)}`) && /reserved by AWS|Kiln's own|Kiln sets the tag/.test(p),
+            ),
+          ).toBe(true);
         refused++;
       }
     }),
@@ -55,7 +73,10 @@ test.each([
   ["AWS:x", "reserved by AWS"],
   ["Name", "Kiln sets the tag 'Name' itself"],
 ])("tag key %j is refused: %s", (k, why) => {
-  expect(() => parseConfig({ "kiln:trainer": '{"repository":"registry.test/kiln/trainer"}', "kiln:tags": JSON.stringify({ [k]: "v" }) }, "t")).toThrow(
-    new RegExp(`kiln:tags\\.${k}: .*${why}`),
-  );
+  expect(() =>
+    parseConfig(
+      { "kiln:trainer": '{"repository":"registry.test/kiln/trainer"}', "kiln:tags": JSON.stringify({ [k]: "v" }) },
+      "t",
+    ),
+  ).toThrow(new RegExp(`kiln:tags\\.${k}: .*${why}`));
 });

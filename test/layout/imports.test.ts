@@ -3,8 +3,8 @@
  * A room is a top-level folder (the trainer is two: its program and its bench). The table below is the
  * whole policy; anything not in it is refused, and tests never count (they may import anything).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -53,8 +53,13 @@ function relativeImports(text: string): string[] {
 /** The file an import names, repository-relative, with the extension it has on disk. */
 function resolved(fromFile: string, spec: string): string {
   const abs = path.resolve(path.dirname(fromFile), spec);
-  const hit = ["", ".ts", ".tsx", "/index.ts"].map((ext) => abs + ext).find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
-  return path.relative(ROOT, hit ?? abs).split(path.sep).join("/");
+  const hit = ["", ".ts", ".tsx", "/index.ts"]
+    .map((ext) => abs + ext)
+    .find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
+  return path
+    .relative(ROOT, hit ?? abs)
+    .split(path.sep)
+    .join("/");
 }
 
 /** Why `file` (repository-relative) may not import `target`, or undefined when it may. */
@@ -68,7 +73,10 @@ function violation(file: string, target: string): string | undefined {
   if (allowed.includes(to)) return undefined;
   if (target === "package.json" && allowed.includes("package.json")) return undefined;
   const entry = Object.entries(ENTRY_POINTS).find(([name, e]) => allowed.includes(name) && e.room === to);
-  if (entry) return entry[1].files.includes(target) ? undefined : `${file} imports ${target}: ${to} is reached only through ${entry[1].files.join(", ")}`;
+  if (entry)
+    return entry[1].files.includes(target)
+      ? undefined
+      : `${file} imports ${target}: ${to} is reached only through ${entry[1].files.join(", ")}`;
   return `${file} imports ${target}: ${from} may not import ${to}`;
 }
 
@@ -117,19 +125,27 @@ describe("the check refuses planted bad imports", () => {
   });
 
   test("the plugin reaching past the trainer's api, in a .tsx page", () => {
-    expect(planted("cli/src/dashboard/pages/x.tsx", `import { openStore } from "../../../../../trainer-image/src/storage";`)).toEqual([
-      expect.stringMatching(/trainer-image\/src\/storage\.ts: trainer-image\/src is reached only through trainer-image\/src\/api\.ts$/),
+    expect(
+      planted("cli/src/dashboard/pages/x.tsx", `import { openStore } from "../../../../../trainer-image/src/storage";`),
+    ).toEqual([
+      expect.stringMatching(
+        /trainer-image\/src\/storage\.ts: trainer-image\/src is reached only through trainer-image\/src\/api\.ts$/,
+      ),
     ]);
   });
 
   test("the contract importing anything, and product code importing tests", () => {
-    expect(planted("contract/x.ts", `export { x } from "../../infra/config";\nconst t = require("../../test/mocks");`)).toEqual([
-      expect.stringMatching(/contract may not import infra$/),
-      expect.stringMatching(/imports test code/),
-    ]);
+    expect(
+      planted("contract/x.ts", `export { x } from "../../infra/config";\nconst t = require("../../test/mocks");`),
+    ).toEqual([expect.stringMatching(/contract may not import infra$/), expect.stringMatching(/imports test code/)]);
   });
 
   test("an allowed import passes", () => {
-    expect(planted("cli/src/x.ts", `import { RUN_LABEL } from "../../../contract/labels";\nimport { clip } from "../../../trainer-image/src/api";`)).toEqual([]);
+    expect(
+      planted(
+        "cli/src/x.ts",
+        `import { RUN_LABEL } from "../../../contract/labels";\nimport { clip } from "../../../trainer-image/src/api";`,
+      ),
+    ).toEqual([]);
   });
 });

@@ -3,9 +3,9 @@
  * scripts/toolchain/versions.sh for the tools (and the Kueue chart the stack installs), the npm
  * manifests for the Pulumi SDK, trainer-image/package.json for the trainer release.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import YAML from "yaml";
 import { JOBSET_CHART_VERSION, KUEUE_CHART_VERSION, parseConfig } from "../../infra/config";
 import { VERSION as CLI_VERSION } from "../../cli/src/main";
@@ -23,25 +23,42 @@ function pins(): Record<string, string> {
 const bare = (v: string) => v.replace(/^v/, "");
 const README = read("README.md");
 /** The version column of the README's tool table row that starts with `name`. */
-const readmeToolVersion = (name: string) => new RegExp(`^\\| ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\| ([^|]+) \\|`, "m").exec(README)?.[1].trim();
+const readmeToolVersion = (name: string) =>
+  new RegExp(`^\\| ${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\| ([^|]+) \\|`, "m").exec(README)?.[1].trim();
 
 describe("version pins", () => {
   const p = pins();
 
   test("versions.sh is read (the pins this test relies on are there)", () => {
-    for (const k of ["KUBERNETES_VERSION", "KUEUE_VERSION", "JOBSET_VERSION", "PULUMI_VERSION", "PULUMI_KUBERNETES_VERSION", "ETCD_VERSION", "KWOK_VERSION", "IMAGE_NODE_VERSION"]) expect(p[k]).toMatch(/^v?\d+\.\d+\.\d+/);
+    for (const k of [
+      "KUBERNETES_VERSION",
+      "KUEUE_VERSION",
+      "JOBSET_VERSION",
+      "PULUMI_VERSION",
+      "PULUMI_KUBERNETES_VERSION",
+      "ETCD_VERSION",
+      "KWOK_VERSION",
+      "IMAGE_NODE_VERSION",
+    ])
+      expect(p[k]).toMatch(/^v?\d+\.\d+\.\d+/);
   });
 
   test("Kueue: the chart the stack installs by default is the release the harness builds and the e2e suite tests", () => {
     expect(KUEUE_CHART_VERSION).toBe(bare(p.KUEUE_VERSION));
-    expect(parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").kueue.version).toBe(KUEUE_CHART_VERSION);
+    expect(
+      parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").kueue
+        .version,
+    ).toBe(KUEUE_CHART_VERSION);
     expect(readmeToolVersion("kueue")).toBe(p.KUEUE_VERSION);
     expect(README).toContain(`version: ${KUEUE_CHART_VERSION}}`);
   });
 
   test("JobSet: the chart the stack installs by default is the release the harness runs", () => {
     expect(JOBSET_CHART_VERSION).toBe(bare(p.JOBSET_VERSION));
-    expect(parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").jobset.version).toBe(JOBSET_CHART_VERSION);
+    expect(
+      parseConfig({ "kiln:platform": "local", "kiln:trainer": JSON.stringify({ repository: "r/t" }) }, "local").jobset
+        .version,
+    ).toBe(JOBSET_CHART_VERSION);
     expect(read("Pulumi.yaml")).toContain(`version ${JOBSET_CHART_VERSION} (Helm chart)`);
     expect(README).toContain(`{enabled: true, install: chart, version: ${JOBSET_CHART_VERSION}}`);
   });
@@ -62,7 +79,9 @@ describe("version pins", () => {
   });
 
   test("the README's tool table shows the pinned versions", () => {
-    expect(readmeToolVersion("kube-apiserver, -controller-manager, -scheduler, kubelet")).toBe(`Kubernetes ${p.KUBERNETES_VERSION}`);
+    expect(readmeToolVersion("kube-apiserver, -controller-manager, -scheduler, kubelet")).toBe(
+      `Kubernetes ${p.KUBERNETES_VERSION}`,
+    );
     expect(readmeToolVersion("kwok")).toBe(p.KWOK_VERSION);
     expect(readmeToolVersion("etcd")).toBe(p.ETCD_VERSION);
     expect(readmeToolVersion("jobset")).toBe(p.JOBSET_VERSION);
@@ -95,7 +114,11 @@ describe("version pins", () => {
 });
 
 describe("tools:build checks its wrapper modules against versions.sh", () => {
-  const build = (env: Record<string, string> = {}) => spawnSync("bash", [path.join(ROOT, "scripts/toolchain/build.sh"), "--check-pins"], { encoding: "utf8", env: { ...process.env, ...env } });
+  const build = (env: Record<string, string> = {}) =>
+    spawnSync("bash", [path.join(ROOT, "scripts/toolchain/build.sh"), "--check-pins"], {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    });
 
   test("every committed wrapper go.mod requires the pinned version", () => {
     const r = build();
@@ -107,8 +130,12 @@ describe("tools:build checks its wrapper modules against versions.sh", () => {
     const r = build({ KUEUE_VERSION: "v0.15.0", ETCD_VERSION: "v3.6.99" });
     expect(r.status).toBe(1);
     const p = pins();
-    expect(r.stderr).toContain(`kueue: scripts/toolchain/modules/kueue/go.mod requires sigs.k8s.io/kueue ${p.KUEUE_VERSION}, but versions.sh pins v0.15.0`);
-    expect(r.stderr).toContain(`etcd: scripts/toolchain/modules/etcd/go.mod requires go.etcd.io/etcd/server/v3 ${p.ETCD_VERSION}, but versions.sh pins v3.6.99`);
+    expect(r.stderr).toContain(
+      `kueue: scripts/toolchain/modules/kueue/go.mod requires sigs.k8s.io/kueue ${p.KUEUE_VERSION}, but versions.sh pins v0.15.0`,
+    );
+    expect(r.stderr).toContain(
+      `etcd: scripts/toolchain/modules/etcd/go.mod requires go.etcd.io/etcd/server/v3 ${p.ETCD_VERSION}, but versions.sh pins v3.6.99`,
+    );
     expect(r.stderr).not.toContain("kwok:");
   });
 });
@@ -116,7 +143,9 @@ describe("tools:build checks its wrapper modules against versions.sh", () => {
 describe("the JAX example's Python pins (examples/jax-multinode/requirements.txt)", () => {
   const reqs = read("examples/jax-multinode/requirements.txt");
   /** `name==version` of every requirement, with the number of hashes after it. */
-  const entries = [...reqs.matchAll(/^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})*)/gm)].map((m) => ({ name: m[1], version: m[2], hashes: (m[3].match(/--hash=/g) ?? []).length }));
+  const entries = [...reqs.matchAll(/^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})*)/gm)].map(
+    (m) => ({ name: m[1], version: m[2], hashes: (m[3].match(/--hash=/g) ?? []).length }),
+  );
 
   test("every requirement is pinned exactly and carries its wheel's sha256", () => {
     const lines = reqs.split("\n").filter((l) => /^[A-Za-z0-9]/.test(l));

@@ -3,11 +3,11 @@
  * and serves the Analyzer gRPC service), queried over gRPC with fixture resources: what
  * `pulumi preview --policy-pack policy` would report, without the CLI.
  */
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { RULES } from "../../policy/rules";
-import { BREAKS, compliantWorld, World } from "./fixtures";
+import { BREAKS, compliantWorld, type World } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
@@ -20,7 +20,11 @@ let pack: ChildProcess;
 let client: any;
 
 beforeAll(async () => {
-  pack = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:1", "."], { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  pack = spawn(
+    process.execPath,
+    [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:1", "."],
+    { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stderr = "";
   pack.stderr!.on("data", (d) => (stderr += d));
   const port = await new Promise<string>((resolve, reject) => {
@@ -35,7 +39,10 @@ afterAll(() => {
   pack?.kill();
 });
 
-const call = <T>(method: string, req: unknown): Promise<T> => new Promise((resolve, reject) => client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+const call = <T>(method: string, req: unknown): Promise<T> =>
+  new Promise((resolve, reject) =>
+    client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
+  );
 
 function resource(r: World["resources"][number], Cls: any) {
   const msg = new Cls();
@@ -49,7 +56,8 @@ function resource(r: World["resources"][number], Cls: any) {
 }
 
 type Diag = { policy: string; message: string };
-const diags = (res: any): Diag[] => res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), message: d.getMessage() }));
+const diags = (res: any): Diag[] =>
+  res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), message: d.getMessage() }));
 
 async function analyzeEach(w: World): Promise<Diag[]> {
   const out: Diag[] = [];

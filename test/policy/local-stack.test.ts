@@ -9,5 +9,7 @@ test("the local stack (and the trainer chart it installs, rendered) passes the w
   expect(e.resources.some((r) => r.type === "kubernetes:core/v1:Namespace")).toBe(true);
   expect(e.resources.some((r) => r.type.startsWith("aws:"))).toBe(false);
   const violations = e.policy.violations;
-  expect(formatViolations(violations, "local", RULES.length)).toBe(`policy: stack local passes all ${RULES.length} rules\n`);
+  expect(formatViolations(violations, "local", RULES.length)).toBe(
+    `policy: stack local passes all ${RULES.length} rules\n`,
+  );
 }, 120_000);

@@ -2,12 +2,18 @@
  * The CrossGuard pack runs the same rule functions: feed its validateResource / validateStack
  * callbacks CrossGuard-shaped arguments and compare with the offline evaluator.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import YAML from "yaml";
-import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { PACK_NAME, POLICIES } from "../../policy/pack";
-import { evaluate, PolicySubject, RULES } from "../../policy/rules";
+import { evaluate, type PolicySubject, RULES } from "../../policy/rules";
 import { BREAKS, compliantWorld } from "./fixtures";
 
 const POLICY_DIR = path.resolve(__dirname, "../../policy");
@@ -17,17 +23,34 @@ function crossGuard(subjects: PolicySubject[]): { reported: { policy: string; me
   const reported: { policy: string; message: string; urn?: string }[] = [];
   const byUrn = new Map<string, PolicyResource>();
   const resources: PolicyResource[] = subjects.map((s) => {
-    const r = { type: s.type, props: s.props, urn: s.urn, name: s.name, opts: {} as any, provider: s.provider ? { type: "pulumi:providers:aws", name: "p", ...s.provider } : undefined, dependencies: [] as PolicyResource[], propertyDependencies: {} } as unknown as PolicyResource;
+    const r = {
+      type: s.type,
+      props: s.props,
+      urn: s.urn,
+      name: s.name,
+      opts: {} as any,
+      provider: s.provider ? { type: "pulumi:providers:aws", name: "p", ...s.provider } : undefined,
+      dependencies: [] as PolicyResource[],
+      propertyDependencies: {},
+    } as unknown as PolicyResource;
     byUrn.set(s.urn, r);
     return r;
   });
-  for (const [i, s] of subjects.entries()) resources[i].dependencies = s.dependencies.map((d) => byUrn.get(d)!).filter(Boolean);
+  for (const [i, s] of subjects.entries())
+    resources[i].dependencies = s.dependencies.map((d) => byUrn.get(d)!).filter(Boolean);
   for (const policy of POLICIES) {
     const report = (message: string, urn?: string) => reported.push({ policy: policy.name, message, urn });
     const rv = (policy as ResourceValidationPolicy).validateResource;
     if (rv) {
       for (const r of resources) {
-        const args = { type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, provider: r.provider } as unknown as ResourceValidationArgs;
+        const args = {
+          type: r.type,
+          props: r.props,
+          urn: r.urn,
+          name: r.name,
+          opts: r.opts,
+          provider: r.provider,
+        } as unknown as ResourceValidationArgs;
         for (const f of Array.isArray(rv) ? rv : [rv]) f(args, (m) => report(m, r.urn));
       }
     }
@@ -60,10 +83,17 @@ describe("CrossGuard policy pack", () => {
   test("index.ts serves exactly these policies as one mandatory pack", () => {
     const served: unknown[] = [];
     jest.isolateModules(() => {
-      jest.doMock("@pulumi/policy", () => ({ PolicyPack: jest.fn((name: string, args: unknown) => served.push({ name, args })) }));
+      jest.doMock("@pulumi/policy", () => ({
+        PolicyPack: jest.fn((name: string, args: unknown) => served.push({ name, args })),
+      }));
       require("../../policy/index");
     });
-    expect(served).toEqual([{ name: PACK_NAME, args: expect.objectContaining({ enforcementLevel: "mandatory", policies: expect.any(Array) }) }]);
+    expect(served).toEqual([
+      {
+        name: PACK_NAME,
+        args: expect.objectContaining({ enforcementLevel: "mandatory", policies: expect.any(Array) }),
+      },
+    ]);
     expect((served[0] as any).args.policies.map((p: { name: string }) => p.name)).toEqual(RULES.map((r) => r.name));
   });
 

@@ -21,7 +21,9 @@ describe("policy pack rules", () => {
 
   test("every resource rule applies to something in the compliant fixture (so passing means something)", () => {
     const subjects = compliantWorld().subjects();
-    const idle = RULES.filter((r) => r.kind === "resource" && !subjects.some((s) => r.applies(s.type, s.props))).map((r) => r.name);
+    const idle = RULES.filter((r) => r.kind === "resource" && !subjects.some((s) => r.applies(s.type, s.props))).map(
+      (r) => r.name,
+    );
     expect(idle).toEqual([]);
   });
 
@@ -52,11 +54,20 @@ describe("rule details", () => {
   });
 
   test("a private-only EKS endpoint needs no CIDRs", () => {
-    expect(run((w) => Object.assign(w.get("cluster").props.vpcConfig, { endpointPublicAccess: false, publicAccessCidrs: [] }))).toEqual([]);
+    expect(
+      run((w) =>
+        Object.assign(w.get("cluster").props.vpcConfig, { endpointPublicAccess: false, publicAccessCidrs: [] }),
+      ),
+    ).toEqual([]);
   });
 
   test("`*` resources are fine for non-data actions but not for kms:", () => {
-    const v = run((w) => (w.get("trainer-policy").props.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["kms:Decrypt", "ec2:DescribeInstances"], Resource: "*" }] })));
+    const v = run(
+      (w) =>
+        (w.get("trainer-policy").props.policy = JSON.stringify({
+          Statement: [{ Effect: "Allow", Action: ["kms:Decrypt", "ec2:DescribeInstances"], Resource: "*" }],
+        })),
+    );
     expect(v).toHaveLength(1);
     expect(v[0].message).toContain('S3/KMS actions on Resource "*"');
   });
@@ -71,12 +82,16 @@ describe("rule details", () => {
   });
 
   test("a digest pins an image even without a tag", () => {
-    expect(run((w) => (w.get("team-job").props.spec.template.spec.containers[0].image = `busybox@sha256:${"a".repeat(64)}`))).toEqual([]);
+    expect(
+      run((w) => (w.get("team-job").props.spec.template.spec.containers[0].image = `busybox@sha256:${"a".repeat(64)}`)),
+    ).toEqual([]);
   });
 
   test("trainer chart values that switch root on are caught", () => {
     const v = run((w) => (w.get("trainer-release").props.values.securityContext = { runAsUser: 0 }));
-    expect(v.map((x) => [x.rule, x.message])).toEqual([["trainer-pod-security", expect.stringContaining("runs the trainer as root")]]);
+    expect(v.map((x) => [x.rule, x.message])).toEqual([
+      ["trainer-pod-security", expect.stringContaining("runs the trainer as root")],
+    ]);
   });
 
   test("trainer image tag latest in chart values is caught", () => {
@@ -85,7 +100,9 @@ describe("rule details", () => {
   });
 
   test("local charts (paths) need no version; remote ones need an exact one", () => {
-    expect(run((w) => (w.get("kueue").props.version = "^0.14"))).toEqual([expect.objectContaining({ rule: "helm-chart-pinned" })]);
+    expect(run((w) => (w.get("kueue").props.version = "^0.14"))).toEqual([
+      expect.objectContaining({ rule: "helm-chart-pinned" }),
+    ]);
     expect(run((w) => delete w.get("trainer-release").props.version)).toEqual([]);
   });
 
@@ -93,7 +110,10 @@ describe("rule details", () => {
     const v = run((w) => {
       const repo = w.get("repo");
       repo.props.tags = {};
-      repo.provider = { urn: "urn:pulumi:t::kiln::pulumi:providers:aws::p", props: { defaultTags: { tags: { "kiln:cluster": "c", "kiln:stack": "t" } } } };
+      repo.provider = {
+        urn: "urn:pulumi:t::kiln::pulumi:providers:aws::p",
+        props: { defaultTags: { tags: { "kiln:cluster": "c", "kiln:stack": "t" } } },
+      };
     });
     expect(v).toEqual([]);
   });
@@ -103,7 +123,12 @@ describe("rule details", () => {
   });
 
   test("a hostPath outside the GPU agents' kubelet sockets is not allowed, and none in training namespaces", () => {
-    const v = run((w) => w.get("team-job").props.spec.template.spec.volumes = [{ name: "sock", hostPath: { path: "/var/lib/kubelet/device-plugins" } }]);
+    const v = run(
+      (w) =>
+        (w.get("team-job").props.spec.template.spec.volumes = [
+          { name: "sock", hostPath: { path: "/var/lib/kubelet/device-plugins" } },
+        ]),
+    );
     expect(v.map((x) => x.rule)).toEqual(["trainer-pod-security"]);
   });
 });

@@ -4,14 +4,32 @@
  * (records what it is asked to install and "installs" it) and `go` come first on PATH; the kernel is
  * read from fake /proc and /sys trees; the tool cache is an empty temp dir; every port is a free one.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PORT_VARS = ["ETCD_PORT", "ETCD_PEER_PORT", "APISERVER_PORT", "CONTROLLER_MANAGER_PORT", "SCHEDULER_PORT", "KWOK_PORT", "KUEUE_HEALTH_PORT", "KUEUE_METRICS_PORT", "KUEUE_WEBHOOK_PORT", "JOBSET_HEALTH_PORT", "JOBSET_METRICS_PORT", "JOBSET_WEBHOOK_PORT", "COREDNS_HEALTH_PORT", "COREDNS_READY_PORT", "KUBELET_HEALTHZ_PORT", "MINIO_PORT", "MINIO_CONSOLE_PORT"];
+const PORT_VARS = [
+  "ETCD_PORT",
+  "ETCD_PEER_PORT",
+  "APISERVER_PORT",
+  "CONTROLLER_MANAGER_PORT",
+  "SCHEDULER_PORT",
+  "KWOK_PORT",
+  "KUEUE_HEALTH_PORT",
+  "KUEUE_METRICS_PORT",
+  "KUEUE_WEBHOOK_PORT",
+  "JOBSET_HEALTH_PORT",
+  "JOBSET_METRICS_PORT",
+  "JOBSET_WEBHOOK_PORT",
+  "COREDNS_HEALTH_PORT",
+  "COREDNS_READY_PORT",
+  "KUBELET_HEALTHZ_PORT",
+  "MINIO_PORT",
+  "MINIO_CONSOLE_PORT",
+];
 
 interface Machine {
   uid?: number;
@@ -58,18 +76,35 @@ function preflight(mode: string, m: Machine = {}) {
   const installed = path.join(dir, "installed");
   const aptLog = path.join(dir, "apt.log");
   fs.writeFileSync(installed, "");
-  write(path.join(bin, "id"), `#!/bin/sh\n[ "$1" = -u ] && { echo ${m.uid ?? 1000}; exit 0; }\nexec /usr/bin/id "$@"\n`);
+  write(
+    path.join(bin, "id"),
+    `#!/bin/sh\n[ "$1" = -u ] && { echo ${m.uid ?? 1000}; exit 0; }\nexec /usr/bin/id "$@"\n`,
+  );
   // Installed unless listed as missing and not installed since by the fake apt-get.
-  write(path.join(bin, "dpkg-query"), `#!/bin/bash\npkg=\${@: -1}\nfor p in ${(m.missing ?? []).join(" ")}; do [[ $p == "$pkg" ]] && ! grep -qx "$pkg" ${installed} && exit 1; done\necho -n 'install ok installed'\n`);
-  write(path.join(bin, "apt-get"), `#!/bin/bash\necho "apt-get $*" >>${aptLog}\n${m.aptFails ? "exit 100" : `[[ $1 == install ]] && for a in "$@"; do echo "$a" >>${installed}; done\nexit 0`}\n`);
-  write(path.join(bin, "go"), `#!/bin/sh\n[ "$1 $2" = "env GOVERSION" ] && { echo ${m.goVersion ?? "go1.26.8"}; exit 0; }\nexit 1\n`);
+  write(
+    path.join(bin, "dpkg-query"),
+    `#!/bin/bash\npkg=\${@: -1}\nfor p in ${(m.missing ?? []).join(" ")}; do [[ $p == "$pkg" ]] && ! grep -qx "$pkg" ${installed} && exit 1; done\necho -n 'install ok installed'\n`,
+  );
+  write(
+    path.join(bin, "apt-get"),
+    `#!/bin/bash\necho "apt-get $*" >>${aptLog}\n${m.aptFails ? "exit 100" : `[[ $1 == install ]] && for a in "$@"; do echo "$a" >>${installed}; done\nexit 0`}\n`,
+  );
+  write(
+    path.join(bin, "go"),
+    `#!/bin/sh\n[ "$1 $2" = "env GOVERSION" ] && { echo ${m.goVersion ?? "go1.26.8"}; exit 0; }\nexit 1\n`,
+  );
   const lacks = new Set(m.kernelLacks ?? []);
   const proc = path.join(dir, "proc");
   const sys = path.join(dir, "sys");
   write(path.join(proc, "self/ns/net"), "", 0o644);
-  write(path.join(proc, "filesystems"), lacks.has("overlay") ? "nodev\tproc\n" : "nodev\tproc\nnodev\toverlay\n", 0o644);
+  write(
+    path.join(proc, "filesystems"),
+    lacks.has("overlay") ? "nodev\tproc\n" : "nodev\tproc\nnodev\toverlay\n",
+    0o644,
+  );
   for (const c of ["cpu", "memory", "pids"]) fs.mkdirSync(path.join(sys, "fs/cgroup", c), { recursive: true });
-  for (const mod of ["bridge", "veth", "nf_nat"]) if (!lacks.has(mod)) fs.mkdirSync(path.join(sys, "module", mod), { recursive: true });
+  for (const mod of ["bridge", "veth", "nf_nat"])
+    if (!lacks.has(mod)) fs.mkdirSync(path.join(sys, "module", mod), { recursive: true });
   const chromium = path.join(dir, "chromium");
   if (m.chromium !== false) write(chromium, "#!/bin/sh\necho Chromium 1\n");
   const ports = Object.fromEntries(PORT_VARS.map((v, i) => [v, String(freePorts[i])]));
@@ -131,7 +166,11 @@ describe("npm run local's preflight", () => {
 
   test("a port in use, a kernel without veth, too little disk: each named with its fix", () => {
     const busyPort = (busy.address() as net.AddressInfo).port;
-    const r = preflight("local", { uid: 0, kernelLacks: ["veth"], env: { APISERVER_PORT: String(busyPort), KILN_MIN_FREE_GIB: "1000000" } });
+    const r = preflight("local", {
+      uid: 0,
+      kernelLacks: ["veth"],
+      env: { APISERVER_PORT: String(busyPort), KILN_MIN_FREE_GIB: "1000000" },
+    });
     expect(r.code).toBe(1);
     expect(r.out).toContain(`port ${busyPort} (for kube-apiserver) is already in use on 127.0.0.1`);
     expect(r.out).toContain("or set APISERVER_PORT");
@@ -150,7 +189,9 @@ describe("npm test's and npm run test:e2e's preflight", () => {
   test("npm test without Chromium (not root) passes but says at once that the browser suite will be skipped", () => {
     const r = preflight("test", { chromium: false });
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/WARNING: no Chromium at .*: the dashboard's browser tests will be SKIPPED; enable them with: sudo bash scripts\/test\/install-browser.sh/);
+    expect(r.out).toMatch(
+      /WARNING: no Chromium at .*: the dashboard's browser tests will be SKIPPED; enable them with: sudo bash scripts\/test\/install-browser.sh/,
+    );
   });
 
   test("npm run test:e2e without Chromium and root stops naming the one command", () => {

@@ -4,19 +4,35 @@
  * Read: the README files, the harness and CI scripts, package.json, the workflows, and the TypeScript of
  * the program, the plugin, the accountant, the trainer and the tests (their skip and error messages).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 /** Where messages and documentation live (directories are walked). */
-const SOURCES = ["README.md", "package.json", ".ci", ".github", "scripts", "cli", "infra", "accountant", "trainer-image", "charts", "policy", "docs", "test"];
+const SOURCES = [
+  "README.md",
+  "package.json",
+  ".ci",
+  ".github",
+  "scripts",
+  "cli",
+  "infra",
+  "accountant",
+  "trainer-image",
+  "charts",
+  "policy",
+  "docs",
+  "test",
+];
 const SKIP_DIRS = new Set(["node_modules", "dist", ".kiln", "coverage", "modules"]);
 const TEXT = /\.(md|sh|ts|tsx|js|json|ya?ml|txt|tpl)$|^run$/;
 
 /** `scripts/...` paths of a file (and `trainer-image/...sh`), with no variable or placeholder in them. */
 function scriptPaths(text: string): string[] {
   const found = new Set<string>();
-  for (const m of text.matchAll(/(?<![\w./$-])((?:scripts|trainer-image)\/[A-Za-z0-9_./-]*[A-Za-z0-9_])(?![\w$<{*])/g)) {
+  for (const m of text.matchAll(
+    /(?<![\w./$-])((?:scripts|trainer-image)\/[A-Za-z0-9_./-]*[A-Za-z0-9_])(?![\w$<{*])/g,
+  )) {
     const p = m[1];
     if (p.startsWith("trainer-image/") && !p.endsWith(".sh")) continue;
     if (p.startsWith("scripts/") && !/\.(sh|ts|js|md|yaml|tsv)$/.test(p) && !p.endsWith("/")) continue;
@@ -44,7 +60,12 @@ describe("script paths named in messages and READMEs", () => {
     const text = `die "'podman' not found; install the image tools: bash scripts/image/install-deps.sh"
       see scripts/toolchain/modules/$1/go.mod, scripts/local/pulumi.sh <command>, ~/.cache/x/scripts/y.sh,
       trainer-image/native/build-tfjs-node.sh and trainer-image/src/spec.ts; \`scripts/plan/README.md\``;
-    expect(scriptPaths(text).sort()).toEqual(["scripts/image/install-deps.sh", "scripts/local/pulumi.sh", "scripts/plan/README.md", "trainer-image/native/build-tfjs-node.sh"]);
+    expect(scriptPaths(text).sort()).toEqual([
+      "scripts/image/install-deps.sh",
+      "scripts/local/pulumi.sh",
+      "scripts/plan/README.md",
+      "trainer-image/native/build-tfjs-node.sh",
+    ]);
   });
 
   test("every one of them exists", () => {

@@ -55,7 +55,13 @@ export class MinioServer {
   static async start(buckets: string[] = []): Promise<MinioServer> {
     const bin = minioBinary();
     const root = mkdtempSync(path.join(os.tmpdir(), "kiln-minio-"));
-    const server = new MinioServer(await freePort(), await freePort(), path.join(root, "data"), path.join(root, "minio.log"), bin);
+    const server = new MinioServer(
+      await freePort(),
+      await freePort(),
+      path.join(root, "data"),
+      path.join(root, "minio.log"),
+      bin,
+    );
     await server.resume();
     if (buckets.length) await server.createBuckets(...buckets);
     return server;
@@ -94,10 +100,28 @@ export class MinioServer {
   async resume(timeoutMs = 30000): Promise<void> {
     if (this.proc) return;
     const log = openSync(this.logFile, "a");
-    const proc = spawn(this.bin, ["server", this.dataDir, "--address", `127.0.0.1:${this.port}`, "--console-address", `127.0.0.1:${this.consolePort}`, "--quiet"], {
-      env: { ...process.env, MINIO_ROOT_USER: this.accessKey, MINIO_ROOT_PASSWORD: this.secretKey, MINIO_BROWSER: "off", MINIO_UPDATE: "off" },
-      stdio: ["ignore", log, log],
-    });
+    const proc = spawn(
+      this.bin,
+      [
+        "server",
+        this.dataDir,
+        "--address",
+        `127.0.0.1:${this.port}`,
+        "--console-address",
+        `127.0.0.1:${this.consolePort}`,
+        "--quiet",
+      ],
+      {
+        env: {
+          ...process.env,
+          MINIO_ROOT_USER: this.accessKey,
+          MINIO_ROOT_PASSWORD: this.secretKey,
+          MINIO_BROWSER: "off",
+          MINIO_UPDATE: "off",
+        },
+        stdio: ["ignore", log, log],
+      },
+    );
     closeSync(log);
     this.proc = proc;
     let exited: number | null = null;
@@ -115,7 +139,9 @@ export class MinioServer {
     }
     await this.stop();
     const tail = existsSync(this.logFile) ? readFileSync(this.logFile, "utf8").slice(-2000) : "";
-    throw new Error(`MinIO did not become live on ${this.endpoint} within ${timeoutMs} ms (see ${this.logFile}):\n${tail}`);
+    throw new Error(
+      `MinIO did not become live on ${this.endpoint} within ${timeoutMs} ms (see ${this.logFile}):\n${tail}`,
+    );
   }
 
   /** Stops the server process; the data dir is kept so `resume()` brings the same objects back. */

@@ -3,7 +3,22 @@
 // against the copies jest's VM context has ("Unsupported TypedArray subtype: Float32Array" in tfjs-core).
 const { TestEnvironment } = require("jest-environment-node");
 
-const SHARED = ["ArrayBuffer", "SharedArrayBuffer", "DataView", "Float32Array", "Float64Array", "Int8Array", "Int16Array", "Int32Array", "Uint8Array", "Uint8ClampedArray", "Uint16Array", "Uint32Array", "BigInt64Array", "BigUint64Array"];
+const SHARED = [
+  "ArrayBuffer",
+  "SharedArrayBuffer",
+  "DataView",
+  "Float32Array",
+  "Float64Array",
+  "Int8Array",
+  "Int16Array",
+  "Int32Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Uint16Array",
+  "Uint32Array",
+  "BigInt64Array",
+  "BigUint64Array",
+];
 
 class NodeRealmEnvironment extends TestEnvironment {
   constructor(config, context) {

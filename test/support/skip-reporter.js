@@ -3,8 +3,8 @@
  * what was skipped, why, and the command that enables it (titles made by test/support/skips.ts). Tests
  * left out by -t or a path filter are not prerequisites and are not reported.
  */
-"use strict";
-const path = require("path");
+
+const path = require("node:path");
 
 const MARK = /\[SKIPPED: (.*); enable: (.*)\]$/;
 

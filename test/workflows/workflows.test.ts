@@ -3,18 +3,40 @@
  * permissions (id-token: write only in the jobs that assume a role), actions pinned to commit SHAs,
  * per-PR concurrency, no stored secrets, and the steps the issue asks for.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import YAML from "yaml";
 import { toolBinDir } from "../support/tools";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DIR = path.join(ROOT, ".github/workflows");
 
-type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string };
-type Job = { name?: string; if?: string; needs?: string | string[]; permissions?: Record<string, string>; steps: Step[]; env?: Record<string, string> };
-type Workflow = { name: string; on: Record<string, any>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress": unknown }; jobs: Record<string, Job>; env?: Record<string, string> };
+type Step = {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+};
+type Job = {
+  name?: string;
+  if?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  steps: Step[];
+  env?: Record<string, string>;
+};
+type Workflow = {
+  name: string;
+  on: Record<string, any>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress": unknown };
+  jobs: Record<string, Job>;
+  env?: Record<string, string>;
+};
 
 const FILES = ["preview.yml", "ci.yml", "plan-comment.yml", "trainer-image.yml", "accountant-image.yml"];
 const text = (f: string) => fs.readFileSync(path.join(DIR, f), "utf8");
@@ -25,12 +47,19 @@ const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 
 describe("all workflows", () => {
   test("exactly the expected workflow files exist and parse", () => {
-    expect(fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort()).toEqual([...FILES].sort());
+    expect(
+      fs
+        .readdirSync(DIR)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort(),
+    ).toEqual([...FILES].sort());
     for (const f of FILES) expect(wf(f).jobs).toBeDefined();
   });
 
   test.each(FILES)("%s: every action is pinned to a full commit SHA with a version comment", (f) => {
-    const lines = text(f).split("\n").filter((l) => /^\s*-?\s*uses:/.test(l));
+    const lines = text(f)
+      .split("\n")
+      .filter((l) => /^\s*-?\s*uses:/.test(l));
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
   });
@@ -62,14 +91,21 @@ describe("all workflows", () => {
     for (const f of FILES)
       for (const [name, job] of Object.entries(wf(f).jobs)) {
         if (job.permissions?.["id-token"] === "write") withIdToken.push(`${f}:${name}`);
-        const assumes = job.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") || s.uses?.startsWith("pulumi/auth-actions@"));
-        expect({ job: `${f}:${name}`, idToken: job.permissions?.["id-token"] === "write" }).toEqual({ job: `${f}:${name}`, idToken: assumes });
+        const assumes = job.steps.some(
+          (s) =>
+            s.uses?.startsWith("aws-actions/configure-aws-credentials@") || s.uses?.startsWith("pulumi/auth-actions@"),
+        );
+        expect({ job: `${f}:${name}`, idToken: job.permissions?.["id-token"] === "write" }).toEqual({
+          job: `${f}:${name}`,
+          idToken: assumes,
+        });
       }
     expect(withIdToken.sort()).toEqual(["accountant-image.yml:push", "preview.yml:preview", "trainer-image.yml:push"]);
   });
 
   test.each(FILES)("%s: checkouts do not persist the token", (f) => {
-    for (const s of steps(wf(f)).filter((s) => s.uses?.startsWith("actions/checkout@"))) expect(s.with?.["persist-credentials"]).toBe(false);
+    for (const s of steps(wf(f)).filter((s) => s.uses?.startsWith("actions/checkout@")))
+      expect(s.with?.["persist-credentials"]).toBe(false);
   });
 });
 
@@ -79,7 +115,9 @@ describe("preview.yml", () => {
 
   test("runs on pull requests touching infra/, charts/, policy/ and Pulumi*.yaml", () => {
     expect(Object.keys(w.on)).toEqual(["pull_request"]);
-    expect(w.on.pull_request.paths).toEqual(expect.arrayContaining(["infra/**", "charts/**", "policy/**", "Pulumi*.yaml"]));
+    expect(w.on.pull_request.paths).toEqual(
+      expect.arrayContaining(["infra/**", "charts/**", "policy/**", "Pulumi*.yaml"]),
+    );
   });
 
   test("one preview per PR at a time (newer pushes cancel older runs)", () => {
@@ -89,10 +127,21 @@ describe("preview.yml", () => {
 
   test("checkout, setup-node with npm cache, npm ci, AWS by OIDC role, Pulumi token by OIDC, then pulumi preview", () => {
     const order = job.steps.map((s) => s.uses?.split("@")[0] ?? s.run?.split(" ").slice(0, 2).join(" "));
-    expect(order).toEqual(["actions/checkout", "actions/setup-node", "npm ci", "aws-actions/configure-aws-credentials", "pulumi/auth-actions", "pulumi/actions"]);
+    expect(order).toEqual([
+      "actions/checkout",
+      "actions/setup-node",
+      "npm ci",
+      "aws-actions/configure-aws-credentials",
+      "pulumi/auth-actions",
+      "pulumi/actions",
+    ]);
     expect(stepUsing(job, "actions/setup-node")!.with).toMatchObject({ cache: "npm" });
-    expect(String(stepUsing(job, "aws-actions/configure-aws-credentials")!.with!["role-to-assume"])).toMatch(/^\$\{\{ vars\.[A-Z_]+ \}\}$/);
-    expect(stepUsing(job, "pulumi/auth-actions")!.with!["requested-token-type"]).toMatch(/^urn:pulumi:token-type:access_token:/);
+    expect(String(stepUsing(job, "aws-actions/configure-aws-credentials")!.with!["role-to-assume"])).toMatch(
+      /^\$\{\{ vars\.[A-Z_]+ \}\}$/,
+    );
+    expect(stepUsing(job, "pulumi/auth-actions")!.with!["requested-token-type"]).toMatch(
+      /^urn:pulumi:token-type:access_token:/,
+    );
   });
 
   test("pulumi/actions previews the dev stack with diff, a PR comment and the policy pack", () => {
@@ -122,7 +171,9 @@ describe("ci.yml", () => {
     const r = runs(w.jobs.test);
     expect(r).toContain(".ci/run");
     const ci = fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8");
-    const order = ["npm ci", "npm run tools:build", "npm test", "npm run test:e2e"].map((c) => ci.search(new RegExp(`^${c}\\b`, "m")));
+    const order = ["npm ci", "npm run tools:build", "npm test", "npm run test:e2e"].map((c) =>
+      ci.search(new RegExp(`^${c}\\b`, "m")),
+    );
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
     expect((w.jobs.test as Record<string, unknown>)["timeout-minutes"]).toBeGreaterThanOrEqual(90);
     expect(r).toContain("policy -- --stack dev");
@@ -202,8 +253,10 @@ describe("trainer-image.yml", () => {
     expect(stepUsing(job, "aws-actions/amazon-ecr-login")).toBeDefined();
     const push = stepUsing(job, "docker/build-push-action")!.with!;
     expect(push.push).toBe(true);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(push.tags).toBe("${{ steps.tags.outputs.tags }}");
     const tags = job.steps.find((st) => st.id === "tags")!;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions expressions, not templates
     expect(tags.env).toEqual({ REPOSITORY: "${{ vars.TRAINER_ECR_REPOSITORY }}", SHA: "${{ github.sha }}" });
     // The dev stack's default kiln:trainer.tag is trainer-image/package.json's version: that tag is pushed.
     expect(tags.run).toContain(`require('./trainer-image/package.json').version`);
@@ -238,7 +291,10 @@ describe("accountant-image.yml", () => {
 const ACTIONLINT = path.join(toolBinDir("actionlint"), "actionlint");
 test("actionlint finds nothing", () => {
   if (!fs.existsSync(ACTIONLINT)) throw new Error(`${ACTIONLINT} is missing: run npm run tools:build`);
-  const r = spawnSync(ACTIONLINT, ["-no-color", "-shellcheck=", ...FILES.map((f) => path.join(DIR, f))], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(ACTIONLINT, ["-no-color", "-shellcheck=", ...FILES.map((f) => path.join(DIR, f))], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(r.stdout + r.stderr).toBe("");
   expect(r.status).toBe(0);
 });

@@ -1,6 +1,6 @@
 /** `kubectl kiln cancel RUN`: delete the run's Job or JobSet; its pods go in the background. */
-import { Command } from "commander";
-import { Deps, globalsOf, Session } from "../context";
+import type { Command } from "commander";
+import { type Deps, globalsOf, Session } from "../context";
 import { explainApiError, statusCode } from "../errors";
 import { validateRunName } from "../job";
 import { dryRunSuffix, type DryRun } from "../output";
@@ -9,7 +9,9 @@ import { dryRunOption } from "./common";
 export function registerCancel(program: Command, deps: Deps): void {
   program
     .command("cancel")
-    .description("cancel a run: delete its Job, or its JobSet (pods are removed in the background; checkpoints stay in the object store)")
+    .description(
+      "cancel a run: delete its Job, or its JobSet (pods are removed in the background; checkpoints stay in the object store)",
+    )
     .argument("<run>", "run name (its Job or JobSet)")
     .addOption(dryRunOption())
     .action(async (run: string, flags: { dryRun: DryRun }, cmd: Command) => {
@@ -19,7 +21,12 @@ export function registerCancel(program: Command, deps: Deps): void {
       let deleted = `job.batch/${run}`;
       if (flags.dryRun !== "client") {
         const api = session.api;
-        const ctx = { attempting: `cancelling run ${run} in namespace ${ns}`, server: api.server, namespace: ns, notFound: `no run ${run} in namespace ${ns} (kubectl kiln ls -n ${ns})` };
+        const ctx = {
+          attempting: `cancelling run ${run} in namespace ${ns}`,
+          server: api.server,
+          namespace: ns,
+          notFound: `no run ${run} in namespace ${ns} (kubectl kiln ls -n ${ns})`,
+        };
         try {
           await api.deleteJob(ns, run, flags.dryRun === "server");
         } catch (err) {

@@ -1,23 +1,39 @@
 /** Helpers shared by the verbs: option parsing, the run spec file, the Job template, printing. */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { Option } from "commander";
 import type { V1CronJob, V1Job } from "@kubernetes/client-node";
 import { checkLocalPath, LocalPathError, parseYaml, tooDeep } from "../../../trainer-image/src/api";
 import type { Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
 import { templateFromManifest } from "../job";
-import { DRY_RUN_MODES, DryRun, dryRunSuffix, formatObject, Io, OUTPUT_FORMATS, OutputFormat } from "../output";
-import { parseRunSpec, RunSpec } from "../runspec";
+import {
+  DRY_RUN_MODES,
+  type DryRun,
+  dryRunSuffix,
+  formatObject,
+  type Io,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from "../output";
+import { parseRunSpec, type RunSpec } from "../runspec";
 import { TRAINER_NAME } from "../../../contract/labels";
 
-export const outputOption = () => new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table");
+export const outputOption = () =>
+  new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS).default("table");
 export const dryRunOption = () =>
-  new Option("--dry-run [strategy]", "client: print the Job without sending it; server: let the API server validate it without creating it").choices(DRY_RUN_MODES).preset("client").default("none");
+  new Option(
+    "--dry-run [strategy]",
+    "client: print the Job without sending it; server: let the API server validate it without creating it",
+  )
+    .choices(DRY_RUN_MODES)
+    .preset("client")
+    .default("none");
 
 /** A whole number within [min, max] from a flag value, else a UsageError naming the flag. */
 export function intFlag(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} "${text}" must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max)
+    throw new UsageError(`${flag} "${text}" must be a whole number from ${min} to ${max}`);
   return Number(text);
 }
 
@@ -39,18 +55,28 @@ export function readInputFile(flag: string, file: string): string {
     size = fs.statSync(file).size;
   } catch (err) {
     if (err instanceof LocalPathError) throw new UsageError(err.message);
-    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
-  if (size > MAX_INPUT_BYTES) throw new UsageError(`${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`);
+  if (size > MAX_INPUT_BYTES)
+    throw new UsageError(
+      `${flag} ${file} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} (${MAX_INPUT_BYTES / 1024} KiB)`,
+    );
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   // The yaml package composes recursively: a deeply nested file would overflow the stack while parsing.
   const deep = tooDeep(text, MAX_INPUT_NESTING);
-  if (deep) throw new UsageError(`${flag} ${file}: nested more than ${MAX_INPUT_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`);
+  if (deep)
+    throw new UsageError(
+      `${flag} ${file}: nested more than ${MAX_INPUT_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`,
+    );
   return text;
 }
 
@@ -78,7 +104,10 @@ export async function loadTemplate(session: Session, templateFile: string | unde
   } catch (err) {
     if (statusCode(err) === 404) {
       const exists = await api.namespaceExists(ns).catch(() => undefined);
-      if (exists === false) throw new CliError(`${attempting}: namespace ${ns} does not exist; pick a team namespace with -n (kubectl get namespaces)`);
+      if (exists === false)
+        throw new CliError(
+          `${attempting}: namespace ${ns} does not exist; pick a team namespace with -n (kubectl get namespaces)`,
+        );
       throw new CliError(
         `${attempting}: no Kiln template installed in namespace ${ns} (CronJob ${TRAINER_NAME} not found); install it with 'helm install kiln-trainer charts/trainer -n ${ns}' or use a team namespace created by 'pulumi up'`,
       );
@@ -88,7 +117,14 @@ export async function loadTemplate(session: Session, templateFile: string | unde
 }
 
 /** Creates the Job (or prints it for --dry-run=client) and reports it. */
-export async function createRunJob(session: Session, io: Io, job: V1Job, dryRun: DryRun, output: OutputFormat, what: string): Promise<V1Job> {
+export async function createRunJob(
+  session: Session,
+  io: Io,
+  job: V1Job,
+  dryRun: DryRun,
+  output: OutputFormat,
+  what: string,
+): Promise<V1Job> {
   const ns = job.metadata!.namespace!;
   const name = job.metadata!.name!;
   let result = job;

@@ -1,7 +1,7 @@
 /** `kubectl kiln ls [-A]`: training runs with status, age, GPUs, queue and the best metric of finished runs. */
 import { mapLimited } from "../concurrency";
-import { Command } from "commander";
-import { Deps, globalsOf, Session } from "../context";
+import type { Command } from "commander";
+import { type Deps, globalsOf, Session } from "../context";
 import { explainApiError } from "../errors";
 
 import { formatObject, renderTable, type OutputFormat } from "../output";
@@ -29,7 +29,10 @@ async function runBestMetric(api: KubeApi, job: RunObject): Promise<string | und
   const ns = job.metadata!.namespace!;
   try {
     const pods = await api.listPods(ns, podSelector(job));
-    const newest = pods.sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime())[0];
+    const newest = pods.sort(
+      (a, b) =>
+        new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime(),
+    )[0];
     if (!newest) return undefined;
     return bestMetric(await api.readLog(ns, newest.metadata!.name!, TRAINER_CONTAINER, METRIC_TAIL_LINES));
   } catch {
@@ -38,7 +41,11 @@ async function runBestMetric(api: KubeApi, job: RunObject): Promise<string | und
 }
 
 /** Usage of the listed runs and the budget status of their namespaces; a cluster that forbids or lacks them shows "-". */
-async function readUsage(api: KubeApi, jobs: RunObject[], now: Date): Promise<{ usage: Map<string, RunUsage>; budgets: Map<string, BudgetStatus> }> {
+async function readUsage(
+  api: KubeApi,
+  jobs: RunObject[],
+  now: Date,
+): Promise<{ usage: Map<string, RunUsage>; budgets: Map<string, BudgetStatus> }> {
   const budgets = new Map<string, BudgetStatus>();
   let usage = new Map<string, RunUsage>();
   try {
@@ -56,7 +63,9 @@ async function readUsage(api: KubeApi, jobs: RunObject[], now: Date): Promise<{ 
 export function registerLs(program: Command, deps: Deps): void {
   program
     .command("ls")
-    .description("list training runs (Jobs made from the kiln-trainer template, and JobSets of runs with your own image)")
+    .description(
+      "list training runs (Jobs made from the kiln-trainer template, and JobSets of runs with your own image)",
+    )
     .option("-A, --all-namespaces", "list runs in every namespace")
     .option("--no-metrics", "do not read logs of finished runs for BEST-METRIC")
     .addOption(outputOption())
@@ -69,19 +78,35 @@ export function registerLs(program: Command, deps: Deps): void {
       try {
         jobs = await listRuns(api, all ? undefined : ns, deps.io.err);
       } catch (err) {
-        throw explainApiError(err, { attempting: `listing runs in ${all ? "all namespaces" : `namespace ${ns}`}`, server: api.server, namespace: ns, notFound: `namespace ${ns} does not exist` });
+        throw explainApiError(err, {
+          attempting: `listing runs in ${all ? "all namespaces" : `namespace ${ns}`}`,
+          server: api.server,
+          namespace: ns,
+          notFound: `namespace ${ns} does not exist`,
+        });
       }
       if (jobs.length === 0) {
         deps.io.err(all ? "No runs found in any namespace.\n" : `No runs found in ${ns}.\n`);
         return;
       }
-      const metrics = flags.metrics ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) => (runPhase(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined))) : jobs.map(() => undefined);
+      const metrics = flags.metrics
+        ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) =>
+            runPhase(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined),
+          )
+        : jobs.map(() => undefined);
       const now = deps.now();
       const { usage, budgets } = await readUsage(api, jobs, now);
       const held = (j: RunObject) => budgets.get(j.metadata?.namespace ?? "")?.held === true;
       if (flags.output === "table") {
         const header = all ? ["NAMESPACE", ...LS_HEADER] : [...LS_HEADER];
-        deps.io.out(renderTable(header, jobs.map((j, i) => lsRow(j, now, metrics[i], all, usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`), held(j)))));
+        deps.io.out(
+          renderTable(
+            header,
+            jobs.map((j, i) =>
+              lsRow(j, now, metrics[i], all, usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`), held(j)),
+            ),
+          ),
+        );
         for (const b of budgets.values()) if (b.held) deps.io.err(`note: ${b.reason}\n`);
         return;
       }
@@ -99,7 +124,8 @@ export function registerLs(program: Command, deps: Deps): void {
         queue: j.metadata?.labels?.[QUEUE_LABEL] ?? null,
         bestMetric: metrics[i] ?? null,
         usage: usage.get(`${j.metadata?.namespace}/${j.metadata?.name}`) ?? null,
-        waitingFor: held(j) && runStatus(j).startsWith("Queued") ? budgets.get(j.metadata?.namespace ?? "")?.reason : null,
+        waitingFor:
+          held(j) && runStatus(j).startsWith("Queued") ? budgets.get(j.metadata?.namespace ?? "")?.reason : null,
       }));
       deps.io.out(formatObject({ runs }, flags.output));
     });

@@ -9,11 +9,28 @@ import type { V1ConfigMap, V1CronJob, V1Node } from "@kubernetes/client-node";
 import { parseYamlDocuments, parseYaml } from "../../../trainer-image/src/api";
 import { GPU_RESOURCE } from "../../../contract/gpu";
 import { TOPOLOGY_NAME } from "../../../contract/workload";
-import { Deps, globalsOf, Session } from "../context";
+import { type Deps, globalsOf, Session } from "../context";
 import { CliError, explainApiError, statusCode, UsageError } from "../errors";
-import { describeLevels, KNOWN_TOPOLOGY_LEVELS, parseEnvFlags, parseResourceFlag, parseTopologyFlag, resolveTopologyLevel, validateCommand, validateImage } from "../image-flags";
+import {
+  describeLevels,
+  KNOWN_TOPOLOGY_LEVELS,
+  parseEnvFlags,
+  parseResourceFlag,
+  parseTopologyFlag,
+  resolveTopologyLevel,
+  validateCommand,
+  validateImage,
+} from "../image-flags";
 import { generateRunName, trainerContainer, validateDnsLabel } from "../job";
-import { imageRunFromTemplate, MAX_IMAGE_RUN_NAME, MAX_NODES, ownedBy, type ImageRun, type JobSet, type TopologyRequest } from "../jobset";
+import {
+  imageRunFromTemplate,
+  MAX_IMAGE_RUN_NAME,
+  MAX_NODES,
+  ownedBy,
+  type ImageRun,
+  type JobSet,
+  type TopologyRequest,
+} from "../jobset";
 import { dryRunSuffix, formatObject, type DryRun, type OutputFormat } from "../output";
 import { intFlag, loadTemplate, readInputFile } from "./common";
 
@@ -41,7 +58,10 @@ const RUN_SPEC_ENV = "KILN_RUN_SPEC";
 /** The bucket of an `s3://bucket/...` URI, else a CliError saying where the URI came from. */
 export function bucketOfUri(uri: unknown, source: string): string {
   const m = typeof uri === "string" ? /^s3:\/\/([^/]+)(\/.*)?$/.exec(uri) : null;
-  if (!m) throw new CliError(`${source}: output.uri ${JSON.stringify(uri)} is not an s3:// URI, so there is no artifacts bucket for KILN_OUTPUT_URI; fix the chart's runSpec.output.uri (kiln:objectStore.artifactsBucket)`);
+  if (!m)
+    throw new CliError(
+      `${source}: output.uri ${JSON.stringify(uri)} is not an s3:// URI, so there is no artifacts bucket for KILN_OUTPUT_URI; fix the chart's runSpec.output.uri (kiln:objectStore.artifactsBucket)`,
+    );
   return m[1];
 }
 
@@ -51,24 +71,42 @@ export function bucketOfUri(uri: unknown, source: string): string {
  * where that spec is: inline, or a key of a ConfigMap (the chart's kiln-run-spec), read from the cluster
  * or, with --template, from the same manifest.
  */
-export async function artifactsBucket(session: Session, template: V1CronJob, templateFile: string | undefined): Promise<string> {
+export async function artifactsBucket(
+  session: Session,
+  template: V1CronJob,
+  templateFile: string | undefined,
+): Promise<string> {
   const c = trainerContainer(template.spec!.jobTemplate.spec!.template.spec!);
   const env = c.env?.find((e) => e.name === RUN_SPEC_ENV);
-  if (env?.value !== undefined) return bucketOfUri((parseYaml(env.value) as { output?: { uri?: unknown } } | null)?.output?.uri, `the template's ${RUN_SPEC_ENV}`);
+  if (env?.value !== undefined)
+    return bucketOfUri(
+      (parseYaml(env.value) as { output?: { uri?: unknown } } | null)?.output?.uri,
+      `the template's ${RUN_SPEC_ENV}`,
+    );
   const ref = env?.valueFrom?.configMapKeyRef;
-  if (!ref?.name) throw new CliError(`the Job template has no ${RUN_SPEC_ENV} (inline or from a ConfigMap), so the artifacts bucket is unknown; reinstall charts/trainer`);
+  if (!ref?.name)
+    throw new CliError(
+      `the Job template has no ${RUN_SPEC_ENV} (inline or from a ConfigMap), so the artifacts bucket is unknown; reinstall charts/trainer`,
+    );
   const source = `ConfigMap ${ref.name} key ${ref.key}`;
   let cm: V1ConfigMap | undefined;
   if (templateFile) {
     const docs = parseYamlDocuments(readInputFile("--template", templateFile)) as V1ConfigMap[];
     cm = docs.find((d) => d && d.kind === "ConfigMap" && d.metadata?.name === ref.name);
-    if (!cm) throw new UsageError(`--template ${templateFile}: no ${source} in it (the default run spec, whose output.uri names the artifacts bucket); render the whole chart: helm template kiln-trainer charts/trainer`);
+    if (!cm)
+      throw new UsageError(
+        `--template ${templateFile}: no ${source} in it (the default run spec, whose output.uri names the artifacts bucket); render the whole chart: helm template kiln-trainer charts/trainer`,
+      );
   } else {
     const api = session.api;
     try {
       cm = await api.getConfigMap(session.namespace, ref.name);
     } catch (err) {
-      throw explainApiError(err, { attempting: `reading the default run spec (${source}) for the artifacts bucket`, server: api.server, namespace: session.namespace });
+      throw explainApiError(err, {
+        attempting: `reading the default run spec (${source}) for the artifacts bucket`,
+        server: api.server,
+        namespace: session.namespace,
+      });
     }
   }
   const text = cm.data?.[ref.key];
@@ -94,23 +132,35 @@ async function checkGpus(session: Session, gpus: number, note: (s: string) => vo
   try {
     nodes = await session.api.listNodes();
   } catch (err) {
-    note(`note: --gpus ${gpus} not checked against node sizes: cannot list nodes (${explainApiError(err, { attempting: "listing nodes", server: session.api.server, namespace: session.namespace }).message})\n`);
+    note(
+      `note: --gpus ${gpus} not checked against node sizes: cannot list nodes (${explainApiError(err, { attempting: "listing nodes", server: session.api.server, namespace: session.namespace }).message})\n`,
+    );
     return;
   }
   const { largest, autoscaled } = nodeGpuCapacity(nodes);
   if (gpus <= largest) return;
   if (autoscaled || largest === 0) {
-    note(`note: --gpus ${gpus} is more than any node up now has (${largest}); GPU nodes are provisioned on demand, so it is not refused here\n`);
+    note(
+      `note: --gpus ${gpus} is more than any node up now has (${largest}); GPU nodes are provisioned on demand, so it is not refused here\n`,
+    );
     return;
   }
-  throw new UsageError(`--gpus ${gpus} is more than the largest node has: ${largest} ${GPU_RESOURCE} allocatable; a pod runs on one node (use --nodes for more)`);
+  throw new UsageError(
+    `--gpus ${gpus} is more than the largest node has: ${largest} ${GPU_RESOURCE} allocatable; a pod runs on one node (use --nodes for more)`,
+  );
 }
 
 /** The node label of --topology's level, read from the cluster's Kueue Topology (or Kiln's own levels for an offline dry run). */
-async function topologyLevel(session: Session | undefined, text: string, note: (s: string) => void): Promise<TopologyRequest> {
+async function topologyLevel(
+  session: Session | undefined,
+  text: string,
+  note: (s: string) => void,
+): Promise<TopologyRequest> {
   const flag = parseTopologyFlag(text);
   if (!session) {
-    note(`note: --topology not checked against the cluster (client dry run from --template): Kiln's levels are ${describeLevels(KNOWN_TOPOLOGY_LEVELS)}\n`);
+    note(
+      `note: --topology not checked against the cluster (client dry run from --template): Kiln's levels are ${describeLevels(KNOWN_TOPOLOGY_LEVELS)}\n`,
+    );
     return { mode: flag.mode, level: resolveTopologyLevel(flag.level, KNOWN_TOPOLOGY_LEVELS, "Kiln's topologies") };
   }
   const api = session.api;
@@ -118,8 +168,15 @@ async function topologyLevel(session: Session | undefined, text: string, note: (
   try {
     levels = ((await api.getTopology(TOPOLOGY_NAME)).spec?.levels ?? []).map((l) => l.nodeLabel);
   } catch (err) {
-    if (statusCode(err) === 404) throw new UsageError(`--topology: this cluster has no Kueue Topology ${TOPOLOGY_NAME} (no topology-aware GPU pool); submit without --topology`);
-    throw explainApiError(err, { attempting: `reading Kueue Topology ${TOPOLOGY_NAME} for --topology`, server: api.server, namespace: session.namespace });
+    if (statusCode(err) === 404)
+      throw new UsageError(
+        `--topology: this cluster has no Kueue Topology ${TOPOLOGY_NAME} (no topology-aware GPU pool); submit without --topology`,
+      );
+    throw explainApiError(err, {
+      attempting: `reading Kueue Topology ${TOPOLOGY_NAME} for --topology`,
+      server: api.server,
+      namespace: session.namespace,
+    });
   }
   return { mode: flag.mode, level: resolveTopologyLevel(flag.level, levels, `Topology ${TOPOLOGY_NAME}`) };
 }
@@ -147,13 +204,22 @@ async function create(session: Session, run: ImageRun, dryRun: DryRun): Promise<
     const networkPolicy = await api.createNetworkPolicy(ns, ownedBy(run.networkPolicy, jobSet), dryRun === "server");
     return { jobSet, networkPolicy };
   } catch (err) {
-    const e = explainApiError(err, { attempting: `creating NetworkPolicy ${run.networkPolicy.metadata.name} (the run's pods reaching each other)`, server: api.server, namespace: ns });
+    const e = explainApiError(err, {
+      attempting: `creating NetworkPolicy ${run.networkPolicy.metadata.name} (the run's pods reaching each other)`,
+      server: api.server,
+      namespace: ns,
+    });
     if (dryRun === "none") await api.deleteJobSet(ns, name, false).catch(() => undefined);
     throw new CliError(`${e.message}${dryRun === "none" ? `; JobSet ${name} was deleted again` : ""}`, e.exitCode);
   }
 }
 
-export async function submitImage(deps: Deps, cmd: Command, flags: ImageFlags, command: readonly string[]): Promise<void> {
+export async function submitImage(
+  deps: Deps,
+  cmd: Command,
+  flags: ImageFlags,
+  command: readonly string[],
+): Promise<void> {
   // parse -> validate: nothing is read before every flag is known good.
   validateImage(flags.image);
   validateCommand(command);
@@ -178,19 +244,38 @@ export async function submitImage(deps: Deps, cmd: Command, flags: ImageFlags, c
     if (offline) note(`note: --gpus ${gpus} not checked against node sizes (client dry run from --template)\n`);
     else await checkGpus(session, gpus, note);
   }
-  const topology = flags.topology !== undefined ? await topologyLevel(offline ? undefined : session, flags.topology, note) : undefined;
-  const built = imageRunFromTemplate(template, { name, namespace: session.namespace, image: flags.image, command, nodes, gpus, cpus, memory, env, maxRestarts, topology, queue: flags.queue, artifactsBucket: bucket });
+  const topology =
+    flags.topology !== undefined ? await topologyLevel(offline ? undefined : session, flags.topology, note) : undefined;
+  const built = imageRunFromTemplate(template, {
+    name,
+    namespace: session.namespace,
+    image: flags.image,
+    command,
+    nodes,
+    gpus,
+    cpus,
+    memory,
+    env,
+    maxRestarts,
+    topology,
+    queue: flags.queue,
+    artifactsBucket: bucket,
+  });
   const result = await create(session, built, flags.dryRun);
 
   const ns = session.namespace;
   const suffix = dryRunSuffix(flags.dryRun);
   if (flags.output === "table") {
     deps.io.out(`jobset.jobset.x-k8s.io/${name} created${suffix}\n`);
-    if (result.networkPolicy) deps.io.out(`networkpolicy.networking.k8s.io/${result.networkPolicy.metadata.name} created${suffix}\n`);
-    if (flags.dryRun === "none") deps.io.err(`Follow it: kubectl kiln logs ${name} -f -n ${ns}  (rank 0; --rank R for another node)\n`);
+    if (result.networkPolicy)
+      deps.io.out(`networkpolicy.networking.k8s.io/${result.networkPolicy.metadata.name} created${suffix}\n`);
+    if (flags.dryRun === "none")
+      deps.io.err(`Follow it: kubectl kiln logs ${name} -f -n ${ns}  (rank 0; --rank R for another node)\n`);
     return;
   }
-  const objects = result.networkPolicy ? { apiVersion: "v1", kind: "List", items: [result.jobSet, result.networkPolicy] } : result.jobSet;
+  const objects = result.networkPolicy
+    ? { apiVersion: "v1", kind: "List", items: [result.jobSet, result.networkPolicy] }
+    : result.jobSet;
   deps.io.out(formatObject(objects, flags.output));
   if (flags.dryRun !== "none") deps.io.err(`jobset.jobset.x-k8s.io/${name}${suffix}\n`);
 }

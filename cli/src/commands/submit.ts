@@ -3,8 +3,8 @@
  * Kiln's trainer; or `submit --image IMAGE [--nodes N] ... -- COMMAND ARGS...`: one run of your own image
  * on one node or many (./submit-image.ts).
  */
-import { Command, Option } from "commander";
-import { Deps, globalsOf, Session } from "../context";
+import { type Command, Option } from "commander";
+import { type Deps, globalsOf, Session } from "../context";
 import { UsageError } from "../errors";
 import { generateRunName, jobFromTemplate, validateDnsLabel, validateRunName } from "../job";
 import type { DryRun, OutputFormat } from "../output";
@@ -44,17 +44,29 @@ const IMAGE_ONLY = [
 export function registerSubmit(program: Command, deps: Deps): void {
   program
     .command("submit")
-    .description("start a training run: a Job from the namespace's template (CronJob kiln-trainer) with your run spec inlined, or (--image) your own image on one node or many as a JobSet")
+    .description(
+      "start a training run: a Job from the namespace's template (CronJob kiln-trainer) with your run spec inlined, or (--image) your own image on one node or many as a JobSet",
+    )
     .argument("[command...]", "with --image: the container's command and arguments, after --")
     .option("--spec <file>", "run spec YAML/JSON (validated with the trainer's schema); Kiln's trainer")
     .option("--image <ref>", "your own image, pinned by a release tag or a digest (not with --spec)")
     .option("--nodes <n>", "with --image: nodes (pods, one per node) of the run; default 1")
     .option("--gpus <n>", "GPUs per pod (per node with --image; 0 = CPU run); default the template's")
     .option("--cpus <quantity>", "with --image: CPU request per node (e.g. 4, 500m); default the template's")
-    .option("--memory <quantity>", "with --image: memory request and limit per node (e.g. 16Gi); default the template's")
-    .addOption(new Option("--env <name=value>", "with --image: an environment variable of every pod (repeatable)").argParser(collect).default([]))
+    .option(
+      "--memory <quantity>",
+      "with --image: memory request and limit per node (e.g. 16Gi); default the template's",
+    )
+    .addOption(
+      new Option("--env <name=value>", "with --image: an environment variable of every pod (repeatable)")
+        .argParser(collect)
+        .default([]),
+    )
     .option("--max-restarts <n>", "with --image: group restarts after failures (disruptions do not count); default 3")
-    .option("--topology <mode:level>", "with --image: required:LEVEL or preferred:LEVEL of the cluster's Kueue Topology (e.g. required:rack)")
+    .option(
+      "--topology <mode:level>",
+      "with --image: required:LEVEL or preferred:LEVEL of the cluster's Kueue Topology (e.g. required:rack)",
+    )
     .option("--queue <name>", "Kueue LocalQueue; default the template's")
     .option("--name <name>", "run name; default spec.runId, else run-<utc time>-<random>")
     .option("--template <file>", "take the template from this file (helm template output) instead of the cluster")
@@ -62,13 +74,22 @@ export function registerSubmit(program: Command, deps: Deps): void {
     .addOption(outputOption())
     .action(async (command: string[], flags: SubmitFlags, cmd: Command) => {
       if (flags.image !== undefined) {
-        if (flags.spec !== undefined) throw new UsageError("--spec and --image are mutually exclusive: --spec runs Kiln's trainer with your run spec, --image runs your own image");
+        if (flags.spec !== undefined)
+          throw new UsageError(
+            "--spec and --image are mutually exclusive: --spec runs Kiln's trainer with your run spec, --image runs your own image",
+          );
         await submitImage(deps, cmd, { ...flags, image: flags.image }, command);
         return;
       }
-      for (const [key, flag] of IMAGE_ONLY) if (flags[key] !== undefined) throw new UsageError(`${flag} needs --image (a run with your own image); Kiln's trainer runs on one node`);
-      if (flags.env.length) throw new UsageError("--env needs --image; Kiln's trainer takes its settings from the run spec");
-      if (command.length) throw new UsageError(`a command ("${command.join(" ").slice(0, 60)}") needs --image; Kiln's trainer runs from --spec`);
+      for (const [key, flag] of IMAGE_ONLY)
+        if (flags[key] !== undefined)
+          throw new UsageError(`${flag} needs --image (a run with your own image); Kiln's trainer runs on one node`);
+      if (flags.env.length)
+        throw new UsageError("--env needs --image; Kiln's trainer takes its settings from the run spec");
+      if (command.length)
+        throw new UsageError(
+          `a command ("${command.join(" ").slice(0, 60)}") needs --image; Kiln's trainer runs from --spec`,
+        );
       // parse -> validate
       const gpus = intFlag("--gpus", flags.gpus, 0, MAX_GPUS);
       if (flags.queue !== undefined) validateDnsLabel("--queue", flags.queue);
@@ -78,7 +99,13 @@ export function registerSubmit(program: Command, deps: Deps): void {
       // run
       const session = new Session(deps, globalsOf(cmd));
       const template = await loadTemplate(session, flags.template);
-      const job = jobFromTemplate(template, { name, namespace: session.namespace, specText: JSON.stringify(raw), gpus, queue: flags.queue });
+      const job = jobFromTemplate(template, {
+        name,
+        namespace: session.namespace,
+        specText: JSON.stringify(raw),
+        gpus,
+        queue: flags.queue,
+      });
       await createRunJob(session, deps.io, job, flags.dryRun, flags.output, "run");
     });
 }

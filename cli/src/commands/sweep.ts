@@ -1,6 +1,6 @@
 /** `kubectl kiln sweep --spec run.yaml --set path=v1,v2 ...`: one Indexed Job over the grid. */
-import { Command } from "commander";
-import { Deps, globalsOf, Session } from "../context";
+import type { Command } from "commander";
+import { type Deps, globalsOf, Session } from "../context";
 import { UsageError } from "../errors";
 import { generateRunName, jobFromTemplate, MAX_SWEEP_NAME, validateDnsLabel, validateRunName } from "../job";
 import { renderTable, type DryRun, type OutputFormat } from "../output";
@@ -30,7 +30,12 @@ export function registerSweep(program: Command, deps: Deps): void {
     .command("sweep")
     .description("start a hyper-parameter sweep: one Indexed Job, one index per point of the --set grid")
     .option("--spec <file>", "base run spec YAML/JSON")
-    .option("--set <path=v1,v2>", `a run-spec path and its values (repeat for more paths); a value holding a comma is quoted, p="a,b",c, or the values given as a list, p=["a,b","c"]`, collect, [])
+    .option(
+      "--set <path=v1,v2>",
+      `a run-spec path and its values (repeat for more paths); a value holding a comma is quoted, p="a,b",c, or the values given as a list, p=["a,b","c"]`,
+      collect,
+      [],
+    )
     .option("--parallelism <n>", "grid points trained at once", "2")
     .option("--gpus <n>", "GPUs per pod; default the template's")
     .option("--queue <name>", "Kueue LocalQueue; default the template's")
@@ -44,7 +49,10 @@ export function registerSweep(program: Command, deps: Deps): void {
       if (flags.queue !== undefined) validateDnsLabel("--queue", flags.queue);
       const values = parseSetFlags(flags.set);
       const grid = sweepGrid(values);
-      if (grid.length > MAX_GRID) throw new UsageError(`the grid has ${grid.length} points; at most ${MAX_GRID} per sweep: fewer values per --set`);
+      if (grid.length > MAX_GRID)
+        throw new UsageError(
+          `the grid has ${grid.length} points; at most ${MAX_GRID} per sweep: fewer values per --set`,
+        );
       const { raw } = readSpecFile(flags.spec);
       validateGrid(raw, grid);
       const name = flags.name ?? generateRunName(deps.now(), deps.random, "sweep");
@@ -52,11 +60,23 @@ export function registerSweep(program: Command, deps: Deps): void {
 
       const session = new Session(deps, globalsOf(cmd));
       const template = await loadTemplate(session, flags.template);
-      const job = jobFromTemplate(template, { name, namespace: session.namespace, specText: JSON.stringify(raw), gpus, queue: flags.queue, sweep: { grid, parallelism } });
+      const job = jobFromTemplate(template, {
+        name,
+        namespace: session.namespace,
+        specText: JSON.stringify(raw),
+        gpus,
+        queue: flags.queue,
+        sweep: { grid, parallelism },
+      });
       await createRunJob(session, deps.io, job, flags.dryRun, flags.output, "sweep");
       if (flags.output === "table") {
         const keys = Object.keys(values).sort();
-        deps.io.out(renderTable(["INDEX", "RUN-ID", ...keys.map((k) => k.toUpperCase())], grid.map((p, i) => [String(i), `${name}-${i}`, ...keys.map((k) => String(p[k]))])));
+        deps.io.out(
+          renderTable(
+            ["INDEX", "RUN-ID", ...keys.map((k) => k.toUpperCase())],
+            grid.map((p, i) => [String(i), `${name}-${i}`, ...keys.map((k) => String(p[k]))]),
+          ),
+        );
       }
     });
 }

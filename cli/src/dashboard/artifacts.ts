@@ -41,18 +41,33 @@ export interface ArtifactSource {
  * Where a run's outputs are: its pod's env and run spec resolved against the cluster. A run with your
  * own image (a JobSet) writes where its KILN_OUTPUT_URI says (the same for every rank and attempt).
  */
-export async function runOutputs(api: KubeApi, run: RunObject, index: number | undefined): Promise<{ uri: string; env: Record<string, string> }> {
+export async function runOutputs(
+  api: KubeApi,
+  run: RunObject,
+  index: number | undefined,
+): Promise<{ uri: string; env: Record<string, string> }> {
   const job = isJobSet(run) ? childJobOf(run) : run;
   const ns = job.metadata?.namespace ?? "default";
   const pod = job.spec?.template.spec;
   const container = pod?.containers.find((c) => c.name === TRAINER_CONTAINER) ?? pod?.containers[0];
   if (!container) throw new Error(`Job ${job.metadata?.name} has no containers`);
-  const ctx = (what: string) => ({ attempting: `reading ${what} for the run's store settings`, server: api.server, namespace: ns });
+  const ctx = (what: string) => ({
+    attempting: `reading ${what} for the run's store settings`,
+    server: api.server,
+    namespace: ns,
+  });
   const sources = {
-    configMap: (n: string) => api.getConfigMap(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`ConfigMap ${n}`)))),
-    secret: (n: string) => api.getSecret(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`Secret ${n}`)))),
+    configMap: (n: string) =>
+      api.getConfigMap(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`ConfigMap ${n}`)))),
+    secret: (n: string) =>
+      api.getSecret(ns, n).catch((err) => Promise.reject(explainApiError(err, ctx(`Secret ${n}`)))),
   };
-  const { env } = await resolveEnv(job, container, sources, job.spec?.completionMode === "Indexed" ? (index ?? 0) : undefined);
+  const { env } = await resolveEnv(
+    job,
+    container,
+    sources,
+    job.spec?.completionMode === "Indexed" ? (index ?? 0) : undefined,
+  );
   if (isJobSet(run)) {
     const uri = env[ENV.OUTPUT_URI];
     if (!uri) throw new Error(`JobSet ${run.metadata?.name} sets no ${ENV.OUTPUT_URI}`);

@@ -3,8 +3,8 @@
  * order, from: a bundle embedded at packaging time (the global below), files that `npm run build:cli`
  * wrote next to this module, or an esbuild bundle made now from the sources (a checkout).
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface Assets {
   readonly js: string;
@@ -21,8 +21,18 @@ export function buildAssets(sourceDir = __dirname): Assets {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const common = { bundle: true, write: false, minify: true, logLevel: "silent" as const, absWorkingDir: sourceDir };
-  const js = esbuild.buildSync({ ...common, entryPoints: [path.join(sourceDir, CLIENT_ENTRY)], format: "iife", target: "es2020", platform: "browser" });
-  const css = esbuild.buildSync({ ...common, entryPoints: [require.resolve("uplot/dist/uPlot.min.css")], loader: { ".css": "css" } });
+  const js = esbuild.buildSync({
+    ...common,
+    entryPoints: [path.join(sourceDir, CLIENT_ENTRY)],
+    format: "iife",
+    target: "es2020",
+    platform: "browser",
+  });
+  const css = esbuild.buildSync({
+    ...common,
+    entryPoints: [require.resolve("uplot/dist/uPlot.min.css")],
+    loader: { ".css": "css" },
+  });
   return { js: js.outputFiles![0].text, css: css.outputFiles![0].text };
 }
 
@@ -38,9 +48,13 @@ function sourceDirOf(dir: string): string | undefined {
 export function loadAssets(): Assets {
   if (typeof __KILN_DASHBOARD_ASSETS__ !== "undefined") return __KILN_DASHBOARD_ASSETS__;
   const js = path.join(PREBUILT_DIR, "dashboard.js");
-  if (fs.existsSync(js)) return { js: fs.readFileSync(js, "utf8"), css: fs.readFileSync(path.join(PREBUILT_DIR, "dashboard.css"), "utf8") };
+  if (fs.existsSync(js))
+    return { js: fs.readFileSync(js, "utf8"), css: fs.readFileSync(path.join(PREBUILT_DIR, "dashboard.css"), "utf8") };
   const src = fs.existsSync(path.join(__dirname, CLIENT_ENTRY)) ? __dirname : sourceDirOf(__dirname);
-  if (!src) throw new Error(`no dashboard assets: neither ${PREBUILT_DIR} nor the sources (cli/src/dashboard/${CLIENT_ENTRY}) are here; run npm run build:cli`);
+  if (!src)
+    throw new Error(
+      `no dashboard assets: neither ${PREBUILT_DIR} nor the sources (cli/src/dashboard/${CLIENT_ENTRY}) are here; run npm run build:cli`,
+    );
   return buildAssets(src);
 }
 

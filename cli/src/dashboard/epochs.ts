@@ -37,7 +37,13 @@ export function curveOf(log: string): Curve {
 /** The curve of a finished run from its metrics.json `history` (the same epoch lines), for when its pods are gone. */
 export function curveOfHistory(history: unknown): Curve | null {
   if (!Array.isArray(history)) return null;
-  const lines = history.filter((e): e is Record<string, unknown> => !!e && typeof e === "object" && typeof (e as { epoch?: unknown }).epoch === "number" && typeof (e as { loss?: unknown }).loss === "number");
+  const lines = history.filter(
+    (e): e is Record<string, unknown> =>
+      !!e &&
+      typeof e === "object" &&
+      typeof (e as { epoch?: unknown }).epoch === "number" &&
+      typeof (e as { loss?: unknown }).loss === "number",
+  );
   if (lines.length === 0) return null;
   return { ...curveOf(lines.map((l) => JSON.stringify(l)).join("\n")), done: true };
 }

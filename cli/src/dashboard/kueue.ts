@@ -64,9 +64,14 @@ export interface Workload {
   spec: { queueName?: string; priority?: number; podSets?: { name: string; count: number }[] };
   status?: {
     conditions?: Condition[];
-    admission?: { clusterQueue: string; podSetAssignments?: { name: string; flavors?: Record<string, string>; count?: number }[] };
+    admission?: {
+      clusterQueue: string;
+      podSetAssignments?: { name: string; flavors?: Record<string, string>; count?: number }[];
+    };
   };
 }
 
-export const conditionOf = (conds: readonly Condition[] | undefined, type: string) => conds?.find((c) => c.type === type);
-export const isTrue = (conds: readonly Condition[] | undefined, type: string) => conditionOf(conds, type)?.status === "True";
+export const conditionOf = (conds: readonly Condition[] | undefined, type: string) =>
+  conds?.find((c) => c.type === type);
+export const isTrue = (conds: readonly Condition[] | undefined, type: string) =>
+  conditionOf(conds, type)?.status === "True";

@@ -23,7 +23,8 @@ export interface PoolAllocation {
 /** GPUs a pod asks for: per container, requests (else limits) of nvidia.com/gpu. */
 export function podGpus(pod: V1Pod): number {
   let n = 0;
-  for (const c of pod.spec?.containers ?? []) n += parseQuantity(c.resources?.requests?.[GPU_RESOURCE] ?? c.resources?.limits?.[GPU_RESOURCE]) || 0;
+  for (const c of pod.spec?.containers ?? [])
+    n += parseQuantity(c.resources?.requests?.[GPU_RESOURCE] ?? c.resources?.limits?.[GPU_RESOURCE]) || 0;
   return n;
 }
 

@@ -68,9 +68,15 @@ export function queueView(cq: ClusterQueue, localQueues: readonly LocalQueue[]):
     resources,
     localQueues: localQueues
       .filter((l) => l.spec.clusterQueue === cq.metadata.name)
-      .map((l) => ({ namespace: l.metadata.namespace ?? "", name: l.metadata.name, pending: l.status?.pendingWorkloads ?? 0, admitted: l.status?.admittedWorkloads ?? 0 }))
+      .map((l) => ({
+        namespace: l.metadata.namespace ?? "",
+        name: l.metadata.name,
+        pending: l.status?.pendingWorkloads ?? 0,
+        admitted: l.status?.admittedWorkloads ?? 0,
+      }))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
   };
 }
 
-export const queueViews = (cqs: readonly ClusterQueue[], lqs: readonly LocalQueue[]) => [...cqs].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((cq) => queueView(cq, lqs));
+export const queueViews = (cqs: readonly ClusterQueue[], lqs: readonly LocalQueue[]) =>
+  [...cqs].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((cq) => queueView(cq, lqs));

@@ -64,13 +64,19 @@ export function workloadsByJob(jobs: readonly RunObject[], workloads: readonly W
   return out;
 }
 
-const waiting = (w: Workload) => !isTrue(w.status?.conditions, "QuotaReserved") && !isTrue(w.status?.conditions, "Admitted") && !isTrue(w.status?.conditions, "Finished");
+const waiting = (w: Workload) =>
+  !isTrue(w.status?.conditions, "QuotaReserved") &&
+  !isTrue(w.status?.conditions, "Admitted") &&
+  !isTrue(w.status?.conditions, "Finished");
 
 /**
  * Place of each waiting Workload in its ClusterQueue, keyed by namespace/name of the Workload: higher
  * priority first, then older (Kueue's BestEffortFIFO/StrictFIFO order without evictions).
  */
-export function queuePositions(workloads: readonly Workload[], clusterQueueOf: (w: Workload) => string | null): Map<string, number> {
+export function queuePositions(
+  workloads: readonly Workload[],
+  clusterQueueOf: (w: Workload) => string | null,
+): Map<string, number> {
   const groups = new Map<string, Workload[]>();
   for (const w of workloads) {
     const cq = clusterQueueOf(w);
@@ -91,7 +97,13 @@ export function queuePositions(workloads: readonly Workload[], clusterQueueOf: (
 }
 
 /** Why a run that has not started waits, from its Workload's conditions and its queues. */
-export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefined, lq: LocalQueue | undefined, cq: ClusterQueue | undefined): string | null {
+export function waitReason(
+  job: RunObject,
+  phase: RunPhase,
+  w: Workload | undefined,
+  lq: LocalQueue | undefined,
+  cq: ClusterQueue | undefined,
+): string | null {
   if (phase !== "Queued" && phase !== "Suspended" && phase !== "Pending") return null;
   const queue = job.metadata?.labels?.[QUEUE_LABEL];
   if (phase === "Suspended") return "suspended, and no Kueue queue label to start it";
@@ -99,7 +111,9 @@ export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefi
   if (queue && !lq) return `LocalQueue ${queue} does not exist in namespace ${job.metadata?.namespace}`;
   if (cq?.spec.stopPolicy && cq.spec.stopPolicy !== "None") {
     const budget = cq.metadata.annotations?.[BUDGET_HOLD_ANNOTATION];
-    return budget ? `team budget: ${budget}` : `ClusterQueue ${cq.metadata.name} is held (stopPolicy ${cq.spec.stopPolicy})`;
+    return budget
+      ? `team budget: ${budget}`
+      : `ClusterQueue ${cq.metadata.name} is held (stopPolicy ${cq.spec.stopPolicy})`;
   }
   if (!w) return "no Kueue Workload yet (is Kueue running?)";
   const conds = w.status?.conditions;
@@ -109,7 +123,8 @@ export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefi
     const c = conditionOf(conds, type);
     if (c && c.status !== "True") return c.message || c.reason || `not ${type}`;
   }
-  if (isTrue(conds, "QuotaReserved") && !isTrue(conds, "Admitted")) return "quota reserved, waiting for admission checks";
+  if (isTrue(conds, "QuotaReserved") && !isTrue(conds, "Admitted"))
+    return "quota reserved, waiting for admission checks";
   return phase === "Queued" ? "waiting for Kueue to admit it" : null;
 }
 
@@ -120,7 +135,7 @@ export function waitReason(job: RunObject, phase: RunPhase, w: Workload | undefi
  */
 export function podWait(newestFirst: readonly V1Pod[]): string | null {
   const pod = newestFirst[0];
-  if (!pod || pod.status?.phase !== "Pending") return null;
+  if (pod?.status?.phase !== "Pending") return null;
   const name = pod.metadata?.name ?? "?";
   const unscheduled = pod.status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
   if (unscheduled) return `pod ${name} not scheduled: ${unscheduled.message || unscheduled.reason || "no node fits"}`;
@@ -150,7 +165,10 @@ export interface QueueObjects {
 export function runRows(jobs: readonly RunObject[], q: QueueObjects): RunRow[] {
   const lqs = new Map(q.localQueues.map((l) => [key(l.metadata.namespace, l.metadata.name), l]));
   const cqs = new Map(q.clusterQueues.map((c) => [c.metadata.name, c]));
-  const cqOfWorkload = (w: Workload) => w.status?.admission?.clusterQueue ?? lqs.get(key(w.metadata.namespace, w.spec.queueName))?.spec.clusterQueue ?? null;
+  const cqOfWorkload = (w: Workload) =>
+    w.status?.admission?.clusterQueue ??
+    lqs.get(key(w.metadata.namespace, w.spec.queueName))?.spec.clusterQueue ??
+    null;
   const positions = queuePositions(q.workloads, cqOfWorkload);
   const byJob = workloadsByJob(jobs, q.workloads);
   return sortJobs(jobs).map((job) => {
@@ -161,7 +179,8 @@ export function runRows(jobs: readonly RunObject[], q: QueueObjects): RunRow[] {
     const lq = queue ? lqs.get(key(ns, queue)) : undefined;
     const clusterQueue = (w && cqOfWorkload(w)) ?? lq?.spec.clusterQueue ?? null;
     const phase = runPhase(job);
-    const position = w && phase === "Queued" ? (positions.get(key(w.metadata.namespace, w.metadata.name)) ?? null) : null;
+    const position =
+      w && phase === "Queued" ? (positions.get(key(w.metadata.namespace, w.metadata.name)) ?? null) : null;
     return {
       namespace: ns,
       name,
@@ -200,7 +219,12 @@ export interface Page<T> {
 
 export function filterRuns(rows: readonly RunRow[], f: RunFilter): RunRow[] {
   const needle = f.name?.toLowerCase();
-  return rows.filter((r) => (!f.phase || r.phase === f.phase) && (!f.namespace || r.namespace === f.namespace) && (!needle || r.name.toLowerCase().includes(needle)));
+  return rows.filter(
+    (r) =>
+      (!f.phase || r.phase === f.phase) &&
+      (!f.namespace || r.namespace === f.namespace) &&
+      (!needle || r.name.toLowerCase().includes(needle)),
+  );
 }
 
 /** Page `page` (1-based, clamped to the last page) of `size` items. */

@@ -4,8 +4,8 @@
  * (no DNS rebinding), sends no CORS headers and proxies nothing to the API server: every route reads
  * one fixed kind of object through the data layer.
  */
-import * as http from "http";
-import type { AddressInfo } from "net";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import type { ReactElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { CliError, UsageError } from "../errors";
@@ -25,7 +25,8 @@ import { NotFound, type DashboardData } from "./service";
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** The trainer's report.html runs no script; sandboxed so nothing in it acts with the dashboard's origin. */
 const REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
@@ -56,24 +57,38 @@ class HttpError extends Error {
 
 type Answer = { status: number; type: string; body: string | Buffer; headers?: Record<string, string> };
 
-const html = (el: ReactElement, status = 200): Answer => ({ status, type: "text/html; charset=utf-8", body: `<!DOCTYPE html>${renderToStaticMarkup(el)}` });
-const json = (value: unknown, status = 200): Answer => ({ status, type: "application/json; charset=utf-8", body: JSON.stringify(value) });
+const html = (el: ReactElement, status = 200): Answer => ({
+  status,
+  type: "text/html; charset=utf-8",
+  body: `<!DOCTYPE html>${renderToStaticMarkup(el)}`,
+});
+const json = (value: unknown, status = 200): Answer => ({
+  status,
+  type: "application/json; charset=utf-8",
+  body: JSON.stringify(value),
+});
 
 function intParam(q: URLSearchParams, name: string, min: number, max: number): number | undefined {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `${name}=${v} must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new HttpError(400, `${name}=${v} must be a whole number from ${min} to ${max}`);
   return Number(v);
 }
 
 /** status, namespace, q (name substring), page, size from the query string. */
 export function runQuery(q: URLSearchParams): { filter: RunFilter; page: number; size: number } {
   const status = q.get("status") || undefined;
-  if (status && !PHASES.includes(status as RunPhase)) throw new HttpError(400, `status=${status} is not one of ${PHASES.join(", ")}`);
+  if (status && !PHASES.includes(status as RunPhase))
+    throw new HttpError(400, `status=${status} is not one of ${PHASES.join(", ")}`);
   const namespace = q.get("namespace") || undefined;
   if (namespace) segment("namespace", namespace);
   const name = (q.get("q") ?? "").trim().slice(0, 63) || undefined;
-  return { filter: { phase: status as RunPhase | undefined, namespace, name }, page: intParam(q, "page", 1, 1_000_000) ?? 1, size: intParam(q, "size", 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE };
+  return {
+    filter: { phase: status as RunPhase | undefined, namespace, name },
+    page: intParam(q, "page", 1, 1_000_000) ?? 1,
+    size: intParam(q, "size", 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE,
+  };
 }
 
 function segment(what: string, v: string): string {
@@ -87,14 +102,23 @@ function segment(what: string, v: string): string {
 }
 
 /** Host names this server answers to on `port`. */
-const allowedHosts = (port: number, address: string) => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${address.includes(":") ? `[${address}]` : address}:${port}`]);
+const allowedHosts = (port: number, address: string) =>
+  new Set([
+    `127.0.0.1:${port}`,
+    `localhost:${port}`,
+    `[::1]:${port}`,
+    `${address.includes(":") ? `[${address}]` : address}:${port}`,
+  ]);
 
 export function isLoopback(address: string): boolean {
   return address === "localhost" || address === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
 }
 
 export async function startDashboard(o: DashboardServerOptions): Promise<RunningDashboard> {
-  if (!isLoopback(o.address)) throw new UsageError(`--address ${o.address} is not a loopback address: the dashboard serves your cluster credentials' view only to this machine (use 127.0.0.1, ::1 or localhost; for another machine, use ssh -L)`);
+  if (!isLoopback(o.address))
+    throw new UsageError(
+      `--address ${o.address} is not a loopback address: the dashboard serves your cluster credentials' view only to this machine (use 127.0.0.1, ::1 or localhost; for another machine, use ssh -L)`,
+    );
   const assets = o.assets ?? loadAssets();
   const { data } = o;
   const frame = () => ({ scope: data.scope, server: o.server });
@@ -121,7 +145,8 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Running
       const ns = segment("namespace", p[1]);
       const name = segment("run name", p[2]);
       const index = intParam(q, "index", 0, 100_000);
-      if (p.length === 3 && !api) return html(<RunPageView detail={await data.run(ns, name, index)} now={now} {...frame()} />);
+      if (p.length === 3 && !api)
+        return html(<RunPageView detail={await data.run(ns, name, index)} now={now} {...frame()} />);
       if (p.length === 3 && api) {
         const d = await data.run(ns, name, index);
         return json({ ...d.row, index: d.index, curve: d.curve, store: d.store });
@@ -165,7 +190,12 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Running
       res.end(req.method === "HEAD" ? undefined : a.body);
     };
     const apiPath = (req.url ?? "").startsWith("/api/");
-    const fail = (status: number, message: string) => send(apiPath ? json({ error: message }, status) : html(<ErrorPageView status={status} message={message} {...frame()} />, status));
+    const fail = (status: number, message: string) =>
+      send(
+        apiPath
+          ? json({ error: message }, status)
+          : html(<ErrorPageView status={status} message={message} {...frame()} />, status),
+      );
     if (!hosts.has(req.headers.host ?? "")) return fail(421, `this server answers only to ${[...hosts].join(", ")}`);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
@@ -184,7 +214,11 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Running
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? new CliError(`port ${o.port} on ${o.address} is in use; pick another with --port`) : new CliError(`starting the dashboard on ${o.address}:${o.port}: ${err.message}`)),
+      reject(
+        err.code === "EADDRINUSE"
+          ? new CliError(`port ${o.port} on ${o.address} is in use; pick another with --port`)
+          : new CliError(`starting the dashboard on ${o.address}:${o.port}: ${err.message}`),
+      ),
     );
     server.listen(o.port, o.address, resolve);
   });

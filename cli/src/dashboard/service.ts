@@ -28,7 +28,8 @@ const LOG_CONCURRENCY = 8;
 const STORED_CURVE_NOTE = "from metrics.json in the store: the run's pods are gone";
 
 /** bestMetric() of a curve's epoch lines, null without any. */
-const bestOfCurve = (c: Curve | null) => (c && c.epochs.length ? (bestMetric(c.epochs.map((e) => JSON.stringify(e)).join("\n")) ?? null) : null);
+const bestOfCurve = (c: Curve | null) =>
+  c?.epochs.length ? (bestMetric(c.epochs.map((e) => JSON.stringify(e)).join("\n")) ?? null) : null;
 /** A run page shows without its outputs rather than wait longer than this for the store. */
 export const STORE_TIMEOUT_MS = 4000;
 
@@ -60,7 +61,12 @@ export interface RunDetail {
   readonly index: number | null;
   readonly curve: Curve;
   readonly logNote: string | null;
-  readonly store: { uri: string | null; note: string | null; run: Record<string, unknown> | null; metrics: Record<string, unknown> | null };
+  readonly store: {
+    uri: string | null;
+    note: string | null;
+    run: Record<string, unknown> | null;
+    metrics: Record<string, unknown> | null;
+  };
 }
 
 interface Snapshot {
@@ -88,7 +94,11 @@ export interface DashboardOptions {
 export class NotFound extends Error {}
 
 const keyOf = (ns: string, name: string) => `${ns}/${name}`;
-const newestFirst = (pods: V1Pod[]) => [...pods].sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
+const newestFirst = (pods: V1Pod[]) =>
+  [...pods].sort(
+    (a, b) =>
+      new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime(),
+  );
 
 export class DashboardData {
   private snapshot?: Snapshot;
@@ -125,7 +135,10 @@ export class DashboardData {
     try {
       jobs = await listRuns(api, ns);
     } catch (err) {
-      if (!ns && statusCode(err) === 403) throw new CliError(`listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
+      if (!ns && statusCode(err) === 403)
+        throw new CliError(
+          `listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`,
+        );
       throw this.wrap(err, `listing runs in ${this.scope}`);
     }
     // Queues are optional: a cluster without Kueue, or a user who may not read them, still sees runs.
@@ -153,12 +166,21 @@ export class DashboardData {
     const matching = filterRuns(snap.rows, filter);
     const p = paginate(matching, page, size);
     const counts: Partial<Record<RunPhase, number>> = {};
-    for (const r of filterRuns(snap.rows, { ...filter, phase: undefined })) counts[r.phase] = (counts[r.phase] ?? 0) + 1;
+    for (const r of filterRuns(snap.rows, { ...filter, phase: undefined }))
+      counts[r.phase] = (counts[r.phase] ?? 0) + 1;
     const jobs = p.items.map((r) => snap.byKey.get(keyOf(r.namespace, r.name))!);
     const notes: string[] = [];
     const [extras, usage] = await Promise.all([this.podExtras(jobs), this.usageOf(jobs, notes)]);
     return {
-      page: { ...p, items: p.items.map((r, i) => ({ ...r, waitReason: r.waitReason ?? extras[i].podWait, bestMetric: extras[i].best, usage: usage.get(keyOf(r.namespace, r.name)) ?? null })) },
+      page: {
+        ...p,
+        items: p.items.map((r, i) => ({
+          ...r,
+          waitReason: r.waitReason ?? extras[i].podWait,
+          bestMetric: extras[i].best,
+          usage: usage.get(keyOf(r.namespace, r.name)) ?? null,
+        })),
+      },
       namespaces: [...new Set(snap.rows.map((r) => r.namespace))].sort(),
       counts,
       notes,
@@ -185,38 +207,56 @@ export class DashboardData {
       const log = await this.newestLog(job, undefined).catch(() => undefined);
       let best = log?.text ? (bestMetric(log.text) ?? null) : null;
       // Finished and its pods gone (Job TTL, node loss): the history the trainer wrote to the store.
-      if (log && log.text === null && log.pods.length === 0 && isFinished(job)) best = bestOfCurve(await this.storedCurve(job, undefined));
+      if (log && log.text === null && log.pods.length === 0 && isFinished(job))
+        best = bestOfCurve(await this.storedCurve(job, undefined));
       // Not when the log could not be read this time (the pod is there): the next page view tries again.
-      if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0)) this.finishedMetric.set(uid, best);
+      if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0))
+        this.finishedMetric.set(uid, best);
       return { best, podWait: log && !isFinished(job) ? podWait(log.pods) : null };
     });
   }
 
   /** The newest pod of a run (of sweep point `index`) and its trainer log; text null when there is no started pod. */
-  private async newestLog(job: RunObject, index: number | undefined): Promise<{ pods: V1Pod[]; text: string | null; note: string | null }> {
+  private async newestLog(
+    job: RunObject,
+    index: number | undefined,
+  ): Promise<{ pods: V1Pod[]; text: string | null; note: string | null }> {
     const ns = job.metadata!.namespace!;
     // A JobSet's: rank `index` (default 0) of its current restart attempt.
     const selector = podSelector(job, index);
     const pods = newestFirst(await this.o.api.listPods(ns, selector));
     const started = pods.find((p) => p.status?.phase && p.status.phase !== "Pending");
-    if (!started) return { pods, text: null, note: pods.length ? `pod ${pods[0].metadata?.name} has not started` : "no pods yet" };
+    if (!started)
+      return { pods, text: null, note: pods.length ? `pod ${pods[0].metadata?.name} has not started` : "no pods yet" };
     try {
-      return { pods, text: await this.o.api.readLog(ns, started.metadata!.name!, TRAINER_CONTAINER, LOG_TAIL_LINES), note: null };
+      return {
+        pods,
+        text: await this.o.api.readLog(ns, started.metadata!.name!, TRAINER_CONTAINER, LOG_TAIL_LINES),
+        note: null,
+      };
     } catch (err) {
       return { pods, text: null, note: this.wrap(err, `reading the log of pod ${started.metadata?.name}`, ns).message };
     }
   }
 
   private async job(ns: string, name: string): Promise<RunObject> {
-    if (this.o.namespace && ns !== this.o.namespace) throw new NotFound(`the dashboard shows namespace ${this.o.namespace} only`);
+    if (this.o.namespace && ns !== this.o.namespace)
+      throw new NotFound(`the dashboard shows namespace ${this.o.namespace} only`);
     const cached = (await this.cluster()).byKey.get(keyOf(ns, name));
     if (cached) return cached;
     try {
-      const job = await getRun(this.o.api, ns, name, { attempting: `reading run ${name} in namespace ${ns}`, server: this.o.api.server, namespace: ns, notFound: `no run ${name} in namespace ${ns}` }).catch((err: Error) => {
-        if (/no run |is one attempt of run /.test(err.message)) throw new NotFound(err.message.replace(/^reading run \S+ in namespace \S+: /, ""));
+      const job = await getRun(this.o.api, ns, name, {
+        attempting: `reading run ${name} in namespace ${ns}`,
+        server: this.o.api.server,
+        namespace: ns,
+        notFound: `no run ${name} in namespace ${ns}`,
+      }).catch((err: Error) => {
+        if (/no run |is one attempt of run /.test(err.message))
+          throw new NotFound(err.message.replace(/^reading run \S+ in namespace \S+: /, ""));
         throw err;
       });
-      if (!RUN_SELECTOR.split(",").every((kv) => job.metadata?.labels?.[kv.split("=")[0]] === kv.split("=")[1])) throw new NotFound(`Job ${ns}/${name} is not a Kiln training run`);
+      if (!RUN_SELECTOR.split(",").every((kv) => job.metadata?.labels?.[kv.split("=")[0]] === kv.split("=")[1]))
+        throw new NotFound(`Job ${ns}/${name} is not a Kiln training run`);
       return job;
     } catch (err) {
       if (err instanceof NotFound) throw err;
@@ -228,7 +268,8 @@ export class DashboardData {
   /** Sweep point (or a JobSet's rank) to show: the one asked for, else 0 for Indexed Jobs and JobSets; refused outside the sweep. */
   private indexOf(job: RunObject, asked: number | undefined): number | undefined {
     if (isJobSet(job)) {
-      if (asked !== undefined && asked >= nodesOf(job)) throw new NotFound(`run ${job.metadata?.name} has ranks 0..${nodesOf(job) - 1}`);
+      if (asked !== undefined && asked >= nodesOf(job))
+        throw new NotFound(`run ${job.metadata?.name} has ranks 0..${nodesOf(job) - 1}`);
       return asked ?? 0;
     }
     if (job.spec?.completionMode !== "Indexed") return undefined;
@@ -237,10 +278,16 @@ export class DashboardData {
     return asked ?? 0;
   }
 
-  async curve(ns: string, name: string, asked?: number): Promise<{ curve: Curve; note: string | null; finished: boolean }> {
+  async curve(
+    ns: string,
+    name: string,
+    asked?: number,
+  ): Promise<{ curve: Curve; note: string | null; finished: boolean }> {
     const job = await this.job(ns, name);
     const index = this.indexOf(job, asked);
-    const log = await this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)));
+    const log = await this.newestLog(job, index).catch((err) =>
+      Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)),
+    );
     if (log.text === null && isFinished(job)) {
       const stored = await this.storedCurve(job, index);
       if (stored) return { curve: stored, note: STORED_CURVE_NOTE, finished: true };
@@ -253,7 +300,11 @@ export class DashboardData {
     if (!this.o.artifacts) return null;
     try {
       const store = await this.o.artifacts.open(job, index);
-      const body = await withTimeout(store.get("metrics.json"), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, "store timeout");
+      const body = await withTimeout(
+        store.get("metrics.json"),
+        this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS,
+        "store timeout",
+      );
       return body ? curveOfHistory((JSON.parse(body.toString("utf8")) as { history?: unknown }).history) : null;
     } catch {
       return null;
@@ -274,7 +325,12 @@ export class DashboardData {
     const curve = stored ?? curveOf(log.text ?? "");
     const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
-      row: { ...row, waitReason: row.waitReason ?? (isFinished(job) ? null : podWait(log.pods)), bestMetric: bestOfCurve(curve), usage: usage.get(keyOf(ns, name)) ?? null },
+      row: {
+        ...row,
+        waitReason: row.waitReason ?? (isFinished(job) ? null : podWait(log.pods)),
+        bestMetric: bestOfCurve(curve),
+        usage: usage.get(keyOf(ns, name)) ?? null,
+      },
       job,
       pods: log.pods,
       workload,
@@ -286,22 +342,42 @@ export class DashboardData {
   }
 
   private async storeSummary(job: RunObject, index: number | undefined): Promise<RunDetail["store"]> {
-    if (!this.o.artifacts) return { uri: null, note: "the object store is not reachable from this dashboard", run: null, metrics: null };
+    if (!this.o.artifacts)
+      return { uri: null, note: "the object store is not reachable from this dashboard", run: null, metrics: null };
     let store: RunStore;
     try {
       store = await this.o.artifacts.open(job, index);
     } catch (err) {
-      return { uri: null, note: `cannot work out the run's output location: ${(err as Error).message.split("\n")[0]}`, run: null, metrics: null };
+      return {
+        uri: null,
+        note: `cannot work out the run's output location: ${(err as Error).message.split("\n")[0]}`,
+        run: null,
+        metrics: null,
+      };
     }
     const json = async (key: string) => {
       const b = await store.get(key);
       return b ? (JSON.parse(b.toString("utf8")) as Record<string, unknown>) : null;
     };
     try {
-      const [run, metrics] = await withTimeout(Promise.all([json("run.json"), json("metrics.json")]), this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS, `the store did not answer within ${(this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS) / 1000} s`);
-      return { uri: store.uri, note: run ? null : "no run.json yet: the run has not written its outputs", run, metrics };
+      const [run, metrics] = await withTimeout(
+        Promise.all([json("run.json"), json("metrics.json")]),
+        this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS,
+        `the store did not answer within ${(this.o.storeTimeoutMs ?? STORE_TIMEOUT_MS) / 1000} s`,
+      );
+      return {
+        uri: store.uri,
+        note: run ? null : "no run.json yet: the run has not written its outputs",
+        run,
+        metrics,
+      };
     } catch (err) {
-      return { uri: store.uri, note: `cannot read the store at ${store.uri}: ${(err as Error).message.split("\n")[0]}`, run: null, metrics: null };
+      return {
+        uri: store.uri,
+        note: `cannot read the store at ${store.uri}: ${(err as Error).message.split("\n")[0]}`,
+        run: null,
+        metrics: null,
+      };
     }
   }
 
@@ -321,11 +397,17 @@ export class DashboardData {
   async pools(): Promise<PoolAllocation[]> {
     const api = this.o.api;
     try {
-      const [nodes, pods] = await Promise.all([api.listNodes(), api.listPodsAllNamespaces("status.phase!=Succeeded,status.phase!=Failed")]);
+      const [nodes, pods] = await Promise.all([
+        api.listNodes(),
+        api.listPodsAllNamespaces("status.phase!=Succeeded,status.phase!=Failed"),
+      ]);
       return poolAllocations(nodes, pods);
     } catch (err) {
       // The kubeconfig's own role decides; a team role (kiln-submitter) reads neither nodes nor other namespaces.
-      if (statusCode(err) === 403) throw new CliError(`listing nodes and pods for GPU allocation: forbidden (403): ${apiMessage(err)}; this page needs cluster-wide read access to nodes and pods`);
+      if (statusCode(err) === 403)
+        throw new CliError(
+          `listing nodes and pods for GPU allocation: forbidden (403): ${apiMessage(err)}; this page needs cluster-wide read access to nodes and pods`,
+        );
       throw this.wrap(err, "listing nodes and pods for GPU allocation");
     }
   }
@@ -335,9 +417,19 @@ export class DashboardData {
     const now = this.o.now();
     const since = monthStart(now);
     try {
-      return { teams: await this.o.accounting.usageOfTeams(this.o.api, { namespaces: this.o.namespace ? [this.o.namespace] : undefined, since, now }), since };
+      return {
+        teams: await this.o.accounting.usageOfTeams(this.o.api, {
+          namespaces: this.o.namespace ? [this.o.namespace] : undefined,
+          since,
+          now,
+        }),
+        since,
+      };
     } catch (err) {
-      if (statusCode(err) === 403 && !this.o.namespace) throw new CliError(`summing team usage in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`);
+      if (statusCode(err) === 403 && !this.o.namespace)
+        throw new CliError(
+          `summing team usage in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`,
+        );
       throw this.wrap(err, "summing team usage");
     }
   }

@@ -44,20 +44,42 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2": {
       const bucket = inputs.bucket ?? `${name}-${suffix(name)}`;
-      return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`, region };
+      return {
+        bucket,
+        arn: `arn:aws:s3:::${bucket}`,
+        bucketDomainName: `${bucket}.s3.amazonaws.com`,
+        bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+        region,
+      };
     }
     case "aws:kms/key:Key":
       return { arn: arn("kms", `key/${name}-id`), keyId: `${name}-id` };
     case "aws:kms/alias:Alias":
       return { arn: arn("kms", inputs.name ?? `alias/${name}`), targetKeyArn: inputs.targetKeyId };
     case "aws:iam/role:Role":
-      return { arn: `arn:aws:iam::${ACCOUNT}:role/${physical}`, name: physical, uniqueId: `AROA${name.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 12)}` };
+      return {
+        arn: `arn:aws:iam::${ACCOUNT}:role/${physical}`,
+        name: physical,
+        uniqueId: `AROA${name
+          .toUpperCase()
+          .replace(/[^A-Z0-9]/g, "")
+          .slice(0, 12)}`,
+      };
     case "aws:iam/policy:Policy":
-      return { arn: `arn:aws:iam::${ACCOUNT}:policy/${physical}`, name: physical, policyId: `ANPA${suffix(name).toUpperCase()}` };
+      return {
+        arn: `arn:aws:iam::${ACCOUNT}:policy/${physical}`,
+        name: physical,
+        policyId: `ANPA${suffix(name).toUpperCase()}`,
+      };
     case "aws:iam/instanceProfile:InstanceProfile":
       return { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${physical}`, name: physical };
     case "aws:ec2/vpc:Vpc":
-      return { arn: arn("ec2", `vpc/vpc-${name}`), defaultSecurityGroupId: `sg-default-${name}`, mainRouteTableId: `rtb-main-${name}`, defaultNetworkAclId: `acl-${name}` };
+      return {
+        arn: arn("ec2", `vpc/vpc-${name}`),
+        defaultSecurityGroupId: `sg-default-${name}`,
+        mainRouteTableId: `rtb-main-${name}`,
+        defaultNetworkAclId: `acl-${name}`,
+      };
     case "aws:ec2/subnet:Subnet":
       return { arn: arn("ec2", `subnet/subnet-${name}`) };
     case "aws:ec2/securityGroup:SecurityGroup":
@@ -74,32 +96,59 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         name: physical,
         endpoint: `https://${suffix(name).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
         certificateAuthority: { data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t" },
-        identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE` }] }],
+        identities: [
+          { oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE` }] },
+        ],
         vpcConfig: { ...(inputs.vpcConfig ?? {}), clusterSecurityGroupId: `sg-cluster-${name}`, vpcId: `vpc-${name}` },
         platformVersion: "eks.1",
         status: "ACTIVE",
         version: inputs.version ?? "1.34",
       };
     case "aws:eks/addon:Addon":
-      return { arn: arn("eks", `addon/${inputs.clusterName ?? name}/${inputs.addonName ?? name}`), addonVersion: inputs.addonVersion ?? "v1.0.0-eksbuild.1" };
+      return {
+        arn: arn("eks", `addon/${inputs.clusterName ?? name}/${inputs.addonName ?? name}`),
+        addonVersion: inputs.addonVersion ?? "v1.0.0-eksbuild.1",
+      };
     case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
       return { associationArn: arn("eks", `podidentityassociation/${name}`), associationId: `a-${suffix(name)}` };
     case "aws:eks/accessEntry:AccessEntry":
       return { accessEntryArn: arn("eks", `access-entry/${name}`) };
     case "aws:ecr/repository:Repository":
-      return { arn: arn("ecr", `repository/${physical}`), name: physical, registryId: ACCOUNT, repositoryUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${physical}` };
+      return {
+        arn: arn("ecr", `repository/${physical}`),
+        name: physical,
+        registryId: ACCOUNT,
+        repositoryUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${physical}`,
+      };
     case "aws:sqs/queue:Queue":
-      return { arn: arn("sqs", physical), url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${physical}`, name: physical };
+      return {
+        arn: arn("sqs", physical),
+        url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${physical}`,
+        name: physical,
+      };
     case "aws:cloudwatch/eventRule:EventRule":
       return { arn: arn("events", `rule/${physical}`), name: physical };
     case "aws:ec2/launchTemplate:LaunchTemplate":
-      return { arn: arn("ec2", `launch-template/lt-${suffix(name)}`), latestVersion: 1, defaultVersion: 1, name: physical };
+      return {
+        arn: arn("ec2", `launch-template/lt-${suffix(name)}`),
+        latestVersion: 1,
+        defaultVersion: 1,
+        name: physical,
+      };
     case "aws:eks/nodeGroup:NodeGroup":
-      return { arn: arn("eks", `nodegroup/${name}`), status: "ACTIVE", resources: [{ autoscalingGroups: [{ name: `eks-${name}` }] }] };
+      return {
+        arn: arn("eks", `nodegroup/${name}`),
+        status: "ACTIVE",
+        resources: [{ autoscalingGroups: [{ name: `eks-${name}` }] }],
+      };
     case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
       return { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${name}` };
     case "aws:fsx/lustreFileSystem:LustreFileSystem":
-      return { arn: arn("fsx", `file-system/fs-${name}`), dnsName: `fs-${name}.fsx.${region}.amazonaws.com`, mountName: "abcdefgh" };
+      return {
+        arn: arn("fsx", `file-system/fs-${name}`),
+        dnsName: `fs-${name}.fsx.${region}.amazonaws.com`,
+        mountName: "abcdefgh",
+      };
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-password-${name}` };
     case "random:index/randomString:RandomString":
@@ -109,11 +158,21 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
     case "kubernetes:helm.sh/v3:Release":
       return {
         name: inputs.name ?? `${name}-${suffix(name)}`,
-        status: { name: inputs.name ?? name, namespace: inputs.namespace ?? "default", status: "deployed", version: 1, chart: inputs.chart, appVersion: inputs.version ?? "0.0.0", revision: 1 },
+        status: {
+          name: inputs.name ?? name,
+          namespace: inputs.namespace ?? "default",
+          status: "deployed",
+          version: 1,
+          chart: inputs.chart,
+          appVersion: inputs.version ?? "0.0.0",
+          revision: 1,
+        },
       };
     default:
-      if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm.sh")) return kubernetesOutputs(type, name, inputs);
-      if (type.startsWith("aws:")) return { arn: arn(type.split(":")[1].split("/")[0], name), ...(inputs.tags ? { tagsAll: inputs.tags } : {}) };
+      if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm.sh"))
+        return kubernetesOutputs(type, name, inputs);
+      if (type.startsWith("aws:"))
+        return { arn: arn(type.split(":")[1].split("/")[0], name), ...(inputs.tags ? { tagsAll: inputs.tags } : {}) };
       return {};
   }
 }
@@ -121,7 +180,10 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
 /** Kubernetes objects: auto-named metadata, a uid, and an empty status like the API server returns. */
 function kubernetesOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   const meta = (inputs.metadata ?? {}) as Record<string, any>;
-  const clusterScoped = /:(Namespace|ClusterRole|ClusterRoleBinding|PriorityClass|ClusterQueue|ResourceFlavor|NodePool|EC2NodeClass|CustomResourceDefinition|StorageClass)$/.test(type);
+  const clusterScoped =
+    /:(Namespace|ClusterRole|ClusterRoleBinding|PriorityClass|ClusterQueue|ResourceFlavor|NodePool|EC2NodeClass|CustomResourceDefinition|StorageClass)$/.test(
+      type,
+    );
   return {
     metadata: {
       ...meta,
@@ -140,7 +202,11 @@ const defaultInvokes = (region: string): Record<string, (args: any) => Record<st
     names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`),
     zoneIds: ["1", "2", "3", "4", "5", "6"].map((s) => `usw2-az${s}`),
   }),
-  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDAEXAMPLE" }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    accountId: ACCOUNT,
+    arn: `arn:aws:iam::${ACCOUNT}:user/ci`,
+    userId: "AIDAEXAMPLE",
+  }),
   "aws:index/getRegion:getRegion": () => ({ name: region, region, id: region }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   "aws:ssm/getParameter:getParameter": (args) => ({ name: args.name, value: "ami-0123456789abcdef0", type: "String" }),
@@ -149,9 +215,13 @@ const defaultInvokes = (region: string): Record<string, (args: any) => Record<st
     id: "pl-68a54001",
     name: args.name,
     addressFamily: "IPv4",
-    entries: ["52.218.128.0/17", "3.5.80.0/21", "52.92.128.0/17", "18.34.244.0/22", "3.5.76.0/22", "18.34.48.0/20"].map((cidr) => ({ cidr, description: "" })),
+    entries: ["52.218.128.0/17", "3.5.80.0/21", "52.92.128.0/17", "18.34.244.0/22", "3.5.76.0/22", "18.34.48.0/20"].map(
+      (cidr) => ({ cidr, description: "" }),
+    ),
   }),
-  "aws:iam/getPolicyDocument:getPolicyDocument": (args) => ({ json: JSON.stringify({ Version: "2012-10-17", Statement: args.statements ?? [] }) }),
+  "aws:iam/getPolicyDocument:getPolicyDocument": (args) => ({
+    json: JSON.stringify({ Version: "2012-10-17", Statement: args.statements ?? [] }),
+  }),
 });
 
 /** The slice of pulumi's MockMonitor request the recorder reads. */
@@ -221,8 +291,12 @@ export class KilnMocks implements pulumi.runtime.Mocks {
   private attach(): void {
     if (this.attached) return;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, unknown> | undefined };
-    const monitor = settings.getMonitor() as { mocks?: unknown; registerResource?: MonitorMethod; readResource?: MonitorMethod } | undefined;
+    const settings = require("@pulumi/pulumi/runtime/settings") as {
+      getMonitor(): Record<string, unknown> | undefined;
+    };
+    const monitor = settings.getMonitor() as
+      | { mocks?: unknown; registerResource?: MonitorMethod; readResource?: MonitorMethod }
+      | undefined;
     if (!monitor || monitor.mocks !== this) return;
     this.attached = true;
     for (const method of ["registerResource", "readResource"] as const) {
@@ -288,8 +362,12 @@ export class UnknownInPreviewError extends Error {}
  * deployment (waiting on `apply` for such a value would never return).
  */
 export async function resolvedValue<T>(output: pulumi.Input<T> | undefined, what = "value"): Promise<T> {
-  const o = pulumi.output(output as pulumi.Input<T>) as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<T> };
-  if (!(await o.isKnown)) throw new UnknownInPreviewError(`${what} is unknown until deployment (a preview cannot resolve it)`);
+  const o = pulumi.output(output as pulumi.Input<T>) as unknown as {
+    isKnown: Promise<boolean>;
+    promise(withUnknowns?: boolean): Promise<T>;
+  };
+  if (!(await o.isKnown))
+    throw new UnknownInPreviewError(`${what} is unknown until deployment (a preview cannot resolve it)`);
   return o.promise();
 }
 

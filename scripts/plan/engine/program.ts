@@ -3,12 +3,20 @@
  * registered: the offline plan's engine, and the infra tests' too. Config comes from
  * Pulumi.<stack>.yaml plus overrides.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { tooDeep } from "../../../trainer-image/src/api";
-import { COMPUTED, KilnMocks, programFinished, RecordedResource, REDACTED, UnknownInPreviewError, resolvedValue } from "./mocks";
+import {
+  COMPUTED,
+  KilnMocks,
+  programFinished,
+  type RecordedResource,
+  REDACTED,
+  UnknownInPreviewError,
+  resolvedValue,
+} from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 
@@ -35,12 +43,19 @@ function whatIs(v: unknown): string {
  * empty, a list or a scalar, `config:` that is not a mapping, config keys outside `config:`. A file that is
  * none of these but has no config is valid (every key takes its default).
  */
-export function stackConfigOf(text: string, file: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+export function stackConfigOf(
+  text: string,
+  file: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, string> {
   const example = `a stack file is a mapping with a config: section, e.g.\nconfig:\n  kiln:platform: local`;
   // Nesting first: the yaml package composes recursively, and a deep enough file overflows the stack (inside
   // V8's regexp compiler that is a hard crash, not an exception).
   const deep = tooDeep(text, MAX_STACK_FILE_NESTING);
-  if (deep) throw new Error(`${file} is nested more than ${MAX_STACK_FILE_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`);
+  if (deep)
+    throw new Error(
+      `${file} is nested more than ${MAX_STACK_FILE_NESTING} levels deep at ${deep.path} (line ${deep.line}): check the brackets and indentation there`,
+    );
   let doc: unknown;
   try {
     doc = YAML.parse(text);
@@ -48,13 +63,19 @@ export function stackConfigOf(text: string, file: string, overrides: Record<stri
     const message = e instanceof RangeError ? "it is nested too deeply to read" : (e as Error).message.split("\n")[0];
     throw new Error(`${file} is not valid YAML (${message}): ${example}`);
   }
-  if (doc === null || doc === undefined) throw new Error(`${file} is empty (no YAML document, or only comments): ${example}`);
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${file} is ${whatIs(doc)}, not a mapping: ${example}`);
+  if (doc === null || doc === undefined)
+    throw new Error(`${file} is empty (no YAML document, or only comments): ${example}`);
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new Error(`${file} is ${whatIs(doc)}, not a mapping: ${example}`);
   const top = doc as Record<string, unknown>;
   const stray = Object.keys(top).filter((k) => k.includes(":"));
-  if (stray.length) throw new Error(`${file} has config keys at its top level (${stray.slice(0, 3).join(", ")}${stray.length > 3 ? ", ..." : ""}): indent them under config:`);
+  if (stray.length)
+    throw new Error(
+      `${file} has config keys at its top level (${stray.slice(0, 3).join(", ")}${stray.length > 3 ? ", ..." : ""}): indent them under config:`,
+    );
   const config = top.config ?? {};
-  if (config === null || typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: config is ${whatIs(config)}, not a mapping of keys such as kiln:platform: local`);
+  if (config === null || typeof config !== "object" || Array.isArray(config))
+    throw new Error(`${file}: config is ${whatIs(config)}, not a mapping of keys such as kiln:platform: local`);
   const merged: Record<string, unknown> = { ...(config as Record<string, unknown>), ...overrides };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) {
@@ -84,7 +105,11 @@ export interface RunOptions {
 }
 
 /** Evaluates infra/ for `stack` with fresh module state; resolves once the program has finished. */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, opts: RunOptions = {}): Promise<ProgramRun> {
+export async function runProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  opts: RunOptions = {},
+): Promise<ProgramRun> {
   const config = opts.config ?? stackConfig(stack, overrides);
   const mocks = await KilnMocks.install(new KilnMocks(config["aws:region"] ?? "us-west-2"), "kiln", stack, true);
   pulumi.runtime.setAllConfig(config);
@@ -104,7 +129,13 @@ export function readers(resources: readonly RecordedResource[]): Pick<ProgramRun
     ofType: (type) => resources.filter((r) => r.type === type),
     named: (type, name) => {
       const r = resources.find((x) => x.type === type && x.name === name);
-      if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+      if (!r)
+        throw new Error(
+          `no ${type} named ${name}; have: ${resources
+            .filter((x) => x.type === type)
+            .map((x) => x.name)
+            .join(", ")}`,
+        );
       return r;
     },
   };

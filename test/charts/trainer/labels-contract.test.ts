@@ -21,13 +21,18 @@ const rendered = renderTrainer({
   sweep: { enabled: true, name: "grid", values: { "training.epochs": [1, 2] } },
 });
 const selector = Object.fromEntries(RUN_SELECTOR.split(",").map((kv) => kv.split("=")));
-const matchesRunSelector = (labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matchesRunSelector = (labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 const jobs = rendered.all("Job");
 const cron = rendered.find("CronJob", TRAINER_NAME);
 
 test("every object the chart renders is part of kiln", () => {
   expect(rendered.objects.length).toBeGreaterThan(3);
-  for (const o of rendered.objects) expect([`${o.kind}/${o.metadata.name}`, o.metadata.labels?.[PART_OF_LABEL]]).toEqual([`${o.kind}/${o.metadata.name}`, PART_OF]);
+  for (const o of rendered.objects)
+    expect([`${o.kind}/${o.metadata.name}`, o.metadata.labels?.[PART_OF_LABEL]]).toEqual([
+      `${o.kind}/${o.metadata.name}`,
+      PART_OF,
+    ]);
 });
 
 test("the template, its Jobs and their pods match the run selector the plugin and the accountant list by", () => {
@@ -42,7 +47,9 @@ test("the template, its Jobs and their pods match the run selector the plugin an
   }
   expect(matchesRunSelector(cron.spec.jobTemplate.metadata.labels)).toBe(true);
   expect(matchesRunSelector(cron.spec.jobTemplate.spec.template.metadata.labels)).toBe(true);
-  expect(cron.spec.jobTemplate.spec.template.spec.containers.map((c: { name: string }) => c.name)).toContain(TRAINER_CONTAINER);
+  expect(cron.spec.jobTemplate.spec.template.spec.containers.map((c: { name: string }) => c.name)).toContain(
+    TRAINER_CONTAINER,
+  );
 });
 
 test("only the sweep Job carries the sweep label, and its overrides ConfigMap names the sweep's run", () => {

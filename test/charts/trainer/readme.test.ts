@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { documentedValues, VALUES_FILE, valuesTable } from "./values-table";
 
 const CHART = path.dirname(VALUES_FILE);

@@ -20,7 +20,11 @@ const scalar: fc.Arbitrary<Scalar> = fc.oneof(
   fc.boolean(),
   fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,8}$/),
 );
-const values = fc.dictionary(path, fc.uniqueArray(scalar, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) }), { minKeys: 1, maxKeys: 3 });
+const values = fc.dictionary(
+  path,
+  fc.uniqueArray(scalar, { minLength: 1, maxLength: 3, selector: (v) => JSON.stringify(v) }),
+  { minKeys: 1, maxKeys: 3 },
+);
 const RUNS = 25;
 
 test(`chart and plugin build the same sweep Job from the same values (${RUNS} generated grids)`, () => {
@@ -33,8 +37,14 @@ test(`chart and plugin build the same sweep Job from the same values (${RUNS} ge
 
       const chartJob = rendered.find("Job", "grid");
       const template = templateFromManifest(rendered.manifest, "helm template");
-      const pluginJob = jobFromTemplate(template, { name: "grid", namespace: "kiln-ml", specText: "{}", sweep: { grid, parallelism } });
-      for (const field of ["completionMode", "completions", "parallelism"] as const) expect(chartJob.spec[field]).toEqual(pluginJob.spec?.[field]);
+      const pluginJob = jobFromTemplate(template, {
+        name: "grid",
+        namespace: "kiln-ml",
+        specText: "{}",
+        sweep: { grid, parallelism },
+      });
+      for (const field of ["completionMode", "completions", "parallelism"] as const)
+        expect(chartJob.spec[field]).toEqual(pluginJob.spec?.[field]);
       expect(chartJob.metadata.labels[SWEEP_LABEL]).toBe(pluginJob.metadata?.labels?.[SWEEP_LABEL]);
     }),
     { numRuns: RUNS },
@@ -44,7 +54,10 @@ test(`chart and plugin build the same sweep Job from the same values (${RUNS} ge
 test("the chart cuts sweep and run names where the plugin's limits are, and keeps names within them as given", () => {
   fc.assert(
     fc.property(fc.stringMatching(/^[a-z]([a-z0-9-]{0,90}[a-z0-9])?$/), (name) => {
-      const r = renderTrainer({ sweep: { enabled: true, name, values: { "training.epochs": [1] } }, run: { enabled: true, name: `${name}r` } });
+      const r = renderTrainer({
+        sweep: { enabled: true, name, values: { "training.epochs": [1] } },
+        run: { enabled: true, name: `${name}r` },
+      });
       const sweep = r.all("Job").find((j) => j.metadata.labels[SWEEP_LABEL] === "true")!;
       const run = r.all("Job").find((j) => j.metadata.labels[SWEEP_LABEL] !== "true")!;
       expect(sweep.metadata.name.length).toBeLessThanOrEqual(MAX_SWEEP_NAME);

@@ -20,10 +20,18 @@ describe("values.schema.json rejects", () => {
     ["a grace period under 30 s", { job: { terminationGracePeriodSeconds: 5 } }, /terminationGracePeriodSeconds/],
     ["a sweep value that is not a list", { sweep: { values: { "training.batchSize": 32 } } }, /\/sweep\/values/],
     ["an empty sweep list", { sweep: { values: { "training.batchSize": [] } } }, /\/sweep\/values/],
-    ["a sweep path that is not dotted identifiers", { sweep: { values: { "training..batchSize": [1] } } }, /invalid propertyName 'training\.\.batchSize'/],
+    [
+      "a sweep path that is not dotted identifiers",
+      { sweep: { values: { "training..batchSize": [1] } } },
+      /invalid propertyName 'training\.\.batchSize'/,
+    ],
     ["parallelism 0", { sweep: { parallelism: 0 } }, /\/sweep\/parallelism/],
     ["an endpoint without a scheme", { objectStore: { endpoint: "minio:9000" } }, /\/objectStore\/endpoint/],
-    ["a resource quantity that is not one", { resources: { limits: { memory: "lots" } } }, /\/resources\/limits\/memory/],
+    [
+      "a resource quantity that is not one",
+      { resources: { limits: { memory: "lots" } } },
+      /\/resources\/limits\/memory/,
+    ],
   ])("%s", (_name, values, message) => {
     expect(rejects(values)).toMatch(message);
   });
@@ -31,12 +39,28 @@ describe("values.schema.json rejects", () => {
 
 describe("templates/validation.yaml rejects, naming the value and the fix", () => {
   test.each<[string, Record<string, unknown>, string]>([
-    ["image tag latest", { image: { tag: "latest" } }, `image.tag "latest" is not pinned: set image.tag to a release tag`],
+    [
+      "image tag latest",
+      { image: { tag: "latest" } },
+      `image.tag "latest" is not pinned: set image.tag to a release tag`,
+    ],
     ["image tag main", { image: { tag: "main" } }, `image.tag "main" is not pinned`],
     ["gpuPool without GPUs", { gpuPool: "a100", gpus: 0 }, `gpuPool "a100" is set but gpus is 0: set gpus >= 1`],
-    ["nvidia.com/gpu in resources", { resources: { limits: { "nvidia.com/gpu": 1 } } }, "must not set nvidia.com/gpu: set gpus instead"],
-    ["sweep enabled with no values", { sweep: { enabled: true } }, "sweep.enabled is true but sweep.values is empty: set sweep.values"],
-    ["run and sweep with one name", { run: { enabled: true, name: "x" }, sweep: { enabled: true, name: "x", values: { "a.b": [1] } } }, `run.name and sweep.name are both "x"`],
+    [
+      "nvidia.com/gpu in resources",
+      { resources: { limits: { "nvidia.com/gpu": 1 } } },
+      "must not set nvidia.com/gpu: set gpus instead",
+    ],
+    [
+      "sweep enabled with no values",
+      { sweep: { enabled: true } },
+      "sweep.enabled is true but sweep.values is empty: set sweep.values",
+    ],
+    [
+      "run and sweep with one name",
+      { run: { enabled: true, name: "x" }, sweep: { enabled: true, name: "x", values: { "a.b": [1] } } },
+      `run.name and sweep.name are both "x"`,
+    ],
   ])("%s", (_name, values, message) => {
     expect(rejects(values)).toContain(message);
   });

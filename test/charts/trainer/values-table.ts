@@ -2,8 +2,8 @@
  * The chart README's values table, generated from the `# --` comments of charts/trainer/values.yaml
  * (helm-docs style). Print it with: npx ts-node test/charts/trainer/values-table.ts
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 
 export interface ValueDoc {
@@ -53,7 +53,10 @@ export function valuesTable(valuesYaml: string): string {
   const docs = documentedValues(valuesYaml);
   const parents = new Set(docs.flatMap((d) => docs.filter((o) => o.key.startsWith(`${d.key}.`)).map(() => d.key)));
   const esc = (s: string) => s.replace(/\|/g, "\\|");
-  const rows = docs.map((d) => `| \`${d.key}\` | ${parents.has(d.key) ? "" : `\`${esc(d.default.length > 60 ? `${d.default.slice(0, 57)}...` : d.default)}\``} | ${esc(d.description)} |`);
+  const rows = docs.map(
+    (d) =>
+      `| \`${d.key}\` | ${parents.has(d.key) ? "" : `\`${esc(d.default.length > 60 ? `${d.default.slice(0, 57)}...` : d.default)}\``} | ${esc(d.description)} |`,
+  );
   return ["| Key | Default | Description |", "|-----|---------|-------------|", ...rows].join("\n");
 }
 

@@ -7,7 +7,16 @@
 import { performance } from "node:perf_hooks";
 import { startDashboard } from "../../../cli/src/dashboard/server";
 import { DashboardData } from "../../../cli/src/dashboard/service";
-import { clusterQueue, FakeCluster, localQueue, podOf, trainerLog, trainingJob, workloadFor, type FakePhase } from "./fake-cluster";
+import {
+  clusterQueue,
+  FakeCluster,
+  localQueue,
+  podOf,
+  trainerLog,
+  trainingJob,
+  workloadFor,
+  type FakePhase,
+} from "./fake-cluster";
 import { FakeAccounting } from "./fixture";
 
 const arg = (name: string, dflt: number) => {
@@ -31,7 +40,14 @@ function cluster(n: number): FakeCluster {
   for (let i = 0; i < n; i++) {
     const ns = NAMESPACES[i % NAMESPACES.length];
     const phase = PHASES[i % PHASES.length];
-    const job = trainingJob({ ns, name: `run-${String(i).padStart(5, "0")}`, phase, created: new Date(t0 + i * 60_000).toISOString(), queue: "training", gpus: 1 + (i % 4) });
+    const job = trainingJob({
+      ns,
+      name: `run-${String(i).padStart(5, "0")}`,
+      phase,
+      created: new Date(t0 + i * 60_000).toISOString(),
+      queue: "training",
+      gpus: 1 + (i % 4),
+    });
     k.jobs.set(`${ns}/${job.metadata!.name}`, job);
     if (phase === "Queued") k.workloads.push(workloadFor(job, { clusterQueue: `cq-${ns}`, priority: i % 3 }));
     else {
@@ -64,17 +80,37 @@ async function time(what: string, url: string, repeat: number): Promise<Figure> 
     bytes = body.length;
   }
   ms.sort((a, b) => a - b);
-  return { what, p50: ms[Math.floor(ms.length / 2)], p95: ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.95))], max: ms[ms.length - 1], bytes };
+  return {
+    what,
+    p50: ms[Math.floor(ms.length / 2)],
+    p95: ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.95))],
+    max: ms[ms.length - 1],
+    bytes,
+  };
 }
 
 async function main(): Promise<void> {
   const t = performance.now();
   const k = cluster(RUNS);
-  console.log(`fake cluster: ${RUNS} runs, ${k.workloads.length} workloads, ${k.pods.length} pods (built in ${(performance.now() - t).toFixed(0)} ms)`);
+  console.log(
+    `fake cluster: ${RUNS} runs, ${k.workloads.length} workloads, ${k.pods.length} pods (built in ${(performance.now() - t).toFixed(0)} ms)`,
+  );
   const figures: Figure[] = [];
   for (const ttlMs of [0, 3000]) {
-    const data = new DashboardData({ api: k, accounting: new FakeAccounting(), artifacts: null, now: () => new Date("2026-12-02T00:00:00Z"), ttlMs });
-    const d = await startDashboard({ data, server: k.server, now: () => new Date("2026-12-02T00:00:00Z"), address: "127.0.0.1", port: 0 });
+    const data = new DashboardData({
+      api: k,
+      accounting: new FakeAccounting(),
+      artifacts: null,
+      now: () => new Date("2026-12-02T00:00:00Z"),
+      ttlMs,
+    });
+    const d = await startDashboard({
+      data,
+      server: k.server,
+      now: () => new Date("2026-12-02T00:00:00Z"),
+      address: "127.0.0.1",
+      port: 0,
+    });
     const label = ttlMs === 0 ? "snapshot rebuilt per request" : "snapshot reused (3 s TTL)";
     const u = (p: string) => new URL(p, d.url).href;
     if (ttlMs === 0) figures.push(await time(`first page, cold (${label})`, u("/"), 1));
@@ -90,7 +126,10 @@ async function main(): Promise<void> {
   }
   const w = Math.max(...figures.map((f) => f.what.length));
   console.log(`${"request".padEnd(w)}   p50 ms   p95 ms   max ms   bytes`);
-  for (const f of figures) console.log(`${f.what.padEnd(w)}   ${f.p50.toFixed(1).padStart(6)}   ${f.p95.toFixed(1).padStart(6)}   ${f.max.toFixed(1).padStart(6)}   ${f.bytes}`);
+  for (const f of figures)
+    console.log(
+      `${f.what.padEnd(w)}   ${f.p50.toFixed(1).padStart(6)}   ${f.p95.toFixed(1).padStart(6)}   ${f.max.toFixed(1).padStart(6)}   ${f.bytes}`,
+    );
 }
 
 void main();

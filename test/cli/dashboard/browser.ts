@@ -1,6 +1,6 @@
 /** Headless Chromium from the system (Debian's `chromium`) driven by playwright-core: never its own browser download. */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
@@ -15,7 +15,11 @@ export function screenshotDir(): string {
 
 export function launch(): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
 }
 
 /** A page that records script errors and CSP violations, so a test can assert there were none. */
@@ -30,4 +34,8 @@ export async function watchedPage(browser: Browser): Promise<{ page: Page; error
 }
 
 /** Text of every cell of the table rows matching `selector`. */
-export const cellTexts = (page: Page, selector: string) => page.$$eval(selector, (rows) => rows.map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.innerText.replace(/\s+/g, " ").trim())));
+export const cellTexts = (page: Page, selector: string) =>
+  page.$$eval(selector, (rows) =>
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered (what a user reads), not the DOM's
+    rows.map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.innerText.replace(/\s+/g, " ").trim())),
+  );

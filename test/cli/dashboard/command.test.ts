@@ -11,7 +11,14 @@ function interactiveDeps(api: KubeApi) {
   const out = { stdout: "", stderr: "" };
   let handler: (() => void) | undefined;
   const deps: Deps = {
-    io: { out: (t) => { out.stdout += t; }, err: (t) => { out.stderr += t; } },
+    io: {
+      out: (t) => {
+        out.stdout += t;
+      },
+      err: (t) => {
+        out.stderr += t;
+      },
+    },
     now: () => FIXED_NOW,
     random: () => 0.5,
     connect: () => ({ api, defaultNamespace: "default" }),
@@ -68,10 +75,34 @@ describe("kubectl kiln dashboard", () => {
   test("shows the accountant's usage records through the plugin's own accounting (cli/src/usage.ts)", async () => {
     const cluster = sampleCluster();
     const job = cluster.jobs.get("kiln-research/mpg-done")!;
-    const usage = { gpuHours: 0.25, usd: 0.41, kWh: 0.08, co2eKg: 0.03, pool: "a10g", instanceType: "g5.48xlarge", capacityType: "on-demand", basis: ["simulated pod times (KWOK node)"] };
-    const record: UsageRecord = { version: 1, job: "mpg-done", uid: job.metadata!.uid!, namespace: "kiln-research", team: "research", region: "us-east-1", created: "2026-11-28T09:00:00Z", spans: [], updated: "2026-11-28T09:10:00Z", usage, final: true };
+    const usage = {
+      gpuHours: 0.25,
+      usd: 0.41,
+      kWh: 0.08,
+      co2eKg: 0.03,
+      pool: "a10g",
+      instanceType: "g5.48xlarge",
+      capacityType: "on-demand",
+      basis: ["simulated pod times (KWOK node)"],
+    };
+    const record: UsageRecord = {
+      version: 1,
+      job: "mpg-done",
+      uid: job.metadata!.uid!,
+      namespace: "kiln-research",
+      team: "research",
+      region: "us-east-1",
+      created: "2026-11-28T09:00:00Z",
+      spans: [],
+      updated: "2026-11-28T09:10:00Z",
+      usage,
+      final: true,
+    };
     const cm = recordConfigMap(record);
-    cluster.configMaps.set(`kiln-research/${cm.metadata!.name}`, { ...cm, metadata: { ...cm.metadata, namespace: "kiln-research" } });
+    cluster.configMaps.set(`kiln-research/${cm.metadata!.name}`, {
+      ...cm,
+      metadata: { ...cm.metadata, namespace: "kiln-research" },
+    });
     const { deps, out, interrupt } = interactiveDeps(cluster);
     const exit = run(["dashboard", "--port", "0"], deps);
     const url = await waitForUrl(out);
@@ -99,7 +130,9 @@ describe("kubectl kiln dashboard", () => {
     cluster.failNext = connRefused();
     const { deps, out, listening } = interactiveDeps(cluster);
     expect(await run(["dashboard", "--port", "0"], deps)).toBe(1);
-    expect(out.stderr).toContain("error: listing runs in all namespaces: no cluster reachable at https://127.0.0.1:6443 (ECONNREFUSED)");
+    expect(out.stderr).toContain(
+      "error: listing runs in all namespaces: no cluster reachable at https://127.0.0.1:6443 (ECONNREFUSED)",
+    );
     expect(out.stdout).toBe("");
     expect(listening()).toBe(false);
   });

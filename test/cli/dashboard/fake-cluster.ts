@@ -17,7 +17,11 @@ export class FakeCluster extends FakeKube implements DashboardApi {
 
   async listCustomObjects(group: string, version: string, plural: string, namespace?: string): Promise<unknown[]> {
     this.calls.push(`listCustomObjects ${group}/${version} ${plural} ${namespace ?? "*"}`);
-    const all: Record<string, { metadata: { namespace?: string } }[]> = { clusterqueues: this.clusterQueues, localqueues: this.localQueues, workloads: this.workloads };
+    const all: Record<string, { metadata: { namespace?: string } }[]> = {
+      clusterqueues: this.clusterQueues,
+      localqueues: this.localQueues,
+      workloads: this.workloads,
+    };
     const list = all[plural];
     if (!list) throw new Error(`fake: no ${plural}`);
     return structuredClone(list.filter((o) => namespace === undefined || o.metadata.namespace === namespace));
@@ -48,10 +52,26 @@ let uid = 0;
 /** A training Job as `kubectl kiln submit` makes it, with the status of `phase`. */
 export function trainingJob(s: JobSpec): V1Job {
   const gpus = s.gpus ?? 1;
-  const labels: Record<string, string> = { "app.kubernetes.io/part-of": "kiln", "app.kubernetes.io/component": "training-run", "kiln.dev/run": s.name };
+  const labels: Record<string, string> = {
+    "app.kubernetes.io/part-of": "kiln",
+    "app.kubernetes.io/component": "training-run",
+    "kiln.dev/run": s.name,
+  };
   if (s.queue) labels[QUEUE_LABEL] = s.queue;
   const done = s.phase === "Succeeded" || s.phase === "Failed";
-  const conditions: V1JobCondition[] = s.phase === "Succeeded" ? [{ type: "Complete", status: "True" }] : s.phase === "Failed" ? [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] : [];
+  const conditions: V1JobCondition[] =
+    s.phase === "Succeeded"
+      ? [{ type: "Complete", status: "True" }]
+      : s.phase === "Failed"
+        ? [
+            {
+              type: "Failed",
+              status: "True",
+              reason: "BackoffLimitExceeded",
+              message: "Job has reached the specified backoff limit",
+            },
+          ]
+        : [];
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -67,8 +87,16 @@ export function trainingJob(s: JobSpec): V1Job {
             {
               name: "trainer",
               image: "localhost:5000/kiln/trainer:0.1.0",
-              env: [{ name: "KILN_RUN_SPEC", value: "dataset: {uri: s3://datasets/auto-mpg/auto-mpg.csv, target: Miles_per_Gallon}\ntask: regression\noutput: {uri: s3://artifacts/runs}\n" }],
-              resources: gpus ? { limits: { [GPU_RESOURCE]: String(gpus) }, requests: { [GPU_RESOURCE]: String(gpus) } } : {},
+              env: [
+                {
+                  name: "KILN_RUN_SPEC",
+                  value:
+                    "dataset: {uri: s3://datasets/auto-mpg/auto-mpg.csv, target: Miles_per_Gallon}\ntask: regression\noutput: {uri: s3://artifacts/runs}\n",
+                },
+              ],
+              resources: gpus
+                ? { limits: { [GPU_RESOURCE]: String(gpus) }, requests: { [GPU_RESOURCE]: String(gpus) } }
+                : {},
             },
           ],
         },
@@ -77,31 +105,76 @@ export function trainingJob(s: JobSpec): V1Job {
     status: {
       conditions,
       ...(s.phase === "Running" ? { active: 1, startTime: new Date(s.created) } : {}),
-      ...(done ? { startTime: new Date(s.created), completionTime: new Date(new Date(s.created).getTime() + 600_000), succeeded: s.phase === "Succeeded" ? (s.completions ?? 1) : 0 } : {}),
+      ...(done
+        ? {
+            startTime: new Date(s.created),
+            completionTime: new Date(new Date(s.created).getTime() + 600_000),
+            succeeded: s.phase === "Succeeded" ? (s.completions ?? 1) : 0,
+          }
+        : {}),
     },
   };
 }
 
 /** The Workload Kueue makes for `job`; `waiting` gives the QuotaReserved=False message. */
-export function workloadFor(job: V1Job, o: { clusterQueue: string; admitted?: boolean; waiting?: string; priority?: number; flavor?: string }): Workload {
+export function workloadFor(
+  job: V1Job,
+  o: { clusterQueue: string; admitted?: boolean; waiting?: string; priority?: number; flavor?: string },
+): Workload {
   const created = new Date(job.metadata!.creationTimestamp!).toISOString();
   return {
-    metadata: { name: `job-${job.metadata!.name}-abcde`, namespace: job.metadata!.namespace, creationTimestamp: created, ownerReferences: [{ kind: "Job", name: job.metadata!.name!, uid: job.metadata!.uid! }] },
-    spec: { queueName: job.metadata!.labels![QUEUE_LABEL], priority: o.priority ?? 0, podSets: [{ name: "main", count: 1 }] },
+    metadata: {
+      name: `job-${job.metadata!.name}-abcde`,
+      namespace: job.metadata!.namespace,
+      creationTimestamp: created,
+      ownerReferences: [{ kind: "Job", name: job.metadata!.name!, uid: job.metadata!.uid! }],
+    },
+    spec: {
+      queueName: job.metadata!.labels![QUEUE_LABEL],
+      priority: o.priority ?? 0,
+      podSets: [{ name: "main", count: 1 }],
+    },
     status: o.admitted
       ? {
           conditions: [
             { type: "QuotaReserved", status: "True", reason: "QuotaReserved" },
             { type: "Admitted", status: "True", reason: "Admitted" },
           ],
-          admission: { clusterQueue: o.clusterQueue, podSetAssignments: [{ name: "main", flavors: { [GPU_RESOURCE]: o.flavor ?? "a10g" }, count: 1 }] },
+          admission: {
+            clusterQueue: o.clusterQueue,
+            podSetAssignments: [{ name: "main", flavors: { [GPU_RESOURCE]: o.flavor ?? "a10g" }, count: 1 }],
+          },
         }
-      : { conditions: [{ type: "QuotaReserved", status: "False", reason: "Pending", message: o.waiting ?? "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a10g, 4 more needed" }] },
+      : {
+          conditions: [
+            {
+              type: "QuotaReserved",
+              status: "False",
+              reason: "Pending",
+              message:
+                o.waiting ??
+                "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a10g, 4 more needed",
+            },
+          ],
+        },
   };
 }
 
 /** A team's ClusterQueue with a GPU flavor and a cpu/memory flavor, as infra/cluster/queues.ts makes it. */
-export function clusterQueue(name: string, o: { pool: string; nominal: number; borrowingLimit?: number; used: number; borrowed?: number; reserved?: number; pending?: number; admitted?: number; stopPolicy?: "Hold" }): ClusterQueue {
+export function clusterQueue(
+  name: string,
+  o: {
+    pool: string;
+    nominal: number;
+    borrowingLimit?: number;
+    used: number;
+    borrowed?: number;
+    reserved?: number;
+    pending?: number;
+    admitted?: number;
+    stopPolicy?: "Hold";
+  },
+): ClusterQueue {
   return {
     metadata: { name },
     spec: {
@@ -109,8 +182,33 @@ export function clusterQueue(name: string, o: { pool: string; nominal: number; b
       queueingStrategy: "BestEffortFIFO",
       ...(o.stopPolicy ? { stopPolicy: o.stopPolicy } : {}),
       resourceGroups: [
-        { coveredResources: ["cpu", "memory"], flavors: [{ name: "cpu", resources: [{ name: "cpu", nominalQuota: "64", borrowingLimit: "0" }, { name: "memory", nominalQuota: "256Gi", borrowingLimit: "0" }] }] },
-        { coveredResources: [GPU_RESOURCE], flavors: [{ name: o.pool, resources: [{ name: GPU_RESOURCE, nominalQuota: o.nominal, ...(o.borrowingLimit !== undefined ? { borrowingLimit: o.borrowingLimit } : {}) }] }] },
+        {
+          coveredResources: ["cpu", "memory"],
+          flavors: [
+            {
+              name: "cpu",
+              resources: [
+                { name: "cpu", nominalQuota: "64", borrowingLimit: "0" },
+                { name: "memory", nominalQuota: "256Gi", borrowingLimit: "0" },
+              ],
+            },
+          ],
+        },
+        {
+          coveredResources: [GPU_RESOURCE],
+          flavors: [
+            {
+              name: o.pool,
+              resources: [
+                {
+                  name: GPU_RESOURCE,
+                  nominalQuota: o.nominal,
+                  ...(o.borrowingLimit !== undefined ? { borrowingLimit: o.borrowingLimit } : {}),
+                },
+              ],
+            },
+          ],
+        },
       ],
     },
     status: {
@@ -118,20 +216,38 @@ export function clusterQueue(name: string, o: { pool: string; nominal: number; b
       admittedWorkloads: o.admitted ?? 0,
       reservingWorkloads: o.admitted ?? 0,
       flavorsUsage: [
-        { name: "cpu", resources: [{ name: "cpu", total: "3500m", borrowed: "0" }, { name: "memory", total: "12Gi", borrowed: "0" }] },
+        {
+          name: "cpu",
+          resources: [
+            { name: "cpu", total: "3500m", borrowed: "0" },
+            { name: "memory", total: "12Gi", borrowed: "0" },
+          ],
+        },
         { name: o.pool, resources: [{ name: GPU_RESOURCE, total: String(o.used), borrowed: String(o.borrowed ?? 0) }] },
       ],
-      flavorsReservation: [{ name: o.pool, resources: [{ name: GPU_RESOURCE, total: String(o.reserved ?? o.used), borrowed: String(o.borrowed ?? 0) }] }],
+      flavorsReservation: [
+        {
+          name: o.pool,
+          resources: [{ name: GPU_RESOURCE, total: String(o.reserved ?? o.used), borrowed: String(o.borrowed ?? 0) }],
+        },
+      ],
     },
   };
 }
 
-export const localQueue = (ns: string, name: string, cq: string): LocalQueue => ({ metadata: { name, namespace: ns }, spec: { clusterQueue: cq }, status: { pendingWorkloads: 1, admittedWorkloads: 1 } });
+export const localQueue = (ns: string, name: string, cq: string): LocalQueue => ({
+  metadata: { name, namespace: ns },
+  spec: { clusterQueue: cq },
+  status: { pendingWorkloads: 1, admittedWorkloads: 1 },
+});
 
 export function gpuNode(name: string, pool: string, gpus: number, simulated = true): V1Node {
   return {
     metadata: { name, labels: { [GPU_POOL_LABEL]: pool, ...(simulated ? { type: "kwok" } : {}) } },
-    status: { allocatable: { [GPU_RESOURCE]: String(gpus), cpu: "32" }, conditions: [{ type: "Ready", status: "True" }] },
+    status: {
+      allocatable: { [GPU_RESOURCE]: String(gpus), cpu: "32" },
+      conditions: [{ type: "Ready", status: "True" }],
+    },
   };
 }
 
@@ -141,7 +257,12 @@ export function podOf(job: V1Job, o: { node?: string; phase?: string; index?: nu
   const labels: Record<string, string> = { [JOB_NAME_LABEL]: job.metadata!.name! };
   if (o.index !== undefined) labels["batch.kubernetes.io/job-completion-index"] = String(o.index);
   return {
-    metadata: { name, namespace: job.metadata!.namespace, labels, creationTimestamp: new Date(o.created ?? job.metadata!.creationTimestamp!) },
+    metadata: {
+      name,
+      namespace: job.metadata!.namespace,
+      labels,
+      creationTimestamp: new Date(o.created ?? job.metadata!.creationTimestamp!),
+    },
     spec: { nodeName: o.node, containers: structuredClone(job.spec!.template.spec!.containers) },
     status: { phase: o.phase ?? "Running" },
   };
@@ -152,7 +273,16 @@ export function trainerLog(epochs: number, extra: string[] = []): string {
   const lines = [JSON.stringify({ event: "start", runId: "r", output: "s3://artifacts/runs/r" })];
   for (let e = 1; e <= epochs; e++) {
     const loss = 10 * 0.9 ** e;
-    lines.push(JSON.stringify({ epoch: e, loss: +loss.toFixed(4), val_loss: +(loss * 1.1).toFixed(4), metrics: { mae: +(loss / 2).toFixed(4) }, msPerStep: 1.5, etaSeconds: epochs - e }));
+    lines.push(
+      JSON.stringify({
+        epoch: e,
+        loss: +loss.toFixed(4),
+        val_loss: +(loss * 1.1).toFixed(4),
+        metrics: { mae: +(loss / 2).toFixed(4) },
+        msPerStep: 1.5,
+        etaSeconds: epochs - e,
+      }),
+    );
   }
-  return [...lines, ...extra].join("\n") + "\n";
+  return `${[...lines, ...extra].join("\n")}\n`;
 }

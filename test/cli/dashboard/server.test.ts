@@ -12,7 +12,12 @@ import { RESEARCH, sampleCluster, serve, VISION, type Served } from "./fixture";
 function rowCells(html: string, run: string): string[] {
   const row = new RegExp(`<tr data-run="${run}">(.*?)</tr>`).exec(html);
   if (!row) throw new Error(`no row for ${run}`);
-  return [...row[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1].replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim());
+  return [...row[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) =>
+    m[1]
+      .replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim(),
+  );
 }
 
 describe("dashboard server", () => {
@@ -25,13 +30,53 @@ describe("dashboard server", () => {
   test("the runs page lists every run newest first with status, queue, position, why it waits, GPUs, pool, age, best metric and cost", async () => {
     const html = await s.text("/");
     const order = [...html.matchAll(/<tr data-run="([^"]+)">/g)].map((m) => m[1]);
-    expect(order).toEqual([`${VISION}/cnn-wait-2`, `${VISION}/cnn-wait-1`, `${RESEARCH}/mpg-running`, `${RESEARCH}/lr-sweep`, `${RESEARCH}/mpg-done`, `${VISION}/cnn-failed`]);
+    expect(order).toEqual([
+      `${VISION}/cnn-wait-2`,
+      `${VISION}/cnn-wait-1`,
+      `${RESEARCH}/mpg-running`,
+      `${RESEARCH}/lr-sweep`,
+      `${RESEARCH}/mpg-done`,
+      `${VISION}/cnn-failed`,
+    ]);
     // NAMESPACE, NAME, STATUS (+reason), QUEUE, POSITION, GPUS, POOL, AGE, BEST, GPU-H, COST
-    expect(rowCells(html, `${RESEARCH}/mpg-done`)).toEqual([RESEARCH, "mpg-done", "Succeeded", "training → kiln-research", "-", "1", "a10g", "3h", "val_loss=1.3373@20", "0.50", "$1.25"]);
-    expect(rowCells(html, `${RESEARCH}/mpg-running`)).toEqual([RESEARCH, "mpg-running", "Running", "training → kiln-research", "-", "4", "a10g", "60m", "val_loss=5.2613@7", "-", "-"]);
-    expect(rowCells(html, `${RESEARCH}/lr-sweep`).slice(2, 6)).toEqual(["Running 0/3", "training → kiln-research", "-", "1×3"]);
+    expect(rowCells(html, `${RESEARCH}/mpg-done`)).toEqual([
+      RESEARCH,
+      "mpg-done",
+      "Succeeded",
+      "training → kiln-research",
+      "-",
+      "1",
+      "a10g",
+      "3h",
+      "val_loss=1.3373@20",
+      "0.50",
+      "$1.25",
+    ]);
+    expect(rowCells(html, `${RESEARCH}/mpg-running`)).toEqual([
+      RESEARCH,
+      "mpg-running",
+      "Running",
+      "training → kiln-research",
+      "-",
+      "4",
+      "a10g",
+      "60m",
+      "val_loss=5.2613@7",
+      "-",
+      "-",
+    ]);
+    expect(rowCells(html, `${RESEARCH}/lr-sweep`).slice(2, 6)).toEqual([
+      "Running 0/3",
+      "training → kiln-research",
+      "-",
+      "1×3",
+    ]);
     // The later, higher-priority Workload is first in line; the waiting reason is the Workload's condition message, escaped.
-    expect(rowCells(html, `${VISION}/cnn-wait-2`).slice(2, 5)).toEqual(["Queued couldn&#x27;t assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a10g, 4 more needed", "training → kiln-vision", "1"]);
+    expect(rowCells(html, `${VISION}/cnn-wait-2`).slice(2, 5)).toEqual([
+      "Queued couldn&#x27;t assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a10g, 4 more needed",
+      "training → kiln-vision",
+      "1",
+    ]);
     expect(rowCells(html, `${VISION}/cnn-wait-1`)[2]).toContain("&lt;4&gt; more needed");
     expect(rowCells(html, `${VISION}/cnn-wait-1`)[4]).toBe("2");
     expect(html).not.toContain("<4>");
@@ -49,7 +94,8 @@ describe("dashboard server", () => {
   });
 
   test("filters by status, namespace and name substring, and pages on the server", async () => {
-    const only = async (q: string) => ((await s.json(`/api/runs${q}`)).page.items as { name: string }[]).map((r) => r.name);
+    const only = async (q: string) =>
+      ((await s.json(`/api/runs${q}`)).page.items as { name: string }[]).map((r) => r.name);
     expect(await only("?status=Queued")).toEqual(["cnn-wait-2", "cnn-wait-1"]);
     expect(await only(`?namespace=${RESEARCH}`)).toEqual(["mpg-running", "lr-sweep", "mpg-done"]);
     expect(await only("?q=MPG")).toEqual(["mpg-running", "mpg-done"]);
@@ -80,12 +126,16 @@ describe("dashboard server", () => {
   test("a run page shows its facts, curve data, outputs from the store, pods and conditions", async () => {
     const html = await s.text(`/runs/${RESEARCH}/mpg-done`);
     expect(html).toContain("<h1>mpg-done</h1>");
-    expect(html).toMatch(/<div id="curve" data-src="\/api\/runs\/kiln-research\/mpg-done\/curve" data-live="false" data-epochs="20">/);
+    expect(html).toMatch(
+      /<div id="curve" data-src="\/api\/runs\/kiln-research\/mpg-done\/curve" data-live="false" data-epochs="20">/,
+    );
     expect(html).toContain('<script defer="" src="/assets/dashboard.js">');
     expect(html).toContain("s3://artifacts/runs/mpg-done");
     expect(html).toMatch(/run.json status <strong id="store-status">succeeded<\/strong>/);
     expect(html).toMatch(/<th>mse<\/th><td class="num">9.8700<\/td>/);
-    expect(html).toContain('<iframe class="report" title="report" sandbox="" src="/runs/kiln-research/mpg-done/artifacts/report.html">');
+    expect(html).toContain(
+      '<iframe class="report" title="report" sandbox="" src="/runs/kiln-research/mpg-done/artifacts/report.html">',
+    );
     expect(html).toContain("kwok-a10g-0");
     expect(html).toContain("0.500"); // GPU-hours
     expect(html).toContain("$1.25 (g5.12xlarge, spot)");
@@ -98,7 +148,14 @@ describe("dashboard server", () => {
     const c = await s.json(`/api/runs/${RESEARCH}/mpg-running/curve`);
     expect(c.finished).toBe(false);
     expect(c.curve.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(c.curve.epochs[0]).toEqual({ epoch: 1, loss: 9, val_loss: 9.9, metrics: { mae: 4.5 }, msPerStep: 1.5, etaSeconds: 6 });
+    expect(c.curve.epochs[0]).toEqual({
+      epoch: 1,
+      loss: 9,
+      val_loss: 9.9,
+      metrics: { mae: 4.5 },
+      msPerStep: 1.5,
+      etaSeconds: 6,
+    });
     expect(c.curve.metrics).toEqual(["mae"]);
     expect((await s.json(`/api/runs/${RESEARCH}/lr-sweep/curve?index=1`)).curve.epochs).toHaveLength(5);
     expect((await s.json(`/api/runs/${RESEARCH}/lr-sweep/curve`)).curve.epochs).toHaveLength(3);
@@ -119,7 +176,13 @@ describe("dashboard server", () => {
     expect(html).toContain('href="/runs/kiln-research/lr-sweep?index=2"');
     expect(html).toContain("3 points, parallelism 2: 0 succeeded, 0 failed, 1 running");
     const j = await s.json(`/api/runs/${RESEARCH}/lr-sweep?index=1`);
-    expect(j).toMatchObject({ name: "lr-sweep", status: "Running 0/3", completions: 3, index: 1, store: { uri: "s3://artifacts/runs/lr-sweep" } });
+    expect(j).toMatchObject({
+      name: "lr-sweep",
+      status: "Running 0/3",
+      completions: 3,
+      index: 1,
+      store: { uri: "s3://artifacts/runs/lr-sweep" },
+    });
     expect(j.curve.epochs).toHaveLength(5);
   });
 
@@ -133,10 +196,24 @@ describe("dashboard server", () => {
 
   test("an admitted run whose pod cannot be scheduled shows the scheduler's reason, in the table and on its page", async () => {
     const pod = s.cluster.pods.find((p) => p.metadata?.name?.startsWith("mpg-running"))!;
-    pod.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/4 nodes are available: 4 Insufficient nvidia.com/gpu." }] };
+    pod.status = {
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: "0/4 nodes are available: 4 Insufficient nvidia.com/gpu.",
+        },
+      ],
+    };
     const html = await s.text(`/?namespace=${RESEARCH}`);
-    expect(rowCells(html, `${RESEARCH}/mpg-running`)[2]).toBe("Running pod mpg-running-0-xaa not scheduled: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.");
-    expect(await s.text(`/runs/${RESEARCH}/mpg-running`)).toContain("Waiting: pod mpg-running-0-xaa not scheduled: 0/4 nodes are available");
+    expect(rowCells(html, `${RESEARCH}/mpg-running`)[2]).toBe(
+      "Running pod mpg-running-0-xaa not scheduled: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu.",
+    );
+    expect(await s.text(`/runs/${RESEARCH}/mpg-running`)).toContain(
+      "Waiting: pod mpg-running-0-xaa not scheduled: 0/4 nodes are available",
+    );
   });
 
   test("a queued run's page says why it waits; a run with no pods says so", async () => {
@@ -151,7 +228,9 @@ describe("dashboard server", () => {
     expect(r.status).toBe(200);
     expect(r.headers.get("content-security-policy")).toMatch(/^sandbox;/);
     expect(await r.text()).toMatch(/<svg[^>]*aria-label="Loss"/);
-    expect((await s.get(`/runs/${RESEARCH}/mpg-done/artifacts/metrics.json`)).headers.get("content-type")).toBe("application/json");
+    expect((await s.get(`/runs/${RESEARCH}/mpg-done/artifacts/metrics.json`)).headers.get("content-type")).toBe(
+      "application/json",
+    );
     expect((await s.get(`/runs/${RESEARCH}/mpg-done/artifacts/checkpoints/latest.json`)).status).toBe(404);
     expect((await s.get(`/runs/${RESEARCH}/mpg-done/artifacts/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
     const absent = await s.get(`/runs/${RESEARCH}/mpg-running/artifacts/report.html`);
@@ -162,15 +241,62 @@ describe("dashboard server", () => {
   test("the queues page shows quota, reservation, usage and borrowing per flavor and resource", async () => {
     const queues = await s.json("/api/queues");
     const vision = queues.find((q: { name: string }) => q.name === "kiln-vision");
-    expect(vision).toMatchObject({ cohort: "kiln", pending: 2, admitted: 1, stopPolicy: "None", holdReason: null, localQueues: [{ namespace: VISION, name: "training", pending: 1, admitted: 1 }] });
+    expect(vision).toMatchObject({
+      cohort: "kiln",
+      pending: 2,
+      admitted: 1,
+      stopPolicy: "None",
+      holdReason: null,
+      localQueues: [{ namespace: VISION, name: "training", pending: 1, admitted: 1 }],
+    });
     expect(vision.resources).toEqual([
-      { flavor: "cpu", resource: "cpu", nominal: 64, borrowingLimit: 0, lendingLimit: null, reserved: 0, used: 3.5, borrowed: 0 },
-      { flavor: "cpu", resource: "memory", nominal: 256 * 2 ** 30, borrowingLimit: 0, lendingLimit: null, reserved: 0, used: 12 * 2 ** 30, borrowed: 0 },
-      { flavor: "a10g", resource: "nvidia.com/gpu", nominal: 4, borrowingLimit: 4, lendingLimit: null, reserved: 6, used: 6, borrowed: 2 },
+      {
+        flavor: "cpu",
+        resource: "cpu",
+        nominal: 64,
+        borrowingLimit: 0,
+        lendingLimit: null,
+        reserved: 0,
+        used: 3.5,
+        borrowed: 0,
+      },
+      {
+        flavor: "cpu",
+        resource: "memory",
+        nominal: 256 * 2 ** 30,
+        borrowingLimit: 0,
+        lendingLimit: null,
+        reserved: 0,
+        used: 12 * 2 ** 30,
+        borrowed: 0,
+      },
+      {
+        flavor: "a10g",
+        resource: "nvidia.com/gpu",
+        nominal: 4,
+        borrowingLimit: 4,
+        lendingLimit: null,
+        reserved: 6,
+        used: 6,
+        borrowed: 2,
+      },
     ]);
     const html = await s.text("/queues");
-    const gpuRow = /<section class="queue" data-queue="kiln-vision">.*?<tr data-flavor="a10g" data-resource="nvidia.com\/gpu">(.*?)<\/tr>/.exec(html)![1];
-    expect([...gpuRow.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1].replace(/<[^>]+>/g, ""))).toEqual(["a10g", "nvidia.com/gpu", "4", "4", "-", "6", "6", "2", ""]);
+    const gpuRow =
+      /<section class="queue" data-queue="kiln-vision">.*?<tr data-flavor="a10g" data-resource="nvidia.com\/gpu">(.*?)<\/tr>/.exec(
+        html,
+      )![1];
+    expect([...gpuRow.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1].replace(/<[^>]+>/g, ""))).toEqual([
+      "a10g",
+      "nvidia.com/gpu",
+      "4",
+      "4",
+      "-",
+      "6",
+      "6",
+      "2",
+      "",
+    ]);
     expect(html).toContain('<td class="num nominal">256Gi</td>');
   });
 
@@ -180,9 +306,18 @@ describe("dashboard server", () => {
       ["a10g", 16, 6, 2],
       ["h100", 8, 0, 1],
     ]);
-    expect(pools[0].nodes[0]).toEqual({ name: "kwok-a10g-0", ready: true, simulated: true, allocatable: 8, requested: 4, pods: 1 });
+    expect(pools[0].nodes[0]).toEqual({
+      name: "kwok-a10g-0",
+      ready: true,
+      simulated: true,
+      allocatable: 8,
+      requested: 4,
+      pods: 1,
+    });
     const html = await s.text("/gpus");
-    expect(html).toContain('<tr data-pool="a10g"><td>a10g</td><td class="num">2</td><td class="num allocatable">16</td><td class="num requested">6</td><td class="num">10</td>');
+    expect(html).toContain(
+      '<tr data-pool="a10g"><td>a10g</td><td class="num">2</td><td class="num allocatable">16</td><td class="num requested">6</td><td class="num">10</td>',
+    );
     expect(html).toContain("(simulated, KWOK)");
   });
 
@@ -213,10 +348,13 @@ describe("dashboard server", () => {
     expect(post.headers.get("allow")).toBe("GET, HEAD");
     const rebound = await new Promise<number>((resolve, reject) => {
       // fetch cannot set Host: a raw request can.
-      const req = require("http").request({ host: "127.0.0.1", port: s.dashboard.port, path: "/", headers: { host: "evil.example:80" } }, (res: any) => {
-        res.resume();
-        resolve(res.statusCode);
-      });
+      const req = require("node:http").request(
+        { host: "127.0.0.1", port: s.dashboard.port, path: "/", headers: { host: "evil.example:80" } },
+        (res: any) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -234,27 +372,51 @@ describe("dashboard server", () => {
     };
     const r = await s.get("/gpus");
     expect(r.status).toBe(502);
-    expect(await r.text()).toContain("listing nodes and pods for GPU allocation: forbidden (403): nodes is forbidden: User &quot;dev&quot; cannot list resource &quot;nodes&quot;; this page needs cluster-wide read access to nodes and pods");
+    expect(await r.text()).toContain(
+      "listing nodes and pods for GPU allocation: forbidden (403): nodes is forbidden: User &quot;dev&quot; cannot list resource &quot;nodes&quot;; this page needs cluster-wide read access to nodes and pods",
+    );
   });
 
   test("an API server failure is a 502 page saying what was being attempted", async () => {
     s.cluster.failNext = apiError(403, 'jobs.batch is forbidden: User "dev" cannot list resource "jobs"', "Forbidden");
     const r = await s.get("/");
     expect(r.status).toBe(502);
-    expect(await r.text()).toContain("listing runs in all namespaces: forbidden (403): jobs.batch is forbidden: User &quot;dev&quot; cannot list resource &quot;jobs&quot;; show one team&#x27;s namespace instead: kubectl kiln dashboard -n &lt;namespace&gt;");
+    expect(await r.text()).toContain(
+      "listing runs in all namespaces: forbidden (403): jobs.batch is forbidden: User &quot;dev&quot; cannot list resource &quot;jobs&quot;; show one team&#x27;s namespace instead: kubectl kiln dashboard -n &lt;namespace&gt;",
+    );
   });
 });
 
 describe("dashboard server with a store that does not answer", () => {
   test("the run page comes without its outputs after the store timeout, saying so", async () => {
     const cluster = sampleCluster();
-    const data = new DashboardData({ api: cluster, accounting: null, artifacts: { open: async (job) => ({ uri: `s3://artifacts/runs/${job.metadata!.name}`, get: () => new Promise(() => undefined) }) }, now: () => FIXED_NOW, ttlMs: 0, storeTimeoutMs: 300 });
-    const d = await startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
+    const data = new DashboardData({
+      api: cluster,
+      accounting: null,
+      artifacts: {
+        open: async (job) => ({
+          uri: `s3://artifacts/runs/${job.metadata!.name}`,
+          get: () => new Promise(() => undefined),
+        }),
+      },
+      now: () => FIXED_NOW,
+      ttlMs: 0,
+      storeTimeoutMs: 300,
+    });
+    const d = await startDashboard({
+      data,
+      server: cluster.server,
+      now: () => FIXED_NOW,
+      address: "127.0.0.1",
+      port: 0,
+    });
     try {
       const t = Date.now();
       const html = await (await fetch(new URL(`/runs/${RESEARCH}/mpg-done`, d.url))).text();
       expect(Date.now() - t).toBeLessThan(3000);
-      expect(html).toContain("cannot read the store at s3://artifacts/runs/mpg-done: the store did not answer within 0.3 s");
+      expect(html).toContain(
+        "cannot read the store at s3://artifacts/runs/mpg-done: the store did not answer within 0.3 s",
+      );
       expect(html).toContain('data-epochs="20"');
     } finally {
       await d.close();
@@ -265,13 +427,41 @@ describe("dashboard server with a store that does not answer", () => {
 describe("a finished run whose pods are gone", () => {
   test("its curve and best metric come from metrics.json in the store", async () => {
     const cluster = sampleCluster();
-    const old = trainingJob({ ns: RESEARCH, name: "mpg-old", phase: "Succeeded", created: "2026-11-01T09:00:00Z", queue: "training" });
+    const old = trainingJob({
+      ns: RESEARCH,
+      name: "mpg-old",
+      phase: "Succeeded",
+      created: "2026-11-01T09:00:00Z",
+      queue: "training",
+    });
     cluster.jobs.set(`${RESEARCH}/mpg-old`, old);
-    const history = [1, 2, 3].map((epoch) => ({ epoch, loss: 4 - epoch, val_loss: 5 - epoch, metrics: { mae: 1 }, samplesPerSecond: 100, msPerStep: 2, etaSeconds: 0 }));
-    const files: Record<string, string> = { "metrics.json": JSON.stringify({ history, test: { mse: 1.5 } }), "run.json": JSON.stringify({ status: "succeeded", attempts: 1 }) };
-    const artifacts = { open: async (job: any) => ({ uri: `s3://artifacts/runs/${job.metadata.name}`, get: async (k: string) => (job.metadata.name === "mpg-old" && files[k] ? Buffer.from(files[k]) : undefined) }) };
+    const history = [1, 2, 3].map((epoch) => ({
+      epoch,
+      loss: 4 - epoch,
+      val_loss: 5 - epoch,
+      metrics: { mae: 1 },
+      samplesPerSecond: 100,
+      msPerStep: 2,
+      etaSeconds: 0,
+    }));
+    const files: Record<string, string> = {
+      "metrics.json": JSON.stringify({ history, test: { mse: 1.5 } }),
+      "run.json": JSON.stringify({ status: "succeeded", attempts: 1 }),
+    };
+    const artifacts = {
+      open: async (job: any) => ({
+        uri: `s3://artifacts/runs/${job.metadata.name}`,
+        get: async (k: string) => (job.metadata.name === "mpg-old" && files[k] ? Buffer.from(files[k]) : undefined),
+      }),
+    };
     const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
-    const d = await startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
+    const d = await startDashboard({
+      data,
+      server: cluster.server,
+      now: () => FIXED_NOW,
+      address: "127.0.0.1",
+      port: 0,
+    });
     try {
       const runs = await (await fetch(new URL("/api/runs?q=mpg-old", d.url))).json();
       expect(runs.page.items[0]).toMatchObject({ name: "mpg-old", bestMetric: "val_loss=2.0000@3" });
@@ -293,8 +483,12 @@ describe("dashboard server limited to one namespace (-n)", () => {
     try {
       const runs = await s.json("/api/runs");
       expect(runs.page.items.map((r: { namespace: string }) => r.namespace)).toEqual([VISION, VISION, VISION]);
-      expect(s.cluster.calls).toContain(`listJobs ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run,!jobset.sigs.k8s.io/jobset-name`);
-      expect(s.cluster.calls).toContain(`listJobSets ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run`);
+      expect(s.cluster.calls).toContain(
+        `listJobs ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run,!jobset.sigs.k8s.io/jobset-name`,
+      );
+      expect(s.cluster.calls).toContain(
+        `listJobSets ${VISION} app.kubernetes.io/part-of=kiln,app.kubernetes.io/component=training-run`,
+      );
       expect((await s.get(`/runs/${RESEARCH}/mpg-done`)).status).toBe(404);
     } finally {
       await s.dashboard.close();

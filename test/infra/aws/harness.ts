@@ -2,12 +2,12 @@
  * Builds the AWS platform alone under the mocks (no cluster layer) from the dev stack's config
  * plus overrides, and offers readers over what it registered.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../../../infra/aws";
 import { parseConfig } from "../../../infra/config";
-import { KilnMocks, promiseOf, RecordedResource, programFinished } from "../../../scripts/plan/engine/mocks";
+import { KilnMocks, promiseOf, type RecordedResource, programFinished } from "../../../scripts/plan/engine/mocks";
 import { readers, ROOT, stackConfig } from "../../../scripts/plan/engine/program";
 
 /** The program under mocks for a stack (runProgram, under the name these suites use). */
@@ -30,7 +30,11 @@ export async function buildAws(overrides: Record<string, unknown> = {}, stack = 
   pulumi.runtime.setAllConfig(raw);
   const config = parseConfig(raw, stack);
   const platform = new AwsPlatform(config.clusterName, { config });
-  await Promise.all([promiseOf(platform.kubeconfig), promiseOf(platform.trainerImage), promiseOf(platform.trainerRoleArn)]);
+  await Promise.all([
+    promiseOf(platform.kubeconfig),
+    promiseOf(platform.trainerImage),
+    promiseOf(platform.trainerRoleArn),
+  ]);
   await programFinished();
   return {
     platform,
@@ -70,7 +74,11 @@ export function isTaggable(type: string): boolean {
 }
 
 /** URNs of the recorded resources of `type` whose name passes `match`. */
-export function urns(run: { resources: RecordedResource[] }, type: string, match: (name: string) => boolean = () => true): string[] {
+export function urns(
+  run: { resources: RecordedResource[] },
+  type: string,
+  match: (name: string) => boolean = () => true,
+): string[] {
   return run.resources.filter((r) => r.type === type && match(r.name)).map((r) => r.urn);
 }
 
@@ -80,5 +88,8 @@ export function urns(run: { resources: RecordedResource[] }, type: string, match
  */
 export function inputsFrom(run: { resources: RecordedResource[] }, r: RecordedResource, type: string): string[] {
   const deps = new Set(r.dependencies);
-  return run.resources.filter((x) => x.type === type && deps.has(x.urn)).map((x) => x.name).sort();
+  return run.resources
+    .filter((x) => x.type === type && deps.has(x.urn))
+    .map((x) => x.name)
+    .sort();
 }

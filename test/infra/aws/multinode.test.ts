@@ -5,7 +5,7 @@
 import YAML from "yaml";
 import { efaPools } from "../../../infra/aws/efa";
 import { KUEUE_WAIT_FOR_PODS_READY } from "../../../contract/workload";
-import { ProgramRun } from "../../../scripts/plan/engine/program";
+import type { ProgramRun } from "../../../scripts/plan/engine/program";
 import { object, objects, releases } from "../cluster/support";
 import { runStack } from "./harness";
 
@@ -18,7 +18,10 @@ beforeAll(async () => {
   dev = await runStack("dev");
   p5 = await runStack("dev", {
     "kiln:gpuPools": [A10G, H100],
-    "kiln:teams": [{ name: "research", gpuQuota: 16 }, { name: "infra", gpuQuota: 16, pools: ["h100"] }],
+    "kiln:teams": [
+      { name: "research", gpuQuota: 16 },
+      { name: "infra", gpuQuota: 16, pools: ["h100"] },
+    ],
     "kiln:topology": { pools: ["h100"] },
   });
 }, 180_000);
@@ -26,8 +29,16 @@ beforeAll(async () => {
 describe("JobSet", () => {
   test("the JobSet chart is installed from its OCI registry at the pinned version, image pinned, on the system nodes", () => {
     const [jobset] = releases(dev, "jobset");
-    expect(jobset.inputs).toMatchObject({ chart: "oci://registry.k8s.io/jobset/charts/jobset", version: "0.12.0", namespace: "jobset-system" });
-    expect(jobset.inputs.values.image).toEqual({ repository: "registry.k8s.io/jobset/jobset", tag: "v0.12.0", pullPolicy: "IfNotPresent" });
+    expect(jobset.inputs).toMatchObject({
+      chart: "oci://registry.k8s.io/jobset/charts/jobset",
+      version: "0.12.0",
+      namespace: "jobset-system",
+    });
+    expect(jobset.inputs.values.image).toEqual({
+      repository: "registry.k8s.io/jobset/jobset",
+      tag: "v0.12.0",
+      pullPolicy: "IfNotPresent",
+    });
     expect(jobset.inputs.values.controller).toEqual({
       nodeSelector: { "kiln.dev/node-role": "system" },
       tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists", effect: "NoSchedule" }],
@@ -48,7 +59,8 @@ describe("JobSet", () => {
 });
 
 describe("Kueue manager config", () => {
-  const config = (run: ProgramRun) => YAML.parse(releases(run, "kueue")[0].inputs.values.managerConfig.controllerManagerConfigYaml);
+  const config = (run: ProgramRun) =>
+    YAML.parse(releases(run, "kueue")[0].inputs.values.managerConfig.controllerManagerConfigYaml);
 
   test("Kueue manages Jobs and JobSets (a JobSet is one Workload: gang admission)", () => {
     expect(config(dev).integrations.frameworks).toEqual(["batch/job", "jobset.x-k8s.io/jobset"]);
@@ -60,15 +72,27 @@ describe("Kueue manager config", () => {
       timeout: "10m",
       recoveryTimeout: "10m",
       blockAdmission: false,
-      requeuingStrategy: { timestamp: "Eviction", backoffLimitCount: 5, backoffBaseSeconds: 60, backoffMaxSeconds: 1800 },
+      requeuingStrategy: {
+        timestamp: "Eviction",
+        backoffLimitCount: 5,
+        backoffBaseSeconds: 60,
+        backoffMaxSeconds: 1800,
+      },
     });
     expect(config(dev).waitForPodsReady).toEqual(KUEUE_WAIT_FOR_PODS_READY);
   });
 
   test("the chart's own settings are kept and the controller stays on the system nodes", () => {
     const cfg = config(dev);
-    expect(cfg).toMatchObject({ apiVersion: "config.kueue.x-k8s.io/v1beta1", kind: "Configuration", webhook: { port: 9443 }, leaderElection: { leaderElect: true } });
-    expect(releases(dev, "kueue")[0].inputs.values.controllerManager.nodeSelector).toEqual({ "kiln.dev/node-role": "system" });
+    expect(cfg).toMatchObject({
+      apiVersion: "config.kueue.x-k8s.io/v1beta1",
+      kind: "Configuration",
+      webhook: { port: 9443 },
+      leaderElection: { leaderElect: true },
+    });
+    expect(releases(dev, "kueue")[0].inputs.values.controllerManager.nodeSelector).toEqual({
+      "kiln.dev/node-role": "system",
+    });
   });
 });
 
@@ -86,16 +110,27 @@ describe("topology on aws", () => {
 
   test("by default no aws pool is topology-aware (Kueue 0.14 places by topology only onto existing nodes)", () => {
     expect(objects(dev, "ResourceFlavor").every((f) => f.inputs.spec.topologyName === undefined)).toBe(true);
-    expect(object(dev, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups.map((g: any) => g.coveredResources)).toEqual([["cpu", "memory"], ["nvidia.com/gpu"]]);
+    expect(
+      object(dev, "ClusterQueue", "kiln-research").inputs.spec.resourceGroups.map((g: any) => g.coveredResources),
+    ).toEqual([["cpu", "memory"], ["nvidia.com/gpu"]]);
   });
 
   test("a pool listed in kiln:topology.pools gets topologyName; its teams' queues cover cpu, memory and GPUs in one group", () => {
     expect(object(p5, "ResourceFlavor", "h100").inputs.spec.topologyName).toBe("kiln-topology");
     expect(object(p5, "ResourceFlavor", "a10g-l4-spot").inputs.spec.topologyName).toBeUndefined();
     expect(object(p5, "ResourceFlavor", "cpu").inputs.spec).toEqual({});
-    const flavors = (team: string) => object(p5, "ClusterQueue", `kiln-${team}`).inputs.spec.resourceGroups.map((g: any) => [g.coveredResources, g.flavors.map((f: any) => f.name)]);
+    const flavors = (team: string) =>
+      object(p5, "ClusterQueue", `kiln-${team}`).inputs.spec.resourceGroups.map((g: any) => [
+        g.coveredResources,
+        g.flavors.map((f: any) => f.name),
+      ]);
     // Mixed pools: the non-topology cpu flavor stays for CPU runs; runs asking for a topology get h100 only.
-    expect(flavors("research")).toEqual([[["cpu", "memory", "nvidia.com/gpu"], ["cpu", "a10g-l4-spot", "h100"]]]);
+    expect(flavors("research")).toEqual([
+      [
+        ["cpu", "memory", "nvidia.com/gpu"],
+        ["cpu", "a10g-l4-spot", "h100"],
+      ],
+    ]);
     // Only topology-aware pools: no cpu flavor, so the queue is topology-only and unannotated runs are placed too.
     expect(flavors("infra")).toEqual([[["cpu", "memory", "nvidia.com/gpu"], ["h100"]]]);
   });
@@ -108,17 +143,29 @@ describe("topology on aws", () => {
 
 describe("EFA", () => {
   test("only p-family pools get EFA, with the interfaces of their nodes", () => {
-    expect(efaPools([{ ...A10G, gpusPerNode: 8 } as any, { ...H100, gpusPerNode: 8 } as any, { name: "a100", instanceFamilies: ["p4d", "p5"], capacityTypes: ["spot"], maxGpus: 8, gpusPerNode: 8 }])).toEqual({
+    expect(
+      efaPools([
+        { ...A10G, gpusPerNode: 8 } as any,
+        { ...H100, gpusPerNode: 8 } as any,
+        { name: "a100", instanceFamilies: ["p4d", "p5"], capacityTypes: ["spot"], maxGpus: 8, gpusPerNode: 8 },
+      ]),
+    ).toEqual({
       h100: { interfacesPerNode: 32 },
       a100: { interfacesPerNode: 4 },
     });
-    expect(efaPools([{ name: "mixed", instanceFamilies: ["p5", "g5"], capacityTypes: ["spot"], maxGpus: 8, gpusPerNode: 8 }])).toEqual({});
+    expect(
+      efaPools([
+        { name: "mixed", instanceFamilies: ["p5", "g5"], capacityTypes: ["spot"], maxGpus: 8, gpusPerNode: 8 },
+      ]),
+    ).toEqual({});
   });
 
   test("no EFA pool, no EFA: no security group, no device plugin, one node class", () => {
     expect(releases(dev, "aws-efa-k8s-device-plugin")).toEqual([]);
     expect(dev.ofType("aws:ec2/securityGroup:SecurityGroup").filter((sg) => sg.name.includes("efa"))).toEqual([]);
-    expect(dev.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass").map((n) => n.inputs.metadata.name)).toEqual(["kiln-gpu"]);
+    expect(dev.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass").map((n) => n.inputs.metadata.name)).toEqual([
+      "kiln-gpu",
+    ]);
   });
 
   test("an EFA pool: a security group allowing all traffic within itself only, on the EFA node class next to the cluster SG", () => {
@@ -127,7 +174,9 @@ describe("EFA", () => {
     expect(sg.inputs.ingress).toEqual([expect.objectContaining(self)]);
     expect(sg.inputs.egress).toEqual([expect.objectContaining(self)]);
     for (const rule of [...sg.inputs.ingress, ...sg.inputs.egress]) expect(rule.cidrBlocks).toBeUndefined();
-    const classes = Object.fromEntries(p5.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass").map((n) => [n.inputs.metadata.name, n.inputs.spec]));
+    const classes = Object.fromEntries(
+      p5.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass").map((n) => [n.inputs.metadata.name, n.inputs.spec]),
+    );
     expect(Object.keys(classes).sort()).toEqual(["kiln-gpu", "kiln-gpu-efa"]);
     expect(classes["kiln-gpu"].securityGroupSelectorTerms).toHaveLength(1);
     expect(classes["kiln-gpu-efa"].securityGroupSelectorTerms).toHaveLength(2);
@@ -138,10 +187,17 @@ describe("EFA", () => {
 
   test("the EFA device plugin: pinned chart and image, on EFA nodes past the GPU taint", () => {
     const [plugin] = releases(p5, "aws-efa-k8s-device-plugin");
-    expect(plugin.inputs).toMatchObject({ chart: "aws-efa-k8s-device-plugin", version: "v0.5.30", namespace: "kube-system", repositoryOpts: { repo: "https://aws.github.io/eks-charts" } });
+    expect(plugin.inputs).toMatchObject({
+      chart: "aws-efa-k8s-device-plugin",
+      version: "v0.5.30",
+      namespace: "kube-system",
+      repositoryOpts: { repo: "https://aws.github.io/eks-charts" },
+    });
     expect(plugin.inputs.values.image.tag).toBe("v0.5.20");
     expect(plugin.inputs.values.nodeSelector).toEqual({ "kiln.dev/efa": "true" });
-    expect(plugin.inputs.values.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    expect(plugin.inputs.values.tolerations).toEqual([
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
   });
 
   test("the gpuPools output and each team's kiln-pools ConfigMap say which pools have EFA and topology", () => {

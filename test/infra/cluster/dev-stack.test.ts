@@ -2,7 +2,7 @@
  * The same cluster layer on the dev (aws) stack: Pulumi.dev.yaml has one pool a10g-l4-spot (8 GPUs)
  * and one team research (gpuQuota 8). Needs infra/aws (AwsPlatform).
  */
-import { ProgramRun } from "../../../scripts/plan/engine/program";
+import type { ProgramRun } from "../../../scripts/plan/engine/program";
 import { gpuNominalByFlavor, object, objects, releases, runStack } from "./support";
 
 let dev: ProgramRun;
@@ -56,9 +56,14 @@ test("on aws, team pods may reach the EKS Pod Identity agent (and nothing else n
 });
 
 test("every team namespace has the PSS labels, quota and default-deny policy", () => {
-  expect(object(dev, "Namespace", "kiln-research").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  expect(object(dev, "Namespace", "kiln-research").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe(
+    "restricted",
+  );
   expect(objects(dev, "ResourceQuota", "kiln-research")[0].inputs.spec.hard["requests.nvidia.com/gpu"]).toBe("8");
-  expect(object(dev, "NetworkPolicy", "default-deny", "kiln-research").inputs.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+  expect(object(dev, "NetworkPolicy", "default-deny", "kiln-research").inputs.spec.policyTypes).toEqual([
+    "Ingress",
+    "Egress",
+  ]);
 });
 
 test("on aws the Kueue controller runs on the tainted system nodes (its webhook must answer every Job)", () => {
@@ -72,19 +77,27 @@ test("on aws the Kueue controller runs on the tainted system nodes (its webhook 
 test("kiln:prometheusOperator true adds the DCGM exporter's ServiceMonitor to the stack", async () => {
   expect(objects(dev, "ServiceMonitor")).toEqual([]);
   const withOperator = await runStack("dev", { "kiln:prometheusOperator": true });
-  expect(object(withOperator, "ServiceMonitor", "dcgm-exporter").inputs.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } });
+  expect(object(withOperator, "ServiceMonitor", "dcgm-exporter").inputs.spec.selector).toEqual({
+    matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" },
+  });
 }, 120_000);
 
 test("training egress on aws: the S3 prefix list's ranges on 443 and the Pod Identity agent, never the whole internet", () => {
   const store = object(dev, "NetworkPolicy", "allow-object-store", "kiln-research").inputs.spec.egress;
   expect(store).toEqual([
     {
-      to: ["18.34.244.0/22", "18.34.48.0/20", "3.5.76.0/22", "3.5.80.0/21", "52.218.128.0/17", "52.92.128.0/17"].map((cidr) => ({ ipBlock: { cidr } })),
+      to: ["18.34.244.0/22", "18.34.48.0/20", "3.5.76.0/22", "3.5.80.0/21", "52.218.128.0/17", "52.92.128.0/17"].map(
+        (cidr) => ({ ipBlock: { cidr } }),
+      ),
       ports: [{ protocol: "TCP", port: 443 }],
     },
   ]);
   const identity = object(dev, "NetworkPolicy", "allow-identity", "kiln-research").inputs.spec.egress;
-  expect(identity).toEqual([{ to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] }]);
-  const everyBlock = objects(dev, "NetworkPolicy").flatMap((np) => (np.inputs.spec.egress ?? []).flatMap((r: any) => (r.to ?? []).map((p: any) => p.ipBlock?.cidr)));
+  expect(identity).toEqual([
+    { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+  ]);
+  const everyBlock = objects(dev, "NetworkPolicy").flatMap((np) =>
+    (np.inputs.spec.egress ?? []).flatMap((r: any) => (r.to ?? []).map((p: any) => p.ipBlock?.cidr)),
+  );
   expect(everyBlock).not.toContain("0.0.0.0/0");
 });

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuServices } from "../../../infra/cluster";
 import { KilnMocks } from "../../../scripts/plan/engine/mocks";
-import { ProgramRun } from "../../../scripts/plan/engine/program";
+import type { ProgramRun } from "../../../scripts/plan/engine/program";
 import { object, objects, releases, runStack } from "./support";
 
 const GPU_NODE_TERMS = [
@@ -24,23 +24,33 @@ describe("gpuServices: device-plugin", () => {
 
   test("the device plugin runs only on GPU nodes (pool label or Karpenter GPU label)", () => {
     const pod = object(run, "DaemonSet", "nvidia-device-plugin", "kiln-gpu").inputs.spec.template.spec;
-    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual(GPU_NODE_TERMS);
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual(
+      GPU_NODE_TERMS,
+    );
   });
 
   test("GPU service images are pinned to exact versions", () => {
-    const images = objects(run, "DaemonSet").flatMap((d) => d.inputs.spec.template.spec.containers.map((c: { image: string }) => c.image));
-    expect(images).toEqual(["nvcr.io/nvidia/k8s-device-plugin:v0.17.4", "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04"]);
+    const images = objects(run, "DaemonSet").flatMap((d) =>
+      d.inputs.spec.template.spec.containers.map((c: { image: string }) => c.image),
+    );
+    expect(images).toEqual([
+      "nvcr.io/nvidia/k8s-device-plugin:v0.17.4",
+      "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.1-4.6.0-ubuntu22.04",
+    ]);
     for (const image of images) expect(image).not.toMatch(/:(latest|main)$/);
   });
 
   test("the device plugin drops every capability and cannot escalate", () => {
-    const [container] = object(run, "DaemonSet", "nvidia-device-plugin", "kiln-gpu").inputs.spec.template.spec.containers;
+    const [container] = object(run, "DaemonSet", "nvidia-device-plugin", "kiln-gpu").inputs.spec.template.spec
+      .containers;
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
   });
 
   test("the DCGM exporter runs on GPU nodes only and is exposed by a metrics Service", () => {
     const ds = object(run, "DaemonSet", "dcgm-exporter", "kiln-gpu").inputs.spec;
-    expect(ds.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual(GPU_NODE_TERMS);
+    expect(
+      ds.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+    ).toEqual(GPU_NODE_TERMS);
     const svc = object(run, "Service", "dcgm-exporter", "kiln-gpu").inputs.spec;
     expect(svc.selector).toEqual(ds.selector.matchLabels);
     expect(svc.ports).toEqual([{ name: "metrics", port: 9400, targetPort: "metrics" }]);
@@ -51,7 +61,9 @@ describe("gpuServices: device-plugin", () => {
   });
 
   test("the GPU services namespace states its privileged Pod Security level explicitly", () => {
-    expect(object(run, "Namespace", "kiln-gpu").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(object(run, "Namespace", "kiln-gpu").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe(
+      "privileged",
+    );
   });
 });
 
@@ -59,7 +71,12 @@ describe("gpuServices: operator", () => {
   test("installs the pinned NVIDIA GPU Operator chart instead of the DaemonSets, with the driver on a local cluster", async () => {
     const run = await runStack("local", { "kiln:gpuServices": "operator" });
     const [operator] = releases(run, "gpu-operator");
-    expect(operator.inputs).toMatchObject({ chart: "gpu-operator", version: "v25.10.1", repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" }, namespace: "kiln-gpu" });
+    expect(operator.inputs).toMatchObject({
+      chart: "gpu-operator",
+      version: "v25.10.1",
+      repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" },
+      namespace: "kiln-gpu",
+    });
     expect(operator.inputs.values.driver).toEqual({ enabled: true });
     expect(objects(run, "DaemonSet")).toEqual([]);
   }, 60_000);
@@ -75,7 +92,11 @@ describe("gpuServices: none", () => {
 });
 
 describe("GpuServices component", () => {
-  async function build(args: { mode: "device-plugin" | "operator"; platform: "aws" | "local"; serviceMonitor?: boolean }): Promise<KilnMocks> {
+  async function build(args: {
+    mode: "device-plugin" | "operator";
+    platform: "aws" | "local";
+    serviceMonitor?: boolean;
+  }): Promise<KilnMocks> {
     const mocks = new KilnMocks();
     await pulumi.runtime.setMocks(mocks, "kiln", "unit", true);
     const provider = new k8s.Provider("unit-k8s", {});
@@ -87,7 +108,10 @@ describe("GpuServices component", () => {
   test("a ServiceMonitor for the DCGM exporter when the Prometheus Operator exists", async () => {
     const mocks = await build({ mode: "device-plugin", platform: "local", serviceMonitor: true });
     const [monitor] = mocks.resources.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:ServiceMonitor");
-    expect(monitor.inputs.spec).toEqual({ selector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } }, endpoints: [{ port: "metrics", interval: "15s" }] });
+    expect(monitor.inputs.spec).toEqual({
+      selector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
+      endpoints: [{ port: "metrics", interval: "15s" }],
+    });
   });
 
   test("on aws the GPU Operator leaves driver and toolkit to the AL2023 NVIDIA AMI", async () => {

@@ -1,6 +1,6 @@
 /** Small readers over recorded resources, shared by the cluster and local tests. */
-import { RecordedResource } from "../../../scripts/plan/engine/mocks";
-import { ProgramRun } from "../../../scripts/plan/engine/program";
+import type { RecordedResource } from "../../../scripts/plan/engine/mocks";
+import type { ProgramRun } from "../../../scripts/plan/engine/program";
 
 /** The program under mocks for a stack (runProgram, under the name these suites use). */
 export { runProgram as runStack } from "../../../scripts/plan/engine/program";
@@ -21,7 +21,10 @@ export function reveal<T = unknown>(value: unknown): T {
 /** Kubernetes objects of `kind` (any API group) in `namespace` (or all namespaces). */
 export function objects(run: ProgramRun, kind: string, namespace?: string): RecordedResource[] {
   return run.resources.filter(
-    (r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`) && (namespace === undefined || r.inputs.metadata?.namespace === namespace),
+    (r) =>
+      r.type.startsWith("kubernetes:") &&
+      r.type.endsWith(`:${kind}`) &&
+      (namespace === undefined || r.inputs.metadata?.namespace === namespace),
   );
 }
 
@@ -34,7 +37,9 @@ export function object(run: ProgramRun, kind: string, name: string, namespace?: 
 
 /** Helm releases by release name (and namespace). */
 export function releases(run: ProgramRun, name: string, namespace?: string): RecordedResource[] {
-  return run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.name === name && (namespace === undefined || r.inputs.namespace === namespace));
+  return run
+    .ofType("kubernetes:helm.sh/v3:Release")
+    .filter((r) => r.inputs.name === name && (namespace === undefined || r.inputs.namespace === namespace));
 }
 
 /** Sum of nominal GPU quota per flavor over all ClusterQueues. */
@@ -45,7 +50,8 @@ export function gpuNominalByFlavor(run: ProgramRun): Record<string, number> {
       for (const flavor of group.flavors) {
         for (const res of flavor.resources) {
           // The cpu flavor of a topology-aware queue covers GPUs with quota 0: not a pool.
-          if (res.name === "nvidia.com/gpu" && flavor.name !== "cpu") sums[flavor.name] = (sums[flavor.name] ?? 0) + Number(res.nominalQuota);
+          if (res.name === "nvidia.com/gpu" && flavor.name !== "cpu")
+            sums[flavor.name] = (sums[flavor.name] ?? 0) + Number(res.nominalQuota);
         }
       }
     }

@@ -19,7 +19,11 @@ describe("egressForEndpoint", () => {
   });
 
   test("rejects non-URLs and other schemes, naming the key", () => {
-    expect(() => egressForEndpoint("minio:9000")).toThrow("kiln:objectStore.endpoint: 'minio:9000' must use http or https");
-    expect(() => egressForEndpoint("not a url")).toThrow("kiln:objectStore.endpoint: 'not a url' is not a URL such as http://10.0.0.5:9000");
+    expect(() => egressForEndpoint("minio:9000")).toThrow(
+      "kiln:objectStore.endpoint: 'minio:9000' must use http or https",
+    );
+    expect(() => egressForEndpoint("not a url")).toThrow(
+      "kiln:objectStore.endpoint: 'not a url' is not a URL such as http://10.0.0.5:9000",
+    );
   });
 });

@@ -1,6 +1,6 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ambientKubeconfig } from "../../../infra/local/platform";
 import { KilnMocks, promiseOf } from "../../../scripts/plan/engine/mocks";
@@ -17,7 +17,9 @@ describe("ambientKubeconfig", () => {
   });
 
   test("reads the first existing file of $KUBECONFIG", async () => {
-    expect(await promiseOf(ambientKubeconfig({ KUBECONFIG: [first, second].join(path.delimiter), HOME: dir }))).toContain("# second");
+    expect(
+      await promiseOf(ambientKubeconfig({ KUBECONFIG: [first, second].join(path.delimiter), HOME: dir })),
+    ).toContain("# second");
   });
 
   test("falls back to ~/.kube/config, and to empty when there is none", async () => {

@@ -3,10 +3,10 @@
  * directory: podman binds the directory over itself when it first needs a netns, which used to hide the
  * pods' netns mounts so containerd could not remove them and pods never finished terminating.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 import { describeIf } from "../../support/skips";
 
@@ -26,21 +26,34 @@ const POD_NETNS = (name: string) => `touch "$NETNS_DIR/${name}" && unshare --net
 const PODMAN = `mount --make-shared "$NETNS_DIR" 2>/dev/null || { mount --rbind "$NETNS_DIR" "$NETNS_DIR" && mount --make-rshared "$NETNS_DIR"; }`;
 const CONTAINERD_REMOVE = (name: string) => `umount "$NETNS_DIR/${name}"; rm "$NETNS_DIR/${name}"`;
 
-describeIf({ what: "the netns harness test", missing: root ? undefined : "it mounts, so it needs root", enable: 'sudo env "PATH=$PATH" npm test' })("the real node's netns directory", () => {
+describeIf({
+  what: "the netns harness test",
+  missing: root ? undefined : "it mounts, so it needs root",
+  enable: 'sudo env "PATH=$PATH" npm test',
+})("the real node's netns directory", () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-netns-"))));
   afterEach(() => {
-    spawnSync("bash", ["-c", `for m in $(findmnt -rn -o TARGET | grep -F "${dir}" | sort -r); do umount -l "$m"; done; rm -rf "${dir}"`]);
+    spawnSync("bash", [
+      "-c",
+      `for m in $(findmnt -rn -o TARGET | grep -F "${dir}" | sort -r); do umount -l "$m"; done; rm -rf "${dir}"`,
+    ]);
   });
 
   test("made a shared mount point before pods start, a pod's netns stays removable after podman's first netns", () => {
-    const r = node(dir, `netns_dir_up && ${POD_NETNS("cni-a")} && ${PODMAN} && ${CONTAINERD_REMOVE("cni-a")} && real_node_leftovers | grep netns || echo clean`);
+    const r = node(
+      dir,
+      `netns_dir_up && ${POD_NETNS("cni-a")} && ${PODMAN} && ${CONTAINERD_REMOVE("cni-a")} && real_node_leftovers | grep netns || echo clean`,
+    );
     expect(r.out.trim()).toBe("clean");
     expect(r.code).toBe(0);
   });
 
   test("without it the netns is hidden and cannot be removed; the node's clean-up still removes it", () => {
-    const hidden = node(dir, `mkdir -p "$NETNS_DIR" && ${POD_NETNS("cni-b")} && ${PODMAN} && ${CONTAINERD_REMOVE("cni-b")}`);
+    const hidden = node(
+      dir,
+      `mkdir -p "$NETNS_DIR" && ${POD_NETNS("cni-b")} && ${PODMAN} && ${CONTAINERD_REMOVE("cni-b")}`,
+    );
     expect(hidden.out).toMatch(/Device or resource busy/);
     expect(node(dir, "real_node_leftovers").out).toContain(`netns ${dir}/cni-b`);
     const cleaned = node(dir, "remove_pod_netns; real_node_leftovers | grep netns || echo clean");

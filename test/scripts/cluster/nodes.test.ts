@@ -1,11 +1,22 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { GPU_TAINT } from "../../../contract/gpu";
-import { BLOCK_RACKS, parsePoolSpec, poolsFromStackConfig, RACK_NODES, SIMULATED_TAINT, simulatedNodes } from "../../../scripts/cluster/nodes";
+import {
+  BLOCK_RACKS,
+  parsePoolSpec,
+  poolsFromStackConfig,
+  RACK_NODES,
+  SIMULATED_TAINT,
+  simulatedNodes,
+} from "../../../scripts/cluster/nodes";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
-type Node = { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: { taints?: unknown[] }; status: { allocatable: Record<string, string> } };
+type Node = {
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: { taints?: unknown[] };
+  status: { allocatable: Record<string, string> };
+};
 
 describe("simulated nodes of the local cluster harness", () => {
   it("registers ceil(maxGpus / gpusPerNode) nodes per pool of Pulumi.local.yaml", () => {
@@ -18,8 +29,14 @@ describe("simulated nodes of the local cluster harness", () => {
   });
 
   it("GPU nodes are labelled with their pool's instance and capacity type, so runs on them are priced", () => {
-    const { items } = simulatedNodes([{ name: "a10g", nodes: 1, gpusPerNode: 8, instanceType: "g5.48xlarge", capacityType: "on-demand" }], 0) as unknown as { items: Node[] };
-    expect(items[0].metadata.labels).toMatchObject({ "node.kubernetes.io/instance-type": "g5.48xlarge", "karpenter.sh/capacity-type": "on-demand" });
+    const { items } = simulatedNodes(
+      [{ name: "a10g", nodes: 1, gpusPerNode: 8, instanceType: "g5.48xlarge", capacityType: "on-demand" }],
+      0,
+    ) as unknown as { items: Node[] };
+    expect(items[0].metadata.labels).toMatchObject({
+      "node.kubernetes.io/instance-type": "g5.48xlarge",
+      "karpenter.sh/capacity-type": "on-demand",
+    });
   });
 
   it("reads the committed local stack's pools", () => {
@@ -29,7 +46,9 @@ describe("simulated nodes of the local cluster harness", () => {
   });
 
   it("rejects an invalid stack config with the config error", () => {
-    expect(() => poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml")).toThrow(/x\.yaml: Invalid stack config[\s\S]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
+    expect(() =>
+      poolsFromStackConfig(`config:\n  kiln:gpuPools:\n    - {name: Bad_Name, maxGpus: -1}\n`, "x.yaml"),
+    ).toThrow(/x\.yaml: Invalid stack config[\s\S]*kiln:gpuPools\[0\]\.maxGpus: must be >= 0/);
   });
 
   it("GPU nodes carry the pool label, the nvidia.com/gpu taint, the simulated-node taint, allocatable GPUs and the KWOK annotation", () => {
@@ -52,7 +71,15 @@ describe("simulated nodes of the local cluster harness", () => {
   });
 
   it("rejects duplicate pool names", () => {
-    expect(() => simulatedNodes([{ name: "a", nodes: 1, gpusPerNode: 8 }, { name: "a", nodes: 1, gpusPerNode: 8 }], 0)).toThrow("GPU pool 'a' is listed twice");
+    expect(() =>
+      simulatedNodes(
+        [
+          { name: "a", nodes: 1, gpusPerNode: 8 },
+          { name: "a", nodes: 1, gpusPerNode: 8 },
+        ],
+        0,
+      ),
+    ).toThrow("GPU pool 'a' is listed twice");
   });
 
   it("parses --pool NAME=COUNTxGPUS and names the bad value", () => {
@@ -64,8 +91,14 @@ describe("simulated nodes of the local cluster harness", () => {
 
 describe("the synthetic topology of the simulated nodes", () => {
   it("puts RACK_NODES consecutive nodes of a pool in a rack and BLOCK_RACKS racks in a block; CPU nodes get places too", () => {
-    const { items } = simulatedNodes([{ name: "topo", nodes: 2 * BLOCK_RACKS * RACK_NODES + 1, gpusPerNode: 1 }], 2) as unknown as { items: Node[] };
-    const place = (n: Node) => [n.metadata.labels["kiln.dev/topology-block"], n.metadata.labels["kiln.dev/topology-rack"]];
+    const { items } = simulatedNodes(
+      [{ name: "topo", nodes: 2 * BLOCK_RACKS * RACK_NODES + 1, gpusPerNode: 1 }],
+      2,
+    ) as unknown as { items: Node[] };
+    const place = (n: Node) => [
+      n.metadata.labels["kiln.dev/topology-block"],
+      n.metadata.labels["kiln.dev/topology-rack"],
+    ];
     const gpu = items.filter((n) => n.metadata.labels["kiln.dev/gpu-pool"] === "topo");
     expect(place(gpu[0])).toEqual(["topo-b0", "topo-r0"]);
     expect(place(gpu[RACK_NODES - 1])).toEqual(["topo-b0", "topo-r0"]);
@@ -73,6 +106,9 @@ describe("the synthetic topology of the simulated nodes", () => {
     expect(place(gpu[BLOCK_RACKS * RACK_NODES])).toEqual(["topo-b1", `topo-r${BLOCK_RACKS}`]);
     expect(place(gpu[2 * BLOCK_RACKS * RACK_NODES])).toEqual(["topo-b2", `topo-r${2 * BLOCK_RACKS}`]);
     const cpu = items.filter((n) => n.metadata.labels["kiln.dev/node-role"] === "cpu");
-    expect(cpu.map(place)).toEqual([["cpu-b0", "cpu-r0"], ["cpu-b0", "cpu-r0"]]);
+    expect(cpu.map(place)).toEqual([
+      ["cpu-b0", "cpu-r0"],
+      ["cpu-b0", "cpu-r0"],
+    ]);
   });
 });

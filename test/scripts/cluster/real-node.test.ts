@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_TAINT } from "../../../contract/gpu";
 import { kubeletConfig, nodeLabelsFlag, realNodeSettings, REAL_NODE_LABEL } from "../../../scripts/cluster/real-node";
 
@@ -29,12 +29,23 @@ describe("the local cluster's real node", () => {
   });
 
   it("names the pools when asked for one that does not exist, and refuses a stack without pools", () => {
-    expect(() => realNodeSettings(stack, "h100", "x.yaml")).toThrow("KILN_REAL_NODE_POOL=h100: not a pool of x.yaml (pools: a10g, l4)");
-    expect(() => realNodeSettings("config:\n  kiln:trainer: {repository: r/k}\n", undefined, "y.yaml")).toThrow("y.yaml: kiln:gpuPools is empty");
+    expect(() => realNodeSettings(stack, "h100", "x.yaml")).toThrow(
+      "KILN_REAL_NODE_POOL=h100: not a pool of x.yaml (pools: a10g, l4)",
+    );
+    expect(() => realNodeSettings("config:\n  kiln:trainer: {repository: r/k}\n", undefined, "y.yaml")).toThrow(
+      "y.yaml: kiln:gpuPools is empty",
+    );
   });
 
   it("writes a kubelet config for these VMs: cgroupfs on cgroup v1, no anonymous API, taints at registration, its own socket and log dir", () => {
-    const cfg = kubeletConfig(realNodeSettings(stack), { nodeIp: "10.250.0.1", socket: "/s/containerd.sock", clientCa: "/p/ca.crt", tlsCert: "/p/k.crt", tlsKey: "/p/k.key", podLogsDir: "/n/pod-logs" });
+    const cfg = kubeletConfig(realNodeSettings(stack), {
+      nodeIp: "10.250.0.1",
+      socket: "/s/containerd.sock",
+      clientCa: "/p/ca.crt",
+      tlsCert: "/p/k.crt",
+      tlsKey: "/p/k.key",
+      podLogsDir: "/n/pod-logs",
+    });
     expect(cfg).toMatchObject({
       kind: "KubeletConfiguration",
       address: "10.250.0.1",
@@ -42,7 +53,11 @@ describe("the local cluster's real node", () => {
       cgroupDriver: "cgroupfs",
       failCgroupV1: false,
       containerRuntimeEndpoint: "unix:///s/containerd.sock",
-      authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: "/p/ca.crt" } },
+      authentication: {
+        anonymous: { enabled: false },
+        webhook: { enabled: true },
+        x509: { clientCAFile: "/p/ca.crt" },
+      },
       authorization: { mode: "Webhook" },
       registerWithTaints: [GPU_TAINT],
       podLogsDir: "/n/pod-logs",
@@ -53,7 +68,15 @@ describe("the local cluster's real node", () => {
 
   it("points pods at the cluster DNS on the node's address and takes its ports from the harness", () => {
     const paths = { nodeIp: "10.250.0.1", socket: "/s", clientCa: "/c", tlsCert: "/t", tlsKey: "/k", podLogsDir: "/l" };
-    expect(kubeletConfig(realNodeSettings(stack), { ...paths, clusterDns: "10.250.0.1", clusterDomain: "cluster.local", port: 11250, healthzPort: 11248 })).toMatchObject({
+    expect(
+      kubeletConfig(realNodeSettings(stack), {
+        ...paths,
+        clusterDns: "10.250.0.1",
+        clusterDomain: "cluster.local",
+        port: 11250,
+        healthzPort: 11248,
+      }),
+    ).toMatchObject({
       clusterDNS: ["10.250.0.1"],
       clusterDomain: "cluster.local",
       port: 11250,

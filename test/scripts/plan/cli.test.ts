@@ -1,12 +1,12 @@
 /** `npm run plan` / `npm run policy`: bad input exits 2 with the validator's message; policy over a plan file. */
-import { execFileSync, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { main } from "../../../scripts/plan/cli";
 import { emptyPlan } from "../../../scripts/plan/diff";
-import { PlanResource } from "../../../scripts/plan/evaluate";
-import { BREAKS, compliantWorld, World } from "../../policy/fixtures";
+import type { PlanResource } from "../../../scripts/plan/evaluate";
+import { BREAKS, compliantWorld, type World } from "../../policy/fixtures";
 
 const ROOT = path.resolve(__dirname, "../../..");
 let out: string[];
@@ -14,15 +14,28 @@ let err: string[];
 beforeEach(() => {
   out = [];
   err = [];
-  jest.spyOn(process.stdout, "write").mockImplementation((s) => (out.push(String(s)), true));
-  jest.spyOn(process.stderr, "write").mockImplementation((s) => (err.push(String(s)), true));
+  jest.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out.push(String(s));
+    return true;
+  });
+  jest.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err.push(String(s));
+    return true;
+  });
 });
 afterEach(() => jest.restoreAllMocks());
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-plan-cli-"));
 
 function planFile(w: World): string {
-  const resources: PlanResource[] = w.subjects().map((s) => ({ urn: s.urn, type: s.type, name: s.name, dependencies: s.dependencies, custom: true, inputs: s.props }));
+  const resources: PlanResource[] = w.subjects().map((s) => ({
+    urn: s.urn,
+    type: s.type,
+    name: s.name,
+    dependencies: s.dependencies,
+    custom: true,
+    inputs: s.props,
+  }));
   const file = path.join(tmp, `plan-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(file, JSON.stringify({ ...emptyPlan("fixture"), resources }));
   return file;
@@ -64,7 +77,9 @@ describe("bad input exits 2 with a message naming the problem", () => {
       expect(err.join("")).toContain(says);
     }
     err.length = 0;
-    expect(await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")])).toBe(0);
+    expect(
+      await main(["plan", "--stack", "dev", "--set", "aws:region=eu-west-1", "--out", path.join(tmp, "eu.json")]),
+    ).toBe(0);
   }, 120_000);
 
   test("path flags are checked by the one local-path helper before anything runs: /proc, a directory, a FIFO", async () => {
@@ -94,7 +109,11 @@ describe("bad input exits 2 with a message naming the problem", () => {
   });
 
   test("the real npm script exits 2 on an unknown stack", () => {
-    const r = spawnSync("npm", ["run", "--silent", "plan", "--", "--stack", "nope", "--out", path.join(tmp, "x.json")], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(
+      "npm",
+      ["run", "--silent", "plan", "--", "--stack", "nope", "--out", path.join(tmp, "x.json")],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown stack 'nope'");
   }, 60_000);

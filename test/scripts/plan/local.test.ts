@@ -1,7 +1,7 @@
 /** `npm run plan -- --stack local`: writes plan.json + plan.md; secrets redacted; no cloud bill. */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { main } from "../../../scripts/plan/cli";
 import { parsePlan } from "../../../scripts/plan/plan";
 
@@ -13,7 +13,10 @@ test("the local stack plans offline: files written, secrets redacted, pools from
   const text = fs.readFileSync(out, "utf8");
   const plan = parsePlan(text, out);
   expect(plan.stack).toBe("local");
-  expect(plan.summary.gpuPools.map((p) => [p.name, p.maxGpus, p.source])).toEqual([["a10g", 16, "config"], ["h100", 8, "config"]]);
+  expect(plan.summary.gpuPools.map((p) => [p.name, p.maxGpus, p.source])).toEqual([
+    ["a10g", 16, "config"],
+    ["h100", 8, "config"],
+  ]);
   expect(plan.summary.idlePerHour).toBeNull();
   expect(plan.policy.violations).toEqual([]);
   // Credentials Secrets exist, but their values are redacted.
@@ -26,7 +29,14 @@ test("the local stack plans offline: files written, secrets redacted, pools from
   expect(md).toContain("has no cloud bill");
   // Both team namespaces get the trainer chart, rendered and checked (CronJob, ConfigMap, ServiceAccount each).
   expect(plan.renderProblems).toEqual([]);
-  expect(plan.rendered.filter((r) => r.type === "kubernetes:batch/v1:CronJob").map((r) => (r.inputs.metadata as any).namespace).sort()).toEqual(["kiln-research", "kiln-vision"]);
-  expect(md).toContain(`**${plan.resources.filter((r) => r.custom).length + plan.rendered.length} to add · 0 to change · 0 to remove**`);
+  expect(
+    plan.rendered
+      .filter((r) => r.type === "kubernetes:batch/v1:CronJob")
+      .map((r) => (r.inputs.metadata as any).namespace)
+      .sort(),
+  ).toEqual(["kiln-research", "kiln-vision"]);
+  expect(md).toContain(
+    `**${plan.resources.filter((r) => r.custom).length + plan.rendered.length} to add · 0 to change · 0 to remove**`,
+  );
   expect(md).toContain("### Chart output checked");
 }, 120_000);

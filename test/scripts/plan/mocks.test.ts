@@ -1,6 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { COMPUTED, KilnMocks, programFinished, REDACTED, redact, UnknownInPreviewError, urnOf, resolvedValue } from "../../../scripts/plan/engine/mocks";
+import {
+  COMPUTED,
+  KilnMocks,
+  programFinished,
+  REDACTED,
+  redact,
+  UnknownInPreviewError,
+  urnOf,
+  resolvedValue,
+} from "../../../scripts/plan/engine/mocks";
 
 class Parent extends pulumi.ComponentResource {
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
@@ -33,7 +42,9 @@ describe("KilnMocks records what a preview would show", () => {
     const bucket = mocks.resources.find((r) => r.name === "bucket")!;
     expect(bucket.parent).toBe(mocks.resources.find((r) => r.name === "p")!.urn);
     expect(sse.parent).toBe(bucket.urn);
-    expect(sse.urn).toBe("urn:pulumi:unit::kiln::aws:s3/bucket:Bucket$aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::sse");
+    expect(sse.urn).toBe(
+      "urn:pulumi:unit::kiln::aws:s3/bucket:Bucket$aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::sse",
+    );
     expect(urnOf(undefined, "a:b:C", "n")).toBe("urn:pulumi:unit::kiln::a:b:C::n");
   });
 
@@ -49,7 +60,14 @@ describe("KilnMocks records what a preview would show", () => {
     const plain = redact(sse.inputs) as Record<string, unknown>;
     expect(plain.expectedBucketOwner).toBe(REDACTED);
     expect(JSON.stringify(plain)).not.toContain("hunter2");
-    expect(plain.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/key-id" } }]);
+    expect(plain.rules).toEqual([
+      {
+        applyServerSideEncryptionByDefault: {
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: "arn:aws:kms:us-west-2:123456789012:key/key-id",
+        },
+      },
+    ]);
     expect(redact({ a: require("@pulumi/pulumi/output").unknown, b: [1] })).toEqual({ a: COMPUTED, b: [1] });
   });
 });
@@ -60,7 +78,12 @@ describe("the engine's signals", () => {
     // and each generation is created inside an apply of the previous one's output.
     const slow = new KilnMocks("us-west-2");
     const answer = slow.newResource.bind(slow);
-    Object.assign(slow, { newResource: async (args: pulumi.runtime.MockResourceArgs) => (await new Promise((r) => setTimeout(r, 150)), answer(args)) });
+    Object.assign(slow, {
+      newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+        await new Promise((r) => setTimeout(r, 150));
+        return answer(args);
+      },
+    });
     const mocks = await KilnMocks.install(slow, "kiln", "signals");
     const first = new aws.sqs.Queue("gen-0", {});
     first.arn.apply(() => {
@@ -75,7 +98,9 @@ describe("the engine's signals", () => {
     await KilnMocks.install(new KilnMocks("us-west-2"), "kiln", "unknowns");
     const queue = new aws.sqs.Queue("q", {});
     // The mock gives new resources no id in a preview, as the engine does.
-    await expect(resolvedValue(queue.id, "queue id")).rejects.toThrow(new UnknownInPreviewError("queue id is unknown until deployment (a preview cannot resolve it)"));
+    await expect(resolvedValue(queue.id, "queue id")).rejects.toThrow(
+      new UnknownInPreviewError("queue id is unknown until deployment (a preview cannot resolve it)"),
+    );
     await expect(resolvedValue(queue.url)).resolves.toMatch(/^https:\/\/sqs\./);
     await programFinished();
   });

@@ -1,10 +1,10 @@
 /** The offline plan of the dev stack: complete resource records, redaction, and the reviewer summary. */
-import { KilnConfig, parseConfig } from "../../../infra/config";
+import { type KilnConfig, parseConfig } from "../../../infra/config";
 import { renderLocalCharts, typeToken } from "../../../scripts/plan/charts";
 import { diffPlans } from "../../../scripts/plan/diff";
-import { Evaluation, evaluateStack, PlanResource } from "../../../scripts/plan/evaluate";
+import { type Evaluation, evaluateStack, type PlanResource } from "../../../scripts/plan/evaluate";
 import { renderPlan } from "../../../scripts/plan/markdown";
-import { Plan } from "../../../scripts/plan/plan";
+import type { Plan } from "../../../scripts/plan/plan";
 import { checkPlan } from "../../../scripts/plan/policy";
 import { FAMILY_FACTS, FIXED_HOURLY, gpuTypesOf, INSTANCE_PRICES } from "../../../contract/catalog/prices";
 import { summarize } from "../../../scripts/plan/summary";
@@ -58,8 +58,10 @@ describe("plan.json resources", () => {
 
 describe("the repository's charts are rendered with the program's values and checked", () => {
   test("plans carry no absolute paths of this checkout (base and head plans compare equal)", () => {
-    expect(JSON.stringify(e)).not.toContain(ROOT + "/");
-    const trainer = e.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).endsWith("charts/trainer"))!;
+    expect(JSON.stringify(e)).not.toContain(`${ROOT}/`);
+    const trainer = e.resources.find(
+      (r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).endsWith("charts/trainer"),
+    )!;
     expect(trainer.inputs.chart).toBe("./charts/trainer");
   });
 
@@ -67,16 +69,22 @@ describe("the repository's charts are rendered with the program's values and che
     const { rendered, problems } = renderLocalCharts(e.resources, ROOT);
     expect(problems).toEqual([]);
     const cronJob = rendered.find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
-    expect((cronJob.inputs.metadata as any)).toMatchObject({ name: "kiln-trainer", namespace: "kiln-research" });
-    expect(rendered.map((r) => r.type)).toEqual(expect.arrayContaining(["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ServiceAccount"]));
+    expect(cronJob.inputs.metadata as any).toMatchObject({ name: "kiln-trainer", namespace: "kiln-research" });
+    expect(rendered.map((r) => r.type)).toEqual(
+      expect.arrayContaining(["kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ServiceAccount"]),
+    );
     expect(checkPlan([...e.resources, ...rendered])).toEqual([]);
   });
 
   test("a Job template that may escalate privileges is caught through the rendered chart", () => {
     const { rendered } = renderLocalCharts(e.resources, ROOT);
     const cronJob = rendered.find((r) => r.type === "kubernetes:batch/v1:CronJob")!;
-    (cronJob.inputs as any).spec.jobTemplate.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
-    expect([...new Set(checkPlan([...e.resources, ...rendered]).map((v) => v.rule))].sort()).toEqual(["trainer-pod-security", "workload-hardening"]);
+    (cronJob.inputs as any).spec.jobTemplate.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation =
+      true;
+    expect([...new Set(checkPlan([...e.resources, ...rendered]).map((v) => v.rule))].sort()).toEqual([
+      "trainer-pod-security",
+      "workload-hardening",
+    ]);
   });
 
   test("type tokens follow the Kubernetes provider's (core group for v1)", () => {
@@ -91,7 +99,9 @@ describe("plan summary", () => {
   test("GPU pools come from the NodePools: max GPUs and every priced instance type of the families", () => {
     const pools = plan.summary.gpuPools;
     const c = cfg();
-    expect(pools.map((p) => [p.name, p.maxGpus, p.source])).toEqual(c.gpuPools.map((p) => [p.name, p.maxGpus, "NodePool"]));
+    expect(pools.map((p) => [p.name, p.maxGpus, p.source])).toEqual(
+      c.gpuPools.map((p) => [p.name, p.maxGpus, "NodePool"]),
+    );
     expect([...pools[0].instanceTypes].sort()).toEqual([...gpuTypesOf("g5"), ...gpuTypesOf("g6")].sort());
     expect(pools[0].capacityTypes).toEqual(["spot"]);
     expect(plan.summary.maxGpus).toBe(c.gpuPools.reduce((s, p) => s + p.maxGpus, 0));
@@ -99,7 +109,9 @@ describe("plan summary", () => {
 
   test("idle $/h = EKS + system nodes + NAT + interface endpoints, from the price table", () => {
     const c = cfg();
-    const interfaceEndpoints = e.resources.filter((r) => r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && r.inputs.vpcEndpointType === "Interface").length;
+    const interfaceEndpoints = e.resources.filter(
+      (r) => r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && r.inputs.vpcEndpointType === "Interface",
+    ).length;
     const expected =
       FIXED_HOURLY.eksControlPlane +
       c.systemNodes.desiredSize * INSTANCE_PRICES[c.systemNodes.instanceTypes[0]].onDemand +
@@ -132,7 +144,8 @@ describe("plan summary", () => {
 
   test("plan.md shows the pools, quotas, cost, network and the policy verdict", () => {
     const md = renderPlan(plan);
-    for (const heading of ["### GPU pools", "### Kueue quotas", "### Cost and power", "### Network", "### Policy"]) expect(md).toContain(heading);
+    for (const heading of ["### GPU pools", "### Kueue quotas", "### Cost and power", "### Network", "### Policy"])
+      expect(md).toContain(heading);
     expect(md).toContain(`| ${plan.summary.gpuPools[0].name} | 8 |`);
     expect(md).toMatch(/idle \*\*\$\d+\.\d\d\/h\*\*/);
   });
@@ -143,7 +156,10 @@ describe("--against: plan diff (the PR comment)", () => {
     const head = JSON.parse(JSON.stringify(e.resources)) as PlanResource[];
     const np = head.find((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")!;
     (np.inputs as any).spec.limits["nvidia.com/gpu"] = 16;
-    const removed = head.splice(head.findIndex((r) => r.type === "aws:sqs/queue:Queue"), 1)[0];
+    const removed = head.splice(
+      head.findIndex((r) => r.type === "aws:sqs/queue:Queue"),
+      1,
+    )[0];
     head.push({ ...removed, urn: removed.urn.replace(/::[^:]+$/, "::extra-queue"), name: "extra-queue" });
     const d = diffPlans(plan, toPlan(head, e.config));
     expect(d.removed.map((r) => r.urn)).toEqual([removed.urn]);

@@ -3,10 +3,10 @@
  * README's table says the same, every tool of build.sh has a row), and a build with a fake `go` prints,
  * per tool, its place in the queue, its reference time and the time left.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TOOLCHAIN = path.join(ROOT, "scripts/toolchain");
@@ -20,7 +20,8 @@ function referenceTimes(): Map<string, { seconds: number; readme: string }> {
   return new Map(
     rows.map((l) => {
       const [tool, seconds, readme, ...rest] = l.split("\t");
-      if (!tool || !/^\d+$/.test(seconds) || !readme || rest.length) throw new Error(`reference-times.tsv: bad row '${l}' (want tool<TAB>seconds<TAB>README row)`);
+      if (!tool || !/^\d+$/.test(seconds) || !readme || rest.length)
+        throw new Error(`reference-times.tsv: bad row '${l}' (want tool<TAB>seconds<TAB>README row)`);
       return [tool, { seconds: Number(seconds), readme }];
     }),
   );
@@ -41,7 +42,11 @@ function readmeTimes(): Map<string, number> {
   return out;
 }
 
-const allTools = (): string[] => /^ALL_TOOLS=\(([^)]*)\)/m.exec(fs.readFileSync(path.join(TOOLCHAIN, "build.sh"), "utf8"))![1].trim().split(/\s+/);
+const allTools = (): string[] =>
+  /^ALL_TOOLS=\(([^)]*)\)/m
+    .exec(fs.readFileSync(path.join(TOOLCHAIN, "build.sh"), "utf8"))![1]
+    .trim()
+    .split(/\s+/);
 
 function write(file: string, text: string) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -74,18 +79,36 @@ case "$1" in
 esac
 `,
     );
-    const env = { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, KILN_TOOLS_DIR: `${dir}/tools`, KILN_TOOL_LOGS: `${dir}/logs`, KILN_TOOL_WORK: `${dir}/work`, PROGRESS_EVERY: "1" };
-    const r = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), "etcd", "minio", "actionlint"], { encoding: "utf8", env });
+    const env = {
+      ...process.env,
+      PATH: `${dir}/bin:${process.env.PATH}`,
+      KILN_TOOLS_DIR: `${dir}/tools`,
+      KILN_TOOL_LOGS: `${dir}/logs`,
+      KILN_TOOL_WORK: `${dir}/work`,
+      PROGRESS_EVERY: "1",
+    };
+    const r = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), "etcd", "minio", "actionlint"], {
+      encoding: "utf8",
+      env,
+    });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(r.status).toBe(0);
     const lines = r.stderr.split("\n");
     // 26 + 122 + 4 s on the reference machine.
-    expect(lines[0]).toBe("build: 3 tools to build from the Go module proxy (etcd minio actionlint): 2 min 32 s on the 2-core reference machine");
-    expect(r.stderr).toMatch(/\] \[1\/3\] etcd v3\.6\.16: building, reference 26 s on the 2-core reference machine, 2 min 32 s left in all \(log: /);
+    expect(lines[0]).toBe(
+      "build: 3 tools to build from the Go module proxy (etcd minio actionlint): 2 min 32 s on the 2-core reference machine",
+    );
+    expect(r.stderr).toMatch(
+      /\] \[1\/3\] etcd v3\.6\.16: building, reference 26 s on the 2-core reference machine, 2 min 32 s left in all \(log: /,
+    );
     expect(r.stderr).toMatch(/\] etcd: building\.\.\. [12]s \(reference 26 s\), 2 min 3[01] s left in all, /);
     expect(r.stderr).toMatch(/\] etcd: built in \d+s \(reference 26 s\) -> /);
     // After etcd, this machine's pace (seconds taken / 26) scales what is left: minio's 122 s and actionlint's 4.
-    expect(r.stderr).toMatch(/\] \[2\/3\] minio .*: building, reference 2 min 2 s on the 2-core reference machine, \d+ s left in all/);
-    expect(r.stderr).toMatch(/\] \[3\/3\] actionlint .*: building, reference 4 s on the 2-core reference machine, 0 s left in all/);
+    expect(r.stderr).toMatch(
+      /\] \[2\/3\] minio .*: building, reference 2 min 2 s on the 2-core reference machine, \d+ s left in all/,
+    );
+    expect(r.stderr).toMatch(
+      /\] \[3\/3\] actionlint .*: building, reference 4 s on the 2-core reference machine, 0 s left in all/,
+    );
   });
 });

@@ -24,7 +24,8 @@ const COLORS = ["#b4451f", "#0b5cad", "#1f7a3d", "#946200", "#6b3fa0", "#555"];
 
 /** Columns for uPlot: x = epoch, then one series per name (null where an epoch lacks it). */
 function columns(epochs: EpochLine[], names: string[]): uPlot.AlignedData {
-  const pick = (e: EpochLine, n: string) => (n === "loss" ? e.loss : n === "val_loss" ? (e.val_loss ?? null) : (e.metrics?.[n] ?? null));
+  const pick = (e: EpochLine, n: string) =>
+    n === "loss" ? e.loss : n === "val_loss" ? (e.val_loss ?? null) : (e.metrics?.[n] ?? null);
   return [epochs.map((e) => e.epoch), ...names.map((n) => epochs.map((e) => pick(e, n)))] as uPlot.AlignedData;
 }
 
@@ -54,7 +55,10 @@ class CurveChart {
         scales: { x: { time: false } },
         // Whole epochs only on the x axis.
         axes: [{ label: "epoch", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
-        series: [{ label: "epoch" }, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
+        series: [
+          { label: "epoch" },
+          ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true })),
+        ],
       },
       data,
       this.box,

@@ -2,10 +2,20 @@
 import type { PoolAllocation } from "../pools";
 import { Layout, Meter } from "./layout";
 
-export function GpusPageView({ pools, scope, server }: { pools: readonly PoolAllocation[]; scope: string; server: string }) {
+export function GpusPageView({
+  pools,
+  scope,
+  server,
+}: {
+  pools: readonly PoolAllocation[];
+  scope: string;
+  server: string;
+}) {
   return (
     <Layout title="GPU allocation" section="gpus" scope={scope} server={server}>
-      {pools.length === 0 ? <p className="muted">No nodes labelled kiln.dev/gpu-pool (Karpenter starts them on demand).</p> : null}
+      {pools.length === 0 ? (
+        <p className="muted">No nodes labelled kiln.dev/gpu-pool (Karpenter starts them on demand).</p>
+      ) : null}
       {pools.length ? (
         <table id="pools">
           <thead>
@@ -27,7 +37,11 @@ export function GpusPageView({ pools, scope, server }: { pools: readonly PoolAll
                 <td className="num requested">{p.requested}</td>
                 <td className="num">{Math.max(0, p.allocatable - p.requested)}</td>
                 <td>
-                  <Meter value={p.requested} max={p.allocatable} label={`${p.requested} of ${p.allocatable} GPUs requested`} />
+                  <Meter
+                    value={p.requested}
+                    max={p.allocatable}
+                    label={`${p.requested} of ${p.allocatable} GPUs requested`}
+                  />
                 </td>
               </tr>
             ))}

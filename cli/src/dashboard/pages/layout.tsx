@@ -37,7 +37,12 @@ export function Layout({ title, section, scope, server, head, children }: Layout
           <strong className="brand">Kiln</strong>
           <nav>
             {NAV.map(([s, href, label]) => (
-              <a key={s} href={href} className={s === section ? "active" : undefined} aria-current={s === section ? "page" : undefined}>
+              <a
+                key={s}
+                href={href}
+                className={s === section ? "active" : undefined}
+                aria-current={s === section ? "page" : undefined}
+              >
                 {label}
               </a>
             ))}

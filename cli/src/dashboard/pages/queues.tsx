@@ -3,7 +3,15 @@ import { formatQuantity } from "../quantity";
 import type { QueueView } from "../queues";
 import { Layout, Meter } from "./layout";
 
-export function QueuesPageView({ queues, scope, server }: { queues: readonly QueueView[]; scope: string; server: string }) {
+export function QueuesPageView({
+  queues,
+  scope,
+  server,
+}: {
+  queues: readonly QueueView[];
+  scope: string;
+  server: string;
+}) {
   return (
     <Layout title="Queues" section="queues" scope={scope} server={server}>
       {queues.length === 0 ? <p className="muted">No Kueue ClusterQueues (or no permission to list them).</p> : null}
@@ -15,7 +23,12 @@ export function QueuesPageView({ queues, scope, server }: { queues: readonly Que
               {" "}
               · cohort {q.cohort ?? "none"} · {q.pending} pending, {q.reserving} reserving, {q.admitted} admitted
             </span>
-            {q.stopPolicy !== "None" ? <span className="status Failed"> held ({q.stopPolicy}){q.holdReason ? `: ${q.holdReason}` : ""}</span> : null}
+            {q.stopPolicy !== "None" ? (
+              <span className="status Failed">
+                {" "}
+                held ({q.stopPolicy}){q.holdReason ? `: ${q.holdReason}` : ""}
+              </span>
+            ) : null}
           </h2>
           <table className="quota">
             <thead>
@@ -37,13 +50,19 @@ export function QueuesPageView({ queues, scope, server }: { queues: readonly Que
                   <td>{r.flavor}</td>
                   <td>{r.resource}</td>
                   <td className="num nominal">{formatQuantity(r.resource, r.nominal)}</td>
-                  <td className="num">{r.borrowingLimit === null ? "unlimited" : formatQuantity(r.resource, r.borrowingLimit)}</td>
+                  <td className="num">
+                    {r.borrowingLimit === null ? "unlimited" : formatQuantity(r.resource, r.borrowingLimit)}
+                  </td>
                   <td className="num">{r.lendingLimit === null ? "-" : formatQuantity(r.resource, r.lendingLimit)}</td>
                   <td className="num reserved">{formatQuantity(r.resource, r.reserved)}</td>
                   <td className="num used">{formatQuantity(r.resource, r.used)}</td>
                   <td className="num borrowed">{formatQuantity(r.resource, r.borrowed)}</td>
                   <td>
-                    <Meter value={r.used} max={r.nominal} label={`${formatQuantity(r.resource, r.used)} of ${formatQuantity(r.resource, r.nominal)}`} />
+                    <Meter
+                      value={r.used}
+                      max={r.nominal}
+                      label={`${formatQuantity(r.resource, r.used)} of ${formatQuantity(r.resource, r.nominal)}`}
+                    />
                   </td>
                 </tr>
               ))}

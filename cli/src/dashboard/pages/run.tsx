@@ -23,10 +23,23 @@ function Facts({ detail, now }: { detail: RunDetail; now: Date }) {
   const u = row.usage;
   const facts: [string, ReactNode][] = [
     ["Namespace", row.namespace],
-    ["Status", <span key="status" className={`status ${row.phase}`}>{row.status}</span>],
+    [
+      "Status",
+      <span key="status" className={`status ${row.phase}`}>
+        {row.status}
+      </span>,
+    ],
     ["Created", row.created ? `${row.created} (${age(row.created, now)} ago)` : "-"],
-    ["Queue", row.queue ? `${row.queue} → ${row.clusterQueue ?? "?"}${row.position ? ` (position ${row.position})` : ""}` : "-"],
-    ["GPUs", row.gpus > 0 ? `${row.gpus} per ${row.kind === "JobSet" ? `node x ${row.nodes} = ${row.gpus * row.nodes}` : "pod"}${row.pool ? `, pool ${row.pool}` : ""}` : "0 (CPU run)"],
+    [
+      "Queue",
+      row.queue ? `${row.queue} → ${row.clusterQueue ?? "?"}${row.position ? ` (position ${row.position})` : ""}` : "-",
+    ],
+    [
+      "GPUs",
+      row.gpus > 0
+        ? `${row.gpus} per ${row.kind === "JobSet" ? `node x ${row.nodes} = ${row.gpus * row.nodes}` : "pod"}${row.pool ? `, pool ${row.pool}` : ""}`
+        : "0 (CPU run)",
+    ],
     ["Best metric", row.bestMetric ?? "-"],
     ["GPU-hours", u ? fixed(u.gpuHours, 3) : "-"],
     ["Cost", u ? `${usd(u.usd)}${u.instanceType ? ` (${u.instanceType}, ${u.capacityType ?? "?"})` : ""}` : "-"],
@@ -34,10 +47,17 @@ function Facts({ detail, now }: { detail: RunDetail; now: Date }) {
   ];
   if (u?.basis.length) facts.push(["Basis", u.basis.join("; ")]);
   if (isJobSet(job)) {
-    facts.push(["Nodes", String(row.nodes)], ["Restarts", String(row.restarts)], ["Image", job.spec.replicatedJobs[0]?.template.spec.template.spec?.containers[0]?.image ?? "-"]);
+    facts.push(
+      ["Nodes", String(row.nodes)],
+      ["Restarts", String(row.restarts)],
+      ["Image", job.spec.replicatedJobs[0]?.template.spec.template.spec?.containers[0]?.image ?? "-"],
+    );
   } else if (job.spec?.completionMode === "Indexed") {
     const s = job.status;
-    facts.push(["Sweep", `${job.spec.completions ?? 1} points, parallelism ${job.spec.parallelism ?? 1}: ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed, ${s?.active ?? 0} running`]);
+    facts.push([
+      "Sweep",
+      `${job.spec.completions ?? 1} points, parallelism ${job.spec.parallelism ?? 1}: ${s?.succeeded ?? 0} succeeded, ${s?.failed ?? 0} failed, ${s?.active ?? 0} running`,
+    ]);
   }
   return (
     <dl className="facts" id="facts">
@@ -114,7 +134,11 @@ function Curve({ detail }: { detail: RunDetail }) {
           </tbody>
         </table>
       ) : null}
-      {curve.epochs.length > last.length ? <p className="muted">last {last.length} of {curve.epochs.length} epochs</p> : null}
+      {curve.epochs.length > last.length ? (
+        <p className="muted">
+          last {last.length} of {curve.epochs.length} epochs
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -128,7 +152,13 @@ function Outputs({ detail }: { detail: RunDetail }) {
       <h2>Outputs</h2>
       <p>
         Store: <code>{store.uri ?? "unknown"}</code>
-        {store.run ? <> · run.json status <strong id="store-status">{String(store.run.status)}</strong>, attempts {String(store.run.attempts ?? "-")}</> : null}
+        {store.run ? (
+          <>
+            {" "}
+            · run.json status <strong id="store-status">{String(store.run.status)}</strong>, attempts{" "}
+            {String(store.run.attempts ?? "-")}
+          </>
+        ) : null}
       </p>
       {store.note ? <p className="notes">{store.note}</p> : null}
       {test ? (
@@ -154,14 +184,19 @@ function Outputs({ detail }: { detail: RunDetail }) {
           ))}
         </ul>
       ) : null}
-      {store.run?.status === "succeeded" ? <iframe className="report" title="report" sandbox="" src={withIndex(`${base}/report.html`, detail.index)} /> : null}
+      {store.run?.status === "succeeded" ? (
+        <iframe className="report" title="report" sandbox="" src={withIndex(`${base}/report.html`, detail.index)} />
+      ) : null}
     </section>
   );
 }
 
 export function RunPageView({ detail, now, scope, server }: RunPageProps) {
   const { job, pods, workload } = detail;
-  const conditions = [...(job.status?.conditions ?? []).map((c) => ({ of: isJobSet(job) ? "JobSet" : "Job", ...c })), ...(workload?.status?.conditions ?? []).map((c) => ({ of: "Workload", ...c }))];
+  const conditions = [
+    ...(job.status?.conditions ?? []).map((c) => ({ of: isJobSet(job) ? "JobSet" : "Job", ...c })),
+    ...(workload?.status?.conditions ?? []).map((c) => ({ of: "Workload", ...c })),
+  ];
   return (
     <Layout
       title={detail.row.name}
@@ -203,9 +238,16 @@ export function RunPageView({ detail, now, scope, server }: RunPageProps) {
                 <td>{p.status?.phase ?? "?"}</td>
                 <td>
                   {p.spec?.nodeName ?? "<none>"}
-                  {p.spec?.nodeSelector?.[GPU_POOL_LABEL] ? <span className="muted"> ({p.spec.nodeSelector[GPU_POOL_LABEL]})</span> : null}
+                  {p.spec?.nodeSelector?.[GPU_POOL_LABEL] ? (
+                    <span className="muted"> ({p.spec.nodeSelector[GPU_POOL_LABEL]})</span>
+                  ) : null}
                 </td>
-                <td>{age(p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : null, now)}</td>
+                <td>
+                  {age(
+                    p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : null,
+                    now,
+                  )}
+                </td>
                 <td>{podOutcome(p)}</td>
               </tr>
             ))}

@@ -24,7 +24,8 @@ export function query(filter: RunFilter, size: number, page: number): string {
   return s ? `?${s}` : "";
 }
 
-export const runHref = (r: { namespace: string; name: string }) => `/runs/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}`;
+export const runHref = (r: { namespace: string; name: string }) =>
+  `/runs/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}`;
 
 function Row({ r, now }: { r: RunListRow; now: Date }) {
   return (
@@ -39,7 +40,13 @@ function Row({ r, now }: { r: RunListRow; now: Date }) {
       </td>
       <td>{r.queue ? `${r.queue}${r.clusterQueue ? ` → ${r.clusterQueue}` : ""}` : "-"}</td>
       <td className="num">{r.position ?? "-"}</td>
-      <td className="num">{r.kind === "JobSet" && r.nodes > 1 ? `${r.gpus * r.nodes} (${r.nodes} nodes × ${r.gpus})` : r.completions > 1 ? `${r.gpus}×${r.completions}` : r.gpus}</td>
+      <td className="num">
+        {r.kind === "JobSet" && r.nodes > 1
+          ? `${r.gpus * r.nodes} (${r.nodes} nodes × ${r.gpus})`
+          : r.completions > 1
+            ? `${r.gpus}×${r.completions}`
+            : r.gpus}
+      </td>
       <td>{r.pool ?? "-"}</td>
       <td>{age(r.created, now)}</td>
       <td>{r.bestMetric ?? "-"}</td>
@@ -98,7 +105,10 @@ export function RunsPageView({ data, filter, now, scope, server }: RunsPageProps
               <th>Name</th>
               <th>Status</th>
               <th>Queue</th>
-              <th className="num" title="place among the ClusterQueue's waiting workloads, in Kueue's order: higher priority first, then older">
+              <th
+                className="num"
+                title="place among the ClusterQueue's waiting workloads, in Kueue's order: higher priority first, then older"
+              >
                 Position
               </th>
               <th className="num">GPUs</th>
@@ -125,11 +135,19 @@ function Pager({ data, filter }: { data: RunsPage; filter: RunFilter }) {
   const { page } = data;
   return (
     <div className="pager">
-      {page.page > 1 ? <a href={`/${query(filter, page.size, page.page - 1)}`} rel="prev">← newer</a> : null}
+      {page.page > 1 ? (
+        <a href={`/${query(filter, page.size, page.page - 1)}`} rel="prev">
+          ← newer
+        </a>
+      ) : null}
       <span className="page-info">
         page {page.page} of {page.pages} · {page.total} runs
       </span>
-      {page.page < page.pages ? <a href={`/${query(filter, page.size, page.page + 1)}`} rel="next">older →</a> : null}
+      {page.page < page.pages ? (
+        <a href={`/${query(filter, page.size, page.page + 1)}`} rel="next">
+          older →
+        </a>
+      ) : null}
     </div>
   );
 }

@@ -51,7 +51,9 @@ export function TeamsPageView({ usage, scope, server }: TeamsPageProps) {
                       <>
                         <Meter value={t.budget.spent} max={t.budget.limit} label={budgetText(t)} />
                         {budgetText(t)}
-                        {t.budget.held ? <div className="status Failed">held{t.budget.reason ? `: ${t.budget.reason}` : ""}</div> : null}
+                        {t.budget.held ? (
+                          <div className="status Failed">held{t.budget.reason ? `: ${t.budget.reason}` : ""}</div>
+                        ) : null}
                       </>
                     ) : (
                       <span className="muted">no budget</span>
