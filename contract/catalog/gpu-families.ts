@@ -45,7 +45,9 @@ export function familyOf(instanceType: string): string {
 }
 
 export function isKnownFamily(family: string): boolean {
-  return Object.hasOwn(GPU_FAMILIES, family);
+  // The policy pack runs under Pulumi's ts-node, whose default lib predates Object.hasOwn.
+  // biome-ignore lint/suspicious/noPrototypeBuiltins: see above
+  return Object.prototype.hasOwnProperty.call(GPU_FAMILIES, family);
 }
 
 /**

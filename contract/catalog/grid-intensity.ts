@@ -49,6 +49,8 @@ export const UNKNOWN_REGION_G_CO2E_PER_KWH =
 
 /** The intensity of a region and whether the table knew it. */
 export function gridIntensity(region: string): { gPerKwh: number; known: boolean } {
-  const known = Object.hasOwn(GRID_G_CO2E_PER_KWH, region);
+  // The policy pack runs under Pulumi's ts-node, whose default lib predates Object.hasOwn.
+  // biome-ignore lint/suspicious/noPrototypeBuiltins: see above
+  const known = Object.prototype.hasOwnProperty.call(GRID_G_CO2E_PER_KWH, region);
   return { gPerKwh: known ? GRID_G_CO2E_PER_KWH[region] : UNKNOWN_REGION_G_CO2E_PER_KWH, known };
 }
