@@ -7,8 +7,8 @@ if (selected >= 0) {
   if (path) throw new Error(`jest: --selectProjects takes project names (unit, e2e), not '${path}': put test paths first, e.g. npx jest ${path} --selectProjects unit`);
 }
 const tsJest = ["ts-jest", { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } }];
-// @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
-const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws"].join("|");
+// @kubernetes/client-node 1.x and a few of its dependencies, and hyparquet (the trainer's Parquet reader), are ESM-only: ts-jest turns them into CommonJS.
+const esmPackages = ["@kubernetes/client-node", "openid-client", "oauth4webapi", "jose", "jsonpath-plus", "hpagent", "isomorphic-ws", "hyparquet", "hyparquet-compressors", "hyparquet-writer", "hysnappy", "fzstd"].join("|");
 const common = {
   testEnvironment: "<rootDir>/test/support/node-realm-environment.js",
   transform: { "^.+\\.[tj]sx?$": tsJest },

@@ -48,6 +48,7 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
   const { cols, yCols } = encoder;
   const { chunkRows } = job;
   const skipShards = new Set(job.skipShards ?? []);
+  const used = [job.pre.target, ...job.pre.features.map((f) => f.column)];
   for (let s = job.startShard; s < shards.length; s++) {
     if (skipShards.has(s)) continue;
     const uri = shards[s].uri;
@@ -56,7 +57,7 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     let records = new Int32Array(chunkRows);
     let rows = 0;
     // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false)) {
+    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false, used)) {
       for (const { record, row } of batch) {
         if (splitOf(record, job.split) !== job.part) continue;
         if (!encoder.encode(record, x, y, rows, () => `row ${row} of ${uri}`)) continue;

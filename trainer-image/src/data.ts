@@ -186,7 +186,8 @@ export class RecordParser {
 
   /** `row` is 1-based among the data records of the file, `line` its source line. */
   parse(record: string[], row: number, line: number, name = this.name): ParsedRecord | { dropped: string } {
-    const where = `row ${row} (line ${line}) of ${name}`;
+    // Line 0: no source line (Parquet rows, or not tracked).
+    const where = `row ${row}${line ? ` (line ${line})` : ""} of ${name}`;
     const { spec } = this;
     const rawTarget = record[this.targetIdx];
     if (isMissing(rawTarget)) return { dropped: `missing target ${spec.dataset.target}` };

@@ -1,5 +1,6 @@
 /** The data records of each shard, header checked (every shard must have the first shard's columns). */
 import { checkHeader, csvBatches, csvRecords, DataError } from "./data";
+import { openParquet, parquetRecordBatches } from "./parquet";
 import { hashRecord } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -13,6 +14,7 @@ export interface ShardRecord {
 }
 
 export async function readHeader(shard: Shard): Promise<string[]> {
+  if (shard.format === "parquet") return checkHeader((await openParquet(shard)).columns, shard.uri);
   for await (const item of csvRecords(await openShard(shard), shard.uri)) return checkHeader(item.record, shard.uri);
   return checkHeader(undefined, shard.uri);
 }
@@ -27,9 +29,14 @@ async function openShard(shard: Shard) {
 
 /**
  * Streams the data records of `shard` after the first `skip`, in batches; its header must equal `columns`.
- * Leaving the loop early closes the download.
+ * Leaving the loop early closes the download. `use`: the columns the run needs (Parquet reads only those;
+ * the other fields of its records are empty).
  */
-export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord[]> {
+export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns): AsyncGenerator<ShardRecord[]> {
+  if (shard.format === "parquet") {
+    yield* parquetRecordBatches(shard, columns, use, skip);
+    return;
+  }
   let header: string[] | undefined;
   let row = 0;
   for await (const items of csvBatches(await openShard(shard), shard.uri, lines)) {

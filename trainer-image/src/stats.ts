@@ -100,6 +100,7 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   const columns = await readHeader(shards[0]);
   const parser = new RecordParser(spec, columns, shards.length === 1 ? shards[0].uri : `${shards[0].uri} (first of ${shards.length} shards)`);
   const features = parser.features;
+  const used = [spec.dataset.target, ...features];
   const numeric = features.map((c, k) => (parser.categorical.has(c) ? undefined : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined)));
   const categories = features.map((c) => (parser.categorical.has(c) ? new Map<string, number>() : undefined));
   // Labels from every usable row (as fitPreprocess does), capped so a float target cannot fill memory.
@@ -111,7 +112,7 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   let constant = true;
   for (const shard of shards) {
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const batch of shardRecordBatches(shard, columns, 0, false)) {
+    for await (const batch of shardRecordBatches(shard, columns, 0, false, used)) {
       for (const { record, row } of batch) {
         rowsRead++;
         if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
@@ -120,7 +121,7 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
           parsed = parser.parse(record, row, 0, shard.uri);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
-          parsed = parser.parse(record, row, await lineOf(shard, columns, row), shard.uri);
+          parsed = parser.parse(record, row, shard.format === "csv" ? await lineOf(shard, columns, row) : 0, shard.uri);
         }
         if ("dropped" in parsed) {
           dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
