@@ -1,4 +1,5 @@
 /** The data records of each shard, header checked (every shard must have the first shard's columns). */
+import { MAX_RECORD_BYTES } from "./csv-lines";
 import { checkHeader, csvBatches, csvRecords, DataError } from "./data";
 import { openParquet, parquetRecordBatches } from "./parquet";
 import { hashRecord } from "./rng";
@@ -19,6 +20,9 @@ export async function readHeader(shard: Shard): Promise<string[]> {
   return checkHeader(undefined, shard.uri);
 }
 
+/** A CSV shard's byte stream (decompressed); a store error names the shard. */
+export const openCsv = (shard: Shard) => openShard(shard);
+
 async function openShard(shard: Shard) {
   try {
     return await shard.open();
@@ -32,14 +36,14 @@ async function openShard(shard: Shard) {
  * Leaving the loop early closes the download. `use`: the columns the run needs (Parquet reads only those;
  * the other fields of its records are empty).
  */
-export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns): AsyncGenerator<ShardRecord[]> {
+export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns, maxRecordBytes = MAX_RECORD_BYTES): AsyncGenerator<ShardRecord[]> {
   if (shard.format === "parquet") {
     yield* parquetRecordBatches(shard, columns, use, skip);
     return;
   }
   let header: string[] | undefined;
   let row = 0;
-  for await (const items of csvBatches(await openShard(shard), shard.uri, lines)) {
+  for await (const items of csvBatches(await openShard(shard), shard.uri, lines, maxRecordBytes)) {
     const out: ShardRecord[] = [];
     for (const item of items) {
       if (!header) {
@@ -66,6 +70,11 @@ export type SplitName = "train" | "validation" | "test";
 
 /** The split of a record: a seeded hash of its content, so the same in every epoch, pass and shard order. */
 export function splitOf(record: readonly string[], split: RunSpec["split"]): SplitName {
-  const u = hashRecord(record, split.seed) / 4294967296;
+  return splitOfHash(hashRecord(record, split.seed), split);
+}
+
+/** The split of a record whose hashRecord value is `hash`. */
+export function splitOfHash(hash: number, split: RunSpec["split"]): SplitName {
+  const u = hash / 4294967296;
   return u < split.test ? "test" : u < split.test + split.validation ? "validation" : "train";
 }
