@@ -89,87 +89,99 @@ function scanLines(data: Buffer, o: Offsets, st: ScanState): { count: number; po
     let end = -1;
     let plain = true;
     let h = st.seedHash;
-    // The field being read: decimal-number state (as data.ts's DECIMAL reads it).
-    let fieldStart = pos;
-    let mant = 0;
-    let scale = 0;
-    let digits = 0;
-    let part = 0; // 0 integer, 1 fraction, 2 exponent
-    let ok = true;
-    let exact = true;
-    let neg = false;
-    let eneg = false;
-    let ex = 0;
-    let edigits = 0;
-    let signAt = pos;
-    for (; i < n; i++) {
-      const b = data[i];
-      if (b >= 0x30 && b <= 0x39) {
+    // Field by field: [sign] digits [. digits] [e [sign] digits] (data.ts's DECIMAL), then a delimiter; a
+    // field with anything else is text. Every byte goes into the record's hash (hashRecord, rng.ts).
+    for (;;) {
+      const fieldStart = i;
+      let mant = 0;
+      let scale = 0;
+      let digits = 0;
+      let exact = true;
+      let neg = false;
+      let ex = 0;
+      let eneg = false;
+      let number = true;
+      let b = i < n ? data[i] : -1;
+      if (b === 0x2d || b === 0x2b) {
+        neg = b === 0x2d;
         h = Math.imul(h ^ b, 0x01000193);
-        if (part === 2) {
-          if (ex < 100000) ex = ex * 10 + (b - 0x30);
-          edigits++;
-        } else {
-          // At most 15 digits (leading zeros included) stay below 2^53: exact. Beyond, Number() reads it.
+        b = ++i < n ? data[i] : -1;
+      }
+      while (b >= 0x30 && b <= 0x39) {
+        h = Math.imul(h ^ b, 0x01000193);
+        // At most 15 digits (leading zeros included) stay below 2^53: exact. Beyond, Number() reads it.
+        if (digits < 15) mant = mant * 10 + (b - 0x30);
+        else exact = false;
+        digits++;
+        b = ++i < n ? data[i] : -1;
+      }
+      if (b === 0x2e) {
+        h = Math.imul(h ^ b, 0x01000193);
+        b = ++i < n ? data[i] : -1;
+        while (b >= 0x30 && b <= 0x39) {
+          h = Math.imul(h ^ b, 0x01000193);
           if (digits < 15) {
             mant = mant * 10 + (b - 0x30);
-            if (part === 1) scale--;
-          } else if (part === 0 || b !== 0x30) exact = false;
+            scale--;
+          } else if (b !== 0x30) exact = false;
           digits++;
+          b = ++i < n ? data[i] : -1;
         }
-        continue;
       }
-      if (b === COMMA || b === LF || b === CR) {
-        if (b === CR) {
-          if (i + 1 === n) break; // its meaning depends on the next chunk
-          if (data[i + 1] !== LF) {
-            plain = false;
-            break;
-          }
+      if (digits === 0) number = false;
+      else if (b === 0x65 || b === 0x45) {
+        h = Math.imul(h ^ b, 0x01000193);
+        b = ++i < n ? data[i] : -1;
+        if (b === 0x2d || b === 0x2b) {
+          eneg = b === 0x2d;
+          h = Math.imul(h ^ b, 0x01000193);
+          b = ++i < n ? data[i] : -1;
         }
-        if (f < cols) {
-          const k = base + f;
-          starts[k] = fieldStart;
-          ends[k] = i;
-          if (ok && digits > 0 && (part !== 2 || edigits > 0)) {
-            const sc = scale + (eneg ? -ex : ex);
-            if (exact && sc <= 22 && sc >= -22) {
-              const v = sc >= 0 ? mant * POW10[sc] : mant / POW10[-sc];
-              values[k] = neg ? -v : v;
-            } else values[k] = Number(data.toString("latin1", fieldStart, i));
-            kinds[k] = NUMBER;
-          } else kinds[k] = TEXT;
-          if (i > fieldStart && (data[fieldStart] === SPACE || data[i - 1] === SPACE)) plain = false;
+        let edigits = 0;
+        while (b >= 0x30 && b <= 0x39) {
+          h = Math.imul(h ^ b, 0x01000193);
+          if (ex < 100000) ex = ex * 10 + (b - 0x30);
+          edigits++;
+          b = ++i < n ? data[i] : -1;
         }
-        f++;
-        if (b !== COMMA) {
-          end = b === CR ? i + 1 : i;
+        if (edigits === 0) number = false;
+      }
+      // Anything else up to the delimiter makes the field text.
+      while (b !== -1 && b !== COMMA && b !== LF && b !== CR) {
+        number = false;
+        if (b < SPACE || b >= 0x7f || b === 0x22) plain = false;
+        h = Math.imul(h ^ b, 0x01000193);
+        b = ++i < n ? data[i] : -1;
+      }
+      if (b === -1) break; // the line goes on in the next chunk
+      if (b === CR) {
+        if (i + 1 === n) break; // its meaning depends on the next chunk
+        if (data[i + 1] !== LF) {
+          plain = false;
           break;
         }
-        h = Math.imul(h ^ 0x1f, 0x01000193);
-        fieldStart = signAt = i + 1;
-        mant = scale = digits = part = ex = edigits = 0;
-        ok = exact = true;
-        neg = eneg = false;
-        continue;
       }
-      h = Math.imul(h ^ b, 0x01000193);
-      if (b === 0x2e) {
-        if (part === 0) part = 1;
-        else ok = false;
-      } else if (b === 0x65 || b === 0x45) {
-        if (part < 2 && digits > 0) {
-          part = 2;
-          signAt = i + 1;
-        } else ok = false;
-      } else if (b === 0x2d || b === 0x2b) {
-        if (i !== signAt) ok = false;
-        else if (part === 2) eneg = b === 0x2d;
-        else neg = b === 0x2d;
-      } else {
-        ok = false;
-        if (b < SPACE || b >= 0x7f || b === 0x22) plain = false;
+      if (f < cols) {
+        const k = base + f;
+        starts[k] = fieldStart;
+        ends[k] = i;
+        if (number) {
+          const sc = scale + (eneg ? -ex : ex);
+          if (exact && sc <= 22 && sc >= -22) {
+            const v = sc >= 0 ? mant * POW10[sc] : mant / POW10[-sc];
+            values[k] = neg ? -v : v;
+          } else values[k] = Number(data.toString("latin1", fieldStart, i));
+          kinds[k] = NUMBER;
+        } else kinds[k] = TEXT;
+        if (i > fieldStart && (data[fieldStart] === SPACE || data[i - 1] === SPACE)) plain = false;
       }
+      f++;
+      if (b !== COMMA) {
+        end = b === CR ? i + 1 : i;
+        break;
+      }
+      h = Math.imul(h ^ 0x1f, 0x01000193);
+      i++;
     }
     if (!plain) return { count, pos, odd: true };
     if (end < 0) {
