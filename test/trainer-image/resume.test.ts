@@ -98,4 +98,7 @@ test.each(cases)("a sharded %s run stopped mid-epoch and resumed ends with the u
   const losses = (m: { history: { loss: number; val_loss: number }[] }) => m.history.map((h) => [h.loss, h.val_loss]);
   expect(losses(b)).toEqual(losses(a));
   expect(a.rows).toMatchObject({ read: 2400, dropped: 0 });
+  // The run's wall time covers the statistics pass as well as training.
+  expect(a.wallSeconds).toBeGreaterThanOrEqual(a.scanSeconds + a.trainSeconds);
+  expect(a.scanSeconds).toBeGreaterThan(0);
 });

@@ -5,7 +5,7 @@
  * of the checkpointed state, a resumed run ends with the same weights as an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs";
-import { memorySource, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
+import { memorySource, validationBatchRows, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
 import { optimizerExtra, restoreOptimizerExtra, type EpochLog, type TensorGroups, type TrainState } from "./checkpoint";
 import type { RunSpec } from "./spec";
 
@@ -69,7 +69,7 @@ async function validate(model: tf.LayersModel, source: BatchSource, batchSize: n
   if (source.validationRows === 0) return undefined;
   let rows = 0;
   let sums: number[] = [];
-  for await (const b of source.validation(Math.max(batchSize, 1024))) {
+  for await (const b of source.validation(validationBatchRows(batchSize))) {
     const [xs, ys] = toTensors(b, source.cols, source.yCols);
     const out = model.evaluate(xs, ys, { batchSize: b.rows }) as tf.Scalar | tf.Scalar[];
     const values = asList(out);
