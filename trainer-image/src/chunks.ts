@@ -5,7 +5,7 @@
 import type { Batch } from "./batches";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
-import { shardRecordBatches, splitOf, type SplitName } from "./records";
+import { shardRecordBatches, splitOfRecord, type SplitName } from "./records";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
 import type { RetryOptions } from "./storage";
@@ -67,9 +67,10 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     const uri = shards[s].uri;
     outs.forEach(fresh);
     // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false, used)) {
-      for (const { record, row } of batch) {
-        const o = byPart.get(splitOf(record, job.split));
+    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false, used, undefined, job.split.seed)) {
+      for (const r of batch) {
+        const { record, row } = r;
+        const o = byPart.get(splitOfRecord(r, job.split));
         if (!o) continue;
         if (!encoder.encode(record, o.x, o.y, o.rows, () => `row ${row} of ${uri}`)) continue;
         o.records[o.rows++] = row;

@@ -36,30 +36,41 @@ export interface ConvertedShard {
 /** The Parquet name of a CSV shard: part-0.csv.gz -> part-0.parquet. */
 export const parquetName = (uri: string) => `${path.posix.basename(uri).replace(/(\.csv)?(\.gz)?$/i, "")}.parquet`;
 
-/** Pass 1 over every shard: the columns whose every present cell is a decimal number (one schema for all shards). */
-async function numericColumns(shards: Shard[], columns: string[]): Promise<boolean[]> {
+/**
+ * Pass 1 over every shard (one schema for all shards): the columns whose every present cell is a decimal
+ * number, and those with a missing cell (the others are REQUIRED: readers skip the definition levels).
+ */
+async function columnTypes(shards: Shard[], columns: string[]): Promise<{ numeric: boolean[]; nullable: boolean[] }> {
   const numeric = columns.map(() => true);
+  const nullable = columns.map(() => false);
   for (const shard of shards) {
     for await (const batch of shardRecordBatches(shard, columns, 0, false)) {
       for (const { record } of batch) {
-        for (let c = 0; c < columns.length; c++) if (numeric[c] && !isMissing(record[c]) && !Number.isFinite(decimal(record[c]))) numeric[c] = false;
+        for (let c = 0; c < columns.length; c++) {
+          if (isMissing(record[c])) nullable[c] = true;
+          else if (numeric[c] && !Number.isFinite(decimal(record[c]))) numeric[c] = false;
+        }
       }
     }
   }
-  return numeric;
+  return { numeric, nullable };
 }
 
-async function convertShard(shard: Shard, columns: string[], numeric: boolean[], opts: ConvertOptions, put: (name: string, body: Buffer) => Promise<string>): Promise<ConvertedShard> {
+async function convertShard(shard: Shard, columns: string[], types: { numeric: boolean[]; nullable: boolean[] }, opts: ConvertOptions, put: (name: string, body: Buffer) => Promise<string>): Promise<ConvertedShard> {
+  const { numeric, nullable } = types;
   const schema: SchemaElement[] = [
     { name: "schema", num_children: columns.length },
-    ...columns.map((name, c): SchemaElement => (numeric[c] ? { name, type: "DOUBLE", repetition_type: "OPTIONAL" } : { name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" })),
+    ...columns.map((name, c): SchemaElement => {
+      const repetition_type = nullable[c] ? "OPTIONAL" : "REQUIRED";
+      return numeric[c] ? { name, type: "DOUBLE", repetition_type } : { name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type };
+    }),
   ];
   const file = new ParquetFileWriter(schema, opts.codec, opts.rowGroupRows);
   let data: (number | string | null)[][] = columns.map(() => []);
   let rows = 0;
   const flush = () => {
     if (data[0].length === 0) return;
-    file.write(columns.map((name, c): ColumnSource => ({ name, data: data[c] })));
+    file.write(columns.map((name, c): ColumnSource => ({ name, data: data[c], nullable: nullable[c] })));
     data = columns.map(() => []);
   };
   for await (const batch of shardRecordBatches(shard, columns, 0, false)) {
@@ -98,10 +109,10 @@ export async function convertCsvToParquet(opts: ConvertOptions): Promise<Convert
     return store.describe(name);
   };
   const columns = await readHeader(shards[0]);
-  const numeric = await numericColumns(shards, columns);
+  const types = await columnTypes(shards, columns);
   const out: ConvertedShard[] = [];
   for (const shard of shards) {
-    const done = await convertShard(shard, columns, numeric, opts, put);
+    const done = await convertShard(shard, columns, types, opts, put);
     opts.log({ event: "converted", ...done });
     out.push(done);
   }

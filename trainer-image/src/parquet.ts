@@ -6,9 +6,10 @@
  */
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type DecodedArray, type FileMetaData, type SchemaTree } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { DataError } from "./data";
+import { canonicalLabel, DataError, decimal, FLOAT32_MAX, isMissing, type ParsedRecord } from "./data";
 import type { ShardRecord } from "./records";
 import type { Shard } from "./shards";
+import type { RunSpec } from "./spec";
 
 /** Codecs hyparquet decodes (SNAPPY and UNCOMPRESSED built in, the rest from hyparquet-compressors). */
 export const PARQUET_CODECS: readonly string[] = ["UNCOMPRESSED", "SNAPPY", ...Object.keys(compressors)].filter((c, i, all) => all.indexOf(c) === i);
@@ -111,17 +112,58 @@ function valueAt(parts: ColumnData[], row: number): unknown {
   return undefined;
 }
 
+/** The used columns of a run of rows: values[j] holds column use[j] from row `start` (0-based in the file). */
+export interface ParquetRows {
+  readonly start: number;
+  readonly count: number;
+  /** Per used column: the decoded values of these rows (numbers, bigints, booleans, strings, null). */
+  readonly values: ArrayLike<unknown>[];
+  /** Each row's split hash (hashValues). */
+  readonly hashes: Uint32Array;
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
 /**
- * The data records of a Parquet shard after the first `skip`, in batches: full-width records over `columns`
- * (the first shard's), with the columns in `use` filled and the others empty. Row groups wholly before `skip`
- * are not fetched; the next row group is fetched while one is handed on.
+ * The split hash of a Parquet row: FNV-1a over its used columns' values in file order (a number's float64
+ * bits, a string's characters, a marker for null), then hashRecord's finaliser. Values, not their text: no
+ * number is turned into a string to be hashed.
  */
-export async function* parquetRecordBatches(shard: Shard, columns: readonly string[], use: readonly string[], skip = 0): AsyncGenerator<ShardRecord[]> {
+function hashValues(values: ArrayLike<unknown>[], r: number, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j][r];
+    if (v === null || v === undefined) h = Math.imul(h ^ 0x00, 0x01000193);
+    else if (typeof v === "string") for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    else {
+      f64[0] = typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
+      h = Math.imul(h ^ u32[0], 0x01000193);
+      h = Math.imul(h ^ u32[1], 0x01000193);
+    }
+    h = Math.imul(h ^ 0x1f, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The columns of `use` in the file's column order (the hash's order, whatever order the caller lists them in). */
+export const fileOrder = (columns: readonly string[], use: readonly string[]) => [...new Set(use)].sort((a, b) => columns.indexOf(a) - columns.indexOf(b));
+
+/**
+ * The used columns of a Parquet shard after the first `skip` rows, in runs of rows. `use` must be in file
+ * order (fileOrder). Row groups wholly before `skip` are not fetched; the next row group is fetched while one
+ * is handed on.
+ */
+export async function* parquetColumnBatches(shard: Shard, columns: readonly string[], use: readonly string[], skip: number, seed: number): AsyncGenerator<ParquetRows> {
   const file = await openParquet(shard);
   if (file.columns.length !== columns.length || file.columns.some((c, i) => c !== columns[i]))
     throw new DataError(`${shard.uri}: its columns (${file.columns.join(", ")}) differ from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`);
   checkColumns(file, use, shard.uri);
-  const index = use.map((c) => columns.indexOf(c));
   const groups: { start: number; end: number }[] = [];
   let start = 0;
   for (const g of file.metadata.row_groups) {
@@ -139,17 +181,118 @@ export async function* parquetRecordBatches(shard: Shard, columns: readonly stri
     next = k + 1 < groups.length ? fetch(groups[k + 1]) : undefined;
     // A failed prefetch surfaces when it is awaited; until then it must not count as unhandled.
     next?.catch(() => undefined);
-    const parts = use.map((c) => data.get(c)!);
     const { start: from, end } = groups[k];
     for (let at = from; at < end; at += BATCH_RECORDS) {
-      const out: ShardRecord[] = [];
       const stop = Math.min(end, at + BATCH_RECORDS);
-      for (let row = at; row < stop; row++) {
-        const record = new Array<string>(columns.length).fill("");
-        for (let j = 0; j < parts.length; j++) record[index[j]] = cellText(valueAt(parts[j], row));
-        out.push({ record, row: row + 1, line: 0 });
-      }
-      yield out;
+      const values = use.map((c) => slice(data.get(c)!, at, stop));
+      const hashes = new Uint32Array(stop - at);
+      for (let r = 0; r < hashes.length; r++) hashes[r] = hashValues(values, r, seed);
+      yield { start: at, count: stop - at, values, hashes };
     }
+  }
+}
+
+/** Rows [from, to) of a column read as chunks (usually one per row group). */
+function slice(parts: ColumnData[], from: number, to: number): ArrayLike<unknown> {
+  const one = parts.find((p) => from >= p.rowStart && to <= p.rowEnd);
+  const data = one?.columnData as (ArrayLike<unknown> & { subarray?: (a: number, b: number) => ArrayLike<unknown>; slice: (a: number, b: number) => ArrayLike<unknown> }) | undefined;
+  if (one && data) return data.subarray ? data.subarray(from - one.rowStart, to - one.rowStart) : data.slice(from - one.rowStart, to - one.rowStart);
+  return Array.from({ length: to - from }, (_, i) => valueAt(parts, from + i));
+}
+
+/**
+ * The data records of a Parquet shard after the first `skip`, in batches: full-width records over `columns`
+ * (the first shard's), with the columns in `use` filled as text and the others empty, each with its split hash.
+ */
+export async function* parquetRecordBatches(shard: Shard, columns: readonly string[], use: readonly string[], skip: number, seed: number): AsyncGenerator<ShardRecord[]> {
+  const ordered = fileOrder(columns, use);
+  const index = ordered.map((c) => columns.indexOf(c));
+  for await (const rows of parquetColumnBatches(shard, columns, ordered, skip, seed)) {
+    const out: ShardRecord[] = [];
+    for (let r = 0; r < rows.count; r++) {
+      const record = new Array<string>(columns.length).fill("");
+      for (let j = 0; j < ordered.length; j++) record[index[j]] = cellText(rows.values[j][r]);
+      out.push({ record, row: rows.start + r + 1, line: 0, hash: rows.hashes[r] });
+    }
+    yield out;
+  }
+}
+
+/**
+ * RecordParser.parse for a Parquet row straight from its values (no text for numbers): the same values, drop
+ * reasons and refusals as parsing cellText of each value. undefined when the row needs RecordParser itself
+ * (a value that is not a decimal number or overflows float32: it throws the error naming it).
+ */
+export class ParquetRecordParser {
+  private readonly featureAt: number[];
+  private readonly isCategorical: boolean[];
+  private readonly targetAt: number;
+
+  constructor(
+    private readonly spec: RunSpec,
+    ordered: readonly string[],
+    private readonly features: readonly string[],
+    categorical: ReadonlySet<string>,
+  ) {
+    this.featureAt = features.map((c) => ordered.indexOf(c));
+    this.isCategorical = features.map((c) => categorical.has(c));
+    this.targetAt = ordered.indexOf(spec.dataset.target);
+  }
+
+  /** The value as a number, null when missing, undefined when only RecordParser can say (text, bad values). */
+  private static number(v: unknown): number | null | undefined {
+    if (v === null || v === undefined) return null;
+    if (typeof v === "number") {
+      if (Number.isNaN(v)) return null;
+      // -0 as text is "0": the same zero here.
+      return Math.abs(v) <= FLOAT32_MAX ? (v === 0 ? 0 : v) : undefined;
+    }
+    if (typeof v === "boolean") return v ? 1 : 0;
+    if (typeof v === "bigint") return ParquetRecordParser.number(Number(v));
+    if (isMissing(v as string)) return null;
+    const n = decimal(v as string);
+    return Math.abs(n) <= FLOAT32_MAX ? n : undefined;
+  }
+
+  parse(rows: ParquetRows, r: number): ParsedRecord | { dropped: string } | undefined {
+    const { values: cols } = rows;
+    const rawTarget = cols[this.targetAt][r];
+    let target: number | string;
+    if (this.spec.task !== "regression") {
+      const text = cellText(rawTarget);
+      if (isMissing(text)) return { dropped: `missing target ${this.spec.dataset.target}` };
+      target = canonicalLabel(text.trim());
+    } else {
+      const n = ParquetRecordParser.number(rawTarget);
+      if (n === null) return { dropped: `missing target ${this.spec.dataset.target}` };
+      if (n === undefined) return undefined;
+      target = n;
+    }
+    const values: (number | string | null)[] = new Array(this.features.length);
+    let missingColumn: string | undefined;
+    for (let k = 0; k < this.features.length; k++) {
+      const v = cols[this.featureAt[k]][r];
+      if (this.isCategorical[k]) {
+        const text = cellText(v);
+        if (isMissing(text)) {
+          missingColumn ??= this.features[k];
+          values[k] = null;
+        } else values[k] = text.trim();
+        continue;
+      }
+      const n = ParquetRecordParser.number(v);
+      if (n === undefined) return undefined;
+      if (n === null) missingColumn ??= this.features[k];
+      values[k] = n;
+    }
+    if (missingColumn !== undefined && this.spec.preprocess.missing === "drop") return { dropped: `missing ${missingColumn}` };
+    return { values, target };
+  }
+
+  /** The row as the full-width text record RecordParser reads (for its messages). */
+  static record(rows: ParquetRows, r: number, ordered: readonly string[], columns: readonly string[]): string[] {
+    const out = new Array<string>(columns.length).fill("");
+    ordered.forEach((c, j) => (out[columns.indexOf(c)] = cellText(rows.values[j][r])));
+    return out;
   }
 }

@@ -12,6 +12,8 @@ export interface ShardRecord {
   readonly row: number;
   /** Source line (0 when not tracked). */
   readonly line: number;
+  /** The record's split hash when its format defines its own (Parquet: over values); else hashRecord of the text. */
+  readonly hash?: number;
 }
 
 export async function readHeader(shard: Shard): Promise<string[]> {
@@ -36,9 +38,9 @@ async function openShard(shard: Shard) {
  * Leaving the loop early closes the download. `use`: the columns the run needs (Parquet reads only those;
  * the other fields of its records are empty).
  */
-export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns, maxRecordBytes = MAX_RECORD_BYTES): AsyncGenerator<ShardRecord[]> {
+export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns, maxRecordBytes = MAX_RECORD_BYTES, seed = 0): AsyncGenerator<ShardRecord[]> {
   if (shard.format === "parquet") {
-    yield* parquetRecordBatches(shard, columns, use, skip);
+    yield* parquetRecordBatches(shard, columns, use, skip, seed);
     return;
   }
   let header: string[] | undefined;
@@ -72,6 +74,9 @@ export type SplitName = "train" | "validation" | "test";
 export function splitOf(record: readonly string[], split: RunSpec["split"]): SplitName {
   return splitOfHash(hashRecord(record, split.seed), split);
 }
+
+/** The split of a shard record: its own hash (Parquet, hashed with split.seed) or its text's. */
+export const splitOfRecord = (r: ShardRecord, split: RunSpec["split"]): SplitName => (r.hash !== undefined ? splitOfHash(r.hash, split) : splitOf(r.record, split));
 
 /** The split of a record whose hashRecord value is `hash`. */
 export function splitOfHash(hash: number, split: RunSpec["split"]): SplitName {

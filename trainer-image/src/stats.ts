@@ -7,7 +7,8 @@ import { MAX_RECORD_BYTES } from "./csv-lines";
 import { DataError, LoadStopped, noUsableRows, RecordParser, type ParsedRecord } from "./data";
 import { plainCsvBatches, PlainRecordParser } from "./fast-csv";
 import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
-import { openCsv, readHeader, shardRecordBatches, shardRecords, splitOf, splitOfHash, type SplitName } from "./records";
+import { fileOrder, parquetColumnBatches, ParquetRecordParser } from "./parquet";
+import { openCsv, readHeader, shardRecordBatches, shardRecords, splitOfHash, splitOfRecord, type SplitName } from "./records";
 import { Rng } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -158,6 +159,21 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   const cols = columns.length;
   for (const shard of shards) {
     let skip = 0;
+    if (shard.format === "parquet") {
+      // Values straight from the columns: no number becomes text.
+      const ordered = fileOrder(columns, used);
+      const rowParser = new ParquetRecordParser(spec, ordered, features, parser.categorical);
+      for await (const rows of parquetColumnBatches(shard, columns, ordered, 0, spec.split.seed)) {
+        for (let r = 0; r < rows.count; r++) {
+          const row = rows.start + r + 1;
+          rowsRead++;
+          if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+          const parsed = rowParser.parse(rows, r) ?? (await parseSlow(ParquetRecordParser.record(rows, r, ordered, columns), row, shard));
+          accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
+        }
+      }
+      continue;
+    }
     if (shard.format === "csv" && options.fastCsv !== false) {
       // The fast path for plain CSV; at the first line that is not plain, csv-parse takes the rest of the shard.
       const it = plainCsvBatches(await openCsv(shard), shard.uri, columns, options.maxRecordBytes ?? MAX_RECORD_BYTES, spec.split.seed);
@@ -178,11 +194,12 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
       if (skip < 0) continue;
     }
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const batch of shardRecordBatches(shard, columns, skip, false, used, options.maxRecordBytes)) {
-      for (const { record, row } of batch) {
+    for await (const batch of shardRecordBatches(shard, columns, skip, false, used, options.maxRecordBytes, spec.split.seed)) {
+      for (const r of batch) {
+        const { record, row } = r;
         rowsRead++;
         if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-        accept(await parseSlow(record, row, shard), () => splitOf(record, spec.split), row, shard);
+        accept(await parseSlow(record, row, shard), () => splitOfRecord(r, spec.split), row, shard);
       }
     }
   }
