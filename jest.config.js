@@ -15,7 +15,7 @@ const tsJest = [
   "ts-jest",
   { tsconfig: { allowJs: true, esModuleInterop: true, isolatedModules: true, jsx: "react-jsx" } },
 ];
-// @kubernetes/client-node 1.x and a few of its dependencies are ESM-only: ts-jest turns them into CommonJS.
+// @kubernetes/client-node 1.x and a few of its dependencies, and hyparquet (the trainer's Parquet reader), are ESM-only: ts-jest turns them into CommonJS.
 const esmPackages = [
   "@kubernetes/client-node",
   "openid-client",
@@ -24,6 +24,11 @@ const esmPackages = [
   "jsonpath-plus",
   "hpagent",
   "isomorphic-ws",
+  "hyparquet",
+  "hyparquet-compressors",
+  "hyparquet-writer",
+  "hysnappy",
+  "fzstd",
 ].join("|");
 const common = {
   testEnvironment: "<rootDir>/test/support/node-realm-environment.js",

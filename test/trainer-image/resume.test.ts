@@ -8,16 +8,20 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { runTraining } from "../../trainer-image/src/run";
 import { parseRunSpec, type RunSpec } from "../../trainer-image/src/spec";
+import { writeParquetBuffer } from "../../trainer-image/src/parquet-write";
 import { testBackends } from "./backends";
 
 jest.setTimeout(120_000);
 
 let dir: string;
 let data: string;
+let parquet: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "kiln-resume-"));
   data = path.join(dir, "data");
+  parquet = path.join(dir, "parquet");
   mkdirSync(data);
+  mkdirSync(parquet);
   // y = 2 a - b + (c == "q" ? 1 : 0) + small noise; 4 shards of 600 rows, one gzipped.
   for (let s = 0; s < 4; s++) {
     const lines = ["a,b,c,y"];
@@ -31,14 +35,19 @@ beforeAll(() => {
     const text = lines.join("\n") + "\n";
     if (s === 2) writeFileSync(path.join(data, `part-${s}.csv.gz`), gzipSync(text));
     else writeFileSync(path.join(data, `part-${s}.csv`), text);
+    // The same shard as Parquet, in row groups of 128 rows (a stop lands inside one), one shard gzipped.
+    const rows = lines.slice(1).map((l) => l.split(","));
+    const col = (i: number) => rows.map((r) => (i === 2 ? r[i] : Number(r[i])));
+    const columnData = ["a", "b", "c", "y"].map((name, i) => ({ name, data: col(i), type: i === 2 ? ("STRING" as const) : ("DOUBLE" as const) }));
+    writeFileSync(path.join(parquet, `part-${s}.parquet`), Buffer.from(writeParquetBuffer({ columnData, rowGroupSize: 128, codec: s === 2 ? "gzip" : "snappy" })));
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const spec = (runId: string): RunSpec & { runId: string } =>
+const specOf = (runId: string, format = "csv"): RunSpec & { runId: string } =>
   parseRunSpec({
     runId,
-    dataset: { uri: `${data}/part-*`, target: "y", categorical: ["c"], shuffleBuffer: 300 },
+    dataset: { uri: format === "csv" ? `${data}/part-*` : `${parquet}/`, target: "y", categorical: ["c"], shuffleBuffer: 300 },
     task: "regression",
     split: { test: 0.15, validation: 0.15, seed: 4 },
     model: { layers: [{ units: 16, activation: "relu" }] },
@@ -51,8 +60,12 @@ const metrics = (runId: string) => JSON.parse(readFileSync(path.join(dir, "runs"
 const quiet = () => undefined;
 
 // The main thread parses for wasm, a worker thread for cpu (tensorflow: sharded-process.test.ts).
-test.each(testBackends().map((b) => [b, b === "wasm" ? "0" : "1"]))("a sharded run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (backend, worker) => {
+const cases = ["csv", "parquet"].flatMap((format) => testBackends().map((b) => [format, b, b === "wasm" ? "0" : "1"]));
+test.each(cases)("a sharded %s run stopped mid-epoch and resumed ends with the uninterrupted run's weights (%s, KILN_PARSE_WORKER=%s)", async (format, backend, worker) => {
   const env = { KILN_BACKEND: backend, KILN_PARSE_WORKER: worker };
+  const spec = (runId: string) => specOf(runId, format);
+  // Run ids (and so output prefixes) per format and backend.
+  backend = `${format}-${backend}`;
   const ref = await runTraining(spec(`ref-${backend}`), { env, log: quiet });
   expect(ref.status).toBe("succeeded");
 
@@ -85,4 +98,7 @@ test.each(testBackends().map((b) => [b, b === "wasm" ? "0" : "1"]))("a sharded r
   const losses = (m: { history: { loss: number; val_loss: number }[] }) => m.history.map((h) => [h.loss, h.val_loss]);
   expect(losses(b)).toEqual(losses(a));
   expect(a.rows).toMatchObject({ read: 2400, dropped: 0 });
+  // The run's wall time covers the statistics pass as well as training.
+  expect(a.wallSeconds).toBeGreaterThanOrEqual(a.scanSeconds + a.trainSeconds);
+  expect(a.scanSeconds).toBeGreaterThan(0);
 });

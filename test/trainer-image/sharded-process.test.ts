@@ -1,12 +1,13 @@
 /**
- * The built trainer against sharded data in a real MinIO (a glob over plain and gzipped shards, no memory
- * cache, a shuffle buffer smaller than the data): killed (SIGKILL) or stopped (SIGTERM) mid-epoch and
+ * The built trainer against sharded data in a real MinIO (a glob over plain and gzipped CSV shards, and the
+ * same data as Parquet shards; no memory cache, a shuffle buffer smaller than the data): killed (SIGKILL) or stopped (SIGTERM) mid-epoch and
  * restarted, it ends with exactly the weights of an uninterrupted run, on every backend built here.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { gzipSync } from "node:zlib";
 import YAML from "yaml";
 import { MinioServer } from "../support/minio";
+import { writeParquetBuffer } from "../../trainer-image/src/parquet-write";
 import { testBackends } from "./backends";
 import { buildTrainer, epochAtLeast, spawnTrainer } from "./trainer-process";
 
@@ -33,6 +34,11 @@ beforeAll(async () => {
     const text = lines.join("\n") + "\n";
     const gz = s % 3 === 1;
     await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: `sharded/part-${s}.csv${gz ? ".gz" : ""}`, Body: gz ? gzipSync(text) : text }));
+    // The same shard as Parquet (row groups of 300 rows, read by ranged GETs), every third one gzipped.
+    const rows = lines.slice(1).map((l) => l.split(","));
+    const columnData = ["k", "a", "b", "c", "y"].map((name, i) => ({ name, data: rows.map((r) => (i === 3 ? r[i] : Number(r[i]))), type: i === 3 ? ("STRING" as const) : ("DOUBLE" as const) }));
+    const body = Buffer.from(writeParquetBuffer({ columnData, rowGroupSize: 300, codec: gz ? "gzip" : "snappy" }));
+    await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: `sharded-parquet/part-${s}.parquet`, Body: body }));
   }
   await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: "sharded/_SUCCESS", Body: "" }));
 });
@@ -46,8 +52,9 @@ const get = async (key: string) => Buffer.from(await (await s3.send(new GetObjec
 const getJson = async (key: string) => JSON.parse((await get(key)).toString("utf8"));
 const weights = async (runId: string) => Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
 
-const spec = YAML.stringify({
-  dataset: { uri: "s3://datasets/sharded/part-*", target: "y", drop: ["k"], categorical: ["c"], shuffleBuffer: 500, memoryCacheMiB: 0 },
+const URIS: Record<string, string> = { csv: "s3://datasets/sharded/part-*", parquet: "s3://datasets/sharded-parquet/*.parquet" };
+const specOf = (format: string) => YAML.stringify({
+  dataset: { uri: URIS[format], target: "y", drop: ["k"], categorical: ["c"], shuffleBuffer: 500, memoryCacheMiB: 0 },
   task: "regression",
   split: { test: 0.15, validation: 0.15, seed: 3 },
   model: { layers: [{ units: 32, activation: "relu" }, { units: 32, activation: "relu" }] },
@@ -55,7 +62,11 @@ const spec = YAML.stringify({
   output: { uri: "s3://artifacts/runs" },
 });
 
-const env = (runId: string, backend: string) => ({ ...minio.env(), KILN_STORE_RETRY_SECONDS: "120", KILN_RUN_SPEC: spec, KILN_RUN_ID: runId, KILN_BACKEND: backend });
+/** `backend` is "<format>-<backend>" (also the run ids' suffix). */
+const env = (runId: string, label: string) => {
+  const [format, backend] = label.split("-");
+  return { ...minio.env(), KILN_STORE_RETRY_SECONDS: "120", KILN_RUN_SPEC: specOf(format), KILN_RUN_ID: runId, KILN_BACKEND: backend };
+};
 
 async function runToEnd(e: Record<string, string>) {
   const t = spawnTrainer(e);
@@ -64,14 +75,15 @@ async function runToEnd(e: Record<string, string>) {
   return t;
 }
 
-/** Waits for epoch 1's line, then about 40 % of an epoch more: the stop lands inside epoch 2. */
+/** Waits for epoch 1's line, then about a quarter of an epoch more: the stop lands inside epoch 2 (epoch 2 can run faster than epoch 1, which parsed while it trained). */
 async function midEpoch2(t: ReturnType<typeof spawnTrainer>): Promise<void> {
   const line = (await t.waitFor(epochAtLeast(1), 120_000)) as { msPerStep: number };
   const steps = Math.ceil((SHARDS * ROWS * 0.7) / 32);
-  await new Promise((r) => setTimeout(r, line.msPerStep * steps * 0.4));
+  await new Promise((r) => setTimeout(r, line.msPerStep * steps * 0.25));
 }
 
-describe.each(testBackends())("sharded streaming input from MinIO (%s)", (backend) => {
+const labels = ["csv", "parquet"].flatMap((format) => testBackends().map((b) => `${format}-${b}`));
+describe.each(labels)("sharded streaming input from MinIO (%s)", (backend) => {
   let reference: Promise<number[]>;
   beforeAll(() => {
     reference = runToEnd(env(`sharded-ref-${backend}`, backend)).then(() => weights(`sharded-ref-${backend}`));

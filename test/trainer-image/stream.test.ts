@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
-import type { Batch } from "../../trainer-image/src/batches";
+import { TEST_BATCH_ROWS, validationBatchRows, type Batch } from "../../trainer-image/src/batches";
 import { DataError, parseRows, readCsv } from "../../trainer-image/src/data";
 import { fitPreprocess } from "../../trainer-image/src/preprocess";
 import { splitOf } from "../../trainer-image/src/records";
@@ -171,7 +171,7 @@ describe.each([
     const shards = await resolveShards(d, retry);
     const scan = await scanDataset(spec, shards);
     const diskCache = disk ? { dir: path.join(dir, `cache-${bufferRows}-${chunkRows}`), budgetBytes: 2 ** 30 } : undefined;
-    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, diskCache, retry, env: {} }) };
+    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, diskCache, testRows: scan.split.test, retry, env: {} }) };
   }
   const rowsOf = (b: Batch, cols: number) => Array.from({ length: b.rows }, (_, r) => Array.from(b.x.subarray(r * cols, (r + 1) * cols)).join(","));
   async function drain(stream: { next(): Promise<Batch | undefined> }): Promise<Batch[]> {
@@ -179,6 +179,24 @@ describe.each([
     for (let b = await stream.next(); b; b = await stream.next()) out.push(b);
     return out;
   }
+
+  test("the training pass also encodes the validation and test rows: with a cache, no pass reads a shard again", async () => {
+    const { scan, src } = await source(50, 7);
+    const fresh = new ShardSource(specFor(d), await resolveShards(d, retry), scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows: 50, chunkRows: 7, prefetch: 2, worker: false, memoryCacheBytes: 0, retry, env: {} });
+    const all = async (rows: AsyncIterable<Batch>) => {
+      const out: string[] = [];
+      for await (const b of rows) out.push(...rowsOf(b, src.cols));
+      return out;
+    };
+    const [validation, test] = [await all(fresh.validation(validationBatchRows(16))), await all(fresh.test(TEST_BATCH_ROWS))];
+    expect(validation).toHaveLength(scan.split.validation);
+    expect(test).toHaveLength(scan.split.test);
+    await drain(src.epoch(0, 16, { batch: 0 }));
+    if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
+    if (!memoryCacheBytes && !disk) return;
+    expect(await all(src.validation(validationBatchRows(16)))).toEqual(validation);
+    expect(await all(src.test(TEST_BATCH_ROWS))).toEqual(test);
+  });
 
   test("an epoch yields every training row exactly once, in an order fixed by (seed, epoch)", async () => {
     const { scan, src } = await source(50, 7);

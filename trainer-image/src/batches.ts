@@ -6,6 +6,11 @@
 import type * as tf from "@tensorflow/tfjs";
 import { epochOrder } from "./rng";
 
+/** Rows per validation batch: the training batch size, at least 1024 (fewer, larger evaluate calls). */
+export const validationBatchRows = (batchSize: number) => Math.max(batchSize, 1024);
+/** Rows per test batch. */
+export const TEST_BATCH_ROWS = 1024;
+
 export interface Batch {
   /** rows x cols, row-major. */
   readonly x: Float32Array;

@@ -146,6 +146,7 @@ export function cachedChunks(
   let replay: AsyncIterator<Chunk> | undefined;
   let producer: ChunkInput | undefined;
   let writer: ShardWriter | undefined;
+  const side = new Map<SplitName, ShardWriter>();
   return {
     async next() {
       for (;;) {
@@ -172,6 +173,18 @@ export function cachedChunks(
         producer ??= produce(cached.flatMap((h, i) => (h ? [i] : [])));
         const c = await producer.next();
         if (!c) return undefined;
+        if (c.part !== undefined && c.part !== part) {
+          // Another split's rows from the same read: into the cache (whole shards only), not to the consumer.
+          const uri = uris[c.shard];
+          let w = side.get(c.part);
+          if (!w && (c.shard !== startShard || skip === 0) && !cache.has(c.part, uri)) side.set(c.part, (w = cache.writer(c.part, uri)));
+          w?.add(c);
+          if (w && c.last) {
+            w.finish();
+            side.delete(c.part);
+          }
+          continue;
+        }
         if (c.shard !== s) throw new Error(`chunk of shard ${c.shard} while reading shard ${s}`);
         // The start shard of a resumed epoch is read from the middle: not a whole shard to keep.
         if (s !== startShard || skip === 0) {
@@ -189,6 +202,7 @@ export function cachedChunks(
     close() {
       producer?.close();
       writer?.abandon();
+      side.forEach((w) => w.abandon());
       void replay?.return?.();
     },
   };

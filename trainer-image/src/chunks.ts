@@ -5,7 +5,7 @@
 import type { Batch } from "./batches";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
-import { shardRecordBatches, splitOf, type SplitName } from "./records";
+import { shardRecordBatches, splitOfRecord, type SplitName } from "./records";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
 import type { RetryOptions } from "./storage";
@@ -18,6 +18,8 @@ export interface Chunk extends Batch {
   readonly records: Int32Array;
   /** The shard has no rows after this chunk. */
   readonly last: boolean;
+  /** Rows of another split than the job's (ChunkJob.side): for the cache, not for the consumer. */
+  readonly part?: SplitName;
 }
 
 /** Everything a producer needs (plain data: it is posted to a worker). */
@@ -34,6 +36,8 @@ export interface ChunkJob {
   readonly skip: number;
   /** Indices into `shards` not to read. */
   readonly skipShards?: number[];
+  /** Other splits to encode from the same read (in chunks of their own size), so no row is parsed twice. */
+  readonly side?: { readonly part: SplitName; readonly chunkRows: number }[];
   readonly retry: RetryOptions;
   readonly env: Record<string, string | undefined>;
 }
@@ -46,31 +50,40 @@ export interface ChunkJob {
 export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGenerator<Chunk> {
   const encoder = new RowEncoder(job.pre, job.columns);
   const { cols, yCols } = encoder;
-  const { chunkRows } = job;
   const skipShards = new Set(job.skipShards ?? []);
+  const used = [job.pre.target, ...job.pre.features.map((f) => f.column)];
+  // The job's split first, then the side splits: each collects its rows into chunks of its own size.
+  const outs = [{ part: job.part, chunkRows: job.chunkRows }, ...(job.side ?? [])].map((o, i) => ({ ...o, main: i === 0, x: new Float32Array(0), y: new Float32Array(0), records: new Int32Array(0), rows: 0 }));
+  const fresh = (o: (typeof outs)[number]) => {
+    o.x = new Float32Array(o.chunkRows * cols);
+    o.y = new Float32Array(o.chunkRows * yCols);
+    o.records = new Int32Array(o.chunkRows);
+    o.rows = 0;
+  };
+  const byPart = new Map(outs.map((o) => [o.part, o]));
+  const chunk = (o: (typeof outs)[number], s: number, last: boolean): Chunk => ({ x: o.x, y: o.y, rows: o.rows, shard: s, records: o.records, last, ...(o.main ? {} : { part: o.part }) });
   for (let s = job.startShard; s < shards.length; s++) {
     if (skipShards.has(s)) continue;
     const uri = shards[s].uri;
-    let x = new Float32Array(chunkRows * cols);
-    let y = new Float32Array(chunkRows * yCols);
-    let records = new Int32Array(chunkRows);
-    let rows = 0;
+    outs.forEach(fresh);
     // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false)) {
-      for (const { record, row } of batch) {
-        if (splitOf(record, job.split) !== job.part) continue;
-        if (!encoder.encode(record, x, y, rows, () => `row ${row} of ${uri}`)) continue;
-        records[rows++] = row;
-        if (rows < chunkRows) continue;
-        yield { x, y, rows, shard: s, records, last: false };
-        x = new Float32Array(chunkRows * cols);
-        y = new Float32Array(chunkRows * yCols);
-        records = new Int32Array(chunkRows);
-        rows = 0;
+    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false, used, undefined, job.split.seed)) {
+      for (const r of batch) {
+        const { record, row } = r;
+        const o = byPart.get(splitOfRecord(r, job.split));
+        if (!o) continue;
+        if (!encoder.encode(record, o.x, o.y, o.rows, () => `row ${row} of ${uri}`)) continue;
+        o.records[o.rows++] = row;
+        if (o.rows < o.chunkRows) continue;
+        yield chunk(o, s, false);
+        fresh(o);
       }
     }
-    if (rows > 0) yield { x: x.slice(0, rows * cols), y: y.slice(0, rows * yCols), rows, shard: s, records: records.slice(0, rows), last: false };
-    yield endOfShard(s);
+    // Side splits end before the job's own: the consumer moves to the next shard on the job's end of shard.
+    for (const o of [...outs.slice(1), outs[0]]) {
+      if (o.rows > 0) yield { ...chunk(o, s, false), x: o.x.slice(0, o.rows * cols), y: o.y.slice(0, o.rows * yCols), records: o.records.slice(0, o.rows) };
+      yield o.main ? endOfShard(s) : { ...endOfShard(s), part: o.part };
+    }
   }
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * Entry point: `node dist/main.js train [--spec <path|s3://...>]`.
+ * Entry point: `node dist/main.js train [--spec <path|s3://...>]`, `convert --from <csv> --to <prefix>`.
  * Exit codes: 0 succeeded, 1 failed, 2 invalid spec/usage or refused run, 143 stopped by SIGTERM after
  * checkpointing (the Job retries and the next pod resumes).
  */
 import { Command, CommanderError } from "commander";
+import { convertCommand, DEFAULT_ROW_GROUP_ROWS } from "./convert";
 import { DataError } from "./data";
 import { readSpecText, resolveRunSpec } from "./loadSpec";
 import { RunRefusedError, runTraining } from "./run";
@@ -105,6 +106,16 @@ export async function main(argv: string[]): Promise<number> {
     .option("--spec <uri>", "run spec YAML/JSON: a path, file: or s3:// URI (default: env KILN_RUN_SPEC)")
     .action(async (opts: { spec?: string }) => {
       code = await trainCommand(opts);
+    });
+  program
+    .command("convert")
+    .description("write CSV shards (an object, prefix or glob) as Parquet shards under a prefix, one per CSV shard")
+    .requiredOption("--from <uri>", "CSV data: s3://bucket/key, a prefix, a glob, or a local path")
+    .requiredOption("--to <uri>", "prefix the .parquet shards are written under (s3://bucket/dir/ or a directory)")
+    .option("--row-group-rows <n>", "rows per row group (the reader's unit of memory)", String(DEFAULT_ROW_GROUP_ROWS))
+    .option("--codec <codec>", "snappy, gzip or none", "snappy")
+    .action(async (opts: { from: string; to: string; rowGroupRows: string; codec: string }) => {
+      code = await convertCommand(opts);
     });
   try {
     await program.parseAsync(argv, { from: "node" });

@@ -9,14 +9,21 @@ import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import picomatch from "picomatch";
 import { mixSeed, permutation } from "./rng";
-import { openStore, parseS3Uri, type RetryOptions, type Store } from "./storage";
+import { openStore, parseS3Uri, type RangedObject, type RetryOptions, type Store } from "./storage";
 
 export interface Shard {
   /** Where the shard is, for messages: the dataset.uri itself when it names one object. */
   readonly uri: string;
+  /** `parquet` when the key ends in .parquet, else CSV. */
+  readonly format: ShardFormat;
   /** A fresh stream of the shard's CSV text (decompressed when the key ends in .gz). */
   open(): Promise<Readable>;
+  /** The shard's bytes for ranged reads (Parquet). */
+  ranged(): Promise<RangedObject>;
 }
+
+export type ShardFormat = "csv" | "parquet";
+export const formatOf = (key: string): ShardFormat => (/\.parquet$/i.test(key) ? "parquet" : "csv");
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -35,10 +42,12 @@ function gunzipped(source: Readable): Readable {
 function shardOf(store: Store, key: string, uri: string): Shard {
   return {
     uri,
+    format: formatOf(key),
     open: async () => {
       const s = await store.stream(key);
       return key.endsWith(".gz") ? gunzipped(s) : s;
     },
+    ranged: () => store.ranged(key),
   };
 }
 
@@ -56,8 +65,20 @@ function locate(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv): { sto
   return { store: openStore("/", retry, env), key, describe: (k) => `/${k}` };
 }
 
+/** Refuses a data set that mixes CSV and Parquet shards (one schema, one reader per run). */
+function oneFormat(shards: Shard[], uri: string): Shard[] {
+  const parquet = shards.find((s) => s.format === "parquet");
+  const csv = shards.find((s) => s.format === "csv");
+  if (parquet && csv) throw new Error(`${uri} matches both Parquet (${parquet.uri}) and CSV (${csv.uri}) shards; name one kind, e.g. a glob ending in *.parquet`);
+  return shards;
+}
+
 /** Resolves dataset.uri into its shards (sorted by key); an error says what was looked for. */
 export async function resolveShards(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Promise<Shard[]> {
+  return oneFormat(await findShards(uri, retry, env), uri);
+}
+
+async function findShards(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Promise<Shard[]> {
   const { store, key, describe } = locate(uri, retry, env);
   const glob = GLOB_CHARS.exec(key);
   if (glob) {

@@ -3,9 +3,12 @@
  * training rows (Welford mean/variance, min/max, missing counts, capped category vocabularies, a seeded
  * sample for medians) and counts every row's fate. Memory is bounded by the caps, not by the data.
  */
-import { DataError, LoadStopped, noUsableRows, RecordParser } from "./data";
+import { MAX_RECORD_BYTES } from "./csv-lines";
+import { DataError, LoadStopped, noUsableRows, RecordParser, type ParsedRecord } from "./data";
+import { plainCsvBatches, PlainRecordParser } from "./fast-csv";
 import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
-import { readHeader, shardRecordBatches, shardRecords, splitOf, type SplitName } from "./records";
+import { fileOrder, parquetColumnBatches, ParquetRecordParser } from "./parquet";
+import { openCsv, readHeader, shardRecordBatches, shardRecords, splitOfHash, splitOfRecord, type SplitName } from "./records";
 import { Rng } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -96,10 +99,18 @@ async function lineOf(shard: Shard, columns: string[], row: number): Promise<num
 }
 
 /** Streams every shard once (sorted order) and returns the preprocessing fitted on the training rows. */
-export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: () => boolean): Promise<DatasetScan> {
+export interface ScanOptions {
+  /** The fast path for plain CSV (default on); off, csv-parse reads every record (the property test compares them). */
+  readonly fastCsv?: boolean;
+  /** Longest CSV record (tests set a small one). */
+  readonly maxRecordBytes?: number;
+}
+
+export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: () => boolean, options: ScanOptions = {}): Promise<DatasetScan> {
   const columns = await readHeader(shards[0]);
   const parser = new RecordParser(spec, columns, shards.length === 1 ? shards[0].uri : `${shards[0].uri} (first of ${shards.length} shards)`);
   const features = parser.features;
+  const used = [spec.dataset.target, ...features];
   const numeric = features.map((c, k) => (parser.categorical.has(c) ? undefined : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined)));
   const categories = features.map((c) => (parser.categorical.has(c) ? new Map<string, number>() : undefined));
   // Labels from every usable row (as fitPreprocess does), capped so a float target cannot fill memory.
@@ -109,43 +120,86 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   let rowsRead = 0;
   let first: number | string | undefined;
   let constant = true;
+  const accept = (parsed: ParsedRecord | { dropped: string }, part: () => SplitName, row: number, shard: Shard) => {
+    if ("dropped" in parsed) {
+      dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
+      return;
+    }
+    if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
+    const p = part();
+    split[p]++;
+    if (p !== "train") return;
+    if (first === undefined) first = parsed.target;
+    else if (parsed.target !== first) constant = false;
+    for (let k = 0; k < features.length; k++) {
+      const v = parsed.values[k];
+      const counts = categories[k];
+      if (!counts) {
+        numeric[k]!.add(v as number | null);
+        continue;
+      }
+      if (v === null) continue;
+      counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
+      if (counts.size > MAX_CATEGORIES)
+        throw new DataError(
+          `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
+        );
+    }
+  };
+  /** RecordParser on a record's strings; a refusal is raised again with the record's source line. */
+  const parseSlow = async (record: string[], row: number, shard: Shard) => {
+    try {
+      return parser.parse(record, row, 0, shard.uri);
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      return parser.parse(record, row, shard.format === "csv" ? await lineOf(shard, columns, row) : 0, shard.uri);
+    }
+  };
+  const plain = new PlainRecordParser(spec, columns, features, parser.categorical);
+  const cols = columns.length;
   for (const shard of shards) {
+    let skip = 0;
+    if (shard.format === "parquet") {
+      // Values straight from the columns: no number becomes text.
+      const ordered = fileOrder(columns, used);
+      const rowParser = new ParquetRecordParser(spec, ordered, features, parser.categorical);
+      for await (const rows of parquetColumnBatches(shard, columns, ordered, 0, spec.split.seed)) {
+        for (let r = 0; r < rows.count; r++) {
+          const row = rows.start + r + 1;
+          rowsRead++;
+          if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+          const parsed = rowParser.parse(rows, r) ?? (await parseSlow(ParquetRecordParser.record(rows, r, ordered, columns), row, shard));
+          accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
+        }
+      }
+      continue;
+    }
+    if (shard.format === "csv" && options.fastCsv !== false) {
+      // The fast path for plain CSV; at the first line that is not plain, csv-parse takes the rest of the shard.
+      const it = plainCsvBatches(await openCsv(shard), shard.uri, columns, options.maxRecordBytes ?? MAX_RECORD_BYTES, spec.split.seed);
+      for (let step = await it.next(); ; step = await it.next()) {
+        if (step.done) {
+          skip = step.value ?? -1;
+          break;
+        }
+        const rows = step.value;
+        for (let r = 0; r < rows.count; r++) {
+          const row = ++skip;
+          rowsRead++;
+          if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+          const parsed = plain.parse(rows, r, cols) ?? (await parseSlow(PlainRecordParser.record(rows, r, cols), row, shard));
+          accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
+        }
+      }
+      if (skip < 0) continue;
+    }
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const batch of shardRecordBatches(shard, columns, 0, false)) {
-      for (const { record, row } of batch) {
+    for await (const batch of shardRecordBatches(shard, columns, skip, false, used, options.maxRecordBytes, spec.split.seed)) {
+      for (const r of batch) {
+        const { record, row } = r;
         rowsRead++;
         if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-        let parsed;
-        try {
-          parsed = parser.parse(record, row, 0, shard.uri);
-        } catch (err) {
-          if (!(err instanceof DataError)) throw err;
-          parsed = parser.parse(record, row, await lineOf(shard, columns, row), shard.uri);
-        }
-        if ("dropped" in parsed) {
-          dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
-          continue;
-        }
-        if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
-        const part = splitOf(record, spec.split);
-        split[part]++;
-        if (part !== "train") continue;
-        if (first === undefined) first = parsed.target;
-        else if (parsed.target !== first) constant = false;
-        for (let k = 0; k < features.length; k++) {
-          const v = parsed.values[k];
-          const counts = categories[k];
-          if (!counts) {
-            numeric[k]!.add(v as number | null);
-            continue;
-          }
-          if (v === null) continue;
-          counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
-          if (counts.size > MAX_CATEGORIES)
-            throw new DataError(
-              `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
-            );
-        }
+        accept(await parseSlow(record, row, shard), () => splitOfRecord(r, spec.split), row, shard);
       }
     }
   }

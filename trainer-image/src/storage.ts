@@ -21,6 +21,14 @@ export interface Store {
   list(prefix: string): Promise<string[]>;
   /** Whether an object (regular file) exists at `key`. */
   exists(key: string): Promise<boolean>;
+  /** The object at `key` for ranged reads (Parquet readers fetch the footer and column chunks, not the file). */
+  ranged(key: string): Promise<RangedObject>;
+}
+
+/** One object's size and its bytes [start, end) on demand (an S3 ranged GET, a positioned file read). */
+export interface RangedObject {
+  readonly size: number;
+  read(start: number, end: number): Promise<Buffer>;
 }
 
 export interface RetryOptions {
@@ -191,6 +199,20 @@ class S3Store implements Store {
       }
     });
   }
+
+  async ranged(key: string): Promise<RangedObject> {
+    const Key = joinKey(this.prefix, key);
+    const head = await withRetry(`head ${this.describe(key)}`, this.retry, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+    return {
+      size: head.ContentLength ?? 0,
+      read: (start, end) =>
+        withRetry(`get ${this.describe(key)} bytes ${start}-${end - 1}`, this.retry, async () => {
+          if (end <= start) return Buffer.alloc(0);
+          const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}`, IfMatch: head.ETag }));
+          return Buffer.from(await out.Body!.transformToByteArray());
+        }),
+    };
+  }
 }
 
 class LocalStore implements Store {
@@ -242,6 +264,25 @@ class LocalStore implements Store {
       .map((e) => path.relative(this.root, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"))
       .filter((k) => k.startsWith(prefix))
       .sort();
+  }
+
+  async ranged(key: string): Promise<RangedObject> {
+    const file = this.describe(key);
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new Error(`${file} is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; dataset.uri must name a file`);
+    return {
+      size: st.size,
+      read: async (start, end) => {
+        const handle = await fs.open(file, "r");
+        try {
+          const out = Buffer.alloc(Math.max(0, end - start));
+          const { bytesRead } = await handle.read(out, 0, out.length, start);
+          return out.subarray(0, bytesRead);
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   }
 
   async exists(key: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  * The epoch's position (shard, record, RNG state, buffer contents) is saved with a mid-epoch checkpoint,
  * so the resumed epoch yields exactly the batches the uninterrupted one would have.
  */
-import type { Batch, BatchSource, EpochStart, EpochStream, StreamState } from "./batches";
+import { TEST_BATCH_ROWS, validationBatchRows, type Batch, type BatchSource, type EpochStart, type EpochStream, type StreamState } from "./batches";
 import { cachedChunks, ChunkCache } from "./chunk-cache";
 import { encodedChunks, type Chunk, type ChunkJob } from "./chunks";
 import { DiskTier } from "./disk-cache";
@@ -28,6 +28,8 @@ export interface StreamOptions {
   readonly memoryCacheBytes: number;
   /** Encoded rows past the memory cache written to local disk on their first read. */
   readonly diskCache?: { readonly dir: string; readonly budgetBytes: number; readonly onSkip?: (reason: string) => void };
+  /** Test rows (with train and validation rows they size what caching every split would take). */
+  readonly testRows?: number;
   /** Parse in a worker thread (overlapping training), or in the main thread between steps. */
   readonly worker: boolean;
   readonly retry: RetryOptions;
@@ -214,12 +216,33 @@ export class ShardSource implements BatchSource {
     this.cache.dispose();
   }
 
+  /**
+   * The splits the training pass also encodes for the cache, so the validation and test passes parse nothing:
+   * those whose rows fit in the cache's budget after the training rows (validation first, needed every epoch).
+   */
+  private sideParts(batchSize: number): ChunkJob["side"] {
+    const { memoryCacheBytes, diskCache, testRows = 0 } = this.options;
+    let room = memoryCacheBytes + (diskCache?.budgetBytes ?? 0) - this.trainRows * this.rowBytes;
+    const side: { part: SplitName; chunkRows: number }[] = [];
+    for (const [part, rows, chunkRows] of [["validation", this.validationRows, validationBatchRows(batchSize)], ["test", testRows, TEST_BATCH_ROWS]] as const) {
+      if (rows === 0 || rows * this.rowBytes > room) continue;
+      room -= rows * this.rowBytes;
+      side.push({ part, chunkRows });
+    }
+    return side;
+  }
+
+  /** Encoded bytes of one row in the cache (x, y and its record number). */
+  private get rowBytes(): number {
+    return (this.cols + this.yCols + 1) * 4;
+  }
+
   /** Chunks of `part` from `shards` (in this order), from shard `startShard` after `skip` records. */
-  private chunks(shards: Shard[], part: SplitName, chunkRows: number, startShard: number, skip: number, worker = false): ChunkInput {
+  private chunks(shards: Shard[], part: SplitName, chunkRows: number, startShard: number, skip: number, worker = false, side?: ChunkJob["side"]): ChunkInput {
     const { retry, env, prefetch } = this.options;
     const uris = shards.map((s) => s.uri);
     const produce = (skipShards: number[]) => {
-      const job: ChunkJob = { shards: uris, columns: this.columns, pre: this.pre, split: this.spec.split, part, chunkRows, startShard, skip, skipShards, retry, env: { ...env } };
+      const job: ChunkJob = { shards: uris, columns: this.columns, pre: this.pre, split: this.spec.split, part, chunkRows, startShard, skip, skipShards, side, retry, env: { ...env } };
       return worker ? workerChunks(job, prefetch) : new ReadAhead(encodedChunks(job, shards), prefetch);
     };
     return cachedChunks(this.cache, part, uris, this, { shard: startShard, skip }, produce);
@@ -229,7 +252,8 @@ export class ShardSource implements BatchSource {
     const { seed } = this.spec.training;
     const order = Array.from(shardOrder(this.shards.length, seed, epoch), (i) => this.shards[i]);
     // Only training overlaps the parsing; validation and test passes parse while the model waits.
-    const open = (shard: number, skip: number) => this.chunks(order, "train", this.options.chunkRows, shard, skip, this.options.worker);
+    const side = this.sideParts(batchSize);
+    const open = (shard: number, skip: number) => this.chunks(order, "train", this.options.chunkRows, shard, skip, this.options.worker, side);
     const stream = new ShuffledEpoch(open, this.cols, this.yCols, this.options.bufferRows, batchSize, mixSeed(seed, epoch + 1), start.state);
     return start.batch > 0 && !start.state ? replayed(stream, start.batch) : stream;
   }

@@ -5,7 +5,7 @@
  * of the checkpointed state, a resumed run ends with the same weights as an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs";
-import { memorySource, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
+import { memorySource, validationBatchRows, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
 import { optimizerExtra, restoreOptimizerExtra, type EpochLog, type TensorGroups, type TrainState } from "./checkpoint";
 import type { RunSpec } from "./spec";
 
@@ -60,6 +60,21 @@ async function snapshot(model: tf.LayersModel, best: tf.Tensor[] | null, stream?
 
 const toTensors = (b: Batch, cols: number, yCols: number) => [tf.tensor2d(b.x, [b.rows, cols]), tf.tensor2d(b.y, [b.rows, yCols])] as const;
 
+/** Batches between reads of the loss and metrics from the backend. */
+export const LOSS_READBACK_BATCHES = 32;
+
+/**
+ * One optimizer step on a batch, returning its loss and metrics as scalars (model.metricsNames order) without
+ * reading them back: trainOnBatch's own train function (it awaits every value before returning).
+ */
+function trainStep(model: tf.LayersModel): (xs: tf.Tensor, ys: tf.Tensor) => tf.Scalar[] {
+  type Trainable = { makeTrainFunction(): (data: tf.Tensor[]) => tf.Scalar[] };
+  // A Sequential trains (and delegates trainOnBatch to) the LayersModel it wraps.
+  const inner = model instanceof tf.Sequential ? (model as unknown as { model: Trainable }).model : (model as unknown as Trainable);
+  const fn = inner.makeTrainFunction();
+  return (xs, ys) => fn([xs, ys]);
+}
+
 /** Loss and metrics of a batch, in model.metricsNames order. */
 const asList = (v: number | number[] | tf.Scalar | tf.Scalar[]): number[] =>
   (Array.isArray(v) ? v : [v]).map((s) => (typeof s === "number" ? s : (s.dataSync()[0] as number)));
@@ -69,7 +84,7 @@ async function validate(model: tf.LayersModel, source: BatchSource, batchSize: n
   if (source.validationRows === 0) return undefined;
   let rows = 0;
   let sums: number[] = [];
-  for await (const b of source.validation(Math.max(batchSize, 1024))) {
+  for await (const b of source.validation(validationBatchRows(batchSize))) {
     const [xs, ys] = toTensors(b, source.cols, source.yCols);
     const out = model.evaluate(xs, ys, { batchSize: b.rows }) as tf.Scalar | tf.Scalar[];
     const values = asList(out);
@@ -128,12 +143,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let lastYield = started;
     let rowsThisAttempt = 0;
     try {
+      const pending: { losses: tf.Scalar[]; rows: number }[] = [];
+      // Loss and metrics read back every LOSS_READBACK_BATCHES batches in one transfer, summed in batch order
+      // (the same sums as reading each batch's at once), so no batch waits for the one before it.
+      const readBack = async () => {
+        if (!pending.length) return;
+        const all = tf.stack(pending.flatMap((p) => p.losses));
+        const values = await all.data();
+        let k = 0;
+        for (const p of pending) for (let i = 0; i < p.losses.length; i++) partial.sums[i] += values[k++] * p.rows;
+        tf.dispose([all, ...pending.flatMap((p) => p.losses)]);
+        pending.length = 0;
+      };
+      const step = trainStep(model);
       for (let b = await stream.next(); b; b = await stream.next()) {
         const [xs, ys] = toTensors(b, source.cols, source.yCols);
-        const out = asList(await model.trainOnBatch(xs, ys));
+        pending.push({ losses: step(xs, ys), rows: b.rows });
         xs.dispose();
         ys.dispose();
-        out.forEach((v, i) => (partial.sums[i] += v * b!.rows));
+        if (pending.length >= LOSS_READBACK_BATCHES) await readBack();
         partial.rows += b.rows;
         rowsThisAttempt += b.rows;
         batches++;
@@ -146,6 +174,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           break;
         }
       }
+      await readBack();
       const seconds = (Date.now() - started) / 1000;
       state.trainSeconds += seconds;
       state.samplesSeen += rowsThisAttempt;
