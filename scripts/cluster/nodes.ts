@@ -49,7 +49,7 @@ export function poolsFromStackConfig(text: string, file = "stack config"): Simul
     if (v && typeof v === "object" && "secure" in (v as object)) continue;
     raw[k] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  let config;
+  let config: ReturnType<typeof parseConfig>;
   try {
     config = parseConfig(raw, "local");
   } catch (e) {

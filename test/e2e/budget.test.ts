@@ -5,7 +5,18 @@
  * ClusterQueue (new runs wait, with the reason shown) and raising it releases them.
  */
 import { INSTANCE_PRICES } from "../../contract/catalog/prices";
-import { createJobFromTemplate, ensureStack, jobPods, kiln, kubectl, kubectlJson, must, pulumi, runName, waitFor } from "./harness";
+import {
+  createJobFromTemplate,
+  ensureStack,
+  jobPods,
+  kiln,
+  kubectl,
+  kubectlJson,
+  must,
+  pulumi,
+  runName,
+  waitFor,
+} from "./harness";
 
 jest.setTimeout(20 * 60_000);
 
@@ -14,14 +25,26 @@ const TEAM_INDEX = 1; // kiln:teams[1] is vision in Pulumi.local.yaml
 const COMMITTED_BUDGET = 500;
 
 async function setBudget(gpuHours: number): Promise<void> {
-  await must("bash", ["scripts/local/pulumi.sh", "config", "set", "--path", `kiln:teams[${TEAM_INDEX}].budget.gpuHours`, String(gpuHours), "--type", "float"]);
+  await must("bash", [
+    "scripts/local/pulumi.sh",
+    "config",
+    "set",
+    "--path",
+    `kiln:teams[${TEAM_INDEX}].budget.gpuHours`,
+    String(gpuHours),
+    "--type",
+    "float",
+  ]);
   const up = await pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { timeoutMs: 900_000 });
-  if (up.code !== 0) throw new Error(`pulumi up (budget ${gpuHours}) failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-2000)}`);
+  if (up.code !== 0)
+    throw new Error(`pulumi up (budget ${gpuHours}) failed:\n${up.stdout.slice(-3000)}${up.stderr.slice(-2000)}`);
 }
 
-const stopPolicy = async () => (await kubectlJson(["get", "clusterqueues.kueue.x-k8s.io", "kiln-vision"])).spec?.stopPolicy ?? "None";
+const stopPolicy = async () =>
+  (await kubectlJson(["get", "clusterqueues.kueue.x-k8s.io", "kiln-vision"])).spec?.stopPolicy ?? "None";
 const suspended = async (name: string) => (await kubectlJson(["get", "job", name, "-n", NS])).spec.suspend === true;
-const succeeded = async (name: string) => ((await kubectlJson(["get", "job", name, "-n", NS])).status?.succeeded ?? 0) > 0;
+const succeeded = async (name: string) =>
+  ((await kubectlJson(["get", "job", name, "-n", NS])).status?.succeeded ?? 0) > 0;
 const lsJson = async () => {
   const r = await kiln(["ls", "-n", NS, "--no-metrics", "-o", "json"]);
   if (r.code !== 0) throw new Error(`kubectl kiln ls failed: ${r.stderr}`);
@@ -34,7 +57,10 @@ describe("run accounting and team budgets", () => {
 
   beforeAll(async () => {
     await ensureStack();
-    const rollout = await kubectl(["rollout", "status", "deployment/kiln-accountant", "-n", "kiln-accountant", "--timeout=300s"], { timeoutMs: 320_000 });
+    const rollout = await kubectl(
+      ["rollout", "status", "deployment/kiln-accountant", "-n", "kiln-accountant", "--timeout=300s"],
+      { timeoutMs: 320_000 },
+    );
     if (rollout.code !== 0) {
       const pods = await kubectl(["get", "pods", "-n", "kiln-accountant", "-o", "wide"]);
       throw new Error(`kiln-accountant is not running:\n${rollout.stderr}\n${pods.stdout}`);
@@ -60,11 +86,16 @@ describe("run accounting and team budgets", () => {
 
     // The record is written while the pod runs (counted until now), then closed at the pod's end.
     let last: unknown;
-    const run = await waitFor(`the accountant's record of the run to close at the pod's end (last: ${JSON.stringify(last)})`, 120_000, async () => {
-      const r = (await lsJson()).find((x) => x.name === name);
-      last = r?.usage;
-      return r?.usage && Math.abs(r.usage.gpuHours - expectedHours) < 1e-6 ? r : undefined;
-    }, 2000);
+    const run = await waitFor(
+      `the accountant's record of the run to close at the pod's end (last: ${JSON.stringify(last)})`,
+      120_000,
+      async () => {
+        const r = (await lsJson()).find((x) => x.name === name);
+        last = r?.usage;
+        return r?.usage && Math.abs(r.usage.gpuHours - expectedHours) < 1e-6 ? r : undefined;
+      },
+      2000,
+    );
     expect(run.usage.gpuHours).toBeCloseTo(expectedHours, 6);
     expect(run.usage).toMatchObject({ pool: "a10g", instanceType: "g5.48xlarge", capacityType: "on-demand" });
     expect(run.usage.usd).toBeCloseTo(expectedHours * (INSTANCE_PRICES["g5.48xlarge"].onDemand / 8), 6);
@@ -85,7 +116,12 @@ describe("run accounting and team budgets", () => {
   it("a budget set in the stack holds the team's queue: new runs wait with the reason shown; raising it releases them", async () => {
     budgetChanged = true;
     await setBudget(0.001);
-    await waitFor("the accountant to hold ClusterQueue kiln-vision", 180_000, async () => (await stopPolicy()) === "Hold", 2000);
+    await waitFor(
+      "the accountant to hold ClusterQueue kiln-vision",
+      180_000,
+      async () => (await stopPolicy()) === "Hold",
+      2000,
+    );
 
     const name = runName("e2e-held");
     created.push(name);
@@ -95,13 +131,20 @@ describe("run accounting and team budgets", () => {
     expect(await jobPods(NS, name)).toEqual([]);
     const ls = await kiln(["ls", "-n", NS, "--no-metrics"]);
     expect(ls.stdout.split("\n").find((l) => l.startsWith(name))).toMatch(/Queued \(budget\)/);
-    expect(ls.stderr).toMatch(/^note: team vision has used [\d.]+ GPU-hours of its 0\.0010 GPU-hours budget for \d{4}-\d\d: new runs wait until \d{4}-\d\d-01 \(running runs finish\)$/m);
+    expect(ls.stderr).toMatch(
+      /^note: team vision has used [\d.]+ GPU-hours of its 0\.0010 GPU-hours budget for \d{4}-\d\d: new runs wait until \d{4}-\d\d-01 \(running runs finish\)$/m,
+    );
     const status = await kiln(["status", name, "-n", NS]);
     expect(status.stdout).toMatch(/Waiting: +team vision has used/);
 
     await setBudget(COMMITTED_BUDGET);
     budgetChanged = false;
-    await waitFor("the accountant to release ClusterQueue kiln-vision", 180_000, async () => (await stopPolicy()) === "None", 2000);
+    await waitFor(
+      "the accountant to release ClusterQueue kiln-vision",
+      180_000,
+      async () => (await stopPolicy()) === "None",
+      2000,
+    );
     await waitFor(`the held Job ${name} to be admitted and succeed`, 300_000, () => succeeded(name), 2000);
   });
 });

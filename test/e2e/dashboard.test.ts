@@ -5,15 +5,31 @@
  * team's ClusterQueue quota and usage as the API has them. A run asking for more GPUs than the cohort has
  * waits; the runs table shows the reason Kueue gives on its Workload. Screenshots go to .kiln/screenshots.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import YAML from "yaml";
 import { GPU_RESOURCE } from "../../contract/gpu";
 
 import { cellTexts, CHROMIUM, hasChromium, launch, screenshotDir, watchedPage } from "../cli/dashboard/browser";
-import { createJobFromTemplate, ensureStack, startDashboard, harnessConfig, jobPods, jobSucceeded, kiln, kubectl, kubectlBin, kubectlJson, must, ROOT, runName, waitFor, waitScheduled } from "./harness";
+import {
+  createJobFromTemplate,
+  ensureStack,
+  startDashboard,
+  harnessConfig,
+  jobPods,
+  jobSucceeded,
+  kiln,
+  kubectl,
+  kubectlBin,
+  kubectlJson,
+  must,
+  ROOT,
+  runName,
+  waitFor,
+  waitScheduled,
+} from "./harness";
 import { RUN_SELECTOR } from "../../contract/labels";
 
 jest.setTimeout(15 * 60_000);
@@ -31,10 +47,19 @@ describe("kubectl kiln dashboard against the local cluster", () => {
   const waiting = runName("e2e-dash-wait");
 
   beforeAll(async () => {
-    if (!hasChromium()) throw new Error(`no Chromium at ${CHROMIUM}: bash scripts/test/install-browser.sh (root), or set KILN_CHROMIUM`);
+    if (!hasChromium())
+      throw new Error(`no Chromium at ${CHROMIUM}: bash scripts/test/install-browser.sh (root), or set KILN_CHROMIUM`);
     const store = await ensureStack();
     ({ namespace: ns, name: team } = harnessConfig().teams[0]);
-    const text = await must(kubectlBin(), ["get", "configmap", "kiln-run-spec", "-n", ns, "-o", "jsonpath={.data.spec\\.yaml}"]);
+    const text = await must(kubectlBin(), [
+      "get",
+      "configmap",
+      "kiln-run-spec",
+      "-n",
+      ns,
+      "-o",
+      "jsonpath={.data.spec\\.yaml}",
+    ]);
     const doc = YAML.parse(text);
     doc.training = { ...doc.training, epochs: 8 };
     const spec = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kiln-e2e-dash-")), "spec.yaml");
@@ -57,7 +82,8 @@ describe("kubectl kiln dashboard against the local cluster", () => {
       dash.child.kill("SIGINT");
       await exited;
     }
-    for (const n of [trained, holding, waiting]) await kubectl(["delete", "job", n, "-n", ns, "--ignore-not-found", "--wait=false"]);
+    for (const n of [trained, holding, waiting])
+      await kubectl(["delete", "job", n, "-n", ns, "--ignore-not-found", "--wait=false"]);
   });
 
   it("the runs table lists the namespace's runs as the API has them, with the waiting run's reason from its Workload", async () => {
@@ -70,14 +96,21 @@ describe("kubectl kiln dashboard against the local cluster", () => {
     });
     const { page, errors } = await watchedPage(browser);
     // Jobs come and go (TTL after finishing): read the API and the page back to back until they agree.
-    const rows = await waitFor(`the runs table of ${ns} to list the Jobs the API lists`, 60_000, async () => {
-      const jobs = await kubectlJson<{ items: any[] }>(["get", "jobs", "-n", ns, "-l", RUN_SELECTOR]);
-      await page.goto(`${dash.url}?namespace=${ns}&size=500`);
-      const cells = await cellTexts(page, "#runs tbody tr");
-      const same = JSON.stringify(cells.map((r) => r[1]).sort()) === JSON.stringify(jobs.items.map((j) => j.metadata.name).sort());
-      // The holding run's pod is bound by now; KWOK marks it Running a moment later.
-      return same && cells.some((r) => r[1] === holding && r[2] === "Running") ? cells : undefined;
-    }, 3000);
+    const rows = await waitFor(
+      `the runs table of ${ns} to list the Jobs the API lists`,
+      60_000,
+      async () => {
+        const jobs = await kubectlJson<{ items: any[] }>(["get", "jobs", "-n", ns, "-l", RUN_SELECTOR]);
+        await page.goto(`${dash.url}?namespace=${ns}&size=500`);
+        const cells = await cellTexts(page, "#runs tbody tr");
+        const same =
+          JSON.stringify(cells.map((r) => r[1]).sort()) ===
+          JSON.stringify(jobs.items.map((j) => j.metadata.name).sort());
+        // The holding run's pod is bound by now; KWOK marks it Running a moment later.
+        return same && cells.some((r) => r[1] === holding && r[2] === "Running") ? cells : undefined;
+      },
+      3000,
+    );
     const waitRow = rows.find((r) => r[1] === waiting)!;
     expect(waitRow[2]).toBe(`Queued ${wl.message}`.replace(/\s+/g, " "));
     expect(waitRow[4]).toMatch(/^\d+$/);
@@ -85,7 +118,8 @@ describe("kubectl kiln dashboard against the local cluster", () => {
     expect(holdRow[2]).toBe("Running");
     expect(holdRow[5]).toBe("1");
     await page.screenshot({ path: path.join(shots, "e2e-runs.png"), fullPage: true });
-    if (process.env.KILN_UPDATE_DOCS_SCREENSHOT === "1") await page.screenshot({ path: path.join(ROOT, "docs/dashboard.png") });
+    if (process.env.KILN_UPDATE_DOCS_SCREENSHOT === "1")
+      await page.screenshot({ path: path.join(ROOT, "docs/dashboard.png") });
     expect(errors).toEqual([]);
   });
 
@@ -114,20 +148,37 @@ describe("kubectl kiln dashboard against the local cluster", () => {
     const cqName = `kiln-${team}`;
     const { page, errors } = await watchedPage(browser);
     // Usage moves as runs start and end: compare page and API read back to back until they agree.
-    const agreed = await waitFor(`the queues page and ClusterQueue ${cqName} to agree`, 60_000, async () => {
-      const cq = await kubectlJson(["get", "clusterqueues.kueue.x-k8s.io", cqName]);
-      await page.goto(new URL("/queues", dash.url).href);
-      const gpuGroup = cq.spec.resourceGroups.find((g: any) => g.coveredResources.includes(GPU_RESOURCE));
-      const results: boolean[] = [];
-      for (const flavor of gpuGroup.flavors) {
-        const quota = flavor.resources.find((r: any) => r.name === GPU_RESOURCE);
-        const usage = (cq.status?.flavorsUsage ?? []).find((f: any) => f.name === flavor.name)?.resources.find((r: any) => r.name === GPU_RESOURCE);
-        const [cells] = await cellTexts(page, `[data-queue='${cqName}'] tr[data-flavor='${flavor.name}'][data-resource='${GPU_RESOURCE}']`);
-        results.push(cells[2] === String(Number(quota.nominalQuota)) && cells[6] === String(Number(usage?.total ?? 0)) && cells[7] === String(Number(usage?.borrowed ?? 0)));
-      }
-      const used = (cq.status?.flavorsUsage ?? []).flatMap((f: any) => f.resources).filter((r: any) => r.name === GPU_RESOURCE).reduce((s: number, r: any) => s + Number(r.total ?? 0), 0);
-      return results.every(Boolean) && used >= 1 ? used : undefined;
-    }, 2000);
+    const agreed = await waitFor(
+      `the queues page and ClusterQueue ${cqName} to agree`,
+      60_000,
+      async () => {
+        const cq = await kubectlJson(["get", "clusterqueues.kueue.x-k8s.io", cqName]);
+        await page.goto(new URL("/queues", dash.url).href);
+        const gpuGroup = cq.spec.resourceGroups.find((g: any) => g.coveredResources.includes(GPU_RESOURCE));
+        const results: boolean[] = [];
+        for (const flavor of gpuGroup.flavors) {
+          const quota = flavor.resources.find((r: any) => r.name === GPU_RESOURCE);
+          const usage = (cq.status?.flavorsUsage ?? [])
+            .find((f: any) => f.name === flavor.name)
+            ?.resources.find((r: any) => r.name === GPU_RESOURCE);
+          const [cells] = await cellTexts(
+            page,
+            `[data-queue='${cqName}'] tr[data-flavor='${flavor.name}'][data-resource='${GPU_RESOURCE}']`,
+          );
+          results.push(
+            cells[2] === String(Number(quota.nominalQuota)) &&
+              cells[6] === String(Number(usage?.total ?? 0)) &&
+              cells[7] === String(Number(usage?.borrowed ?? 0)),
+          );
+        }
+        const used = (cq.status?.flavorsUsage ?? [])
+          .flatMap((f: any) => f.resources)
+          .filter((r: any) => r.name === GPU_RESOURCE)
+          .reduce((s: number, r: any) => s + Number(r.total ?? 0), 0);
+        return results.every(Boolean) && used >= 1 ? used : undefined;
+      },
+      2000,
+    );
     expect(agreed).toBeGreaterThanOrEqual(1);
     await page.screenshot({ path: path.join(shots, "e2e-queues.png"), fullPage: true });
     expect(errors).toEqual([]);

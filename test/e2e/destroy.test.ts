@@ -4,7 +4,7 @@
  * remains. (Other suites bring the stack back with ensureStack() when they run after this one.)
  */
 import { ensureStack, kubectl, pulumi, waitFor } from "./harness";
-import { DeclaredObject, readObject, stackObjects } from "./objects";
+import { type DeclaredObject, readObject, stackObjects } from "./objects";
 
 jest.setTimeout(20 * 60_000);
 
@@ -24,13 +24,20 @@ describe("pulumi destroy --stack local", () => {
 
   it("leaves none of the stack's objects on the API server", async () => {
     // Namespaces finalize asynchronously (the namespace controller empties them first).
-    const left = await waitFor("the stack's objects to be deleted", 180_000, async () => {
+    const left = await waitFor(
+      "the stack's objects to be deleted",
+      180_000,
+      async () => {
+        const remaining: string[] = [];
+        for (const o of before)
+          if (await readObject(o)) remaining.push(`${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`);
+        return remaining.length === 0 ? remaining : undefined;
+      },
+      3000,
+    ).catch(async () => {
       const remaining: string[] = [];
-      for (const o of before) if (await readObject(o)) remaining.push(`${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`);
-      return remaining.length === 0 ? remaining : undefined;
-    }, 3000).catch(async () => {
-      const remaining: string[] = [];
-      for (const o of before) if (await readObject(o)) remaining.push(`${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`);
+      for (const o of before)
+        if (await readObject(o)) remaining.push(`${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`);
       return remaining;
     });
     expect(left).toEqual([]);
@@ -39,13 +46,18 @@ describe("pulumi destroy --stack local", () => {
   it("leaves nothing labelled app.kubernetes.io/part-of=kiln in the cluster or the stack's namespaces", async () => {
     // Cluster-scoped kinds everywhere; namespaced kinds in every namespace the stack used (other
     // namespaces, e.g. bench:cluster's, are not the stack's to clean).
-    const clusterKinds = "namespaces,clusterqueues.kueue.x-k8s.io,resourceflavors.kueue.x-k8s.io,priorityclasses,clusterroles,clusterrolebindings";
+    const clusterKinds =
+      "namespaces,clusterqueues.kueue.x-k8s.io,resourceflavors.kueue.x-k8s.io,priorityclasses,clusterroles,clusterrolebindings";
     const r = await kubectl(["get", clusterKinds, "-l", "app.kubernetes.io/part-of=kiln", "-o", "name"]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("");
-    const namespaces = new Set<string>([...before.filter((o) => o.kind === "Namespace").map((o) => o.name), ...before.flatMap((o) => (o.namespace ? [o.namespace] : []))]);
+    const namespaces = new Set<string>([
+      ...before.filter((o) => o.kind === "Namespace").map((o) => o.name),
+      ...before.flatMap((o) => (o.namespace ? [o.namespace] : [])),
+    ]);
     expect(namespaces.size).toBeGreaterThan(0);
-    const nsKinds = "localqueues.kueue.x-k8s.io,roles,rolebindings,configmaps,secrets,serviceaccounts,cronjobs,jobs,networkpolicies,resourcequotas,limitranges";
+    const nsKinds =
+      "localqueues.kueue.x-k8s.io,roles,rolebindings,configmaps,secrets,serviceaccounts,cronjobs,jobs,networkpolicies,resourcequotas,limitranges";
     for (const ns of namespaces) {
       const n = await kubectl(["get", nsKinds, "-n", ns, "-l", "app.kubernetes.io/part-of=kiln", "-o", "name"]);
       expect(n.code).toBe(0);

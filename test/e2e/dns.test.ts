@@ -37,24 +37,45 @@ describe("cluster DNS on the local cluster", () => {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
       securityContext: { runAsNonRoot: true, runAsUser: 10001 },
-      containers: [{ name: "main", image, imagePullPolicy: "IfNotPresent", command, env: [{ name: "HOME", value: "/tmp" }] }],
+      containers: [
+        { name: "main", image, imagePullPolicy: "IfNotPresent", command, env: [{ name: "HOME", value: "/tmp" }] },
+      ],
     },
   });
 
   it("a pod resolves a headless Service's pod names and a Service's name; other names do not exist", async () => {
     const objects = [
-      { apiVersion: "v1", kind: "Service", metadata: { name: "peers", namespace: ns }, spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: { app: "peer" } } },
-      { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: ns }, spec: { selector: { app: "peer" }, ports: [{ port: 80 }] } },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "peers", namespace: ns },
+        spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: { app: "peer" } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: ns },
+        spec: { selector: { app: "peer" }, ports: [{ port: 80 }] },
+      },
       realNodePod("rank-0", { app: "peer" }, { hostname: "rank-0", subdomain: "peers" }, ["sleep", "600"]),
     ];
-    await must(kubectlBin(), ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
+    await must(kubectlBin(), ["apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
     const peer = await waitFor("pod rank-0 to run with an IP", 180_000, async () => {
       const p = await kubectlJson(["get", "pod", "rank-0", "-n", ns]);
       return p.status?.phase === "Running" && p.status.podIP ? (p.status.podIP as string) : undefined;
     });
     const clusterIp = (await kubectlJson(["get", "service", "web", "-n", ns])).spec.clusterIP as string;
 
-    const names = [`rank-0.peers.${ns}.svc.cluster.local`, "rank-0.peers", `web.${ns}.svc.cluster.local`, "web", "no-such-pod.peers", "example.com"];
+    const names = [
+      `rank-0.peers.${ns}.svc.cluster.local`,
+      "rank-0.peers",
+      `web.${ns}.svc.cluster.local`,
+      "web",
+      "no-such-pod.peers",
+      "example.com",
+    ];
     const client = realNodePod("client", { app: "client" }, {}, ["node", "-e", RESOLVE, ...names]);
     await must(kubectlBin(), ["apply", "-f", "-"], { input: JSON.stringify(client) });
     await waitFor("the client pod to finish", 180_000, async () => {

@@ -4,20 +4,23 @@
  * and a short real training run on Auto MPG writes its model, metrics and report, on the wasm backend
  * (variant none) and on the native TensorFlow backend built from the PyPI wheel (variant cpu).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { autoMpgCsv } from "../../datasets/auto-mpg";
 import { must, ROOT, sh } from "./harness";
 
 jest.setTimeout(30 * 60_000);
 
 /** podman on Kiln's own image store (scripts/image/podman.sh). */
-const podman = (args: string[], timeoutMs = 300_000) => sh(path.join(ROOT, "scripts/image/podman.sh"), args, { timeoutMs });
+const podman = (args: string[], timeoutMs = 300_000) =>
+  sh(path.join(ROOT, "scripts/image/podman.sh"), args, { timeoutMs });
 
 /** Builds (a no-op when up to date with its inputs) and returns the image reference. */
 async function build(variant: "none" | "cpu"): Promise<string> {
-  const out = await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "--variant", variant], { timeoutMs: 1_800_000 });
+  const out = await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "--variant", variant], {
+    timeoutMs: 1_800_000,
+  });
   return out.trim().split("\n").pop()!;
 }
 
@@ -36,11 +39,29 @@ async function trainIn(image: string): Promise<{ lines: any[]; run: string }> {
     output: { uri: "/out" },
   };
   const r = await podman([
-    "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
-    "-v", `${dir}/data:/data:ro`, "-v", `${dir}/out:/out`, "-e", `KILN_RUN_SPEC=${JSON.stringify(spec)}`, image,
+    "run",
+    "--rm",
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--cap-drop",
+    "ALL",
+    "-v",
+    `${dir}/data:/data:ro`,
+    "-v",
+    `${dir}/out:/out`,
+    "-e",
+    `KILN_RUN_SPEC=${JSON.stringify(spec)}`,
+    image,
   ]);
   if (r.code !== 0) throw new Error(`podman run exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
-  return { lines: r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)), run: path.join(dir, "out", "image-smoke") };
+  return {
+    lines: r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l)),
+    run: path.join(dir, "out", "image-smoke"),
+  };
 }
 
 describe("the trainer image", () => {
@@ -67,9 +88,13 @@ describe("the trainer image", () => {
 
   it("trains Auto MPG as uid 10001 on a read-only root (wasm backend) and writes model, metrics and report", async () => {
     const { lines, run } = await trainIn(image);
-    expect(lines.find((l) => l.event === "backend")).toMatchObject({ backend: "wasm", device: expect.stringMatching(/^CPU/) });
+    expect(lines.find((l) => l.event === "backend")).toMatchObject({
+      backend: "wasm",
+      device: expect.stringMatching(/^CPU/),
+    });
     expect(lines.find((l) => l.event === "done")).toMatchObject({ outcome: "completed", epochs: 5 });
-    for (const f of ["model/model.json", "model/weights.bin", "metrics.json", "report.html", "run.json"]) expect(fs.existsSync(path.join(run, f))).toBe(true);
+    for (const f of ["model/model.json", "model/weights.bin", "metrics.json", "report.html", "run.json"])
+      expect(fs.existsSync(path.join(run, f))).toBe(true);
     expect(fs.statSync(path.join(run, "metrics.json")).uid).toBe(10001);
   });
 

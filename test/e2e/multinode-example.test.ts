@@ -6,12 +6,27 @@
  * its checkpoint, not counted as a failure, and it ends with exactly the uninterrupted run's parameters;
  * `ls`, `status` and `usage` show the run, its nodes and its GPU-hours over every pod.
  */
-import * as path from "path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import * as path from "node:path";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { JOBSET_GROUP, JOBSET_RESTART_LABEL, rankHost } from "../../contract/workload";
 import { USAGE_RECORD_KEY, USAGE_RECORD_LABEL, USAGE_RUN_LABEL } from "../../contract/accounting/keys";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { ensureStack, harnessConfig, kiln, startDashboard, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, ROOT, runName, storeClient, waitFor } from "./harness";
+import {
+  ensureStack,
+  harnessConfig,
+  kiln,
+  startDashboard,
+  kubectl,
+  kubectlBin,
+  kubectlJson,
+  must,
+  nodeLabels,
+  type ObjectStoreEnv,
+  ROOT,
+  runName,
+  storeClient,
+  waitFor,
+} from "./harness";
 
 jest.setTimeout(30 * 60_000);
 
@@ -42,7 +57,10 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
   beforeAll(async () => {
     store = await ensureStack();
     s3 = storeClient(store);
-    image = (await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "example-jax"], { timeoutMs: 1_800_000 })).trim().split("\n").pop()!;
+    image = (await must("bash", [path.join(ROOT, "scripts/image/build.sh"), "example-jax"], { timeoutMs: 1_800_000 }))
+      .trim()
+      .split("\n")
+      .pop()!;
     await must("bash", [path.join(ROOT, "scripts/image/load.sh"), image], { timeoutMs: 600_000 });
   });
   afterAll(async () => {
@@ -53,20 +71,47 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
 
   const submit = async (name: string, nodes: number, command: string[]) => {
     created.push(name);
-    const r = await kiln(["submit", "-n", ns, "--name", name, "--image", image, "--nodes", String(nodes), "--gpus", "1", ...SIZE, "--", ...command]);
+    const r = await kiln([
+      "submit",
+      "-n",
+      ns,
+      "--name",
+      name,
+      "--image",
+      image,
+      "--nodes",
+      String(nodes),
+      "--gpus",
+      "1",
+      ...SIZE,
+      "--",
+      ...command,
+    ]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit --image failed (${r.code}):\n${r.stderr}${r.stdout}`);
     return Date.now();
   };
   const state = async (name: string) => {
     const js = await kubectlJson(["get", JOBSETS, name, "-n", ns]);
-    const end = (js.status?.conditions ?? []).find((c: any) => (c.type === "Completed" || c.type === "Failed") && c.status === "True");
-    return { end: end?.type as string | undefined, message: end?.message as string | undefined, restarts: js.status?.restarts ?? 0, counted: js.status?.restartsCountTowardsMax ?? 0 };
+    const end = (js.status?.conditions ?? []).find(
+      (c: any) => (c.type === "Completed" || c.type === "Failed") && c.status === "True",
+    );
+    return {
+      end: end?.type as string | undefined,
+      message: end?.message as string | undefined,
+      restarts: js.status?.restarts ?? 0,
+      counted: js.status?.restartsCountTowardsMax ?? 0,
+    };
   };
   const completed = async (name: string) => {
-    const s = await waitFor(`run ${name} to finish`, 900_000, async () => {
-      const now = await state(name);
-      return now.end ? now : undefined;
-    }, 3000);
+    const s = await waitFor(
+      `run ${name} to finish`,
+      900_000,
+      async () => {
+        const now = await state(name);
+        return now.end ? now : undefined;
+      },
+      3000,
+    );
     if (s.end !== "Completed") {
       const pods = await kubectl(["get", "pods", "-n", ns, "-l", `kiln.dev/run=${name}`, "-o", "wide"]);
       throw new Error(`run ${name} ended ${s.end}: ${s.message}\n${pods.stdout}`);
@@ -75,17 +120,39 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
   };
   /** Pods of the run's current attempt, by rank, once all `nodes` run. */
   const allRunning = (name: string, nodes: number, attempt: number) =>
-    waitFor(`the ${nodes} pods of ${name} (attempt ${attempt}) to run`, 600_000, async () => {
-      const pods = (await kubectlJson<{ items: any[] }>(["get", "pods", "-n", ns, "-l", `kiln.dev/run=${name},${JOBSET_RESTART_LABEL}=${attempt}`])).items;
-      const running = pods.filter((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp);
-      return running.length === nodes ? running : undefined;
-    }, 500);
+    waitFor(
+      `the ${nodes} pods of ${name} (attempt ${attempt}) to run`,
+      600_000,
+      async () => {
+        const pods = (
+          await kubectlJson<{ items: any[] }>([
+            "get",
+            "pods",
+            "-n",
+            ns,
+            "-l",
+            `kiln.dev/run=${name},${JOBSET_RESTART_LABEL}=${attempt}`,
+          ])
+        ).items;
+        const running = pods.filter((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp);
+        return running.length === nodes ? running : undefined;
+      },
+      500,
+    );
   const json = async <T>(key: string): Promise<T> => {
     const o = await s3.send(new GetObjectCommand({ Bucket: artifacts, Key: key }));
     return JSON.parse(await o.Body!.transformToString()) as T;
   };
-  const logOf = async (name: string, rank: number) => (await must(kubectlBin(), ["kiln", "logs", name, "-n", ns, "--rank", String(rank), "--raw"], { env: { PATH: `${path.join(ROOT, "cli/bin")}:${process.env.PATH}` } })).split("\n");
-  const flat = (p: Params) => Object.keys(p.params).sort().flatMap((k) => (p.params[k] as unknown[]).flat(2) as number[]);
+  const logOf = async (name: string, rank: number) =>
+    (
+      await must(kubectlBin(), ["kiln", "logs", name, "-n", ns, "--rank", String(rank), "--raw"], {
+        env: { PATH: `${path.join(ROOT, "cli/bin")}:${process.env.PATH}` },
+      })
+    ).split("\n");
+  const flat = (p: Params) =>
+    Object.keys(p.params)
+      .sort()
+      .flatMap((k) => (p.params[k] as unknown[]).flat(2) as number[]);
 
   let single: Params;
   let pair: Params;
@@ -104,19 +171,31 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
   });
 
   it("two ranks on the real node join one collective and end with identical parameters, equal to the single process within float rounding", async () => {
-    const submitted = await submit(pairName, 2, ["python", "/app/train.py", "--data", `s3://${datasets}/${DATA_KEY}`, ...TRAIN_ARGS]);
+    const submitted = await submit(pairName, 2, [
+      "python",
+      "/app/train.py",
+      "--data",
+      `s3://${datasets}/${DATA_KEY}`,
+      ...TRAIN_ARGS,
+    ]);
     const pods = await allRunning(pairName, 2, 0);
     timings.push(`submit -> both pods of a 2-node run Running: ${((Date.now() - submitted) / 1000).toFixed(1)} s`);
     for (const p of pods) expect(await nodeLabels(p.spec.nodeName)).toMatchObject({ [REAL_NODE_LABEL]: "real" });
     // Rank 1 reached rank 0 by its DNS name: the hostnames JobSet gives the pods are the contract's.
-    expect(pods.map((p: any) => `${p.spec.hostname}.${p.spec.subdomain}`).sort()).toEqual([rankHost(pairName, 0), rankHost(pairName, 1)]);
+    expect(pods.map((p: any) => `${p.spec.hostname}.${p.spec.subdomain}`).sort()).toEqual([
+      rankHost(pairName, 0),
+      rankHost(pairName, 1),
+    ]);
     await completed(pairName);
 
     for (const rank of [0, 1]) {
       const events = (await logOf(pairName, rank)).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
       expect(events.find((e) => e.event === "collective")).toMatchObject({ worldSize: 2 });
     }
-    const [r0, r1] = await Promise.all([json<Params>(`runs/${pairName}/params-rank-0.json`), json<Params>(`runs/${pairName}/params-rank-1.json`)]);
+    const [r0, r1] = await Promise.all([
+      json<Params>(`runs/${pairName}/params-rank-0.json`),
+      json<Params>(`runs/${pairName}/params-rank-1.json`),
+    ]);
     expect(r1.sha256).toBe(r0.sha256);
     expect(flat(r1)).toEqual(flat(r0));
     pair = await json<Params>(`runs/${pairName}/params.json`);
@@ -134,25 +213,55 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
     await submit(name, 2, ["python", "/app/train.py", "--data", `s3://${datasets}/${DATA_KEY}`, ...SLOW_ARGS]);
     const first = await allRunning(name, 2, 0);
     // Wait for a checkpoint, then lose rank 1 (its node drained, say): SIGTERM, then exit 143.
-    await waitFor(`a checkpoint of ${name}`, 600_000, async () => {
-      try {
-        return (await json<{ step?: number }>(`runs/${name}/checkpoints/latest.json`)).step! > 0;
-      } catch {
-        return undefined;
-      }
-    }, 1000);
+    await waitFor(
+      `a checkpoint of ${name}`,
+      600_000,
+      async () => {
+        try {
+          return (await json<{ step?: number }>(`runs/${name}/checkpoints/latest.json`)).step! > 0;
+        } catch {
+          return undefined;
+        }
+      },
+      1000,
+    );
     // The accountant samples every kiln:accountant.intervalSeconds: an attempt it never saw would be missing
     // from the GPU-hours (a known limit, see the note). Lose the pod once the first attempt is on record.
-    const attempt0 = (await kubectlJson<{ items: any[] }>(["get", "jobs", "-n", ns, "-l", `kiln.dev/run=${name},${JOBSET_RESTART_LABEL}=0`])).items[0].metadata.uid;
-    await waitFor(`the accountant's record of the first attempt of ${name}`, 120_000, async () => {
-      const cms = (await kubectlJson<{ items: any[] }>(["get", "configmaps", "-n", ns, "-l", `${USAGE_RECORD_LABEL}=run,${USAGE_RUN_LABEL}=${name}`])).items;
-      return cms.some((c) => JSON.parse(c.data[USAGE_RECORD_KEY]).uid === attempt0) || undefined;
-    }, 1000);
+    const attempt0 = (
+      await kubectlJson<{ items: any[] }>([
+        "get",
+        "jobs",
+        "-n",
+        ns,
+        "-l",
+        `kiln.dev/run=${name},${JOBSET_RESTART_LABEL}=0`,
+      ])
+    ).items[0].metadata.uid;
+    await waitFor(
+      `the accountant's record of the first attempt of ${name}`,
+      120_000,
+      async () => {
+        const cms = (
+          await kubectlJson<{ items: any[] }>([
+            "get",
+            "configmaps",
+            "-n",
+            ns,
+            "-l",
+            `${USAGE_RECORD_LABEL}=run,${USAGE_RUN_LABEL}=${name}`,
+          ])
+        ).items;
+        return cms.some((c) => JSON.parse(c.data[USAGE_RECORD_KEY]).uid === attempt0) || undefined;
+      },
+      1000,
+    );
     const victim = first.find((p: any) => p.metadata.annotations["batch.kubernetes.io/job-completion-index"] === "1");
     const deleted = Date.now();
     await must(kubectlBin(), ["delete", "pod", victim.metadata.name, "-n", ns, "--wait=false"]);
     await allRunning(name, 2, 1);
-    timings.push(`pod deleted -> both pods of the restarted group Running: ${((Date.now() - deleted) / 1000).toFixed(1)} s`);
+    timings.push(
+      `pod deleted -> both pods of the restarted group Running: ${((Date.now() - deleted) / 1000).toFixed(1)} s`,
+    );
     const s = await completed(name);
     expect(s.restarts).toBe(1);
     expect(s.counted).toBe(0);
@@ -164,14 +273,44 @@ describe("the JAX example on two nodes (real node, gloo)", () => {
     // ls, status and usage show it: two nodes, one restart, GPU-hours over every pod of both attempts
     // (the accountant keeps a record per attempt's Job; each closed span is 1 GPU x scheduled -> end).
     let seen = "";
-    const records = await waitFor(`the accountant's records of both attempts of ${name}, closed`, 240_000, async () => {
-      const cms = (await kubectlJson<{ items: any[] }>(["get", "configmaps", "-n", ns, "-l", `${USAGE_RECORD_LABEL}=run,${USAGE_RUN_LABEL}=${name}`])).items;
-      const recs = cms.map((c) => JSON.parse(c.data[USAGE_RECORD_KEY]));
-      const spans = recs.flatMap((r) => r.spans);
-      seen = JSON.stringify(recs.map((r) => ({ job: r.job, uid: r.uid, final: r.final, spans: r.spans.map((x: any) => [x.name, x.start, x.end]) })));
-      return recs.length === 2 && spans.length === 4 && spans.every((x: any) => x.end) ? recs : undefined;
-    }, 3000).catch(async (e) => {
-      const jobs = await kubectl(["get", "jobs", "-n", ns, "-l", `kiln.dev/run=${name}`, "-o", "custom-columns=NAME:.metadata.name,UID:.metadata.uid,LABELS:.metadata.labels"]);
+    const records = await waitFor(
+      `the accountant's records of both attempts of ${name}, closed`,
+      240_000,
+      async () => {
+        const cms = (
+          await kubectlJson<{ items: any[] }>([
+            "get",
+            "configmaps",
+            "-n",
+            ns,
+            "-l",
+            `${USAGE_RECORD_LABEL}=run,${USAGE_RUN_LABEL}=${name}`,
+          ])
+        ).items;
+        const recs = cms.map((c) => JSON.parse(c.data[USAGE_RECORD_KEY]));
+        const spans = recs.flatMap((r) => r.spans);
+        seen = JSON.stringify(
+          recs.map((r) => ({
+            job: r.job,
+            uid: r.uid,
+            final: r.final,
+            spans: r.spans.map((x: any) => [x.name, x.start, x.end]),
+          })),
+        );
+        return recs.length === 2 && spans.length === 4 && spans.every((x: any) => x.end) ? recs : undefined;
+      },
+      3000,
+    ).catch(async (e) => {
+      const jobs = await kubectl([
+        "get",
+        "jobs",
+        "-n",
+        ns,
+        "-l",
+        `kiln.dev/run=${name}`,
+        "-o",
+        "custom-columns=NAME:.metadata.name,UID:.metadata.uid,LABELS:.metadata.labels",
+      ]);
       const log = await kubectl(["logs", "-n", "kiln-accountant", "deploy/kiln-accountant", "--tail", "30"]);
       throw new Error(`${e}
 records: ${seen}
@@ -180,13 +319,29 @@ ${jobs.stdout}
 accountant:
 ${log.stdout}${log.stderr}`);
     });
-    const expectedHours = records.flatMap((r: any) => r.spans).reduce((h: number, x: any) => h + (x.gpus * (Date.parse(x.end) - Date.parse(x.start))) / 3_600_000, 0);
+    const expectedHours = records
+      .flatMap((r: any) => r.spans)
+      .reduce((h: number, x: any) => h + (x.gpus * (Date.parse(x.end) - Date.parse(x.start))) / 3_600_000, 0);
     expect(expectedHours).toBeGreaterThan(0);
-    const lsRun = await waitFor(`kubectl kiln ls to show ${name} with the GPU-hours of both attempts`, 120_000, async () => {
-      const r = JSON.parse((await kiln(["ls", "-n", ns, "-o", "json"])).stdout).runs.find((x: any) => x.name === name);
-      return r?.usage && Math.abs(r.usage.gpuHours - expectedHours) < 1e-6 ? r : undefined;
-    }, 3000);
-    expect(lsRun).toMatchObject({ kind: "JobSet", nodes: 2, gpus: 1, totalGpus: 2, restarts: 1, status: expect.stringMatching(/^Succeeded/) });
+    const lsRun = await waitFor(
+      `kubectl kiln ls to show ${name} with the GPU-hours of both attempts`,
+      120_000,
+      async () => {
+        const r = JSON.parse((await kiln(["ls", "-n", ns, "-o", "json"])).stdout).runs.find(
+          (x: any) => x.name === name,
+        );
+        return r?.usage && Math.abs(r.usage.gpuHours - expectedHours) < 1e-6 ? r : undefined;
+      },
+      3000,
+    );
+    expect(lsRun).toMatchObject({
+      kind: "JobSet",
+      nodes: 2,
+      gpus: 1,
+      totalGpus: 2,
+      restarts: 1,
+      status: expect.stringMatching(/^Succeeded/),
+    });
     const status = JSON.parse((await kiln(["status", name, "-n", ns, "-o", "json"])).stdout);
     expect(status.usage.gpuHours).toBeCloseTo(expectedHours, 6);
     const usage = JSON.parse((await kiln(["usage", "--team", harnessConfig().teams[0].name, "-o", "json"])).stdout);

@@ -46,7 +46,13 @@ export function declaredObjects(resources: readonly StateResource[]): DeclaredOb
       continue;
     }
     if (typeof o.kind === "string" && typeof o.apiVersion === "string" && o.metadata?.name) {
-      out.push({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, from: r.urn });
+      out.push({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        from: r.urn,
+      });
     }
   }
   return out;
@@ -72,7 +78,11 @@ function objectApi(): KubernetesObjectApi {
 /** Reads one object; undefined when the API server answers 404 (or the kind no longer exists). */
 export async function readObject(o: DeclaredObject): Promise<Record<string, any> | undefined> {
   try {
-    return (await objectApi().read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.namespace } })) as unknown as Record<string, any>;
+    return (await objectApi().read({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: { name: o.name, namespace: o.namespace },
+    })) as unknown as Record<string, any>;
   } catch (e) {
     const code = (e as { code?: number }).code;
     const msg = String((e as Error).message ?? e);

@@ -5,7 +5,17 @@
  * admission: it unsuspends a Job only when its ClusterQueue has quota. Jobs beyond a team's GPU quota
  * wait suspended, and start when quota frees up.
  */
-import { createJobFromTemplate, ensureStack, harnessConfig, jobPods, kubectl, kubectlJson, runName, waitFor, waitScheduled } from "./harness";
+import {
+  createJobFromTemplate,
+  ensureStack,
+  harnessConfig,
+  jobPods,
+  kubectl,
+  kubectlJson,
+  runName,
+  waitFor,
+  waitScheduled,
+} from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
@@ -15,7 +25,8 @@ describe("Kueue GPU quota per team", () => {
     await ensureStack();
   });
   afterAll(async () => {
-    for (const [ns, name] of created) await kubectl(["delete", "job", name, "-n", ns, "--ignore-not-found", "--wait=false"]);
+    for (const [ns, name] of created)
+      await kubectl(["delete", "job", name, "-n", ns, "--ignore-not-found", "--wait=false"]);
   });
 
   it("Jobs beyond the team's GPU quota wait suspended and start when quota frees up", async () => {
@@ -30,7 +41,8 @@ describe("Kueue GPU quota per team", () => {
       await createJobFromTemplate(team.namespace, name, { gpus, runSeconds: 3600 });
     }
 
-    const suspended = async (name: string) => (await kubectlJson(["get", "job", name, "-n", team.namespace])).spec.suspend === true;
+    const suspended = async (name: string) =>
+      (await kubectlJson(["get", "job", name, "-n", team.namespace])).spec.suspend === true;
     const running = await waitFor("two of the three Jobs to be admitted", 120_000, async () => {
       const states = await Promise.all(names.map(async (n) => ({ n, s: await suspended(n) })));
       const admitted = states.filter((x) => !x.s).map((x) => x.n);

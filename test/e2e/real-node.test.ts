@@ -5,23 +5,52 @@
  * ends with the weights of an uninterrupted run; a bad spec fails the Job at once; a run over its memory
  * limit is OOMKilled; the pod runs as uid 10001 with a read-only root filesystem.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { REAL_NODE_LABEL } from "../../scripts/cluster/real-node";
-import { ensureStack, harnessConfig, jobPods, kiln, kubectl, kubectlBin, kubectlJson, must, nodeLabels, ObjectStoreEnv, runName, storeClient, waitFor } from "./harness";
+import {
+  ensureStack,
+  harnessConfig,
+  jobPods,
+  kiln,
+  kubectl,
+  kubectlBin,
+  kubectlJson,
+  must,
+  nodeLabels,
+  type ObjectStoreEnv,
+  runName,
+  storeClient,
+  waitFor,
+} from "./harness";
 
 jest.setTimeout(20 * 60_000);
 
-const DATASET = { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] };
+const DATASET = {
+  uri: "s3://datasets/auto-mpg/auto-mpg.csv",
+  target: "Miles_per_Gallon",
+  drop: ["Name"],
+  categorical: ["Origin"],
+};
 /** Small and quick: the default run's data and net with fewer epochs. */
-const QUICK = { dataset: DATASET, task: "regression", training: { epochs: 20, checkpointEvery: 5, seed: 3 }, output: { uri: "s3://artifacts/runs" } };
+const QUICK = {
+  dataset: DATASET,
+  task: "regression",
+  training: { epochs: 20, checkpointEvery: 5, seed: 3 },
+  output: { uri: "s3://artifacts/runs" },
+};
 /** Slow enough (a few seconds an epoch on 2 cores) to lose its pod mid-training; checkpoints every epoch. */
 const SLOW = {
   dataset: DATASET,
   task: "regression",
-  model: { layers: [{ units: 1024, activation: "relu" }, { units: 1024, activation: "relu" }] },
+  model: {
+    layers: [
+      { units: 1024, activation: "relu" },
+      { units: 1024, activation: "relu" },
+    ],
+  },
   training: { epochs: 12, batchSize: 2, checkpointEvery: 1, seed: 7 },
   output: { uri: "s3://artifacts/runs" },
 };
@@ -43,7 +72,18 @@ describe("training Jobs on the real node", () => {
   };
   /** The Job `kubectl kiln submit` makes, adjusted by `edit`, then created (kubectl create). */
   const submitEdited = async (name: string, spec: object, edit: (job: any) => void) => {
-    const r = await kiln(["submit", "-n", ns, "--spec", specFile(name, spec), "--name", name, "--dry-run=client", "-o", "json"]);
+    const r = await kiln([
+      "submit",
+      "-n",
+      ns,
+      "--spec",
+      specFile(name, spec),
+      "--name",
+      name,
+      "--dry-run=client",
+      "-o",
+      "json",
+    ]);
     if (r.code !== 0) throw new Error(`kubectl kiln submit --dry-run failed (${r.code}):\n${r.stderr}${r.stdout}`);
     const job = JSON.parse(r.stdout.slice(r.stdout.indexOf("{"), r.stdout.lastIndexOf("}") + 1));
     edit(job);
@@ -58,17 +98,25 @@ describe("training Jobs on the real node", () => {
   };
   const jobState = async (name: string): Promise<"Complete" | "Failed" | undefined> => {
     const j = await kubectlJson(["get", "job", name, "-n", ns]);
-    return (j.status?.conditions ?? []).find((c: any) => (c.type === "Complete" || c.type === "Failed") && c.status === "True")?.type;
+    return (j.status?.conditions ?? []).find(
+      (c: any) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+    )?.type;
   };
-  const finished = (name: string, timeoutMs = 600_000) => waitFor(`Job ${name} to finish`, timeoutMs, () => jobState(name), 2000);
+  const finished = (name: string, timeoutMs = 600_000) =>
+    waitFor(`Job ${name} to finish`, timeoutMs, () => jobState(name), 2000);
   /** The running pod of a Job once its trainer logged `epoch` >= `epoch`. */
   const runningAtEpoch = (name: string, epoch: number) =>
-    waitFor(`a pod of ${name} to reach epoch ${epoch}`, 600_000, async () => {
-      const pod = (await jobPods(ns, name)).find((p) => p.phase === "Running");
-      if (!pod) return undefined;
-      const log = await kubectl(["logs", pod.name, "-n", ns, "-c", "trainer"]);
-      return logLines(log.stdout).some((l) => typeof l.epoch === "number" && l.epoch >= epoch) ? pod : undefined;
-    }, 2000);
+    waitFor(
+      `a pod of ${name} to reach epoch ${epoch}`,
+      600_000,
+      async () => {
+        const pod = (await jobPods(ns, name)).find((p) => p.phase === "Running");
+        if (!pod) return undefined;
+        const log = await kubectl(["logs", pod.name, "-n", ns, "-c", "trainer"]);
+        return logLines(log.stdout).some((l) => typeof l.epoch === "number" && l.epoch >= epoch) ? pod : undefined;
+      },
+      2000,
+    );
   const objectKeys = async (prefix: string) => {
     const out = await s3.send(new ListObjectsV2Command({ Bucket: "artifacts", Prefix: prefix }));
     return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length));
@@ -77,7 +125,8 @@ describe("training Jobs on the real node", () => {
     const o = await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: `runs/${run}/model/weights.bin` }));
     return Buffer.from(await o.Body!.transformToByteArray());
   };
-  const podLog = async (pod: string) => logLines((await must(kubectlBin(), ["logs", pod, "-n", ns, "-c", "trainer"])).toString());
+  const podLog = async (pod: string) =>
+    logLines((await must(kubectlBin(), ["logs", pod, "-n", ns, "-c", "trainer"])).toString());
 
   const reference = runName("e2e-ref");
 
@@ -101,17 +150,31 @@ describe("training Jobs on the real node", () => {
     // Followed while it trains: the stream ends when the pod does, with the last epoch in it.
     const following = kiln(["logs", name, "-f", "-n", ns], { timeoutMs: 600_000 });
     expect((await nodeLabels(pod.node!))[REAL_NODE_LABEL]).toBe("real");
-    const probe = JSON.parse(await must(kubectlBin(), ["exec", pod.name, "-n", ns, "-c", "trainer", "--", "node", "-e", PROBE]));
+    const probe = JSON.parse(
+      await must(kubectlBin(), ["exec", pod.name, "-n", ns, "-c", "trainer", "--", "node", "-e", PROBE]),
+    );
     expect(probe).toEqual({ uid: 10001, gid: 10001, write: "EROFS", capEff: "0000000000000000" });
     const image = (await kubectlJson(["get", "pod", pod.name, "-n", ns])).status.containerStatuses[0].image;
     expect(image).toMatch(/kiln\/trainer:/);
 
     expect(await finished(name)).toBe("Complete");
     const keys = await objectKeys(`runs/${name}/`);
-    expect(keys).toEqual(expect.arrayContaining(["model/model.json", "model/weights.bin", "metrics.json", "report.html", "run.json", "preprocess.json"]));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "model/model.json",
+        "model/weights.bin",
+        "metrics.json",
+        "report.html",
+        "run.json",
+        "preprocess.json",
+      ]),
+    );
     expect(keys.some((k) => k.startsWith("checkpoints/"))).toBe(true);
     const lines = await podLog(pod.name);
-    expect(lines.find((l) => l.event === "backend")).toMatchObject({ gpuFound: false, device: expect.stringMatching(/^CPU/) });
+    expect(lines.find((l) => l.event === "backend")).toMatchObject({
+      gpuFound: false,
+      device: expect.stringMatching(/^CPU/),
+    });
     expect(lines.find((l) => l.event === "done")).toMatchObject({ outcome: "completed", epochs: 4 });
     // The plugin reads the same log through the kubelet, followed and afterwards.
     const followed = await following;
@@ -132,12 +195,21 @@ describe("training Jobs on the real node", () => {
       await must(kubectlBin(), ["delete", "pod", pod.name, "-n", ns, "--wait=false"]);
     } else {
       const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod.name, namespace: ns } };
-      await must(kubectlBin(), ["create", "--raw", `/api/v1/namespaces/${ns}/pods/${pod.name}/eviction`, "-f", "-"], { input: JSON.stringify(eviction) });
+      await must(kubectlBin(), ["create", "--raw", `/api/v1/namespaces/${ns}/pods/${pod.name}/eviction`, "-f", "-"], {
+        input: JSON.stringify(eviction),
+      });
     }
     expect(await finished(name)).toBe("Complete");
     const job = await kubectlJson(["get", "job", name, "-n", ns]);
     expect(job.spec.backoffLimit).toBe(0);
-    const pods = await kubectlJson<{ items: any[] }>(["get", "pods", "-n", ns, "-l", `batch.kubernetes.io/job-name=${name}`]);
+    const pods = await kubectlJson<{ items: any[] }>([
+      "get",
+      "pods",
+      "-n",
+      ns,
+      "-l",
+      `batch.kubernetes.io/job-name=${name}`,
+    ]);
     const next = pods.items.find((p) => p.metadata.name !== pod.name && p.status.phase === "Succeeded");
     expect(next).toBeDefined();
     const resumed = (await podLog(next.metadata.name)).find((l) => l.event === "resume");
@@ -181,11 +253,23 @@ describe("training Jobs on the real node", () => {
 
   it("a run over its memory limit is OOMKilled and kubectl kiln status says so", async () => {
     const name = runName("e2e-oom");
-    await submitEdited(name, { ...QUICK, model: { layers: [{ units: 4096, activation: "relu" }, { units: 4096, activation: "relu" }] } }, (job) => {
-      job.spec.backoffLimit = 0;
-      job.spec.template.spec.containers[0].resources.requests.memory = "160Mi";
-      job.spec.template.spec.containers[0].resources.limits.memory = "160Mi";
-    });
+    await submitEdited(
+      name,
+      {
+        ...QUICK,
+        model: {
+          layers: [
+            { units: 4096, activation: "relu" },
+            { units: 4096, activation: "relu" },
+          ],
+        },
+      },
+      (job) => {
+        job.spec.backoffLimit = 0;
+        job.spec.template.spec.containers[0].resources.requests.memory = "160Mi";
+        job.spec.template.spec.containers[0].resources.limits.memory = "160Mi";
+      },
+    );
     expect(await finished(name, 300_000)).toBe("Failed");
     const [pod] = await jobPods(ns, name);
     const live = await kubectlJson(["get", "pod", pod.name, "-n", ns]);

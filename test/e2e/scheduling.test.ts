@@ -34,13 +34,15 @@ describe("where training Jobs run", () => {
     await ensureStack();
   });
   afterAll(async () => {
-    for (const [ns, name] of created) await kubectl(["delete", "job", name, "-n", ns, "--ignore-not-found", "--wait=false"]);
+    for (const [ns, name] of created)
+      await kubectl(["delete", "job", name, "-n", ns, "--ignore-not-found", "--wait=false"]);
   });
 
   for (const teamIndex of [0, 1]) {
     it(`kubectl create job --from=cronjob/kiln-trainer in team #${teamIndex}'s namespace runs on the real GPU node of an allowed pool and trains to completion`, async () => {
       const team = harnessConfig().teams[teamIndex];
-      if (!team) throw new Error(`the harness stack config has no team #${teamIndex}; Pulumi.local.yaml needs two teams`);
+      if (!team)
+        throw new Error(`the harness stack config has no team #${teamIndex}; Pulumi.local.yaml needs two teams`);
       const name = runName("e2e-gpu");
       created.push([team.namespace, name]);
       // Exactly the README command.
@@ -58,7 +60,12 @@ describe("where training Jobs run", () => {
       expect(pod.nodeSelector?.[POOL]).toBe(labels[POOL]);
 
       // The default run spec really trains (Auto MPG, up to 100 epochs) on the real node.
-      await waitFor(`Job ${name} to succeed`, 600_000, async () => (await jobSucceeded(team.namespace, name)) >= 1, 2000);
+      await waitFor(
+        `Job ${name} to succeed`,
+        600_000,
+        async () => (await jobSucceeded(team.namespace, name)) >= 1,
+        2000,
+      );
     });
   }
 
@@ -73,7 +80,11 @@ describe("where training Jobs run", () => {
     expect(labels.type).toBe("kwok");
     expect(team.pools ?? harnessConfig().gpuPools.map((p) => p.name)).toContain(labels[POOL]);
     expect(pod.nodeSelector?.[POOL]).toBe(labels[POOL]);
-    await waitFor(`Job ${name} to succeed`, (POD_RUN_SECONDS + 90) * 1000, async () => (await jobSucceeded(team.namespace, name)) >= 1);
+    await waitFor(
+      `Job ${name} to succeed`,
+      (POD_RUN_SECONDS + 90) * 1000,
+      async () => (await jobSucceeded(team.namespace, name)) >= 1,
+    );
   });
 
   it("a CPU run (no GPU request) lands on a CPU node and completes", async () => {
@@ -87,7 +98,11 @@ describe("where training Jobs run", () => {
     expect(labels.type).toBe("kwok");
     expect(labels[POOL]).toBeUndefined();
     expect(labels["kiln.dev/node-role"]).toBe("cpu");
-    await waitFor(`Job ${name} to succeed`, (POD_RUN_SECONDS + 90) * 1000, async () => (await jobSucceeded(team.namespace, name)) >= 1);
+    await waitFor(
+      `Job ${name} to succeed`,
+      (POD_RUN_SECONDS + 90) * 1000,
+      async () => (await jobSucceeded(team.namespace, name)) >= 1,
+    );
   });
 
   it("pods without the nvidia.com/gpu toleration never land on a GPU node", async () => {
@@ -99,14 +114,18 @@ describe("where training Jobs run", () => {
       kind: "Pod",
       metadata: { name, namespace: ns, labels: { "kiln.dev/e2e": base } },
       spec: {
-        containers: [{ name: "c", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "100m", memory: "64Mi" } } }],
+        containers: [
+          { name: "c", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "100m", memory: "64Mi" } } },
+        ],
         ...(nodeSelector ? { nodeSelector } : {}),
       },
     });
     const pinned = `${base}-pinned`;
     const items = [pod(pinned, { [POOL]: pool }), ...[0, 1, 2, 3, 4, 5].map((i) => pod(`${base}-${i}`))];
     try {
-      await must(kubectlBin(), ["create", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items }) });
+      await must(kubectlBin(), ["create", "-f", "-"], {
+        input: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+      });
       // The free pods all get a node, and every one of them is a CPU node.
       const placed = await waitFor("the untolerated pods to be scheduled", 120_000, async () => {
         const list = await kubectlJson<{ items: any[] }>(["get", "pods", "-n", ns, "-l", `kiln.dev/e2e=${base}`]);
@@ -126,9 +145,22 @@ describe("where training Jobs run", () => {
       expect(still.spec.nodeName).toBeUndefined();
       expect(still.status.phase).toBe("Pending");
       // Control: the same pod with the toleration added (tolerations may be appended) lands in that pool.
-      await must(kubectlBin(), ["patch", "pod", pinned, "-n", ns, "--type", "json", "-p",
-        JSON.stringify([{ op: "add", path: "/spec/tolerations/-", value: { ...GPU_TAINT, operator: "Equal" } }])]);
-      const node = await waitFor("the tolerating pod to be scheduled", 60_000, async () => (await kubectlJson(["get", "pod", pinned, "-n", ns])).spec.nodeName as string | undefined);
+      await must(kubectlBin(), [
+        "patch",
+        "pod",
+        pinned,
+        "-n",
+        ns,
+        "--type",
+        "json",
+        "-p",
+        JSON.stringify([{ op: "add", path: "/spec/tolerations/-", value: { ...GPU_TAINT, operator: "Equal" } }]),
+      ]);
+      const node = await waitFor(
+        "the tolerating pod to be scheduled",
+        60_000,
+        async () => (await kubectlJson(["get", "pod", pinned, "-n", ns])).spec.nodeName as string | undefined,
+      );
       expect((await nodeLabels(node))[POOL]).toBe(pool);
     } finally {
       await kubectl(["delete", "pods", "-n", ns, "-l", `kiln.dev/e2e=${base}`, "--wait=false"]);

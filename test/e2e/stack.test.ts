@@ -29,7 +29,9 @@ describe("pulumi up --stack local against the local cluster", () => {
     const objects = await stackObjects();
     // Namespaces, queues, RBAC, the trainer CronJob from the chart, ... (a handful is not enough).
     expect(objects.length).toBeGreaterThan(10);
-    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["Namespace", "ClusterQueue", "LocalQueue", "ResourceFlavor", "CronJob", "PriorityClass"]));
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(["Namespace", "ClusterQueue", "LocalQueue", "ResourceFlavor", "CronJob", "PriorityClass"]),
+    );
     const missing: string[] = [];
     for (const o of objects) {
       const live = await readObject(o);

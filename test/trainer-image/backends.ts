@@ -24,7 +24,8 @@ export function tensorflowMissing(variant: "cpu" | "gpu" = "cpu"): string | unde
   }
   const napi = Math.min(8, Number(process.versions.napi));
   const addon = path.join(pkg, "lib", `napi-v${napi}`, "tfjs_binding.node");
-  if (!existsSync(addon)) return `its addon ${path.relative(process.cwd(), addon)} is not built (trainer-image/native/install.sh ${variant} builds it)`;
+  if (!existsSync(addon))
+    return `its addon ${path.relative(process.cwd(), addon)} is not built (trainer-image/native/install.sh ${variant} builds it)`;
   return undefined;
 }
 
@@ -35,7 +36,12 @@ export function tensorflowMissing(variant: "cpu" | "gpu" = "cpu"): string | unde
 export function testBackends(): string[] {
   const base = ["cpu", "wasm"];
   const missing = tensorflowMissing();
-  if (missing && !reported.has(missing)) recordSkip({ what: "the trainer's tests on the tensorflow backend", missing, enable: "npm run native -w trainer-image" });
+  if (missing && !reported.has(missing))
+    recordSkip({
+      what: "the trainer's tests on the tensorflow backend",
+      missing,
+      enable: "npm run native -w trainer-image",
+    });
   if (missing) report(missing);
   return missing ? base : [...base, "tensorflow"];
 }

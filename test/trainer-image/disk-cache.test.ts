@@ -24,7 +24,13 @@ async function all(it: AsyncIterator<Chunk>): Promise<Chunk[]> {
   return out;
 }
 
-const plain = (c: Chunk) => ({ rows: c.rows, last: c.last, x: Array.from(c.x), y: Array.from(c.y), records: Array.from(c.records) });
+const plain = (c: Chunk) => ({
+  rows: c.rows,
+  last: c.last,
+  x: Array.from(c.x),
+  y: Array.from(c.y),
+  records: Array.from(c.records),
+});
 
 describe("the disk tier of the chunk cache", () => {
   test("a shard past the memory budget is written to disk and replayed chunk for chunk, rows, targets and record numbers", async () => {
@@ -63,7 +69,13 @@ describe("the disk tier of the chunk cache", () => {
   test("past the disk budget a shard is not cached, its partial file is removed, and the reason is given once", async () => {
     const reasons: string[] = [];
     // 16 header bytes + one 5-row chunk (8 + 5 x 5 x 4 = 108 bytes) fit, not two.
-    const disk = new DiskTier({ base: path.join(dir, "c"), budgetBytes: 200, cols: 3, yCols: 1, onSkip: (r) => reasons.push(r) });
+    const disk = new DiskTier({
+      base: path.join(dir, "c"),
+      budgetBytes: 200,
+      cols: 3,
+      yCols: 1,
+      onSkip: (r) => reasons.push(r),
+    });
     const cache = new ChunkCache(0, disk);
     for (const uri of ["p0", "p1"]) {
       const w = cache.writer("train", uri);
@@ -100,19 +112,36 @@ describe("the disk tier of the chunk cache", () => {
 describe("a run with dataset.diskCacheGiB", () => {
   const csv = ["a,b,y", ...Array.from({ length: 200 }, (_, i) => `${i % 7},${(i * 13) % 11},${i % 5}`)].join("\n");
   const spec = (runId: string, diskCacheGiB: number) =>
-    parseRunSpec({ runId, dataset: { uri: path.join(dir, "runs-data.csv"), target: "y", memoryCacheMiB: 0, diskCacheGiB }, task: "regression", training: { epochs: 3, batchSize: 16 }, output: { uri: path.join(dir, "runs") } }) as RunSpec & { runId: string };
+    parseRunSpec({
+      runId,
+      dataset: { uri: path.join(dir, "runs-data.csv"), target: "y", memoryCacheMiB: 0, diskCacheGiB },
+      task: "regression",
+      training: { epochs: 3, batchSize: 16 },
+      output: { uri: path.join(dir, "runs") },
+    }) as RunSpec & { runId: string };
   beforeAll(() => writeFileSync(path.join(dir, "runs-data.csv"), csv));
 
   test("stays within three quarters of the scratch volume's limit, says so, and leaves no cache behind", async () => {
     const lines: Record<string, unknown>[] = [];
     const base = path.join(dir, "scratch");
-    const result = await runTraining(spec("cached", 8), { env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: base, KILN_CACHE_LIMIT: "4Gi" }, log: (l) => lines.push(l) });
+    const result = await runTraining(spec("cached", 8), {
+      env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: base, KILN_CACHE_LIMIT: "4Gi" },
+      log: (l) => lines.push(l),
+    });
     expect(result.status).toBe("succeeded");
-    expect(lines).toContainEqual({ event: "warning", message: "dataset.diskCacheGiB 8 is more than the scratch volume allows (4Gi): caching at most 3.0 GiB" });
+    expect(lines).toContainEqual({
+      event: "warning",
+      message: "dataset.diskCacheGiB 8 is more than the scratch volume allows (4Gi): caching at most 3.0 GiB",
+    });
     expect(readdirSync(base)).toEqual([]);
   });
 
   test("a scratch limit that is not a size is refused, naming it", async () => {
-    await expect(runTraining(spec("bad-limit", 1), { env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: path.join(dir, "scratch2"), KILN_CACHE_LIMIT: "lots" }, log: () => undefined })).rejects.toThrow('KILN_CACHE_LIMIT="lots" is not a size (e.g. 64Gi)');
+    await expect(
+      runTraining(spec("bad-limit", 1), {
+        env: { KILN_BACKEND: "cpu", KILN_CACHE_DIR: path.join(dir, "scratch2"), KILN_CACHE_LIMIT: "lots" },
+        log: () => undefined,
+      }),
+    ).rejects.toThrow('KILN_CACHE_LIMIT="lots" is not a size (e.g. 64Gi)');
   });
 });

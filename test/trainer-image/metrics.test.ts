@@ -15,7 +15,10 @@ describe("metrics against hand-computed cases", () => {
     // p:    .9   .6   .4   .7   .2   .1   .3   -> pred 1 1 0 1 0 0 0
     // TP=2 FN=1 FP=1 TN=3
     const m = binaryMetrics([1, 1, 1, 0, 0, 0, 0], [0.9, 0.6, 0.4, 0.7, 0.2, 0.1, 0.3]);
-    expect(m.confusion).toEqual([[3, 1], [1, 2]]);
+    expect(m.confusion).toEqual([
+      [3, 1],
+      [1, 2],
+    ]);
     expect(m.accuracy).toBeCloseTo(5 / 7, 12);
     expect(m.precision).toBeCloseTo(2 / 3, 12);
     expect(m.recall).toBeCloseTo(2 / 3, 12);
@@ -26,7 +29,12 @@ describe("metrics against hand-computed cases", () => {
 
   test("ROC curve walks thresholds from (0,0) to (1,1); ties count half", () => {
     const { auc, points } = rocCurve([1, 0, 1, 0], [0.8, 0.8, 0.3, 0.1]);
-    expect(points.map((p) => [p.fpr, p.tpr])).toEqual([[0, 0], [0.5, 0.5], [0.5, 1], [1, 1]]);
+    expect(points.map((p) => [p.fpr, p.tpr])).toEqual([
+      [0, 0],
+      [0.5, 0.5],
+      [0.5, 1],
+      [1, 1],
+    ]);
     // pos/neg pairs: (0.8 vs 0.8) tie = 0.5, (0.8 vs 0.1) = 1, (0.3 vs 0.8) = 0, (0.3 vs 0.1) = 1 -> 2.5/4
     expect(auc).toBeCloseTo(0.625, 12);
     expect(rocCurve([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1]).auc).toBe(1);
@@ -41,7 +49,11 @@ describe("metrics against hand-computed cases", () => {
     expect(m.precision).toBeCloseTo((0.5 + 2 / 3 + 1) / 3, 12);
     expect(m.recall).toBeCloseTo((0.5 + 1 + 0.5) / 3, 12);
     expect(m.f1).toBeCloseTo((0.5 + 0.8 + 2 / 3) / 3, 12);
-    expect(m.confusion).toEqual([[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
+    expect(m.confusion).toEqual([
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 1],
+    ]);
   });
 
   test("a class never predicted has precision 0, not NaN", () => {

@@ -20,7 +20,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const tinySpec = (task: RunSpec["task"], layers = [{ units: 4 }]) =>
-  parseRunSpec({ dataset: { uri: "x", target: "y" }, task, model: { layers }, training: { epochs: 2, batchSize: 4 }, output: { uri: dir } });
+  parseRunSpec({
+    dataset: { uri: "x", target: "y" },
+    task,
+    model: { layers },
+    training: { epochs: 2, batchSize: 4 },
+    output: { uri: dir },
+  });
 
 /** Serves `root` over HTTP so tf.loadLayersModel reads it exactly as it would from a web server. */
 async function serve(root: string): Promise<{ url: string; close: () => Promise<void> }> {
@@ -72,7 +78,16 @@ describe.each(testBackends())("model (%s)", (backend) => {
     const spec = tinySpec("regression", [{ units: 8 }]);
     const model = buildModel(spec, [2]);
     compileModel(model, { ...spec, training: { ...spec.training, optimizer: { name: "adam", learningRate: 0.05 } } });
-    const x = tf.tensor2d([[0, 1], [1, 0], [1, 1], [0, 0], [2, 1], [1, 2], [2, 2], [0, 2]]);
+    const x = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [0, 0],
+      [2, 1],
+      [1, 2],
+      [2, 2],
+      [0, 2],
+    ]);
     const y = x.sum(1, true).mul(3);
     const h = await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
     expect(h.history.loss[1]).toBeLessThan(h.history.loss[0] as number);
@@ -80,12 +95,16 @@ describe.each(testBackends())("model (%s)", (backend) => {
     await saveModel(model, openStore(path.join(dir, "rt"), retry), { kiln: { note: "round trip" } });
     const srv = await serve(path.join(dir, "rt"));
     try {
-      const loaded = await tf.loadLayersModel(`${srv.url}/model/model.json`, { fetchFunc: realmFetch as unknown as typeof fetch });
+      const loaded = await tf.loadLayersModel(`${srv.url}/model/model.json`, {
+        fetchFunc: realmFetch as unknown as typeof fetch,
+      });
       const a = model.getWeights();
       const b = loaded.getWeights();
       expect(b.map((w) => w.shape)).toEqual(a.map((w) => w.shape));
       a.forEach((w, i) => expect(Array.from(b[i].dataSync())).toEqual(Array.from(w.dataSync())));
-      expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
+        Array.from((model.predict(x) as tf.Tensor).dataSync()),
+      );
       expect(loaded.getUserDefinedMetadata()).toEqual({ kiln: { note: "round trip" } });
     } finally {
       await srv.close();
@@ -106,10 +125,19 @@ describe("golden: linear regression x = 1..10, y = 2x, plain gradient descent lr
       preprocess: { scale: "standard" },
       split: { test: 0, validation: 0, seed: 1 },
       model: { layers: [], init: "randomNormal" },
-      training: { loss: "mse", optimizer: { name: "sgd", learningRate: 0.1 }, epochs: 150, batchSize: 10, checkpointEvery: 50 },
+      training: {
+        loss: "mse",
+        optimizer: { name: "sgd", learningRate: 0.1 },
+        epochs: 150,
+        batchSize: 10,
+        checkpointEvery: 50,
+      },
       output: { uri: path.join(dir, "runs") },
     });
-    const result = await runTraining(spec as RunSpec & { runId: string }, { env: { KILN_BACKEND: backend }, log: () => undefined });
+    const result = await runTraining(spec as RunSpec & { runId: string }, {
+      env: { KILN_BACKEND: backend },
+      log: () => undefined,
+    });
     expect(result.status).toBe("succeeded");
     const runDir = path.join(dir, "runs", `golden-${backend}`);
     const pre = JSON.parse(readFileSync(path.join(runDir, "preprocess.json"), "utf8"));

@@ -54,27 +54,35 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 }
 
 describe("Parquet written by pyarrow", () => {
-  test.each(["snappy", "zstd", "gzip"])("%s: four row groups, nulls, int32/int64/float32/bool and a dictionary column read as the CSV of the same table", async (codec) => {
-    const shard = await one(fixture(`mixed-${codec}.parquet`));
-    expect(shard.format).toBe("parquet");
-    const file = await openParquet(shard);
-    expect(file.metadata.row_groups.length).toBe(4);
-    expect(file.columns).toEqual(csv.columns);
-    const got = await records(shard);
-    expect(got.map((r) => r.record)).toEqual(csv.rows);
-    expect(got.map((r) => r.row)).toEqual(csv.rows.map((_, i) => i + 1));
-    // The fixture does hold nulls (as empty cells) and a dictionary-encoded column.
-    expect(got.some((r) => r.record[0] === "")).toBe(true);
-    expect(got.some((r) => r.record[5] === "")).toBe(true);
-    const c = file.metadata.row_groups[0].columns[5].meta_data!;
-    expect(c.encodings.some((e) => /DICTIONARY/.test(e))).toBe(true);
-  });
+  test.each(["snappy", "zstd", "gzip"])(
+    "%s: four row groups, nulls, int32/int64/float32/bool and a dictionary column read as the CSV of the same table",
+    async (codec) => {
+      const shard = await one(fixture(`mixed-${codec}.parquet`));
+      expect(shard.format).toBe("parquet");
+      const file = await openParquet(shard);
+      expect(file.metadata.row_groups.length).toBe(4);
+      expect(file.columns).toEqual(csv.columns);
+      const got = await records(shard);
+      expect(got.map((r) => r.record)).toEqual(csv.rows);
+      expect(got.map((r) => r.row)).toEqual(csv.rows.map((_, i) => i + 1));
+      // The fixture does hold nulls (as empty cells) and a dictionary-encoded column.
+      expect(got.some((r) => r.record[0] === "")).toBe(true);
+      expect(got.some((r) => r.record[5] === "")).toBe(true);
+      const c = file.metadata.row_groups[0].columns[5].meta_data!;
+      expect(c.encodings.some((e) => /DICTIONARY/.test(e))).toBe(true);
+    },
+  );
 
   test.each(["brotli", "lz4", "uncompressed"])("%s is read", async (name) => {
     const shard = await one(fixture(`${name}.parquet`));
     const out: string[][] = [];
     for await (const b of shardRecordBatches(shard, ["y", "x"])) out.push(...b.map((r) => r.record));
-    expect(out).toEqual([["1", "1"], ["2", "2"], ["3", "3"], ["4", "4"]]);
+    expect(out).toEqual([
+      ["1", "1"],
+      ["2", "2"],
+      ["3", "3"],
+      ["4", "4"],
+    ]);
   });
 
   test("resuming after any number of records skips exactly those (row groups before the position are not fetched)", async () => {
@@ -93,9 +101,24 @@ describe("Parquet written by pyarrow", () => {
     // A wide unused column (15 KB per row group): hyparquet merges reads across gaps under 8 KB.
     const rows = 200;
     const file = path.join(dir, "wide.parquet");
-    const pad = Array.from({ length: rows }, (_, r) => Array.from({ length: 300 }, (_, i) => String.fromCharCode(33 + ((r * 7919 + i * 104729) % 90))).join(""));
+    const pad = Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: 300 }, (_, i) => String.fromCharCode(33 + ((r * 7919 + i * 104729) % 90))).join(""),
+    );
     const a = Array.from({ length: rows }, (_, r) => r / 4);
-    writeFileSync(file, Buffer.from(writeParquetBuffer({ columnData: [{ name: "a", data: a, type: "DOUBLE" }, { name: "pad", data: pad, type: "STRING" }, { name: "y", data: a.map((v) => 2 * v), type: "DOUBLE" }], rowGroupSize: 50, codec: "UNCOMPRESSED" })));
+    writeFileSync(
+      file,
+      Buffer.from(
+        writeParquetBuffer({
+          columnData: [
+            { name: "a", data: a, type: "DOUBLE" },
+            { name: "pad", data: pad, type: "STRING" },
+            { name: "y", data: a.map((v) => 2 * v), type: "DOUBLE" },
+          ],
+          rowGroupSize: 50,
+          codec: "UNCOMPRESSED",
+        }),
+      ),
+    );
     const shard = await one(file);
     const counted = () => {
       let bytes = 0;
@@ -105,14 +128,22 @@ describe("Parquet written by pyarrow", () => {
           const o = await shard.ranged();
           // The first read is the footer (the last 512 KiB: all of a small file); count the column reads.
           let footer = true;
-          return { size: o.size, read: (s, e) => (footer ? (footer = false) : (bytes += e - s), o.read(s, e)) };
+          return {
+            size: o.size,
+            read: (s, e) => {
+              if (footer) footer = false;
+              else bytes += e - s;
+              return o.read(s, e);
+            },
+          };
         },
       };
       return { shard: wrapped, bytes: () => bytes };
     };
     const read = async (s: Shard, use: string[]) => {
       const out: string[][] = [];
-      for await (const b of shardRecordBatches(s, ["a", "pad", "y"], 0, false, use)) out.push(...b.map((r) => r.record));
+      for await (const b of shardRecordBatches(s, ["a", "pad", "y"], 0, false, use))
+        out.push(...b.map((r) => r.record));
       return out;
     };
     const all = counted();
@@ -127,7 +158,10 @@ describe("Parquet written by pyarrow", () => {
     // Every row in training: a Parquet row's split hash is over its values, a CSV row's over its text.
     const all = (uri: string) => parseRunSpec({ ...spec(uri), split: { test: 0, validation: 0, seed: 3 } });
     for (const missing of ["drop", "mean", "median"] as const) {
-      const [p, c] = [fixture("mixed-gzip.parquet"), fixture("table.csv")].map((uri) => ({ ...all(uri), preprocess: { ...all(uri).preprocess, missing } }));
+      const [p, c] = [fixture("mixed-gzip.parquet"), fixture("table.csv")].map((uri) => ({
+        ...all(uri),
+        preprocess: { ...all(uri).preprocess, missing },
+      }));
       const parquet = await scanDataset(p, await resolveShards(p.dataset.uri, retry));
       const text = await scanDataset(c, await resolveShards(c.dataset.uri, retry));
       expect(parquet.pre).toEqual(text.pre);
@@ -135,8 +169,14 @@ describe("Parquet written by pyarrow", () => {
       expect(parquet.dropReasons).toEqual(text.dropReasons);
     }
     // With a split, the Parquet split hash is a function of the values: the same rows split the same in every pass.
-    const a = await scanDataset(spec(fixture("mixed-snappy.parquet")), await resolveShards(fixture("mixed-snappy.parquet"), retry));
-    const b = await scanDataset(spec(fixture("mixed-zstd.parquet")), await resolveShards(fixture("mixed-zstd.parquet"), retry));
+    const a = await scanDataset(
+      spec(fixture("mixed-snappy.parquet")),
+      await resolveShards(fixture("mixed-snappy.parquet"), retry),
+    );
+    const b = await scanDataset(
+      spec(fixture("mixed-zstd.parquet")),
+      await resolveShards(fixture("mixed-zstd.parquet"), retry),
+    );
     expect(a.split).toEqual(b.split);
     expect(a.split.test + a.split.validation).toBeGreaterThan(0);
   });
@@ -150,7 +190,9 @@ describe("Parquet written by pyarrow", () => {
     const scan = await scanDataset(spec(`${d}/*.parquet`), shards);
     expect(scan.rowsRead).toBe(2 * csv.rows.length);
     copyFileSync(fixture("table.csv"), path.join(d, "part-2.csv"));
-    await expect(resolveShards(`${d}/`, retry)).rejects.toThrow(`${d}/ matches both Parquet (${d}/part-0.parquet) and CSV (${d}/part-2.csv) shards; name one kind`);
+    await expect(resolveShards(`${d}/`, retry)).rejects.toThrow(
+      `${d}/ matches both Parquet (${d}/part-0.parquet) and CSV (${d}/part-2.csv) shards; name one kind`,
+    );
   });
 });
 
@@ -177,7 +219,17 @@ describe("Parquet columns the trainer cannot use are refused, naming the column"
     [1e39, "1e+39 overflows float32 (|x| > 3.4e38); rescale the column"],
   ])("a value the model cannot take (%s) is refused naming column and row, as in a CSV", async (bad, message) => {
     const file = path.join(dir, `bad-${String(bad)}.parquet`);
-    writeFileSync(file, Buffer.from(writeParquetBuffer({ columnData: [{ name: "x", data: [1, 2, bad], type: "DOUBLE" }, { name: "y", data: [1, 2, 3], type: "DOUBLE" }] })));
+    writeFileSync(
+      file,
+      Buffer.from(
+        writeParquetBuffer({
+          columnData: [
+            { name: "x", data: [1, 2, bad], type: "DOUBLE" },
+            { name: "y", data: [1, 2, 3], type: "DOUBLE" },
+          ],
+        }),
+      ),
+    );
     const msg = await refusal(scanDataset(spec(file, { categorical: [] }), await resolveShards(file, retry)));
     expect(msg).toBe(`column "x", row 3 of ${file}: ${message}`);
   });

@@ -2,7 +2,7 @@
  * The built trainer (dist/main.js) as a child process against a real MinIO: kill-and-resume
  * equivalence, SIGTERM checkpoints, bad specs, a store outage mid-run, and sweep members.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import YAML from "yaml";
 import { trainerError } from "../../contract/log-protocol";
 import { autoMpgCsv } from "../../datasets/auto-mpg";
@@ -30,18 +30,43 @@ afterAll(async () => {
   await minio?.destroy();
 });
 
-const get = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: key }))).Body!.transformToByteArray());
+const get = async (key: string) =>
+  Buffer.from(
+    await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: key }))).Body!.transformToByteArray(),
+  );
 const getJson = async (key: string) => JSON.parse((await get(key)).toString("utf8"));
-const keys = async (prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: "artifacts", Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
-const weights = async (runId: string) => Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
+const keys = async (prefix: string) =>
+  ((await s3.send(new ListObjectsV2Command({ Bucket: "artifacts", Prefix: prefix }))).Contents ?? []).map(
+    (o) => o.Key!,
+  );
+const weights = async (runId: string) =>
+  Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
 
 const mpgSpec = (epochs: number, extra: Record<string, unknown> = {}) =>
   YAML.stringify({
-    dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
+    dataset: {
+      uri: "s3://datasets/auto-mpg/auto-mpg.csv",
+      target: "Miles_per_Gallon",
+      drop: ["Name"],
+      categorical: ["Origin"],
+    },
     task: "regression",
     split: { test: 0.2, validation: 0.2, seed: 11 },
-    model: { layers: [{ units: 32, activation: "relu" }, { units: 32, activation: "relu" }], init: "heNormal" },
-    training: { optimizer: { name: "adam", learningRate: 0.005 }, epochs, batchSize: 16, earlyStopping: { patience: 1000 }, seed: 7, checkpointEvery: 1 },
+    model: {
+      layers: [
+        { units: 32, activation: "relu" },
+        { units: 32, activation: "relu" },
+      ],
+      init: "heNormal",
+    },
+    training: {
+      optimizer: { name: "adam", learningRate: 0.005 },
+      epochs,
+      batchSize: 16,
+      earlyStopping: { patience: 1000 },
+      seed: 7,
+      checkpointEvery: 1,
+    },
     output: { uri: "s3://artifacts/runs" },
     ...extra,
   });
@@ -60,7 +85,12 @@ const references = new Map<string, Promise<number>>();
 function reference(backend: string): Promise<number> {
   if (!references.has(backend)) {
     const t0 = Date.now();
-    references.set(backend, runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(20), KILN_RUN_ID: `ref-${backend}`, KILN_BACKEND: backend })).then(() => (Date.now() - t0) / 1000));
+    references.set(
+      backend,
+      runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(20), KILN_RUN_ID: `ref-${backend}`, KILN_BACKEND: backend })).then(
+        () => (Date.now() - t0) / 1000,
+      ),
+    );
   }
   return references.get(backend)!;
 }
@@ -68,45 +98,66 @@ function reference(backend: string): Promise<number> {
 // The CUDA build of TensorFlow (trainer-image/native/install.sh gpu) runs here without a GPU: it must load,
 // train on the CPU and say so, not fail or claim a GPU.
 const gpuBuild = tensorflowMissing("gpu");
-describeIf({ what: "the tensorflow-gpu backend test", missing: gpuBuild, enable: "bash trainer-image/native/install.sh gpu" })("tfjs-node-gpu (CUDA 12 TensorFlow) on a machine without a GPU", () => {
+describeIf({
+  what: "the tensorflow-gpu backend test",
+  missing: gpuBuild,
+  enable: "bash trainer-image/native/install.sh gpu",
+})("tfjs-node-gpu (CUDA 12 TensorFlow) on a machine without a GPU", () => {
   test("loads, trains on the CPU, and the startup line says there is no GPU", async () => {
-    const t = await runToEnd(trainerEnv({ KILN_RUN_SPEC: mpgSpec(2), KILN_RUN_ID: "gpu-build-on-cpu", KILN_BACKEND: "tensorflow-gpu" }));
-    expect(t.lines.find((l) => l.event === "backend")).toMatchObject({ backend: "tensorflow-gpu", tfBackend: "tensorflow", gpuDevice: false, device: expect.stringMatching(/^CPU: tfjs-node-gpu loaded/) });
+    const t = await runToEnd(
+      trainerEnv({ KILN_RUN_SPEC: mpgSpec(2), KILN_RUN_ID: "gpu-build-on-cpu", KILN_BACKEND: "tensorflow-gpu" }),
+    );
+    expect(t.lines.find((l) => l.event === "backend")).toMatchObject({
+      backend: "tensorflow-gpu",
+      tfBackend: "tensorflow",
+      gpuDevice: false,
+      device: expect.stringMatching(/^CPU: tfjs-node-gpu loaded/),
+    });
     expect((await getJson("runs/gpu-build-on-cpu/metrics.json")).backend).toBe("tensorflow-gpu");
   });
 });
 
 describe("kill and resume", () => {
-  test.each(testBackends())("SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)", async (backend) => {
-    const spec = mpgSpec(20);
-    const refSeconds = await reference(backend);
+  test.each(testBackends())(
+    "SIGKILL mid-run, restart: same final weights as an uninterrupted run (%s)",
+    async (backend) => {
+      const spec = mpgSpec(20);
+      const refSeconds = await reference(backend);
 
-    const env = trainerEnv({ KILN_RUN_SPEC: spec, KILN_RUN_ID: `kill-${backend}`, KILN_BACKEND: backend });
-    const first = spawnTrainer(env);
-    await first.waitFor(epochAtLeast(7));
-    first.proc.kill("SIGKILL");
-    await first.exited;
-    const interrupted = await getJson(`runs/kill-${backend}/run.json`);
-    expect(interrupted).toMatchObject({ status: "running", attempts: 1 });
+      const env = trainerEnv({ KILN_RUN_SPEC: spec, KILN_RUN_ID: `kill-${backend}`, KILN_BACKEND: backend });
+      const first = spawnTrainer(env);
+      await first.waitFor(epochAtLeast(7));
+      first.proc.kill("SIGKILL");
+      await first.exited;
+      const interrupted = await getJson(`runs/kill-${backend}/run.json`);
+      expect(interrupted).toMatchObject({ status: "running", attempts: 1 });
 
-    const second = await runToEnd(env);
-    const resumed = second.lines.find((l) => l.event === "resume");
-    expect(resumed).toMatchObject({ attempt: 2 });
-    // Epoch 7's line is printed before its checkpoint is written, so the kill can land on either side.
-    expect(resumed!.epoch as number).toBeGreaterThanOrEqual(6);
-    expect(resumed!.epoch as number).toBeLessThan(20);
-    expect(second.lines.filter(epochAtLeast(1))[0].epoch).toBe((resumed!.epoch as number) + 1);
-    expect(await getJson(`runs/kill-${backend}/run.json`)).toMatchObject({ status: "succeeded", attempts: 2 });
+      const second = await runToEnd(env);
+      const resumed = second.lines.find((l) => l.event === "resume");
+      expect(resumed).toMatchObject({ attempt: 2 });
+      // Epoch 7's line is printed before its checkpoint is written, so the kill can land on either side.
+      expect(resumed!.epoch as number).toBeGreaterThanOrEqual(6);
+      expect(resumed!.epoch as number).toBeLessThan(20);
+      expect(second.lines.filter(epochAtLeast(1))[0].epoch).toBe((resumed!.epoch as number) + 1);
+      expect(await getJson(`runs/kill-${backend}/run.json`)).toMatchObject({ status: "succeeded", attempts: 2 });
 
-    const ref = await weights(`ref-${backend}`);
-    const got = await weights(`kill-${backend}`);
-    expect(got.length).toBe(ref.length);
-    expect(got).toEqual(ref); // element-wise, exact
-    const [a, b] = [await getJson(`runs/ref-${backend}/metrics.json`), await getJson(`runs/kill-${backend}/metrics.json`)];
-    expect(b.test).toEqual(a.test);
-    expect(b.history.map((h: { val_loss: number }) => h.val_loss)).toEqual(a.history.map((h: { val_loss: number }) => h.val_loss));
-    console.log(`${backend}: uninterrupted run ${refSeconds.toFixed(1)} s, killed at epoch ${resumed!.epoch}, resumed to the same ${ref.length} weights`);
-  });
+      const ref = await weights(`ref-${backend}`);
+      const got = await weights(`kill-${backend}`);
+      expect(got.length).toBe(ref.length);
+      expect(got).toEqual(ref); // element-wise, exact
+      const [a, b] = [
+        await getJson(`runs/ref-${backend}/metrics.json`),
+        await getJson(`runs/kill-${backend}/metrics.json`),
+      ];
+      expect(b.test).toEqual(a.test);
+      expect(b.history.map((h: { val_loss: number }) => h.val_loss)).toEqual(
+        a.history.map((h: { val_loss: number }) => h.val_loss),
+      );
+      console.log(
+        `${backend}: uninterrupted run ${refSeconds.toFixed(1)} s, killed at epoch ${resumed!.epoch}, resumed to the same ${ref.length} weights`,
+      );
+    },
+  );
 
   test("SIGTERM checkpoints (mid-epoch too), exits 143, and the restart ends with the same weights", async () => {
     const spec = mpgSpec(20);
@@ -118,8 +169,15 @@ describe("kill and resume", () => {
     const stop = first.lines.find((l) => l.event === "interrupted");
     expect(stop).toBeDefined();
     const manifest = await getJson("runs/term-wasm/checkpoints/latest.json");
-    expect({ epoch: manifest.state.epoch, batch: manifest.state.batch }).toEqual({ epoch: stop!.epoch, batch: stop!.batch });
-    expect(await getJson("runs/term-wasm/run.json")).toMatchObject({ status: "running", attempts: 1, interruptedAt: expect.any(String) });
+    expect({ epoch: manifest.state.epoch, batch: manifest.state.batch }).toEqual({
+      epoch: stop!.epoch,
+      batch: stop!.batch,
+    });
+    expect(await getJson("runs/term-wasm/run.json")).toMatchObject({
+      status: "running",
+      attempts: 1,
+      interruptedAt: expect.any(String),
+    });
 
     console.log(`SIGTERM landed at epoch ${stop!.epoch}, batch ${stop!.batch} (batch 0 = at an epoch boundary)`);
     const second = await runToEnd(env);
@@ -146,14 +204,25 @@ describe("store outage", () => {
     const code = await t.exited;
     expect({ code, stderr: t.stderr() }).toEqual({ code: 0, stderr: expect.any(String) });
     expect(Date.now() - down).toBeGreaterThanOrEqual(OUTAGE_SECONDS * 1000);
-    console.log(`store outage: down ${OUTAGE_SECONDS} s, run finished ${((Date.now() - down) / 1000).toFixed(1)} s after the stop`);
+    console.log(
+      `store outage: down ${OUTAGE_SECONDS} s, run finished ${((Date.now() - down) / 1000).toFixed(1)} s after the stop`,
+    );
     expect(await getJson("runs/outage/run.json")).toMatchObject({ status: "succeeded", attempts: 1 });
     expect((await getJson("runs/outage/metrics.json")).history).toHaveLength(30);
-    expect(t.lines.some((l) => l.event === "store-error" && /ECONNREFUSED|ECONNRESET|socket hang up/.test(String(l.error)))).toBe(true);
+    expect(
+      t.lines.some((l) => l.event === "store-error" && /ECONNREFUSED|ECONNRESET|socket hang up/.test(String(l.error))),
+    ).toBe(true);
   });
 
   test("a frozen store (connections hang) is detected by the socket timeout and retried", async () => {
-    const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: mpgSpec(15), KILN_RUN_ID: "frozen", KILN_BACKEND: "wasm", KILN_S3_SOCKET_TIMEOUT_SECONDS: "2" }));
+    const t = spawnTrainer(
+      trainerEnv({
+        KILN_RUN_SPEC: mpgSpec(15),
+        KILN_RUN_ID: "frozen",
+        KILN_BACKEND: "wasm",
+        KILN_S3_SOCKET_TIMEOUT_SECONDS: "2",
+      }),
+    );
     await t.waitFor(epochAtLeast(3));
     minio.freeze();
     await new Promise((r) => setTimeout(r, 7000));
@@ -179,7 +248,8 @@ describe("bad specs and usage", () => {
     const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: spec, KILN_BACKEND: "wasm" }));
     expect(await t.exited).toBe(2);
     const err = t.stderr();
-    for (const field of ["runId:", "dataset.target:", "task:", "training.epochs:", "training.optimizer.learningRate:"]) expect(err).toContain(field);
+    for (const field of ["runId:", "dataset.target:", "task:", "training.epochs:", "training.optimizer.learningRate:"])
+      expect(err).toContain(field);
     expect(err).toContain('(got "regresion")');
     expect(await keys("badspec/")).toEqual([]);
   });
@@ -187,7 +257,12 @@ describe("bad specs and usage", () => {
   test("a run that diverges exits 3 (the chart fails the Job at once), says why, and records failed in run.json", async () => {
     const spec = YAML.stringify({
       runId: "diverges",
-      dataset: { uri: "s3://datasets/auto-mpg/auto-mpg.csv", target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
+      dataset: {
+        uri: "s3://datasets/auto-mpg/auto-mpg.csv",
+        target: "Miles_per_Gallon",
+        drop: ["Name"],
+        categorical: ["Origin"],
+      },
       task: "regression",
       preprocess: { missing: "drop", scale: "none" },
       model: { layers: [{ units: 16, activation: "relu" }] },
@@ -196,9 +271,17 @@ describe("bad specs and usage", () => {
     });
     const t = spawnTrainer(trainerEnv({ KILN_RUN_SPEC: spec, KILN_BACKEND: "cpu" }));
     expect(await t.exited).toBe(3);
-    expect(t.stderr()).toMatch(/kiln-trainer: diverged: training diverged at epoch \d+: \w+ is (NaN|not finite); lower training\.optimizer\.learningRate/);
+    expect(t.stderr()).toMatch(
+      /kiln-trainer: diverged: training diverged at epoch \d+: \w+ is (NaN|not finite); lower training\.optimizer\.learningRate/,
+    );
     // The failure line is the log protocol's: the dashboard's parser (contract/log-protocol.ts) reads it.
-    expect(t.stderr().split("\n").map(trainerError).find((m) => m !== undefined)).toMatch(/^diverged: training diverged/);
+    expect(
+      t
+        .stderr()
+        .split("\n")
+        .map(trainerError)
+        .find((m) => m !== undefined),
+    ).toMatch(/^diverged: training diverged/);
     const record = JSON.parse((await get("diverge/diverges/run.json")).toString());
     expect(record).toMatchObject({ status: "failed", error: expect.stringMatching(/^training diverged at epoch/) });
   });
@@ -223,9 +306,17 @@ describe("sweeps", () => {
       output: { uri: "s3://artifacts/runs" },
     });
     await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: "specs/sweep.yaml", Body: spec }));
-    const overrides = [{ "training.optimizer.learningRate": 0.01 }, { "training.optimizer.learningRate": 0.05, "training.batchSize": 8 }];
+    const overrides = [
+      { "training.optimizer.learningRate": 0.01 },
+      { "training.optimizer.learningRate": 0.05, "training.batchSize": 8 },
+    ];
     const t = await runToEnd(
-      trainerEnv({ KILN_RUN_ID: "sweep", KILN_SWEEP_OVERRIDES: JSON.stringify(overrides), JOB_COMPLETION_INDEX: "1", KILN_BACKEND: "wasm" }),
+      trainerEnv({
+        KILN_RUN_ID: "sweep",
+        KILN_SWEEP_OVERRIDES: JSON.stringify(overrides),
+        JOB_COMPLETION_INDEX: "1",
+        KILN_BACKEND: "wasm",
+      }),
       ["--spec", "s3://datasets/specs/sweep.yaml"],
     );
     expect(t.lines.find((l) => l.event === "start")).toMatchObject({ runId: "sweep-1" });

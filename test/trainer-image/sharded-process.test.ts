@@ -3,7 +3,7 @@
  * same data as Parquet shards; no memory cache, a shuffle buffer smaller than the data): killed (SIGKILL) or stopped (SIGTERM) mid-epoch and
  * restarted, it ends with exactly the weights of an uninterrupted run, on every backend built here.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { gzipSync } from "node:zlib";
 import YAML from "yaml";
 import { MinioServer } from "../support/minio";
@@ -31,12 +31,22 @@ beforeAll(async () => {
       const c = ["u", "v", "w", "z"][r % 4];
       lines.push(`${r},${a.toFixed(5)},${b.toFixed(5)},${c},${(a * a - 2 * b + (c === "v" ? 0.5 : 0)).toFixed(5)}`);
     }
-    const text = lines.join("\n") + "\n";
+    const text = `${lines.join("\n")}\n`;
     const gz = s % 3 === 1;
-    await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: `sharded/part-${s}.csv${gz ? ".gz" : ""}`, Body: gz ? gzipSync(text) : text }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "datasets",
+        Key: `sharded/part-${s}.csv${gz ? ".gz" : ""}`,
+        Body: gz ? gzipSync(text) : text,
+      }),
+    );
     // The same shard as Parquet (row groups of 300 rows, read by ranged GETs), every third one gzipped.
     const rows = lines.slice(1).map((l) => l.split(","));
-    const columnData = ["k", "a", "b", "c", "y"].map((name, i) => ({ name, data: rows.map((r) => (i === 3 ? r[i] : Number(r[i]))), type: i === 3 ? ("STRING" as const) : ("DOUBLE" as const) }));
+    const columnData = ["k", "a", "b", "c", "y"].map((name, i) => ({
+      name,
+      data: rows.map((r) => (i === 3 ? r[i] : Number(r[i]))),
+      type: i === 3 ? ("STRING" as const) : ("DOUBLE" as const),
+    }));
     const body = Buffer.from(writeParquetBuffer({ columnData, rowGroupSize: 300, codec: gz ? "gzip" : "snappy" }));
     await s3.send(new PutObjectCommand({ Bucket: "datasets", Key: `sharded-parquet/part-${s}.parquet`, Body: body }));
   }
@@ -48,24 +58,43 @@ afterAll(async () => {
   await minio?.destroy();
 });
 
-const get = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: key }))).Body!.transformToByteArray());
+const get = async (key: string) =>
+  Buffer.from(
+    await (await s3.send(new GetObjectCommand({ Bucket: "artifacts", Key: key }))).Body!.transformToByteArray(),
+  );
 const getJson = async (key: string) => JSON.parse((await get(key)).toString("utf8"));
-const weights = async (runId: string) => Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
+const weights = async (runId: string) =>
+  Array.from(new Float32Array(new Uint8Array(await get(`runs/${runId}/model/weights.bin`)).buffer));
 
-const URIS: Record<string, string> = { csv: "s3://datasets/sharded/part-*", parquet: "s3://datasets/sharded-parquet/*.parquet" };
-const specOf = (format: string) => YAML.stringify({
-  dataset: { uri: URIS[format], target: "y", drop: ["k"], categorical: ["c"], shuffleBuffer: 500, memoryCacheMiB: 0 },
-  task: "regression",
-  split: { test: 0.15, validation: 0.15, seed: 3 },
-  model: { layers: [{ units: 32, activation: "relu" }, { units: 32, activation: "relu" }] },
-  training: { optimizer: { name: "adam", learningRate: 0.003 }, epochs: 4, batchSize: 32, seed: 5 },
-  output: { uri: "s3://artifacts/runs" },
-});
+const URIS: Record<string, string> = {
+  csv: "s3://datasets/sharded/part-*",
+  parquet: "s3://datasets/sharded-parquet/*.parquet",
+};
+const specOf = (format: string) =>
+  YAML.stringify({
+    dataset: { uri: URIS[format], target: "y", drop: ["k"], categorical: ["c"], shuffleBuffer: 500, memoryCacheMiB: 0 },
+    task: "regression",
+    split: { test: 0.15, validation: 0.15, seed: 3 },
+    model: {
+      layers: [
+        { units: 32, activation: "relu" },
+        { units: 32, activation: "relu" },
+      ],
+    },
+    training: { optimizer: { name: "adam", learningRate: 0.003 }, epochs: 4, batchSize: 32, seed: 5 },
+    output: { uri: "s3://artifacts/runs" },
+  });
 
 /** `backend` is "<format>-<backend>" (also the run ids' suffix). */
 const env = (runId: string, label: string) => {
   const [format, backend] = label.split("-");
-  return { ...minio.env(), KILN_STORE_RETRY_SECONDS: "120", KILN_RUN_SPEC: specOf(format), KILN_RUN_ID: runId, KILN_BACKEND: backend };
+  return {
+    ...minio.env(),
+    KILN_STORE_RETRY_SECONDS: "120",
+    KILN_RUN_SPEC: specOf(format),
+    KILN_RUN_ID: runId,
+    KILN_BACKEND: backend,
+  };
 };
 
 async function runToEnd(e: Record<string, string>) {
@@ -96,16 +125,25 @@ describe.each(labels)("sharded streaming input from MinIO (%s)", (backend) => {
     first.proc.kill("SIGTERM");
     expect(await first.exited).toBe(143);
     const manifest = await getJson(`runs/sharded-term-${backend}/checkpoints/latest.json`);
-    expect(manifest.state).toMatchObject({ epoch: 1, batch: expect.any(Number), stream: { shard: expect.any(Number), record: expect.any(Number), rng: expect.any(Number), size: 499 } });
+    expect(manifest.state).toMatchObject({
+      epoch: 1,
+      batch: expect.any(Number),
+      stream: { shard: expect.any(Number), record: expect.any(Number), rng: expect.any(Number), size: 499 },
+    });
     expect(manifest.state.batch).toBeGreaterThan(0);
     const second = await runToEnd(env(`sharded-term-${backend}`, backend));
     expect(second.lines.find((l) => l.event === "resume")).toMatchObject({ epoch: 1, batch: manifest.state.batch });
     expect(second.lines.find((l) => l.event === "data")).toMatchObject({ shards: SHARDS, rowsRead: SHARDS * ROWS });
     expect(await weights(`sharded-term-${backend}`)).toEqual(ref);
-    const [a, b] = [await getJson(`runs/sharded-ref-${backend}/metrics.json`), await getJson(`runs/sharded-term-${backend}/metrics.json`)];
+    const [a, b] = [
+      await getJson(`runs/sharded-ref-${backend}/metrics.json`),
+      await getJson(`runs/sharded-term-${backend}/metrics.json`),
+    ];
     expect(b.test).toEqual(a.test);
     expect(b.history.map((h: { loss: number }) => h.loss)).toEqual(a.history.map((h: { loss: number }) => h.loss));
-    console.log(`${backend}: SIGTERM at epoch 2 batch ${manifest.state.batch} (shard ${manifest.state.stream.shard}, record ${manifest.state.stream.record}); resumed to the same ${ref.length} weights`);
+    console.log(
+      `${backend}: SIGTERM at epoch 2 batch ${manifest.state.batch} (shard ${manifest.state.stream.shard}, record ${manifest.state.stream.record}); resumed to the same ${ref.length} weights`,
+    );
   });
 
   test("SIGKILL mid-epoch: the restart replays from the last epoch checkpoint and ends with the same weights", async () => {

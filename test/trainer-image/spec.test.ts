@@ -23,7 +23,13 @@ describe("run spec", () => {
     expect(spec.preprocess).toEqual({ missing: "drop", scale: "standard" });
     expect(spec.split).toEqual({ test: 0.2, validation: 0.2, seed: 42 });
     expect(spec.model).toEqual({ layers: [], init: "glorotUniform" });
-    expect(spec.training).toMatchObject({ optimizer: { name: "adam", learningRate: 0.001 }, epochs: 100, batchSize: 32, seed: 42, checkpointEvery: 1 });
+    expect(spec.training).toMatchObject({
+      optimizer: { name: "adam", learningRate: 0.001 },
+      epochs: 100,
+      batchSize: 32,
+      seed: 42,
+      checkpointEvery: 1,
+    });
     expect(spec.training.earlyStopping).toBeUndefined();
   });
 
@@ -69,9 +75,15 @@ output: {uri: s3://artifacts/runs}
     expect(problemsOf({ ...base, training: { ...base.training, loss: "crossentropy" } })).toEqual([
       "training.loss: crossentropy needs task binary or multiclass; use mse or mae for regression",
     ]);
-    expect(problemsOf({ ...base, task: "binary", training: { ...base.training, loss: "mse" } })[0]).toMatch(/training\.loss: mse is a regression loss/);
-    expect(problemsOf({ ...base, dataset: { ...base.dataset, drop: ["Miles_per_Gallon"] } })[0]).toMatch(/dataset\.drop: drops the target/);
-    expect(problemsOf({ ...base, split: { test: 0.5, validation: 0.5, seed: 1 } })[0]).toMatch(/^split: test \+ validation = 1/);
+    expect(problemsOf({ ...base, task: "binary", training: { ...base.training, loss: "mse" } })[0]).toMatch(
+      /training\.loss: mse is a regression loss/,
+    );
+    expect(problemsOf({ ...base, dataset: { ...base.dataset, drop: ["Miles_per_Gallon"] } })[0]).toMatch(
+      /dataset\.drop: drops the target/,
+    );
+    expect(problemsOf({ ...base, split: { test: 0.5, validation: 0.5, seed: 1 } })[0]).toMatch(
+      /^split: test \+ validation = 1/,
+    );
   });
 
   test("text that is not a mapping is refused with a clear message", () => {
@@ -80,7 +92,11 @@ output: {uri: s3://artifacts/runs}
   });
 
   test("applyOverrides sets dotted paths and re-validates", () => {
-    const spec = applyOverrides(parseRunSpec(MINIMAL), { "training.optimizer.learningRate": 0.05, "training.batchSize": 64, "model.layers": [{ units: 8 }] });
+    const spec = applyOverrides(parseRunSpec(MINIMAL), {
+      "training.optimizer.learningRate": 0.05,
+      "training.batchSize": 64,
+      "model.layers": [{ units: 8 }],
+    });
     expect(spec.training.optimizer.learningRate).toBe(0.05);
     expect(spec.training.batchSize).toBe(64);
     expect(spec.model.layers).toEqual([{ units: 8, activation: "relu" }]);
@@ -99,7 +115,10 @@ describe("run spec resolution (env)", () => {
   test("a sweep member applies KILN_SWEEP_OVERRIDES[JOB_COMPLETION_INDEX] and suffixes the run id", () => {
     const env = {
       KILN_RUN_ID: "sweep",
-      KILN_SWEEP_OVERRIDES: JSON.stringify([{ "training.optimizer.learningRate": 0.01 }, { "training.optimizer.learningRate": 0.1, "training.batchSize": 8 }]),
+      KILN_SWEEP_OVERRIDES: JSON.stringify([
+        { "training.optimizer.learningRate": 0.01 },
+        { "training.optimizer.learningRate": 0.1, "training.batchSize": 8 },
+      ]),
       JOB_COMPLETION_INDEX: "1",
     };
     const spec = resolveRunSpec(MINIMAL, env);
@@ -110,9 +129,15 @@ describe("run spec resolution (env)", () => {
 
   test("sweep env mistakes are usage errors naming the variable", () => {
     expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "[{}]" })).toThrow(/JOB_COMPLETION_INDEX/);
-    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "[{}]", JOB_COMPLETION_INDEX: "3" })).toThrow(/out of range: KILN_SWEEP_OVERRIDES has 1 entries/);
-    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "{", JOB_COMPLETION_INDEX: "0" })).toThrow(/KILN_SWEEP_OVERRIDES: not valid JSON/);
-    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "[1]", JOB_COMPLETION_INDEX: "0" })).toThrow(/array of objects/);
+    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "[{}]", JOB_COMPLETION_INDEX: "3" })).toThrow(
+      /out of range: KILN_SWEEP_OVERRIDES has 1 entries/,
+    );
+    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "{", JOB_COMPLETION_INDEX: "0" })).toThrow(
+      /KILN_SWEEP_OVERRIDES: not valid JSON/,
+    );
+    expect(() => sweepOverrides({ KILN_SWEEP_OVERRIDES: "[1]", JOB_COMPLETION_INDEX: "0" })).toThrow(
+      /array of objects/,
+    );
     expect(sweepOverrides({})).toBeUndefined();
   });
 
@@ -128,14 +153,19 @@ describe("run spec resolution (env)", () => {
 
 describe("output.uri is checked when the spec is read, not when the first write fails", () => {
   const base = { dataset: { uri: "s3://d/x.csv", target: "y" }, task: "regression" };
-  test.each(["relative/dir", "s3://", "s3://B/runs", "s3://ab", "http://store/runs", "s3://bucket/with space"])("%j is refused naming output.uri", (uri) => {
-    expect(() => parseRunSpec({ ...base, output: { uri } })).toThrow(RunSpecError);
-    try {
-      parseRunSpec({ ...base, output: { uri } });
-    } catch (e) {
-      expect((e as RunSpecError).problems.join("\n")).toMatch(/^output\.uri: ".*" is not a place runs can be written/m);
-    }
-  });
+  test.each(["relative/dir", "s3://", "s3://B/runs", "s3://ab", "http://store/runs", "s3://bucket/with space"])(
+    "%j is refused naming output.uri",
+    (uri) => {
+      expect(() => parseRunSpec({ ...base, output: { uri } })).toThrow(RunSpecError);
+      try {
+        parseRunSpec({ ...base, output: { uri } });
+      } catch (e) {
+        expect((e as RunSpecError).problems.join("\n")).toMatch(
+          /^output\.uri: ".*" is not a place runs can be written/m,
+        );
+      }
+    },
+  );
   test.each(["s3://artifacts/runs", "s3://my.bucket-1", "file:/data/runs", "/tmp/runs"])("%j is accepted", (uri) => {
     expect(parseRunSpec({ ...base, output: { uri } }).output.uri).toBe(uri);
   });
@@ -161,6 +191,8 @@ describe("big or hostile spec text", () => {
   });
 
   test("duplicate keys are still refused, naming the key", () => {
-    expect(() => parseRunSpec("task: regression\ntask: binary\n")).toThrow(/map keys must be unique: "task" appears twice/);
+    expect(() => parseRunSpec("task: regression\ntask: binary\n")).toThrow(
+      /map keys must be unique: "task" appears twice/,
+    );
   });
 });

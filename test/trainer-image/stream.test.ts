@@ -37,7 +37,7 @@ function writeShards(name: string, bounds = [0, 120, 260, 400]): string {
   const d = path.join(dir, name);
   mkdirSync(d, { recursive: true });
   for (let s = 0; s < bounds.length - 1; s++) {
-    const text = [HEADER, ...rows(bounds[s], bounds[s + 1])].join("\n") + "\n";
+    const text = `${[HEADER, ...rows(bounds[s], bounds[s + 1])].join("\n")}\n`;
     if (s === 1) writeFileSync(path.join(d, `part-${s}.csv.gz`), gzipSync(text));
     else writeFileSync(path.join(d, `part-${s}.csv`), text);
   }
@@ -78,8 +78,12 @@ describe("dataset.uri names shards", () => {
   });
 
   test("nothing there is an error that says what was looked for", async () => {
-    await expect(resolveShards(path.join(dir, "nope.csv"), retry)).rejects.toThrow(`${path.join(dir, "nope.csv")} does not exist: no object with that key and no objects under ${path.join(dir, "nope.csv")}/`);
-    await expect(resolveShards(path.join(dir, "*.parquet"), retry)).rejects.toThrow(`no shard matches ${path.join(dir, "*.parquet")} (looked under ${dir}/)`);
+    await expect(resolveShards(path.join(dir, "nope.csv"), retry)).rejects.toThrow(
+      `${path.join(dir, "nope.csv")} does not exist: no object with that key and no objects under ${path.join(dir, "nope.csv")}/`,
+    );
+    await expect(resolveShards(path.join(dir, "*.parquet"), retry)).rejects.toThrow(
+      `no shard matches ${path.join(dir, "*.parquet")} (looked under ${dir}/)`,
+    );
     await expect(resolveShards("gs://b/x.csv", retry)).rejects.toThrow(/unsupported URI scheme in "gs:\/\/b\/x.csv"/);
   });
 
@@ -89,7 +93,9 @@ describe("dataset.uri names shards", () => {
     const scan = await scanDataset(spec, await resolveShards(`${d}/`, retry));
     expect(scan.rowsRead).toBe(400);
     writeFileSync(path.join(d, "part-1.csv.gz"), "not gzip at all");
-    expect(await dataError(resolveShards(`${d}/`, retry).then((s) => scanDataset(spec, s)))).toMatch(new RegExp(`^${d}/part-1.csv.gz: not a readable CSV: not valid gzip`));
+    expect(await dataError(resolveShards(`${d}/`, retry).then((s) => scanDataset(spec, s)))).toMatch(
+      new RegExp(`^${d}/part-1.csv.gz: not a readable CSV: not valid gzip`),
+    );
     writeFileSync(path.join(d, "part-1.csv.gz"), gzipSync("id,x,y,colour\n1,2,3,red\n"));
     expect(await dataError(resolveShards(`${d}/`, retry).then((s) => scanDataset(spec, s)))).toBe(
       `${d}/part-1.csv.gz: its header (id, x, y, colour) differs from the first shard's (id, x, colour, y); every shard needs the same columns in the same order`,
@@ -123,36 +129,57 @@ describe("pass 1: statistics while streaming", () => {
     expect(all.map((r) => splitOf(r, { ...split, seed: 6 }))).not.toEqual(parts);
   });
 
-  test.each(["mean", "median", "drop"] as const)("sharded scan = the in-memory fit on the same training rows (missing: %s)", async (missing) => {
-    const d = writeShards(`scan-${missing}`);
-    const spec = specFor(d, { preprocess: { missing, scale: "standard" } });
-    const scan = await scanDataset(spec, await resolveShards(d, retry));
-    const table = await readCsv([HEADER, ...rows(0, 400)].join("\n"), "all.csv");
-    const parsed = parseRows(spec, table, "all.csv");
-    // The rows parseRows kept, in order, and which of them the hash puts in training.
-    const kept = table.rows.filter((r) => !(missing === "drop" && r[1] === ""));
-    const train = kept.map((r, i) => [r, i] as const).filter(([r]) => splitOf(r, spec.split) === "train").map(([, i]) => i);
-    const fitted = fitPreprocess(spec, parsed, train);
-    expect(scan.pre.inputs).toEqual(fitted.inputs);
-    expect(scan.split.train).toBe(train.length);
-    expect(scan.rowsRead).toBe(400);
-    expect(scan.droppedRows).toBe(missing === "drop" ? 58 : 0);
-    scan.pre.features.forEach((f, k) => {
-      const g = fitted.features[k];
-      if (f.kind === "categorical" || g.kind === "categorical") return expect(f).toEqual(g);
-      expect(f.impute ?? 0).toBeCloseTo(g.impute ?? 0, 10);
-      expect(f.scale.kind === "standard" && f.scale.mean).toBeCloseTo(g.scale.kind === "standard" ? g.scale.mean : NaN, 10);
-      expect(f.scale.kind === "standard" && f.scale.std).toBeCloseTo(g.scale.kind === "standard" ? g.scale.std : NaN, 10);
-    });
-  });
+  test.each(["mean", "median", "drop"] as const)(
+    "sharded scan = the in-memory fit on the same training rows (missing: %s)",
+    async (missing) => {
+      const d = writeShards(`scan-${missing}`);
+      const spec = specFor(d, { preprocess: { missing, scale: "standard" } });
+      const scan = await scanDataset(spec, await resolveShards(d, retry));
+      const table = await readCsv([HEADER, ...rows(0, 400)].join("\n"), "all.csv");
+      const parsed = parseRows(spec, table, "all.csv");
+      // The rows parseRows kept, in order, and which of them the hash puts in training.
+      const kept = table.rows.filter((r) => !(missing === "drop" && r[1] === ""));
+      const train = kept
+        .map((r, i) => [r, i] as const)
+        .filter(([r]) => splitOf(r, spec.split) === "train")
+        .map(([, i]) => i);
+      const fitted = fitPreprocess(spec, parsed, train);
+      expect(scan.pre.inputs).toEqual(fitted.inputs);
+      expect(scan.split.train).toBe(train.length);
+      expect(scan.rowsRead).toBe(400);
+      expect(scan.droppedRows).toBe(missing === "drop" ? 58 : 0);
+      scan.pre.features.forEach((f, k) => {
+        const g = fitted.features[k];
+        if (f.kind === "categorical" || g.kind === "categorical") return expect(f).toEqual(g);
+        expect(f.impute ?? 0).toBeCloseTo(g.impute ?? 0, 10);
+        expect(f.scale.kind === "standard" && f.scale.mean).toBeCloseTo(
+          g.scale.kind === "standard" ? g.scale.mean : NaN,
+          10,
+        );
+        expect(f.scale.kind === "standard" && f.scale.std).toBeCloseTo(
+          g.scale.kind === "standard" ? g.scale.std : NaN,
+          10,
+        );
+      });
+    },
+  );
 
   test("a categorical column past the cap stops the scan naming the column, the value, the row and the shard", async () => {
     const d = path.join(dir, "ids");
     mkdirSync(d);
-    writeFileSync(path.join(d, "a.csv"), "u,y\n" + Array.from({ length: 3000 }, (_, i) => `u${i},${i % 5}`).join("\n") + "\n");
-    const spec = parseRunSpec({ dataset: { uri: d, target: "y", categorical: ["u"] }, task: "regression", output: { uri: "/tmp/unused" } });
+    writeFileSync(
+      path.join(d, "a.csv"),
+      `u,y\n${Array.from({ length: 3000 }, (_, i) => `u${i},${i % 5}`).join("\n")}\n`,
+    );
+    const spec = parseRunSpec({
+      dataset: { uri: d, target: "y", categorical: ["u"] },
+      task: "regression",
+      output: { uri: "/tmp/unused" },
+    });
     expect(await dataError(resolveShards(d, retry).then((s) => scanDataset(spec, s)))).toMatch(
-      new RegExp(`^column "u" has more than 1000 distinct values in the training split \\(the 1001th, "u\\d+", at row \\d+ of ${d}/a.csv\\); one-hot encoding caps a categorical column at 1000`),
+      new RegExp(
+        `^column "u" has more than 1000 distinct values in the training split \\(the 1001th, "u\\d+", at row \\d+ of ${d}/a.csv\\); one-hot encoding caps a categorical column at 1000`,
+      ),
     );
   });
 });
@@ -163,77 +190,109 @@ describe.each([
   [false, 1 << 20, false],
   // A memory cache too small for one shard, the rest on disk.
   [true, 4096, true],
-])("pass 2: batches (parsed in a worker thread: %s, memory cache: %d bytes, disk cache: %s)", (worker, memoryCacheBytes, disk) => {
-  let d: string;
-  async function source(bufferRows: number, chunkRows: number) {
-    d = writeShards(`src-${bufferRows}-${chunkRows}-${worker}-${memoryCacheBytes}-${disk}`);
-    const spec = specFor(d);
-    const shards = await resolveShards(d, retry);
-    const scan = await scanDataset(spec, shards);
-    const diskCache = disk ? { dir: path.join(dir, `cache-${bufferRows}-${chunkRows}`), budgetBytes: 2 ** 30 } : undefined;
-    return { scan, src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows, chunkRows, prefetch: 2, worker, memoryCacheBytes, diskCache, testRows: scan.split.test, retry, env: {} }) };
-  }
-  const rowsOf = (b: Batch, cols: number) => Array.from({ length: b.rows }, (_, r) => Array.from(b.x.subarray(r * cols, (r + 1) * cols)).join(","));
-  async function drain(stream: { next(): Promise<Batch | undefined> }): Promise<Batch[]> {
-    const out: Batch[] = [];
-    for (let b = await stream.next(); b; b = await stream.next()) out.push(b);
-    return out;
-  }
-
-  test("the training pass also encodes the validation and test rows: with a cache, no pass reads a shard again", async () => {
-    const { scan, src } = await source(50, 7);
-    const fresh = new ShardSource(specFor(d), await resolveShards(d, retry), scan.columns, scan.pre, scan.split.train, scan.split.validation, { bufferRows: 50, chunkRows: 7, prefetch: 2, worker: false, memoryCacheBytes: 0, retry, env: {} });
-    const all = async (rows: AsyncIterable<Batch>) => {
-      const out: string[] = [];
-      for await (const b of rows) out.push(...rowsOf(b, src.cols));
-      return out;
-    };
-    const [validation, test] = [await all(fresh.validation(validationBatchRows(16))), await all(fresh.test(TEST_BATCH_ROWS))];
-    expect(validation).toHaveLength(scan.split.validation);
-    expect(test).toHaveLength(scan.split.test);
-    await drain(src.epoch(0, 16, { batch: 0 }));
-    if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
-    if (!memoryCacheBytes && !disk) return;
-    expect(await all(src.validation(validationBatchRows(16)))).toEqual(validation);
-    expect(await all(src.test(TEST_BATCH_ROWS))).toEqual(test);
-  });
-
-  test("an epoch yields every training row exactly once, in an order fixed by (seed, epoch)", async () => {
-    const { scan, src } = await source(50, 7);
-    const epoch0 = await drain(src.epoch(0, 16, { batch: 0 }));
-    expect(epoch0.slice(0, -1).every((b) => b.rows === 16)).toBe(true);
-    const seen = epoch0.flatMap((b) => rowsOf(b, src.cols));
-    expect(seen).toHaveLength(scan.split.train);
-    const validation: string[] = [];
-    for await (const b of src.validation(32)) validation.push(...rowsOf(b, src.cols));
-    expect(validation).toHaveLength(scan.split.validation);
-    const again = (await drain(src.epoch(0, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
-    expect(again).toEqual(seen);
-    // With the memory or disk cache the shards are not read again: the files can go.
-    if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
-    const epoch1 = (await drain(src.epoch(1, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
-    expect(epoch1).not.toEqual(seen);
-    expect([...epoch1].sort()).toEqual([...seen].sort());
-  });
-
-  test("resuming from the saved state after any batch yields exactly the rest of the epoch", async () => {
-    const { src } = await source(40, 5);
-    const full = await drain(src.epoch(2, 16, { batch: 0 }));
-    // Every batch in the main thread; a few in the worker (each stream starts a worker, slow from sources).
-    const ks = worker ? [1, full.length >> 1, full.length - 1] : Array.from({ length: full.length - 1 }, (_, i) => i + 1);
-    for (const k of ks) {
-      const first = src.epoch(2, 16, { batch: 0 });
-      for (let b = 0; b < k; b++) await first.next();
-      const saved = first.state();
-      first.close();
-      // Through JSON, as the checkpoint manifest stores it.
-      const position = JSON.parse(JSON.stringify(saved.position));
-      const rest = await drain(src.epoch(2, 16, { batch: k, state: { position, arrays: saved.arrays } }));
-      expect(rest.map((b) => Array.from(b.x))).toEqual(full.slice(k).map((b) => Array.from(b.x)));
-      expect(rest.map((b) => Array.from(b.y))).toEqual(full.slice(k).map((b) => Array.from(b.y)));
+])(
+  "pass 2: batches (parsed in a worker thread: %s, memory cache: %d bytes, disk cache: %s)",
+  (worker, memoryCacheBytes, disk) => {
+    let d: string;
+    async function source(bufferRows: number, chunkRows: number) {
+      d = writeShards(`src-${bufferRows}-${chunkRows}-${worker}-${memoryCacheBytes}-${disk}`);
+      const spec = specFor(d);
+      const shards = await resolveShards(d, retry);
+      const scan = await scanDataset(spec, shards);
+      const diskCache = disk
+        ? { dir: path.join(dir, `cache-${bufferRows}-${chunkRows}`), budgetBytes: 2 ** 30 }
+        : undefined;
+      return {
+        scan,
+        src: new ShardSource(spec, shards, scan.columns, scan.pre, scan.split.train, scan.split.validation, {
+          bufferRows,
+          chunkRows,
+          prefetch: 2,
+          worker,
+          memoryCacheBytes,
+          diskCache,
+          testRows: scan.split.test,
+          retry,
+          env: {},
+        }),
+      };
     }
-    // A checkpoint without a saved position replays the epoch instead.
-    const replayed = await drain(src.epoch(2, 16, { batch: 3 }));
-    expect(replayed.map((b) => Array.from(b.x))).toEqual(full.slice(3).map((b) => Array.from(b.x)));
-  });
-});
+    const rowsOf = (b: Batch, cols: number) =>
+      Array.from({ length: b.rows }, (_, r) => Array.from(b.x.subarray(r * cols, (r + 1) * cols)).join(","));
+    async function drain(stream: { next(): Promise<Batch | undefined> }): Promise<Batch[]> {
+      const out: Batch[] = [];
+      for (let b = await stream.next(); b; b = await stream.next()) out.push(b);
+      return out;
+    }
+
+    test("the training pass also encodes the validation and test rows: with a cache, no pass reads a shard again", async () => {
+      const { scan, src } = await source(50, 7);
+      const fresh = new ShardSource(
+        specFor(d),
+        await resolveShards(d, retry),
+        scan.columns,
+        scan.pre,
+        scan.split.train,
+        scan.split.validation,
+        { bufferRows: 50, chunkRows: 7, prefetch: 2, worker: false, memoryCacheBytes: 0, retry, env: {} },
+      );
+      const all = async (rows: AsyncIterable<Batch>) => {
+        const out: string[] = [];
+        for await (const b of rows) out.push(...rowsOf(b, src.cols));
+        return out;
+      };
+      const [validation, test] = [
+        await all(fresh.validation(validationBatchRows(16))),
+        await all(fresh.test(TEST_BATCH_ROWS)),
+      ];
+      expect(validation).toHaveLength(scan.split.validation);
+      expect(test).toHaveLength(scan.split.test);
+      await drain(src.epoch(0, 16, { batch: 0 }));
+      if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
+      if (!memoryCacheBytes && !disk) return;
+      expect(await all(src.validation(validationBatchRows(16)))).toEqual(validation);
+      expect(await all(src.test(TEST_BATCH_ROWS))).toEqual(test);
+    });
+
+    test("an epoch yields every training row exactly once, in an order fixed by (seed, epoch)", async () => {
+      const { scan, src } = await source(50, 7);
+      const epoch0 = await drain(src.epoch(0, 16, { batch: 0 }));
+      expect(epoch0.slice(0, -1).every((b) => b.rows === 16)).toBe(true);
+      const seen = epoch0.flatMap((b) => rowsOf(b, src.cols));
+      expect(seen).toHaveLength(scan.split.train);
+      const validation: string[] = [];
+      for await (const b of src.validation(32)) validation.push(...rowsOf(b, src.cols));
+      expect(validation).toHaveLength(scan.split.validation);
+      const again = (await drain(src.epoch(0, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
+      expect(again).toEqual(seen);
+      // With the memory or disk cache the shards are not read again: the files can go.
+      if (memoryCacheBytes || disk) rmSync(d, { recursive: true });
+      const epoch1 = (await drain(src.epoch(1, 16, { batch: 0 }))).flatMap((b) => rowsOf(b, src.cols));
+      expect(epoch1).not.toEqual(seen);
+      expect([...epoch1].sort()).toEqual([...seen].sort());
+    });
+
+    test("resuming from the saved state after any batch yields exactly the rest of the epoch", async () => {
+      const { src } = await source(40, 5);
+      const full = await drain(src.epoch(2, 16, { batch: 0 }));
+      // Every batch in the main thread; a few in the worker (each stream starts a worker, slow from sources).
+      const ks = worker
+        ? [1, full.length >> 1, full.length - 1]
+        : Array.from({ length: full.length - 1 }, (_, i) => i + 1);
+      for (const k of ks) {
+        const first = src.epoch(2, 16, { batch: 0 });
+        for (let b = 0; b < k; b++) await first.next();
+        const saved = first.state();
+        first.close();
+        // Through JSON, as the checkpoint manifest stores it.
+        const position = JSON.parse(JSON.stringify(saved.position));
+        const rest = await drain(src.epoch(2, 16, { batch: k, state: { position, arrays: saved.arrays } }));
+        expect(rest.map((b) => Array.from(b.x))).toEqual(full.slice(k).map((b) => Array.from(b.x)));
+        expect(rest.map((b) => Array.from(b.y))).toEqual(full.slice(k).map((b) => Array.from(b.y)));
+      }
+      // A checkpoint without a saved position replays the epoch instead.
+      const replayed = await drain(src.epoch(2, 16, { batch: 3 }));
+      expect(replayed.map((b) => Array.from(b.x))).toEqual(full.slice(3).map((b) => Array.from(b.x)));
+    });
+  },
+);

@@ -22,17 +22,38 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const spec = (dataset: string, output: string) =>
-  YAML.stringify({ dataset: { uri: dataset, target: "y" }, task: "regression", training: { epochs: 2, batchSize: 2 }, output: { uri: output } });
+  YAML.stringify({
+    dataset: { uri: dataset, target: "y" },
+    task: "regression",
+    training: { epochs: 2, batchSize: 2 },
+    output: { uri: output },
+  });
 
 test.each([
-  ["an output under /proc", () => spec(path.join(tmp, "data.csv"), "/proc/kiln-runs"), /output\.uri: \/proc\/kiln-runs is under \/proc, a kernel file system/],
-  ["a dataset that is a FIFO", () => {
-    const fifo = path.join(tmp, "data.fifo");
-    if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
-    return spec(fifo, path.join(tmp, "out"));
-  }, /dataset\.uri: .*data\.fifo is a FIFO/],
-  ["a dataset that is a device", () => spec("/dev/zero", path.join(tmp, "out")), /dataset\.uri: \/dev\/zero is under \/dev, a kernel file system/],
-  ["an output that is a file", () => spec(path.join(tmp, "data.csv"), path.join(tmp, "data.csv")), /output\.uri: .*data\.csv is a file; a directory is meant/],
+  [
+    "an output under /proc",
+    () => spec(path.join(tmp, "data.csv"), "/proc/kiln-runs"),
+    /output\.uri: \/proc\/kiln-runs is under \/proc, a kernel file system/,
+  ],
+  [
+    "a dataset that is a FIFO",
+    () => {
+      const fifo = path.join(tmp, "data.fifo");
+      if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+      return spec(fifo, path.join(tmp, "out"));
+    },
+    /dataset\.uri: .*data\.fifo is a FIFO/,
+  ],
+  [
+    "a dataset that is a device",
+    () => spec("/dev/zero", path.join(tmp, "out")),
+    /dataset\.uri: \/dev\/zero is under \/dev, a kernel file system/,
+  ],
+  [
+    "an output that is a file",
+    () => spec(path.join(tmp, "data.csv"), path.join(tmp, "data.csv")),
+    /output\.uri: .*data\.csv is a file; a directory is meant/,
+  ],
 ])("%s exits 2 at once, naming the field", async (_, makeSpec, message) => {
   const t0 = Date.now();
   const t = spawnTrainer({ KILN_RUN_SPEC: makeSpec(), KILN_RUN_ID: "paths", KILN_BACKEND: "cpu" });
@@ -70,7 +91,12 @@ test("a trainer stuck on a store that never answers exits 143 within its grace p
     expect(code).toBe(143);
     expect(seconds).toBeGreaterThanOrEqual(2.5);
     expect(seconds).toBeLessThan(10);
-    expect(t.lines).toContainEqual(expect.objectContaining({ event: "signal", action: expect.stringContaining("exiting without a final checkpoint") }));
+    expect(t.lines).toContainEqual(
+      expect.objectContaining({
+        event: "signal",
+        action: expect.stringContaining("exiting without a final checkpoint"),
+      }),
+    );
   } finally {
     for (const s of sockets) s.destroy();
     blackHole.close();

@@ -20,7 +20,12 @@ function data(): TrainData {
   // y = x0 - 2 x1 + 0.5 x2 on a fixed grid; 60 rows -> 8 batches of 8 per epoch.
   const xs = Array.from({ length: 60 }, (_, i) => [Math.sin(i), Math.cos(i * 0.7), (i % 7) / 7]);
   const ys = xs.map(([a, b, c]) => [a - 2 * b + 0.5 * c]);
-  return { x: tf.tensor2d(xs), y: tf.tensor2d(ys), valX: tf.tensor2d(xs.slice(0, 10)), valY: tf.tensor2d(ys.slice(0, 10)) };
+  return {
+    x: tf.tensor2d(xs),
+    y: tf.tensor2d(ys),
+    valX: tf.tensor2d(xs.slice(0, 10)),
+    valY: tf.tensor2d(ys.slice(0, 10)),
+  };
 }
 
 const spec = (training: RunSpecInput["training"] = {}) =>
@@ -95,9 +100,17 @@ describe.each(testBackends())("training loop (%s)", (backend) => {
     const model = await fresh(s);
     const saved: number[] = [];
     const lines: number[] = [];
-    const err = await train({ spec: s, model, data: data(), log: (l) => lines.push(l.loss), checkpoint: async (state) => void saved.push(state.epoch) }).catch((e) => e);
+    const err = await train({
+      spec: s,
+      model,
+      data: data(),
+      log: (l) => lines.push(l.loss),
+      checkpoint: async (state) => void saved.push(state.epoch),
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(DivergenceError);
-    expect(err.message).toMatch(/^training diverged at epoch \d+: (loss|val_loss|mae|val_mae) is (NaN|not finite); lower training\.optimizer\.learningRate/);
+    expect(err.message).toMatch(
+      /^training diverged at epoch \d+: (loss|val_loss|mae|val_mae) is (NaN|not finite); lower training\.optimizer\.learningRate/,
+    );
     const epoch = Number(/epoch (\d+)/.exec(err.message)![1]);
     expect(lines.every(Number.isFinite)).toBe(true);
     expect(lines).toHaveLength(epoch - 1);

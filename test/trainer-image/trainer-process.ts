@@ -28,11 +28,11 @@ export function spawnTrainer(env: Record<string, string>, args: string[] = []): 
   const lines: Record<string, unknown>[] = [];
   let err = "";
   let buf = "";
-  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
   proc.stdout!.on("data", (chunk: Buffer) => {
     buf += chunk.toString();
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
+    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
       const text = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       let line: Record<string, unknown>;
@@ -56,8 +56,17 @@ export function spawnTrainer(env: Record<string, string>, args: string[] = []): 
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const hit = lines.find(pred);
       if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
-      waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      const timer = setTimeout(
+        () => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr:\n${err}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        pred,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
       void exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`trainer exited (${code}) before the expected log line; stderr:\n${err}`));
@@ -66,4 +75,5 @@ export function spawnTrainer(env: Record<string, string>, args: string[] = []): 
   return { proc, lines, stderr: () => err, exited, waitFor };
 }
 
-export const epochAtLeast = (n: number) => (l: Record<string, unknown>) => typeof l.epoch === "number" && !("event" in l) && l.epoch >= n;
+export const epochAtLeast = (n: number) => (l: Record<string, unknown>) =>
+  typeof l.epoch === "number" && !("event" in l) && l.epoch >= n;

@@ -57,8 +57,20 @@ const specFor = (d: Dataset): RunSpec =>
   parseRunSpec({
     dataset: { uri: "bench", target: "y" },
     task: "regression",
-    model: { layers: [{ units: 64, activation: "relu" }, { units: 64, activation: "relu" }], init: "glorotUniform" },
-    training: { loss: "mse", optimizer: { name: "adam", learningRate: d.learningRate }, epochs: d.epochs, batchSize: d.batchSize, seed: 42 },
+    model: {
+      layers: [
+        { units: 64, activation: "relu" },
+        { units: 64, activation: "relu" },
+      ],
+      init: "glorotUniform",
+    },
+    training: {
+      loss: "mse",
+      optimizer: { name: "adam", learningRate: d.learningRate },
+      epochs: d.epochs,
+      batchSize: d.batchSize,
+      seed: 42,
+    },
     output: { uri: "/tmp/unused" },
   });
 
@@ -72,7 +84,14 @@ async function autoMpg(): Promise<Dataset> {
   const rows = parseRows(spec, await readCsv(autoMpgCsv(), "auto-mpg.csv"), "auto-mpg.csv");
   const split = splitIndices(rows.x.length, 0.2, 0, 42);
   const pre = fitPreprocess(spec, rows, split.train);
-  return { name: "auto-mpg", train: encode(pre, rows, split.train), test: encode(pre, rows, split.test), epochs: MPG_EPOCHS, batchSize: 32, learningRate: 0.01 };
+  return {
+    name: "auto-mpg",
+    train: encode(pre, rows, split.train),
+    test: encode(pre, rows, split.test),
+    epochs: MPG_EPOCHS,
+    batchSize: 32,
+    learningRate: 0.01,
+  };
 }
 
 /** y = w.x + sin(3 x0) + 0.5 x1 x2 + noise(0.1), 8 features uniform in [-1, 1]; 90/10 split. */
@@ -93,7 +112,11 @@ function synthetic(rows: number, batchSize: number): Dataset {
     y[r] = t + Math.sin(3 * x[r * cols]) + 0.5 * x[r * cols + 1] * x[r * cols + 2] + noise;
   }
   const nTrain = Math.floor(rows * 0.9);
-  const m = (data: Float32Array, from: number, to: number, c: number): Matrix => ({ data: data.slice(from * c, to * c), rows: to - from, cols: c });
+  const m = (data: Float32Array, from: number, to: number, c: number): Matrix => ({
+    data: data.slice(from * c, to * c),
+    rows: to - from,
+    cols: c,
+  });
   return {
     name: `synthetic-${rows >= 1e6 ? `${rows / 1e6}M` : rows} b${batchSize}`,
     train: { x: m(x, 0, nTrain, cols), y: m(y, 0, nTrain, 1) },
@@ -119,12 +142,22 @@ async function tfjsRow(engine: string, d: Dataset): Promise<Row> {
   const mae = regressionMetrics(d.test.y.data, pred.dataSync()).mae;
   [data.x, data.y, xt, pred].forEach((v) => v.dispose());
   model.dispose();
-  return { engine, dataset: d.name, epochs: d.epochs, samplesPerSecond: (d.train.x.rows * d.epochs) / seconds, mae, seconds };
+  return {
+    engine,
+    dataset: d.name,
+    epochs: d.epochs,
+    samplesPerSecond: (d.train.x.rows * d.epochs) / seconds,
+    mae,
+    seconds,
+  };
 }
 
 function ensureVenv(): string {
   const py = path.join(VENV, "bin", "python");
-  const hasTf = () => existsSync(py) && spawnSync(py, ["-c", "import tensorflow"], { stdio: "ignore", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" } }).status === 0;
+  const hasTf = () =>
+    existsSync(py) &&
+    spawnSync(py, ["-c", "import tensorflow"], { stdio: "ignore", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" } })
+      .status === 0;
   if (hasTf()) return py;
   console.error(`installing tensorflow-cpu into ${VENV} ...`);
   execFileSync("python3", ["-m", "venv", VENV], { stdio: "inherit" });
@@ -138,23 +171,64 @@ function kerasRows(datasets: Dataset[]): Row[] {
   try {
     py = ensureVenv();
   } catch (err) {
-    return datasets.map((d) => ({ engine: "keras/tf-cpu", dataset: d.name, epochs: "-", note: `skipped: ${(err as Error).message.split("\n")[0]}` }));
+    return datasets.map((d) => ({
+      engine: "keras/tf-cpu",
+      dataset: d.name,
+      epochs: "-",
+      note: `skipped: ${(err as Error).message.split("\n")[0]}`,
+    }));
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), "kiln-bench-"));
   try {
     for (const d of datasets) {
-      for (const [part, m] of [["x_train", d.train.x], ["y_train", d.train.y], ["x_test", d.test.x], ["y_test", d.test.y]] as const) {
-        writeFileSync(path.join(dir, `${d.name}.${part}.f32`), Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      for (const [part, m] of [
+        ["x_train", d.train.x],
+        ["y_train", d.train.y],
+        ["x_test", d.test.x],
+        ["y_test", d.test.y],
+      ] as const) {
+        writeFileSync(
+          path.join(dir, `${d.name}.${part}.f32`),
+          Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+        );
       }
     }
-    const meta = { datasets: datasets.map((d) => ({ name: d.name, inputs: d.train.x.cols, epochs: d.epochs, batchSize: d.batchSize, learningRate: d.learningRate })) };
+    const meta = {
+      datasets: datasets.map((d) => ({
+        name: d.name,
+        inputs: d.train.x.cols,
+        epochs: d.epochs,
+        batchSize: d.batchSize,
+        learningRate: d.learningRate,
+      })),
+    };
     writeFileSync(path.join(dir, "meta.json"), JSON.stringify(meta));
-    const out = spawnSync(py, [path.join(__dirname, "keras_bench.py"), dir], { encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
-    if (out.status !== 0) throw new Error(`keras_bench.py exited ${out.status}: ${out.stderr.trim().split("\n").slice(-1)[0]}`);
-    const results = out.stdout.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-    return results.map((r) => ({ engine: `keras/tf-cpu ${r.tensorflow}`, dataset: r.name, epochs: datasets.find((d) => d.name === r.name)!.epochs, samplesPerSecond: r.samplesPerSecond, mae: r.mae, seconds: r.seconds }));
+    const out = spawnSync(py, [path.join(__dirname, "keras_bench.py"), dir], {
+      encoding: "utf8",
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+    });
+    if (out.status !== 0)
+      throw new Error(`keras_bench.py exited ${out.status}: ${out.stderr.trim().split("\n").slice(-1)[0]}`);
+    const results = out.stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
+    return results.map((r) => ({
+      engine: `keras/tf-cpu ${r.tensorflow}`,
+      dataset: r.name,
+      epochs: datasets.find((d) => d.name === r.name)!.epochs,
+      samplesPerSecond: r.samplesPerSecond,
+      mae: r.mae,
+      seconds: r.seconds,
+    }));
   } catch (err) {
-    return datasets.map((d) => ({ engine: "keras/tf-cpu", dataset: d.name, epochs: "-", note: `skipped: ${(err as Error).message}` }));
+    return datasets.map((d) => ({
+      engine: "keras/tf-cpu",
+      dataset: d.name,
+      epochs: "-",
+      note: `skipped: ${(err as Error).message}`,
+    }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -162,7 +236,15 @@ function kerasRows(datasets: Dataset[]): Row[] {
 
 function table(rows: Row[]): string {
   const head = ["engine", "dataset", "epochs", "samples/s", "test MAE", "train s", "note"];
-  const body = rows.map((r) => [r.engine, r.dataset, String(r.epochs), r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-", r.mae !== undefined ? r.mae.toFixed(3) : "-", r.seconds !== undefined ? r.seconds.toFixed(1) : "-", r.note ?? ""]);
+  const body = rows.map((r) => [
+    r.engine,
+    r.dataset,
+    String(r.epochs),
+    r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-",
+    r.mae !== undefined ? r.mae.toFixed(3) : "-",
+    r.seconds !== undefined ? r.seconds.toFixed(1) : "-",
+    r.note ?? "",
+  ]);
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(" | ")} |`;
   return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
@@ -170,7 +252,17 @@ function table(rows: Row[]): string {
 
 function streamTable(rows: StreamRow[]): string {
   const head = ["engine", "dataset", "batch", "epochs", "samples/s", "test MAE", "peak RSS MiB", "wall s", "note"];
-  const body = rows.map((r) => [r.engine, r.dataset, String(r.batchSize), String(r.epochs), r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-", r.mae !== undefined ? r.mae.toFixed(3) : "-", r.peakRssMiB !== undefined ? String(r.peakRssMiB) : "-", r.wallSeconds !== undefined ? r.wallSeconds.toFixed(1) : "-", r.note ?? ""]);
+  const body = rows.map((r) => [
+    r.engine,
+    r.dataset,
+    String(r.batchSize),
+    String(r.epochs),
+    r.samplesPerSecond ? Math.round(r.samplesPerSecond).toLocaleString("en-US") : "-",
+    r.mae !== undefined ? r.mae.toFixed(3) : "-",
+    r.peakRssMiB !== undefined ? String(r.peakRssMiB) : "-",
+    r.wallSeconds !== undefined ? r.wallSeconds.toFixed(1) : "-",
+    r.note ?? "",
+  ]);
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(" | ")} |`;
   return [line(head), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
@@ -179,7 +271,14 @@ function streamTable(rows: StreamRow[]): string {
 /** Backends of BENCH_BACKENDS that load here. */
 async function loadable(): Promise<string[]> {
   const out: string[] = [];
-  for (const b of BACKENDS) if (await selectBackend(b).then(() => true, () => false)) out.push(b);
+  for (const b of BACKENDS)
+    if (
+      await selectBackend(b).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(b);
   return out;
 }
 
@@ -188,15 +287,36 @@ async function main(): Promise<void> {
   // The large run (and its stop-and-resume check) is the longest part: it comes last.
   const backends = PARTS.has("stream") ? await loadable() : [];
   if (PARTS.has("stream")) {
-    const kerasPython = PARTS.has("keras") ? (() => { try { return ensureVenv(); } catch { return undefined; } })() : undefined;
-    const small = await streamingRows({ datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }], backends, batchSizes: STREAM_BATCHES, epochs: 1, kerasPython, diskCacheBackend: backends.includes("wasm") ? "wasm" : backends[0] });
+    const kerasPython = PARTS.has("keras")
+      ? (() => {
+          try {
+            return ensureVenv();
+          } catch {
+            return undefined;
+          }
+        })()
+      : undefined;
+    const small = await streamingRows({
+      datasets: [{ rows: STREAM_ROWS, shardRows: Math.ceil(STREAM_ROWS / 4) }],
+      backends,
+      batchSizes: STREAM_BATCHES,
+      epochs: 1,
+      kerasPython,
+      diskCacheBackend: backends.includes("wasm") ? "wasm" : backends[0],
+    });
     console.log(`\n${header}: the trainer streaming CSV shards from MinIO, 90/10 split, 1 epoch\n`);
     console.log(streamTable(small.rows));
     for (const n of small.notes) console.log(`  ${n}`);
   }
   await inMemory(header);
   if (PARTS.has("stream") && LARGE_ROWS > 0) {
-    const large = await streamingRows({ datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }], backends: LARGE_BACKENDS.filter((b) => backends.includes(b)), batchSizes: [256], epochs: 1, resumeCheck: process.env.BENCH_LARGE_RESUME !== "0" });
+    const large = await streamingRows({
+      datasets: [{ rows: LARGE_ROWS, shardRows: 1_000_000 }],
+      backends: LARGE_BACKENDS.filter((b) => backends.includes(b)),
+      batchSizes: [256],
+      epochs: 1,
+      resumeCheck: process.env.BENCH_LARGE_RESUME !== "0",
+    });
     console.log(`\n${header}: the trainer on the large set\n`);
     console.log(streamTable(large.rows));
     for (const n of large.notes) console.log(`  ${n}`);
@@ -211,7 +331,13 @@ async function inMemory(header: string): Promise<void> {
     try {
       await selectBackend(backend);
     } catch (err) {
-      for (const d of datasets) rows.push({ engine: `tfjs ${backend}`, dataset: d.name, epochs: "-", note: `skipped: ${(err as Error).message.split("\n")[0]}` });
+      for (const d of datasets)
+        rows.push({
+          engine: `tfjs ${backend}`,
+          dataset: d.name,
+          epochs: "-",
+          note: `skipped: ${(err as Error).message.split("\n")[0]}`,
+        });
       continue;
     }
     for (const d of datasets) {

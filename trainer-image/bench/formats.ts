@@ -38,15 +38,44 @@ function train(uri: string, backend: string, batch: number, out: string): Result
     dataset: { uri, target: "y", drop: ["id"], memoryCacheMiB: 256 },
     task: "regression",
     split: { test: 0.1, validation: 0, seed: 1 },
-    model: { layers: [{ units: 64, activation: "relu" }, { units: 64, activation: "relu" }] },
-    training: { loss: "mse", optimizer: { name: "adam", learningRate: 0.001 }, epochs: EPOCHS, batchSize: batch, seed: 42 },
+    model: {
+      layers: [
+        { units: 64, activation: "relu" },
+        { units: 64, activation: "relu" },
+      ],
+    },
+    training: {
+      loss: "mse",
+      optimizer: { name: "adam", learningRate: 0.001 },
+      epochs: EPOCHS,
+      batchSize: batch,
+      seed: 42,
+    },
     output: { uri: out },
   };
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [TRAINER, "train"], { env: { PATH: process.env.PATH ?? "", HOME: os.homedir(), KILN_RUN_SPEC: JSON.stringify(spec), KILN_BACKEND: backend }, encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [TRAINER, "train"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: os.homedir(),
+      KILN_RUN_SPEC: JSON.stringify(spec),
+      KILN_BACKEND: backend,
+    },
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   const processSeconds = (Date.now() - t0) / 1000;
-  if (r.status !== 0) return { engine: `Kiln ${backend}`, format: uri.includes("parquet") ? "Parquet" : "CSV", batch, note: `exit ${r.status}: ${r.stderr.slice(-300)}` };
-  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  if (r.status !== 0)
+    return {
+      engine: `Kiln ${backend}`,
+      format: uri.includes("parquet") ? "Parquet" : "CSV",
+      batch,
+      note: `exit ${r.status}: ${r.stderr.slice(-300)}`,
+    };
+  const lines = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
   const m = JSON.parse(readFileSync(path.join(out, runId, "metrics.json"), "utf8"));
   const epochs = lines.filter((l) => typeof l.epoch === "number" && !("event" in l));
   return {
@@ -64,9 +93,20 @@ function train(uri: string, backend: string, batch: number, out: string): Result
 
 (async () => {
   const csvDir = process.argv[2];
-  if (!csvDir || !existsSync(csvDir)) throw new Error("usage: bench/formats.ts <dir of CSV shards> (e.g. the ingest bench's $TMPDIR/kiln-bench-ingest-1000000)");
+  if (!csvDir || !existsSync(csvDir))
+    throw new Error(
+      "usage: bench/formats.ts <dir of CSV shards> (e.g. the ingest bench's $TMPDIR/kiln-bench-ingest-1000000)",
+    );
   const parquetDir = `${csvDir}-parquet`;
-  if (!existsSync(parquetDir) || readdirSync(parquetDir).length === 0) await convertCsvToParquet({ from: `${csvDir}/*.csv`, to: parquetDir, rowGroupRows: 131_072, codec: "snappy", env: process.env, log: () => undefined });
+  if (!existsSync(parquetDir) || readdirSync(parquetDir).length === 0)
+    await convertCsvToParquet({
+      from: `${csvDir}/*.csv`,
+      to: parquetDir,
+      rowGroupRows: 131_072,
+      codec: "snappy",
+      env: process.env,
+      log: () => undefined,
+    });
   const out = mkdtempSync(path.join(os.tmpdir(), "kiln-bench-formats-"));
   const results: Result[] = [];
   let flip = false;
@@ -74,7 +114,8 @@ function train(uri: string, backend: string, batch: number, out: string): Result
     for (const batch of BATCHES) {
       // Alternate which format runs first.
       const uris = [`${csvDir}/*.csv`, `${parquetDir}/*.parquet`];
-      for (const uri of (flip = !flip) ? uris : uris.reverse()) {
+      flip = !flip;
+      for (const uri of flip ? uris : uris.reverse()) {
         const r = train(uri, backend, batch, out);
         console.error(JSON.stringify(r));
         results.push(r);
@@ -83,14 +124,37 @@ function train(uri: string, backend: string, batch: number, out: string): Result
   }
   const python = path.join(VENV, "bin", "python");
   if (existsSync(python)) {
-    const r = spawnSync(python, [path.join(__dirname, "keras_csv_bench.py"), csvDir, ...BATCHES.map(String)], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = spawnSync(python, [path.join(__dirname, "keras_csv_bench.py"), csvDir, ...BATCHES.map(String)], {
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    });
     for (const l of r.stdout.split("\n").filter((x) => x.startsWith("{"))) {
       const k = JSON.parse(l);
-      results.push({ engine: `Keras ${k.tensorflow ?? ""} tf.data`, format: "CSV", batch: k.batchSize, wall: k.wallSeconds ?? k.seconds, samplesPerSecond: Math.round(k.samplesPerSecond), mae: k.mae, peakRssMiB: k.peakRssMiB, note: k.note });
+      results.push({
+        engine: `Keras ${k.tensorflow ?? ""} tf.data`,
+        format: "CSV",
+        batch: k.batchSize,
+        wall: k.wallSeconds ?? k.seconds,
+        samplesPerSecond: Math.round(k.samplesPerSecond),
+        mae: k.mae,
+        peakRssMiB: k.peakRssMiB,
+        note: k.note,
+      });
     }
-    if (r.status !== 0) results.push({ engine: "Keras", format: "CSV", batch: 0, note: `exit ${r.status}: ${r.stderr.slice(-200)}` });
+    if (r.status !== 0)
+      results.push({ engine: "Keras", format: "CSV", batch: 0, note: `exit ${r.status}: ${r.stderr.slice(-200)}` });
   } else results.push({ engine: "Keras", format: "-", batch: 0, note: `skipped: no ${python}` });
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, ${EPOCHS} epochs\n`);
-  console.log("| engine | format | batch | wall s | statistics pass s | ms/step (epoch 1 / 2) | samples/s | test MAE | peak RSS MiB | note |\n|---|---|---|---|---|---|---|---|---|---|");
-  for (const r of results) console.log(`| ${r.engine} | ${r.format} | ${r.batch} | ${r.wall?.toFixed(1) ?? ""} | ${r.scan?.toFixed(2) ?? ""} | ${r.msPerStep ?? ""} | ${r.samplesPerSecond ?? ""} | ${r.mae?.toFixed(4) ?? ""} | ${r.peakRssMiB ?? ""} | ${r.note ?? ""} |`);
+  console.log(
+    `\n${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}, ${EPOCHS} epochs\n`,
+  );
+  console.log(
+    "| engine | format | batch | wall s | statistics pass s | ms/step (epoch 1 / 2) | samples/s | test MAE | peak RSS MiB | note |\n|---|---|---|---|---|---|---|---|---|---|",
+  );
+  for (const r of results)
+    console.log(
+      `| ${r.engine} | ${r.format} | ${r.batch} | ${r.wall?.toFixed(1) ?? ""} | ${r.scan?.toFixed(2) ?? ""} | ${r.msPerStep ?? ""} | ${r.samplesPerSecond ?? ""} | ${r.mae?.toFixed(4) ?? ""} | ${r.peakRssMiB ?? ""} | ${r.note ?? ""} |`,
+    );
 })();

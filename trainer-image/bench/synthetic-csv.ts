@@ -22,16 +22,22 @@ function shardText(from: number, to: number, seed: number): Buffer {
     const y = t + Math.sin(3 * x[0]) + 0.5 * x[1] * x[2] + (rand() + rand() + rand() - 1.5) * 0.2;
     lines.push(`${r},${x.map((v) => v.toFixed(6)).join(",")},${y.toFixed(6)}`);
     if (lines.length === 10_000) {
-      parts.push(lines.join("\n") + "\n");
+      parts.push(`${lines.join("\n")}\n`);
       lines = [];
     }
   }
-  if (lines.length) parts.push(lines.join("\n") + "\n");
+  if (lines.length) parts.push(`${lines.join("\n")}\n`);
   return Buffer.from(parts.join(""));
 }
 
 /** Ensures s3://bucket/prefix/part-NNNNN.csv for `rows` rows in shards of `shardRows`; returns the glob URI and bytes. */
-export async function ensureShards(s3: S3Client, bucket: string, prefix: string, rows: number, shardRows: number): Promise<{ uri: string; bytes: number; generatedSeconds: number }> {
+export async function ensureShards(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  rows: number,
+  shardRows: number,
+): Promise<{ uri: string; bytes: number; generatedSeconds: number }> {
   const t0 = Date.now();
   let bytes = 0;
   for (let s = 0, from = 0; from < rows; s++, from += shardRows) {

@@ -2,8 +2,8 @@
  * @kiln/trainer's public API: what other rooms (the plugin, its dashboard) may use of the trainer. Anything
  * not exported here is the trainer's own; test/layout/imports.test.ts refuses imports around this file.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export { resolveRunSpec } from "./loadSpec";
 export { parseQuantity } from "./quantity";

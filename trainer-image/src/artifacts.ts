@@ -1,6 +1,12 @@
 /** Run outputs: test evaluation, the model in tfjs layers format, run.json bookkeeping. */
 import * as tf from "@tensorflow/tfjs";
-import { binaryMetrics, multiclassMetrics, regressionMetrics, type ClassificationMetrics, type RegressionMetrics } from "./metrics";
+import {
+  binaryMetrics,
+  multiclassMetrics,
+  regressionMetrics,
+  type ClassificationMetrics,
+  type RegressionMetrics,
+} from "./metrics";
 import type { Preprocess } from "./preprocess";
 import type { RunSpec } from "./spec";
 import type { Store } from "./storage";
@@ -14,8 +20,16 @@ export function evaluate(model: tf.LayersModel, pre: Preprocess, x: tf.Tensor2D,
   const p = pred.arraySync();
   const t = y.arraySync();
   pred.dispose();
-  if (pre.task === "regression") return regressionMetrics(t.map((r) => r[0]), p.map((r) => r[0]));
-  if (pre.task === "binary") return binaryMetrics(t.map((r) => r[0]), p.map((r) => r[0]));
+  if (pre.task === "regression")
+    return regressionMetrics(
+      t.map((r) => r[0]),
+      p.map((r) => r[0]),
+    );
+  if (pre.task === "binary")
+    return binaryMetrics(
+      t.map((r) => r[0]),
+      p.map((r) => r[0]),
+    );
   const argmax = (r: number[]) => r.indexOf(Math.max(...r));
   return multiclassMetrics(t.map(argmax), p.map(argmax), pre.classes!.length);
 }
@@ -48,7 +62,12 @@ const argmaxRows = (v: ArrayLike<number>, rows: number, cols: number) =>
   });
 
 /** Predicts a streamed test split batch by batch (one float per row kept; argmax for multiclass). */
-export async function evaluateBatches(model: tf.LayersModel, pre: Preprocess, batches: AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>, cols: number): Promise<TestMetrics | null> {
+export async function evaluateBatches(
+  model: tf.LayersModel,
+  pre: Preprocess,
+  batches: AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
+  cols: number,
+): Promise<TestMetrics | null> {
   const truth = new Floats();
   const predicted = new Floats();
   const k = pre.task === "multiclass" ? pre.classes!.length : 1;
@@ -115,7 +134,7 @@ export async function readRunRecord(store: Store): Promise<RunRecord | undefined
 }
 
 export async function writeRunRecord(store: Store, record: RunRecord): Promise<void> {
-  await store.put("run.json", JSON.stringify(record, null, 2) + "\n", "application/json");
+  await store.put("run.json", `${JSON.stringify(record, null, 2)}\n`, "application/json");
 }
 
 /** Stable JSON of a spec (keys sorted) to tell "the same run retried" from "another run with this id". */

@@ -52,7 +52,12 @@ async function tryBackend(name: BackendName): Promise<void> {
 }
 
 /** Other names people use for the tfjs-node backends. */
-const ALIASES: Record<string, BackendName> = { "tfjs-node-gpu": "tensorflow-gpu", gpu: "tensorflow-gpu", "tfjs-node": "tensorflow", node: "tensorflow" };
+const ALIASES: Record<string, BackendName> = {
+  "tfjs-node-gpu": "tensorflow-gpu",
+  gpu: "tensorflow-gpu",
+  "tfjs-node": "tensorflow",
+  node: "tensorflow",
+};
 
 /** Selects the backend (forced by `requested`, e.g. KILN_BACKEND) and waits until it is ready. */
 export async function selectBackend(requested?: string): Promise<BackendInfo> {

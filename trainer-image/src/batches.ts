@@ -58,7 +58,13 @@ export interface TrainData {
   valY?: tf.Tensor2D;
 }
 
-function gatherRows(from: Float32Array, cols: number, rows: ArrayLike<number>, start: number, end: number): Float32Array {
+function gatherRows(
+  from: Float32Array,
+  cols: number,
+  rows: ArrayLike<number>,
+  start: number,
+  end: number,
+): Float32Array {
   const out = new Float32Array((end - start) * cols);
   for (let r = start; r < end; r++) {
     const src = rows[r] * cols;

@@ -59,7 +59,10 @@ const OPTIMIZER_EXTRA = ["accBeta1", "accBeta2"];
 
 export function optimizerExtra(optimizer: tf.Optimizer): { name: string; tensor: tf.Tensor }[] {
   const o = optimizer as unknown as Record<string, unknown>;
-  return OPTIMIZER_EXTRA.filter((k) => o[k] instanceof tf.Variable).map((k) => ({ name: k, tensor: o[k] as tf.Variable }));
+  return OPTIMIZER_EXTRA.filter((k) => o[k] instanceof tf.Variable).map((k) => ({
+    name: k,
+    tensor: o[k] as tf.Variable,
+  }));
 }
 
 export function restoreOptimizerExtra(optimizer: tf.Optimizer, saved: { name: string; tensor: tf.Tensor }[]): void {
@@ -88,16 +91,24 @@ export async function saveCheckpoint(store: Store, state: TrainState, groups: Te
   const previous = await readManifest(store);
   const dataFile = `ckpt-${String(state.epoch).padStart(6, "0")}-${String(state.batch).padStart(6, "0")}-${Date.now()}.bin`;
   await store.put(`checkpoints/${dataFile}`, Buffer.concat(chunks));
-  const manifest: Manifest = { format: "kiln-checkpoint/1", dataFile, state, groups: manifestGroups, savedAt: new Date().toISOString() };
+  const manifest: Manifest = {
+    format: "kiln-checkpoint/1",
+    dataFile,
+    state,
+    groups: manifestGroups,
+    savedAt: new Date().toISOString(),
+  };
   await store.put("checkpoints/latest.json", JSON.stringify(manifest, null, 1), "application/json");
-  if (previous && previous.dataFile !== dataFile) await store.delete(`checkpoints/${previous.dataFile}`).catch(() => undefined);
+  if (previous && previous.dataFile !== dataFile)
+    await store.delete(`checkpoints/${previous.dataFile}`).catch(() => undefined);
 }
 
 async function readManifest(store: Store): Promise<Manifest | undefined> {
   const text = await store.get("checkpoints/latest.json");
   if (!text) return undefined;
   const manifest = JSON.parse(text.toString("utf8")) as Manifest;
-  if (manifest.format !== "kiln-checkpoint/1") throw new Error(`unknown checkpoint format "${manifest.format}" in ${store.describe("checkpoints/latest.json")}`);
+  if (manifest.format !== "kiln-checkpoint/1")
+    throw new Error(`unknown checkpoint format "${manifest.format}" in ${store.describe("checkpoints/latest.json")}`);
   return manifest;
 }
 
@@ -106,7 +117,10 @@ export async function loadCheckpoint(store: Store): Promise<{ state: TrainState;
   const manifest = await readManifest(store);
   if (!manifest) return undefined;
   const data = await store.get(`checkpoints/${manifest.dataFile}`);
-  if (!data) throw new Error(`checkpoint manifest names ${manifest.dataFile}, which is missing from ${store.describe("checkpoints/")}`);
+  if (!data)
+    throw new Error(
+      `checkpoint manifest names ${manifest.dataFile}, which is missing from ${store.describe("checkpoints/")}`,
+    );
   const groups: TensorGroups = {};
   for (const [group, entries] of Object.entries(manifest.groups)) {
     groups[group] = entries.map((e) => {

@@ -29,7 +29,10 @@ export class ChunkCache {
   read(part: SplitName, uri: string): AsyncIterator<Chunk> {
     const key = `${part} ${uri}`;
     const chunks = this.memory.get(key);
-    if (chunks) return (async function* () { yield* chunks; })();
+    if (chunks)
+      return (async function* () {
+        yield* chunks;
+      })();
     if (!this.disk) throw new Error(`shard ${uri} (${part}) is not cached`);
     return this.disk.read(key);
   }
@@ -124,7 +127,16 @@ function trimmed(c: Chunk, shard: number, skip: number, cols: number, yCols: num
   let i = 0;
   while (i < c.rows && c.records[i] <= skip) i++;
   if (i === c.rows && !c.last) return undefined;
-  return i === 0 ? { ...c, shard } : { x: c.x.subarray(i * cols), y: c.y.subarray(i * yCols), rows: c.rows - i, records: c.records.subarray(i), shard, last: c.last };
+  return i === 0
+    ? { ...c, shard }
+    : {
+        x: c.x.subarray(i * cols),
+        y: c.y.subarray(i * yCols),
+        rows: c.rows - i,
+        records: c.records.subarray(i),
+        shard,
+        last: c.last,
+      };
 }
 
 /**
@@ -177,7 +189,10 @@ export function cachedChunks(
           // Another split's rows from the same read: into the cache (whole shards only), not to the consumer.
           const uri = uris[c.shard];
           let w = side.get(c.part);
-          if (!w && (c.shard !== startShard || skip === 0) && !cache.has(c.part, uri)) side.set(c.part, (w = cache.writer(c.part, uri)));
+          if (!w && (c.shard !== startShard || skip === 0) && !cache.has(c.part, uri)) {
+            w = cache.writer(c.part, uri);
+            side.set(c.part, w);
+          }
           w?.add(c);
           if (w && c.last) {
             w.finish();

@@ -53,7 +53,14 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
   const skipShards = new Set(job.skipShards ?? []);
   const used = [job.pre.target, ...job.pre.features.map((f) => f.column)];
   // The job's split first, then the side splits: each collects its rows into chunks of its own size.
-  const outs = [{ part: job.part, chunkRows: job.chunkRows }, ...(job.side ?? [])].map((o, i) => ({ ...o, main: i === 0, x: new Float32Array(0), y: new Float32Array(0), records: new Int32Array(0), rows: 0 }));
+  const outs = [{ part: job.part, chunkRows: job.chunkRows }, ...(job.side ?? [])].map((o, i) => ({
+    ...o,
+    main: i === 0,
+    x: new Float32Array(0),
+    y: new Float32Array(0),
+    records: new Int32Array(0),
+    rows: 0,
+  }));
   const fresh = (o: (typeof outs)[number]) => {
     o.x = new Float32Array(o.chunkRows * cols);
     o.y = new Float32Array(o.chunkRows * yCols);
@@ -61,13 +68,29 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     o.rows = 0;
   };
   const byPart = new Map(outs.map((o) => [o.part, o]));
-  const chunk = (o: (typeof outs)[number], s: number, last: boolean): Chunk => ({ x: o.x, y: o.y, rows: o.rows, shard: s, records: o.records, last, ...(o.main ? {} : { part: o.part }) });
+  const chunk = (o: (typeof outs)[number], s: number, last: boolean): Chunk => ({
+    x: o.x,
+    y: o.y,
+    rows: o.rows,
+    shard: s,
+    records: o.records,
+    last,
+    ...(o.main ? {} : { part: o.part }),
+  });
   for (let s = job.startShard; s < shards.length; s++) {
     if (skipShards.has(s)) continue;
     const uri = shards[s].uri;
     outs.forEach(fresh);
     // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const batch of shardRecordBatches(shards[s], job.columns, s === job.startShard ? job.skip : 0, false, used, undefined, job.split.seed)) {
+    for await (const batch of shardRecordBatches(
+      shards[s],
+      job.columns,
+      s === job.startShard ? job.skip : 0,
+      false,
+      used,
+      undefined,
+      job.split.seed,
+    )) {
       for (const r of batch) {
         const { record, row } = r;
         const o = byPart.get(splitOfRecord(r, job.split));
@@ -81,10 +104,23 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     }
     // Side splits end before the job's own: the consumer moves to the next shard on the job's end of shard.
     for (const o of [...outs.slice(1), outs[0]]) {
-      if (o.rows > 0) yield { ...chunk(o, s, false), x: o.x.slice(0, o.rows * cols), y: o.y.slice(0, o.rows * yCols), records: o.records.slice(0, o.rows) };
+      if (o.rows > 0)
+        yield {
+          ...chunk(o, s, false),
+          x: o.x.slice(0, o.rows * cols),
+          y: o.y.slice(0, o.rows * yCols),
+          records: o.records.slice(0, o.rows),
+        };
       yield o.main ? endOfShard(s) : { ...endOfShard(s), part: o.part };
     }
   }
 }
 
-export const endOfShard = (shard: number): Chunk => ({ x: new Float32Array(0), y: new Float32Array(0), rows: 0, shard, records: new Int32Array(0), last: true });
+export const endOfShard = (shard: number): Chunk => ({
+  x: new Float32Array(0),
+  y: new Float32Array(0),
+  rows: 0,
+  shard,
+  records: new Int32Array(0),
+  last: true,
+});

@@ -56,13 +56,21 @@ async function columnTypes(shards: Shard[], columns: string[]): Promise<{ numeri
   return { numeric, nullable };
 }
 
-async function convertShard(shard: Shard, columns: string[], types: { numeric: boolean[]; nullable: boolean[] }, opts: ConvertOptions, put: (name: string, body: Buffer) => Promise<string>): Promise<ConvertedShard> {
+async function convertShard(
+  shard: Shard,
+  columns: string[],
+  types: { numeric: boolean[]; nullable: boolean[] },
+  opts: ConvertOptions,
+  put: (name: string, body: Buffer) => Promise<string>,
+): Promise<ConvertedShard> {
   const { numeric, nullable } = types;
   const schema: SchemaElement[] = [
     { name: "schema", num_children: columns.length },
     ...columns.map((name, c): SchemaElement => {
       const repetition_type = nullable[c] ? "OPTIONAL" : "REQUIRED";
-      return numeric[c] ? { name, type: "DOUBLE", repetition_type } : { name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type };
+      return numeric[c]
+        ? { name, type: "DOUBLE", repetition_type }
+        : { name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type };
     }),
   ];
   const file = new ParquetFileWriter(schema, opts.codec, opts.rowGroupRows);
@@ -85,12 +93,20 @@ async function convertShard(shard: Shard, columns: string[], types: { numeric: b
   flush();
   const body = file.finish();
   const to = await put(parquetName(shard.uri), body);
-  return { from: shard.uri, to, rows, bytes: body.length, types: Object.fromEntries(columns.map((c, i) => [c, numeric[i] ? "DOUBLE" : "UTF8"])) };
+  return {
+    from: shard.uri,
+    to,
+    rows,
+    bytes: body.length,
+    types: Object.fromEntries(columns.map((c, i) => [c, numeric[i] ? "DOUBLE" : "UTF8"])),
+  };
 }
 
 export async function convertCsvToParquet(opts: ConvertOptions): Promise<ConvertedShard[]> {
-  if (!Number.isInteger(opts.rowGroupRows) || opts.rowGroupRows < 1) throw new DataError(`--row-group-rows ${opts.rowGroupRows}: must be a whole number >= 1`);
-  if (!(opts.codec in WRITE_CODECS)) throw new DataError(`--codec ${opts.codec}: must be one of ${Object.keys(WRITE_CODECS).join(", ")}`);
+  if (!Number.isInteger(opts.rowGroupRows) || opts.rowGroupRows < 1)
+    throw new DataError(`--row-group-rows ${opts.rowGroupRows}: must be a whole number >= 1`);
+  if (!(opts.codec in WRITE_CODECS))
+    throw new DataError(`--codec ${opts.codec}: must be one of ${Object.keys(WRITE_CODECS).join(", ")}`);
   const retry = retryOptionsFromEnv(opts.env);
   let shards: Shard[];
   try {
@@ -102,7 +118,10 @@ export async function convertCsvToParquet(opts: ConvertOptions): Promise<Convert
   if (parquet) throw new DataError(`--from ${opts.from}: ${parquet.uri} is Parquet already; convert reads CSV shards`);
   const names = shards.map((s) => parquetName(s.uri));
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new DataError(`--from ${opts.from}: two shards would both be written as ${twice}; convert each directory on its own`);
+  if (twice)
+    throw new DataError(
+      `--from ${opts.from}: two shards would both be written as ${twice}; convert each directory on its own`,
+    );
   const store = openStore(opts.to, retry, opts.env);
   const put = async (name: string, body: Buffer) => {
     await store.put(name, body, "application/vnd.apache.parquet");
@@ -120,10 +139,22 @@ export async function convertCsvToParquet(opts: ConvertOptions): Promise<Convert
 }
 
 /** The subcommand: exit 0 when every shard was written, 1 on a data or store error (the message says which). */
-export async function convertCommand(flags: { from: string; to: string; rowGroupRows: string; codec: string }): Promise<number> {
+export async function convertCommand(flags: {
+  from: string;
+  to: string;
+  rowGroupRows: string;
+  codec: string;
+}): Promise<number> {
   try {
     const rowGroupRows = Number(flags.rowGroupRows);
-    await convertCsvToParquet({ from: flags.from, to: flags.to, rowGroupRows, codec: flags.codec as WriteCodec, env: process.env, log: (l) => console.log(JSON.stringify(l)) });
+    await convertCsvToParquet({
+      from: flags.from,
+      to: flags.to,
+      rowGroupRows,
+      codec: flags.codec as WriteCodec,
+      env: process.env,
+      log: (l) => console.log(JSON.stringify(l)),
+    });
     return 0;
   } catch (err) {
     console.error(`kiln-trainer convert: ${(err as Error).message}`);

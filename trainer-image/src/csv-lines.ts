@@ -13,10 +13,14 @@ export const MAX_RECORD_BYTES = 1 << 20;
 export type LineEnding = "\\n" | "\\r\\n" | "\\r";
 
 export const recordTooLong = (name: string, line: number, limit: number) =>
-  new DataError(`${name}: line ${line} is longer than ${limit} bytes, the longest CSV record the trainer reads; is this a CSV file with one row per line?`);
+  new DataError(
+    `${name}: line ${line} is longer than ${limit} bytes, the longest CSV record the trainer reads; is this a CSV file with one row per line?`,
+  );
 
 export const mixedEndings = (name: string, line: number, first: LineEnding, now: LineEnding) =>
-  new DataError(`${name}: mixed line endings: line ${line} ends with ${now} but the lines before it end with ${first}; convert the file to one style (e.g. dos2unix)`);
+  new DataError(
+    `${name}: mixed line endings: line ${line} ends with ${now} but the lines before it end with ${first}; convert the file to one style (e.g. dos2unix)`,
+  );
 
 /**
  * Line bookkeeping over a byte stream, chunk by chunk. After `scan`, `complete` is the stream offset where the

@@ -63,7 +63,12 @@ const BATCH_RECORDS = 2048;
  * synchronously off the parser. One await per record through two async generators cost more than the
  * parsing (measured on 1M rows: 16 s vs 6 s). Leaving the loop early closes the source.
  */
-export async function* csvBatches(source: Readable | string, name: string, lines = true, maxRecordBytes = MAX_RECORD_BYTES): AsyncGenerator<CsvItem[]> {
+export async function* csvBatches(
+  source: Readable | string,
+  name: string,
+  lines = true,
+  maxRecordBytes = MAX_RECORD_BYTES,
+): AsyncGenerator<CsvItem[]> {
   const input = typeof source === "string" ? Readable.from([source]) : source;
   const parser = parse({ skip_empty_lines: true, trim: true, relax_column_count: false, info: lines, bom: true });
   let ended = false;
@@ -90,8 +95,11 @@ export async function* csvBatches(source: Readable | string, name: string, lines
   try {
     for (;;) {
       const batch: CsvItem[] = [];
-      let r: unknown;
-      while (batch.length < BATCH_RECORDS && (r = parser.read()) !== null) batch.push(lines ? (r as CsvItem) : { record: r as string[], info: NO_LINE });
+      while (batch.length < BATCH_RECORDS) {
+        const r: unknown = parser.read();
+        if (r === null) break;
+        batch.push(lines ? (r as CsvItem) : { record: r as string[], info: NO_LINE });
+      }
       if (batch.length) {
         yield batch;
         continue;
@@ -123,7 +131,10 @@ export function checkHeader(columns: string[] | undefined, name: string): string
   return columns;
 }
 
-/** Reads a whole CSV into memory as strings (small files and tests; runs use `streamRows`). */
+/**
+ * Reads a whole CSV into memory as strings: the in-memory reference the streaming path (stats.ts, stream.ts) is
+ * tested against, and the bench's in-memory ceiling. Runs never use it.
+ */
 export async function readCsv(source: Readable | string, name: string): Promise<RawTable> {
   let columns: string[] | undefined;
   const rows: string[][] = [];
@@ -163,7 +174,8 @@ export function resolveColumns(spec: RunSpec, columns: string[], name: string): 
   features?.forEach((c) => known("features", c));
   if (problems.length) throw new DataError(`${problems.join("; ")} (columns: ${columns.join(", ")})`);
   const chosen = features ?? columns.filter((c) => c !== target && !drop.includes(c));
-  if (chosen.length === 0) throw new DataError(`no feature columns left in ${name}: every column is the target or dropped`);
+  if (chosen.length === 0)
+    throw new DataError(`no feature columns left in ${name}: every column is the target or dropped`);
   return chosen;
 }
 
@@ -206,9 +218,14 @@ export class RecordParser {
     else {
       target = decimal(rawTarget);
       if (!Number.isFinite(target)) {
-        throw new DataError(`column "${spec.dataset.target}" (target), ${where}: "${clip(rawTarget)}" is not a decimal number; regression needs a numeric target`);
+        throw new DataError(
+          `column "${spec.dataset.target}" (target), ${where}: "${clip(rawTarget)}" is not a decimal number; regression needs a numeric target`,
+        );
       }
-      if (Math.abs(target) > FLOAT32_MAX) throw new DataError(`column "${spec.dataset.target}" (target), ${where}: ${clip(rawTarget)} overflows float32 (|x| > 3.4e38)`);
+      if (Math.abs(target) > FLOAT32_MAX)
+        throw new DataError(
+          `column "${spec.dataset.target}" (target), ${where}: ${clip(rawTarget)} overflows float32 (|x| > 3.4e38)`,
+        );
     }
     const values: (number | string | null)[] = [];
     let missingColumn: string | undefined;
@@ -223,13 +240,19 @@ export class RecordParser {
       } else {
         const v = decimal(raw);
         if (!Number.isFinite(v)) {
-          throw new DataError(`column "${c}", ${where}: "${clip(raw)}" is not a decimal number; fix the value or list "${c}" in dataset.categorical`);
+          throw new DataError(
+            `column "${c}", ${where}: "${clip(raw)}" is not a decimal number; fix the value or list "${c}" in dataset.categorical`,
+          );
         }
-        if (Math.abs(v) > FLOAT32_MAX) throw new DataError(`column "${c}", ${where}: ${clip(raw)} overflows float32 (|x| > 3.4e38); rescale the column`);
+        if (Math.abs(v) > FLOAT32_MAX)
+          throw new DataError(
+            `column "${c}", ${where}: ${clip(raw)} overflows float32 (|x| > 3.4e38); rescale the column`,
+          );
         values.push(v);
       }
     }
-    if (missingColumn !== undefined && spec.preprocess.missing === "drop") return { dropped: `missing ${missingColumn}` };
+    if (missingColumn !== undefined && spec.preprocess.missing === "drop")
+      return { dropped: `missing ${missingColumn}` };
     return { values, target };
   }
 }
@@ -264,13 +287,24 @@ class RowParser {
     const droppedRows = this.rowsRead - this.x.length;
     if (this.x.length === 0) throw noUsableRows(this.name, this.rowsRead, this.dropReasons);
     const { x, y, rowsRead, dropReasons } = this;
-    return { features: this.records.features, categorical: this.records.categorical, x, y, rowsRead, droppedRows, dropReasons };
+    return {
+      features: this.records.features,
+      categorical: this.records.categorical,
+      x,
+      y,
+      rowsRead,
+      droppedRows,
+      dropReasons,
+    };
   }
 }
 
 export function noUsableRows(name: string, rowsRead: number, dropReasons: Record<string, number>): DataError {
   const dropped = Object.values(dropReasons).reduce((a, b) => a + b, 0);
-  const why = Object.entries(dropReasons).map(([k, v]) => `${v} x ${k}`).join(", ") || "no data rows";
+  const why =
+    Object.entries(dropReasons)
+      .map(([k, v]) => `${v} x ${k}`)
+      .join(", ") || "no data rows";
   return new DataError(`${name}: no usable rows (${rowsRead} read, ${dropped} dropped: ${why})`);
 }
 
@@ -285,7 +319,12 @@ export function parseRows(spec: RunSpec, table: RawTable, name: string): ParsedR
 export class LoadStopped extends Error {}
 
 /** Streams a CSV and parses each record as it arrives: the raw text is never held in memory. */
-export async function streamRows(spec: RunSpec, source: Readable | string, name: string, shouldStop?: () => boolean): Promise<ParsedRows> {
+export async function streamRows(
+  spec: RunSpec,
+  source: Readable | string,
+  name: string,
+  shouldStop?: () => boolean,
+): Promise<ParsedRows> {
   let parser: RowParser | undefined;
   let n = 0;
   for await (const item of csvRecords(source, name)) {

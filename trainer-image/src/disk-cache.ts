@@ -12,6 +12,7 @@ import { open } from "node:fs/promises";
 import * as path from "node:path";
 import { chunkBytes } from "./chunk-cache";
 import type { Chunk } from "./chunks";
+import { makeDirs } from "./local-path";
 
 const MAGIC = Buffer.from("KILNCHK1");
 /** Left free on the file system (and under the emptyDir limit) so the run's own files still fit. */
@@ -41,7 +42,8 @@ export class DiskTier {
   private readonly said = new Set<string>();
 
   constructor(private readonly opts: DiskTierOptions) {
-    mkdirSync(opts.base, { recursive: true });
+    // Not mkdirSync({recursive}): it never returns under /proc (local-path.ts).
+    makeDirs(opts.base);
     this.dir = path.join(opts.base, `run-${process.pid}-${randomBytes(4).toString("hex")}`);
     mkdirSync(this.dir, { mode: 0o700 });
   }
@@ -116,7 +118,8 @@ export class DiskTier {
         head.writeUInt32LE(c.rows, 0);
         head.writeUInt32LE(c.last ? 1 : 0, 4);
         try {
-          for (const part of [head, c.x, c.y, c.records]) writeSync(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+          for (const part of [head, c.x, c.y, c.records])
+            writeSync(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
         } catch (err) {
           abort();
           this.skip(`cannot write the disk cache in ${this.dir}: ${(err as Error).message}`);
@@ -146,7 +149,8 @@ export class DiskTier {
     try {
       const header = Buffer.alloc(16);
       await fh.read(header, 0, 16, 0);
-      if (!header.subarray(0, 8).equals(MAGIC) || header.readUInt32LE(8) !== cols || header.readUInt32LE(12) !== yCols) throw new Error(`${file} is not this run's chunk cache`);
+      if (!header.subarray(0, 8).equals(MAGIC) || header.readUInt32LE(8) !== cols || header.readUInt32LE(12) !== yCols)
+        throw new Error(`${file} is not this run's chunk cache`);
       let pos = 16;
       const head = Buffer.alloc(8);
       for (;;) {

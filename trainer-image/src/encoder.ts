@@ -7,7 +7,14 @@ import type { Preprocess, ScaleStats } from "./preprocess";
 
 type Column =
   | { kind: "numeric"; name: string; index: number; impute: number | null; scale: ScaleStats }
-  | { kind: "categorical"; name: string; index: number; offsets: Map<string, number>; impute: string | null; width: number };
+  | {
+      kind: "categorical";
+      name: string;
+      index: number;
+      offsets: Map<string, number>;
+      impute: string | null;
+      width: number;
+    };
 
 export class RowEncoder {
   /** Model inputs per row. */
@@ -25,7 +32,14 @@ export class RowEncoder {
     this.columns = pre.features.map((f) => {
       const index = header.indexOf(f.column);
       if (f.kind === "numeric") return { kind: "numeric", name: f.column, index, impute: f.impute, scale: f.scale };
-      return { kind: "categorical", name: f.column, index, offsets: new Map(f.categories.map((c, i) => [c, i])), impute: f.impute, width: f.categories.length };
+      return {
+        kind: "categorical",
+        name: f.column,
+        index,
+        offsets: new Map(f.categories.map((c, i) => [c, i])),
+        impute: f.impute,
+        width: f.categories.length,
+      };
     });
     this.cols = pre.inputs.length;
     this.yCols = pre.task === "multiclass" ? pre.classes!.length : 1;
@@ -59,10 +73,20 @@ export class RowEncoder {
         n = c.impute ?? NaN;
       } else {
         n = decimal(raw);
-        if (!Number.isFinite(n)) throw new DataError(`column "${c.name}", ${where()}: "${raw.slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`);
+        if (!Number.isFinite(n))
+          throw new DataError(
+            `column "${c.name}", ${where()}: "${raw.slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`,
+          );
       }
       const s = c.scale;
-      x[o++] = s.kind === "standard" ? (n - s.mean) / s.std : s.kind === "minmax" ? (s.max > s.min ? (n - s.min) / (s.max - s.min) : 0) : n;
+      x[o++] =
+        s.kind === "standard"
+          ? (n - s.mean) / s.std
+          : s.kind === "minmax"
+            ? s.max > s.min
+              ? (n - s.min) / (s.max - s.min)
+              : 0
+            : n;
     }
     const yo = r * this.yCols;
     if (!this.classIndex) {
@@ -70,7 +94,10 @@ export class RowEncoder {
       return true;
     }
     const idx = this.classIndex.get(canonicalLabel(rawTarget.trim()));
-    if (idx === undefined) throw new DataError(`column "${this.pre.target}" (target), ${where()}: label "${rawTarget.slice(0, 40)}" was not seen in the statistics pass`);
+    if (idx === undefined)
+      throw new DataError(
+        `column "${this.pre.target}" (target), ${where()}: label "${rawTarget.slice(0, 40)}" was not seen in the statistics pass`,
+      );
     if (this.pre.task === "binary") y[yo] = idx;
     else {
       y.fill(0, yo, yo + this.yCols);

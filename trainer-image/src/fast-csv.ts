@@ -45,7 +45,11 @@ class Offsets {
   ensure(records: number, cols: number): void {
     if (this.hashes.length >= records) return;
     const n = Math.max(records, this.hashes.length * 2, 1024);
-    const grow = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(old: T, make: (k: number) => T, k: number): T => {
+    const grow = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(
+      old: T,
+      make: (k: number) => T,
+      k: number,
+    ): T => {
       const out = make(k);
       out.set(old as never);
       return out;
@@ -74,7 +78,11 @@ interface ScanState {
  * registers). Returns the records read, the bytes consumed (whole lines) and whether it stopped at a line that
  * is not plain (`odd`).
  */
-function scanLines(data: Buffer, o: Offsets, st: ScanState): { count: number; pos: number; odd: boolean; error?: DataError } {
+function scanLines(
+  data: Buffer,
+  o: Offsets,
+  st: ScanState,
+): { count: number; pos: number; odd: boolean; error?: DataError } {
   const cols = st.columns.length;
   const { limit, name } = st;
   let count = 0;
@@ -198,7 +206,9 @@ function scanLines(data: Buffer, o: Offsets, st: ScanState): { count: number; po
       if (f !== cols) return { count, pos, odd: true };
       if (!st.header) {
         st.header = true;
-        for (let k = 0; k < cols; k++) if (data.toString("latin1", starts[base + k], ends[base + k]) !== st.columns[k]) return { count, pos, odd: true };
+        for (let k = 0; k < cols; k++)
+          if (data.toString("latin1", starts[base + k], ends[base + k]) !== st.columns[k])
+            return { count, pos, odd: true };
       } else {
         h = Math.imul(h ^ 0x1f, 0x01000193);
         h ^= h >>> 16;
@@ -222,8 +232,22 @@ function scanLines(data: Buffer, o: Offsets, st: ScanState): { count: number; po
  * number of records yielded when the scan stopped at a line that is not plain, or undefined when it read the
  * whole stream. Throws the csv-lines errors (too long, mixed endings) exactly where csv-parse's guard would.
  */
-export async function* plainCsvBatches(source: Readable, name: string, columns: readonly string[], limit: number, seed: number): AsyncGenerator<PlainRows, number | undefined> {
-  const st: ScanState = { name, columns, limit, seedHash: (0x811c9dc5 ^ seed) >>> 0, line: 1, style: undefined, header: false };
+export async function* plainCsvBatches(
+  source: Readable,
+  name: string,
+  columns: readonly string[],
+  limit: number,
+  seed: number,
+): AsyncGenerator<PlainRows, number | undefined> {
+  const st: ScanState = {
+    name,
+    columns,
+    limit,
+    seedHash: (0x811c9dc5 ^ seed) >>> 0,
+    line: 1,
+    style: undefined,
+    header: false,
+  };
   let carry: Buffer | undefined;
   let yielded = 0;
   // Reused: the consumer is done with a batch before it asks for the next one.
@@ -231,20 +255,22 @@ export async function* plainCsvBatches(source: Readable, name: string, columns: 
   try {
     for await (const chunk of source) {
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      const data = carry && carry.length ? Buffer.concat([carry, bytes]) : bytes;
+      const data = carry?.length ? Buffer.concat([carry, bytes]) : bytes;
       const { count, pos, odd, error } = scanLines(data, o, st);
       // The records before a refused line come first, as from csv-parse behind its line guard.
-      if (count) yield { buf: data, starts: o.starts, ends: o.ends, values: o.values, kinds: o.kinds, hashes: o.hashes, count };
+      if (count)
+        yield { buf: data, starts: o.starts, ends: o.ends, values: o.values, kinds: o.kinds, hashes: o.hashes, count };
       yielded += count;
       if (error) throw error;
       if (odd) return yielded;
       carry = pos < data.length ? Buffer.from(data.subarray(pos)) : undefined;
     }
-    if (carry && carry.length) {
+    if (carry?.length) {
       // The last line has no ending: close it with the file's style.
       const data = Buffer.concat([carry, Buffer.from(st.style === "\\r\\n" ? "\r\n" : "\n")]);
       const { count, odd, error } = scanLines(data, o, st);
-      if (count) yield { buf: data, starts: o.starts, ends: o.ends, values: o.values, kinds: o.kinds, hashes: o.hashes, count };
+      if (count)
+        yield { buf: data, starts: o.starts, ends: o.ends, values: o.values, kinds: o.kinds, hashes: o.hashes, count };
       yielded += count;
       if (error) throw error;
       if (odd) return yielded;
@@ -292,7 +318,8 @@ export class PlainRecordParser {
     const { buf, starts, ends, values: numbers, kinds } = rows;
     const base = r * cols;
     const t = base + this.targetIdx;
-    if (kinds[t] === TEXT && missingBytes(buf, starts[t], ends[t])) return { dropped: `missing target ${this.spec.dataset.target}` };
+    if (kinds[t] === TEXT && missingBytes(buf, starts[t], ends[t]))
+      return { dropped: `missing target ${this.spec.dataset.target}` };
     let target: number | string;
     if (this.spec.task !== "regression") target = canonicalLabel(buf.toString("latin1", starts[t], ends[t]));
     else {
@@ -312,14 +339,16 @@ export class PlainRecordParser {
         values[k] = numbers[f];
       }
     }
-    if (missingColumn !== undefined && this.spec.preprocess.missing === "drop") return { dropped: `missing ${missingColumn}` };
+    if (missingColumn !== undefined && this.spec.preprocess.missing === "drop")
+      return { dropped: `missing ${missingColumn}` };
     return { values, target };
   }
 
   /** The record's fields as strings (for RecordParser and its messages). */
   static record(rows: PlainRows, r: number, cols: number): string[] {
     const out = new Array<string>(cols);
-    for (let k = 0; k < cols; k++) out[k] = rows.buf.toString("latin1", rows.starts[r * cols + k], rows.ends[r * cols + k]);
+    for (let k = 0; k < cols; k++)
+      out[k] = rows.buf.toString("latin1", rows.starts[r * cols + k], rows.ends[r * cols + k]);
     return out;
   }
 }

@@ -19,7 +19,9 @@ export async function readSpecText(specUri: string | undefined, env: NodeJS.Proc
 }
 
 /** The sweep overrides for this pod: KILN_SWEEP_OVERRIDES[JOB_COMPLETION_INDEX], or none. */
-export function sweepOverrides(env: NodeJS.ProcessEnv): { index: number; overrides: Record<string, unknown> } | undefined {
+export function sweepOverrides(
+  env: NodeJS.ProcessEnv,
+): { index: number; overrides: Record<string, unknown> } | undefined {
   const raw = env.KILN_SWEEP_OVERRIDES;
   if (raw === undefined || raw.trim() === "") return undefined;
   let list: unknown;
@@ -33,11 +35,15 @@ export function sweepOverrides(env: NodeJS.ProcessEnv): { index: number; overrid
   }
   const idxText = env.JOB_COMPLETION_INDEX;
   if (idxText === undefined || !/^\d+$/.test(idxText)) {
-    throw new RunSpecError([`JOB_COMPLETION_INDEX="${idxText ?? ""}": KILN_SWEEP_OVERRIDES needs the index of this sweep member (set by Indexed Jobs)`]);
+    throw new RunSpecError([
+      `JOB_COMPLETION_INDEX="${idxText ?? ""}": KILN_SWEEP_OVERRIDES needs the index of this sweep member (set by Indexed Jobs)`,
+    ]);
   }
   const index = Number(idxText);
   if (index >= list.length) {
-    throw new RunSpecError([`JOB_COMPLETION_INDEX=${index} is out of range: KILN_SWEEP_OVERRIDES has ${list.length} entries`]);
+    throw new RunSpecError([
+      `JOB_COMPLETION_INDEX=${index} is out of range: KILN_SWEEP_OVERRIDES has ${list.length} entries`,
+    ]);
   }
   return { index, overrides: list[index] as Record<string, unknown> };
 }
@@ -52,14 +58,19 @@ export function resolveRunSpec(text: string, env: NodeJS.ProcessEnv): RunSpec & 
   let spec = parseRunSpec(text);
   const sweep = sweepOverrides(env);
   if (sweep) spec = applyOverrides(spec, sweep.overrides);
-  const base = env.KILN_RUN_ID && env.KILN_RUN_ID.trim() !== "" ? env.KILN_RUN_ID.trim() : (spec.runId ?? generatedRunId());
+  const base =
+    env.KILN_RUN_ID && env.KILN_RUN_ID.trim() !== "" ? env.KILN_RUN_ID.trim() : (spec.runId ?? generatedRunId());
   const runId = sweep ? `${base}-${sweep.index}` : base;
   try {
     spec = applyOverrides(spec, { runId });
   } catch (err) {
     if (err instanceof RunSpecError) {
       const from = env.KILN_RUN_ID ? "KILN_RUN_ID" : "spec.runId";
-      throw new RunSpecError(err.problems.map((p) => `${p} (run id "${runId}" from ${from}${sweep ? ` + sweep suffix -${sweep.index}` : ""})`));
+      throw new RunSpecError(
+        err.problems.map(
+          (p) => `${p} (run id "${runId}" from ${from}${sweep ? ` + sweep suffix -${sweep.index}` : ""})`,
+        ),
+      );
     }
     throw err;
   }

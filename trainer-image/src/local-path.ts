@@ -57,7 +57,8 @@ function kernelFs(at: string): string | undefined {
   const root = KERNEL_ROOTS.find((r) => real === r || real.startsWith(`${r}/`));
   if (root) return `is under ${root}, a kernel file system, not a place for files`;
   try {
-    if (KERNEL_FS_TYPES.has(Number(fs.statfsSync(real).type))) return `is on a kernel file system (${real}), not a place for files`;
+    if (KERNEL_FS_TYPES.has(Number(fs.statfsSync(real).type)))
+      return `is on a kernel file system (${real}), not a place for files`;
   } catch {
     // statfs unsupported here: the prefix check above stands.
   }
@@ -69,24 +70,28 @@ export function localPathProblem(p: string, use: PathUse): string | undefined {
   if (p.trim() === "") return "is empty: give a path";
   if (p.includes("\0")) return "contains a NUL character";
   const abs = path.resolve(p);
-  let found;
+  let found: ReturnType<typeof nearestExisting>;
   try {
     found = nearestExisting(abs);
   } catch (err) {
-    return err instanceof LocalPathError ? "does not exist" : `cannot be checked (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return err instanceof LocalPathError
+      ? "does not exist"
+      : `cannot be checked (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
   const special = kernelFs(found.at);
   if (special) return special;
   const wantsDir = use === "read-dir" || use === "write-dir";
   if (found.at === abs) {
-    if (wantsDir && !found.st.isDirectory()) return `is ${found.st.isFile() ? "a file" : kind(found.st)}; a directory is meant`;
+    if (wantsDir && !found.st.isDirectory())
+      return `is ${found.st.isFile() ? "a file" : kind(found.st)}; a directory is meant`;
     if (!wantsDir && !found.st.isFile())
       return `is ${kind(found.st)}; a file is meant${found.st.isDirectory() && use === "write-file" ? ` (e.g. ${path.join(p, "plan.json")})` : ""}`;
     if (use.startsWith("write")) return writable(found.at, abs);
     return undefined;
   }
   if (use.startsWith("read")) return "does not exist";
-  if (!found.st.isDirectory()) return `cannot be created: ${found.at} is ${found.st.isFile() ? "a file" : kind(found.st)}, not a directory`;
+  if (!found.st.isDirectory())
+    return `cannot be created: ${found.at} is ${found.st.isFile() ? "a file" : kind(found.st)}, not a directory`;
   return writable(found.at, abs);
 }
 
@@ -121,7 +126,9 @@ export function makeDirs(dir: string): void {
       fs.mkdirSync(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || !statOrUndefined(d)?.isDirectory())
-        throw new LocalPathError(`${abs}: cannot create ${d} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw new LocalPathError(
+          `${abs}: cannot create ${d} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
     }
   }
 }

@@ -25,7 +25,8 @@ export function stopGraceSeconds(env: NodeJS.ProcessEnv): number {
   const text = env.KILN_STOP_GRACE_SECONDS;
   if (text === undefined || text.trim() === "") return DEFAULT_STOP_GRACE_SECONDS;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new RunSpecError([`KILN_STOP_GRACE_SECONDS="${text}" must be seconds from 1 to 86400`]);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new RunSpecError([`KILN_STOP_GRACE_SECONDS="${text}" must be seconds from 1 to 86400`]);
   return n;
 }
 
@@ -45,8 +46,10 @@ export function localPathProblems(spec: RunSpec): string[] {
   const glob = data.search(/[*?[{]/);
   const file = localPath(data);
   if (glob >= 0) check("dataset.uri", data.slice(0, data.lastIndexOf("/", glob) + 1) || ".", "read-dir");
-  else if (data.endsWith("/") || localPathProblem(file, "read-dir") === undefined) check("dataset.uri", data, "read-dir");
-  else if (localPathProblem(file, "read-file") === "does not exist") check("dataset.uri", path.dirname(file), "read-dir");
+  else if (data.endsWith("/") || localPathProblem(file, "read-dir") === undefined)
+    check("dataset.uri", data, "read-dir");
+  else if (localPathProblem(file, "read-file") === "does not exist")
+    check("dataset.uri", path.dirname(file), "read-dir");
   else check("dataset.uri", data, "read-file");
   return problems;
 }
@@ -60,10 +63,18 @@ async function trainCommand(opts: { spec?: string }): Promise<number> {
       process.exit(EXIT.interrupted);
     }
     stopRequested = true;
-    console.log(JSON.stringify({ event: "signal", signal, action: "checkpointing, then exiting", graceSeconds: grace }));
+    console.log(
+      JSON.stringify({ event: "signal", signal, action: "checkpointing, then exiting", graceSeconds: grace }),
+    );
     // A run stuck in I/O never reaches its next checkpoint: leave before the kubelet's SIGKILL, still exit 143.
     setTimeout(() => {
-      console.log(JSON.stringify({ event: "signal", signal, action: `still running ${grace} s after ${signal}: exiting without a final checkpoint` }));
+      console.log(
+        JSON.stringify({
+          event: "signal",
+          signal,
+          action: `still running ${grace} s after ${signal}: exiting without a final checkpoint`,
+        }),
+      );
       process.exit(EXIT.interrupted);
     }, grace * 1000).unref();
   };
@@ -74,7 +85,14 @@ async function trainCommand(opts: { spec?: string }): Promise<number> {
     const spec = resolveRunSpec(await readSpecText(opts.spec, process.env), process.env);
     const pathProblems = localPathProblems(spec);
     if (pathProblems.length) throw new RunSpecError(pathProblems);
-    console.log(JSON.stringify({ event: "start", runId: spec.runId, output: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`, pid: process.pid }));
+    console.log(
+      JSON.stringify({
+        event: "start",
+        runId: spec.runId,
+        output: `${spec.output.uri.replace(/\/+$/, "")}/${spec.runId}`,
+        pid: process.pid,
+      }),
+    );
     const outcome = await runTraining(spec, { shouldStop: () => stopRequested });
     return outcome.status === "interrupted" ? EXIT.interrupted : EXIT.ok;
   } catch (err) {

@@ -26,7 +26,8 @@ export interface ClassificationMetrics {
 
 export function regressionMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): RegressionMetrics {
   const n = yTrue.length;
-  if (n === 0 || n !== yPred.length) throw new Error(`regressionMetrics: need equal, non-empty inputs (got ${n} and ${yPred.length})`);
+  if (n === 0 || n !== yPred.length)
+    throw new Error(`regressionMetrics: need equal, non-empty inputs (got ${n} and ${yPred.length})`);
   let abs = 0;
   let sq = 0;
   let sum = 0;
@@ -77,7 +78,8 @@ export function rocCurve(yTrue: ArrayLike<number>, scores: ArrayLike<number>): {
     }
   }
   let auc = 0;
-  for (let i = 1; i < points.length; i++) auc += ((points[i].fpr - points[i - 1].fpr) * (points[i].tpr + points[i - 1].tpr)) / 2;
+  for (let i = 1; i < points.length; i++)
+    auc += ((points[i].fpr - points[i - 1].fpr) * (points[i].tpr + points[i - 1].tpr)) / 2;
   return { auc, points };
 }
 
@@ -87,15 +89,33 @@ export function binaryMetrics(yTrue: ArrayLike<number>, prob: ArrayLike<number>)
   const confusion = confusionMatrix(yTrue, pred, 2);
   const { precision, recall, f1 } = perClass(confusion, 1);
   const { auc, points } = rocCurve(yTrue, prob);
-  return { accuracy: (confusion[0][0] + confusion[1][1]) / yTrue.length, precision, recall, f1, confusion, rocAuc: auc, roc: points };
+  return {
+    accuracy: (confusion[0][0] + confusion[1][1]) / yTrue.length,
+    precision,
+    recall,
+    f1,
+    confusion,
+    rocAuc: auc,
+    roc: points,
+  };
 }
 
 /** Multiclass metrics from class indices; precision/recall/F1 are macro averages. */
-export function multiclassMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, k: number): ClassificationMetrics {
+export function multiclassMetrics(
+  yTrue: ArrayLike<number>,
+  yPred: ArrayLike<number>,
+  k: number,
+): ClassificationMetrics {
   const confusion = confusionMatrix(yTrue, yPred, k);
   const per = confusion.map((_, c) => perClass(confusion, c));
   const avg = (f: (p: (typeof per)[number]) => number) => per.reduce((s, p) => s + f(p), 0) / k;
   let correct = 0;
   for (let c = 0; c < k; c++) correct += confusion[c][c];
-  return { accuracy: correct / yTrue.length, precision: avg((p) => p.precision), recall: avg((p) => p.recall), f1: avg((p) => p.f1), confusion };
+  return {
+    accuracy: correct / yTrue.length,
+    precision: avg((p) => p.precision),
+    recall: avg((p) => p.recall),
+    f1: avg((p) => p.f1),
+    confusion,
+  };
 }

@@ -21,7 +21,10 @@ function initializer(init: Init, seed: number): ReturnType<typeof tf.initializer
 }
 
 /** Output units and activation implied by the task. */
-export function outputLayer(task: RunSpec["task"], classes: number): { units: number; activation: "linear" | "sigmoid" | "softmax" } {
+export function outputLayer(
+  task: RunSpec["task"],
+  classes: number,
+): { units: number; activation: "linear" | "sigmoid" | "softmax" } {
   if (task === "regression") return { units: 1, activation: "linear" };
   if (task === "binary") return { units: 1, activation: "sigmoid" };
   return { units: classes, activation: "softmax" };

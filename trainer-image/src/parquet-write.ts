@@ -9,8 +9,13 @@ export type WriteCodec = keyof typeof WRITE_CODECS;
 const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) };
 
 /** A whole table as one Parquet file in memory (tests, small tables). */
-export function writeParquetBuffer(opts: { columnData: ColumnSource[]; rowGroupSize?: number; codec?: WriteCodec | "UNCOMPRESSED" }): ArrayBuffer {
-  const codec = opts.codec === undefined ? undefined : opts.codec === "UNCOMPRESSED" ? "UNCOMPRESSED" : WRITE_CODECS[opts.codec];
+export function writeParquetBuffer(opts: {
+  columnData: ColumnSource[];
+  rowGroupSize?: number;
+  codec?: WriteCodec | "UNCOMPRESSED";
+}): ArrayBuffer {
+  const codec =
+    opts.codec === undefined ? undefined : opts.codec === "UNCOMPRESSED" ? "UNCOMPRESSED" : WRITE_CODECS[opts.codec];
   return parquetWriteBuffer({ columnData: opts.columnData, rowGroupSize: opts.rowGroupSize, codec, compressors });
 }
 
@@ -24,7 +29,13 @@ export class ParquetFileWriter {
     codec: WriteCodec,
     private readonly rowGroupRows: number,
   ) {
-    this.writer = new ParquetWriter({ writer: this.out, schema, codec: WRITE_CODECS[codec], compressors, createdBy: "kiln-trainer convert (hyparquet-writer)" });
+    this.writer = new ParquetWriter({
+      writer: this.out,
+      schema,
+      codec: WRITE_CODECS[codec],
+      compressors,
+      createdBy: "kiln-trainer convert (hyparquet-writer)",
+    });
   }
 
   write(columnData: ColumnSource[]): void {

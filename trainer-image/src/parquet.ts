@@ -4,7 +4,16 @@
  * missing-value rules, statistics and encoders are the CSV path's). Columns the trainer cannot use are refused
  * by name before any data is read.
  */
-import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type DecodedArray, type FileMetaData, type SchemaTree } from "hyparquet";
+import {
+  parquetMetadataAsync,
+  parquetRead,
+  parquetSchema,
+  type AsyncBuffer,
+  type ColumnData,
+  type DecodedArray,
+  type FileMetaData,
+  type SchemaTree,
+} from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { canonicalLabel, DataError, decimal, FLOAT32_MAX, isMissing, type ParsedRecord } from "./data";
 import type { ShardRecord } from "./records";
@@ -12,7 +21,9 @@ import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
 
 /** Codecs hyparquet decodes (SNAPPY and UNCOMPRESSED built in, the rest from hyparquet-compressors). */
-export const PARQUET_CODECS: readonly string[] = ["UNCOMPRESSED", "SNAPPY", ...Object.keys(compressors)].filter((c, i, all) => all.indexOf(c) === i);
+export const PARQUET_CODECS: readonly string[] = ["UNCOMPRESSED", "SNAPPY", ...Object.keys(compressors)].filter(
+  (c, i, all) => all.indexOf(c) === i,
+);
 
 /** Records per batch handed on (as csvBatches): amortises the awaits, small next to a shuffle buffer. */
 const BATCH_RECORDS = 2048;
@@ -34,11 +45,23 @@ export function unusable(node: SchemaTree): string | undefined {
   const logical = e.logical_type?.type;
   if (node.children.length > 0 || e.repetition_type === "REPEATED" || logical === "LIST" || logical === "MAP")
     return "a nested type (list, map or struct); the trainer reads flat columns: list it in dataset.drop or flatten it";
-  if (e.type === "INT96" || logical === "DATE" || logical === "TIME" || logical === "TIMESTAMP" || (e.converted_type && DATE_TIME.has(e.converted_type)))
+  if (
+    e.type === "INT96" ||
+    logical === "DATE" ||
+    logical === "TIME" ||
+    logical === "TIMESTAMP" ||
+    (e.converted_type && DATE_TIME.has(e.converted_type))
+  )
     return "a date/time type, which the trainer does not convert (no time zone or unit is assumed): write it as a number (e.g. seconds since the epoch) or list it in dataset.drop";
   if (logical && UNUSABLE_LOGICAL.has(logical)) return `of logical type ${logical}: list it in dataset.drop`;
-  if (e.converted_type === "JSON" || e.converted_type === "BSON") return `of type ${e.converted_type}: list it in dataset.drop`;
-  if (e.type === "FIXED_LEN_BYTE_ARRAY" && logical !== "DECIMAL" && logical !== "FLOAT16" && e.converted_type !== "DECIMAL")
+  if (e.converted_type === "JSON" || e.converted_type === "BSON")
+    return `of type ${e.converted_type}: list it in dataset.drop`;
+  if (
+    e.type === "FIXED_LEN_BYTE_ARRAY" &&
+    logical !== "DECIMAL" &&
+    logical !== "FLOAT16" &&
+    e.converted_type !== "DECIMAL"
+  )
     return "fixed-length binary: list it in dataset.drop";
   return undefined;
 }
@@ -53,11 +76,14 @@ function asyncBuffer(object: { size: number; read(start: number, end: number): P
   };
 }
 
-const unreadable = (shard: Shard, err: unknown) => (err instanceof DataError ? err : new DataError(`${shard.uri}: not a readable Parquet file: ${(err as Error).message}`));
+const unreadable = (shard: Shard, err: unknown) =>
+  err instanceof DataError
+    ? err
+    : new DataError(`${shard.uri}: not a readable Parquet file: ${(err as Error).message}`);
 
 /** Opens a shard for ranged reads and parses its footer. */
 export async function openParquet(shard: Shard): Promise<ParquetFile> {
-  let object;
+  let object: Awaited<ReturnType<typeof shard.ranged>>;
   try {
     object = await shard.ranged();
   } catch (err) {
@@ -86,7 +112,9 @@ export function checkColumns(file: ParquetFile, use: readonly string[], uri: str
       const meta = chunk.meta_data;
       if (!meta || !use.includes(meta.path_in_schema[0])) continue;
       if (!PARQUET_CODECS.includes(meta.codec))
-        throw new DataError(`${uri}: column "${meta.path_in_schema[0]}" is compressed with ${meta.codec}, which the trainer cannot read (it reads ${PARQUET_CODECS.join(", ")}): rewrite the file with zstd or snappy`);
+        throw new DataError(
+          `${uri}: column "${meta.path_in_schema[0]}" is compressed with ${meta.codec}, which the trainer cannot read (it reads ${PARQUET_CODECS.join(", ")}): rewrite the file with zstd or snappy`,
+        );
     }
   }
 }
@@ -100,15 +128,29 @@ export function cellText(v: unknown): string {
 }
 
 /** The decoded columns of one row group, read whole (the memory bound) and looked up by row. */
-async function readRowGroup(file: ParquetFile, use: readonly string[], rowStart: number, rowEnd: number): Promise<Map<string, ColumnData[]>> {
+async function readRowGroup(
+  file: ParquetFile,
+  use: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<Map<string, ColumnData[]>> {
   const chunks = new Map<string, ColumnData[]>(use.map((c) => [c, []]));
-  await parquetRead({ file: file.buffer, metadata: file.metadata, columns: [...use], rowStart, rowEnd, compressors, onChunk: (c) => chunks.get(c.columnName)?.push(c) });
+  await parquetRead({
+    file: file.buffer,
+    metadata: file.metadata,
+    columns: [...use],
+    rowStart,
+    rowEnd,
+    compressors,
+    onChunk: (c) => chunks.get(c.columnName)?.push(c),
+  });
   return chunks;
 }
 
 /** The value of column chunks `parts` at absolute row `row`. */
 function valueAt(parts: ColumnData[], row: number): unknown {
-  for (const p of parts) if (row >= p.rowStart && row < p.rowEnd) return (p.columnData as DecodedArray)[row - p.rowStart];
+  for (const p of parts)
+    if (row >= p.rowStart && row < p.rowEnd) return (p.columnData as DecodedArray)[row - p.rowStart];
   return undefined;
 }
 
@@ -152,17 +194,26 @@ function hashValues(values: ArrayLike<unknown>[], r: number, seed: number): numb
 }
 
 /** The columns of `use` in the file's column order (the hash's order, whatever order the caller lists them in). */
-export const fileOrder = (columns: readonly string[], use: readonly string[]) => [...new Set(use)].sort((a, b) => columns.indexOf(a) - columns.indexOf(b));
+export const fileOrder = (columns: readonly string[], use: readonly string[]) =>
+  [...new Set(use)].sort((a, b) => columns.indexOf(a) - columns.indexOf(b));
 
 /**
  * The used columns of a Parquet shard after the first `skip` rows, in runs of rows. `use` must be in file
  * order (fileOrder). Row groups wholly before `skip` are not fetched; the next row group is fetched while one
  * is handed on.
  */
-export async function* parquetColumnBatches(shard: Shard, columns: readonly string[], use: readonly string[], skip: number, seed: number): AsyncGenerator<ParquetRows> {
+export async function* parquetColumnBatches(
+  shard: Shard,
+  columns: readonly string[],
+  use: readonly string[],
+  skip: number,
+  seed: number,
+): AsyncGenerator<ParquetRows> {
   const file = await openParquet(shard);
   if (file.columns.length !== columns.length || file.columns.some((c, i) => c !== columns[i]))
-    throw new DataError(`${shard.uri}: its columns (${file.columns.join(", ")}) differ from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`);
+    throw new DataError(
+      `${shard.uri}: its columns (${file.columns.join(", ")}) differ from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`,
+    );
   checkColumns(file, use, shard.uri);
   const groups: { start: number; end: number }[] = [];
   let start = 0;
@@ -195,8 +246,16 @@ export async function* parquetColumnBatches(shard: Shard, columns: readonly stri
 /** Rows [from, to) of a column read as chunks (usually one per row group). */
 function slice(parts: ColumnData[], from: number, to: number): ArrayLike<unknown> {
   const one = parts.find((p) => from >= p.rowStart && to <= p.rowEnd);
-  const data = one?.columnData as (ArrayLike<unknown> & { subarray?: (a: number, b: number) => ArrayLike<unknown>; slice: (a: number, b: number) => ArrayLike<unknown> }) | undefined;
-  if (one && data) return data.subarray ? data.subarray(from - one.rowStart, to - one.rowStart) : data.slice(from - one.rowStart, to - one.rowStart);
+  const data = one?.columnData as
+    | (ArrayLike<unknown> & {
+        subarray?: (a: number, b: number) => ArrayLike<unknown>;
+        slice: (a: number, b: number) => ArrayLike<unknown>;
+      })
+    | undefined;
+  if (one && data)
+    return data.subarray
+      ? data.subarray(from - one.rowStart, to - one.rowStart)
+      : data.slice(from - one.rowStart, to - one.rowStart);
   return Array.from({ length: to - from }, (_, i) => valueAt(parts, from + i));
 }
 
@@ -204,7 +263,13 @@ function slice(parts: ColumnData[], from: number, to: number): ArrayLike<unknown
  * The data records of a Parquet shard after the first `skip`, in batches: full-width records over `columns`
  * (the first shard's), with the columns in `use` filled as text and the others empty, each with its split hash.
  */
-export async function* parquetRecordBatches(shard: Shard, columns: readonly string[], use: readonly string[], skip: number, seed: number): AsyncGenerator<ShardRecord[]> {
+export async function* parquetRecordBatches(
+  shard: Shard,
+  columns: readonly string[],
+  use: readonly string[],
+  skip: number,
+  seed: number,
+): AsyncGenerator<ShardRecord[]> {
   const ordered = fileOrder(columns, use);
   const index = ordered.map((c) => columns.indexOf(c));
   for await (const rows of parquetColumnBatches(shard, columns, ordered, skip, seed)) {
@@ -285,7 +350,8 @@ export class ParquetRecordParser {
       if (n === null) missingColumn ??= this.features[k];
       values[k] = n;
     }
-    if (missingColumn !== undefined && this.spec.preprocess.missing === "drop") return { dropped: `missing ${missingColumn}` };
+    if (missingColumn !== undefined && this.spec.preprocess.missing === "drop")
+      return { dropped: `missing ${missingColumn}` };
     return { values, target };
   }
 

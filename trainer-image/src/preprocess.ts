@@ -19,14 +19,21 @@ export function splitIndices(n: number, test: number, validation: number, seed: 
   const nTest = Math.round(n * test);
   const nVal = Math.round(n * validation);
   if (n - nTest - nVal < 1) throw new DataError(`only ${n} usable rows: none left for training after the split`);
-  return { test: order.slice(0, nTest), validation: order.slice(nTest, nTest + nVal), train: order.slice(nTest + nVal) };
+  return {
+    test: order.slice(0, nTest),
+    validation: order.slice(nTest, nTest + nVal),
+    train: order.slice(nTest + nVal),
+  };
 }
 
 export type FeatureEncoding =
   | { column: string; kind: "numeric"; impute: number | null; scale: ScaleStats }
   | { column: string; kind: "categorical"; categories: string[]; impute: string | null };
 
-export type ScaleStats = { kind: "standard"; mean: number; std: number } | { kind: "minmax"; min: number; max: number } | { kind: "none" };
+export type ScaleStats =
+  | { kind: "standard"; mean: number; std: number }
+  | { kind: "minmax"; min: number; max: number }
+  | { kind: "none" };
 
 export interface Preprocess {
   readonly task: RunSpec["task"];
@@ -51,18 +58,28 @@ export function classesOf(spec: RunSpec, y: (number | string)[]): string[] | und
   const labels = [...new Set(y.map(String))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   if (spec.task === "binary") {
     if (labels.length !== 2) {
-      throw new DataError(`task binary needs exactly 2 labels in column "${spec.dataset.target}", found ${labels.length}: ${labels.slice(0, 10).join(", ")}`);
+      throw new DataError(
+        `task binary needs exactly 2 labels in column "${spec.dataset.target}", found ${labels.length}: ${labels.slice(0, 10).join(", ")}`,
+      );
     }
     const wanted = spec.dataset.positiveClass;
-    const positive = wanted !== undefined ? canonicalLabel(String(wanted)) : (labels.find((l) => l === "1" || l.toLowerCase() === "true") ?? labels[1]);
+    const positive =
+      wanted !== undefined
+        ? canonicalLabel(String(wanted))
+        : (labels.find((l) => l === "1" || l.toLowerCase() === "true") ?? labels[1]);
     if (!labels.includes(positive)) {
-      throw new DataError(`dataset.positiveClass "${positive}" is not a label of "${spec.dataset.target}" (labels: ${labels.join(", ")})`);
+      throw new DataError(
+        `dataset.positiveClass "${positive}" is not a label of "${spec.dataset.target}" (labels: ${labels.join(", ")})`,
+      );
     }
     return [labels.find((l) => l !== positive)!, positive];
   }
-  if (labels.length < 2) throw new DataError(`task multiclass needs at least 2 labels in "${spec.dataset.target}", found ${labels.length}`);
+  if (labels.length < 2)
+    throw new DataError(`task multiclass needs at least 2 labels in "${spec.dataset.target}", found ${labels.length}`);
   if (labels.length > MAX_CATEGORIES)
-    throw new DataError(`task multiclass: "${spec.dataset.target}" has ${labels.length} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`);
+    throw new DataError(
+      `task multiclass: "${spec.dataset.target}" has ${labels.length} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`,
+    );
   return labels;
 }
 
@@ -86,7 +103,8 @@ export function fitPreprocess(spec: RunSpec, data: ParsedRows, train: number[]):
     }
     const nums = present as number[];
     if (nums.length === 0) throw new DataError(`column "${column}" has no values in the training split`);
-    const impute = spec.preprocess.missing === "mean" ? mean(nums) : spec.preprocess.missing === "median" ? median(nums) : null;
+    const impute =
+      spec.preprocess.missing === "mean" ? mean(nums) : spec.preprocess.missing === "median" ? median(nums) : null;
     const filled = train.map((i) => (data.x[i][k] as number | null) ?? (impute as number));
     let scale: ScaleStats = { kind: "none" };
     if (spec.preprocess.scale === "standard") {
@@ -105,8 +123,17 @@ export function fitPreprocess(spec: RunSpec, data: ParsedRows, train: number[]):
     }
     return { column, kind: "numeric", impute, scale };
   });
-  const inputs = features.flatMap((f) => (f.kind === "numeric" ? [f.column] : f.categories.map((c) => `${f.column}=${c}`)));
-  return { task: spec.task, target: spec.dataset.target, classes: classesOf(spec, data.y), missing: spec.preprocess.missing, features, inputs };
+  const inputs = features.flatMap((f) =>
+    f.kind === "numeric" ? [f.column] : f.categories.map((c) => `${f.column}=${c}`),
+  );
+  return {
+    task: spec.task,
+    target: spec.dataset.target,
+    classes: classesOf(spec, data.y),
+    missing: spec.preprocess.missing,
+    features,
+    inputs,
+  };
 }
 
 /** Turns one parsed row into model input values (length = inputs.length). */
@@ -121,7 +148,15 @@ export function encodeRow(pre: Preprocess, row: (number | string | null)[]): num
     }
     const n = v === null ? (f.impute ?? NaN) : (v as number);
     const s = f.scale;
-    out.push(s.kind === "standard" ? (n - s.mean) / s.std : s.kind === "minmax" ? (s.max > s.min ? (n - s.min) / (s.max - s.min) : 0) : n);
+    out.push(
+      s.kind === "standard"
+        ? (n - s.mean) / s.std
+        : s.kind === "minmax"
+          ? s.max > s.min
+            ? (n - s.min) / (s.max - s.min)
+            : 0
+          : n,
+    );
   });
   return out;
 }

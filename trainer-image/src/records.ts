@@ -38,7 +38,15 @@ async function openShard(shard: Shard) {
  * Leaving the loop early closes the download. `use`: the columns the run needs (Parquet reads only those;
  * the other fields of its records are empty).
  */
-export async function* shardRecordBatches(shard: Shard, columns: readonly string[], skip = 0, lines = true, use: readonly string[] = columns, maxRecordBytes = MAX_RECORD_BYTES, seed = 0): AsyncGenerator<ShardRecord[]> {
+export async function* shardRecordBatches(
+  shard: Shard,
+  columns: readonly string[],
+  skip = 0,
+  lines = true,
+  use: readonly string[] = columns,
+  maxRecordBytes = MAX_RECORD_BYTES,
+  seed = 0,
+): AsyncGenerator<ShardRecord[]> {
   if (shard.format === "parquet") {
     yield* parquetRecordBatches(shard, columns, use, skip, seed);
     return;
@@ -51,7 +59,9 @@ export async function* shardRecordBatches(shard: Shard, columns: readonly string
       if (!header) {
         header = checkHeader(item.record, shard.uri);
         if (header.length !== columns.length || header.some((c, i) => c !== columns[i])) {
-          throw new DataError(`${shard.uri}: its header (${header.join(", ")}) differs from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`);
+          throw new DataError(
+            `${shard.uri}: its header (${header.join(", ")}) differs from the first shard's (${columns.join(", ")}); every shard needs the same columns in the same order`,
+          );
         }
         continue;
       }
@@ -64,7 +74,12 @@ export async function* shardRecordBatches(shard: Shard, columns: readonly string
 }
 
 /** shardRecordBatches one record at a time. */
-export async function* shardRecords(shard: Shard, columns: readonly string[], skip = 0, lines = true): AsyncGenerator<ShardRecord> {
+export async function* shardRecords(
+  shard: Shard,
+  columns: readonly string[],
+  skip = 0,
+  lines = true,
+): AsyncGenerator<ShardRecord> {
   for await (const batch of shardRecordBatches(shard, columns, skip, lines)) yield* batch;
 }
 
@@ -76,7 +91,8 @@ export function splitOf(record: readonly string[], split: RunSpec["split"]): Spl
 }
 
 /** The split of a shard record: its own hash (Parquet, hashed with split.seed) or its text's. */
-export const splitOfRecord = (r: ShardRecord, split: RunSpec["split"]): SplitName => (r.hash !== undefined ? splitOfHash(r.hash, split) : splitOf(r.record, split));
+export const splitOfRecord = (r: ShardRecord, split: RunSpec["split"]): SplitName =>
+  r.hash !== undefined ? splitOfHash(r.hash, split) : splitOf(r.record, split);
 
 /** The split of a record whose hashRecord value is `hash`. */
 export function splitOfHash(hash: number, split: RunSpec["split"]): SplitName {

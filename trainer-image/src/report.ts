@@ -24,7 +24,11 @@ function extent(values: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
-export function lineChart(title: string, series: Series[], opts: { xLabel: string; yLabel: string; square?: boolean } = { xLabel: "epoch", yLabel: "" }): string {
+export function lineChart(
+  title: string,
+  series: Series[],
+  opts: { xLabel: string; yLabel: string; square?: boolean } = { xLabel: "epoch", yLabel: "" },
+): string {
   const W = opts.square ? 360 : 560;
   const H = 320;
   const pad = { l: 64, r: 16, t: 28, b: 40 };
@@ -38,8 +42,14 @@ export function lineChart(title: string, series: Series[], opts: { xLabel: strin
   const sy = (y: number) => H - pad.b - ((y - y0) / (y1 - y0)) * (H - pad.t - pad.b);
   const lines = series
     .filter((s) => s.points.length)
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"><title>${esc(s.name)}</title></polyline>`);
-  const legend = series.map((s, i) => `<text x="${W - pad.r - 4}" y="${pad.t + 14 + i * 16}" text-anchor="end" fill="${s.color}" font-size="12">${esc(s.name)}</text>`);
+    .map(
+      (s) =>
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"><title>${esc(s.name)}</title></polyline>`,
+    );
+  const legend = series.map(
+    (s, i) =>
+      `<text x="${W - pad.r - 4}" y="${pad.t + 14 + i * 16}" text-anchor="end" fill="${s.color}" font-size="12">${esc(s.name)}</text>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`,
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
@@ -81,15 +91,41 @@ export function renderReport(r: ReportInput): string {
     color,
     points: r.history.flatMap((h, i) => (get(h) === undefined ? [] : [[epochs[i], get(h)!] as [number, number]])),
   });
-  const charts = [lineChart("Loss", [curve("loss", (h) => h.loss, PALETTE[0]), curve("val_loss", (h) => h.val_loss, PALETTE[1])], { xLabel: "epoch", yLabel: "loss" })];
-  const metricNames = [...new Set(r.history.flatMap((h) => Object.keys(h.metrics)))].filter((m) => !m.startsWith("val_"));
+  const charts = [
+    lineChart("Loss", [curve("loss", (h) => h.loss, PALETTE[0]), curve("val_loss", (h) => h.val_loss, PALETTE[1])], {
+      xLabel: "epoch",
+      yLabel: "loss",
+    }),
+  ];
+  const metricNames = [...new Set(r.history.flatMap((h) => Object.keys(h.metrics)))].filter(
+    (m) => !m.startsWith("val_"),
+  );
   for (const m of metricNames) {
-    charts.push(lineChart(m, [curve(m, (h) => h.metrics[m], PALETTE[2]), curve(`val_${m}`, (h) => h.metrics[`val_${m}`], PALETTE[3])], { xLabel: "epoch", yLabel: m }));
+    charts.push(
+      lineChart(
+        m,
+        [curve(m, (h) => h.metrics[m], PALETTE[2]), curve(`val_${m}`, (h) => h.metrics[`val_${m}`], PALETTE[3])],
+        { xLabel: "epoch", yLabel: m },
+      ),
+    );
   }
   if (r.roc?.length) {
     const roc: Series = { name: "ROC", color: PALETTE[4], points: r.roc.map((p) => [p.fpr, p.tpr]) };
-    const chance: Series = { name: "chance", color: "#999", points: [[0, 0], [1, 1]] };
-    charts.push(lineChart(`ROC (AUC ${fmt(Number(r.test?.rocAuc))})`, [roc, chance], { xLabel: "false positive rate", yLabel: "true positive rate", square: true }));
+    const chance: Series = {
+      name: "chance",
+      color: "#999",
+      points: [
+        [0, 0],
+        [1, 1],
+      ],
+    };
+    charts.push(
+      lineChart(`ROC (AUC ${fmt(Number(r.test?.rocAuc))})`, [roc, chance], {
+        xLabel: "false positive rate",
+        yLabel: "true positive rate",
+        square: true,
+      }),
+    );
   }
   const rows = Object.entries(r.test ?? {})
     .filter(([, v]) => typeof v === "number")

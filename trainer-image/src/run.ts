@@ -55,8 +55,13 @@ const PREFETCH_CHUNKS = 4;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 /** Pass 1: resolve the shards and fit preprocessing on the training rows; the batch source for pass 2. */
-async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void, shouldStop?: () => boolean) {
-  let shards;
+async function loadData(
+  spec: RunSpec,
+  env: NodeJS.ProcessEnv,
+  log: (line: Record<string, unknown>) => void,
+  shouldStop?: () => boolean,
+) {
+  let shards: Awaited<ReturnType<typeof resolveShards>>;
   try {
     shards = await resolveShards(spec.dataset.uri, retryOptionsFromEnv(env), env);
   } catch (err) {
@@ -79,7 +84,11 @@ async function loadData(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Recor
 }
 
 /** Where and how much of the disk cache: the spec's size, capped by the emptyDir's limit (KILN_CACHE_LIMIT). */
-function diskCacheOf(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void): StreamOptions["diskCache"] {
+function diskCacheOf(
+  spec: RunSpec,
+  env: NodeJS.ProcessEnv,
+  log: (line: Record<string, unknown>) => void,
+): StreamOptions["diskCache"] {
   const gib = spec.dataset.diskCacheGiB ?? 0;
   if (gib <= 0) return undefined;
   const dir = env.KILN_CACHE_DIR || path.join(tmpdir(), "kiln-cache");
@@ -87,27 +96,47 @@ function diskCacheOf(spec: RunSpec, env: NodeJS.ProcessEnv, log: (line: Record<s
   if (env.KILN_CACHE_DIR) removeStaleCaches(dir);
   let budgetBytes = gib * 2 ** 30;
   const limit = env.KILN_CACHE_LIMIT ? parseQuantity(env.KILN_CACHE_LIMIT) : undefined;
-  if (limit !== undefined && !(limit > 0)) throw new DataError(`KILN_CACHE_LIMIT="${env.KILN_CACHE_LIMIT}" is not a size (e.g. 64Gi)`);
+  if (limit !== undefined && !(limit > 0))
+    throw new DataError(`KILN_CACHE_LIMIT="${env.KILN_CACHE_LIMIT}" is not a size (e.g. 64Gi)`);
   // The run's checkpoints and the model are written under /tmp too: keep a quarter of the limit for them.
   if (limit !== undefined && limit * 0.75 < budgetBytes) {
-    log({ event: "warning", message: `dataset.diskCacheGiB ${gib} is more than the scratch volume allows (${env.KILN_CACHE_LIMIT}): caching at most ${(limit * 0.75 / 2 ** 30).toFixed(1)} GiB` });
+    log({
+      event: "warning",
+      message: `dataset.diskCacheGiB ${gib} is more than the scratch volume allows (${env.KILN_CACHE_LIMIT}): caching at most ${((limit * 0.75) / 2 ** 30).toFixed(1)} GiB`,
+    });
     budgetBytes = limit * 0.75;
   }
-  return { dir, budgetBytes, onSkip: (reason) => log({ event: "cache", message: `${reason}: the remaining shards are read from dataset.uri each epoch` }) };
+  return {
+    dir,
+    budgetBytes,
+    onSkip: (reason) =>
+      log({ event: "cache", message: `${reason}: the remaining shards are read from dataset.uri each epoch` }),
+  };
 }
 
 /** What is legal but probably not what the user meant, from the split sizes and the training target. */
-export function warningsOf(spec: RunSpec, sizes: { test: number; validation: number }, constantTarget?: number | string): string[] {
+export function warningsOf(
+  spec: RunSpec,
+  sizes: { test: number; validation: number },
+  constantTarget?: number | string,
+): string[] {
   const out: string[] = [];
-  if (sizes.test === 0) out.push("the test split is empty (too few rows for split.test): no test metrics will be reported");
+  if (sizes.test === 0)
+    out.push("the test split is empty (too few rows for split.test): no test metrics will be reported");
   if (sizes.validation === 0) out.push("the validation split is empty: early stopping watches the training loss");
   if (spec.task === "regression" && constantTarget !== undefined)
-    out.push(`the target "${spec.dataset.target}" is constant (${constantTarget}) in the training split: the model can only learn that constant`);
+    out.push(
+      `the target "${spec.dataset.target}" is constant (${constantTarget}) in the training split: the model can only learn that constant`,
+    );
   return out;
 }
 
 /** warningsOf for rows in memory (said in the log before training starts). */
-export function dataWarnings(spec: RunSpec, parsed: { y: (number | string)[] }, split: { train: number[]; test: number[]; validation: number[] }): string[] {
+export function dataWarnings(
+  spec: RunSpec,
+  parsed: { y: (number | string)[] },
+  split: { train: number[]; test: number[]; validation: number[] },
+): string[] {
   const first = parsed.y[split.train[0]];
   const constant = split.train.every((i) => parsed.y[i] === first) ? first : undefined;
   return warningsOf(spec, { test: split.test.length, validation: split.validation.length }, constant);
@@ -118,7 +147,9 @@ async function claimPrefix(store: Store, spec: RunSpec, runId: string): Promise<
   const existing = await readRunRecord(store);
   if (!existing) return undefined;
   if (existing.status === "succeeded") {
-    throw new RunRefusedError(`run "${runId}" already succeeded at ${store.describe("")} (ended ${existing.endedAt}); its outputs are kept. Use a new runId to train again.`);
+    throw new RunRefusedError(
+      `run "${runId}" already succeeded at ${store.describe("")} (ended ${existing.endedAt}); its outputs are kept. Use a new runId to train again.`,
+    );
   }
   if (canonical(existing.spec) === canonical(spec)) return existing;
   // Same spec once this trainer's defaults are filled in: an earlier trainer started it, whose data order
@@ -126,16 +157,22 @@ async function claimPrefix(store: Store, spec: RunSpec, runId: string): Promise<
   const stored = runSpecSchema.safeParse(existing.spec);
   if (stored.success && canonical(stored.data) === canonical(spec)) {
     const added = newFields(existing.spec, stored.data);
-    throw new RunRefusedError(`${store.describe("")} holds run "${existing.runId}" (status ${existing.status}) started by an earlier trainer (its spec has no ${added.join(", ")}): this trainer reads and splits the data differently, so it cannot continue that run exactly. Resume it with the image that started it, or use a new runId.`);
+    throw new RunRefusedError(
+      `${store.describe("")} holds run "${existing.runId}" (status ${existing.status}) started by an earlier trainer (its spec has no ${added.join(", ")}): this trainer reads and splits the data differently, so it cannot continue that run exactly. Resume it with the image that started it, or use a new runId.`,
+    );
   }
-  throw new RunRefusedError(`${store.describe("")} holds run "${existing.runId}" with a different spec (status ${existing.status}); refusing to overwrite it. Use a new runId.`);
+  throw new RunRefusedError(
+    `${store.describe("")} holds run "${existing.runId}" with a different spec (status ${existing.status}); refusing to overwrite it. Use a new runId.`,
+  );
 }
 
 /** Dotted paths of the fields `parsed` has and `raw` lacks (defaults filled in by a newer schema). */
 function newFields(raw: unknown, parsed: unknown, prefix = ""): string[] {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return [];
   const have = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
-  return Object.entries(parsed).flatMap(([k, v]) => (k in have ? newFields(have[k], v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  return Object.entries(parsed).flatMap(([k, v]) =>
+    k in have ? newFields(have[k], v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
 }
 
 /** Where the math runs, said plainly: a pod can be granted `nvidia.com/gpu` and still have no GPU to use. */
@@ -146,7 +183,9 @@ export function describeDevice(b: BackendInfo): string {
       ? "CPU: tfjs-node-gpu loaded and an NVIDIA device is visible, but TensorFlow created no GPU device (driver or CUDA libraries: see its log lines above)"
       : "CPU: tfjs-node-gpu loaded but no NVIDIA device is visible";
   }
-  const why = b.gpuFound ? "an NVIDIA device is visible but this image has no GPU backend" : "no NVIDIA device is visible to this process";
+  const why = b.gpuFound
+    ? "an NVIDIA device is visible but this image has no GPU backend"
+    : "no NVIDIA device is visible to this process";
   return `CPU (${b.name} backend): ${why}`;
 }
 
@@ -160,9 +199,17 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   const previous = await claimPrefix(store, spec, runId);
 
   const backend: BackendInfo = await selectBackend(env.KILN_BACKEND);
-  log({ event: "backend", backend: backend.name, tfBackend: backend.tfBackend, gpuFound: backend.gpuFound, gpuDevice: backend.gpuDevice, device: describeDevice(backend), skipped: backend.skipped });
+  log({
+    event: "backend",
+    backend: backend.name,
+    tfBackend: backend.tfBackend,
+    gpuFound: backend.gpuFound,
+    gpuDevice: backend.gpuDevice,
+    device: describeDevice(backend),
+    skipped: backend.skipped,
+  });
 
-  let data;
+  let data: Awaited<ReturnType<typeof loadData>>;
   const scanStart = Date.now();
   try {
     data = await loadData(spec, env, log, opts.shouldStop);
@@ -206,11 +253,20 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
   };
   await writeRunRecord(store, record);
   try {
-    await store.put("preprocess.json", JSON.stringify({ ...pre, rowsRead: scan.rowsRead, droppedRows: scan.droppedRows, dropReasons: scan.dropReasons }, null, 2), "application/json");
+    await store.put(
+      "preprocess.json",
+      JSON.stringify(
+        { ...pre, rowsRead: scan.rowsRead, droppedRows: scan.droppedRows, dropReasons: scan.dropReasons },
+        null,
+        2,
+      ),
+      "application/json",
+    );
     const model = buildModel(spec, [pre.inputs.length], pre.classes?.length ?? 1);
     compileModel(model, spec);
     const resume = await loadCheckpoint(store);
-    if (resume) log({ event: "resume", epoch: resume.state.epoch, batch: resume.state.batch, attempt: record.attempts });
+    if (resume)
+      log({ event: "resume", epoch: resume.state.epoch, batch: resume.state.batch, attempt: record.attempts });
     const result = await train({
       spec,
       model,
@@ -225,7 +281,12 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     });
     if (result.outcome === "interrupted") {
       await writeRunRecord(store, { ...record, interruptedAt: new Date().toISOString(), usage: usageNow() });
-      log({ event: "interrupted", epoch: result.state.epoch, batch: result.state.batch, checkpoint: store.describe("checkpoints/latest.json") });
+      log({
+        event: "interrupted",
+        epoch: result.state.epoch,
+        batch: result.state.batch,
+        checkpoint: store.describe("checkpoints/latest.json"),
+      });
       model.dispose();
       return { runId, status: "interrupted", uri };
     }
@@ -236,7 +297,15 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
     const samplesPerSecond = state.trainSeconds > 0 ? state.samplesSeen / state.trainSeconds : 0;
     // The whole run: backend, statistics pass, training, test pass (not the outputs written after this).
     const wallSeconds = (Date.now() - runStart) / 1000;
-    await saveModel(model, store, { kiln: { runId, task: spec.task, inputs: pre.inputs, classes: pre.classes, hyperParameters: { model: spec.model, training: spec.training } } });
+    await saveModel(model, store, {
+      kiln: {
+        runId,
+        task: spec.task,
+        inputs: pre.inputs,
+        classes: pre.classes,
+        hyperParameters: { model: spec.model, training: spec.training },
+      },
+    });
     const metrics = {
       task: spec.task,
       test: test ? testScalars : null,
@@ -249,21 +318,52 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       samplesPerSecond: Math.round(samplesPerSecond),
       trainSeconds: Number(state.trainSeconds.toFixed(3)),
       wallSeconds: Number(wallSeconds.toFixed(3)),
-      scanSeconds: Number((scanSeconds).toFixed(3)),
+      scanSeconds: Number(scanSeconds.toFixed(3)),
       peakRssMiB: peakRssMiB(),
       attempts: record.attempts,
-      rows: { read: scan.rowsRead, dropped: scan.droppedRows, train: split.train, validation: split.validation, test: split.test },
+      rows: {
+        read: scan.rowsRead,
+        dropped: scan.droppedRows,
+        train: split.train,
+        validation: split.validation,
+        test: split.test,
+      },
     };
     await store.put("metrics.json", JSON.stringify(metrics, null, 2), "application/json");
     const usage = usageNow();
-    const html = renderReport({ runId, task: spec.task, backend: backend.name, history: state.history, test: test ? testScalars : null, roc, spec, trainSeconds: state.trainSeconds, samplesPerSecond, usage });
+    const html = renderReport({
+      runId,
+      task: spec.task,
+      backend: backend.name,
+      history: state.history,
+      test: test ? testScalars : null,
+      roc,
+      spec,
+      trainSeconds: state.trainSeconds,
+      samplesPerSecond,
+      usage,
+    });
     await store.put("report.html", html, "text/html; charset=utf-8");
     await writeRunRecord(store, { ...record, status: "succeeded", endedAt: new Date().toISOString(), usage });
-    log({ event: "done", runId, outcome: result.outcome, epochs: state.epoch, test: test ? testScalars : null, uri, peakRssMiB: peakRssMiB() });
+    log({
+      event: "done",
+      runId,
+      outcome: result.outcome,
+      epochs: state.epoch,
+      test: test ? testScalars : null,
+      uri,
+      peakRssMiB: peakRssMiB(),
+    });
     model.dispose();
     return { runId, status: "succeeded", uri, metrics };
   } catch (err) {
-    await writeRunRecord(store, { ...record, status: "failed", endedAt: new Date().toISOString(), error: (err as Error).message, usage: usageNow() }).catch(() => undefined);
+    await writeRunRecord(store, {
+      ...record,
+      status: "failed",
+      endedAt: new Date().toISOString(),
+      error: (err as Error).message,
+      usage: usageNow(),
+    }).catch(() => undefined);
     throw err;
   } finally {
     source.dispose();

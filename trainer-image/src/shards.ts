@@ -52,15 +52,25 @@ function shardOf(store: Store, key: string, uri: string): Shard {
 }
 
 /** Splits dataset.uri into a store root and a key inside it. */
-function locate(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv): { store: Store; key: string; describe: (key: string) => string } {
+function locate(
+  uri: string,
+  retry: RetryOptions,
+  env: NodeJS.ProcessEnv,
+): { store: Store; key: string; describe: (key: string) => string } {
   if (uri.startsWith("s3://")) {
     const { bucket } = parseS3Uri(uri);
     const key = uri.slice(`s3://${bucket}/`.length);
-    if (key === "") throw new Error(`"${uri}" names a bucket; name an object, a prefix ending in "/" or a glob such as s3://${bucket}/data/*.csv`);
+    if (key === "")
+      throw new Error(
+        `"${uri}" names a bucket; name an object, a prefix ending in "/" or a glob such as s3://${bucket}/data/*.csv`,
+      );
     return { store: openStore(`s3://${bucket}`, retry, env), key, describe: (k) => `s3://${bucket}/${k}` };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file:")) throw new Error(`unsupported URI scheme in "${uri}"; use s3://bucket/key, file:/path or a plain path`);
-  const abs = uri.startsWith("file:") ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`) : path.resolve(uri);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file:"))
+    throw new Error(`unsupported URI scheme in "${uri}"; use s3://bucket/key, file:/path or a plain path`);
+  const abs = uri.startsWith("file:")
+    ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`)
+    : path.resolve(uri);
   const key = abs.slice(1) + (uri.endsWith("/") && !abs.endsWith("/") ? "/" : "");
   return { store: openStore("/", retry, env), key, describe: (k) => `/${k}` };
 }
@@ -69,12 +79,19 @@ function locate(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv): { sto
 function oneFormat(shards: Shard[], uri: string): Shard[] {
   const parquet = shards.find((s) => s.format === "parquet");
   const csv = shards.find((s) => s.format === "csv");
-  if (parquet && csv) throw new Error(`${uri} matches both Parquet (${parquet.uri}) and CSV (${csv.uri}) shards; name one kind, e.g. a glob ending in *.parquet`);
+  if (parquet && csv)
+    throw new Error(
+      `${uri} matches both Parquet (${parquet.uri}) and CSV (${csv.uri}) shards; name one kind, e.g. a glob ending in *.parquet`,
+    );
   return shards;
 }
 
 /** Resolves dataset.uri into its shards (sorted by key); an error says what was looked for. */
-export async function resolveShards(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Promise<Shard[]> {
+export async function resolveShards(
+  uri: string,
+  retry: RetryOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Shard[]> {
   return oneFormat(await findShards(uri, retry, env), uri);
 }
 
@@ -94,7 +111,10 @@ async function findShards(uri: string, retry: RetryOptions, env: NodeJS.ProcessE
     if (!uri.startsWith("s3://")) {
       // A local path that exists but is not a regular file (FIFO, device): say so, as the reader always did.
       const single = await store.stream(key).then(
-        (s) => (s.destroy(), undefined),
+        (s) => {
+          s.destroy();
+          return undefined;
+        },
         (err: Error) => (/ENOENT/.test(err.message) || (err as { code?: string }).code === "ENOENT" ? undefined : err),
       );
       if (single && !/is a directory/.test(single.message)) throw single;
@@ -102,7 +122,8 @@ async function findShards(uri: string, retry: RetryOptions, env: NodeJS.ProcessE
   }
   const prefix = key.endsWith("/") ? key : `${key}/`;
   const keys = (await store.list(prefix)).filter((k) => !isMarker(k.slice(prefix.length)));
-  if (keys.length === 0) throw new Error(`${uri} does not exist: no object with that key and no objects under ${describe(prefix)}`);
+  if (keys.length === 0)
+    throw new Error(`${uri} does not exist: no object with that key and no objects under ${describe(prefix)}`);
   return keys.map((k) => shardOf(store, k, describe(k)));
 }
 

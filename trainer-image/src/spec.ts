@@ -36,7 +36,10 @@ const float32 = (schema: z.ZodNumber) =>
   schema.superRefine((v, ctx) => {
     const f = Math.fround(v);
     if ((f === 0 && v !== 0) || !Number.isFinite(f))
-      ctx.addIssue({ code: "custom", message: `${v} is ${f === 0 ? "0" : "infinite"} in float32, the precision training runs in: use a value from ${FLOAT32_MIN_NORMAL.toPrecision(3)} to ${FLOAT32_MAX.toPrecision(3)}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `${v} is ${f === 0 ? "0" : "infinite"} in float32, the precision training runs in: use a value from ${FLOAT32_MIN_NORMAL.toPrecision(3)} to ${FLOAT32_MAX.toPrecision(3)}`,
+      });
   });
 const grouped = (n: number) => n.toLocaleString("en-US");
 
@@ -68,7 +71,10 @@ const datasetSchema = z.strictObject({
 });
 
 const layerSchema = z.strictObject({
-  units: z.int().positive().max(MAX_LAYER_UNITS, `must be at most ${grouped(MAX_LAYER_UNITS)} (the widest layer the trainer builds)`),
+  units: z
+    .int()
+    .positive()
+    .max(MAX_LAYER_UNITS, `must be at most ${grouped(MAX_LAYER_UNITS)} (the widest layer the trainer builds)`),
   activation: z.enum(ACTIVATIONS).default("relu"),
 });
 
@@ -82,7 +88,11 @@ const trainingSchema = z.strictObject({
     })
     .default({ name: "adam", learningRate: 0.001 }),
   epochs: z.int().positive().max(100000).default(100),
-  batchSize: z.int().positive().max(MAX_BATCH_SIZE, `must be at most ${grouped(MAX_BATCH_SIZE)} rows`).default(32),
+  batchSize: z
+    .int()
+    .positive()
+    .max(MAX_BATCH_SIZE, `must be at most ${grouped(MAX_BATCH_SIZE)} rows`)
+    .default(32),
   earlyStopping: z
     .strictObject({
       patience: z.int().positive(),
@@ -123,7 +133,10 @@ export const runSpecSchema = z
       uri: z
         .string()
         .min(1, "output.uri is required, e.g. s3://artifacts/runs")
-        .refine((u) => OUTPUT_URI.test(u), { error: (i) => `"${clip(String(i.input), 60)}" is not a place runs can be written: s3://bucket[/prefix], file:/path or an absolute path` }),
+        .refine((u) => OUTPUT_URI.test(u), {
+          error: (i) =>
+            `"${clip(String(i.input), 60)}" is not a place runs can be written: s3://bucket[/prefix], file:/path or an absolute path`,
+        }),
     }),
   })
   .superRefine((spec, ctx) => {
@@ -132,7 +145,8 @@ export const runSpecSchema = z
     if (split.test + split.validation >= 0.95) {
       issue(["split"], `test + validation = ${split.test + split.validation}; leave at least 5% for training`);
     }
-    if (dataset.drop.includes(dataset.target)) issue(["dataset", "drop"], `drops the target column "${dataset.target}"`);
+    if (dataset.drop.includes(dataset.target))
+      issue(["dataset", "drop"], `drops the target column "${dataset.target}"`);
     if (dataset.features?.includes(dataset.target)) {
       issue(["dataset", "features"], `lists the target column "${dataset.target}"; remove it`);
     }
@@ -141,7 +155,8 @@ export const runSpecSchema = z
       if (dataset.features && !dataset.features.includes(c)) {
         issue(["dataset", "categorical"], `"${c}" is not in dataset.features`);
       }
-      if (c === dataset.target) issue(["dataset", "categorical"], `"${c}" is the target; the task decides how it is encoded`);
+      if (c === dataset.target)
+        issue(["dataset", "categorical"], `"${c}" is the target; the task decides how it is encoded`);
     }
     if (task === "regression" && training.loss === "crossentropy") {
       issue(["training", "loss"], "crossentropy needs task binary or multiclass; use mse or mae for regression");
@@ -160,20 +175,30 @@ export const runSpecSchema = z
  * batch of activations (batchSize x units) is one tensor of at most MAX_TENSOR_ELEMENTS. The first layer's
  * inputs are known only once the data is read: `inputs` checks them then (model.ts).
  */
-export function sizeProblems(layers: readonly { units: number }[], batchSize: number, inputs?: number): { path: (string | number)[]; message: string }[] {
+export function sizeProblems(
+  layers: readonly { units: number }[],
+  batchSize: number,
+  inputs?: number,
+): { path: (string | number)[]; message: string }[] {
   const out: { path: (string | number)[]; message: string }[] = [];
   const limit = `at most ${grouped(MAX_TENSOR_ELEMENTS)} (1 GiB of float32) per tensor`;
   layers.forEach((layer, i) => {
     const fanIn = i === 0 ? inputs : layers[i - 1].units;
     const from = i === 0 ? "the model's inputs" : `model.layers[${i - 1}].units`;
     if (fanIn !== undefined && layer.units * fanIn > MAX_TENSOR_ELEMENTS)
-      out.push({ path: ["model", "layers", i, "units"], message: `${grouped(layer.units)} units x ${grouped(fanIn)} (${from}) = ${grouped(layer.units * fanIn)} weights; ${limit}: use fewer units` });
+      out.push({
+        path: ["model", "layers", i, "units"],
+        message: `${grouped(layer.units)} units x ${grouped(fanIn)} (${from}) = ${grouped(layer.units * fanIn)} weights; ${limit}: use fewer units`,
+      });
   });
   const widest = layers.reduce((best, l, i) => (l.units > (layers[best]?.units ?? 0) ? i : best), -1);
   const width = Math.max(layers[widest]?.units ?? 0, inputs ?? 0);
   if (width > 0 && batchSize * width > MAX_TENSOR_ELEMENTS) {
     const what = (layers[widest]?.units ?? 0) >= (inputs ?? 0) ? `model.layers[${widest}].units` : "the model's inputs";
-    out.push({ path: ["training", "batchSize"], message: `${grouped(batchSize)} rows x ${grouped(width)} (${what}) = ${grouped(batchSize * width)} activations in one batch; ${limit}: use a batchSize of at most ${grouped(Math.floor(MAX_TENSOR_ELEMENTS / width))}` });
+    out.push({
+      path: ["training", "batchSize"],
+      message: `${grouped(batchSize)} rows x ${grouped(width)} (${what}) = ${grouped(batchSize * width)} activations in one batch; ${limit}: use a batchSize of at most ${grouped(Math.floor(MAX_TENSOR_ELEMENTS / width))}`,
+    });
   }
   return out;
 }
@@ -199,7 +224,10 @@ function describe(value: unknown): string {
 
 /** `model.layers[2].units`: a problem's path as the field is written. */
 export function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, p) => (typeof p === "number" ? `${out}[${p}]` : out === "" ? String(p) : `${out}.${String(p)}`), "");
+  return path.reduce<string>(
+    (out, p) => (typeof p === "number" ? `${out}[${p}]` : out === "" ? String(p) : `${out}.${String(p)}`),
+    "",
+  );
 }
 
 /** Parses YAML/JSON text or an object into a validated RunSpec; throws RunSpecError naming every problem. */
@@ -207,7 +235,10 @@ export function parseRunSpec(input: string | object): RunSpec {
   let raw: unknown = input;
   if (typeof input === "string") {
     const deep = tooDeep(input);
-    if (deep) throw new RunSpecError([`${deep.path}: nested more than ${MAX_NESTING} levels deep (line ${deep.line}); a run spec is a few levels deep: check the brackets and indentation there`]);
+    if (deep)
+      throw new RunSpecError([
+        `${deep.path}: nested more than ${MAX_NESTING} levels deep (line ${deep.line}); a run spec is a few levels deep: check the brackets and indentation there`,
+      ]);
     try {
       raw = parseYaml(input);
     } catch (err) {
@@ -222,7 +253,12 @@ export function parseRunSpec(input: string | object): RunSpec {
   const problems = result.error.issues.flatMap((i) => {
     // An unknown key is named as the field it would be, so every problem starts with a field path.
     if (i.code === "unrecognized_keys")
-      return i.keys.slice(0, 10).map((k) => `${fieldPath([...i.path, clip(k)])}: is not a run spec field${i.path.length ? ` of ${fieldPath(i.path)}` : ""} (see trainer-image/README.md)`);
+      return i.keys
+        .slice(0, 10)
+        .map(
+          (k) =>
+            `${fieldPath([...i.path, clip(k)])}: is not a run spec field${i.path.length ? ` of ${fieldPath(i.path)}` : ""} (see trainer-image/README.md)`,
+        );
     const where = i.path.length ? fieldPath(i.path) : "spec";
     const got = "input" in i && i.input !== undefined && i.code !== "custom" ? ` (got ${describe(i.input)})` : "";
     return `${where}: ${i.message}${got}`;

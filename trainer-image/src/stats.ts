@@ -8,7 +8,15 @@ import { DataError, LoadStopped, noUsableRows, RecordParser, type ParsedRecord }
 import { plainCsvBatches, PlainRecordParser } from "./fast-csv";
 import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
 import { fileOrder, parquetColumnBatches, ParquetRecordParser } from "./parquet";
-import { openCsv, readHeader, shardRecordBatches, shardRecords, splitOfHash, splitOfRecord, type SplitName } from "./records";
+import {
+  openCsv,
+  readHeader,
+  shardRecordBatches,
+  shardRecords,
+  splitOfHash,
+  splitOfRecord,
+  type SplitName,
+} from "./records";
 import { Rng } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -81,7 +89,11 @@ function numericEncoding(column: string, s: NumericStats, spec: RunSpec): Featur
     const std = Math.sqrt(m2 / n);
     scale = { kind: "standard", mean, std: std > 0 ? std : 1 };
   } else if (spec.preprocess.scale === "minmax") {
-    scale = { kind: "minmax", min: k ? Math.min(s.min, impute as number) : s.min, max: k ? Math.max(s.max, impute as number) : s.max };
+    scale = {
+      kind: "minmax",
+      min: k ? Math.min(s.min, impute as number) : s.min,
+      max: k ? Math.max(s.max, impute as number) : s.max,
+    };
   }
   return { column, kind: "numeric", impute, scale };
 }
@@ -106,12 +118,25 @@ export interface ScanOptions {
   readonly maxRecordBytes?: number;
 }
 
-export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: () => boolean, options: ScanOptions = {}): Promise<DatasetScan> {
+export async function scanDataset(
+  spec: RunSpec,
+  shards: Shard[],
+  shouldStop?: () => boolean,
+  options: ScanOptions = {},
+): Promise<DatasetScan> {
   const columns = await readHeader(shards[0]);
-  const parser = new RecordParser(spec, columns, shards.length === 1 ? shards[0].uri : `${shards[0].uri} (first of ${shards.length} shards)`);
+  const parser = new RecordParser(
+    spec,
+    columns,
+    shards.length === 1 ? shards[0].uri : `${shards[0].uri} (first of ${shards.length} shards)`,
+  );
   const features = parser.features;
   const used = [spec.dataset.target, ...features];
-  const numeric = features.map((c, k) => (parser.categorical.has(c) ? undefined : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined)));
+  const numeric = features.map((c, k) =>
+    parser.categorical.has(c)
+      ? undefined
+      : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined),
+  );
   const categories = features.map((c) => (parser.categorical.has(c) ? new Map<string, number>() : undefined));
   // Labels from every usable row (as fitPreprocess does), capped so a float target cannot fill memory.
   const labels = new Set<string>();
@@ -167,8 +192,11 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
         for (let r = 0; r < rows.count; r++) {
           const row = rows.start + r + 1;
           rowsRead++;
-          if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-          const parsed = rowParser.parse(rows, r) ?? (await parseSlow(ParquetRecordParser.record(rows, r, ordered, columns), row, shard));
+          if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
+            throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+          const parsed =
+            rowParser.parse(rows, r) ??
+            (await parseSlow(ParquetRecordParser.record(rows, r, ordered, columns), row, shard));
           accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
         }
       }
@@ -176,7 +204,13 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
     }
     if (shard.format === "csv" && options.fastCsv !== false) {
       // The fast path for plain CSV; at the first line that is not plain, csv-parse takes the rest of the shard.
-      const it = plainCsvBatches(await openCsv(shard), shard.uri, columns, options.maxRecordBytes ?? MAX_RECORD_BYTES, spec.split.seed);
+      const it = plainCsvBatches(
+        await openCsv(shard),
+        shard.uri,
+        columns,
+        options.maxRecordBytes ?? MAX_RECORD_BYTES,
+        spec.split.seed,
+      );
       for (let step = await it.next(); ; step = await it.next()) {
         if (step.done) {
           skip = step.value ?? -1;
@@ -186,19 +220,30 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
         for (let r = 0; r < rows.count; r++) {
           const row = ++skip;
           rowsRead++;
-          if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-          const parsed = plain.parse(rows, r, cols) ?? (await parseSlow(PlainRecordParser.record(rows, r, cols), row, shard));
+          if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
+            throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+          const parsed =
+            plain.parse(rows, r, cols) ?? (await parseSlow(PlainRecordParser.record(rows, r, cols), row, shard));
           accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
         }
       }
       if (skip < 0) continue;
     }
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const batch of shardRecordBatches(shard, columns, skip, false, used, options.maxRecordBytes, spec.split.seed)) {
+    for await (const batch of shardRecordBatches(
+      shard,
+      columns,
+      skip,
+      false,
+      used,
+      options.maxRecordBytes,
+      spec.split.seed,
+    )) {
       for (const r of batch) {
         const { record, row } = r;
         rowsRead++;
-        if (shouldStop && rowsRead % 1000 === 0 && shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
+        if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
+          throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
         accept(await parseSlow(record, row, shard), () => splitOfRecord(r, spec.split), row, shard);
       }
     }
@@ -208,8 +253,12 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
   if (usable === 0) throw noUsableRows(name, rowsRead, dropReasons);
   if (split.train === 0) throw new DataError(`only ${usable} usable rows: none left for training after the split`);
   if (spec.task === "multiclass" && labels.size > MAX_CATEGORIES)
-    throw new DataError(`task multiclass: "${spec.dataset.target}" has more than ${MAX_CATEGORIES} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`);
-  const encodings = features.map((column, k) => (categories[k] ? categoricalEncoding(column, categories[k]!, spec) : numericEncoding(column, numeric[k]!, spec)));
+    throw new DataError(
+      `task multiclass: "${spec.dataset.target}" has more than ${MAX_CATEGORIES} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`,
+    );
+  const encodings = features.map((column, k) =>
+    categories[k] ? categoricalEncoding(column, categories[k]!, spec) : numericEncoding(column, numeric[k]!, spec),
+  );
   const pre: Preprocess = {
     task: spec.task,
     target: spec.dataset.target,
@@ -218,5 +267,13 @@ export async function scanDataset(spec: RunSpec, shards: Shard[], shouldStop?: (
     features: encodings,
     inputs: encodings.flatMap((f) => (f.kind === "numeric" ? [f.column] : f.categories.map((c) => `${f.column}=${c}`))),
   };
-  return { pre, columns, rowsRead, droppedRows: rowsRead - usable, dropReasons, split, ...(constant && first !== undefined ? { constantTarget: first } : {}) };
+  return {
+    pre,
+    columns,
+    rowsRead,
+    droppedRows: rowsRead - usable,
+    dropReasons,
+    split,
+    ...(constant && first !== undefined ? { constantTarget: first } : {}),
+  };
 }

@@ -2,11 +2,19 @@
  * Object storage: s3:// through @aws-sdk/client-s3 (standard env, path-style when an endpoint is set,
  * SDK retries with backoff plus a bounded outer retry), and local paths (plain or file:) for development.
  */
-import { promises as fs, createReadStream } from "node:fs";
+import { promises as fs, createReadStream, type Dirent } from "node:fs";
 import * as path from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, DeleteObjectCommand, S3Client, S3ServiceException, paginateListObjectsV2 } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  DeleteObjectCommand,
+  S3Client,
+  S3ServiceException,
+  paginateListObjectsV2,
+} from "@aws-sdk/client-s3";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { localPathProblem, makeDirs } from "./local-path";
 
@@ -66,7 +74,9 @@ const joinKey = (...parts: string[]) => parts.filter((p) => p !== "").join("/");
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
-  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404 || e?.code === "ENOENT";
+  return (
+    e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404 || e?.code === "ENOENT"
+  );
 }
 
 /** The SDK found no credentials at all (no keys in the env, no pod identity, no profile). */
@@ -94,10 +104,20 @@ export async function withRetry<T>(what: string, opts: RetryOptions, op: () => P
       return await op();
     } catch (err) {
       if (isMissingCredentials(err))
-        throw new Error(`${what}: no AWS credentials (${(err as Error).message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give the pod a cloud identity (the chart's objectStore.credentialsSecret / serviceAccount)`);
+        throw new Error(
+          `${what}: no AWS credentials (${(err as Error).message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give the pod a cloud identity (the chart's objectStore.credentialsSecret / serviceAccount)`,
+        );
       if (isPermanent(err) || Date.now() >= deadline) throw err;
       const wait = Math.min(2000 * attempt, 10000, Math.max(0, deadline - Date.now()));
-      console.log(JSON.stringify({ event: "store-retry", what, attempt, waitSeconds: wait / 1000, error: (err as Error).message }));
+      console.log(
+        JSON.stringify({
+          event: "store-retry",
+          what,
+          attempt,
+          waitSeconds: wait / 1000,
+          error: (err as Error).message,
+        }),
+      );
       await sleep(wait);
     }
   }
@@ -112,7 +132,13 @@ export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = pro
     requestHandler: { connectionTimeout: 5000, socketTimeout: (opts.socketTimeoutSeconds ?? 60) * 1000 },
     // Static keys when the env has them; otherwise the SDK's default chain (web identity, IMDS, ...).
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN,
+          },
+        }
       : {}),
     // Exponential backoff 0.5 s, 1 s, 2 s ... capped at 15 s per wait.
     retryStrategy: new ConfiguredRetryStrategy(opts.sdkAttempts, (attempt) => Math.min(500 * 2 ** attempt, 15000)),
@@ -126,7 +152,12 @@ export function s3ClientFromEnv(opts: RetryOptions, env: NodeJS.ProcessEnv = pro
       } catch (err) {
         if (!isNotFound(err)) {
           const e = err as Error & { code?: string };
-          console.log(JSON.stringify({ event: "store-error", error: `${e.name}${e.code ? ` ${e.code}` : ""}: ${e.message}`.slice(0, 300) }));
+          console.log(
+            JSON.stringify({
+              event: "store-error",
+              error: `${e.name}${e.code ? ` ${e.code}` : ""}: ${e.message}`.slice(0, 300),
+            }),
+          );
         }
         throw err;
       }
@@ -149,7 +180,9 @@ class S3Store implements Store {
   async get(key: string): Promise<Buffer | undefined> {
     return withRetry(`get ${this.describe(key)}`, this.retry, async () => {
       try {
-        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }));
+        const out = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }),
+        );
         return Buffer.from(await out.Body!.transformToByteArray());
       } catch (err) {
         if (isNotFound(err)) return undefined;
@@ -167,7 +200,14 @@ class S3Store implements Store {
 
   async put(key: string, body: Buffer | string, contentType = "application/octet-stream"): Promise<void> {
     await withRetry(`put ${this.describe(key)}`, this.retry, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key), Body: body, ContentType: contentType })),
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: joinKey(this.prefix, key),
+          Body: body,
+          ContentType: contentType,
+        }),
+      ),
     );
   }
 
@@ -181,7 +221,10 @@ class S3Store implements Store {
     const root = this.prefix === "" ? "" : `${this.prefix}/`;
     return withRetry(`list ${this.describe(prefix)}`, this.retry, async () => {
       const keys: string[] = [];
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: root + prefix })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, Prefix: root + prefix },
+      )) {
         for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith("/")) keys.push(o.Key.slice(root.length));
       }
       return keys.sort();
@@ -202,13 +245,17 @@ class S3Store implements Store {
 
   async ranged(key: string): Promise<RangedObject> {
     const Key = joinKey(this.prefix, key);
-    const head = await withRetry(`head ${this.describe(key)}`, this.retry, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+    const head = await withRetry(`head ${this.describe(key)}`, this.retry, () =>
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })),
+    );
     return {
       size: head.ContentLength ?? 0,
       read: (start, end) =>
         withRetry(`get ${this.describe(key)} bytes ${start}-${end - 1}`, this.retry, async () => {
           if (end <= start) return Buffer.alloc(0);
-          const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}`, IfMatch: head.ETag }));
+          const out = await this.client.send(
+            new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}`, IfMatch: head.ETag }),
+          );
           return Buffer.from(await out.Body!.transformToByteArray());
         }),
     };
@@ -233,7 +280,8 @@ class LocalStore implements Store {
     const file = this.describe(key);
     // A directory, FIFO, socket, device or kernel file is not a data file (a FIFO would block the reader forever).
     const problem = localPathProblem(file, "read-file");
-    if (problem) throw Object.assign(new Error(`${file} ${problem}`), problem === "does not exist" ? { code: "ENOENT" } : {});
+    if (problem)
+      throw Object.assign(new Error(`${file} ${problem}`), problem === "does not exist" ? { code: "ENOENT" } : {});
     return createReadStream(file);
   }
 
@@ -252,7 +300,7 @@ class LocalStore implements Store {
   async list(prefix: string): Promise<string[]> {
     // Files under the directory part of the prefix whose relative path starts with the prefix.
     const dir = path.join(this.root, prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "");
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
     } catch (err) {
@@ -261,7 +309,12 @@ class LocalStore implements Store {
     }
     return entries
       .filter((e) => e.isFile())
-      .map((e) => path.relative(this.root, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"))
+      .map((e) =>
+        path
+          .relative(this.root, path.join(e.parentPath ?? e.path, e.name))
+          .split(path.sep)
+          .join("/"),
+      )
       .filter((k) => k.startsWith(prefix))
       .sort();
   }
@@ -269,7 +322,10 @@ class LocalStore implements Store {
   async ranged(key: string): Promise<RangedObject> {
     const file = this.describe(key);
     const st = await fs.stat(file);
-    if (!st.isFile()) throw new Error(`${file} is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; dataset.uri must name a file`);
+    if (!st.isFile())
+      throw new Error(
+        `${file} is ${st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : "not a regular file"}; dataset.uri must name a file`,
+      );
     return {
       size: st.size,
       read: async (start, end) => {
@@ -297,7 +353,9 @@ class LocalStore implements Store {
 
 /** The local path of a `file:` URI or a plain path. */
 export function localPath(uri: string): string {
-  return uri.startsWith("file:") ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`) : path.resolve(uri);
+  return uri.startsWith("file:")
+    ? fileURLToPath(uri.startsWith("file://") ? uri : `file://${path.resolve(uri.slice(5))}`)
+    : path.resolve(uri);
 }
 
 /** A store rooted at `uri` (a "directory": s3://bucket/prefix, file:/dir or /dir). */
@@ -313,7 +371,11 @@ export function openStore(uri: string, retry: RetryOptions, env: NodeJS.ProcessE
 }
 
 /** Opens the object at `uri` (s3://bucket/key or a path) as a stream, with the same retries. */
-export async function openObject(uri: string, retry: RetryOptions, env: NodeJS.ProcessEnv = process.env): Promise<Readable> {
+export async function openObject(
+  uri: string,
+  retry: RetryOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Readable> {
   if (uri.startsWith("s3://")) {
     const { bucket, key } = parseS3Uri(uri);
     if (key === "") throw new Error(`"${uri}" names a bucket, not an object`);

@@ -4,7 +4,15 @@
  * The epoch's position (shard, record, RNG state, buffer contents) is saved with a mid-epoch checkpoint,
  * so the resumed epoch yields exactly the batches the uninterrupted one would have.
  */
-import { TEST_BATCH_ROWS, validationBatchRows, type Batch, type BatchSource, type EpochStart, type EpochStream, type StreamState } from "./batches";
+import {
+  TEST_BATCH_ROWS,
+  validationBatchRows,
+  type Batch,
+  type BatchSource,
+  type EpochStart,
+  type EpochStream,
+  type StreamState,
+} from "./batches";
 import { cachedChunks, ChunkCache } from "./chunk-cache";
 import { encodedChunks, type Chunk, type ChunkJob } from "./chunks";
 import { DiskTier } from "./disk-cache";
@@ -27,7 +35,11 @@ export interface StreamOptions {
   /** Encoded rows kept in memory after their first read (0: none). */
   readonly memoryCacheBytes: number;
   /** Encoded rows past the memory cache written to local disk on their first read. */
-  readonly diskCache?: { readonly dir: string; readonly budgetBytes: number; readonly onSkip?: (reason: string) => void };
+  readonly diskCache?: {
+    readonly dir: string;
+    readonly budgetBytes: number;
+    readonly onSkip?: (reason: string) => void;
+  };
   /** Test rows (with train and validation rows they size what caching every split would take). */
   readonly testRows?: number;
   /** Parse in a worker thread (overlapping training), or in the main thread between steps. */
@@ -207,7 +219,16 @@ export class ShardSource implements BatchSource {
     this.cols = encoder.cols;
     this.yCols = encoder.yCols;
     const { diskCache } = options;
-    const disk = diskCache && diskCache.budgetBytes > 0 ? new DiskTier({ base: diskCache.dir, budgetBytes: diskCache.budgetBytes, cols: this.cols, yCols: this.yCols, onSkip: diskCache.onSkip }) : undefined;
+    const disk =
+      diskCache && diskCache.budgetBytes > 0
+        ? new DiskTier({
+            base: diskCache.dir,
+            budgetBytes: diskCache.budgetBytes,
+            cols: this.cols,
+            yCols: this.yCols,
+            onSkip: diskCache.onSkip,
+          })
+        : undefined;
     this.cache = new ChunkCache(options.memoryCacheBytes, disk);
   }
 
@@ -224,7 +245,10 @@ export class ShardSource implements BatchSource {
     const { memoryCacheBytes, diskCache, testRows = 0 } = this.options;
     let room = memoryCacheBytes + (diskCache?.budgetBytes ?? 0) - this.trainRows * this.rowBytes;
     const side: { part: SplitName; chunkRows: number }[] = [];
-    for (const [part, rows, chunkRows] of [["validation", this.validationRows, validationBatchRows(batchSize)], ["test", testRows, TEST_BATCH_ROWS]] as const) {
+    for (const [part, rows, chunkRows] of [
+      ["validation", this.validationRows, validationBatchRows(batchSize)],
+      ["test", testRows, TEST_BATCH_ROWS],
+    ] as const) {
       if (rows === 0 || rows * this.rowBytes > room) continue;
       room -= rows * this.rowBytes;
       side.push({ part, chunkRows });
@@ -238,11 +262,32 @@ export class ShardSource implements BatchSource {
   }
 
   /** Chunks of `part` from `shards` (in this order), from shard `startShard` after `skip` records. */
-  private chunks(shards: Shard[], part: SplitName, chunkRows: number, startShard: number, skip: number, worker = false, side?: ChunkJob["side"]): ChunkInput {
+  private chunks(
+    shards: Shard[],
+    part: SplitName,
+    chunkRows: number,
+    startShard: number,
+    skip: number,
+    worker = false,
+    side?: ChunkJob["side"],
+  ): ChunkInput {
     const { retry, env, prefetch } = this.options;
     const uris = shards.map((s) => s.uri);
     const produce = (skipShards: number[]) => {
-      const job: ChunkJob = { shards: uris, columns: this.columns, pre: this.pre, split: this.spec.split, part, chunkRows, startShard, skip, skipShards, side, retry, env: { ...env } };
+      const job: ChunkJob = {
+        shards: uris,
+        columns: this.columns,
+        pre: this.pre,
+        split: this.spec.split,
+        part,
+        chunkRows,
+        startShard,
+        skip,
+        skipShards,
+        side,
+        retry,
+        env: { ...env },
+      };
       return worker ? workerChunks(job, prefetch) : new ReadAhead(encodedChunks(job, shards), prefetch);
     };
     return cachedChunks(this.cache, part, uris, this, { shard: startShard, skip }, produce);
@@ -253,8 +298,17 @@ export class ShardSource implements BatchSource {
     const order = Array.from(shardOrder(this.shards.length, seed, epoch), (i) => this.shards[i]);
     // Only training overlaps the parsing; validation and test passes parse while the model waits.
     const side = this.sideParts(batchSize);
-    const open = (shard: number, skip: number) => this.chunks(order, "train", this.options.chunkRows, shard, skip, this.options.worker, side);
-    const stream = new ShuffledEpoch(open, this.cols, this.yCols, this.options.bufferRows, batchSize, mixSeed(seed, epoch + 1), start.state);
+    const open = (shard: number, skip: number) =>
+      this.chunks(order, "train", this.options.chunkRows, shard, skip, this.options.worker, side);
+    const stream = new ShuffledEpoch(
+      open,
+      this.cols,
+      this.yCols,
+      this.options.bufferRows,
+      batchSize,
+      mixSeed(seed, epoch + 1),
+      start.state,
+    );
     return start.batch > 0 && !start.state ? replayed(stream, start.batch) : stream;
   }
 

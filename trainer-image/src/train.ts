@@ -5,7 +5,14 @@
  * of the checkpointed state, a resumed run ends with the same weights as an uninterrupted one.
  */
 import * as tf from "@tensorflow/tfjs";
-import { memorySource, validationBatchRows, type Batch, type BatchSource, type StreamState, type TrainData } from "./batches";
+import {
+  memorySource,
+  validationBatchRows,
+  type Batch,
+  type BatchSource,
+  type StreamState,
+  type TrainData,
+} from "./batches";
 import { optimizerExtra, restoreOptimizerExtra, type EpochLog, type TensorGroups, type TrainState } from "./checkpoint";
 import type { RunSpec } from "./spec";
 
@@ -32,7 +39,14 @@ export interface TrainResult {
   outcome: "completed" | "early-stopped" | "interrupted";
 }
 
-export const freshState = (): TrainState => ({ epoch: 0, batch: 0, history: [], early: null, trainSeconds: 0, samplesSeen: 0 });
+export const freshState = (): TrainState => ({
+  epoch: 0,
+  batch: 0,
+  history: [],
+  early: null,
+  trainSeconds: 0,
+  samplesSeen: 0,
+});
 
 const round = (v: number, d = 6) => Number(v.toFixed(d));
 
@@ -43,7 +57,8 @@ function disposeGroups(groups: TensorGroups): void {
 /** Restores weights and optimizer state into a compiled model. */
 export async function restore(model: tf.LayersModel, groups: TensorGroups): Promise<void> {
   model.setWeights(groups.weights.map((w) => w.tensor));
-  if (groups.optimizer?.length) await model.optimizer.setWeights(groups.optimizer.map((w) => ({ name: w.name, tensor: w.tensor })));
+  if (groups.optimizer?.length)
+    await model.optimizer.setWeights(groups.optimizer.map((w) => ({ name: w.name, tensor: w.tensor })));
   if (groups.optimizerExtra?.length) restoreOptimizerExtra(model.optimizer, groups.optimizerExtra);
 }
 
@@ -58,7 +73,8 @@ async function snapshot(model: tf.LayersModel, best: tf.Tensor[] | null, stream?
   };
 }
 
-const toTensors = (b: Batch, cols: number, yCols: number) => [tf.tensor2d(b.x, [b.rows, cols]), tf.tensor2d(b.y, [b.rows, yCols])] as const;
+const toTensors = (b: Batch, cols: number, yCols: number) =>
+  [tf.tensor2d(b.x, [b.rows, cols]), tf.tensor2d(b.y, [b.rows, yCols])] as const;
 
 /** Batches between reads of the loss and metrics from the backend. */
 export const LOSS_READBACK_BATCHES = 32;
@@ -70,7 +86,8 @@ export const LOSS_READBACK_BATCHES = 32;
 function trainStep(model: tf.LayersModel): (xs: tf.Tensor, ys: tf.Tensor) => tf.Scalar[] {
   type Trainable = { makeTrainFunction(): (data: tf.Tensor[]) => tf.Scalar[] };
   // A Sequential trains (and delegates trainOnBatch to) the LayersModel it wraps.
-  const inner = model instanceof tf.Sequential ? (model as unknown as { model: Trainable }).model : (model as unknown as Trainable);
+  const inner =
+    model instanceof tf.Sequential ? (model as unknown as { model: Trainable }).model : (model as unknown as Trainable);
   const fn = inner.makeTrainFunction();
   return (xs, ys) => fn([xs, ys]);
 }
@@ -117,7 +134,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await restore(model, opts.resume.groups);
     if (opts.resume.groups.best?.length) best = opts.resume.groups.best.map((b) => tf.clone(b.tensor));
     if (state.stream) {
-      const arrays = Object.fromEntries((opts.resume.groups.stream ?? []).map((g) => [g.name, g.tensor.dataSync() as Float32Array]));
+      const arrays = Object.fromEntries(
+        (opts.resume.groups.stream ?? []).map((g) => [g.name, g.tensor.dataSync() as Float32Array]),
+      );
       resumeStream = { position: state.stream, arrays };
     }
     disposeGroups(opts.resume.groups);
@@ -194,7 +213,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       names.forEach((name, i) => {
         if (i > 0) metrics[name] = round(mean[i]);
       });
-      if (val) names.forEach((name, i) => i > 0 && (metrics[`val_${name}`] = round(val[i])));
+      if (val) for (const [i, name] of names.entries()) if (i > 0) metrics[`val_${name}`] = round(val[i]);
       const line: EpochLog = {
         epoch: state.epoch + 1,
         loss: round(mean[0]),
@@ -207,7 +226,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const diverged = nonFinite(line);
       if (diverged) {
         throw new DivergenceError(
-          `training diverged at epoch ${line.epoch}: ${diverged} is ${line.loss !== line.loss && diverged === "loss" ? "NaN" : "not finite"}; lower training.optimizer.learningRate or scale the inputs (preprocess.scale: standard), then start a new run`,
+          `training diverged at epoch ${line.epoch}: ${diverged} is ${Number.isNaN(line.loss) && diverged === "loss" ? "NaN" : "not finite"}; lower training.optimizer.learningRate or scale the inputs (preprocess.scale: standard), then start a new run`,
         );
       }
       state.history.push(line);

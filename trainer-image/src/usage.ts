@@ -17,7 +17,8 @@ export interface TrainerUsage {
   readonly basis: string;
 }
 
-export const USAGE_BASIS = "GPUs x wall time of each attempt, by the trainer's clock (a killed attempt counts until its last checkpoint); priced figures: kubectl kiln status";
+export const USAGE_BASIS =
+  "GPUs x wall time of each attempt, by the trainer's clock (a killed attempt counts until its last checkpoint); priced figures: kubectl kiln status";
 
 /** GPUs of this pod from KILN_GPUS; 0 (a CPU run) when unset or not a whole number. */
 export function gpusFromEnv(env: NodeJS.ProcessEnv): number {

@@ -32,7 +32,11 @@ export function workerChunks(job: ChunkJob, prefetch: number): ChunkInput {
   };
   worker.on("message", push);
   worker.on("error", (err) => push({ error: { name: err.name, message: err.message } }));
-  worker.on("exit", (code) => !closed && push({ error: { name: "Error", message: `the parse worker exited (${code}) before its end` } }));
+  worker.on(
+    "exit",
+    (code) =>
+      !closed && push({ error: { name: "Error", message: `the parse worker exited (${code}) before its end` } }),
+  );
   return {
     async next() {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));

@@ -2,7 +2,7 @@
  * YAML parsing in linear time. The yaml package checks for duplicate keys pairwise (20,000 keys in one
  * map take 8 s, 50,000 take 50 s); here that check is off and duplicates are found with a Set per map.
  */
-import { Document, isMap, isScalar, parseAllDocuments, parseDocument, visit } from "yaml";
+import { type Document, isMap, isScalar, parseAllDocuments, parseDocument, visit } from "yaml";
 import { clip } from "./clip";
 
 const OPTIONS = { uniqueKeys: false } as const;
