@@ -3,7 +3,7 @@
 # Registers BENCH_NODES simulated 8-GPU nodes split over BENCH_POOLS pools (bench-a, bench-b, ...), one
 # ResourceFlavor per pool, BENCH_TEAMS team namespaces (kiln-bench-<i>) each with the trainer chart's Job
 # template (8 GPUs by default, its LocalQueue bench-lq-<i>) and a ClusterQueue bench-cq-<i> in cohort
-# "bench" (the pools' GPUs split evenly, borrowing unlimited). Then scripts/bench/cluster.ts submits
+# "bench" (the pools' GPUs split evenly, borrowing unlimited; held until every run is queued). Then scripts/bench/cluster.ts submits
 # BENCH_RUNS runs through `kubectl kiln submit` (a 1/2/4/8-GPU mix, a share multi-node JobSets) with
 # the accountant and the dashboard running, and prints and writes the figures (.kiln/bench/<time>.json).
 # Removes every object it made afterwards unless BENCH_KEEP=true. Starts the cluster if it is down
@@ -24,6 +24,8 @@ BENCH_POOLS=${BENCH_POOLS:-2}
 BENCH_TEAMS=${BENCH_TEAMS:-4}
 # Share of runs that are multi-node JobSets (2 or 4 nodes x 8 GPUs).
 BENCH_MULTI_NODE_SHARE=${BENCH_MULTI_NODE_SHARE:-0.05}
+# Hold the ClusterQueues while submitting and release them once every run is queued (false: admit as they come).
+BENCH_HOLD=${BENCH_HOLD:-true}
 # Submissions in flight at once.
 BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-32}
 # Seconds each simulated run holds its GPUs once Running (KWOK pod-complete delay, set on the template's pods).
@@ -44,15 +46,15 @@ usage() {
   cat >&2 <<USAGE
 usage: npm run bench:cluster   (knobs from the environment)
   BENCH_RUNS=$BENCH_RUNS BENCH_NODES=$BENCH_NODES BENCH_GPUS=$BENCH_GPUS BENCH_POOLS=$BENCH_POOLS BENCH_TEAMS=$BENCH_TEAMS
-  BENCH_MULTI_NODE_SHARE=$BENCH_MULTI_NODE_SHARE BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS
-  BENCH_ACCOUNTANT=$BENCH_ACCOUNTANT BENCH_ACCOUNTANT_INTERVAL=$BENCH_ACCOUNTANT_INTERVAL BENCH_DASHBOARD=$BENCH_DASHBOARD
+  BENCH_MULTI_NODE_SHARE=$BENCH_MULTI_NODE_SHARE BENCH_HOLD=$BENCH_HOLD BENCH_CONCURRENCY=$BENCH_CONCURRENCY
+  BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS BENCH_ACCOUNTANT=$BENCH_ACCOUNTANT BENCH_ACCOUNTANT_INTERVAL=$BENCH_ACCOUNTANT_INTERVAL BENCH_DASHBOARD=$BENCH_DASHBOARD
   BENCH_TIMEOUT=$BENCH_TIMEOUT BENCH_KEEP=$BENCH_KEEP BENCH_OUT_DIR=$BENCH_OUT_DIR
 quick run: BENCH_RUNS=1000 BENCH_NODES=100 BENCH_RUN_SECONDS=20 npm run bench:cluster
 USAGE
 }
 
 tsn() { (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only "$@"); }
-objects() { tsn scripts/bench/objects.ts "$1" --nodes "$BENCH_NODES" --pools "$BENCH_POOLS" --gpus "$BENCH_GPUS" --teams "$BENCH_TEAMS"; }
+objects() { tsn scripts/bench/objects.ts "$@" --nodes "$BENCH_NODES" --pools "$BENCH_POOLS" --gpus "$BENCH_GPUS" --teams "$BENCH_TEAMS"; }
 
 # remove_bench_objects: namespaces (with their Jobs, JobSets, pods, Workloads, usage records), queues, flavors, nodes.
 remove_bench_objects() {
@@ -112,12 +114,12 @@ main() {
 
   log "creating $BENCH_TEAMS team namespaces, their ClusterQueues (cohort bench), LocalQueues and Job templates"
   objects namespaces | kc apply -f - >/dev/null
-  objects kueue | kc apply --server-side --force-conflicts -f - >/dev/null
+  objects kueue $([[ "$BENCH_HOLD" == true ]] && echo --hold) | kc apply --server-side --force-conflicts -f - >/dev/null
   install_templates
 
   mkdir -p "$BENCH_OUT_DIR"
   BENCH_RUNS=$BENCH_RUNS BENCH_NODES=$BENCH_NODES BENCH_GPUS=$BENCH_GPUS BENCH_POOLS=$BENCH_POOLS BENCH_TEAMS=$BENCH_TEAMS \
-    BENCH_MULTI_NODE_SHARE=$BENCH_MULTI_NODE_SHARE BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS \
+    BENCH_MULTI_NODE_SHARE=$BENCH_MULTI_NODE_SHARE BENCH_HOLD=$BENCH_HOLD BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS \
     BENCH_ACCOUNTANT=$BENCH_ACCOUNTANT BENCH_ACCOUNTANT_INTERVAL=$BENCH_ACCOUNTANT_INTERVAL BENCH_DASHBOARD=$BENCH_DASHBOARD \
     BENCH_TIMEOUT=$BENCH_TIMEOUT BENCH_OUT_DIR=$BENCH_OUT_DIR KILN_DIR=$KILN_DIR KUBECONFIG=$KILN_KUBECONFIG \
     tsn scripts/bench/cluster.ts

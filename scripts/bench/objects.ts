@@ -1,7 +1,7 @@
 /**
  * The bench's cluster objects as a JSON List on stdout, for scripts/bench/cluster.sh to apply:
  *   ts-node scripts/bench/objects.ts nodes  --nodes 1000 --pools 2 --gpus 8
- *   ts-node scripts/bench/objects.ts kueue  --nodes 1000 --pools 2 --gpus 8 --teams 4
+ *   ts-node scripts/bench/objects.ts kueue  --nodes 1000 --pools 2 --gpus 8 --teams 4 [--hold]
  *   ts-node scripts/bench/objects.ts pools  --nodes 1000 --pools 2 --gpus 8     # pool names, comma separated
  */
 import { Command, InvalidArgumentError } from "commander";
@@ -23,14 +23,15 @@ export function main(argv: string[]): void {
     .requiredOption("--pools <n>", "GPU pools (ResourceFlavors)", intArg("--pools"))
     .requiredOption("--gpus <n>", "GPUs per node", intArg("--gpus"))
     .option("--teams <n>", "teams (ClusterQueues in one cohort)", intArg("--teams"), 4)
+    .option("--hold", "create the ClusterQueues held (stopPolicy Hold)")
     .parse(argv);
   const what = o.args[0];
-  const opts = o.opts<{ nodes: number; pools: number; gpus: number; teams: number }>();
+  const opts = o.opts<{ nodes: number; pools: number; gpus: number; teams: number; hold?: boolean }>();
   const pools = planPools(opts.nodes, opts.pools, opts.gpus);
   const list = (items: unknown[]) => process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items }) + "\n");
   if (what === "pools") process.stdout.write(pools.map((p) => p.name).join(",") + "\n");
   else if (what === "nodes") list(simulatedNodes(pools, 0).items);
-  else if (what === "kueue") list(kueueObjects(pools, opts.teams, { ...SIMULATED_TOLERATION }, GPU_NODE_SHAPE));
+  else if (what === "kueue") list(kueueObjects(pools, opts.teams, { ...SIMULATED_TOLERATION }, GPU_NODE_SHAPE, opts.hold));
   else if (what === "namespaces") {
     list(Array.from({ length: opts.teams }, (_, t) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: teamNamespace(t), labels: { [BENCH_LABEL.key]: BENCH_LABEL.value } } })));
   } else throw new InvalidArgumentError(`'${what}': expected nodes, kueue, pools or namespaces`);

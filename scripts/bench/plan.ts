@@ -8,6 +8,12 @@ import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
 
 export const BENCH_LABEL = { key: "kiln.dev/bench", value: "true" } as const;
 export const BENCH_COHORT = "bench";
+/**
+ * The JSON patch that releases a held ClusterQueue. Holding the queues while submitting, then releasing
+ * them all at once, measures Kueue's admission rate on a full queue (as Kueue's own performance test
+ * does: workloads first, then admission) apart from the plugin's submission rate.
+ */
+export const HOLD_RELEASE = [{ op: "replace", path: "/spec/stopPolicy", value: "None" }] as const;
 
 /** Share of single-node runs by GPUs per run (most runs are small; 8-GPU runs fill a node). */
 export const GPU_MIX: readonly { readonly gpus: number; readonly weight: number }[] = [
@@ -107,8 +113,9 @@ export function splitQuota(total: number, teams: number, team: number): number {
  * template needs no edit), a ClusterQueue per team in cohort BENCH_COHORT with the pool's GPUs split
  * evenly as nominal quota and no borrowing limit (an idle team's GPUs go to the others), a LocalQueue per
  * team. One resource group covers cpu, memory and GPUs, so every flavor carries its own cpu and memory.
+ * With `hold`, the ClusterQueues start with stopPolicy Hold (see HOLD_RELEASE).
  */
-export function kueueObjects(pools: readonly BenchPool[], teams: number, toleration: Obj, nodeShape: { cpu: string; memory: string }): Obj[] {
+export function kueueObjects(pools: readonly BenchPool[], teams: number, toleration: Obj, nodeShape: { cpu: string; memory: string }, hold = false): Obj[] {
   const labels = { [BENCH_LABEL.key]: BENCH_LABEL.value };
   const memGi = (m: string) => Number(/^(\d+)Gi$/.exec(m)?.[1] ?? NaN);
   if (Number.isNaN(memGi(nodeShape.memory))) throw new Error(`node memory ${nodeShape.memory}: expected NGi`);
@@ -128,6 +135,8 @@ export function kueueObjects(pools: readonly BenchPool[], teams: number, tolerat
         cohort: BENCH_COHORT,
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": teamNamespace(t) } },
         queueingStrategy: "BestEffortFIFO",
+        // Held: runs queue up without being admitted until the bench releases the queues (HOLD_RELEASE).
+        ...(hold ? { stopPolicy: "Hold" } : {}),
         resourceGroups: [
           {
             coveredResources: ["cpu", "memory", GPU_RESOURCE],
