@@ -65,6 +65,7 @@ remove_bench_objects() {
   kc delete nodes -l "$GPU_POOL_LABEL in ($POOLS)" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kc wait --for=delete namespace -l "$BENCH_LABEL" --timeout 900s >/dev/null 2>&1 || log "bench namespaces still terminating after 900s"
   kc wait --for=delete clusterqueue,resourceflavor -l "$BENCH_LABEL" --timeout 120s >/dev/null 2>&1 || log "bench ClusterQueues/ResourceFlavors still present after 120s"
+  kc wait --for=delete nodes -l "$GPU_POOL_LABEL in ($POOLS)" --timeout 120s >/dev/null 2>&1 || log "bench nodes still present after 120s"
 }
 
 cleanup() {

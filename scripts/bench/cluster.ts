@@ -181,6 +181,10 @@ async function main(): Promise<void> {
     return pids;
   });
   const children = new Map<string, Child>();
+  // Interrupted (cluster.sh's trap, Ctrl-C): stop the accountant and the dashboard before going.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => void Promise.all([...children.values()].map((c) => c.stop())).then(() => process.exit(130)));
+  }
   const watchErrors: unknown[] = [];
   const { pods, informer } = watchPods(kc, (e) => watchErrors.push(e));
   await informer.start();
@@ -336,6 +340,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     machine: { cores, sharedWithOtherWork: true, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageMedian: percentile(load, 50), loadAverageMax: Math.max(...load) },
     settings: s,
+    counts: { runs: s.runs, failed, pods: expectedPods, podsFinished: finishedPods, workloads: workloads.length, admitted: adm.admitted },
     figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
     processes,
     admissions: adm,
