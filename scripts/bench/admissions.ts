@@ -23,6 +23,9 @@ export interface WorkloadFacts {
   /** GPUs of all its pods, and its pod count. */
   readonly gpus: number;
   readonly pods: number;
+  /** The run (its Job's or JobSet's name) and when Kueue marked it Finished, for lifecycleLags. */
+  readonly run?: string;
+  readonly finishedMs?: number;
 }
 
 export interface Inversion {
@@ -143,4 +146,34 @@ export function allocationWhileDeep(samples: readonly AllocationSample[], totalG
   if (deep.length === 0) return { peakPct: NaN, meanPct: NaN, deepSamples: 0 };
   const pct = deep.map((s) => (100 * s.held) / totalGpus);
   return { peakPct: Math.max(...pct), meanPct: pct.reduce((a, b) => a + b, 0) / pct.length, deepSamples: deep.length };
+}
+
+export interface RunPods {
+  /** When the run's first pod was seen bound to a node, and its last pod seen finished (ms). */
+  readonly firstBoundMs?: number;
+  readonly lastFinishedMs?: number;
+}
+
+export interface Lags {
+  readonly runs: number;
+  readonly p50Seconds: number;
+  readonly p99Seconds: number;
+}
+
+/**
+ * Where GPUs idle around a run, per run: quota reserved -> first pod bound (Kueue unsuspends the Job,
+ * the Job controller creates pods, the scheduler binds them), and last pod finished -> Workload Finished
+ * (the Job controller completes the Job, Kueue releases the quota). Workload times are whole seconds.
+ */
+export function lifecycleLags(workloads: readonly WorkloadFacts[], pods: ReadonlyMap<string, RunPods>): { start: Lags; release: Lags } {
+  const start: number[] = [];
+  const release: number[] = [];
+  for (const w of workloads) {
+    const p = w.run === undefined ? undefined : pods.get(w.run);
+    if (!p) continue;
+    if (w.admittedMs !== undefined && p.firstBoundMs !== undefined) start.push((p.firstBoundMs - w.admittedMs) / 1000);
+    if (w.finishedMs !== undefined && p.lastFinishedMs !== undefined) release.push((w.finishedMs - p.lastFinishedMs) / 1000);
+  }
+  const lags = (xs: number[]): Lags => ({ runs: xs.length, p50Seconds: percentile(xs, 50), p99Seconds: percentile(xs, 99) });
+  return { start: lags(start), release: lags(release) };
 }

@@ -15,7 +15,7 @@ import { defaultDeps, Deps } from "../../cli/src/context";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { RUN_LABEL } from "../../contract/labels";
 import { parseAccountantLog } from "./accountant-log";
-import { admissionRate, AllocationSample, allocationWhileDeep, percentile, starvationInversions, WorkloadFacts } from "./admissions";
+import { admissionRate, AllocationSample, allocationWhileDeep, lifecycleLags, percentile, RunPods, starvationInversions, WorkloadFacts } from "./admissions";
 import { Child, probePages, startAccountant, startDashboard, timePlugin } from "./children";
 import { ANCHORS, Figure, formatFigures, verdict } from "./figures";
 import { clusterQueueName, HOLD_RELEASE, PlannedRun, planRuns, teamName, teamNamespace } from "./plan";
@@ -96,8 +96,9 @@ export function submitArgs(r: PlannedRun, spec: string): string[] {
 
 interface PodState {
   readonly gpus: number;
-  bound: boolean;
-  finished: boolean;
+  readonly run: string;
+  boundAt?: number;
+  finishedAt?: number;
 }
 
 const podGpus = (p: V1Pod) => (p.spec?.containers ?? []).reduce((a, c) => a + Number(c.resources?.limits?.[GPU_RESOURCE] ?? c.resources?.requests?.[GPU_RESOURCE] ?? 0), 0);
@@ -109,9 +110,9 @@ function watchPods(kc: KubeConfig, onError: (e: unknown) => void) {
   const informer = makeInformer(kc, "/api/v1/pods", () => core.listPodForAllNamespaces({ labelSelector: RUN_LABEL }), RUN_LABEL);
   const upsert = (p: V1Pod) => {
     if (!p.metadata?.namespace?.startsWith("kiln-bench-") || !p.metadata.uid) return;
-    const s = pods.get(p.metadata.uid) ?? { gpus: podGpus(p), bound: false, finished: false };
-    s.bound ||= Boolean(p.spec?.nodeName);
-    s.finished ||= p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
+    const s: PodState = pods.get(p.metadata.uid) ?? { gpus: podGpus(p), run: p.metadata.labels?.[RUN_LABEL] ?? "" };
+    if (s.boundAt === undefined && p.spec?.nodeName) s.boundAt = Date.now();
+    if (s.finishedAt === undefined && (p.status?.phase === "Succeeded" || p.status?.phase === "Failed")) s.finishedAt = Date.now();
     pods.set(p.metadata.uid, s);
   };
   informer.on("add", upsert);
@@ -129,7 +130,7 @@ async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFac
   const out: WorkloadFacts[] = [];
   let cont: string | undefined;
   type Wl = {
-    metadata: { name: string; namespace: string; creationTimestamp: string };
+    metadata: { name: string; namespace: string; creationTimestamp: string; ownerReferences?: { name: string }[] };
     spec: { priority?: number; podSets: { count: number; template: { spec: { containers: { resources?: { requests?: Record<string, string> } }[] } } }[] };
     status?: { admission?: { clusterQueue: string }; conditions?: { type: string; status: string; lastTransitionTime: string }[] };
   };
@@ -139,6 +140,7 @@ async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFac
       const ns = w.metadata.namespace;
       if (!cqOf.has(ns)) continue;
       const reserved = w.status?.conditions?.find((c) => c.type === "QuotaReserved" && c.status === "True");
+      const finished = w.status?.conditions?.find((c) => c.type === "Finished" && c.status === "True");
       const pods = w.spec.podSets.reduce((a, p) => a + p.count, 0);
       const gpus = w.spec.podSets.reduce((a, p) => a + p.count * p.template.spec.containers.reduce((g, c) => g + Number(c.resources?.requests?.[GPU_RESOURCE] ?? 0), 0), 0);
       out.push({
@@ -149,6 +151,8 @@ async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFac
         admittedMs: reserved ? Date.parse(reserved.lastTransitionTime) : undefined,
         gpus,
         pods,
+        run: w.metadata.ownerReferences?.[0]?.name,
+        finishedMs: finished ? Date.parse(finished.lastTransitionTime) : undefined,
       });
     }
     cont = page.metadata?._continue || undefined;
@@ -216,12 +220,12 @@ async function main(): Promise<void> {
     let boundGpus = 0;
     let bound = 0;
     for (const p of pods.values()) {
-      if (p.bound) {
+      if (p.boundAt !== undefined) {
         boundGpus += p.gpus;
         bound++;
       }
-      if (p.bound && !p.finished) held += p.gpus;
-      if (p.finished && Number.isNaN(firstFinishedAt)) firstFinishedAt = Date.now() - t0;
+      if (p.boundAt !== undefined && p.finishedAt === undefined) held += p.gpus;
+      if (p.finishedAt !== undefined && Number.isNaN(firstFinishedAt)) firstFinishedAt = Date.now() - t0;
     }
     if (bound >= expectedPods && Number.isNaN(lastBoundAt)) lastBoundAt = Date.now() - t0;
     samples.push({ t: Date.now() - t0, held, waiting: Math.max(0, submittedGpus - boundGpus) });
@@ -259,7 +263,7 @@ async function main(): Promise<void> {
 
   let lastLog = 0;
   for (;;) {
-    const done = [...pods.values()].filter((p) => p.finished).length;
+    const done = [...pods.values()].filter((p) => p.finishedAt !== undefined).length;
     if (done >= expectedPods - failed || Date.now() - t0 > s.timeoutSeconds * 1000) break;
     if (Date.now() - lastLog > 30_000) {
       lastLog = Date.now();
@@ -270,7 +274,7 @@ async function main(): Promise<void> {
   }
   const allFinishedSeconds = (Date.now() - t0) / 1000;
   clearInterval(tick);
-  const finishedPods = [...pods.values()].filter((p) => p.finished).length;
+  const finishedPods = [...pods.values()].filter((p) => p.finishedAt !== undefined).length;
 
   say("timing kubectl kiln ls -A and usage, reading the Workloads");
   const dashboardResults = probe?.stop();
@@ -285,6 +289,15 @@ async function main(): Promise<void> {
 
   const adm = admissionRate(workloads, totalGpus);
   const inv = starvationInversions(workloads);
+  const byRun = new Map<string, RunPods>();
+  for (const p of pods.values()) {
+    const r = byRun.get(p.run) ?? {};
+    byRun.set(p.run, {
+      firstBoundMs: p.boundAt === undefined ? r.firstBoundMs : Math.min(p.boundAt, r.firstBoundMs ?? Infinity),
+      lastFinishedMs: p.finishedAt === undefined ? r.lastFinishedMs : Math.max(p.finishedAt, r.lastFinishedMs ?? -Infinity),
+    });
+  }
+  const lags = lifecycleLags(workloads, byRun);
   // Deep-queue samples after the release; "steady" from the first finished pod on, when quota is recycled.
   const alloc = allocationWhileDeep(samples.filter((x) => x.t >= releasedAt), totalGpus);
   const steady = allocationWhileDeep(samples.filter((x) => x.t >= firstFinishedAt), totalGpus);
@@ -300,6 +313,8 @@ async function main(): Promise<void> {
     { key: "allFinishedSeconds", label: `${s.hold ? "release" : "first submit"} -> every pod finished`, value: allFinishedSeconds - releasedAt / 1000, unit: "s", note: `${finishedPods}/${expectedPods} pods finished` },
     { key: "gpuAllocationPeakPct", label: "GPU allocation while the queue is deep, peak", value: alloc.peakPct, unit: "%", target: { atLeast: 95 } },
     { key: "gpuAllocationMeanPct", label: "GPU allocation while the queue is deep, mean", value: steady.meanPct, unit: "%", target: { atLeast: 95 }, note: `over ${steady.deepSamples} one-second samples from the first finished pod on, where waiting runs asked for more GPUs than were free; ${alloc.meanPct.toFixed(1)} % including the first fill (${alloc.deepSamples} samples)` },
+    { key: "startLagP50Seconds", label: "quota reserved -> first pod bound, p50", value: lags.start.p50Seconds, unit: "s", note: `p99 ${lags.start.p99Seconds.toFixed(1)} s over ${lags.start.runs} runs: Kueue unsuspends, the Job controller makes pods, the scheduler binds (GPUs reserved, idle)` },
+    { key: "releaseLagP50Seconds", label: "last pod finished -> quota released, p50", value: lags.release.p50Seconds, unit: "s", note: `p99 ${lags.release.p99Seconds.toFixed(1)} s over ${lags.release.runs} runs: the Job controller completes the Job, Kueue finishes the Workload (GPUs free, quota still taken)` },
     { key: "starvationInversions", label: "starvation inversions", value: inv.count, unit: "", target: { atMost: 0 }, note: inv.examples.length ? `e.g. ${inv.examples.slice(0, 3).map((e) => `${e.admitted} before ${e.skipped}`).join("; ")}` : "older, no larger, same-queue same-priority run never overtaken" },
   ];
   if (acc) {
@@ -345,6 +360,7 @@ async function main(): Promise<void> {
     processes,
     admissions: adm,
     inversions: inv,
+    lags,
     allocation: { fromRelease: alloc, fromFirstFinish: steady },
     accountant: acc,
     etcd: { start: etcdStart, end: etcdEnd },

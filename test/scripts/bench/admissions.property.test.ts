@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { admissionRate, allocationWhileDeep, percentile, starvationInversions, WorkloadFacts } from "../../../scripts/bench/admissions";
+import { admissionRate, allocationWhileDeep, lifecycleLags, percentile, starvationInversions, WorkloadFacts } from "../../../scripts/bench/admissions";
 
 const S = 1000;
 const wl = (key: string, created: number, admitted: number | undefined, gpus = 1, extra: Partial<WorkloadFacts> = {}): WorkloadFacts => ({
@@ -133,5 +133,22 @@ describe("percentile", () => {
         expect(vs.filter((x) => x <= v).length / vs.length).toBeGreaterThanOrEqual(p / 100);
       }),
     );
+  });
+});
+
+describe("lifecycle lags", () => {
+  it("measures quota reserved -> first pod bound and last pod finished -> Workload Finished, per run", () => {
+    const ws = [
+      { ...wl("ns/job-a", 0, 10), run: "a", finishedMs: 40 * S },
+      { ...wl("ns/job-b", 0, 20), run: "b", finishedMs: undefined },
+      { ...wl("ns/job-c", 0, undefined), run: "c" },
+    ];
+    const pods = new Map([
+      ["a", { firstBoundMs: 12 * S, lastFinishedMs: 35 * S }],
+      ["b", { firstBoundMs: 21 * S }],
+    ]);
+    const r = lifecycleLags(ws, pods);
+    expect(r.start).toEqual({ runs: 2, p50Seconds: 1, p99Seconds: 2 });
+    expect(r.release).toEqual({ runs: 1, p50Seconds: 5, p99Seconds: 5 });
   });
 });
