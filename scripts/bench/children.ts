@@ -105,13 +105,22 @@ export function probePages(base: string, pages: readonly string[], periodMs = 10
   };
 }
 
-/** Wall time of one command of the plugin binary (what a user waits for), with its exit code. */
-export function timePlugin(args: readonly string[]): Promise<{ seconds: number; code: number | null; stderr: string; stdoutBytes: number }> {
+/** Wall time of one command of the plugin binary (what a user waits for), with its exit code; killed after timeoutMs (code null). */
+export function timePlugin(args: readonly string[], timeoutMs = 180_000): Promise<{ seconds: number; code: number | null; stderr: string; stdoutBytes: number }> {
   const t = performance.now();
   const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), ...args], { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdoutBytes = 0;
   proc.stdout!.on("data", (d: Buffer) => (stdoutBytes += d.length));
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => proc.once("exit", (code) => resolve({ seconds: (performance.now() - t) / 1000, code, stderr: stderr.slice(0, 500), stdoutBytes })));
+  const timer = setTimeout(() => {
+    stderr = `killed after ${timeoutMs / 1000} s\n${stderr}`;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  return new Promise((resolve) =>
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ seconds: (performance.now() - t) / 1000, code, stderr: stderr.slice(0, 500), stdoutBytes });
+    }),
+  );
 }
