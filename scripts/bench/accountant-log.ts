@@ -3,7 +3,8 @@
  * Reads either kind of line, whichever the accountant writes:
  *   {"msg":"pass","ms":812,"requests":14,"bytes":90311,...}   the accountant's own line per pass;
  *   {"msg":"bench-http-burst","ms":...,"requests":...,"bytes":...}   scripts/bench/http-meter.ts's line per
- *     burst of API calls (one pass of an accountant that lists every pass and logs no pass line).
+ *     burst of API calls (one pass of an accountant that lists every pass and logs no pass line);
+ *     `"unfinished":true` marks a pass cut short by the end of the bench.
  * Own pass lines win when present. Other lines (and lines that are not JSON) are skipped.
  */
 
@@ -22,6 +23,8 @@ export interface AccountantFigures {
   readonly bytesMean: number;
   readonly lastPass?: PassFigure;
   readonly errors: number;
+  /** A pass still running when the bench stopped the accountant (counted, with its time so far). */
+  readonly unfinished: number;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -30,6 +33,7 @@ export function parseAccountantLog(text: string): AccountantFigures {
   const own: PassFigure[] = [];
   const bursts: PassFigure[] = [];
   let errors = 0;
+  let unfinished = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;
     let o: Record<string, unknown>;
@@ -44,6 +48,7 @@ export function parseAccountantLog(text: string): AccountantFigures {
     const figure = { ms, requests: num(o.requests), bytes: num(o.bytes) };
     if (o.msg === "pass") own.push(figure);
     else if (o.msg === "bench-http-burst") bursts.push(figure);
+    if (o.unfinished === true) unfinished++;
   }
   const passes = own.length ? own : bursts;
   const source = own.length ? "pass" : bursts.length ? "bench-http-burst" : "none";
@@ -61,5 +66,6 @@ export function parseAccountantLog(text: string): AccountantFigures {
     bytesMean: mean(passes.map((p) => p.bytes)),
     lastPass: passes[passes.length - 1],
     errors,
+    unfinished,
   };
 }

@@ -65,6 +65,8 @@ remove_bench_objects() {
   kc delete nodes -l "$GPU_POOL_LABEL in ($POOLS)" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kc wait --for=delete namespace -l "$BENCH_LABEL" --timeout 900s >/dev/null 2>&1 || log "bench namespaces still terminating after 900s"
   kc wait --for=delete clusterqueue,resourceflavor -l "$BENCH_LABEL" --timeout 120s >/dev/null 2>&1 || log "bench ClusterQueues/ResourceFlavors still present after 120s"
+  kc delete clusterrolebinding,clusterrole -l "$BENCH_LABEL" --ignore-not-found >/dev/null 2>&1 || true
+  kc delete serviceaccount bench-metrics -n kueue-system --ignore-not-found >/dev/null 2>&1 || true
   kc wait --for=delete nodes -l "$GPU_POOL_LABEL in ($POOLS)" --timeout 120s >/dev/null 2>&1 || log "bench nodes still present after 120s"
 }
 
@@ -72,6 +74,16 @@ cleanup() {
   local status=$?
   [[ "$BENCH_KEEP" != true && -n "${KUBECTL:-}" ]] && remove_bench_objects
   exit $status
+}
+
+# kueue_metrics_token: a ServiceAccount that may read Kueue's authenticated /metrics, and a token for it.
+kueue_metrics_token() {
+  kc create serviceaccount bench-metrics -n kueue-system --dry-run=client -o yaml | kc apply -f - >/dev/null
+  kc create clusterrole bench-metrics-reader --verb=get --non-resource-url=/metrics --dry-run=client -o yaml \
+    | kc label -f - --local "$BENCH_LABEL" -o yaml | kc apply -f - >/dev/null
+  kc create clusterrolebinding bench-metrics-reader --clusterrole=bench-metrics-reader --serviceaccount=kueue-system:bench-metrics \
+    --dry-run=client -o yaml | kc label -f - --local "$BENCH_LABEL" -o yaml | kc apply -f - >/dev/null
+  kc create token bench-metrics -n kueue-system --duration 4h
 }
 
 install_templates() {
@@ -119,10 +131,13 @@ main() {
   install_templates
 
   mkdir -p "$BENCH_OUT_DIR"
+  local token
+  token=$(kueue_metrics_token) || { log "no token for Kueue's metrics; its controller figures will be missing"; token=""; }
   BENCH_RUNS=$BENCH_RUNS BENCH_NODES=$BENCH_NODES BENCH_GPUS=$BENCH_GPUS BENCH_POOLS=$BENCH_POOLS BENCH_TEAMS=$BENCH_TEAMS \
     BENCH_MULTI_NODE_SHARE=$BENCH_MULTI_NODE_SHARE BENCH_HOLD=$BENCH_HOLD BENCH_CONCURRENCY=$BENCH_CONCURRENCY BENCH_RUN_SECONDS=$BENCH_RUN_SECONDS \
     BENCH_ACCOUNTANT=$BENCH_ACCOUNTANT BENCH_ACCOUNTANT_INTERVAL=$BENCH_ACCOUNTANT_INTERVAL BENCH_DASHBOARD=$BENCH_DASHBOARD \
     BENCH_TIMEOUT=$BENCH_TIMEOUT BENCH_OUT_DIR=$BENCH_OUT_DIR KILN_DIR=$KILN_DIR KUBECONFIG=$KILN_KUBECONFIG \
+    BENCH_KUEUE_METRICS_PORT=$KUEUE_METRICS_PORT BENCH_KUEUE_METRICS_TOKEN=$token \
     tsn scripts/bench/cluster.ts
 }
 

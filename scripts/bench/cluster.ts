@@ -19,6 +19,7 @@ import { admissionRate, AllocationSample, allocationWhileDeep, lifecycleLags, pe
 import { Child, probePages, startAccountant, startDashboard, timePlugin } from "./children";
 import { ANCHORS, Figure, formatFigures, verdict } from "./figures";
 import { clusterQueueName, HOLD_RELEASE, PlannedRun, planRuns, teamName, teamNamespace } from "./plan";
+import { controllerFigures, fetchKueueMetrics } from "./kueue-metrics";
 import { etcdDbSize, harnessPids, machineCores, ProcessSampler } from "./processes";
 
 export interface BenchSettings {
@@ -124,7 +125,7 @@ function watchPods(kc: KubeConfig, onError: (e: unknown) => void) {
   return { pods, informer };
 }
 
-async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFacts[]> {
+export async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFacts[]> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const cqOf = new Map(Array.from({ length: teams }, (_, t) => [teamNamespace(t), clusterQueueName(t)]));
   const out: WorkloadFacts[] = [];
@@ -135,7 +136,8 @@ async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFac
     status?: { admission?: { clusterQueue: string }; conditions?: { type: string; status: string; lastTransitionTime: string }[] };
   };
   do {
-    const page = (await api.listClusterCustomObject({ group: "kueue.x-k8s.io", version: "v1beta1", plural: "workloads", limit: 1000, _continue: cont })) as { items: Wl[]; metadata?: { _continue?: string } };
+    // Custom objects come back as the API server's JSON: the token is metadata.continue.
+    const page = (await api.listClusterCustomObject({ group: "kueue.x-k8s.io", version: "v1beta1", plural: "workloads", limit: 1000, _continue: cont })) as { items: Wl[]; metadata?: { continue?: string } };
     for (const w of page.items) {
       const ns = w.metadata.namespace;
       if (!cqOf.has(ns)) continue;
@@ -155,7 +157,7 @@ async function listWorkloads(kc: KubeConfig, teams: number): Promise<WorkloadFac
         finishedMs: finished ? Date.parse(finished.lastTransitionTime) : undefined,
       });
     }
-    cont = page.metadata?._continue || undefined;
+    cont = page.metadata?.continue || undefined;
   } while (cont);
   return out;
 }
@@ -283,6 +285,8 @@ async function main(): Promise<void> {
   const usage = await timePlugin(["usage"]);
   const workloads = await listWorkloads(kc, s.teams);
   const etcdEnd = await etcdDbSize("http://127.0.0.1:2379/metrics");
+  const kueueText = process.env.BENCH_KUEUE_METRICS_TOKEN ? await fetchKueueMetrics(intEnv("BENCH_KUEUE_METRICS_PORT", 8080), process.env.BENCH_KUEUE_METRICS_TOKEN) : undefined;
+  const kueueControllers = kueueText ? controllerFigures(kueueText).filter((c) => c.reconciles > 0 && Number.isFinite(c.workers)) : [];
   const processes = sampler.stop();
   for (const c of children.values()) await c.stop();
   informer.stop();
@@ -319,7 +323,7 @@ async function main(): Promise<void> {
   ];
   if (acc) {
     figures.push(
-      { key: "accountantPassMsMax", label: "accountant pass, max", value: acc.msMax, unit: "ms", target: { atMost: s.accountantInterval * 1000 }, note: `${acc.passes} passes (from ${acc.source} lines), p50 ${acc.msP50} ms, interval ${s.accountantInterval} s, ${acc.errors} error lines` },
+      { key: "accountantPassMsMax", label: "accountant pass, max", value: acc.msMax, unit: "ms", target: { atMost: s.accountantInterval * 1000 }, note: `${acc.passes} passes (from ${acc.source} lines), p50 ${acc.msP50} ms, interval ${s.accountantInterval} s, ${acc.errors} error lines${acc.unfinished ? `; the last pass was still running when the bench ended` : ""}` },
       { key: "accountantRequestsPerPass", label: "accountant API requests per pass (mean)", value: acc.requestsMean, unit: "" },
       { key: "accountantMiBPerPass", label: "accountant response MiB per pass (mean)", value: acc.bytesMean / 1048576, unit: "MiB", note: acc.lastPass ? `last pass: ${acc.lastPass.ms} ms, ${acc.lastPass.requests} requests, ${((acc.lastPass.bytes ?? NaN) / 1048576).toFixed(1)} MiB` : undefined },
     );
@@ -348,6 +352,8 @@ async function main(): Promise<void> {
     formatFigures(figures),
     `CPU by process over the bench (${cores} cores = ${cores * 100} %):`,
     cpuTable,
+    `Kueue controllers (workers / mean reconcile time = the reconciles per second they can do):`,
+    ...kueueControllers.slice(0, 5).map((c) => `  ${c.controller.padEnd(34)} ${String(c.reconciles).padStart(6)} reconciles  mean ${(c.meanSeconds * 1000).toFixed(0).padStart(5)} ms  x ${c.workers} workers = ${c.capacityPerSecond.toFixed(1)}/s`),
   ].join("\n");
   process.stdout.write(text + "\n");
   const jsonFile = path.join(s.outDir, `${stamp}.json`);
@@ -358,6 +364,7 @@ async function main(): Promise<void> {
     counts: { runs: s.runs, failed, pods: expectedPods, podsFinished: finishedPods, workloads: workloads.length, admitted: adm.admitted },
     figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
     processes,
+    kueueControllers,
     admissions: adm,
     inversions: inv,
     lags,

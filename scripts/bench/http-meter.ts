@@ -5,6 +5,7 @@
  * makes one burst per pass. Watches (long-lived, `watch=true`) are counted but never hold a burst open.
  */
 // The modules themselves (import * would give a read-only namespace copy whose request cannot be replaced).
+import fs = require("fs");
 import http = require("http");
 import https = require("https");
 
@@ -45,6 +46,13 @@ function wrap(mod: typeof http | typeof https): void {
 
 wrap(http);
 wrap(https);
+
+// Stopped mid-pass (the bench ends): the open burst, marked unfinished, so a pass longer than the bench still shows.
+process.on("SIGTERM", () => {
+  if (!burst) return;
+  const b = burst;
+  fs.writeSync(1, `${JSON.stringify({ time: new Date().toISOString(), msg: "bench-http-burst", unfinished: true, ms: Date.now() - b.start, requests: b.requests, bytes: b.bytes })}\n`);
+});
 
 setInterval(() => {
   if (!burst || inFlight > 0 || Date.now() - burst.lastEnd < BURST_GAP_MS) return;

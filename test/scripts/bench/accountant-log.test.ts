@@ -23,3 +23,11 @@ describe("the accountant's log, read for per-pass figures", () => {
     expect(parseAccountantLog('{"msg":"pass","ms":10}').requestsMean).toBeNaN();
   });
 });
+
+describe("a pass cut short by the end of the bench", () => {
+  it("counts with its time so far and is flagged", () => {
+    const r = parseAccountantLog('{"msg":"bench-http-burst","ms":300,"requests":9,"bytes":512}\n{"msg":"bench-http-burst","unfinished":true,"ms":900000,"requests":3000,"bytes":9}\n');
+    expect(r).toMatchObject({ passes: 2, msMax: 900000, unfinished: 1 });
+    expect(parseAccountantLog('{"msg":"pass","ms":1}').unfinished).toBe(0);
+  });
+});
