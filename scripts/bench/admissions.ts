@@ -36,7 +36,10 @@ export interface Inversion {
 }
 
 /** Every (admitted, skipped) pair breaking FIFO-among-equals as defined above; at most `limit` pairs listed. */
-export function starvationInversions(workloads: readonly WorkloadFacts[], limit = 20): { count: number; examples: Inversion[] } {
+export function starvationInversions(
+  workloads: readonly WorkloadFacts[],
+  limit = 20,
+): { count: number; examples: Inversion[] } {
   const byQueue = new Map<string, WorkloadFacts[]>();
   for (const w of workloads) {
     const k = `${w.clusterQueue}\u0000${w.priority}`;
@@ -86,7 +89,8 @@ export interface AdmissionRate {
  */
 export function admissionRate(workloads: readonly WorkloadFacts[], quotaGpus: number): AdmissionRate {
   const admitted = workloads.filter((w) => w.admittedMs !== undefined).sort((a, b) => a.admittedMs! - b.admittedMs!);
-  if (admitted.length === 0) return { admitted: 0, whileQuotaAllows: 0, burstAdmitted: 0, burstSeconds: 0, peak10s: 0, overall: 0 };
+  if (admitted.length === 0)
+    return { admitted: 0, whileQuotaAllows: 0, burstAdmitted: 0, burstSeconds: 0, peak10s: 0, overall: 0 };
   const t0 = admitted[0].admittedMs!;
   let gpus = 0;
   let end = admitted.length - 1;
@@ -141,7 +145,10 @@ export interface AllocationSample {
  * GPU allocation while the queue is deep: over the samples where the waiting runs ask for more GPUs
  * than are free (so a perfect packer would hold every GPU), the peak and mean share held.
  */
-export function allocationWhileDeep(samples: readonly AllocationSample[], totalGpus: number): { peakPct: number; meanPct: number; deepSamples: number } {
+export function allocationWhileDeep(
+  samples: readonly AllocationSample[],
+  totalGpus: number,
+): { peakPct: number; meanPct: number; deepSamples: number } {
   const deep = samples.filter((s) => s.waiting > totalGpus - s.held);
   if (deep.length === 0) return { peakPct: NaN, meanPct: NaN, deepSamples: 0 };
   const pct = deep.map((s) => (100 * s.held) / totalGpus);
@@ -165,15 +172,23 @@ export interface Lags {
  * the Job controller creates pods, the scheduler binds them), and last pod finished -> Workload Finished
  * (the Job controller completes the Job, Kueue releases the quota). Workload times are whole seconds.
  */
-export function lifecycleLags(workloads: readonly WorkloadFacts[], pods: ReadonlyMap<string, RunPods>): { start: Lags; release: Lags } {
+export function lifecycleLags(
+  workloads: readonly WorkloadFacts[],
+  pods: ReadonlyMap<string, RunPods>,
+): { start: Lags; release: Lags } {
   const start: number[] = [];
   const release: number[] = [];
   for (const w of workloads) {
     const p = w.run === undefined ? undefined : pods.get(w.run);
     if (!p) continue;
     if (w.admittedMs !== undefined && p.firstBoundMs !== undefined) start.push((p.firstBoundMs - w.admittedMs) / 1000);
-    if (w.finishedMs !== undefined && p.lastFinishedMs !== undefined) release.push((w.finishedMs - p.lastFinishedMs) / 1000);
+    if (w.finishedMs !== undefined && p.lastFinishedMs !== undefined)
+      release.push((w.finishedMs - p.lastFinishedMs) / 1000);
   }
-  const lags = (xs: number[]): Lags => ({ runs: xs.length, p50Seconds: percentile(xs, 50), p99Seconds: percentile(xs, 99) });
+  const lags = (xs: number[]): Lags => ({
+    runs: xs.length,
+    p50Seconds: percentile(xs, 50),
+    p99Seconds: percentile(xs, 99),
+  });
   return { start: lags(start), release: lags(release) };
 }

@@ -37,13 +37,26 @@ export interface AccountantTeam {
 }
 
 /** Starts the accountant with a settings file for the bench's teams; its stdout+stderr go to logFile. */
-export function startAccountant(dir: string, logFile: string, teams: readonly AccountantTeam[], intervalSeconds: number): Child {
+export function startAccountant(
+  dir: string,
+  logFile: string,
+  teams: readonly AccountantTeam[],
+  intervalSeconds: number,
+): Child {
   const settings = path.join(dir, "accountant-settings.json");
   fs.writeFileSync(settings, JSON.stringify({ region: "us-east-1", intervalSeconds, teams }, null, 2));
   const out = fs.openSync(logFile, "w");
   const proc = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", "-r", path.join(__dirname, "http-meter.ts"), path.join(REPO_ROOT, "accountant/src/main.ts"), "--settings", settings],
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      "-r",
+      path.join(__dirname, "http-meter.ts"),
+      path.join(REPO_ROOT, "accountant/src/main.ts"),
+      "--settings",
+      settings,
+    ],
     { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", out, out] },
   );
   return child(proc);
@@ -51,11 +64,18 @@ export function startAccountant(dir: string, logFile: string, teams: readonly Ac
 
 /** Starts `kubectl kiln dashboard --port 0` and resolves with its URL once it prints it. */
 export async function startDashboard(logFile: string, timeoutMs = 120_000): Promise<Child & { url: string }> {
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), "dashboard", "--port", "0"], { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), "dashboard", "--port", "0"], {
+    cwd: REPO_ROOT,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const log = fs.createWriteStream(logFile);
   let text = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the dashboard printed no URL in ${timeoutMs / 1000}s; read ${logFile}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the dashboard printed no URL in ${timeoutMs / 1000}s; read ${logFile}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       log.write(d);
       text += d.toString();
@@ -106,9 +126,16 @@ export function probePages(base: string, pages: readonly string[], periodMs = 10
 }
 
 /** Wall time of one command of the plugin binary (what a user waits for), with its exit code; killed after timeoutMs (code null). */
-export function timePlugin(args: readonly string[], timeoutMs = 180_000): Promise<{ seconds: number; code: number | null; stderr: string; stdoutBytes: number }> {
+export function timePlugin(
+  args: readonly string[],
+  timeoutMs = 180_000,
+): Promise<{ seconds: number; code: number | null; stderr: string; stdoutBytes: number }> {
   const t = performance.now();
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), ...args], { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), ...args], {
+    cwd: REPO_ROOT,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   let stdoutBytes = 0;
   proc.stdout!.on("data", (d: Buffer) => (stdoutBytes += d.length));

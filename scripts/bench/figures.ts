@@ -37,7 +37,8 @@ export function targetText(f: Figure): string {
   return "";
 }
 
-const fmt = (v: number) => (!Number.isFinite(v) ? "n/a" : Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1));
+const fmt = (v: number) =>
+  !Number.isFinite(v) ? "n/a" : Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1);
 
 /** The printed table: figure, value, target, verdict, then the anchor or note on its own line when present. */
 export function formatFigures(figures: readonly Figure[]): string {
@@ -45,7 +46,12 @@ export function formatFigures(figures: readonly Figure[]): string {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 0));
   const lines: string[] = [];
   figures.forEach((f, i) => {
-    lines.push(`  ${rows[i].map((c, j) => c.padEnd(widths[j])).join("  ").trimEnd()}`);
+    lines.push(
+      `  ${rows[i]
+        .map((c, j) => c.padEnd(widths[j]))
+        .join("  ")
+        .trimEnd()}`,
+    );
     for (const extra of [f.anchor && `anchor: ${f.anchor}`, f.note]) if (extra) lines.push(`      ${extra}`);
   });
   return lines.join("\n");

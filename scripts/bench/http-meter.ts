@@ -51,12 +51,17 @@ wrap(https);
 process.on("SIGTERM", () => {
   if (!burst) return;
   const b = burst;
-  fs.writeSync(1, `${JSON.stringify({ time: new Date().toISOString(), msg: "bench-http-burst", unfinished: true, ms: Date.now() - b.start, requests: b.requests, bytes: b.bytes })}\n`);
+  fs.writeSync(
+    1,
+    `${JSON.stringify({ time: new Date().toISOString(), msg: "bench-http-burst", unfinished: true, ms: Date.now() - b.start, requests: b.requests, bytes: b.bytes })}\n`,
+  );
 });
 
 setInterval(() => {
   if (!burst || inFlight > 0 || Date.now() - burst.lastEnd < BURST_GAP_MS) return;
   const b = burst;
   burst = undefined;
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: "bench-http-burst", ms: b.lastEnd - b.start, requests: b.requests, bytes: b.bytes })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), msg: "bench-http-burst", ms: b.lastEnd - b.start, requests: b.requests, bytes: b.bytes })}\n`,
+  );
 }, 250).unref();

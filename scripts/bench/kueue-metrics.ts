@@ -28,7 +28,9 @@ const controllerOf = (labels: string) => /controller="([^"]+)"/.exec(labels)?.[1
 export function controllerFigures(text: string): ControllerFigure[] {
   const sums = samples(text, "controller_runtime_reconcile_time_seconds_sum");
   const counts = samples(text, "controller_runtime_reconcile_time_seconds_count");
-  const workers = new Map([...samples(text, "controller_runtime_max_concurrent_reconciles")].map(([l, v]) => [controllerOf(l), v]));
+  const workers = new Map(
+    [...samples(text, "controller_runtime_max_concurrent_reconciles")].map(([l, v]) => [controllerOf(l), v]),
+  );
   const out: ControllerFigure[] = [];
   for (const [labels, count] of counts) {
     const controller = controllerOf(labels);
@@ -44,15 +46,25 @@ export function controllerFigures(text: string): ControllerFigure[] {
 export function fetchKueueMetrics(port: number, token: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     // Kueue serves its metrics with a self-signed certificate (internal cert management).
-    const req = https.get({ host: "127.0.0.1", port, path: "/metrics", headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 30_000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => {
-        if (res.statusCode === 200) return resolve(body);
-        process.stderr.write(`Kueue metrics: HTTP ${res.statusCode}\n`);
-        resolve(undefined);
-      });
-    });
+    const req = https.get(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/metrics",
+        headers: { Authorization: `Bearer ${token}` },
+        rejectUnauthorized: false,
+        timeout: 30_000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => {
+          if (res.statusCode === 200) return resolve(body);
+          process.stderr.write(`Kueue metrics: HTTP ${res.statusCode}\n`);
+          resolve(undefined);
+        });
+      },
+    );
     req.on("error", (e) => {
       process.stderr.write(`Kueue metrics: ${e.message}\n`);
       resolve(undefined);

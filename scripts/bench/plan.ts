@@ -62,8 +62,10 @@ export const runName = (i: number) => `bench-${String(i).padStart(5, "0")}`;
 
 export function validatePlanInput(p: BenchPlanInput): void {
   if (!Number.isInteger(p.runs) || p.runs < 1) throw new Error(`BENCH_RUNS=${p.runs}: expected an integer >= 1`);
-  if (!Number.isInteger(p.teams) || p.teams < 1 || p.teams > 50) throw new Error(`BENCH_TEAMS=${p.teams}: expected an integer from 1 to 50`);
-  if (!(p.multiNodeShare >= 0 && p.multiNodeShare <= 1)) throw new Error(`BENCH_MULTI_NODE_SHARE=${p.multiNodeShare}: expected a number from 0 to 1`);
+  if (!Number.isInteger(p.teams) || p.teams < 1 || p.teams > 50)
+    throw new Error(`BENCH_TEAMS=${p.teams}: expected an integer from 1 to 50`);
+  if (!(p.multiNodeShare >= 0 && p.multiNodeShare <= 1))
+    throw new Error(`BENCH_MULTI_NODE_SHARE=${p.multiNodeShare}: expected a number from 0 to 1`);
 }
 
 /** The runs in submission order: teams round-robin, GPUs from GPU_MIX, a share multi-node. */
@@ -73,12 +75,20 @@ export function planRuns(p: BenchPlanInput): PlannedRun[] {
   const total = GPU_MIX.reduce((a, m) => a + m.weight, 0);
   const pickGpus = () => {
     let r = random() * total;
-    for (const m of GPU_MIX) if ((r -= m.weight) < 0) return m.gpus;
+    for (const m of GPU_MIX) {
+      r -= m.weight;
+      if (r < 0) return m.gpus;
+    }
     return GPU_MIX[GPU_MIX.length - 1].gpus;
   };
   return Array.from({ length: p.runs }, (_, i) => {
     if (random() < p.multiNodeShare) {
-      return { name: runName(i), team: i % p.teams, gpus: 8, nodes: MULTI_NODE_SIZES[Math.floor(random() * MULTI_NODE_SIZES.length)] };
+      return {
+        name: runName(i),
+        team: i % p.teams,
+        gpus: 8,
+        nodes: MULTI_NODE_SIZES[Math.floor(random() * MULTI_NODE_SIZES.length)],
+      };
     }
     return { name: runName(i), team: i % p.teams, gpus: pickGpus(), nodes: 1 };
   });
@@ -92,8 +102,10 @@ export interface BenchPool {
 
 /** BENCH_NODES split over BENCH_POOLS pools named bench-a, bench-b, ...: the first pools take the remainder. */
 export function planPools(nodes: number, pools: number, gpusPerNode: number): BenchPool[] {
-  if (!Number.isInteger(pools) || pools < 2 || pools > 26) throw new Error(`BENCH_POOLS=${pools}: expected an integer from 2 to 26 (the issue asks for at least two pools)`);
-  if (!Number.isInteger(nodes) || nodes < pools) throw new Error(`BENCH_NODES=${nodes}: expected an integer >= BENCH_POOLS (${pools})`);
+  if (!Number.isInteger(pools) || pools < 2 || pools > 26)
+    throw new Error(`BENCH_POOLS=${pools}: expected an integer from 2 to 26 (the issue asks for at least two pools)`);
+  if (!Number.isInteger(nodes) || nodes < pools)
+    throw new Error(`BENCH_NODES=${nodes}: expected an integer >= BENCH_POOLS (${pools})`);
   return Array.from({ length: pools }, (_, i) => ({
     name: `bench-${String.fromCharCode(97 + i)}`,
     nodes: Math.floor(nodes / pools) + (i < nodes % pools ? 1 : 0),
@@ -115,7 +127,13 @@ export function splitQuota(total: number, teams: number, team: number): number {
  * team. One resource group covers cpu, memory and GPUs, so every flavor carries its own cpu and memory.
  * With `hold`, the ClusterQueues start with stopPolicy Hold (see HOLD_RELEASE).
  */
-export function kueueObjects(pools: readonly BenchPool[], teams: number, toleration: Obj, nodeShape: { cpu: string; memory: string }, hold = false): Obj[] {
+export function kueueObjects(
+  pools: readonly BenchPool[],
+  teams: number,
+  toleration: Obj,
+  nodeShape: { cpu: string; memory: string },
+  hold = false,
+): Obj[] {
   const labels = { [BENCH_LABEL.key]: BENCH_LABEL.value };
   const memGi = (m: string) => Number(/^(\d+)Gi$/.exec(m)?.[1] ?? NaN);
   if (Number.isNaN(memGi(nodeShape.memory))) throw new Error(`node memory ${nodeShape.memory}: expected NGi`);

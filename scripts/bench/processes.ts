@@ -82,7 +82,13 @@ export class ProcessSampler {
       const l = this.last.get(name)!;
       const seconds = (l.at - f.at) / 1000;
       const cpuSeconds = (l.r.cpuTicks - f.r.cpuTicks) / CLOCK_TICKS;
-      out.push({ name, pid: f.pid, cpuSeconds, cpuPct: seconds > 0 ? (100 * cpuSeconds) / seconds : NaN, peakRssMiB: (this.peakRss.get(name) ?? 0) / 1024 });
+      out.push({
+        name,
+        pid: f.pid,
+        cpuSeconds,
+        cpuPct: seconds > 0 ? (100 * cpuSeconds) / seconds : NaN,
+        peakRssMiB: (this.peakRss.get(name) ?? 0) / 1024,
+      });
     }
     return out.sort((a, b) => b.cpuSeconds - a.cpuSeconds);
   }
@@ -95,7 +101,10 @@ export async function etcdDbSize(metricsUrl: string): Promise<{ totalBytes: numb
   try {
     const text = await (await fetch(metricsUrl)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
-    return { totalBytes: value("etcd_mvcc_db_total_size_in_bytes"), inUseBytes: value("etcd_mvcc_db_total_size_in_use_in_bytes") };
+    return {
+      totalBytes: value("etcd_mvcc_db_total_size_in_bytes"),
+      inUseBytes: value("etcd_mvcc_db_total_size_in_use_in_bytes"),
+    };
   } catch {
     return undefined;
   }

@@ -12,12 +12,15 @@ interface Result {
   readonly figures: (Figure & { readonly verdict: Verdict })[];
 }
 
-const fmt = (v: number) => (!Number.isFinite(v) ? "n/a" : Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1));
+const fmt = (v: number) =>
+  !Number.isFinite(v) ? "n/a" : Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1);
 
 export function markdownTable(results: readonly Result[]): string {
   const keys: string[] = [];
   for (const r of results) for (const f of r.figures) if (!keys.includes(f.key)) keys.push(f.key);
-  const head = results.map((r) => `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes`);
+  const head = results.map(
+    (r) => `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes`,
+  );
   const lines = [`| figure | target | ${head.join(" | ")} |`, `|---|---|${results.map(() => "---|").join("")}`];
   for (const key of keys) {
     const first = results.map((r) => r.figures.find((f) => f.key === key)).find((f) => f)!;
@@ -28,7 +31,9 @@ export function markdownTable(results: readonly Result[]): string {
     });
     lines.push(`| ${first.label} | ${targetText(first)} | ${cells.join(" | ")} |`);
   }
-  lines.push(`| pods finished before the timeout | all | ${results.map((r) => (r.counts ? `${r.counts.podsFinished}/${r.counts.pods}` : "")).join(" | ")} |`);
+  lines.push(
+    `| pods finished before the timeout | all | ${results.map((r) => (r.counts ? `${r.counts.podsFinished}/${r.counts.pods}` : "")).join(" | ")} |`,
+  );
   return lines.join("\n");
 }
 
@@ -38,6 +43,8 @@ if (require.main === module) {
     process.stderr.write("usage: table.ts RESULT.json...  (bench results, .kiln/bench/<time>.json)\n");
     process.exit(2);
   }
-  const results = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Result).sort((a, b) => a.settings.runs - b.settings.runs);
+  const results = files
+    .map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Result)
+    .sort((a, b) => a.settings.runs - b.settings.runs);
   process.stdout.write(markdownTable(results) + "\n");
 }

@@ -66,6 +66,8 @@ describe("the cluster bench at small scale", () => {
     for (const kind of ["namespaces", "clusterqueues.kueue.x-k8s.io", "resourceflavors.kueue.x-k8s.io"]) {
       expect((await kubectlJson<{ items: unknown[] }>(["get", kind, "-l", "kiln.dev/bench=true"])).items).toEqual([]);
     }
-    expect((await kubectlJson<{ items: unknown[] }>(["get", "nodes", "-l", "kiln.dev/gpu-pool in (bench-a,bench-b)"])).items).toEqual([]);
+    expect(
+      (await kubectlJson<{ items: unknown[] }>(["get", "nodes", "-l", "kiln.dev/gpu-pool in (bench-a,bench-b)"])).items,
+    ).toEqual([]);
   });
 });

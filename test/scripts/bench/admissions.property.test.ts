@@ -1,8 +1,21 @@
 import fc from "fast-check";
-import { admissionRate, allocationWhileDeep, lifecycleLags, percentile, starvationInversions, WorkloadFacts } from "../../../scripts/bench/admissions";
+import {
+  admissionRate,
+  allocationWhileDeep,
+  lifecycleLags,
+  percentile,
+  starvationInversions,
+  WorkloadFacts,
+} from "../../../scripts/bench/admissions";
 
 const S = 1000;
-const wl = (key: string, created: number, admitted: number | undefined, gpus = 1, extra: Partial<WorkloadFacts> = {}): WorkloadFacts => ({
+const wl = (
+  key: string,
+  created: number,
+  admitted: number | undefined,
+  gpus = 1,
+  extra: Partial<WorkloadFacts> = {},
+): WorkloadFacts => ({
   key,
   clusterQueue: "cq",
   priority: 0,
@@ -30,17 +43,27 @@ function referenceCount(ws: readonly WorkloadFacts[]): number {
   ).length;
 }
 
-const workloads = fc.array(
-  fc.record({
-    created: fc.integer({ min: 0, max: 30 }),
-    wait: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
-    gpus: fc.constantFrom(1, 2, 4, 8, 16),
-    pods: fc.constantFrom(1, 2, 4),
-    cq: fc.constantFrom("a", "b"),
-    priority: fc.constantFrom(0, 100),
-  }),
-  { maxLength: 40 },
-).map((rs) => rs.map((r, i) => wl(`w${i}`, r.created, r.wait === undefined ? undefined : r.created + r.wait, r.gpus, { pods: r.pods, clusterQueue: r.cq, priority: r.priority })));
+const workloads = fc
+  .array(
+    fc.record({
+      created: fc.integer({ min: 0, max: 30 }),
+      wait: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+      gpus: fc.constantFrom(1, 2, 4, 8, 16),
+      pods: fc.constantFrom(1, 2, 4),
+      cq: fc.constantFrom("a", "b"),
+      priority: fc.constantFrom(0, 100),
+    }),
+    { maxLength: 40 },
+  )
+  .map((rs) =>
+    rs.map((r, i) =>
+      wl(`w${i}`, r.created, r.wait === undefined ? undefined : r.created + r.wait, r.gpus, {
+        pods: r.pods,
+        clusterQueue: r.cq,
+        priority: r.priority,
+      }),
+    ),
+  );
 
 describe("starvation inversions", () => {
   it("counts an older run with no larger request admitted after a younger one", () => {
@@ -69,7 +92,9 @@ describe("starvation inversions", () => {
     fc.assert(
       fc.property(workloads, (ws) => {
         // FIFO: each queue's runs admitted one second apart in creation order.
-        const fifo = [...ws].sort((a, b) => a.createdMs - b.createdMs).map((w, i) => ({ ...w, admittedMs: w.createdMs + i * S + 100 * S }));
+        const fifo = [...ws]
+          .sort((a, b) => a.createdMs - b.createdMs)
+          .map((w, i) => ({ ...w, admittedMs: w.createdMs + i * S + 100 * S }));
         expect(starvationInversions(fifo).count).toBe(0);
       }),
       { numRuns: 200 },
@@ -127,11 +152,15 @@ describe("percentile", () => {
     expect(percentile(xs, 99)).toBe(99);
     expect(percentile(xs, 100)).toBe(100);
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1 }), fc.integer({ min: 0, max: 100 }), (vs, p) => {
-        const v = percentile(vs, p);
-        expect(vs).toContain(v);
-        expect(vs.filter((x) => x <= v).length / vs.length).toBeGreaterThanOrEqual(p / 100);
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1 }),
+        fc.integer({ min: 0, max: 100 }),
+        (vs, p) => {
+          const v = percentile(vs, p);
+          expect(vs).toContain(v);
+          expect(vs.filter((x) => x <= v).length / vs.length).toBeGreaterThanOrEqual(p / 100);
+        },
+      ),
     );
   });
 });

@@ -1,6 +1,12 @@
 import { Figure, formatFigures, verdict } from "../../../scripts/bench/figures";
 
-const f = (value: number, target?: Figure["target"]): Figure => ({ key: "k", label: "submits/s", value, unit: "/s", target });
+const f = (value: number, target?: Figure["target"]): Figure => ({
+  key: "k",
+  label: "submits/s",
+  value,
+  unit: "/s",
+  target,
+});
 
 describe("bench figures beside their targets", () => {
   it("meets an at-least or at-most target on the bound, misses past it, and says when nothing was measured", () => {
