@@ -36,6 +36,19 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
     // configurations to patch, which it logs and ignores.
     internalCertManagement: { enable: true, webhookServiceName: "kueue-webhook-service", webhookSecretName: "kueue-webhook-server-cert" },
     leaderElection: { leaderElect: false },
+    // Workers per controller as the aws stack's Kueue has them (the chart's defaults; a test ties the two):
+    // without this block every controller runs one worker, and Job unsuspension lags admission by minutes
+    // once a few hundred runs queue (the cluster bench found it).
+    controller: {
+      groupKindConcurrency: {
+        "Job.batch": 5,
+        Pod: 5,
+        "Workload.kueue.x-k8s.io": 5,
+        "LocalQueue.kueue.x-k8s.io": 1,
+        "ClusterQueue.kueue.x-k8s.io": 1,
+        "ResourceFlavor.kueue.x-k8s.io": 1,
+      },
+    },
     clientConnection: { qps: 200, burst: 400 },
     manageJobsWithoutQueueName: false,
     waitForPodsReady: KUEUE_WAIT_FOR_PODS_READY,

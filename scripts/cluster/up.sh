@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start a real local Kubernetes control plane with one real node and simulated ones (npm run cluster:up):
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler (real binaries, local processes),
-# the KWOK controller (simulated nodes; pods on them go Running, then Succeeded after
-# KILN_POD_RUN_SECONDS when owned by a Job), the Kueue controller (webhooks not registered), and the
+# the KWOK controller (simulated nodes; pods on them go ContainerCreating, Running, then Succeeded
+# after KILN_POD_RUN_SECONDS when owned by a Job), the Kueue controller (webhooks not registered), and the
 # real worker node (kubelet + containerd, scripts/cluster/node.sh; KILN_REAL_NODE=false skips it).
 # Registers ceil(maxGpus/gpusPerNode) GPU nodes per kiln:gpuPools entry of Pulumi.local.yaml (tainted
 # as simulated) plus KILN_CPU_NODES CPU nodes. Idempotent: if the cluster is already up it reports and exits 0.
@@ -139,6 +139,8 @@ EOF
 }
 
 # KWOK's own stages (unmodified, from the kwok module) + Kiln's pod-complete with the run time.
+# Pods follow KWOK's general profile, the states a kubelet reports: bound -> Pending/ContainerCreating
+# (pod-create, 1-5 s) -> Running/Ready (pod-ready, 1-5 s later) -> Succeeded (Kiln's pod-complete).
 kwok_stage_dir() {
   local dir
   dir=$(dirname "$KWOK_BIN")/../stages
@@ -154,7 +156,9 @@ start_kwok() {
   stages=$(kwok_stage_dir)
   {
     cat "$HERE/kwok/kwok.yaml"
-    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml pod/fast/pod-ready.yaml pod/fast/pod-delete.yaml; do
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml pod/general/pod-create.yaml \
+      pod/general/pod-init-container-running.yaml pod/general/pod-init-container-completed.yaml pod/general/pod-ready.yaml \
+      pod/fast/pod-delete.yaml; do
       echo "---"
       cat "$stages/$f"
     done
