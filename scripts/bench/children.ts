@@ -3,9 +3,9 @@
  * log to a file, scripts/bench/http-meter.ts preloaded) and the dashboard (`kubectl kiln dashboard`),
  * which a prober asks for the runs page and /api/runs once a second.
  */
-import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

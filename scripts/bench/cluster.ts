@@ -6,28 +6,28 @@
  * reads the Workloads, times `kubectl kiln ls -A` and `usage`, and prints each figure beside issue 24's
  * target and the anchors, with which process used the CPU. Writes the figures as JSON to BENCH_OUT_DIR.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, V1Pod } from "@kubernetes/client-node";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
 import { run } from "../../cli/src/main";
-import { defaultDeps, Deps } from "../../cli/src/context";
+import { defaultDeps, type Deps } from "../../cli/src/context";
 import { GPU_RESOURCE } from "../../contract/gpu";
 import { RUN_LABEL } from "../../contract/labels";
 import { parseAccountantLog } from "./accountant-log";
 import {
   admissionRate,
-  AllocationSample,
+  type AllocationSample,
   allocationWhileDeep,
   lifecycleLags,
   percentile,
-  RunPods,
+  type RunPods,
   starvationInversions,
-  WorkloadFacts,
+  type WorkloadFacts,
 } from "./admissions";
-import { Child, probePages, startAccountant, startDashboard, timePlugin } from "./children";
-import { ANCHORS, Figure, formatFigures, verdict } from "./figures";
-import { clusterQueueName, HOLD_RELEASE, PlannedRun, planRuns, teamName, teamNamespace } from "./plan";
+import { type Child, probePages, startAccountant, startDashboard, timePlugin } from "./children";
+import { ANCHORS, type Figure, formatFigures, verdict } from "./figures";
+import { clusterQueueName, HOLD_RELEASE, type PlannedRun, planRuns, teamName, teamNamespace } from "./plan";
 import { controllerFigures, fetchKueueMetrics } from "./kueue-metrics";
 import { etcdDbSize, harnessPids, machineCores, ProcessSampler } from "./processes";
 
@@ -575,7 +575,7 @@ async function main(): Promise<void> {
           `  ${c.controller.padEnd(34)} ${String(c.reconciles).padStart(6)} reconciles  mean ${(c.meanSeconds * 1000).toFixed(0).padStart(5)} ms  x ${c.workers} workers = ${c.capacityPerSecond.toFixed(1)}/s`,
       ),
   ].join("\n");
-  process.stdout.write(text + "\n");
+  process.stdout.write(`${text}\n`);
   const jsonFile = path.join(s.outDir, `${stamp}.json`);
   const result = {
     date: started.toISOString(),

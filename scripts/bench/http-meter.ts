@@ -5,9 +5,9 @@
  * makes one burst per pass. Watches (long-lived, `watch=true`) are counted but never hold a burst open.
  */
 // The modules themselves (import * would give a read-only namespace copy whose request cannot be replaced).
-import fs = require("fs");
-import http = require("http");
-import https = require("https");
+import fs = require("node:fs");
+import http = require("node:http");
+import https = require("node:https");
 
 const BURST_GAP_MS = Number(process.env.BENCH_METER_GAP_MS ?? 2000);
 

@@ -4,7 +4,7 @@
  * controller, reconciles, their mean time and its workers, so the bench can say whether a controller's
  * throughput (workers / mean reconcile time) bounds the admission pipeline.
  */
-import * as https from "https";
+import * as https from "node:https";
 
 export interface ControllerFigure {
   readonly controller: string;

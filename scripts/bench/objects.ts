@@ -29,8 +29,8 @@ export function main(argv: string[]): void {
   const opts = o.opts<{ nodes: number; pools: number; gpus: number; teams: number; hold?: boolean }>();
   const pools = planPools(opts.nodes, opts.pools, opts.gpus);
   const list = (items: unknown[]) =>
-    process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items }) + "\n");
-  if (what === "pools") process.stdout.write(pools.map((p) => p.name).join(",") + "\n");
+    process.stdout.write(`${JSON.stringify({ apiVersion: "v1", kind: "List", items })}\n`);
+  if (what === "pools") process.stdout.write(`${pools.map((p) => p.name).join(",")}\n`);
   else if (what === "nodes") list(simulatedNodes(pools, 0).items);
   else if (what === "kueue")
     list(kueueObjects(pools, opts.teams, { ...SIMULATED_TOLERATION }, GPU_NODE_SHAPE, opts.hold));

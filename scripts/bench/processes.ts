@@ -4,9 +4,9 @@
  * bench itself, and etcd's database size from its /metrics. CPU is cumulative user+system time over the
  * sampled window (a share of one core; the machine has os.cpus().length), RSS the peak seen.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 const CLOCK_TICKS = 100;
 

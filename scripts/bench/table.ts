@@ -2,8 +2,8 @@
  * The README's bench table from bench result files, one column per run (sizes side by side):
  *   npx ts-node --transpile-only scripts/bench/table.ts .kiln/bench/2026-...Z.json ...
  */
-import * as fs from "fs";
-import { Figure, targetText, Verdict } from "./figures";
+import * as fs from "node:fs";
+import { type Figure, targetText, type Verdict } from "./figures";
 
 interface Result {
   readonly date: string;
@@ -46,5 +46,5 @@ if (require.main === module) {
   const results = files
     .map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Result)
     .sort((a, b) => a.settings.runs - b.settings.runs);
-  process.stdout.write(markdownTable(results) + "\n");
+  process.stdout.write(`${markdownTable(results)}\n`);
 }

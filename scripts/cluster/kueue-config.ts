@@ -34,7 +34,11 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
     // Kueue 0.14 reads metrics certs from a fixed path unless it manages its own (Secret
     // kueue-system/kueue-webhook-server-cert, copied to certDir by up.sh); it finds no webhook
     // configurations to patch, which it logs and ignores.
-    internalCertManagement: { enable: true, webhookServiceName: "kueue-webhook-service", webhookSecretName: "kueue-webhook-server-cert" },
+    internalCertManagement: {
+      enable: true,
+      webhookServiceName: "kueue-webhook-service",
+      webhookSecretName: "kueue-webhook-server-cert",
+    },
     leaderElection: { leaderElect: false },
     // Workers per controller as the aws stack's Kueue has them (the chart's defaults; a test ties the two):
     // without this block every controller runs one worker, and Job unsuspension lags admission by minutes
@@ -59,7 +63,8 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
 function port(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`${name} must be a port number, got '${v}'`);
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new InvalidArgumentError(`${name} must be a port number, got '${v}'`);
     return n;
   };
 }
@@ -73,7 +78,17 @@ export function main(argv: string[]): void {
     .option("--no-jobset", "leave the JobSet integration out")
     .parse(argv)
     .opts<{ healthPort: number; metricsPort: number; webhookPort: number; certDir: string; jobset: boolean }>();
-  process.stdout.write(YAML.stringify(localKueueConfig({ health: o.healthPort, metrics: o.metricsPort, webhook: o.webhookPort, certDir: o.certDir, jobset: o.jobset })));
+  process.stdout.write(
+    YAML.stringify(
+      localKueueConfig({
+        health: o.healthPort,
+        metrics: o.metricsPort,
+        webhook: o.webhookPort,
+        certDir: o.certDir,
+        jobset: o.jobset,
+      }),
+    ),
+  );
 }
 
 if (require.main === module) main(process.argv);

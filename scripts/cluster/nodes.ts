@@ -8,7 +8,7 @@
  *   ts-node scripts/cluster/nodes.ts --simulated-toleration
  *   ts-node scripts/cluster/nodes.ts --contract        # GPU_RESOURCE=... GPU_POOL_LABEL=... for the shell scripts
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
@@ -55,7 +55,13 @@ export function poolsFromStackConfig(text: string, file = "stack config"): Simul
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-  return config.gpuPools.map((p) => ({ name: p.name, nodes: Math.ceil(p.maxGpus / p.gpusPerNode), gpusPerNode: p.gpusPerNode, instanceType: p.instanceTypes?.[0], capacityType: p.capacityTypes[0] }));
+  return config.gpuPools.map((p) => ({
+    name: p.name,
+    nodes: Math.ceil(p.maxGpus / p.gpusPerNode),
+    gpusPerNode: p.gpusPerNode,
+    instanceType: p.instanceTypes?.[0],
+    capacityType: p.capacityTypes[0],
+  }));
 }
 
 /** "bench=100x8" -> { name: "bench", nodes: 100, gpusPerNode: 8 } */
@@ -90,7 +96,12 @@ export function topologyLabels(place: TopologyPlace): Record<string, string> {
 
 type NodeObject = Record<string, unknown>;
 
-function nodeObject(name: string, labels: Record<string, string>, shape: typeof GPU_NODE_SHAPE | typeof CPU_NODE_SHAPE, gpus: number): NodeObject {
+function nodeObject(
+  name: string,
+  labels: Record<string, string>,
+  shape: typeof GPU_NODE_SHAPE | typeof CPU_NODE_SHAPE,
+  gpus: number,
+): NodeObject {
   const allocatable: Record<string, string> = {
     cpu: shape.cpu,
     memory: shape.memory,
@@ -118,7 +129,10 @@ function nodeObject(name: string, labels: Record<string, string>, shape: typeof 
 }
 
 /** The Node objects for the given pools plus `cpuNodes` CPU-only nodes. Names are stable per index. */
-export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number): { apiVersion: "v1"; kind: "List"; items: NodeObject[] } {
+export function simulatedNodes(
+  pools: readonly SimulatedPool[],
+  cpuNodes: number,
+): { apiVersion: "v1"; kind: "List"; items: NodeObject[] } {
   const seen = new Set<string>();
   const items: NodeObject[] = [];
   for (const pool of pools) {
@@ -142,7 +156,18 @@ export function simulatedNodes(pools: readonly SimulatedPool[], cpuNodes: number
     }
   }
   for (let i = 0; i < cpuNodes; i++) {
-    items.push(nodeObject(`kiln-cpu-${i}`, { [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value, [INSTANCE_TYPE_LABEL]: "kwok-cpu", ...topologyLabels(topologyPlace("cpu", i)) }, CPU_NODE_SHAPE, 0));
+    items.push(
+      nodeObject(
+        `kiln-cpu-${i}`,
+        {
+          [CPU_NODE_LABEL.key]: CPU_NODE_LABEL.value,
+          [INSTANCE_TYPE_LABEL]: "kwok-cpu",
+          ...topologyLabels(topologyPlace("cpu", i)),
+        },
+        CPU_NODE_SHAPE,
+        0,
+      ),
+    );
   }
   return { apiVersion: "v1", kind: "List", items };
 }
@@ -160,17 +185,28 @@ export function main(argv: string[]): void {
     .description("Print the simulated Node objects (a JSON List) for the local cluster harness")
     .option("--config <file>", "stack config whose kiln:gpuPools decide the GPU nodes (omit for none)")
     .option("--cpu-nodes <n>", "CPU-only nodes", intArg("--cpu-nodes"), 3)
-    .option("--pool <NAME=COUNTxGPUS>", "extra GPU pool (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      "--pool <NAME=COUNTxGPUS>",
+      "extra GPU pool (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--simulated-toleration", "print only the toleration of the simulated GPU nodes' taint (JSON)")
     .option("--contract", "print the GPU contract's resource name and pool label as shell assignments")
     .parse(argv);
-  const opts = program.opts<{ config?: string; cpuNodes: number; pool: string[]; simulatedToleration?: boolean; contract?: boolean }>();
+  const opts = program.opts<{
+    config?: string;
+    cpuNodes: number;
+    pool: string[];
+    simulatedToleration?: boolean;
+    contract?: boolean;
+  }>();
   if (opts.contract) {
     process.stdout.write(`GPU_RESOURCE='${GPU_RESOURCE}'\nGPU_POOL_LABEL='${GPU_POOL_LABEL}'\n`);
     return;
   }
   if (opts.simulatedToleration) {
-    process.stdout.write(JSON.stringify(SIMULATED_TOLERATION) + "\n");
+    process.stdout.write(`${JSON.stringify(SIMULATED_TOLERATION)}\n`);
     return;
   }
   const pools: SimulatedPool[] = [];
@@ -179,7 +215,7 @@ export function main(argv: string[]): void {
     pools.push(...poolsFromStackConfig(fs.readFileSync(opts.config, "utf8"), opts.config));
   }
   pools.push(...opts.pool.map(parsePoolSpec));
-  process.stdout.write(JSON.stringify(simulatedNodes(pools, opts.cpuNodes)) + "\n");
+  process.stdout.write(`${JSON.stringify(simulatedNodes(pools, opts.cpuNodes))}\n`);
 }
 
 if (require.main === module) {

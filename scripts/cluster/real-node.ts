@@ -7,7 +7,7 @@
  *   ts-node scripts/cluster/real-node.ts kubelet-config --out F --node-ip IP --socket S --ca F --tls-cert F --tls-key F --pod-logs D [--config F] [--pool P]
  *   ts-node scripts/cluster/real-node.ts settings [--config F] [--pool P]     # shell assignments: NODE_POOL, NODE_GPUS, NODE_GPU_RESOURCE, NODE_LABELS
  */
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { Command } from "commander";
 import YAML from "yaml";
 import { GPU_POOL_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT } from "../../contract/gpu";
@@ -33,7 +33,10 @@ export function realNodeSettings(stackConfig: string, pool?: string, file = "sta
   const pools = poolsFromStackConfig(stackConfig, file);
   if (pools.length === 0) throw new Error(`${file}: kiln:gpuPools is empty; the real node joins a GPU pool`);
   const chosen = pool === undefined || pool === "" ? pools[0] : pools.find((p) => p.name === pool);
-  if (!chosen) throw new Error(`KILN_REAL_NODE_POOL=${pool}: not a pool of ${file} (pools: ${pools.map((p) => p.name).join(", ")})`);
+  if (!chosen)
+    throw new Error(
+      `KILN_REAL_NODE_POOL=${pool}: not a pool of ${file} (pools: ${pools.map((p) => p.name).join(", ")})`,
+    );
   return {
     pool: chosen.name,
     gpus: chosen.gpusPerNode,
@@ -77,7 +80,11 @@ export function kubeletConfig(settings: RealNodeSettings, paths: KubeletPaths): 
     healthzPort: paths.healthzPort ?? 10248,
     tlsCertFile: paths.tlsCert,
     tlsPrivateKeyFile: paths.tlsKey,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: paths.clientCa } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { enabled: true },
+      x509: { clientCAFile: paths.clientCa },
+    },
     authorization: { mode: "Webhook" },
     containerRuntimeEndpoint: `unix://${paths.socket}`,
     cgroupDriver: "cgroupfs",
@@ -92,7 +99,12 @@ export function kubeletConfig(settings: RealNodeSettings, paths: KubeletPaths): 
     // A shared dev machine's disk is not the node's: evict and collect images only when nearly full.
     imageGCHighThresholdPercent: 99,
     imageGCLowThresholdPercent: 98,
-    evictionHard: { "memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%", "nodefs.inodesFree": "2%" },
+    evictionHard: {
+      "memory.available": "200Mi",
+      "nodefs.available": "2%",
+      "imagefs.available": "2%",
+      "nodefs.inodesFree": "2%",
+    },
     maxPods: 16,
     serializeImagePulls: false,
     resolvConf: "/etc/resolv.conf",
@@ -106,21 +118,32 @@ export function kubeletConfig(settings: RealNodeSettings, paths: KubeletPaths): 
 
 /** `a=b,c=d` for kubelet's --node-labels. */
 export function nodeLabelsFlag(labels: Record<string, string>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function main(argv: string[]): void {
   const program = new Command("real-node").description("Settings of the local cluster's real worker node");
-  const common = (c: Command) => c.option("--config <file>", "stack config whose kiln:gpuPools the node joins", "Pulumi.local.yaml").option("--pool <name>", "GPU pool (default: the first)");
+  const common = (c: Command) =>
+    c
+      .option("--config <file>", "stack config whose kiln:gpuPools the node joins", "Pulumi.local.yaml")
+      .option("--pool <name>", "GPU pool (default: the first)");
   const read = (opts: { config: string; pool?: string }) => {
     if (!fs.existsSync(opts.config)) throw new Error(`--config ${opts.config}: file not found`);
     return realNodeSettings(fs.readFileSync(opts.config, "utf8"), opts.pool, opts.config);
   };
-  common(program.command("settings").description("print NODE_POOL, NODE_GPUS, NODE_GPU_RESOURCE and NODE_LABELS as shell assignments")).action((opts) => {
+  common(
+    program
+      .command("settings")
+      .description("print NODE_POOL, NODE_GPUS, NODE_GPU_RESOURCE and NODE_LABELS as shell assignments"),
+  ).action((opts) => {
     const s = read(opts);
-    process.stdout.write(`NODE_POOL=${shellQuote(s.pool)}\nNODE_GPUS=${s.gpus}\nNODE_GPU_RESOURCE=${shellQuote(GPU_RESOURCE)}\nNODE_LABELS=${shellQuote(nodeLabelsFlag(s.labels))}\n`);
+    process.stdout.write(
+      `NODE_POOL=${shellQuote(s.pool)}\nNODE_GPUS=${s.gpus}\nNODE_GPU_RESOURCE=${shellQuote(GPU_RESOURCE)}\nNODE_LABELS=${shellQuote(nodeLabelsFlag(s.labels))}\n`,
+    );
   });
   common(program.command("kubelet-config").description("write the KubeletConfiguration"))
     .requiredOption("--out <file>", "where to write it")

@@ -5,9 +5,9 @@
  * submitted, admitted and finished, no starvation inversion, nothing of the bench left behind -- and
  * no timing (the figures are the bench's to print, not a test's to hold).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ensureCluster, kubectlJson, must, ROOT } from "./harness";
 
 jest.setTimeout(5 * 60_000);

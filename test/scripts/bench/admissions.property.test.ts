@@ -5,7 +5,7 @@ import {
   lifecycleLags,
   percentile,
   starvationInversions,
-  WorkloadFacts,
+  type WorkloadFacts,
 } from "../../../scripts/bench/admissions";
 
 const S = 1000;

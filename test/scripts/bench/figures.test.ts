@@ -1,4 +1,4 @@
-import { Figure, formatFigures, verdict } from "../../../scripts/bench/figures";
+import { type Figure, formatFigures, verdict } from "../../../scripts/bench/figures";
 
 const f = (value: number, target?: Figure["target"]): Figure => ({
   key: "k",
