@@ -222,7 +222,7 @@ async function reconcileTeam(
   for (const r of plan.prune) records.delete(r.uid);
   const seenCounts = { jobs: seen.size, pods: view.pods.length + view.gonePods.length, records: records.size };
   const kept = { rolledUp: plan.rollups.map((m) => m.month), pruned: plan.prune.length };
-  if (!team.budget)
+  if (!team.budget || !team.clusterQueue)
     return { team: team.name, seen: seenCounts, recordsWritten: written, ...kept, budget: null, problems };
   const period = periodOf(now);
   const spend = sumFigures(

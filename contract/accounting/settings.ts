@@ -1,12 +1,18 @@
 /** The accountant's settings: written by the program (infra/cluster/accountant.ts) as JSON, checked here. */
 import { z } from "zod";
 
-const team = z.strictObject({
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  clusterQueue: z.string().min(1),
-  budget: z.strictObject({ unit: z.enum(["gpuHours", "usd"]), limit: z.number().positive() }).optional(),
-});
+const team = z
+  .strictObject({
+    name: z.string().min(1),
+    namespace: z.string().min(1),
+    /** The team's ClusterQueue; absent when the stack runs without Kueue (usage is still recorded). */
+    clusterQueue: z.string().min(1).optional(),
+    budget: z.strictObject({ unit: z.enum(["gpuHours", "usd"]), limit: z.number().positive() }).optional(),
+  })
+  .refine((t) => !t.budget || t.clusterQueue, {
+    message: "a budget needs the team's clusterQueue: the accountant enforces it by holding that queue",
+    path: ["budget"],
+  });
 
 export const settingsSchema = z.strictObject({
   /** AWS region of the cluster (grid intensity). */

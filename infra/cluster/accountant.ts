@@ -163,7 +163,7 @@ export class Accountant extends pulumi.ComponentResource {
         teams: args.teams.map((t) => ({
           name: t.name,
           namespace: t.namespace,
-          clusterQueue: args.clusterQueues[t.name] ?? "",
+          ...(args.clusterQueues[t.name] ? { clusterQueue: args.clusterQueues[t.name] } : {}),
           ...(t.budget && args.clusterQueues[t.name]
             ? {
                 budget:

@@ -148,6 +148,15 @@ describe("the accountant's pass", () => {
       ),
     ).toThrow(/settings.json: region: .*; teams.0.budget.unit: .*; teams.0.budget.limit: /);
   });
+
+  test("a team without Kueue has no clusterQueue (its usage is still recorded); a budget needs one", () => {
+    expect(parseSettings('{"region":"r","teams":[{"name":"r","namespace":"n"}]}', "s").teams).toEqual([
+      { name: "r", namespace: "n" },
+    ]);
+    expect(() =>
+      parseSettings('{"region":"r","teams":[{"name":"r","namespace":"n","budget":{"unit":"usd","limit":1}}]}', "s"),
+    ).toThrow("s: teams.0.budget: a budget needs the team's clusterQueue");
+  });
 });
 
 describe("runs with your own image (JobSets)", () => {

@@ -158,6 +158,16 @@ describe("kiln-accountant", () => {
     expect(np.ingress).toEqual([{ ports: [{ protocol: "TCP", port }] }]);
   });
 
+  test("without Kueue its settings name no ClusterQueue, and the accountant accepts them", async () => {
+    const noKueue = await runStack("local", {
+      "kiln:kueue": { enabled: false },
+      "kiln:topology": { enabled: false },
+      "kiln:teams": [{ name: "research", gpuQuota: 8 }],
+    });
+    const text = object(noKueue, "ConfigMap", "kiln-accountant", "kiln-accountant").inputs.data["settings.json"];
+    expect(parseSettings(text, "settings.json").teams).toEqual([{ name: "research", namespace: "kiln-research" }]);
+  });
+
   test("kiln:accountant.enabled false deploys none", async () => {
     const off = await runStack("local", {
       "kiln:accountant": { enabled: false },
