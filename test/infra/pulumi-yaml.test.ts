@@ -38,7 +38,8 @@ function inner(schema: z.ZodType): z.ZodType {
 function pulumiTypeOf(schema: z.ZodType): string | undefined {
   const s = inner(schema);
   if (s instanceof z.ZodString || s instanceof z.ZodEnum) return "string";
-  if (s instanceof z.ZodNumber) return s.format === "safeint" || s.isInt ? "integer" : "number";
+  // Pulumi's project config has no type for a fractional number: such a key is declared untyped.
+  if (s instanceof z.ZodNumber) return s.format === "safeint" || s.isInt ? "integer" : undefined;
   if (s instanceof z.ZodBoolean) return "boolean";
   // Pulumi project config types arrays only of primitives; arrays of objects, objects and records stay untyped.
   if (s instanceof z.ZodArray) return pulumiTypeOf((s as z.ZodArray<z.ZodType>).element) ? "array" : undefined;
