@@ -44,7 +44,9 @@ export function startAccountant(
   intervalSeconds: number,
 ): Child {
   const settings = path.join(dir, "accountant-settings.json");
-  fs.writeFileSync(settings, JSON.stringify({ region: "us-east-1", intervalSeconds, teams }, null, 2));
+  // Its health endpoint on a port of its own: the harness's Kueue holds the default 8080 on this host.
+  const healthPort = Number(process.env.BENCH_ACCOUNTANT_HEALTH_PORT ?? 18080);
+  fs.writeFileSync(settings, JSON.stringify({ region: "us-east-1", intervalSeconds, healthPort, teams }, null, 2));
   const out = fs.openSync(logFile, "w");
   const proc = spawn(
     process.execPath,

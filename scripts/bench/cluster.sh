@@ -32,6 +32,9 @@ BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-32}
 BENCH_RUN_SECONDS=${BENCH_RUN_SECONDS:-60}
 # Seconds between the accountant's passes during the bench.
 BENCH_ACCOUNTANT_INTERVAL=${BENCH_ACCOUNTANT_INTERVAL:-30}
+# Port of the bench accountant's health endpoint (the harness's Kueue holds 8080 on this host).
+BENCH_ACCOUNTANT_HEALTH_PORT=${BENCH_ACCOUNTANT_HEALTH_PORT:-18080}
+export BENCH_ACCOUNTANT_HEALTH_PORT
 # Run the accountant and the dashboard during the bench.
 BENCH_ACCOUNTANT=${BENCH_ACCOUNTANT:-true}
 BENCH_DASHBOARD=${BENCH_DASHBOARD:-true}

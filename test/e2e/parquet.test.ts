@@ -75,7 +75,14 @@ describe("a Parquet run on the real node", () => {
     const spec = {
       dataset: { uri: `${PARQUET}*.parquet`, target: "Miles_per_Gallon", drop: ["Name"], categorical: ["Origin"] },
       task: "regression",
-      training: { epochs: 20, checkpointEvery: 5, seed: 3 },
+      // The README's model with a livelier optimizer: 60 epochs reach a test MAE near 2 on CSV and Parquet alike.
+      model: {
+        layers: [
+          { units: 64, activation: "relu" },
+          { units: 64, activation: "relu" },
+        ],
+      },
+      training: { epochs: 60, checkpointEvery: 20, seed: 3, optimizer: { name: "adam", learningRate: 0.01 } },
       output: { uri: "s3://artifacts/runs" },
     };
     const file = path.join(dir, `${name}.json`);
