@@ -20,23 +20,54 @@ export interface GpuFamily {
    * "Prerequisites for Amazon EC2 topology": g6e, p3dn, p4d, p4de, p5, p5e, p5en, ...; not g4dn, g5, g6).
    */
   readonly instanceTopology?: boolean;
+  /** The sizes EC2 offers in the family (`<family>.<size>`): what a GPU pool's instance types may name. */
+  readonly sizes: readonly string[];
 }
 
+const STEPS_8 = ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"];
+
 export const GPU_FAMILIES: Readonly<Record<string, GpuFamily>> = {
-  g4dn: { gpuName: "t4", accelerator: "NVIDIA T4", gpuMemoryGiB: 16 },
-  g5: { gpuName: "a10g", accelerator: "NVIDIA A10G", gpuMemoryGiB: 24 },
-  g6: { gpuName: "l4", accelerator: "NVIDIA L4", gpuMemoryGiB: 24 },
-  g6e: { gpuName: "l40s", accelerator: "NVIDIA L40S", gpuMemoryGiB: 48, instanceTopology: true },
-  p4d: { gpuName: "a100", accelerator: "NVIDIA A100 40GB", gpuMemoryGiB: 40, efaInterfaces: 4, instanceTopology: true },
+  g4dn: {
+    gpuName: "t4",
+    accelerator: "NVIDIA T4",
+    gpuMemoryGiB: 16,
+    sizes: ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "metal"],
+  },
+  g5: { gpuName: "a10g", accelerator: "NVIDIA A10G", gpuMemoryGiB: 24, sizes: STEPS_8 },
+  g6: { gpuName: "l4", accelerator: "NVIDIA L4", gpuMemoryGiB: 24, sizes: STEPS_8 },
+  g6e: { gpuName: "l40s", accelerator: "NVIDIA L40S", gpuMemoryGiB: 48, instanceTopology: true, sizes: STEPS_8 },
+  p4d: {
+    gpuName: "a100",
+    accelerator: "NVIDIA A100 40GB",
+    gpuMemoryGiB: 40,
+    efaInterfaces: 4,
+    instanceTopology: true,
+    sizes: ["24xlarge"],
+  },
   p4de: {
     gpuName: "a100",
     accelerator: "NVIDIA A100 80GB",
     gpuMemoryGiB: 80,
     efaInterfaces: 4,
     instanceTopology: true,
+    sizes: ["24xlarge"],
   },
-  p5: { gpuName: "h100", accelerator: "NVIDIA H100", gpuMemoryGiB: 80, efaInterfaces: 32, instanceTopology: true },
-  p5e: { gpuName: "h200", accelerator: "NVIDIA H200", gpuMemoryGiB: 141, efaInterfaces: 32, instanceTopology: true },
+  p5: {
+    gpuName: "h100",
+    accelerator: "NVIDIA H100",
+    gpuMemoryGiB: 80,
+    efaInterfaces: 32,
+    instanceTopology: true,
+    sizes: ["4xlarge", "48xlarge"],
+  },
+  p5e: {
+    gpuName: "h200",
+    accelerator: "NVIDIA H200",
+    gpuMemoryGiB: 141,
+    efaInterfaces: 32,
+    instanceTopology: true,
+    sizes: ["48xlarge"],
+  },
 };
 
 /** `g5.12xlarge` -> `g5`. */

@@ -1,24 +1,30 @@
 /**
  * EC2 instance types Kiln accepts: the type-name grammar, and the sizes that exist in each family it knows
- * (from the EC2 User Guide's "Instance type specifications", transcribed with infra/catalog/prices.ts; a test
+ * (from the EC2 User Guide's "Instance type specifications", transcribed with contract/catalog/prices.ts; a test
  * keeps every priced type in here). A type outside this table is refused before AWS refuses it mid-deployment.
  */
 import { GPU_FAMILIES } from "./gpu-families";
 import { INSTANCE_PRICES } from "./prices";
 
-const STEPS_8 = ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"];
+/** Sizes per GPU family, from the family catalogue (gpu-families.ts holds them). */
+export const GPU_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(GPU_FAMILIES).map(([family, f]) => [family, f.sizes]),
+);
 
-/** Sizes per GPU family (every family of gpu-families.ts; a test keeps the two equal). */
-export const GPU_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = {
-  g4dn: ["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "metal"],
-  g5: STEPS_8,
-  g6: STEPS_8,
-  g6e: STEPS_8,
-  p4d: ["24xlarge"],
-  p4de: ["24xlarge"],
-  p5: ["4xlarge", "48xlarge"],
-  p5e: ["48xlarge"],
-};
+/** The sizes of the 7th-generation Intel compute and memory families (c7i, r7i). */
+const GEN7_INTEL = [
+  "large",
+  "xlarge",
+  "2xlarge",
+  "4xlarge",
+  "8xlarge",
+  "12xlarge",
+  "16xlarge",
+  "24xlarge",
+  "48xlarge",
+  "metal-24xl",
+  "metal-48xl",
+];
 
 /**
  * Sizes per x86 family the system node group may use (its AMI is AL2023_x86_64_STANDARD, so no Graviton
@@ -71,34 +77,10 @@ export const SYSTEM_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = 
   ],
   c5: ["large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge", "metal"],
   c6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"],
-  c7i: [
-    "large",
-    "xlarge",
-    "2xlarge",
-    "4xlarge",
-    "8xlarge",
-    "12xlarge",
-    "16xlarge",
-    "24xlarge",
-    "48xlarge",
-    "metal-24xl",
-    "metal-48xl",
-  ],
+  c7i: GEN7_INTEL,
   r5: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "metal"],
   r6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "metal"],
-  r7i: [
-    "large",
-    "xlarge",
-    "2xlarge",
-    "4xlarge",
-    "8xlarge",
-    "12xlarge",
-    "16xlarge",
-    "24xlarge",
-    "48xlarge",
-    "metal-24xl",
-    "metal-48xl",
-  ],
+  r7i: GEN7_INTEL,
 };
 
 /**

@@ -5,6 +5,7 @@
  * bench-* and labelled BENCH_LABEL, so cleanup removes exactly what the bench made.
  */
 import { GPU_POOL_LABEL, GPU_RESOURCE } from "../../contract/gpu";
+import { mulberry32 } from "../../trainer-image/src/api";
 
 export const BENCH_LABEL = { key: "kiln.dev/bench", value: "true" } as const;
 export const BENCH_COHORT = "bench";
@@ -42,18 +43,6 @@ export interface PlannedRun {
   readonly nodes: number;
 }
 
-/** mulberry32: a small seeded generator, so a plan is the same on every rerun. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const teamName = (i: number) => `bench-team-${i}`;
 export const teamNamespace = (i: number) => `kiln-bench-${i}`;
 export const clusterQueueName = (i: number) => `bench-cq-${i}`;
@@ -71,7 +60,8 @@ export function validatePlanInput(p: BenchPlanInput): void {
 /** The runs in submission order: teams round-robin, GPUs from GPU_MIX, a share multi-node. */
 export function planRuns(p: BenchPlanInput): PlannedRun[] {
   validatePlanInput(p);
-  const random = seededRandom(p.seed);
+  // The trainer's seeded generator, so a plan is the same on every rerun.
+  const random = mulberry32(p.seed);
   const total = GPU_MIX.reduce((a, m) => a + m.weight, 0);
   const pickGpus = () => {
     let r = random() * total;

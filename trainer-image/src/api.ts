@@ -19,3 +19,4 @@ export function trainerVersion(): string {
 }
 export { checkLocalPath, LocalPathError, localPathProblem, makeDirs, type PathUse } from "./local-path";
 export { tooDeep } from "./yaml-depth";
+export { mulberry32 } from "./rng";
