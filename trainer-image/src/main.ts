@@ -17,7 +17,10 @@ import { DivergenceError } from "./train";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, diverged: 3, interrupted: 143 } as const;
 
-/** Seconds from SIGTERM to a forced exit: inside the chart's terminationGracePeriodSeconds (120), before SIGKILL. */
+/**
+ * Seconds from SIGTERM to a forced exit when KILN_STOP_GRACE_SECONDS is unset; the chart sets it to 3/4 of the
+ * pod's grace period (90 of its default 120).
+ */
 export const DEFAULT_STOP_GRACE_SECONDS = 90;
 
 /** KILN_STOP_GRACE_SECONDS, else the default; a bad value is a usage error. */

@@ -124,6 +124,9 @@ template:
           # Where a run spec's dataset.diskCacheGiB keeps encoded shards: the /tmp emptyDir, within its limit.
           - name: KILN_CACHE_DIR
             value: /tmp/kiln-cache
+          {{- /* A stuck trainer exits by itself at 3/4 of the pod's grace period, before the kubelet's SIGKILL. */}}
+          - name: KILN_STOP_GRACE_SECONDS
+            value: {{ max 1 (div (mul (int $v.job.terminationGracePeriodSeconds) 3) 4) | quote }}
           {{- with $v.scratch.sizeLimit }}
           - name: KILN_CACHE_LIMIT
             value: {{ . | quote }}

@@ -4,6 +4,7 @@
  */
 import { parse } from "yaml";
 import { helm, helmTemplateRaw, type K8sObject, renderTrainer, TRAINER_CHART } from "../helm";
+import { DEFAULT_STOP_GRACE_SECONDS } from "../../../trainer-image/src/main";
 
 type Pod = K8sObject["spec"];
 
@@ -190,6 +191,17 @@ describe("the training Job", () => {
     const { pod } = templateJob({ scratch: { sizeLimit: "64Gi" } });
     expect(pod.volumes).toContainEqual({ name: "tmp", emptyDir: { sizeLimit: "64Gi" } });
     expect(env(pod)).toMatchObject({ KILN_CACHE_DIR: "/tmp/kiln-cache", KILN_CACHE_LIMIT: "64Gi" });
+  });
+
+  test("a stuck trainer stops by itself at 3/4 of the pod's grace period, before the kubelet's SIGKILL", () => {
+    const env = (pod: { containers: { env: { name: string; value?: string }[] }[] }) =>
+      Object.fromEntries(trainer(pod).env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    const plain = templateJob().pod;
+    expect(plain.terminationGracePeriodSeconds).toBe(120);
+    // The chart's default grace gives the trainer's own default, so a run outside the chart behaves the same.
+    expect(env(plain).KILN_STOP_GRACE_SECONDS).toBe(String(DEFAULT_STOP_GRACE_SECONDS));
+    const { pod } = templateJob({ job: { terminationGracePeriodSeconds: 600 } });
+    expect(env(pod).KILN_STOP_GRACE_SECONDS).toBe("450");
   });
 
   test("datasetCache: no cache by default; a claim is mounted read-only at mountPath (with subPath when set)", () => {
