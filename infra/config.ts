@@ -18,6 +18,7 @@ import { MAX_CONFIG_NESTING, nestingPath } from "./lib/depth";
 import { formatBytes, quantityBytes } from "./lib/quantity";
 import { checkInstanceType } from "../contract/catalog/instance-types";
 import { reservedTagProblem } from "./aws/tags";
+import { settingsSchema } from "../contract/accounting/settings";
 
 /**
  * Kueue chart installed by default: the release the local harness builds and the e2e suite tests
@@ -210,10 +211,10 @@ const accountant = z.strictObject({
   tag: imageTag.default(KILN_VERSION),
   /** Seconds between passes. Default 30. */
   intervalSeconds: z.number().int().min(5).max(3600).default(30),
-  /** Days a final per-Job usage record is kept once its month is rolled up. Default 35. */
-  recordRetentionDays: z.number().int().min(1).max(3650).default(35),
-  /** Port of its /healthz and /readyz (the Deployment's probes). Default 8080. */
-  healthPort: z.number().int().min(1024).max(65535).default(8080),
+  /** Days a final per-Job usage record is kept once its month is rolled up: the accountant's own field. Default 35. */
+  recordRetentionDays: settingsSchema.shape.recordRetentionDays,
+  /** Port of its /healthz and /readyz (the Deployment's probes): the accountant's own field. Default 8080. */
+  healthPort: settingsSchema.shape.healthPort,
   /** `host:port` its pod reaches the API server at, when the kubernetes Service is not routed (no kube-proxy). */
   apiServer: z
     .string()

@@ -5,7 +5,7 @@ import type { TeamConfig } from "../config";
 import { ACCOUNTANT_NAME, ACCOUNTANT_SETTINGS_KEY } from "../../contract/accounting/keys";
 import { ACCOUNTANT_NAMESPACE } from "../../contract/names";
 import type { SystemPlacement } from "../platform";
-import type { SettingsInput } from "../../contract/accounting/settings";
+import { settingsSchema, type SettingsInput } from "../../contract/accounting/settings";
 import { PART_OF, PART_OF_LABEL } from "../../contract/labels";
 import { KUEUE_GROUP } from "../../contract/kueue";
 
@@ -68,7 +68,7 @@ export class Accountant extends pulumi.ComponentResource {
     };
     const selector = { "app.kubernetes.io/name": ACCOUNTANT_NAME };
     this.namespace = ACCOUNTANT_NAMESPACE;
-    const healthPort = args.healthPort ?? 8080;
+    const healthPort = args.healthPort ?? settingsSchema.shape.healthPort.parse(undefined);
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -158,7 +158,7 @@ export class Accountant extends pulumi.ComponentResource {
       (region): SettingsInput => ({
         region,
         intervalSeconds: args.intervalSeconds ?? 30,
-        recordRetentionDays: args.recordRetentionDays ?? 35,
+        ...(args.recordRetentionDays !== undefined ? { recordRetentionDays: args.recordRetentionDays } : {}),
         healthPort,
         teams: args.teams.map((t) => ({
           name: t.name,
