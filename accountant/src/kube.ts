@@ -6,6 +6,7 @@ import type { NamespaceView, Sources, WatchCache } from "./cache";
 import type { AccountantApi } from "./reconcile";
 import { RUN_SELECTOR } from "../../contract/labels";
 import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
+import type { ApiClients } from "../../contract/kube-client";
 
 const KUEUE = { group: KUEUE_GROUP, version: KUEUE_VERSION, plural: "clusterqueues" } as const;
 
@@ -15,9 +16,9 @@ const code = (e: unknown) => (e as { code?: unknown }).code;
 export const RECORDS_SELECTOR = USAGE_RECORD_LABEL;
 
 /** The informers the cache keeps: each lists with the same selector it watches with. */
-export function informerSources(kc: k8s.KubeConfig): Sources {
-  const batch = kc.makeApiClient(k8s.BatchV1Api);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+export function informerSources(kc: k8s.KubeConfig, clients: ApiClients): Sources {
+  const batch = clients.make(k8s.BatchV1Api);
+  const core = clients.make(k8s.CoreV1Api);
   return {
     jobs: (namespace) =>
       k8s.makeInformer(
@@ -49,11 +50,11 @@ export class ClientNodeAccountantApi implements AccountantApi {
   private readonly custom: k8s.CustomObjectsApi;
 
   constructor(
-    kc: k8s.KubeConfig,
+    clients: ApiClients,
     private readonly cache: WatchCache,
   ) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = clients.make(k8s.CoreV1Api);
+    this.custom = clients.make(k8s.CustomObjectsApi);
   }
 
   nodes() {

@@ -11,6 +11,7 @@ import { ClientNodeAccountantApi, informerSources } from "./kube";
 import { reconcile } from "./reconcile";
 import { parseSettings, type Settings } from "../../contract/accounting/settings";
 import { TrafficMeter } from "./traffic";
+import { keepAliveClients } from "../../contract/kube-client";
 
 const log = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
@@ -34,12 +35,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   else kc.loadFromDefault();
   const traffic = new TrafficMeter();
   traffic.instrument(kc);
+  const clients = keepAliveClients(kc, (agent) => traffic.agent(agent));
   const cache = new WatchCache(
     settings.teams.map((t) => t.namespace),
-    informerSources(kc),
+    informerSources(kc, clients),
     { onError: (what, message) => log({ level: "warn", msg: `watch of ${what} failed, restarting: ${message}` }) },
   );
-  const api = new ClientNodeAccountantApi(kc, cache);
+  const api = new ClientNodeAccountantApi(clients, cache);
   const health = new Health({ intervalSeconds: settings.intervalSeconds, synced: () => cache.synced });
   const probes = argv.includes("--once") ? undefined : await health.listen(settings.healthPort);
   let stopping = false;

@@ -1,7 +1,8 @@
 /**
  * The accountant's API traffic: every HTTP request (calls, lists, watch connections) and every byte on
- * their sockets, read per pass. client-node makes a new agent per request (KubeConfig.createAgent), so
- * the meter wraps that: each agent's requests and sockets are counted, watches' bytes as they stream.
+ * their sockets, read per pass. Watches get a new agent per connection (KubeConfig.createAgent), so the
+ * meter wraps that; the API clients share one keep-alive agent (contract/kube-client.ts), which main.ts
+ * hands to `agent()`. Each agent's requests and sockets are counted, watches' bytes as they stream.
  */
 import type * as http from "node:http";
 import type * as net from "node:net";

@@ -8,6 +8,7 @@ import type { Writable } from "node:stream";
 import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL, TOPOLOGY_NAME } from "../../contract/workload";
 import type { JobSet, NetworkPolicy } from "./jobset";
 import { KUEUE_GROUP, KUEUE_VERSION } from "../../contract/kueue";
+import { keepAliveClients } from "../../contract/kube-client";
 
 /** The parts of a Kueue Topology the plugin reads. */
 export interface Topology {
@@ -102,9 +103,10 @@ export class ClientNodeApi implements KubeApi {
 
   constructor(private readonly kc: k8s.KubeConfig) {
     this.server = kc.getCurrentCluster()?.server ?? "<no cluster in kubeconfig>";
-    this.batch = kc.makeApiClient(k8s.BatchV1Api);
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const clients = keepAliveClients(kc);
+    this.batch = clients.make(k8s.BatchV1Api);
+    this.core = clients.make(k8s.CoreV1Api);
+    this.custom = clients.make(k8s.CustomObjectsApi);
   }
 
   /** Items of a custom resource list (e.g. Kueue's ClusterQueues); `namespace` undefined = cluster-scoped or all namespaces. */

@@ -73,7 +73,7 @@ describe("Kueue manager config", () => {
       recoveryTimeout: "10m",
       blockAdmission: false,
       requeuingStrategy: {
-        timestamp: "Eviction",
+        timestamp: "Creation",
         backoffLimitCount: 5,
         backoffBaseSeconds: 60,
         backoffMaxSeconds: 1800,
