@@ -122,16 +122,7 @@ start_controller_manager() {
 
 start_scheduler() {
   local kcfg="$PKI_DIR/kube-scheduler.kubeconfig" cfg="$KILN_DIR/kube-scheduler.yaml"
-  cat >"$cfg" <<EOF
-apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-clientConnection:
-  kubeconfig: $kcfg
-  qps: 200
-  burst: 400
-leaderElection:
-  leaderElect: false
-EOF
+  (cd "$KILN_REPO_ROOT" && npx --no-install ts-node --transpile-only scripts/cluster/scheduler-config.ts --kubeconfig "$kcfg") >"$cfg"
   start kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" --config "$cfg" \
     --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
     --bind-address 127.0.0.1 --secure-port "$SCHEDULER_PORT"

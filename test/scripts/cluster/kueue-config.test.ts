@@ -18,11 +18,12 @@ describe("the local Kueue controller's configuration", () => {
     expect((localKueueConfig({ ...ports, jobset: false }) as any).integrations.frameworks).toEqual(["batch/job"]);
   });
 
-  it("says what the aws stack's Kueue says about gang admission, integrations and workers per controller", () => {
+  it("says what the aws stack's Kueue says about gang admission, integrations and workers per controller and client rate", () => {
     const aws = kueueManagerConfig({ jobset: true }) as any;
     const local = localKueueConfig({ ...ports, jobset: true }) as any;
     expect(local.waitForPodsReady).toEqual(aws.waitForPodsReady);
     expect(local.integrations).toEqual(aws.integrations);
     expect(local.controller).toEqual(aws.controller);
+    expect(local.clientConnection).toEqual(aws.clientConnection);
   });
 });
