@@ -101,7 +101,8 @@ export class ClientNodeApi implements KubeApi {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(private readonly kc: k8s.KubeConfig) {
+  /** The kubeconfig, for watches (the dashboard's informers). */
+  constructor(readonly kc: k8s.KubeConfig) {
     this.server = kc.getCurrentCluster()?.server ?? "<no cluster in kubeconfig>";
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);

@@ -15,6 +15,7 @@ import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./e
 import { isJobSet, type JobSet } from "./jobset";
 
 import type { KubeApi } from "./kube";
+import { matchesSelector } from "./selector";
 import { JOB_NAME_LABEL, RUN_SELECTOR, TRAINER_CONTAINER } from "../../contract/labels";
 
 export type RunObject = V1Job | JobSet;
@@ -66,13 +67,6 @@ export const allPodsSelector = (run: RunObject) =>
 /** Run pods carry their template's run labels: one list with this selector has the pods of every run in a scope. */
 export const RUN_POD_SELECTOR = RUN_SELECTOR;
 
-/** Whether labels satisfy a selector of `k=v` terms (podSelector's). */
-const selects = (selector: string, labels: Record<string, string> | undefined) =>
-  selector.split(",").every((term) => {
-    const [k, v] = term.split("=");
-    return labels?.[k] === v;
-  });
-
 const created = (o: { metadata?: { creationTimestamp?: Date | string } }) =>
   new Date(o.metadata?.creationTimestamp ?? 0).getTime();
 
@@ -95,7 +89,7 @@ export function newestPodOfRuns(runs: readonly RunObject[], pods: readonly V1Pod
     const selector = podSelector(run);
     let newest: V1Pod | undefined;
     for (const p of byOwner.get(k) ?? [])
-      if (selects(selector, p.metadata?.labels) && (!newest || created(p) > created(newest))) newest = p;
+      if (matchesSelector(selector, p.metadata?.labels) && (!newest || created(p) > created(newest))) newest = p;
     if (newest) out.set(k, newest);
   }
   return out;
