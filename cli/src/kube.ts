@@ -27,7 +27,8 @@ export interface KubeApi {
   listJobs(namespace: string | undefined, labelSelector: string): Promise<V1Job[]>;
   /** Deletes a Job and (in the background) its pods. */
   deleteJob(namespace: string, name: string, dryRun: boolean): Promise<void>;
-  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  /** Pods matching a label selector; `namespace` undefined = all namespaces. */
+  listPods(namespace: string | undefined, labelSelector: string): Promise<V1Pod[]>;
   readLog(namespace: string, pod: string, container: string, tailLines?: number): Promise<string>;
   /** Streams a container's log to `out` until it ends or the returned controller is aborted. */
   followLog(
@@ -37,8 +38,8 @@ export interface KubeApi {
     out: Writable,
   ): Promise<{ abort(): void; done: Promise<void> }>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap>;
-  /** ConfigMaps matching a selector; every namespace when `namespace` is undefined. */
-  listConfigMaps(namespace: string | undefined, labelSelector: string): Promise<V1ConfigMap[]>;
+  /** ConfigMaps matching a label (and a field) selector; every namespace when `namespace` is undefined. */
+  listConfigMaps(namespace: string | undefined, labelSelector?: string, fieldSelector?: string): Promise<V1ConfigMap[]>;
   getSecret(namespace: string, name: string): Promise<V1Secret>;
   /** true/false when the namespace's existence can be read, undefined when forbidden. */
   namespaceExists(namespace: string): Promise<boolean | undefined>;
@@ -101,7 +102,8 @@ export class ClientNodeApi implements KubeApi {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(private readonly kc: k8s.KubeConfig) {
+  /** The kubeconfig, for watches (the dashboard's informers). */
+  constructor(readonly kc: k8s.KubeConfig) {
     this.server = kc.getCurrentCluster()?.server ?? "<no cluster in kubeconfig>";
     const clients = keepAliveClients(kc);
     this.batch = clients.make(k8s.BatchV1Api);
@@ -210,8 +212,12 @@ export class ClientNodeApi implements KubeApi {
     });
   }
 
-  async listPods(namespace: string, labelSelector: string) {
-    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  async listPods(namespace: string | undefined, labelSelector: string) {
+    const list =
+      namespace === undefined
+        ? await this.core.listPodForAllNamespaces({ labelSelector })
+        : await this.core.listNamespacedPod({ namespace, labelSelector });
+    return list.items;
   }
 
   readLog(namespace: string, name: string, container: string, tailLines?: number) {
@@ -233,11 +239,12 @@ export class ClientNodeApi implements KubeApi {
     return this.core.readNamespacedConfigMap({ namespace, name });
   }
 
-  async listConfigMaps(namespace: string | undefined, labelSelector: string) {
+  async listConfigMaps(namespace: string | undefined, labelSelector?: string, fieldSelector?: string) {
+    const selectors = { labelSelector, fieldSelector };
     const list =
       namespace === undefined
-        ? await this.core.listConfigMapForAllNamespaces({ labelSelector })
-        : await this.core.listNamespacedConfigMap({ namespace, labelSelector });
+        ? await this.core.listConfigMapForAllNamespaces(selectors)
+        : await this.core.listNamespacedConfigMap({ namespace, ...selectors });
     return list.items;
   }
 

@@ -3,7 +3,7 @@
  * or a JobSet (`submit --image`, one pod per node). The verbs and the dashboard read both through these
  * functions; a JobSet's child Jobs are never runs of their own.
  */
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import {
   COMPLETION_INDEX_ANNOTATION,
   JOBSET_NAME_LABEL,
@@ -15,6 +15,7 @@ import { CliError, explainApiError, statusCode, type ApiErrorContext } from "./e
 import { isJobSet, type JobSet } from "./jobset";
 
 import type { KubeApi } from "./kube";
+import { matchesSelector } from "./selector";
 import { JOB_NAME_LABEL, RUN_SELECTOR, TRAINER_CONTAINER } from "../../contract/labels";
 
 export type RunObject = V1Job | JobSet;
@@ -62,6 +63,37 @@ export function podSelector(run: RunObject, index?: number): string {
 /** Every pod of a run (every rank and restart attempt of a JobSet). */
 export const allPodsSelector = (run: RunObject) =>
   isJobSet(run) ? `${JOBSET_NAME_LABEL}=${run.metadata?.name}` : `${JOB_NAME_LABEL}=${run.metadata?.name}`;
+
+/** Run pods carry their template's run labels: one list with this selector has the pods of every run in a scope. */
+export const RUN_POD_SELECTOR = RUN_SELECTOR;
+
+const created = (o: { metadata?: { creationTimestamp?: Date | string } }) =>
+  new Date(o.metadata?.creationTimestamp ?? 0).getTime();
+
+/**
+ * The newest pod of each run among `pods` (a list with RUN_POD_SELECTOR), keyed `namespace/name`: as
+ * podSelector picks them, a JobSet's rank 0 of its current restart attempt. Pure: no request per run.
+ */
+export function newestPodOfRuns(runs: readonly RunObject[], pods: readonly V1Pod[]): Map<string, V1Pod> {
+  const byOwner = new Map<string, V1Pod[]>();
+  for (const p of pods) {
+    const labels = p.metadata?.labels;
+    const owner = labels?.[JOBSET_NAME_LABEL] ?? labels?.[JOB_NAME_LABEL];
+    if (owner === undefined) continue;
+    const k = `${p.metadata?.namespace}/${owner}`;
+    (byOwner.get(k) ?? byOwner.set(k, []).get(k)!).push(p);
+  }
+  const out = new Map<string, V1Pod>();
+  for (const run of runs) {
+    const k = `${run.metadata?.namespace}/${run.metadata?.name}`;
+    const selector = podSelector(run);
+    let newest: V1Pod | undefined;
+    for (const p of byOwner.get(k) ?? [])
+      if (matchesSelector(selector, p.metadata?.labels) && (!newest || created(p) > created(newest))) newest = p;
+    if (newest) out.set(k, newest);
+  }
+  return out;
+}
 
 /** Newest first, then by name. */
 export function sortRuns<T extends RunObject>(runs: readonly T[]): T[] {

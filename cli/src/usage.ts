@@ -7,6 +7,7 @@ import {
   BUDGET_STATUS_KEY,
   BUDGET_STATUS_NAME,
   POD_JOB_UID_LABEL,
+  USAGE_JOB_UID_LABEL,
   USAGE_MONTH_VALUE,
   USAGE_RECORD_LABEL,
 } from "../../contract/accounting/keys";
@@ -22,7 +23,7 @@ import {
 } from "../../contract/accounting/record";
 import { spanOfPod, usageOf, type PodSpan, type RunUsage } from "../../contract/accounting/usage";
 import type { KubeApi } from "./kube";
-import { isJobSet, type RunObject } from "./runs";
+import { isJobSet, RUN_POD_SELECTOR, type RunObject } from "./runs";
 
 export type { BudgetStatus, RunUsage };
 
@@ -62,70 +63,114 @@ function unrecorded(spans: readonly PodSpan[], now: Date): RunUsage {
   return { ...u, usd: u.gpuHours === 0 ? 0 : null, kWh: 0, co2eKg: 0, basis: [NO_RECORD] };
 }
 
+/** The one namespace all `runs` are in, else undefined (every namespace): what a list for them covers. */
+export function scopeOf(runs: readonly RunObject[]): string | undefined {
+  const namespaces = new Set(runs.map((j) => j.metadata?.namespace ?? "default"));
+  return namespaces.size === 1 ? [...namespaces][0] : undefined;
+}
+
+/** What usage is computed from: the accountant's ConfigMaps (records; others are ignored) and the runs' pods. */
+export interface UsageObjects {
+  readonly configMaps: readonly V1ConfigMap[];
+  readonly pods: readonly V1Pod[];
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (t: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const t of items) {
+    const k = keyOf(t);
+    if (k !== undefined) (out.get(k) ?? out.set(k, []).get(k)!).push(t);
+  }
+  return out;
+}
+
+/** A JobSet's usage: its records (one per attempt) plus the live pods of an attempt not recorded yet. */
+function jobSetUsage(recs: readonly UsageRecord[], pods: readonly V1Pod[], now: Date): RunUsage {
+  const recorded = new Set(recs.map((r) => r.uid));
+  const live = spansOfPods(pods.filter((p) => !recorded.has(p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "")));
+  if (recs.length === 0) return unrecorded(live, now);
+  const spans = [...recs.flatMap((r) => r.spans), ...live].sort(
+    (a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name),
+  );
+  const u = usageOf(spans, now, { region: recs[0].region });
+  if (!live.length) return u;
+  return {
+    ...u,
+    basis: [...u.basis, `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`],
+  };
+}
+
 /**
- * Usage of each run (key `namespace/name`), at `now`. A Job's is its record's. A JobSet's is the sum
- * over every pod of the run: the records of all its child Jobs, one per group restart attempt (by the
- * JobSet's UID, so a re-used name starts from zero), plus the live pods of a child Job not recorded yet.
+ * Usage of each run (key `namespace/name`), at `now`, from objects already read (pure). A Job's is its
+ * record's. A JobSet's is the sum over every pod of the run: the records of all its child Jobs, one per group
+ * restart attempt (by the JobSet's UID, so a re-used name starts from zero), plus the live pods of a child
+ * Job not recorded yet. A run without a record counts its live pods, unpriced.
+ */
+export function usageFromObjects(runs: readonly RunObject[], objs: UsageObjects, now: Date): Map<string, RunUsage> {
+  const recs = objs.configMaps
+    .filter((c) => c.metadata?.labels?.[USAGE_RECORD_LABEL] === "run")
+    .map(recordOf)
+    .filter((r): r is UsageRecord => !(r instanceof Error));
+  const byUid = new Map(recs.map((r) => [r.uid, r]));
+  const byRun = groupBy(recs, runUidOf);
+  const podsByJob = groupBy(objs.pods, (p) => p.metadata?.labels?.[POD_JOB_UID_LABEL]);
+  const podsByJobSet = groupBy(objs.pods, (p) => p.metadata?.labels?.[JOBSET_UID_LABEL]);
+  const out = new Map<string, RunUsage>();
+  for (const run of runs) {
+    const uid = run.metadata?.uid ?? "";
+    const r = byUid.get(uid);
+    if (isJobSet(run)) out.set(key(run), jobSetUsage(byRun.get(uid) ?? [], podsByJobSet.get(uid) ?? [], now));
+    else if (r) out.set(key(run), r.final ? r.usage : usageOf(r.spans, now, { region: r.region }));
+    else out.set(key(run), unrecorded(spansOfPods(podsByJob.get(uid) ?? []), now));
+  }
+  return out;
+}
+
+/**
+ * Usage of each run (key `namespace/name`), at `now`: one list of records for the runs' scope (their
+ * namespace, else every namespace), and one of run pods when a run needs them and `pods` are not given.
  */
 export async function usageOfRuns(
   api: UsageReader,
   runs: readonly RunObject[],
   now: Date,
+  pods?: readonly V1Pod[],
 ): Promise<Map<string, RunUsage>> {
-  const out = new Map<string, RunUsage>();
-  const namespaces = [...new Set(runs.map((j) => j.metadata?.namespace ?? "default"))];
-  const byUid = new Map<string, UsageRecord>();
-  const byRun = new Map<string, UsageRecord[]>();
-  for (const ns of namespaces) {
-    for (const r of await records(api, ns)) {
-      byUid.set(r.uid, r);
-      byRun.set(runUidOf(r), [...(byRun.get(runUidOf(r)) ?? []), r]);
-    }
+  if (runs.length === 0) return new Map();
+  const scope = scopeOf(runs);
+  const configMaps = await api.listConfigMaps(scope, `${USAGE_RECORD_LABEL}=run`);
+  const recorded = new Set(configMaps.map((c) => c.metadata?.labels?.[USAGE_JOB_UID_LABEL]));
+  // Pods count for a JobSet (an attempt not recorded yet) and for a Job without a record.
+  const needPods = runs.some((r) => isJobSet(r) || !recorded.has(r.metadata?.uid));
+  const live = pods ?? (needPods ? await api.listPods(scope, RUN_POD_SELECTOR) : []);
+  return usageFromObjects(runs, { configMaps, pods: live }, now);
+}
+
+/** The budget status in a kiln-budget ConfigMap, null when it has none or it is unreadable. */
+export function budgetOfConfigMap(cm: V1ConfigMap | undefined): BudgetStatus | null {
+  const text = cm?.data?.[BUDGET_STATUS_KEY];
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as BudgetStatus;
+  } catch {
+    return null;
   }
-  const jobs = runs.filter((r) => !isJobSet(r));
-  const missing = jobs.filter((j) => !byUid.has(j.metadata?.uid ?? ""));
-  const livePods = new Map<string, V1Pod[]>();
-  for (const ns of new Set(missing.map((j) => j.metadata?.namespace ?? "default"))) {
-    for (const p of await api.listPods(ns, POD_JOB_UID_LABEL)) {
-      const uid = p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "";
-      livePods.set(uid, [...(livePods.get(uid) ?? []), p]);
-    }
+}
+
+/** Budget status by namespace for a scope: one read of the namespace's kiln-budget, or one list for every namespace. */
+export async function budgetsIn(
+  api: Pick<KubeApi, "getConfigMap" | "listConfigMaps">,
+  namespace: string | undefined,
+): Promise<Map<string, BudgetStatus>> {
+  const out = new Map<string, BudgetStatus>();
+  if (namespace !== undefined) {
+    const b = await budgetOf(api, namespace);
+    if (b) out.set(namespace, b);
+    return out;
   }
-  for (const run of runs) {
-    const uid = run.metadata?.uid ?? "";
-    if (isJobSet(run)) {
-      const recs = byRun.get(uid) ?? [];
-      const recorded = new Set(recs.map((r) => r.uid));
-      const pods = await api.listPods(run.metadata?.namespace ?? "default", `${JOBSET_UID_LABEL}=${uid}`);
-      const live = spansOfPods(pods.filter((p) => !recorded.has(p.metadata?.labels?.[POD_JOB_UID_LABEL] ?? "")));
-      if (recs.length === 0) {
-        out.set(key(run), unrecorded(live, now));
-        continue;
-      }
-      const spans = [...recs.flatMap((r) => r.spans), ...live].sort(
-        (a, b) => a.start.localeCompare(b.start) || a.name.localeCompare(b.name),
-      );
-      const u = usageOf(spans, now, { region: recs[0].region });
-      out.set(
-        key(run),
-        live.length
-          ? {
-              ...u,
-              basis: [
-                ...u.basis,
-                `${live.length} pod(s) of an attempt not recorded yet: counted from live pods, not priced`,
-              ],
-            }
-          : u,
-      );
-      continue;
-    }
-    const r = byUid.get(uid);
-    if (r) {
-      out.set(key(run), r.final ? r.usage : usageOf(r.spans, now, { region: r.region }));
-      continue;
-    }
-    out.set(key(run), unrecorded(spansOfPods(livePods.get(uid) ?? []), now));
+  for (const cm of await api.listConfigMaps(undefined, undefined, `metadata.name=${BUDGET_STATUS_NAME}`)) {
+    const b = budgetOfConfigMap(cm);
+    if (b) out.set(cm.metadata?.namespace ?? "", b);
   }
   return out;
 }

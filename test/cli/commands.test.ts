@@ -2,6 +2,7 @@
  * The verbs end to end through the real program (argument parsing, validation, exit codes, messages)
  * against an in-memory API whose errors are real client-node ApiExceptions.
  */
+import type { V1Pod } from "@kubernetes/client-node";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -393,21 +394,38 @@ describe("ls, status, logs, cancel", () => {
     expect(r).toMatchObject({ code: 0, stdout: "", stderr: "No runs found in kiln-ml.\n" });
   });
 
-  test("ls lists runs; -A adds NAMESPACE; finished runs get the best metric from their log", async () => {
+  test("ls lists runs; -A adds NAMESPACE; finished runs get the best metric from their pod's termination message", async () => {
     const k = await withRun();
     const job = k.jobs.get("kiln-ml/mpg-001")!;
     job.status = { conditions: [{ type: "Complete", status: "True" }], succeeded: 1 };
-    k.pods.push({
+    const pod = (name: string, created: string, message: string): V1Pod => ({
       metadata: {
-        name: "mpg-001-x1",
+        name,
         namespace: "kiln-ml",
-        labels: { "batch.kubernetes.io/job-name": "mpg-001" },
-        creationTimestamp: new Date(),
+        labels: { ...job.spec!.template.metadata!.labels, "batch.kubernetes.io/job-name": "mpg-001" },
+        creationTimestamp: new Date(created),
       },
-      status: { phase: "Succeeded" },
+      status: {
+        phase: "Succeeded",
+        containerStatuses: [
+          {
+            name: "trainer",
+            image: "x",
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, message } },
+          },
+        ],
+      },
     });
-    k.logs.set("kiln-ml/mpg-001-x1", '{"epoch":1,"loss":9,"val_loss":8}\n{"epoch":2,"loss":5,"val_loss":6.5}\n');
+    // The newest pod's message counts (an earlier attempt's does not); no log is read.
+    k.pods.push(
+      pod("mpg-001-x0", "2026-11-28T10:00:00Z", '{"epoch":1,"loss":1,"val_loss":1}\n'),
+      pod("mpg-001-x1", "2026-11-28T11:00:00Z", '{"epoch":2,"loss":5,"val_loss":6.5}\n'),
+    );
     const r = await runCli(["ls", "-n", "kiln-ml"], { api: k });
+    expect(k.calls.filter((c) => c.startsWith("readLog"))).toEqual([]);
     expect(r.stdout).toBe(
       "NAME      STATUS      AGE   GPUS   QUEUE      GPU-HOURS   COST   BEST-METRIC\nmpg-001   Succeeded   0s    1      training   0           $0     val_loss=6.5000@2\n",
     );

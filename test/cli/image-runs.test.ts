@@ -51,7 +51,7 @@ function rankPod(
   run: string,
   rank: number,
   attempt: number,
-  opts: { phase?: string; jobUid?: string; gpus?: number; start?: string; end?: string } = {},
+  opts: { phase?: string; jobUid?: string; gpus?: number; start?: string; end?: string; message?: string } = {},
 ): V1Pod {
   const phase = opts.phase ?? "Running";
   return {
@@ -68,6 +68,9 @@ function rankPod(
         "batch.kubernetes.io/job-name": `${run}-node-0`,
         "batch.kubernetes.io/controller-uid": opts.jobUid ?? `job-${run}-${attempt}`,
         "kiln.dev/run": run,
+        // The template's run labels, as on every run pod.
+        "app.kubernetes.io/part-of": "kiln",
+        "app.kubernetes.io/component": "training-run",
       },
       annotations: { "batch.kubernetes.io/job-completion-index": String(rank) },
     },
@@ -91,7 +94,13 @@ function rankPod(
               imageID: "",
               ready: false,
               restartCount: 0,
-              state: { terminated: { exitCode: phase === "Failed" ? 143 : 0, finishedAt: new Date(opts.end) } },
+              state: {
+                terminated: {
+                  exitCode: phase === "Failed" ? 143 : 0,
+                  finishedAt: new Date(opts.end),
+                  ...(opts.message ? { message: opts.message } : {}),
+                },
+              },
             },
           ]
         : [],
@@ -292,8 +301,10 @@ describe("the verbs on JobSet runs", () => {
       `${NS}/mpg`,
       trainingJob({ ns: NS, name: "mpg", phase: "Succeeded", created: "2026-11-28T10:00:00Z" }),
     );
+    // Rank 0 wrote its best epoch line as its termination message; rank 1 (the image's other ranks) none.
+    const best = '{"epoch":2,"loss":0.5,"val_loss":0.6}\n';
     api.pods.push(
-      rankPod("llm-7", 0, 1, { phase: "Succeeded", end: "2026-11-28T11:40:00Z" }),
+      rankPod("llm-7", 0, 1, { phase: "Succeeded", end: "2026-11-28T11:40:00Z", message: best }),
       rankPod("llm-7", 1, 1, { phase: "Succeeded", end: "2026-11-28T11:40:00Z" }),
     );
     api.logs.set(

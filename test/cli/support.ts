@@ -122,9 +122,11 @@ export class FakeKube implements KubeApi {
     if (!dryRun) this.jobs.delete(`${ns}/${name}`);
   }
 
-  async listPods(ns: string, selector: string) {
-    this.check(`listPods ${ns} ${selector}`);
-    return this.pods.filter((p) => p.metadata?.namespace === ns && matches(selector, p.metadata?.labels));
+  async listPods(ns: string | undefined, selector: string) {
+    this.check(`listPods ${ns ?? "*"} ${selector}`);
+    return this.pods.filter(
+      (p) => (ns === undefined || p.metadata?.namespace === ns) && matches(selector, p.metadata?.labels),
+    );
   }
 
   async readLog(ns: string, pod: string) {
@@ -147,11 +149,18 @@ export class FakeKube implements KubeApi {
     return c;
   }
 
-  async listConfigMaps(ns: string | undefined, selector: string) {
-    this.check(`listConfigMaps ${ns ?? "*"} ${selector}`);
-    return [...this.configMaps.values()].filter(
-      (c) => (ns === undefined || c.metadata?.namespace === ns) && matches(selector, c.metadata?.labels),
-    );
+  /** Field selector: `metadata.name=<name>` only. */
+  async listConfigMaps(ns: string | undefined, selector?: string, fieldSelector?: string) {
+    this.check(`listConfigMaps ${ns ?? "*"} ${selector ?? ""}${fieldSelector ? ` ${fieldSelector}` : ""}`);
+    const name = fieldSelector?.replace(/^metadata\.name=/, "");
+    return [...this.configMaps.entries()]
+      .filter(
+        ([k, c]) =>
+          (ns === undefined || k.startsWith(`${ns}/`)) &&
+          (!selector || matches(selector, c.metadata?.labels)) &&
+          (name === undefined || k.endsWith(`/${name}`)),
+      )
+      .map(([k, c]) => ({ ...c, metadata: { ...c.metadata, namespace: k.split("/")[0], name: k.split("/")[1] } }));
   }
 
   async getSecret(ns: string, name: string) {

@@ -21,6 +21,7 @@ import { parseQuantity } from "./quantity";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { train } from "./train";
+import { writeBestEpoch } from "./termination";
 
 /** The run may not proceed (finished already, or the prefix belongs to another run): exit code 2. */
 export class RunRefusedError extends Error {
@@ -287,6 +288,7 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
         batch: result.state.batch,
         checkpoint: store.describe("checkpoints/latest.json"),
       });
+      writeBestEpoch(result.state.history, env);
       model.dispose();
       return { runId, status: "interrupted", uri };
     }
@@ -354,6 +356,8 @@ export async function runTraining(spec: RunSpec & { runId: string }, opts: RunOp
       uri,
       peakRssMiB: peakRssMiB(),
     });
+    // A failed run writes none: the chart's FallbackToLogsOnError then keeps the log's tail, failure line included.
+    writeBestEpoch(state.history, env);
     model.dispose();
     return { runId, status: "succeeded", uri, metrics };
   } catch (err) {

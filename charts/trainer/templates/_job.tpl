@@ -105,6 +105,8 @@ template:
         image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
         imagePullPolicy: {{ $v.image.pullPolicy }}
         command: ["node", "/app/dist/main.js", "train"]
+        {{- /* The trainer writes its best epoch line as the message (ls reads it from the pod list); a crash that wrote none keeps the log's tail. */}}
+        terminationMessagePolicy: FallbackToLogsOnError
         env:
           - name: HOME
             value: /tmp

@@ -9,7 +9,9 @@ import { dashboardApi } from "../dashboard/api";
 import { StoreArtifacts } from "../dashboard/artifacts";
 import { isLoopback, startDashboard } from "../dashboard/server";
 import { DashboardData } from "../dashboard/service";
+import { informerSources } from "../dashboard/informers";
 import { defaultAccounting } from "../dashboard/wiring";
+import type { ClientNodeApi } from "../kube";
 import { intFlag } from "./common";
 
 /** Next to kubectl proxy's 8001, so both can run. */
@@ -44,22 +46,31 @@ export function registerDashboard(program: Command, deps: Deps): void {
       const globals = globalsOf(cmd);
       const session = new Session(deps, globals);
       const api = dashboardApi(session.api);
+      const kc = (session.api as Partial<ClientNodeApi>).kc;
       const data = new DashboardData({
         api,
+        // Pages from watches; an API without a kubeconfig (a test double) is listed instead.
+        sources: kc ? informerSources(kc, globals.namespace) : undefined,
         accounting: defaultAccounting(),
         artifacts: new StoreArtifacts(api, flags.s3Endpoint ? { AWS_ENDPOINT_URL_S3: flags.s3Endpoint } : {}),
         namespace: globals.namespace,
         now: () => deps.now(),
       });
       // Fail now, not on the first page load, when the cluster is unreachable or the runs unreadable.
-      await data.cluster();
-      const running = await startDashboard({
-        data,
-        server: api.server,
-        now: () => deps.now(),
-        address: flags.address,
-        port,
-      });
+      let running: Awaited<ReturnType<typeof startDashboard>>;
+      try {
+        await data.start();
+        running = await startDashboard({
+          data,
+          server: api.server,
+          now: () => deps.now(),
+          address: flags.address,
+          port,
+        });
+      } catch (err) {
+        await data.close();
+        throw err;
+      }
       deps.io.out(`Kiln dashboard at ${running.url} (${data.scope} of ${api.server}); Ctrl-C stops it\n`);
       await new Promise<void>((resolve) => {
         const remove = deps.onInterrupt(() => {

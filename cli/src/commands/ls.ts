@@ -1,17 +1,29 @@
-/** `kubectl kiln ls [-A]`: training runs with status, age, GPUs, queue and the best metric of finished runs. */
-import { mapLimited } from "../concurrency";
+/**
+ * `kubectl kiln ls [-A]`: training runs with status, age, GPUs, queue, usage and the best metric of finished
+ * runs. A bounded number of requests whatever the number of runs: Jobs, JobSets, one pod list, usage records
+ * and budgets, each listed once for the scope.
+ */
+import type { V1Pod } from "@kubernetes/client-node";
 import type { Command } from "commander";
+import { bestMetricOfPod } from "../best-metric";
 import { type Deps, globalsOf, Session } from "../context";
-import { explainApiError } from "../errors";
-
+import { explainApiError, statusCode } from "../errors";
 import { formatObject, renderTable, type OutputFormat } from "../output";
-import { bestMetric } from "../progress";
 import { LS_HEADER, lsRow, runPhase, runStatus } from "../rows";
-import { gpusPerPod, isJobSet, listRuns, nodesOf, podSelector, restartsOf, type RunObject } from "../runs";
+import {
+  gpusPerPod,
+  isJobSet,
+  listRuns,
+  newestPodOfRuns,
+  nodesOf,
+  RUN_POD_SELECTOR,
+  restartsOf,
+  type RunObject,
+} from "../runs";
 import type { KubeApi } from "../kube";
-import { budgetOf, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
+import { budgetsIn, scopeOf, usageOfRuns, type BudgetStatus, type RunUsage } from "../usage";
 import { outputOption } from "./common";
-import { QUEUE_LABEL, TRAINER_CONTAINER } from "../../../contract/labels";
+import { QUEUE_LABEL } from "../../../contract/labels";
 
 interface LsFlags {
   allNamespaces?: boolean;
@@ -19,24 +31,13 @@ interface LsFlags {
   output: OutputFormat;
 }
 
-/** Log lines read per finished run to find its best metric. */
-const METRIC_TAIL_LINES = 2000;
-/** Log reads in flight at once. */
-const METRIC_CONCURRENCY = 8;
-
-/** Best metric of a succeeded run from its newest pod's log (rank 0's for a JobSet); undefined when unreadable. */
-async function runBestMetric(api: KubeApi, job: RunObject): Promise<string | undefined> {
-  const ns = job.metadata!.namespace!;
+/** Pods of every run in the scope; undefined where forbidden (no metrics, and the usage says why). */
+async function runPods(api: KubeApi, namespace: string | undefined): Promise<V1Pod[] | undefined> {
   try {
-    const pods = await api.listPods(ns, podSelector(job));
-    const newest = pods.sort(
-      (a, b) =>
-        new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime(),
-    )[0];
-    if (!newest) return undefined;
-    return bestMetric(await api.readLog(ns, newest.metadata!.name!, TRAINER_CONTAINER, METRIC_TAIL_LINES));
-  } catch {
-    return undefined;
+    return await api.listPods(namespace, RUN_POD_SELECTOR);
+  } catch (err) {
+    if (statusCode(err) === 403) return undefined;
+    throw err;
   }
 }
 
@@ -45,17 +46,15 @@ async function readUsage(
   api: KubeApi,
   jobs: RunObject[],
   now: Date,
+  pods: V1Pod[] | undefined,
 ): Promise<{ usage: Map<string, RunUsage>; budgets: Map<string, BudgetStatus> }> {
-  const budgets = new Map<string, BudgetStatus>();
+  let budgets = new Map<string, BudgetStatus>();
   let usage = new Map<string, RunUsage>();
   try {
-    usage = await usageOfRuns(api, jobs, now);
-    for (const ns of new Set(jobs.map((j) => j.metadata?.namespace ?? ""))) {
-      const b = await budgetOf(api, ns);
-      if (b) budgets.set(ns, b);
-    }
+    usage = await usageOfRuns(api, jobs, now, pods);
+    budgets = await budgetsIn(api, scopeOf(jobs));
   } catch (err) {
-    if (![401, 403].includes((err as { code?: number }).code ?? 0)) throw err;
+    if (![401, 403].includes(statusCode(err) ?? 0)) throw err;
   }
   return { usage, budgets };
 }
@@ -67,7 +66,7 @@ export function registerLs(program: Command, deps: Deps): void {
       "list training runs (Jobs made from the kiln-trainer template, and JobSets of runs with your own image)",
     )
     .option("-A, --all-namespaces", "list runs in every namespace")
-    .option("--no-metrics", "do not read logs of finished runs for BEST-METRIC")
+    .option("--no-metrics", "do not list the runs' pods for BEST-METRIC (their termination messages)")
     .addOption(outputOption())
     .action(async (flags: LsFlags, cmd: Command) => {
       const session = new Session(deps, globalsOf(cmd));
@@ -89,13 +88,16 @@ export function registerLs(program: Command, deps: Deps): void {
         deps.io.err(all ? "No runs found in any namespace.\n" : `No runs found in ${ns}.\n`);
         return;
       }
-      const metrics = flags.metrics
-        ? await mapLimited(jobs, METRIC_CONCURRENCY, (j) =>
-            runPhase(j) === "Succeeded" ? runBestMetric(api, j) : Promise.resolve(undefined),
-          )
-        : jobs.map(() => undefined);
+      // One pod list for the whole scope: every run's newest pod carries its best metric in its termination message.
+      const pods = flags.metrics ? await runPods(api, all ? undefined : ns) : undefined;
+      const newest = pods ? newestPodOfRuns(jobs, pods) : new Map<string, V1Pod>();
+      const metrics = jobs.map((j) =>
+        runPhase(j) === "Succeeded"
+          ? bestMetricOfPod(newest.get(`${j.metadata?.namespace}/${j.metadata?.name}`))
+          : undefined,
+      );
       const now = deps.now();
-      const { usage, budgets } = await readUsage(api, jobs, now);
+      const { usage, budgets } = await readUsage(api, jobs, now, pods);
       const held = (j: RunObject) => budgets.get(j.metadata?.namespace ?? "")?.held === true;
       if (flags.output === "table") {
         const header = all ? ["NAMESPACE", ...LS_HEADER] : [...LS_HEADER];

@@ -230,7 +230,8 @@ export function registerStatus(program: Command, deps: Deps): void {
       let usage: RunUsage | undefined;
       let budget: BudgetStatus | null = null;
       try {
-        usage = (await usageOfRuns(api, [job], now)).get(`${ns}/${run}`);
+        // The run's pods, all attempts and ranks: what its usage counts when a record is missing.
+        usage = (await usageOfRuns(api, [job], now, pods)).get(`${ns}/${run}`);
         budget = await budgetOf(api, ns);
       } catch (err) {
         if (![401, 403].includes((err as { code?: number }).code ?? 0))

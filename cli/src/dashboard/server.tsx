@@ -227,10 +227,13 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Running
   return {
     url: `http://${o.address.includes(":") ? `[${o.address}]` : o.address}:${port}/`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      // The watches end with the server.
+      await data.close();
+    },
   };
 }

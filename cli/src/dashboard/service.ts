@@ -1,13 +1,27 @@
 /**
- * The dashboard's data layer: one cached snapshot of the cluster's runs and queues (so paging through
- * 10,000 runs reads the API once per few seconds, not once per page), and per-page extras (best metric
- * from the log, cost from the accounting) for the rows shown only.
+ * The dashboard's data layer: a snapshot of the cluster's runs, queues and run pods, built from a cache kept
+ * current by watches (cache.ts; or, without one, from lists every few seconds), and per-page extras for the
+ * rows shown only: why a pod waits and the best metric from its termination message (no log is read for
+ * the list), and cost from the accounting.
  */
-import { mapLimited } from "../concurrency";
 import type { V1Pod } from "@kubernetes/client-node";
+import { bestMetricOfPod } from "../best-metric";
 import { apiMessage, CliError, explainApiError, statusCode } from "../errors";
 
-import { getRun, isJobSet, listRuns, nodesOf, podSelector, type RunObject } from "../runs";
+import {
+  getRun,
+  isJobSet,
+  listRuns,
+  newestPodOfRuns,
+  nodesOf,
+  podSelector,
+  RUN_POD_SELECTOR,
+  sortRuns,
+  type RunObject,
+} from "../runs";
+import type { UsageReader } from "../usage";
+import { ClusterCache, type CacheSources } from "./cache";
+import { cachedReads } from "./cached-reads";
 import { bestMetric } from "../progress";
 import { isFinished, type RunPhase } from "../rows";
 import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
@@ -22,9 +36,8 @@ import { RUN_SELECTOR, TRAINER_CONTAINER } from "../../../contract/labels";
 
 /** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
 export const LOG_TAIL_LINES = 5000;
-/** How long a snapshot of Jobs and queues is reused. */
+/** How long a snapshot is reused: rebuilt from the watch cache in memory, else listed again. */
 export const SNAPSHOT_TTL_MS = 3000;
-const LOG_CONCURRENCY = 8;
 const STORED_CURVE_NOTE = "from metrics.json in the store: the run's pods are gone";
 
 /** bestMetric() of a curve's epoch lines, null without any. */
@@ -77,6 +90,8 @@ interface Snapshot {
   readonly workloads: Workload[];
   readonly localQueues: LocalQueue[];
   readonly clusterQueues: ClusterQueue[];
+  /** Run pods (RUN_POD_SELECTOR) of the scope. */
+  readonly pods: readonly V1Pod[];
 }
 
 export interface DashboardOptions {
@@ -88,6 +103,27 @@ export interface DashboardOptions {
   readonly now: () => Date;
   readonly ttlMs?: number;
   readonly storeTimeoutMs?: number;
+  /** Watches to serve pages from (informers.ts); without them every snapshot is listed. */
+  readonly sources?: CacheSources;
+}
+
+/**
+ * Per run: why its newest pod has not started, and a finished run's best metric from that pod's termination
+ * message (pure: from the snapshot's pods, no request). A run whose pods are gone, or whose image writes no
+ * message, has none in the list; its own page reads the log, else the store.
+ */
+export function podExtras(
+  jobs: readonly RunObject[],
+  pods: readonly V1Pod[],
+): { best: string | null; podWait: string | null }[] {
+  const newest = newestPodOfRuns(jobs, pods);
+  return jobs.map((job) => {
+    const pod = newest.get(keyOf(job.metadata?.namespace ?? "", job.metadata?.name ?? ""));
+    // A suspended Job has no pods to look at.
+    if (job.spec?.suspend || !pod) return { best: null, podWait: null };
+    if (isFinished(job)) return { best: bestMetricOfPod(pod) ?? null, podWait: null };
+    return { best: null, podWait: podWait([pod]) };
+  });
 }
 
 /** A page or API answer that is not there (404) or not allowed. */
@@ -103,10 +139,31 @@ const newestFirst = (pods: V1Pod[]) =>
 export class DashboardData {
   private snapshot?: Snapshot;
   private loading?: Promise<Snapshot>;
-  /** Best metric of finished runs by Job uid (a finished run's log does not change). */
-  private readonly finishedMetric = new Map<string, string | null>();
+  private readonly cache?: ClusterCache;
+  private started?: Promise<void>;
 
-  constructor(private readonly o: DashboardOptions) {}
+  constructor(private readonly o: DashboardOptions) {
+    if (o.sources) this.cache = new ClusterCache(o.sources);
+  }
+
+  /** Starts the watches and waits for their first lists (or takes the first snapshot); fails when runs cannot be read. */
+  async start(): Promise<void> {
+    this.started ??= (async () => {
+      await this.cache?.start();
+      await this.cluster();
+    })();
+    await this.started;
+  }
+
+  /** Stops the watches. */
+  async close(): Promise<void> {
+    await this.cache?.stop();
+  }
+
+  /** Where the accounting reads records and pods: the watch cache, else the API. */
+  private get reads(): UsageReader {
+    return this.cache ? cachedReads(this.cache, this.o.api) : this.o.api;
+  }
 
   get scope(): string {
     return this.o.namespace ? `namespace ${this.o.namespace}` : "all namespaces";
@@ -128,18 +185,42 @@ export class DashboardData {
     return this.snapshot;
   }
 
+  private runsError(err: unknown): CliError {
+    if (!this.o.namespace && statusCode(err) === 403)
+      return new CliError(
+        `listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`,
+      );
+    return this.wrap(err, `listing runs in ${this.scope}`);
+  }
+
+  /** The snapshot from the watch cache: no request. */
+  private fromCache(cache: ClusterCache): Snapshot {
+    // Runs never listed (forbidden, unreachable): there is nothing to show; the watch retries unless forbidden.
+    if (!cache.synced("jobs")) throw this.runsError(cache.error("jobs") ?? new Error("runs not listed yet"));
+    const jobs = sortRuns<RunObject>([...cache.items("jobs"), ...cache.items("jobSets")]);
+    return this.assemble(jobs, {
+      workloads: [...cache.items("workloads")],
+      localQueues: [...cache.items("localQueues")],
+      clusterQueues: [...cache.items("clusterQueues")],
+      pods: cache.items("pods"),
+    });
+  }
+
+  private assemble(jobs: RunObject[], o: Omit<Snapshot, "at" | "jobs" | "byKey" | "rows">): Snapshot {
+    const rows = runRows(jobs, o);
+    const byKey = new Map(jobs.map((j) => [keyOf(j.metadata?.namespace ?? "", j.metadata?.name ?? ""), j]));
+    return { at: Date.now(), jobs, byKey, rows, ...o };
+  }
+
   private async load(): Promise<Snapshot> {
+    if (this.cache) return this.fromCache(this.cache);
     const api = this.o.api;
     const ns = this.o.namespace;
     let jobs: RunObject[];
     try {
       jobs = await listRuns(api, ns);
     } catch (err) {
-      if (!ns && statusCode(err) === 403)
-        throw new CliError(
-          `listing runs in all namespaces: forbidden (403): ${apiMessage(err)}; show one team's namespace instead: kubectl kiln dashboard -n <namespace>`,
-        );
-      throw this.wrap(err, `listing runs in ${this.scope}`);
+      throw this.runsError(err);
     }
     // Queues are optional: a cluster without Kueue, or a user who may not read them, still sees runs.
     const optional = async <T>(what: string, f: () => Promise<T[]>): Promise<T[]> => {
@@ -151,14 +232,13 @@ export class DashboardData {
         throw this.wrap(err, what);
       }
     };
-    const [workloads, localQueues, clusterQueues] = await Promise.all([
+    const [workloads, localQueues, clusterQueues, pods] = await Promise.all([
       optional("listing Kueue Workloads", () => listWorkloads(api, ns)),
       optional("listing Kueue LocalQueues", () => listLocalQueues(api, ns)),
       optional("listing Kueue ClusterQueues", () => listClusterQueues(api)),
+      optional("listing the runs' pods", () => api.listPods(ns, RUN_POD_SELECTOR)),
     ]);
-    const rows = runRows(jobs, { workloads, localQueues, clusterQueues });
-    const byKey = new Map(jobs.map((j) => [keyOf(j.metadata?.namespace ?? "", j.metadata?.name ?? ""), j]));
-    return { at: Date.now(), jobs, byKey, rows, workloads, localQueues, clusterQueues };
+    return this.assemble(jobs, { workloads, localQueues, clusterQueues, pods });
   }
 
   async runs(filter: RunFilter, page: number, size: number): Promise<RunsPage> {
@@ -170,7 +250,8 @@ export class DashboardData {
       counts[r.phase] = (counts[r.phase] ?? 0) + 1;
     const jobs = p.items.map((r) => snap.byKey.get(keyOf(r.namespace, r.name))!);
     const notes: string[] = [];
-    const [extras, usage] = await Promise.all([this.podExtras(jobs), this.usageOf(jobs, notes)]);
+    const extras = podExtras(jobs, snap.pods);
+    const usage = await this.usageOf(jobs, notes);
     return {
       page: {
         ...p,
@@ -190,30 +271,11 @@ export class DashboardData {
   private async usageOf(jobs: RunObject[], notes: string[]): Promise<Map<string, RunUsage>> {
     if (!this.o.accounting || jobs.length === 0) return new Map();
     try {
-      return await this.o.accounting.usageOfRuns(this.o.api, jobs, this.o.now());
+      return await this.o.accounting.usageOfRuns(this.reads, jobs, this.o.now());
     } catch (err) {
       notes.push(`cost unavailable: ${this.wrap(err, "computing GPU-hours and cost").message}`);
       return new Map();
     }
-  }
-
-  /** Per Job: the best metric from its log (else the store's history), and why its newest pod has not started. */
-  private async podExtras(jobs: RunObject[]): Promise<{ best: string | null; podWait: string | null }[]> {
-    return mapLimited(jobs, LOG_CONCURRENCY, async (job) => {
-      const uid = job.metadata?.uid ?? "";
-      if (this.finishedMetric.has(uid)) return { best: this.finishedMetric.get(uid)!, podWait: null };
-      // A suspended Job has no pods to look at.
-      if (job.spec?.suspend) return { best: null, podWait: null };
-      const log = await this.newestLog(job, undefined).catch(() => undefined);
-      let best = log?.text ? (bestMetric(log.text) ?? null) : null;
-      // Finished and its pods gone (Job TTL, node loss): the history the trainer wrote to the store.
-      if (log && log.text === null && log.pods.length === 0 && isFinished(job))
-        best = bestOfCurve(await this.storedCurve(job, undefined));
-      // Not when the log could not be read this time (the pod is there): the next page view tries again.
-      if (uid && isFinished(job) && log && (log.text !== null || log.pods.length === 0))
-        this.finishedMetric.set(uid, best);
-      return { best, podWait: log && !isFinished(job) ? podWait(log.pods) : null };
-    });
   }
 
   /** The newest pod of a run (of sweep point `index`) and its trainer log; text null when there is no started pod. */
@@ -418,7 +480,7 @@ export class DashboardData {
     const since = monthStart(now);
     try {
       return {
-        teams: await this.o.accounting.usageOfTeams(this.o.api, {
+        teams: await this.o.accounting.usageOfTeams(this.reads, {
           namespaces: this.o.namespace ? [this.o.namespace] : undefined,
           since,
           now,

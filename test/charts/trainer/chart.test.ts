@@ -245,6 +245,17 @@ describe("the training Job", () => {
     expect(c.command).toEqual(["node", "/app/dist/main.js", "train"]);
   });
 
+  test("the termination message is the trainer's best epoch line, else (a crash that wrote none) the log's tail", () => {
+    const c = trainer(templateJob().pod);
+    expect(c.terminationMessagePolicy).toBe("FallbackToLogsOnError");
+    // The trainer writes the kubelet's default path (trainer-image/src/termination.ts).
+    expect(c.terminationMessagePath).toBeUndefined();
+    const oneOff = renderTrainer({ run: { enabled: true } }).find("Job");
+    const sweep = renderTrainer({ sweep: { enabled: true, values: { "training.batchSize": [32, 64] } } }).find("Job");
+    for (const job of [oneOff, sweep])
+      expect(trainer(job.spec.template.spec).terminationMessagePolicy).toBe("FallbackToLogsOnError");
+  });
+
   test("env: run spec from the ConfigMap, run id from the job-name label, region; no endpoint or keys by default", () => {
     const env = envOf(templateJob().pod);
     expect(env.KILN_RUN_SPEC.valueFrom).toEqual({ configMapKeyRef: { name: "kiln-run-spec", key: "spec.yaml" } });

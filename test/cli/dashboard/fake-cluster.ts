@@ -8,6 +8,7 @@ import type { DashboardApi } from "../../../cli/src/dashboard/api";
 import type { ClusterQueue, LocalQueue, Workload } from "../../../cli/src/dashboard/kueue";
 
 import { FakeKube } from "../support";
+import { POD_JOB_UID_LABEL } from "../../../contract/accounting/keys";
 import { JOB_NAME_LABEL, QUEUE_LABEL } from "../../../contract/labels";
 
 export class FakeCluster extends FakeKube implements DashboardApi {
@@ -251,10 +252,21 @@ export function gpuNode(name: string, pool: string, gpus: number, simulated = tr
   };
 }
 
-/** A pod of `job` on `node` (phase Running unless said), labelled as the Job controller labels it. */
-export function podOf(job: V1Job, o: { node?: string; phase?: string; index?: number; created?: string } = {}): V1Pod {
+/**
+ * A pod of `job` on `node` (phase Running unless said), labelled as the Job controller labels it (the
+ * template's run labels, job name and uid); `message` is the trainer's termination message once it ended.
+ */
+export function podOf(
+  job: V1Job,
+  o: { node?: string; phase?: string; index?: number; created?: string; message?: string } = {},
+): V1Pod {
   const name = `${job.metadata!.name}-${o.index ?? 0}-x${o.created ? o.created.slice(14, 16) : "aa"}`;
-  const labels: Record<string, string> = { [JOB_NAME_LABEL]: job.metadata!.name! };
+  const { [QUEUE_LABEL]: _queue, ...runLabels } = job.metadata!.labels ?? {};
+  const labels: Record<string, string> = {
+    ...runLabels,
+    [JOB_NAME_LABEL]: job.metadata!.name!,
+    [POD_JOB_UID_LABEL]: job.metadata!.uid!,
+  };
   if (o.index !== undefined) labels["batch.kubernetes.io/job-completion-index"] = String(o.index);
   return {
     metadata: {
@@ -264,8 +276,29 @@ export function podOf(job: V1Job, o: { node?: string; phase?: string; index?: nu
       creationTimestamp: new Date(o.created ?? job.metadata!.creationTimestamp!),
     },
     spec: { nodeName: o.node, containers: structuredClone(job.spec!.template.spec!.containers) },
-    status: { phase: o.phase ?? "Running" },
+    status: {
+      phase: o.phase ?? "Running",
+      ...(o.message !== undefined
+        ? {
+            containerStatuses: [
+              {
+                name: "trainer",
+                image: "x",
+                imageID: "",
+                ready: false,
+                restartCount: 0,
+                state: { terminated: { exitCode: o.phase === "Failed" ? 1 : 0, message: o.message } },
+              },
+            ],
+          }
+        : {}),
+    },
   };
+}
+
+/** The trainer's termination message for `epochs` epochs of trainerLog: its best (last) epoch line. */
+export function trainerMessage(epochs: number): string {
+  return `${trainerLog(epochs).trim().split("\n").pop()}\n`;
 }
 
 /** The trainer's log for `epochs` epochs: loss falling from 10 by 0.9 per epoch, val_loss a little above. */

@@ -13,6 +13,7 @@ import {
   localQueue,
   podOf,
   trainerLog,
+  trainerMessage,
   trainingJob,
   workloadFor,
 } from "./fake-cluster";
@@ -186,7 +187,7 @@ export function sampleCluster(): FakeCluster {
     gpuNode("kwok-h100-0", "h100", 8),
     { metadata: { name: "control-plane", labels: {} }, status: { allocatable: { cpu: "2" } } },
   );
-  const donePod = podOf(done, { node: "kwok-a10g-0", phase: "Succeeded" });
+  const donePod = podOf(done, { node: "kwok-a10g-0", phase: "Succeeded", message: trainerMessage(20) });
   const runPod = podOf(running, { node: "kwok-a10g-0" });
   const sweepPods = [0, 1].map((i) => podOf(sweep, { node: "kwok-a10g-1", index: i }));
   k.pods.push(donePod, runPod, ...sweepPods);
