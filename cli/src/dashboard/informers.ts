@@ -2,6 +2,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import { USAGE_RECORD_LABEL } from "../../../contract/accounting/keys";
+import { keepAliveClients } from "../../../contract/kube-client";
 import { KUEUE_GROUP, KUEUE_VERSION } from "../../../contract/kueue";
 import { JOBSET_API_VERSION, JOBSET_GROUP, JOBSET_KIND, JOBSET_PLURAL } from "../../../contract/workload";
 import { JOB_RUN_SELECTOR, JOBSET_RUN_SELECTOR, RUN_POD_SELECTOR } from "../runs";
@@ -13,9 +14,10 @@ const pathOf = (groupVersion: string, plural: string, namespace?: string) =>
 
 /** Informers for the dashboard's scope: `namespace`, else every namespace. */
 export function informerSources(kc: k8s.KubeConfig, namespace?: string): CacheSources {
-  const batch = kc.makeApiClient(k8s.BatchV1Api);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const clients = keepAliveClients(kc);
+  const batch = clients.make(k8s.BatchV1Api);
+  const core = clients.make(k8s.CoreV1Api);
+  const custom = clients.make(k8s.CustomObjectsApi);
   const customs = <T extends KubernetesObject>(
     group: string,
     version: string,

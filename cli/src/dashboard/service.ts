@@ -34,7 +34,7 @@ import { queueViews, type QueueView } from "./queues";
 import { filterRuns, paginate, podWait, runRows, workloadsByJob, type Page, type RunFilter, type RunRow } from "./runs";
 import { RUN_SELECTOR, TRAINER_CONTAINER } from "../../../contract/labels";
 
-/** Log lines read for a curve or a best metric (the trainer logs one per epoch plus a few events). */
+/** Log lines read for a run page's curve (the trainer logs one per epoch plus a few events). */
 export const LOG_TAIL_LINES = 5000;
 /** How long a snapshot is reused: rebuilt from the watch cache in memory, else listed again. */
 export const SNAPSHOT_TTL_MS = 3000;
