@@ -40,12 +40,13 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
       webhookSecretName: "kueue-webhook-server-cert",
     },
     leaderElection: { leaderElect: false },
-    // Workers per controller as the aws stack's Kueue has them (the chart's defaults; a test ties the two):
-    // without this block every controller runs one worker, and Job unsuspension lags admission by minutes
-    // once a few hundred runs queue (the cluster bench found it).
+    // Workers per controller as the aws stack's Kueue has them (a test ties the two): without this block
+    // every controller runs one worker, and Job unsuspension lags admission by minutes once a few hundred
+    // runs queue (the cluster bench found it).
     controller: {
       groupKindConcurrency: {
-        "Job.batch": 5,
+        "Job.batch": 20,
+        "JobSet.jobset.x-k8s.io": 5,
         Pod: 5,
         "Workload.kueue.x-k8s.io": 5,
         "LocalQueue.kueue.x-k8s.io": 1,
