@@ -64,9 +64,20 @@ export function startAccountant(
   return child(proc);
 }
 
+/**
+ * Node's arguments for `kubectl kiln ARGS`: the compiled plugin cluster.sh built (BENCH_PLUGIN_MAIN), as
+ * users run it, else cli/bin (which runs the TypeScript sources when there is no build).
+ */
+export function pluginArgs(args: readonly string[]): string[] {
+  const main = process.env.BENCH_PLUGIN_MAIN;
+  return main
+    ? ["-e", "require(process.argv[1]).main()", main, ...args]
+    : [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), ...args];
+}
+
 /** Starts `kubectl kiln dashboard --port 0` and resolves with its URL once it prints it. */
 export async function startDashboard(logFile: string, timeoutMs = 120_000): Promise<Child & { url: string }> {
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), "dashboard", "--port", "0"], {
+  const proc = spawn(process.execPath, pluginArgs(["dashboard", "--port", "0"]), {
     cwd: REPO_ROOT,
     env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -133,7 +144,7 @@ export function timePlugin(
   timeoutMs = 180_000,
 ): Promise<{ seconds: number; code: number | null; stderr: string; stdoutBytes: number }> {
   const t = performance.now();
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, "cli/bin/kubectl-kiln"), ...args], {
+  const proc = spawn(process.execPath, pluginArgs(args), {
     cwd: REPO_ROOT,
     env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
