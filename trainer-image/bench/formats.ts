@@ -1,8 +1,10 @@
 /**
  * The built trainer (dist/main.js, a child process) on the same rows as CSV shards and as Parquet shards
  * (local files: the ingest bench's download, converted by `kiln-trainer convert`), per backend and batch size,
- * runs alternated; then Keras over tf.data on the same CSV shards (bench/keras_csv_bench.py, the bench venv).
- * Prints a markdown table: wall time (whole run), statistics pass, ms/step per epoch, samples/s, test MAE, peak RSS.
+ * runs alternated; then Keras, for as many epochs, on in-memory numpy arrays of the same CSV shards
+ * (bench/keras_memory_bench.py) and over tf.data (bench/keras_csv_bench.py), in the bench venv. Prints a
+ * markdown table: wall time (whole run), statistics pass (Keras: its adapt pass, or the pandas load), ms/step
+ * per epoch, samples/s, test MAE, peak RSS.
  * Usage: npx ts-node --transpile-only bench/formats.ts <csv dir>   (env: BENCH_FORMAT_BACKENDS=wasm,tensorflow,
  *        BENCH_FORMAT_BATCHES=256,1024, BENCH_FORMAT_EPOCHS=2, KILN_VENV)
  */
@@ -124,25 +126,38 @@ function train(uri: string, backend: string, batch: number, out: string): Result
   }
   const python = path.join(VENV, "bin", "python");
   if (existsSync(python)) {
-    const r = spawnSync(python, [path.join(__dirname, "keras_csv_bench.py"), csvDir, ...BATCHES.map(String)], {
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-    });
-    for (const l of r.stdout.split("\n").filter((x) => x.startsWith("{"))) {
-      const k = JSON.parse(l);
-      results.push({
-        engine: `Keras ${k.tensorflow ?? ""} tf.data`,
-        format: "CSV",
-        batch: k.batchSize,
-        wall: k.wallSeconds ?? k.seconds,
-        samplesPerSecond: Math.round(k.samplesPerSecond),
-        mae: k.mae,
-        peakRssMiB: k.peakRssMiB,
-        note: k.note,
+    for (const [script, engine] of [
+      ["keras_memory_bench.py", "in-memory numpy"],
+      ["keras_csv_bench.py", "tf.data"],
+    ] as const) {
+      const r = spawnSync(python, [path.join(__dirname, script), csvDir, ...BATCHES.map(String)], {
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+        env: { ...process.env, KERAS_EPOCHS: String(EPOCHS), TF_CPP_MIN_LOG_LEVEL: "2" },
       });
+      for (const l of r.stdout.split("\n").filter((x) => x.startsWith("{"))) {
+        const k = JSON.parse(l);
+        results.push({
+          engine: `Keras ${k.tensorflow ?? ""} ${engine}`,
+          format: "CSV",
+          batch: k.batchSize,
+          wall: k.wallSeconds ?? k.seconds,
+          scan: k.statsSeconds ?? k.loadSeconds,
+          msPerStep: (k.msPerStep as number[] | undefined)?.map((m) => m.toFixed(2)).join(" / "),
+          samplesPerSecond: Math.round(k.samplesPerSecond),
+          mae: k.mae,
+          peakRssMiB: k.peakRssMiB === undefined ? undefined : Math.round(k.peakRssMiB),
+          note: k.note,
+        });
+      }
+      if (r.status !== 0)
+        results.push({
+          engine: `Keras ${engine}`,
+          format: "CSV",
+          batch: 0,
+          note: `exit ${r.status}: ${r.stderr.slice(-200)}`,
+        });
     }
-    if (r.status !== 0)
-      results.push({ engine: "Keras", format: "CSV", batch: 0, note: `exit ${r.status}: ${r.stderr.slice(-200)}` });
   } else results.push({ engine: "Keras", format: "-", batch: 0, note: `skipped: no ${python}` });
   console.log(
     `\n${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${os

@@ -1,9 +1,9 @@
 """The 64-64-1 net in Keras on TensorFlow CPU over in-memory numpy arrays of the same CSV shards the Kiln
 trainer streams: the fastest Keras can go on this machine (no input pipeline in the way).
 
-Usage: python keras_memory_bench.py <dir with *.csv> <epochs> <batch> [<batch> ...]
+Usage: KERAS_EPOCHS=2 python keras_memory_bench.py <dir with *.csv> <batch> [<batch> ...]
 Like keras_csv_bench.py: standardised inputs (a Normalization layer adapted on the training rows), every
-10th row held out for the test MAE, adam 0.001, mse, shuffled each epoch. Prints one JSON object per batch
+10th row held out for the test MAE, adam 0.001, mse, KERAS_EPOCHS epochs (default 1), shuffled each epoch. Prints one JSON object per batch
 size on stdout: the load (pandas.read_csv) seconds, ms per step of each epoch, samples/s, wall seconds
 (load included), test MAE and the process's peak RSS.
 """
@@ -33,7 +33,8 @@ class EpochTimer(tf.keras.callbacks.Callback):
 
 
 def main():
-    d, epochs, batches = sys.argv[1], int(sys.argv[2]), [int(b) for b in sys.argv[3:]]
+    d, batches = sys.argv[1], [int(b) for b in sys.argv[2:]]
+    epochs = int(os.environ.get("KERAS_EPOCHS", "1"))
     files = sorted(glob.glob(os.path.join(d, "*.csv")))
     for batch in batches:
         tf.keras.utils.set_random_seed(42)
