@@ -1,7 +1,8 @@
 /**
  * The statistics pass alone on local shards, CSV and Parquet alternated (median of BENCH_SCAN_ROUNDS), with
  * the load average: a quick before/after check without MinIO. Defaults to the shards bench/ingest.ts keeps in
- * $TMPDIR. MB/s are of the CSV bytes for both formats (as bench/ingest.ts reports them).
+ * $TMPDIR. MB/s are of the CSV bytes for both formats (as bench/ingest.ts reports them). CPU seconds (the process's
+ * user + system time) are printed beside wall seconds: on a shared machine they move far less with the load.
  * Usage: npx ts-node --transpile-only bench/scan-local.ts [csv-dir parquet-dir]
  */
 import { readdirSync, statSync } from "node:fs";
@@ -32,20 +33,26 @@ const load = () =>
     parseRunSpec({ dataset: { uri, target: "y", drop: ["id"] }, task: "regression", output: { uri: os.tmpdir() } });
   const engines: Record<string, string> = { CSV: `${csvDir}/*.csv`, Parquet: `${parquetDir}/*.parquet` };
   const times: Record<string, number[]> = { CSV: [], Parquet: [] };
+  const cpu: Record<string, number[]> = { CSV: [], Parquet: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ["CSV", "Parquet"] : ["Parquet", "CSV"];
     for (const k of order) {
       const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       await scanDataset(spec(engines[k]), await resolveShards(engines[k], retry));
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      const used = process.cpuUsage(c0);
+      const c = (used.user + used.system) / 1e6;
       times[k].push(s);
-      console.log(`round ${round} ${k.padEnd(8)} ${s.toFixed(2)} s  (load ${load()})`);
+      cpu[k].push(c);
+      console.log(`round ${round} ${k.padEnd(8)} ${s.toFixed(2)} s, CPU ${c.toFixed(2)} s (load ${load()})`);
     }
   }
   for (const k of Object.keys(engines)) {
     const s = median(times[k]);
+    const c = median(cpu[k]);
     console.log(
-      `statistics pass, ${k}: median ${s.toFixed(2)} s, ${(csvBytes / 1e6 / s).toFixed(1)} MB/s (load ${load()})`,
+      `statistics pass, ${k}: median ${s.toFixed(2)} s, ${(csvBytes / 1e6 / s).toFixed(1)} MB/s; CPU ${c.toFixed(2)} s, ${(csvBytes / 1e6 / c).toFixed(1)} MB/CPU-s (load ${load()})`,
     );
   }
 })();
