@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import { hashColumns } from "../../trainer-image/src/parquet";
+import { hashColumns } from "../../trainer-image/src/parquet-hash";
 import { writeParquetBuffer } from "../../trainer-image/src/parquet-write";
 import { resolveShards } from "../../trainer-image/src/shards";
 import { parseRunSpec } from "../../trainer-image/src/spec";
