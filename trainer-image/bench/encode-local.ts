@@ -4,7 +4,8 @@
  * less with the load than wall seconds). The statistics pass runs once first, untimed, for the preprocessing.
  * A checksum of every chunk's bits is printed, so a before/after pair can be seen to encode the same rows.
  * Defaults to the shards bench/ingest.ts keeps in $TMPDIR.
- * Usage: npx ts-node --transpile-only bench/encode-local.ts [csv-dir]
+ * Usage: npx ts-node --transpile-only bench/encode-local.ts [csv-dir [target task [categorical,columns]]]
+ * (default: target y, regression, no categorical column; the id column is dropped).
  */
 import { readdirSync, statSync } from "node:fs";
 import * as os from "node:os";
@@ -31,12 +32,13 @@ function checksum(h: number, a: Float32Array): number {
 }
 
 (async () => {
-  const csvDir = process.argv[2] ?? path.join(os.tmpdir(), "kiln-bench-ingest-1000000");
+  const [dirArg, target = "y", task = "regression", categorical = ""] = process.argv.slice(2);
+  const csvDir = dirArg ?? path.join(os.tmpdir(), "kiln-bench-ingest-1000000");
   const bytes = readdirSync(csvDir).reduce((a, f) => a + statSync(path.join(csvDir, f)).size, 0);
   const uri = `${csvDir}/*.csv`;
   const spec = parseRunSpec({
-    dataset: { uri, target: "y", drop: ["id"] },
-    task: "regression",
+    dataset: { uri, target, drop: ["id"], categorical: categorical ? categorical.split(",") : [] },
+    task,
     output: { uri: os.tmpdir() },
   });
   const shards = await resolveShards(uri, retry);
