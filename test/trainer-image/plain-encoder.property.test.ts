@@ -120,7 +120,9 @@ const encoding = (column: string): fc.Arbitrary<FeatureEncoding> =>
     fc.record({
       column: fc.constant(column),
       kind: fc.constant("categorical" as const),
-      categories: fc.uniqueArray(fc.constantFrom("red", "green", "1.5", "3", "abc", "007", "0"), { minLength: 1 }),
+      categories: fc.uniqueArray(fc.constantFrom("red", "green", "1.5", "3", "abc", "007", "0", "\u00e9", "\u20ac"), {
+        minLength: 1,
+      }),
       impute: fc.option(fc.constantFrom("red", "green", "zzz"), { nil: null }),
     }),
   );

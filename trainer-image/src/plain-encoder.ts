@@ -5,13 +5,23 @@
  * no-op), a number field is never a missing marker, and the scanner's number is decimal(text) (the fast-csv
  * property test holds it to that). Only a categorical value or a text label becomes a string.
  */
-import { canonicalLabel, DataError, decimal } from "./data";
+import { ByteKeys } from "./byte-keys";
+import { DataError, decimal } from "./data";
 import { missingBytes, NUMBER, type PlainRows, TEXT } from "./fast-csv";
 import type { Preprocess, ScaleStats } from "./preprocess";
 
 type Column =
   | { kind: "numeric"; name: string; field: number; impute: number | null; scale: ScaleStats }
-  | { kind: "categorical"; field: number; offsets: Map<string, number>; impute: string | null; width: number };
+  | {
+      kind: "categorical";
+      field: number;
+      offsets: ByteKeys;
+      /** Whether a missing value is imputed (else, with missing: drop, the row is dropped). */
+      imputes: boolean;
+      /** The input a missing value sets: the impute's category (none when it is no category). */
+      imputeHot: number | undefined;
+      width: number;
+    };
 
 export class PlainRowEncoder {
   readonly cols: number;
@@ -19,7 +29,8 @@ export class PlainRowEncoder {
   private readonly columns: Column[];
   private readonly fields: number;
   private readonly targetField: number;
-  private readonly classIndex: Map<string, number> | undefined;
+  /** The class of each label, by its bytes (undefined for regression). */
+  private readonly classIndex: ByteKeys | undefined;
   /** The class of each label that is a decimal number, by that number (String(n) is the label canonicalLabel gives). */
   private readonly numericClassIndex = new Map<number, number>();
   private rows: PlainRows | undefined;
@@ -36,8 +47,10 @@ export class PlainRowEncoder {
       return {
         kind: "categorical",
         field,
-        offsets: new Map(f.categories.map((c, i) => [c, i])),
-        impute: f.impute,
+        offsets: new ByteKeys(f.categories),
+        imputes: f.impute !== null,
+        // RowEncoder's offsets.get(impute) (a Map keeps the last of equal keys).
+        imputeHot: f.impute === null ? undefined : lastIndex(f.categories, f.impute),
         width: f.categories.length,
       };
     });
@@ -45,7 +58,7 @@ export class PlainRowEncoder {
     this.yCols = pre.task === "multiclass" ? pre.classes!.length : 1;
     this.fields = header.length;
     this.targetField = header.indexOf(pre.target);
-    this.classIndex = pre.classes ? new Map(pre.classes.map((c, i) => [c, i])) : undefined;
+    this.classIndex = pre.classes ? new ByteKeys(pre.classes) : undefined;
     // A finite n's label is String(n): the class spelled so, if any. (A Map's keys treat -0 as 0, as String does.)
     for (const [i, c] of (pre.classes ?? []).entries()) {
       const n = decimal(c);
@@ -71,10 +84,10 @@ export class PlainRowEncoder {
       const k = base + c.field;
       if (c.kind === "categorical") {
         const missing = missingField(rows, k);
-        const value = missing ? c.impute : fieldText(rows, k);
-        if (missing && value === null && this.pre.missing === "drop") return false;
+        if (missing && !c.imputes && this.pre.missing === "drop") return false;
         x.fill(0, o, o + c.width);
-        const hot = value === null ? undefined : c.offsets.get(value);
+        // A plain field's text is its trimmed text: the category is found by its bytes.
+        const hot = missing ? c.imputeHot : c.offsets.get(rows.buf, rows.starts[k], rows.ends[k]);
         if (hot !== undefined) x[o + hot] = 1;
         o += c.width;
         continue;
@@ -110,7 +123,8 @@ export class PlainRowEncoder {
     const idx =
       kinds[t] === NUMBER && Number.isFinite(values[t])
         ? this.numericClassIndex.get(values[t])
-        : this.classIndex.get(canonicalLabel(fieldText(rows, t)));
+        : // Any other label is not a decimal number (or, "1e400", no finite one): canonicalLabel leaves its text as is.
+          this.classIndex.get(rows.buf, rows.starts[t], rows.ends[t]);
     if (idx === undefined)
       throw new DataError(
         `column "${this.pre.target}" (target), ${where()}: label "${fieldText(rows, t).slice(0, 40)}" was not seen in the statistics pass`,
@@ -130,3 +144,8 @@ const missingField = (rows: PlainRows, k: number) =>
 
 /** Field k as RowEncoder sees it (plain fields are ASCII with no space around them: trim changes nothing). */
 const fieldText = (rows: PlainRows, k: number) => rows.buf.toString("latin1", rows.starts[k], rows.ends[k]);
+
+const lastIndex = (keys: readonly string[], key: string) => {
+  const i = keys.lastIndexOf(key);
+  return i < 0 ? undefined : i;
+};
