@@ -6,16 +6,17 @@
  * header) and generated preprocessing (imputes, scales, vocabularies, classes, missing policies), read after a
  * generated number of records (a resume), both give the same records in the same order, each with the same
  * number, split, and bit-identical float32 inputs and targets, the same drop, or the same refusal; and the
- * same error at the end, if any.
+ * same error at the end, if any. And a consumer that stops early closes the read.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PassThrough } from "node:stream";
 import fc from "fast-check";
 import { RowEncoder } from "../../trainer-image/src/encoder";
 import type { FeatureEncoding, Preprocess } from "../../trainer-image/src/preprocess";
 import { rowsToEncode } from "../../trainer-image/src/rows-to-encode";
-import { resolveShards } from "../../trainer-image/src/shards";
+import { resolveShards, type Shard } from "../../trainer-image/src/shards";
 import type { RunSpec } from "../../trainer-image/src/spec";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 200);
@@ -205,4 +206,28 @@ test("plain CSV records encode from the fast scanner's fields exactly as their t
   );
   expect(encoded).toBeGreaterThan(RUNS);
   expect(plainFiles).toBeGreaterThan(RUNS / 4);
+});
+
+test("a consumer that stops early closes the shard's read (fast path)", async () => {
+  const source = new PassThrough();
+  const shard: Shard = {
+    uri: "memory://early.csv",
+    format: "csv",
+    open: async () => source,
+    ranged: () => Promise.reject(new Error("not ranged")),
+  };
+  // The stream never ends: only closing it ends the read.
+  source.write(`${COLUMNS.join(",")}\n${"1,2,3,4,red,5,a\n".repeat(1000)}`);
+  const pre: Preprocess = {
+    task: "regression",
+    target: "y",
+    missing: "drop",
+    features: [{ column: "x", kind: "numeric", impute: null, scale: { kind: "none" } }],
+    inputs: ["x"],
+  };
+  for await (const batch of rowsToEncode(shard, COLUMNS, pre, { test: 0, validation: 0, seed: 1 }, 0)) {
+    expect(batch.count).toBe(1000);
+    break;
+  }
+  expect(source.destroyed).toBe(true);
 });
