@@ -5,7 +5,8 @@
 import type { Batch } from "./batches";
 import { RowEncoder } from "./encoder";
 import type { Preprocess } from "./preprocess";
-import { shardRecordBatches, splitOfRecord, type SplitName } from "./records";
+import type { SplitName } from "./records";
+import { rowsToEncode } from "./rows-to-encode";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
 import type { RetryOptions } from "./storage";
@@ -48,10 +49,8 @@ export interface ChunkJob {
  * `job.skipShards` are not read (the consumer has them cached).
  */
 export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGenerator<Chunk> {
-  const encoder = new RowEncoder(job.pre, job.columns);
-  const { cols, yCols } = encoder;
+  const { cols, yCols } = new RowEncoder(job.pre, job.columns);
   const skipShards = new Set(job.skipShards ?? []);
-  const used = [job.pre.target, ...job.pre.features.map((f) => f.column)];
   // The job's split first, then the side splits: each collects its rows into chunks of its own size.
   const outs = [{ part: job.part, chunkRows: job.chunkRows }, ...(job.side ?? [])].map((o, i) => ({
     ...o,
@@ -81,21 +80,13 @@ export async function* encodedChunks(job: ChunkJob, shards: Shard[]): AsyncGener
     if (skipShards.has(s)) continue;
     const uri = shards[s].uri;
     outs.forEach(fresh);
-    // Pass 1 checked every value, so line numbers (csv-parse's info, a third of its time) are not tracked.
-    for await (const batch of shardRecordBatches(
-      shards[s],
-      job.columns,
-      s === job.startShard ? job.skip : 0,
-      false,
-      used,
-      undefined,
-      job.split.seed,
-    )) {
-      for (const r of batch) {
-        const { record, row } = r;
-        const o = byPart.get(splitOfRecord(r, job.split));
+    const skip = s === job.startShard ? job.skip : 0;
+    for await (const batch of rowsToEncode(shards[s], job.columns, job.pre, job.split, skip)) {
+      for (let i = 0; i < batch.count; i++) {
+        const o = byPart.get(batch.part(i));
         if (!o) continue;
-        if (!encoder.encode(record, o.x, o.y, o.rows, () => `row ${row} of ${uri}`)) continue;
+        const row = batch.row(i);
+        if (!batch.encode(i, o.x, o.y, o.rows, () => `row ${row} of ${uri}`)) continue;
         o.records[o.rows++] = row;
         if (o.rows < o.chunkRows) continue;
         yield chunk(o, s, false);

@@ -286,7 +286,7 @@ export async function* plainCsvBatches(
 }
 
 /** Whether buf[s, e) is a missing marker (isMissing on bytes: only short cells that start like one are checked). */
-function missingBytes(buf: Buffer, s: number, e: number): boolean {
+export function missingBytes(buf: Buffer, s: number, e: number): boolean {
   if (e === s) return true;
   if (e - s > 4) return false;
   const b = buf[s] | 0x20;

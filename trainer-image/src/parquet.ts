@@ -16,6 +16,7 @@ import {
 } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { canonicalLabel, DataError, decimal, FLOAT32_MAX, isMissing, type ParsedRecord } from "./data";
+import { hashColumns } from "./parquet-hash";
 import type { ShardRecord } from "./records";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
@@ -71,6 +72,8 @@ function asyncBuffer(object: { size: number; read(start: number, end: number): P
     byteLength: object.size,
     async slice(start, end = object.size) {
       const b = await object.read(start, end);
+      // A read of its own (not a slice of Buffer's pool) is handed on as it is, not copied.
+      if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer as ArrayBuffer;
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     },
   };
@@ -160,37 +163,8 @@ export interface ParquetRows {
   readonly count: number;
   /** Per used column: the decoded values of these rows (numbers, bigints, booleans, strings, null). */
   readonly values: ArrayLike<unknown>[];
-  /** Each row's split hash (hashValues). */
+  /** Each row's split hash (hashColumns). */
   readonly hashes: Uint32Array;
-}
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
-/**
- * The split hash of a Parquet row: FNV-1a over its used columns' values in file order (a number's float64
- * bits, a string's characters, a marker for null), then hashRecord's finaliser. Values, not their text: no
- * number is turned into a string to be hashed.
- */
-function hashValues(values: ArrayLike<unknown>[], r: number, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let j = 0; j < values.length; j++) {
-    const v = values[j][r];
-    if (v === null || v === undefined) h = Math.imul(h ^ 0x00, 0x01000193);
-    else if (typeof v === "string") for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
-    else {
-      f64[0] = typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
-      h = Math.imul(h ^ u32[0], 0x01000193);
-      h = Math.imul(h ^ u32[1], 0x01000193);
-    }
-    h = Math.imul(h ^ 0x1f, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** The columns of `use` in the file's column order (the hash's order, whatever order the caller lists them in). */
@@ -237,7 +211,7 @@ export async function* parquetColumnBatches(
       const stop = Math.min(end, at + BATCH_RECORDS);
       const values = use.map((c) => slice(data.get(c)!, at, stop));
       const hashes = new Uint32Array(stop - at);
-      for (let r = 0; r < hashes.length; r++) hashes[r] = hashValues(values, r, seed);
+      hashColumns(values, hashes.length, seed, hashes);
       yield { start: at, count: stop - at, values, hashes };
     }
   }
@@ -305,7 +279,7 @@ export class ParquetRecordParser {
   }
 
   /** The value as a number, null when missing, undefined when only RecordParser can say (text, bad values). */
-  private static number(v: unknown): number | null | undefined {
+  static number(v: unknown): number | null | undefined {
     if (v === null || v === undefined) return null;
     if (typeof v === "number") {
       if (Number.isNaN(v)) return null;

@@ -4,10 +4,13 @@
  * sample for medians) and counts every row's fate. Memory is bounded by the caps, not by the data.
  */
 import { MAX_RECORD_BYTES } from "./csv-lines";
-import { DataError, LoadStopped, noUsableRows, RecordParser, type ParsedRecord } from "./data";
+import { DataError, LoadStopped, noUsableRows, RecordParser } from "./data";
 import { plainCsvBatches, PlainRecordParser } from "./fast-csv";
 import { classesOf, MAX_CATEGORIES, type FeatureEncoding, type Preprocess, type ScaleStats } from "./preprocess";
 import { fileOrder, parquetColumnBatches, ParquetRecordParser } from "./parquet";
+import { ParquetColumnParser } from "./parquet-columns";
+import { ParsedColumns } from "./parsed-columns";
+import { PlainColumnParser } from "./plain-columns";
 import {
   openCsv,
   readHeader,
@@ -17,12 +20,12 @@ import {
   splitOfRecord,
   type SplitName,
 } from "./records";
-import { Rng } from "./rng";
 import type { Shard } from "./shards";
 import type { RunSpec } from "./spec";
+import type { NumericStats } from "./numeric-stats";
+import { TrainingStats } from "./training-stats";
 
-/** Values kept per column for a median: exact up to this many, a seeded uniform sample beyond. */
-export const MEDIAN_SAMPLE = 100_000;
+export { MEDIAN_SAMPLE } from "./numeric-stats";
 
 export interface DatasetScan {
   readonly pre: Preprocess;
@@ -33,45 +36,6 @@ export interface DatasetScan {
   readonly split: Record<SplitName, number>;
   /** The training target's value when it never varies (worth a warning). */
   readonly constantTarget?: number | string;
-}
-
-/** Running statistics of one numeric column over the training rows. */
-class NumericStats {
-  n = 0;
-  mean = 0;
-  m2 = 0;
-  min = Infinity;
-  max = -Infinity;
-  missing = 0;
-  private sample: number[] = [];
-
-  constructor(private readonly rng: Rng | undefined) {}
-
-  add(v: number | null): void {
-    if (v === null) {
-      this.missing++;
-      return;
-    }
-    this.n++;
-    const d = v - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (v - this.mean);
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-    if (!this.rng) return;
-    // Reservoir sampling (algorithm R): every value has the same chance to be in the sample.
-    if (this.sample.length < MEDIAN_SAMPLE) this.sample.push(v);
-    else {
-      const j = Math.floor(this.rng.next() * this.n);
-      if (j < MEDIAN_SAMPLE) this.sample[j] = v;
-    }
-  }
-
-  median(): number {
-    const s = [...this.sample].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  }
 }
 
 function numericEncoding(column: string, s: NumericStats, spec: RunSpec): FeatureEncoding {
@@ -110,14 +74,16 @@ async function lineOf(shard: Shard, columns: string[], row: number): Promise<num
   return 0;
 }
 
-/** Streams every shard once (sorted order) and returns the preprocessing fitted on the training rows. */
 export interface ScanOptions {
   /** The fast path for plain CSV (default on); off, csv-parse reads every record (the property test compares them). */
   readonly fastCsv?: boolean;
+  /** Batches parsed and counted column by column (default on); off, record by record (the property tests compare them). */
+  readonly columnar?: boolean;
   /** Longest CSV record (tests set a small one). */
   readonly maxRecordBytes?: number;
 }
 
+/** Streams every shard once (sorted order) and returns the preprocessing fitted on the training rows. */
 export async function scanDataset(
   spec: RunSpec,
   shards: Shard[],
@@ -132,44 +98,15 @@ export async function scanDataset(
   );
   const features = parser.features;
   const used = [spec.dataset.target, ...features];
-  const numeric = features.map((c, k) =>
-    parser.categorical.has(c)
-      ? undefined
-      : new NumericStats(spec.preprocess.missing === "median" ? new Rng(spec.split.seed + k) : undefined),
-  );
-  const categories = features.map((c) => (parser.categorical.has(c) ? new Map<string, number>() : undefined));
-  // Labels from every usable row (as fitPreprocess does), capped so a float target cannot fill memory.
-  const labels = new Set<string>();
-  const dropReasons: Record<string, number> = {};
-  const split: Record<SplitName, number> = { train: 0, validation: 0, test: 0 };
+  const stats = new TrainingStats(spec, features, parser.categorical);
+  const columnar = options.columnar !== false;
+  const batch = new ParsedColumns(features.map((c) => parser.categorical.has(c)));
   let rowsRead = 0;
-  let first: number | string | undefined;
-  let constant = true;
-  const accept = (parsed: ParsedRecord | { dropped: string }, part: () => SplitName, row: number, shard: Shard) => {
-    if ("dropped" in parsed) {
-      dropReasons[parsed.dropped] = (dropReasons[parsed.dropped] ?? 0) + 1;
-      return;
-    }
-    if (spec.task !== "regression" && labels.size <= MAX_CATEGORIES) labels.add(String(parsed.target));
-    const p = part();
-    split[p]++;
-    if (p !== "train") return;
-    if (first === undefined) first = parsed.target;
-    else if (parsed.target !== first) constant = false;
-    for (let k = 0; k < features.length; k++) {
-      const v = parsed.values[k];
-      const counts = categories[k];
-      if (!counts) {
-        numeric[k]!.add(v as number | null);
-        continue;
-      }
-      if (v === null) continue;
-      counts.set(v as string, (counts.get(v as string) ?? 0) + 1);
-      if (counts.size > MAX_CATEGORIES)
-        throw new DataError(
-          `column "${features[k]}" has more than ${MAX_CATEGORIES} distinct values in the training split (the ${MAX_CATEGORIES + 1}th, "${String(v).slice(0, 40)}", at row ${row} of ${shard.uri}); one-hot encoding caps a categorical column at ${MAX_CATEGORIES}: list it in dataset.drop, or bucket it before training`,
-        );
-    }
+  /** Counts `count` records read, asking shouldStop at every thousandth (as streamRows does). */
+  const read = (count: number, shard: Shard) => {
+    for (let next = Math.floor(rowsRead / 1000 + 1) * 1000; shouldStop && next <= rowsRead + count; next += 1000)
+      if (shouldStop()) throw new LoadStopped(`stopped while reading ${shard.uri} (${next} records read)`);
+    rowsRead += count;
   };
   /** RecordParser on a record's strings; a refusal is raised again with the record's source line. */
   const parseSlow = async (record: string[], row: number, shard: Shard) => {
@@ -181,6 +118,7 @@ export async function scanDataset(
     }
   };
   const plain = new PlainRecordParser(spec, columns, features, parser.categorical);
+  const plainColumns = new PlainColumnParser(spec, columns, features, parser.categorical);
   const cols = columns.length;
   for (const shard of shards) {
     let skip = 0;
@@ -188,16 +126,20 @@ export async function scanDataset(
       // Values straight from the columns: no number becomes text.
       const ordered = fileOrder(columns, used);
       const rowParser = new ParquetRecordParser(spec, ordered, features, parser.categorical);
+      const columnParser = new ParquetColumnParser(spec, ordered, features, parser.categorical);
       for await (const rows of parquetColumnBatches(shard, columns, ordered, 0, spec.split.seed)) {
+        read(rows.count, shard);
+        if (columnar && columnParser.parse(rows, batch)) {
+          stats.addColumns(batch, rows.hashes, rows.start + 1, shard.uri);
+          continue;
+        }
+        // A row that only RecordParser can judge (it refuses it by name), or the record-by-record reference.
         for (let r = 0; r < rows.count; r++) {
           const row = rows.start + r + 1;
-          rowsRead++;
-          if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
-            throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
           const parsed =
             rowParser.parse(rows, r) ??
             (await parseSlow(ParquetRecordParser.record(rows, r, ordered, columns), row, shard));
-          accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
+          stats.addRecord(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard.uri);
         }
       }
       continue;
@@ -217,20 +159,23 @@ export async function scanDataset(
           break;
         }
         const rows = step.value;
+        read(rows.count, shard);
+        if (columnar && plainColumns.parse(rows, cols, batch)) {
+          stats.addColumns(batch, rows.hashes, skip + 1, shard.uri);
+          skip += rows.count;
+          continue;
+        }
         for (let r = 0; r < rows.count; r++) {
           const row = ++skip;
-          rowsRead++;
-          if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
-            throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
           const parsed =
             plain.parse(rows, r, cols) ?? (await parseSlow(PlainRecordParser.record(rows, r, cols), row, shard));
-          accept(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard);
+          stats.addRecord(parsed, () => splitOfHash(rows.hashes[r], spec.split), row, shard.uri);
         }
       }
       if (skip < 0) continue;
     }
     // Without csv-parse's line tracking (a third of its time): a bad row's line is found by a second read.
-    for await (const batch of shardRecordBatches(
+    for await (const records of shardRecordBatches(
       shard,
       columns,
       skip,
@@ -239,15 +184,13 @@ export async function scanDataset(
       options.maxRecordBytes,
       spec.split.seed,
     )) {
-      for (const r of batch) {
-        const { record, row } = r;
-        rowsRead++;
-        if (shouldStop && rowsRead % 1000 === 0 && shouldStop())
-          throw new LoadStopped(`stopped while reading ${shard.uri} (${rowsRead} records read)`);
-        accept(await parseSlow(record, row, shard), () => splitOfRecord(r, spec.split), row, shard);
+      for (const r of records) {
+        read(1, shard);
+        stats.addRecord(await parseSlow(r.record, r.row, shard), () => splitOfRecord(r, spec.split), r.row, shard.uri);
       }
     }
   }
+  const { split, labels, dropReasons, first, constant } = stats;
   const usable = split.train + split.validation + split.test;
   const name = shards.length === 1 ? shards[0].uri : `${spec.dataset.uri} (${shards.length} shards)`;
   if (usable === 0) throw noUsableRows(name, rowsRead, dropReasons);
@@ -257,7 +200,9 @@ export async function scanDataset(
       `task multiclass: "${spec.dataset.target}" has more than ${MAX_CATEGORIES} distinct labels; the trainer caps classes at ${MAX_CATEGORIES} (a softmax over more is not what this trainer is for)`,
     );
   const encodings = features.map((column, k) =>
-    categories[k] ? categoricalEncoding(column, categories[k]!, spec) : numericEncoding(column, numeric[k]!, spec),
+    stats.categories[k]
+      ? categoricalEncoding(column, stats.categories[k]!, spec)
+      : numericEncoding(column, stats.numeric[k]!, spec),
   );
   const pre: Preprocess = {
     task: spec.task,

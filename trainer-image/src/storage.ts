@@ -256,10 +256,29 @@ class S3Store implements Store {
           const out = await this.client.send(
             new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}`, IfMatch: head.ETag }),
           );
-          return Buffer.from(await out.Body!.transformToByteArray());
+          return readBody(out.Body as Readable, end - start);
         }),
     };
   }
+}
+
+/**
+ * A response body of about `size` bytes in one Buffer of its own, copied once from the socket's chunks (not
+ * gathered, joined and copied again): a Parquet column chunk can be megabytes.
+ */
+async function readBody(body: Readable, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  const rest: Buffer[] = [];
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    if (rest.length === 0 && at + b.length <= size) {
+      b.copy(out, at);
+      at += b.length;
+    } else rest.push(b);
+  }
+  if (rest.length) return Buffer.concat([out.subarray(0, at), ...rest]);
+  return at === size ? out : out.subarray(0, at);
 }
 
 class LocalStore implements Store {
