@@ -210,3 +210,19 @@ current-context: ctx
     "error: reading run x in namespace kiln-ml: HTTP protocol is not allowed when skipTLSVerify is not set or false\n",
   );
 });
+
+test("ls reads its lists from the API server's watch cache (resourceVersion=0), never a quorum read", async () => {
+  const empty = (kind: string) => ({ status: 200, body: { apiVersion: "v1", kind, metadata: {}, items: [] } });
+  await withServer(
+    (req) => (req.url?.includes("/jobsets") ? status(404, "not found", "NotFound") : empty("List")),
+    async (url, seen) => {
+      const r = await cli(["ls", "-A", "--kubeconfig", kubeconfig(url)]);
+      expect(r.code).toBe(0);
+      const lists = seen.filter((s) => /^GET \/apis?\/[^?]*(jobs|jobsets|pods|configmaps)\?/.test(s));
+      expect(lists.map((s) => s.split("?")[0])).toEqual(
+        expect.arrayContaining(["GET /apis/batch/v1/jobs", "GET /apis/jobset.x-k8s.io/v1alpha2/jobsets"]),
+      );
+      for (const s of lists) expect(s).toMatch(/[?&]resourceVersion=0(&|\s)/);
+    },
+  );
+});
