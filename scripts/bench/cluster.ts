@@ -123,6 +123,8 @@ interface PodState {
   readonly run: string;
   boundAt?: number;
   finishedAt?: number;
+  /** Deleted before it finished (evicted by waitForPodsReady, preempted, a JobSet restart): its GPUs are free. */
+  deletedAt?: number;
 }
 
 const podGpus = (p: V1Pod) =>
@@ -151,6 +153,10 @@ function watchPods(kc: KubeConfig, onError: (e: unknown) => void) {
   };
   informer.on("add", upsert);
   informer.on("update", upsert);
+  informer.on("delete", (p: V1Pod) => {
+    const s = p.metadata?.uid ? pods.get(p.metadata.uid) : undefined;
+    if (s && s.finishedAt === undefined) s.deletedAt ??= Date.now();
+  });
   informer.on("error", (e) => {
     onError(e);
     setTimeout(() => void informer.start().catch(onError), 2000);
@@ -287,7 +293,7 @@ async function main(): Promise<void> {
         boundGpus += p.gpus;
         bound++;
       }
-      if (p.boundAt !== undefined && p.finishedAt === undefined) held += p.gpus;
+      if (p.boundAt !== undefined && p.finishedAt === undefined && p.deletedAt === undefined) held += p.gpus;
       if (p.finishedAt !== undefined && Number.isNaN(firstFinishedAt)) firstFinishedAt = Date.now() - t0;
     }
     if (bound >= expectedPods && Number.isNaN(lastBoundAt)) lastBoundAt = Date.now() - t0;
@@ -341,7 +347,10 @@ async function main(): Promise<void> {
     if (Date.now() - lastLog > 30_000) {
       lastLog = Date.now();
       const last = samples[samples.length - 1];
-      say(`${done}/${expectedPods} pods finished; GPUs held ${last?.held ?? 0}/${totalGpus}`);
+      const deleted = [...pods.values()].filter((p) => p.deletedAt !== undefined).length;
+      say(
+        `${done}/${expectedPods} pods finished, ${deleted} deleted unfinished; GPUs held ${last?.held ?? 0}/${totalGpus}`,
+      );
     }
     await sleep(1000);
   }
@@ -423,7 +432,7 @@ async function main(): Promise<void> {
       label: `${s.hold ? "release" : "first submit"} -> every pod finished`,
       value: allFinishedSeconds - releasedAt / 1000,
       unit: "s",
-      note: `${finishedPods}/${expectedPods} pods finished`,
+      note: `${finishedPods}/${expectedPods} pods finished; ${[...pods.values()].filter((p) => p.deletedAt !== undefined).length} deleted before they finished (evicted, preempted or restarted)`,
     },
     {
       key: "gpuAllocationPeakPct",
