@@ -617,7 +617,7 @@ async function main(): Promise<void> {
     errors: [...new Set(errors)].slice(0, 20),
     watchErrors: watchErrors.length,
   };
-  fs.writeFileSync(jsonFile, JSON.stringify(result, null, 2));
+  fs.writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`figures written to ${jsonFile}\n`);
   if (errors.length) process.stderr.write(`first plugin errors:\n  ${[...new Set(errors)].slice(0, 5).join("\n  ")}\n`);
   if (failed > 0 || finishedPods < expectedPods - failed) process.exitCode = 1;
