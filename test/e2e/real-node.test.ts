@@ -183,6 +183,16 @@ describe("training Jobs on the real node", () => {
     const logs = await kiln(["logs", name, "-n", ns]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/\n\s*4\s/);
+    // The kubelet carries the trainer's best epoch line (its termination message) into the pod's status,
+    // where ls reads BEST-METRIC without reading the log.
+    const terminated = (await kubectlJson(["get", "pod", pod.name, "-n", ns])).status.containerStatuses[0].state
+      .terminated;
+    const best = JSON.parse(terminated.message);
+    const epochs = lines.filter((l) => typeof l.epoch === "number" && l.event === undefined);
+    expect(epochs.map((l) => JSON.stringify(l))).toContain(JSON.stringify(best));
+    const ls = await kiln(["ls", "-n", ns, "-o", "json"]);
+    const row = JSON.parse(ls.stdout).runs.find((r: { name: string }) => r.name === name);
+    expect(row.bestMetric).toMatch(new RegExp(`^(val_)?loss=\\d+\\.\\d{4}@${best.epoch}$`));
   });
 
   // Pod loss: backoffLimit 0, so a loss that counted would fail the Job at once.
