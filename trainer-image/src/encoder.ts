@@ -16,6 +16,19 @@ type Column =
       width: number;
     };
 
+/** A numeric input as the model sees it: standardised, min-max scaled (0 for a constant column) or as is. */
+export function scaled(n: number, s: ScaleStats): number {
+  if (s.kind === "standard") return (n - s.mean) / s.std;
+  if (s.kind === "minmax") return s.max > s.min ? (n - s.min) / (s.max - s.min) : 0;
+  return n;
+}
+
+/** Pass 2's refusal of a numeric input that is not a decimal number, whatever the format it came from. */
+export const notDecimal = (column: string, where: string, text: string) =>
+  new DataError(
+    `column "${column}", ${where}: "${text.slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`,
+  );
+
 export class RowEncoder {
   /** Model inputs per row. */
   readonly cols: number;
@@ -73,20 +86,9 @@ export class RowEncoder {
         n = c.impute ?? NaN;
       } else {
         n = decimal(raw);
-        if (!Number.isFinite(n))
-          throw new DataError(
-            `column "${c.name}", ${where()}: "${raw.slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`,
-          );
+        if (!Number.isFinite(n)) throw notDecimal(c.name, where(), raw);
       }
-      const s = c.scale;
-      x[o++] =
-        s.kind === "standard"
-          ? (n - s.mean) / s.std
-          : s.kind === "minmax"
-            ? s.max > s.min
-              ? (n - s.min) / (s.max - s.min)
-              : 0
-            : n;
+      x[o++] = scaled(n, c.scale);
     }
     const yo = r * this.yCols;
     if (!this.classIndex) {

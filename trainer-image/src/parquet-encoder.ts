@@ -5,6 +5,7 @@
  */
 import { canonicalLabel, DataError, decimal, isMissing } from "./data";
 import { cellText, type ParquetRows } from "./parquet";
+import { notDecimal, scaled } from "./encoder";
 import type { Preprocess, ScaleStats } from "./preprocess";
 
 type Column =
@@ -93,19 +94,8 @@ export class ParquetRowEncoder {
       if (n === null) {
         if (this.pre.missing === "drop") return false;
         n = c.impute ?? NaN;
-      } else if (n === undefined)
-        throw new DataError(
-          `column "${c.name}", ${where()}: "${cellText(v).slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`,
-        );
-      const s = c.scale;
-      x[o++] =
-        s.kind === "standard"
-          ? (n - s.mean) / s.std
-          : s.kind === "minmax"
-            ? s.max > s.min
-              ? (n - s.min) / (s.max - s.min)
-              : 0
-            : n;
+      } else if (n === undefined) throw notDecimal(c.name, where(), cellText(v));
+      x[o++] = scaled(n, c.scale);
     }
     const yo = at * this.yCols;
     if (!this.classIndex) {

@@ -8,6 +8,7 @@
 import { ByteKeys } from "./byte-keys";
 import { DataError, decimal } from "./data";
 import { missingBytes, NUMBER, type PlainRows, TEXT } from "./fast-csv";
+import { notDecimal, scaled } from "./encoder";
 import type { Preprocess, ScaleStats } from "./preprocess";
 
 type Column =
@@ -99,20 +100,9 @@ export class PlainRowEncoder {
       } else {
         // decimal(text): the scanned number (Infinity past a double's range), NaN for any other text.
         n = kinds[k] === NUMBER ? values[k] : NaN;
-        if (!Number.isFinite(n))
-          throw new DataError(
-            `column "${c.name}", ${where()}: "${fieldText(rows, k).slice(0, 40)}" is not a decimal number (the data changed after the statistics pass?)`,
-          );
+        if (!Number.isFinite(n)) throw notDecimal(c.name, where(), fieldText(rows, k));
       }
-      const s = c.scale;
-      x[o++] =
-        s.kind === "standard"
-          ? (n - s.mean) / s.std
-          : s.kind === "minmax"
-            ? s.max > s.min
-              ? (n - s.min) / (s.max - s.min)
-              : 0
-            : n;
+      x[o++] = scaled(n, c.scale);
     }
     const yo = at * this.yCols;
     if (!this.classIndex) {
