@@ -11,7 +11,7 @@ export const GPU_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = Obj
   Object.entries(GPU_FAMILIES).map(([family, f]) => [family, f.sizes]),
 );
 
-/** The sizes of the 7th-generation Intel compute and memory families (c7i, r7i). */
+/** The sizes of the 7th-generation Intel general, compute and memory families (m7i, c7i, r7i). */
 const GEN7_INTEL = [
   "large",
   "xlarge",
@@ -47,19 +47,7 @@ export const SYSTEM_FAMILY_SIZES: Readonly<Record<string, readonly string[]>> = 
     "48xlarge",
     "metal",
   ],
-  m7i: [
-    "large",
-    "xlarge",
-    "2xlarge",
-    "4xlarge",
-    "8xlarge",
-    "12xlarge",
-    "16xlarge",
-    "24xlarge",
-    "48xlarge",
-    "metal-24xl",
-    "metal-48xl",
-  ],
+  m7i: GEN7_INTEL,
   "m7i-flex": ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"],
   m7a: [
     "medium",
