@@ -10,6 +10,7 @@ import YAML from "yaml";
 import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
 import { KUEUE_NAMESPACE } from "../../contract/names";
 import { KUEUE_CONFIG_API_VERSION } from "../../contract/kueue";
+import { kueueManagerConfig } from "../../infra/cluster/kueue-config";
 
 export interface LocalKueuePorts {
   readonly health: number;
@@ -21,6 +22,7 @@ export interface LocalKueuePorts {
 }
 
 export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
+  const awsKueue = kueueManagerConfig({ jobset: p.jobset }) as { controller: unknown; clientConnection: unknown };
   return {
     apiVersion: KUEUE_CONFIG_API_VERSION,
     kind: "Configuration",
@@ -40,21 +42,10 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
       webhookSecretName: "kueue-webhook-server-cert",
     },
     leaderElection: { leaderElect: false },
-    // Workers per controller as the aws stack's Kueue has them (a test ties the two): without this block
-    // every controller runs one worker, and Job unsuspension lags admission by minutes once a few hundred
-    // runs queue (the cluster bench found it).
-    controller: {
-      groupKindConcurrency: {
-        "Job.batch": 20,
-        "JobSet.jobset.x-k8s.io": 5,
-        Pod: 5,
-        "Workload.kueue.x-k8s.io": 5,
-        "LocalQueue.kueue.x-k8s.io": 1,
-        "ClusterQueue.kueue.x-k8s.io": 1,
-        "ResourceFlavor.kueue.x-k8s.io": 1,
-      },
-    },
-    clientConnection: { qps: 200, burst: 400 },
+    // Workers per controller and client rate as the aws stack's Kueue has them: without them every controller
+    // runs one worker, and Job unsuspension lags admission by minutes once a few hundred runs queue.
+    controller: awsKueue.controller,
+    clientConnection: awsKueue.clientConnection,
     manageJobsWithoutQueueName: false,
     waitForPodsReady: KUEUE_WAIT_FOR_PODS_READY,
     integrations: { frameworks: ["batch/job", ...(p.jobset ? [KUEUE_JOBSET_FRAMEWORK] : [])] },
