@@ -9,11 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
+import { encodingArbitrary } from "./encoding-arbitraries";
 import { RowEncoder } from "../../trainer-image/src/encoder";
 import { fileOrder, ParquetRecordParser, parquetColumnBatches } from "../../trainer-image/src/parquet";
 import { ParquetRowEncoder } from "../../trainer-image/src/parquet-encoder";
 import { writeParquetBuffer } from "../../trainer-image/src/parquet-write";
-import type { FeatureEncoding, Preprocess } from "../../trainer-image/src/preprocess";
+import type { Preprocess } from "../../trainer-image/src/preprocess";
 import { resolveShards } from "../../trainer-image/src/shards";
 
 const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 200);
@@ -53,34 +54,7 @@ const row = fc.record({
 const COLUMNS = ["x", "d", "i", "big", "flag", "s", "c", "y", "t"];
 const FEATURES = ["x", "d", "i", "big", "flag", "s", "c"];
 
-const scale = fc.oneof(
-  fc.constant({ kind: "none" as const }),
-  fc.record({
-    kind: fc.constant("standard" as const),
-    mean: fc.double({ noNaN: true, min: -10, max: 10 }),
-    std: fc.double({ min: 0.1, max: 10, noNaN: true }),
-  }),
-  fc.record({
-    kind: fc.constant("minmax" as const),
-    min: fc.integer({ min: -5, max: 5 }),
-    max: fc.integer({ min: -5, max: 5 }),
-  }),
-);
-const encoding = (column: string): fc.Arbitrary<FeatureEncoding> =>
-  fc.oneof(
-    fc.record({
-      column: fc.constant(column),
-      kind: fc.constant("numeric" as const),
-      impute: fc.option(fc.double({ noNaN: true, min: -100, max: 100 }), { nil: null }),
-      scale,
-    }),
-    fc.record({
-      column: fc.constant(column),
-      kind: fc.constant("categorical" as const),
-      categories: fc.uniqueArray(fc.constantFrom("red", "green", "1.5", "3", "abc", "true", "0"), { minLength: 1 }),
-      impute: fc.option(fc.constantFrom("red", "green", "zzz"), { nil: null }),
-    }),
-  );
+const encoding = (column: string) => encodingArbitrary(column, ["red", "green", "1.5", "3", "abc", "true", "0"]);
 const preprocess: fc.Arbitrary<Preprocess> = fc
   .record({
     task: fc.constantFrom("regression" as const, "binary" as const, "multiclass" as const),

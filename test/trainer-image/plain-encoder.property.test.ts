@@ -13,8 +13,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import fc from "fast-check";
+import { encodingArbitrary } from "./encoding-arbitraries";
 import { RowEncoder } from "../../trainer-image/src/encoder";
-import type { FeatureEncoding, Preprocess } from "../../trainer-image/src/preprocess";
+import type { Preprocess } from "../../trainer-image/src/preprocess";
 import { rowsToEncode } from "../../trainer-image/src/rows-to-encode";
 import { resolveShards, type Shard } from "../../trainer-image/src/shards";
 import type { RunSpec } from "../../trainer-image/src/spec";
@@ -97,36 +98,8 @@ const csv = fc.record({
   header: fc.constantFrom(...Array(20).fill(COLUMNS.join(",")), "\ufeffid,x,d,s,c,y,t", "id,x,d,s,c,t,y"),
 });
 
-const scale = fc.oneof(
-  fc.constant({ kind: "none" as const }),
-  fc.record({
-    kind: fc.constant("standard" as const),
-    mean: fc.double({ noNaN: true, min: -10, max: 10 }),
-    std: fc.double({ min: 0.1, max: 10, noNaN: true }),
-  }),
-  fc.record({
-    kind: fc.constant("minmax" as const),
-    min: fc.integer({ min: -5, max: 5 }),
-    max: fc.integer({ min: -5, max: 5 }),
-  }),
-);
-const encoding = (column: string): fc.Arbitrary<FeatureEncoding> =>
-  fc.oneof(
-    fc.record({
-      column: fc.constant(column),
-      kind: fc.constant("numeric" as const),
-      impute: fc.option(fc.double({ noNaN: true, min: -100, max: 100 }), { nil: null }),
-      scale,
-    }),
-    fc.record({
-      column: fc.constant(column),
-      kind: fc.constant("categorical" as const),
-      categories: fc.uniqueArray(fc.constantFrom("red", "green", "1.5", "3", "abc", "007", "0", "\u00e9", "\u20ac"), {
-        minLength: 1,
-      }),
-      impute: fc.option(fc.constantFrom("red", "green", "zzz"), { nil: null }),
-    }),
-  );
+const encoding = (column: string) =>
+  encodingArbitrary(column, ["red", "green", "1.5", "3", "abc", "007", "0", "\u00e9", "\u20ac"]);
 const preprocess: fc.Arbitrary<Preprocess> = fc
   .record({
     task: fc.constantFrom("regression" as const, "binary" as const, "multiclass" as const),
