@@ -29,6 +29,7 @@ import { type Child, probePages, startAccountant, startDashboard, timePlugin } f
 import { ANCHORS, type Figure, formatFigures, verdict } from "./figures";
 import { clusterQueueName, HOLD_RELEASE, type PlannedRun, planRuns, teamName, teamNamespace } from "./plan";
 import { controllerFigures, fetchKueueMetrics } from "./kueue-metrics";
+import { fetchApiserverMetrics, writesBetween, writesByResource } from "./apiserver-writes";
 import { etcdDbSize, harnessPids, machineCores, ProcessSampler } from "./processes";
 
 export interface BenchSettings {
@@ -275,6 +276,7 @@ async function main(): Promise<void> {
   }
   sampler.start();
   const etcdStart = await etcdDbSize("http://127.0.0.1:2379/metrics");
+  const writesStart = await fetchApiserverMetrics(kc);
 
   // Allocation, once a second, from the watch.
   const samples: AllocationSample[] = [];
@@ -356,6 +358,9 @@ async function main(): Promise<void> {
   }
   const allFinishedSeconds = (Date.now() - t0) / 1000;
   clearInterval(tick);
+  const writesEnd = await fetchApiserverMetrics(kc);
+  const writes =
+    writesStart && writesEnd ? writesBetween(writesByResource(writesStart), writesByResource(writesEnd)) : undefined;
   const finishedPods = [...pods.values()].filter((p) => p.finishedAt !== undefined).length;
 
   say("timing kubectl kiln ls -A and usage, reading the Workloads");
@@ -552,6 +557,18 @@ async function main(): Promise<void> {
       target: { atMost: 5 },
       note: `exit ${usage.code}, ${usage.stdoutBytes} bytes out${usage.code !== 0 ? `; ${usage.stderr.split("\n")[0]}` : ""}`,
     },
+    {
+      key: "apiserverWritesPerRun",
+      label: "API server writes per run",
+      value: writes ? writes.total / s.runs : NaN,
+      unit: "",
+      note: writes
+        ? `${writes.total} writes in ${allFinishedSeconds.toFixed(0)} s, ${(writes.total / allFinishedSeconds).toFixed(0)}/s; most: ${writes.byResource
+            .slice(0, 6)
+            .map((r) => `${r.resource} ${(r.writes / s.runs).toFixed(1)}`)
+            .join(", ")} per run`
+        : "the API server's /metrics could not be read",
+    },
     { key: "apiserverPeakRssMiB", label: "kube-apiserver peak RSS", value: apiserver?.peakRssMiB ?? NaN, unit: "MiB" },
     {
       key: "etcdDbMiB",
@@ -612,6 +629,7 @@ async function main(): Promise<void> {
     lags,
     allocation: { fromRelease: alloc, fromFirstFinish: steady },
     accountant: acc,
+    apiserverWrites: writes,
     etcd: { start: etcdStart, end: etcdEnd },
     samples,
     errors: [...new Set(errors)].slice(0, 20),

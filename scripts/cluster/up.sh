@@ -116,7 +116,8 @@ start_controller_manager() {
     --leader-elect=false --use-service-account-credentials=true \
     --service-account-private-key-file "$PKI_DIR/sa.key" --root-ca-file "$PKI_DIR/ca.crt" \
     --cluster-name kiln-local --kube-api-qps 200 --kube-api-burst 400 \
-    --concurrent-job-syncs 20 --concurrent-gc-syncs 20
+    --concurrent-job-syncs 20 --concurrent-gc-syncs 20 \
+    --node-monitor-grace-period 300s
   wait_for kube-controller-manager "$READY_TIMEOUT" curl -skf --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"
 }
 
