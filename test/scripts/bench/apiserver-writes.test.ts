@@ -1,22 +1,26 @@
 import { writesBetween, writesByResource } from "../../../scripts/bench/apiserver-writes";
 
-const line = (labels: string, n: number) => `apiserver_request_total{${labels}} ${n}`;
+/** One counter line as the API server writes it (`group:resource/subresource`, as writesByResource keys them). */
+function line(what: string, verb: string, n: number, code = "200"): string {
+  const [, group = "", resource, sub = ""] = /^(?:([^:]+):)?([^/]+)(?:\/(.+))?$/.exec(what) ?? [];
+  return `apiserver_request_total{code="${code}",component="apiserver",group="${group}",resource="${resource}",scope="resource",subresource="${sub}",verb="${verb}",version="v1"} ${n}`;
+}
 const BEFORE = [
   "# TYPE apiserver_request_total counter",
-  line('code="201",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"', 10),
-  line('code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="status",verb="PATCH",version="v1"', 40),
-  line('code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="LIST",version="v1"', 900),
-  line('code="200",component="apiserver",group="batch",resource="jobs",scope="resource",subresource="status",verb="PUT",version="v1"', 5),
+  line("pods", "POST", 10, "201"),
+  line("pods/status", "PATCH", 40),
+  line("pods", "LIST", 900),
+  line("batch:jobs/status", "PUT", 5),
 ].join("\n");
 const AFTER = [
-  line('code="201",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"', 110),
-  line('code="409",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"', 3),
-  line('code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="status",verb="PATCH",version="v1"', 340),
-  line('code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="LIST",version="v1"', 5000),
-  line('code="200",component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="WATCH",version="v1"', 7),
-  line('code="200",component="apiserver",group="batch",resource="jobs",scope="resource",subresource="status",verb="PUT",version="v1"', 5),
-  line('code="201",component="apiserver",group="kueue.x-k8s.io",resource="workloads",scope="resource",subresource="",verb="APPLY",version="v1beta1"', 100),
-  line('code="200",component="apiserver",group="",resource="configmaps",scope="resource",subresource="",verb="DELETE",version="v1"', 2),
+  line("pods", "POST", 110, "201"),
+  line("pods", "POST", 3, "409"),
+  line("pods/status", "PATCH", 340),
+  line("pods", "LIST", 5000),
+  line("pods", "WATCH", 7),
+  line("batch:jobs/status", "PUT", 5),
+  line("kueue.x-k8s.io:workloads", "APPLY", 100, "201"),
+  line("configmaps", "DELETE", 2),
 ].join("\n");
 
 describe("the API server's writes, read for the bench", () => {
