@@ -131,6 +131,11 @@ class Records {
     else this.own.delete(name);
   }
 
+  has(name: string): boolean {
+    const mine = this.own.get(name);
+    return mine === undefined ? this.watched.has(name) : mine !== null;
+  }
+
   list(): V1ConfigMap[] {
     const out = new Map(this.watched);
     for (const [name, cm] of this.own) {
@@ -263,6 +268,11 @@ export class WatchCache {
   /** The accountant wrote this record (the API's answer, with its resourceVersion). */
   recordWritten(namespace: string, cm: V1ConfigMap): void {
     this.records.get(namespace)?.written(cm);
+  }
+
+  /** Whether the record exists, as far as the watch and this process's own writes know. */
+  hasRecord(namespace: string, name: string): boolean {
+    return this.records.get(namespace)?.has(name) === true;
   }
 
   recordDeleted(namespace: string, name: string): void {

@@ -80,14 +80,21 @@ export class ClientNodeAccountantApi implements AccountantApi {
 
   async putConfigMap(namespace: string, body: V1ConfigMap) {
     const name = body.metadata!.name!;
+    const record = body.metadata?.labels?.[USAGE_RECORD_LABEL] !== undefined;
+    const replace = () => this.core.replaceNamespacedConfigMap({ namespace, name, body });
+    const create = () => this.core.createNamespacedConfigMap({ namespace, body });
     let out: V1ConfigMap;
+    // A record the cache has never seen is created outright: replace-then-create cost every new Job two
+    // requests (12,828 in one pass while 10,000 runs were submitted).
+    const [first, fallback, fallbackOn] =
+      record && !this.cache.hasRecord(namespace, name) ? [create, replace, 409] : [replace, create, 404];
     try {
-      out = await this.core.replaceNamespacedConfigMap({ namespace, name, body });
+      out = await first();
     } catch (e) {
-      if (code(e) !== 404) throw e;
-      out = await this.core.createNamespacedConfigMap({ namespace, body });
+      if (code(e) !== fallbackOn) throw e;
+      out = await fallback();
     }
-    if (body.metadata?.labels?.[USAGE_RECORD_LABEL] !== undefined) this.cache.recordWritten(namespace, out);
+    if (record) this.cache.recordWritten(namespace, out);
   }
 
   async deleteConfigMap(namespace: string, name: string) {

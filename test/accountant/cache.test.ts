@@ -2,12 +2,13 @@
  * The accountant's reads through watches (client-node informers over a fake API server): what happens
  * between two passes is recorded, and a dropped watch neither loses nor double-counts a pod.
  */
-import type { V1Job } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Job } from "@kubernetes/client-node";
+import { USAGE_RECORD_LABEL } from "../../contract/accounting/keys";
 import { recordOf, type UsageRecord } from "../../contract/accounting/record";
 import { reconcile } from "../../accountant/src/reconcile";
 import { settle } from "./fake-server";
 import { job, pod, settingsFor } from "./fixtures";
-import { SimCluster } from "./sim-cluster";
+import { NS, SimCluster } from "./sim-cluster";
 
 const settings = settingsFor();
 
@@ -156,5 +157,23 @@ describe("the watch cache", () => {
     await settle(20);
     expect(c.cache.synced).toBe(true);
     expect(c.cache.errors).toEqual([]);
+  });
+
+  test("knows which records exist (the accountant creates a record it has never seen instead of replacing it first)", async () => {
+    const c = new SimCluster();
+    await c.start();
+    const cm = (name: string, resourceVersion: string): V1ConfigMap => ({
+      metadata: { name, namespace: NS, resourceVersion, labels: { [USAGE_RECORD_LABEL]: "run" } },
+      data: {},
+    });
+    expect(c.cache.hasRecord(NS, "kiln-usage-a")).toBe(false);
+    c.at("2026-12-01T10:00:00Z", c.records, cm("kiln-usage-a", "1"));
+    await settle();
+    expect(c.cache.hasRecord(NS, "kiln-usage-a")).toBe(true);
+    c.cache.recordWritten(NS, cm("kiln-usage-b", "2"));
+    expect(c.cache.hasRecord(NS, "kiln-usage-b")).toBe(true);
+    c.cache.recordDeleted(NS, "kiln-usage-a");
+    expect(c.cache.hasRecord(NS, "kiln-usage-a")).toBe(false);
+    expect(c.cache.hasRecord("another-namespace", "kiln-usage-b")).toBe(false);
   });
 });

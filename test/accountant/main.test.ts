@@ -30,6 +30,8 @@ const lists: Record<string, unknown[]> = {
   "/api/v1/nodes": [node("g5", "g5.xlarge", "on-demand", { pool: "a10g" })],
 };
 const written: string[] = [];
+/** The methods of every write the accountant sent. */
+const writeMethods: string[] = [];
 let server: http.Server;
 let dir: string;
 
@@ -49,6 +51,7 @@ beforeAll(async () => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
+      writeMethods.push(req.method!);
       if (req.method === "PUT") {
         res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "Status", code: 404 }));
         return;
@@ -109,9 +112,11 @@ test("one pass (--once) over a real HTTP API: the Job's record is written and th
     process.env.KUBECONFIG = env;
   }
   expect(written).toEqual(["kiln-usage-run-a-job-a"]);
+  // A record the watch has never shown is created outright, not replaced first (a 404, then the create).
+  expect(writeMethods).toEqual(["POST"]);
   const pass = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "pass");
-  // Four lists and four watches at start (the "watching" line), then this pass: the record's PUT (404) and POST.
-  expect(pass).toMatchObject({ requests: 2, jobs: 1, pods: 1, written: 1, pruned: 0 });
+  // Four lists and four watches at start (the "watching" line), then this pass: the record's POST.
+  expect(pass).toMatchObject({ requests: 1, jobs: 1, pods: 1, written: 1, pruned: 0 });
   expect(pass.bytes).toBeGreaterThan(0);
   expect(pass.ms).toBeGreaterThanOrEqual(0);
   const watching = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "watching");
