@@ -2,6 +2,7 @@
  * kubectl-kiln: launch and follow Kiln training runs. `kubectl kiln <verb>` finds this program on PATH
  * as `kubectl-kiln` (cli/bin/kubectl-kiln). Exit codes: 0 ok, 1 failure, 2 usage or invalid input.
  */
+import "./react-production";
 import { Command, CommanderError } from "commander";
 import { registerCancel } from "./commands/cancel";
 import { registerDashboard } from "./commands/dashboard";

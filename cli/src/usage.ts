@@ -41,12 +41,23 @@ export interface TeamUsage {
 /** Reads Kiln needs beyond the run verbs (a subset of KubeApi, so the dashboard can pass its own). */
 export type UsageReader = Pick<KubeApi, "listConfigMaps" | "listPods" | "getConfigMap">;
 
+/**
+ * Records parsed once per ConfigMap object: the dashboard's informers hand the same object to every page
+ * until it changes, and parsing 10,000 records took most of a runs page's own time.
+ */
+const parsedRecords = new WeakMap<V1ConfigMap, UsageRecord | Error>();
+function cachedRecordOf(cm: V1ConfigMap): UsageRecord | Error {
+  let r = parsedRecords.get(cm);
+  if (r === undefined) parsedRecords.set(cm, (r = recordOf(cm)));
+  return r;
+}
+
 const NO_RECORD = "no usage record (is the accountant running?): GPU-hours from live pods, not priced";
 const key = (j: RunObject) => `${j.metadata?.namespace}/${j.metadata?.name}`;
 
 async function records(api: UsageReader, namespace: string | undefined): Promise<UsageRecord[]> {
   const cms: V1ConfigMap[] = await api.listConfigMaps(namespace, `${USAGE_RECORD_LABEL}=run`);
-  return cms.map(recordOf).filter((r): r is UsageRecord => !(r instanceof Error));
+  return cms.map(cachedRecordOf).filter((r): r is UsageRecord => !(r instanceof Error));
 }
 
 /** The accountant's roll-ups of finished months (their per-Job records may be pruned). */
@@ -109,7 +120,7 @@ function jobSetUsage(recs: readonly UsageRecord[], pods: readonly V1Pod[], now: 
 export function usageFromObjects(runs: readonly RunObject[], objs: UsageObjects, now: Date): Map<string, RunUsage> {
   const recs = objs.configMaps
     .filter((c) => c.metadata?.labels?.[USAGE_RECORD_LABEL] === "run")
-    .map(recordOf)
+    .map(cachedRecordOf)
     .filter((r): r is UsageRecord => !(r instanceof Error));
   const byUid = new Map(recs.map((r) => [r.uid, r]));
   const byRun = groupBy(recs, runUidOf);
