@@ -19,7 +19,8 @@ export function markdownTable(results: readonly Result[]): string {
   const keys: string[] = [];
   for (const r of results) for (const f of r.figures) if (!keys.includes(f.key)) keys.push(f.key);
   const head = results.map(
-    (r) => `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes`,
+    (r) =>
+      `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes, ${r.settings.runSeconds} s each`,
   );
   const lines = [`| figure | target | ${head.join(" | ")} |`, `|---|---|${results.map(() => "---|").join("")}`];
   for (const key of keys) {
