@@ -107,16 +107,17 @@ export async function listRuns(
   namespace: string | undefined,
   onNote?: (note: string) => void,
 ): Promise<RunObject[]> {
-  const jobs = await api.listJobs(namespace, JOB_RUN_SELECTOR);
-  let jobSets: JobSet[] = [];
-  try {
-    jobSets = await api.listJobSets(namespace, JOBSET_RUN_SELECTOR);
-  } catch (err) {
-    const code = statusCode(err);
-    if (code === 403)
-      onNote?.("note: you may not list JobSets here: runs with your own image (submit --image) are not shown\n");
-    else if (code !== 404) throw err;
-  }
+  // Both lists at once: at 10,000 runs each is tens of megabytes the API server encodes while the other is parsed.
+  const [jobs, jobSets] = await Promise.all([
+    api.listJobs(namespace, JOB_RUN_SELECTOR),
+    api.listJobSets(namespace, JOBSET_RUN_SELECTOR).catch((err: unknown): JobSet[] => {
+      const code = statusCode(err);
+      if (code === 403)
+        onNote?.("note: you may not list JobSets here: runs with your own image (submit --image) are not shown\n");
+      else if (code !== 404) throw err;
+      return [];
+    }),
+  ]);
   return sortRuns([...jobs, ...jobSets]);
 }
 

@@ -51,8 +51,7 @@ async function readUsage(
   let budgets = new Map<string, BudgetStatus>();
   let usage = new Map<string, RunUsage>();
   try {
-    usage = await usageOfRuns(api, jobs, now, pods);
-    budgets = await budgetsIn(api, scopeOf(jobs));
+    [usage, budgets] = await Promise.all([usageOfRuns(api, jobs, now, pods), budgetsIn(api, scopeOf(jobs))]);
   } catch (err) {
     if (![401, 403].includes(statusCode(err) ?? 0)) throw err;
   }
@@ -73,9 +72,13 @@ export function registerLs(program: Command, deps: Deps): void {
       const all = flags.allNamespaces === true;
       const ns = session.namespace;
       const api = session.api;
+      const runList = listRuns(api, all ? undefined : ns, deps.io.err);
+      // The pod list goes out with the runs' lists (the API server encodes one while the plugin parses another).
+      const podList = flags.metrics ? runPods(api, all ? undefined : ns) : Promise.resolve(undefined);
+      podList.catch(() => undefined); // awaited below, or abandoned when listing the runs fails
       let jobs: RunObject[];
       try {
-        jobs = await listRuns(api, all ? undefined : ns, deps.io.err);
+        jobs = await runList;
       } catch (err) {
         throw explainApiError(err, {
           attempting: `listing runs in ${all ? "all namespaces" : `namespace ${ns}`}`,
@@ -89,7 +92,7 @@ export function registerLs(program: Command, deps: Deps): void {
         return;
       }
       // One pod list for the whole scope: every run's newest pod carries its best metric in its termination message.
-      const pods = flags.metrics ? await runPods(api, all ? undefined : ns) : undefined;
+      const pods = await podList;
       const newest = pods ? newestPodOfRuns(jobs, pods) : new Map<string, V1Pod>();
       const metrics = jobs.map((j) =>
         runPhase(j) === "Succeeded"
