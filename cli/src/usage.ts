@@ -47,8 +47,10 @@ export type UsageReader = Pick<KubeApi, "listConfigMaps" | "listPods" | "getConf
  */
 const parsedRecords = new WeakMap<V1ConfigMap, UsageRecord | Error>();
 function cachedRecordOf(cm: V1ConfigMap): UsageRecord | Error {
-  let r = parsedRecords.get(cm);
-  if (r === undefined) parsedRecords.set(cm, (r = recordOf(cm)));
+  const cached = parsedRecords.get(cm);
+  if (cached !== undefined) return cached;
+  const r = recordOf(cm);
+  parsedRecords.set(cm, r);
   return r;
 }
 
