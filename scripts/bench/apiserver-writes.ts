@@ -5,8 +5,9 @@
  * pods/status is the (simulated) kubelet, pods/binding the scheduler, jobs/status the Job controller,
  * workloads/status Kueue, events everyone, leases the nodes' heartbeats.
  */
-import * as https from "node:https";
+import type * as https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { httpsText } from "./https-text";
 import { samples } from "./kueue-metrics";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE", "APPLY"]);
@@ -44,24 +45,7 @@ export function writesBetween(before: Map<string, number>, after: Map<string, nu
 export async function fetchApiserverMetrics(kc: KubeConfig): Promise<string | undefined> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) return undefined;
-  const url = new URL("/metrics", server);
   const opts: https.RequestOptions = { timeout: 60_000 };
   await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve) => {
-    const req = https.get(url, opts, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => {
-        if (res.statusCode === 200) return resolve(body);
-        process.stderr.write(`API server /metrics: HTTP ${res.statusCode}\n`);
-        resolve(undefined);
-      });
-    });
-    req.on("error", (e) => {
-      process.stderr.write(`API server /metrics: ${e.message}\n`);
-      resolve(undefined);
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-  });
+  return httpsText(new URL("/metrics", server), opts, "API server /metrics");
 }

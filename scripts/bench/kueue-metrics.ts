@@ -4,7 +4,7 @@
  * controller, reconciles, their mean time and its workers, so the bench can say whether a controller's
  * throughput (workers / mean reconcile time) bounds the admission pipeline.
  */
-import * as https from "node:https";
+import { httpsText } from "./https-text";
 
 export interface ControllerFigure {
   readonly controller: string;
@@ -44,31 +44,10 @@ export function controllerFigures(text: string): ControllerFigure[] {
 
 /** The metrics text, or undefined (with the reason on stderr) when it cannot be read. */
 export function fetchKueueMetrics(port: number, token: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    // Kueue serves its metrics with a self-signed certificate (internal cert management).
-    const req = https.get(
-      {
-        host: "127.0.0.1",
-        port,
-        path: "/metrics",
-        headers: { Authorization: `Bearer ${token}` },
-        rejectUnauthorized: false,
-        timeout: 30_000,
-      },
-      (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => {
-          if (res.statusCode === 200) return resolve(body);
-          process.stderr.write(`Kueue metrics: HTTP ${res.statusCode}\n`);
-          resolve(undefined);
-        });
-      },
-    );
-    req.on("error", (e) => {
-      process.stderr.write(`Kueue metrics: ${e.message}\n`);
-      resolve(undefined);
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out after 30 s")));
-  });
+  // Kueue serves its metrics with a self-signed certificate (internal cert management).
+  return httpsText(
+    new URL(`https://127.0.0.1:${port}/metrics`),
+    { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 30_000 },
+    "Kueue metrics",
+  );
 }

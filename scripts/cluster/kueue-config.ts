@@ -10,7 +10,7 @@ import YAML from "yaml";
 import { KUEUE_JOBSET_FRAMEWORK, KUEUE_WAIT_FOR_PODS_READY } from "../../contract/workload";
 import { KUEUE_NAMESPACE } from "../../contract/names";
 import { KUEUE_CONFIG_API_VERSION } from "../../contract/kueue";
-import { kueueManagerConfig } from "../../infra/cluster/kueue-config";
+import { KUEUE_JOB_FRAMEWORK, kueueManagerConfig } from "../../infra/cluster/kueue-config";
 
 export interface LocalKueuePorts {
   readonly health: number;
@@ -48,7 +48,7 @@ export function localKueueConfig(p: LocalKueuePorts): Record<string, unknown> {
     clientConnection: awsKueue.clientConnection,
     manageJobsWithoutQueueName: false,
     waitForPodsReady: KUEUE_WAIT_FOR_PODS_READY,
-    integrations: { frameworks: ["batch/job", ...(p.jobset ? [KUEUE_JOBSET_FRAMEWORK] : [])] },
+    integrations: { frameworks: [KUEUE_JOB_FRAMEWORK, ...(p.jobset ? [KUEUE_JOBSET_FRAMEWORK] : [])] },
   };
 }
 
