@@ -47,3 +47,19 @@ export function curveOfHistory(history: unknown): Curve | null {
   if (lines.length === 0) return null;
   return { ...curveOf(lines.map((l) => JSON.stringify(l)).join("\n")), done: true };
 }
+
+/**
+ * A finished run's curve: its stored history (every epoch of every attempt) under its log's epoch lines. A
+ * resumed pod logs only the epochs after its checkpoint, so the log alone would start mid-run.
+ */
+export function withStoredHistory(logged: Curve, stored: Curve | null): Curve {
+  if (!stored) return logged;
+  const byEpoch = new Map(stored.epochs.map((e) => [e.epoch, e]));
+  for (const e of logged.epochs) byEpoch.set(e.epoch, e);
+  return {
+    epochs: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch),
+    metrics: [...new Set([...stored.metrics, ...logged.metrics])].sort(),
+    error: logged.error,
+    done: logged.done || stored.done,
+  };
+}

@@ -27,7 +27,7 @@ import { isFinished, type RunPhase } from "../rows";
 import { monthStart, type Accounting, type RunUsage, type TeamUsage } from "./accounting";
 import { listClusterQueues, listLocalQueues, listWorkloads, type DashboardApi } from "./api";
 import type { ArtifactSource, RunStore } from "./artifacts";
-import { curveOf, curveOfHistory, type Curve } from "./epochs";
+import { curveOf, curveOfHistory, withStoredHistory, type Curve } from "./epochs";
 import type { ClusterQueue, LocalQueue, Workload } from "./kueue";
 import { poolAllocations, type PoolAllocation } from "./pools";
 import { queueViews, type QueueView } from "./queues";
@@ -347,14 +347,13 @@ export class DashboardData {
   ): Promise<{ curve: Curve; note: string | null; finished: boolean }> {
     const job = await this.job(ns, name);
     const index = this.indexOf(job, asked);
-    const log = await this.newestLog(job, index).catch((err) =>
-      Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns)),
-    );
-    if (log.text === null && isFinished(job)) {
-      const stored = await this.storedCurve(job, index);
-      if (stored) return { curve: stored, note: STORED_CURVE_NOTE, finished: true };
-    }
-    return { curve: curveOf(log.text ?? ""), note: log.note, finished: isFinished(job) };
+    const finished = isFinished(job);
+    const [log, stored] = await Promise.all([
+      this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns))),
+      finished ? this.storedCurve(job, index) : null,
+    ]);
+    if (log.text === null && stored) return { curve: stored, note: STORED_CURVE_NOTE, finished };
+    return { curve: withStoredHistory(curveOf(log.text ?? ""), stored), note: log.note, finished };
   }
 
   /** A finished run's curve from metrics.json in the store (its pods may be gone), null when not there. */
@@ -383,8 +382,9 @@ export class DashboardData {
       this.usageOf([job], []),
       this.storeSummary(job, index),
     ]);
-    const stored = log.text === null && isFinished(job) ? curveOfHistory(store.metrics?.history) : null;
-    const curve = stored ?? curveOf(log.text ?? "");
+    const stored = isFinished(job) ? curveOfHistory(store.metrics?.history) : null;
+    const fromStoreOnly = log.text === null && stored !== null;
+    const curve = fromStoreOnly ? stored : withStoredHistory(curveOf(log.text ?? ""), stored);
     const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
       row: {
@@ -398,7 +398,7 @@ export class DashboardData {
       workload,
       index: index ?? null,
       curve,
-      logNote: stored ? STORED_CURVE_NOTE : log.note,
+      logNote: fromStoreOnly ? STORED_CURVE_NOTE : log.note,
       store,
     };
   }

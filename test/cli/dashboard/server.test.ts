@@ -479,6 +479,57 @@ describe("a finished run whose pods are gone", () => {
   });
 });
 
+describe("a finished run that resumed from a checkpoint", () => {
+  test("its curve is the stored history of every attempt, with the last pod's epoch lines over it", async () => {
+    const cluster = sampleCluster();
+    const job = trainingJob({
+      ns: RESEARCH,
+      name: "mpg-resumed",
+      phase: "Succeeded",
+      created: "2026-11-28T09:00:00Z",
+      queue: "training",
+    });
+    cluster.jobs.set(`${RESEARCH}/mpg-resumed`, job);
+    const pod = podOf(job, { node: "kwok-a10g-1", phase: "Succeeded" });
+    cluster.pods.push(pod);
+    // The resumed pod logged epochs 4..6 only (with a done event); metrics.json has 1..6, epoch 6 stored as 0.5.
+    const full = trainerLog(6).trim().split("\n");
+    const resumed = [full[0], ...full.slice(4), JSON.stringify({ event: "done", runId: "r" })];
+    cluster.logs.set(`${RESEARCH}/${pod.metadata!.name}`, `${resumed.join("\n")}\n`);
+    const history = full.slice(1).map((l) => JSON.parse(l));
+    history[5] = { ...history[5], loss: 0.5 };
+    const files: Record<string, string> = { "metrics.json": JSON.stringify({ history }) };
+    const artifacts = {
+      open: async (j: any) => ({
+        uri: `s3://artifacts/runs/${j.metadata.name}`,
+        get: async (k: string) => (j.metadata.name === "mpg-resumed" && files[k] ? Buffer.from(files[k]) : undefined),
+      }),
+    };
+    const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
+    const d = await startDashboard({
+      data,
+      server: cluster.server,
+      now: () => FIXED_NOW,
+      address: "127.0.0.1",
+      port: 0,
+    });
+    try {
+      const c = await (await fetch(new URL(`/api/runs/${RESEARCH}/mpg-resumed/curve`, d.url))).json();
+      expect(c.note).toBeNull();
+      expect(c.curve.done).toBe(true);
+      expect(c.curve.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+      // Where both have an epoch, the log's line is shown.
+      expect(c.curve.epochs[5].loss).toBe(JSON.parse(full[6]).loss);
+      expect(c.curve.epochs[0]).toEqual(history[0]);
+      const page = await (await fetch(new URL(`/api/runs/${RESEARCH}/mpg-resumed`, d.url))).json();
+      expect(page.curve.epochs).toHaveLength(6);
+      expect(await (await fetch(new URL(`/runs/${RESEARCH}/mpg-resumed`, d.url))).text()).toContain('data-epochs="6"');
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe("dashboard server limited to one namespace (-n)", () => {
   test("lists that namespace's runs only and refuses run pages of others", async () => {
     const s = await serve(sampleCluster(), { namespace: VISION });
