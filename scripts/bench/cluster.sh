@@ -14,6 +14,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../cluster/env.sh
 source "$HERE/../cluster/env.sh"
 
+# Defaults: scripts/bench/settings.ts's BENCH_KNOBS (test/scripts/bench/settings.test.ts ties them).
 # Runs submitted.
 BENCH_RUNS=${BENCH_RUNS:-10000}
 # Simulated GPU nodes in all, GPUs per node, and pools (ResourceFlavors) they are split over.
@@ -108,6 +109,8 @@ install_templates() {
 main() {
   case "${1:-}" in -h | --help) usage; exit 0 ;; "") ;; *) usage; exit 2 ;; esac
   cd "$KILN_REPO_ROOT"
+  # Every bad knob named at once, before anything is made (scripts/bench/settings.ts).
+  tsn scripts/bench/settings.ts || { usage; exit 2; }
   # GPU_RESOURCE and GPU_POOL_LABEL from the GPU contract (contract/gpu.ts).
   eval "$(tsn scripts/cluster/nodes.ts --contract)"
   BENCH_LABEL=$(tsn -e 'const { BENCH_LABEL: l } = require("./scripts/bench/plan"); console.log(`${l.key}=${l.value}`)')

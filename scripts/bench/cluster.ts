@@ -31,62 +31,7 @@ import { clusterQueueName, HOLD_RELEASE, type PlannedRun, planRuns, teamName, te
 import { controllerFigures, fetchKueueMetrics } from "./kueue-metrics";
 import { fetchApiserverMetrics, writesBetween, writesByResource } from "./apiserver-writes";
 import { etcdDbSize, harnessPids, machineCores, ProcessSampler } from "./processes";
-
-export interface BenchSettings {
-  readonly runs: number;
-  readonly nodes: number;
-  readonly gpusPerNode: number;
-  readonly pools: number;
-  readonly teams: number;
-  readonly multiNodeShare: number;
-  readonly hold: boolean;
-  readonly concurrency: number;
-  readonly runSeconds: number;
-  readonly accountant: boolean;
-  readonly accountantInterval: number;
-  readonly dashboard: boolean;
-  readonly timeoutSeconds: number;
-  readonly outDir: string;
-  readonly kilnDir: string;
-  readonly seed: number;
-}
-
-function intEnv(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: expected a positive integer`);
-  return n;
-}
-function boolEnv(name: string, fallback: boolean): boolean {
-  const v = process.env[name];
-  if (v === undefined || v === "") return fallback;
-  if (v !== "true" && v !== "false") throw new Error(`${name}=${v}: expected true or false`);
-  return v === "true";
-}
-
-export function settingsFromEnv(): BenchSettings {
-  const share = Number(process.env.BENCH_MULTI_NODE_SHARE ?? "0.05");
-  const kilnDir = process.env.KILN_DIR ?? path.resolve(__dirname, "../../.kiln");
-  return {
-    runs: intEnv("BENCH_RUNS", 10_000),
-    nodes: intEnv("BENCH_NODES", 1000),
-    gpusPerNode: intEnv("BENCH_GPUS", 8),
-    pools: intEnv("BENCH_POOLS", 2),
-    teams: intEnv("BENCH_TEAMS", 4),
-    multiNodeShare: share,
-    hold: boolEnv("BENCH_HOLD", true),
-    concurrency: intEnv("BENCH_CONCURRENCY", 32),
-    runSeconds: intEnv("BENCH_RUN_SECONDS", 600),
-    accountant: boolEnv("BENCH_ACCOUNTANT", true),
-    accountantInterval: intEnv("BENCH_ACCOUNTANT_INTERVAL", 30),
-    dashboard: boolEnv("BENCH_DASHBOARD", true),
-    timeoutSeconds: intEnv("BENCH_TIMEOUT", 7200),
-    outDir: process.env.BENCH_OUT_DIR ?? path.join(kilnDir, "bench"),
-    kilnDir,
-    seed: intEnv("BENCH_SEED", 24),
-  };
-}
+import { settingsFromEnv } from "./settings";
 
 /** Plugin dependencies with silent output and one shared API connection. */
 function quietDeps(errors: string[]): Deps {
@@ -371,7 +316,10 @@ async function main(): Promise<void> {
   const workloads = await listWorkloads(kc, s.teams);
   const etcdEnd = await etcdDbSize("http://127.0.0.1:2379/metrics");
   const kueueText = process.env.BENCH_KUEUE_METRICS_TOKEN
-    ? await fetchKueueMetrics(intEnv("BENCH_KUEUE_METRICS_PORT", 8080), process.env.BENCH_KUEUE_METRICS_TOKEN)
+    ? await fetchKueueMetrics(
+        Number(process.env.BENCH_KUEUE_METRICS_PORT ?? 8080),
+        process.env.BENCH_KUEUE_METRICS_TOKEN,
+      )
     : undefined;
   const kueueControllers = kueueText
     ? controllerFigures(kueueText).filter((c) => c.reconciles > 0 && Number.isFinite(c.workers))
