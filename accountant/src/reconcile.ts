@@ -169,6 +169,11 @@ async function reconcileTeam(
       ...(livePods.get(uid) ?? []).map((p) => spanOfPod(p, nodes)),
       ...(gonePods.get(uid) ?? []).map((g) => goneSpan(g, nodes)),
     ].filter((s): s is PodSpan => s !== undefined);
+    // A Job no pod of which was ever scheduled used nothing: no record (at 10,000 queued runs, 10,000 writes).
+    if (!records.has(uid) && observed.length === 0) {
+      if (final) settled.push(gone);
+      continue;
+    }
     const run = runOfJob(job);
     if (final) {
       const spans = mergeSpans(old.spans, observed, gone.goneAt);

@@ -129,6 +129,11 @@ describe("the watch cache", () => {
     c.removeAt("2026-12-01T11:01:00Z", c.pods, "run-a-x");
     c.removeAt("2026-12-01T11:01:00Z", c.jobs, "run-a");
     c.at("2026-12-01T11:02:00Z", c.jobs, job("run-a", "job-b"));
+    c.at(
+      "2026-12-01T11:02:00Z",
+      c.pods,
+      pod({ name: "run-a-y", jobUid: "job-b", node: "g5", gpus: 1, scheduled: "2026-12-01T11:02:10Z" }),
+    );
     c.clock = new Date("2026-12-01T11:02:30Z");
     await settle(20);
     expect([c.jobs.connected, c.pods.connected, c.cache.synced]).toEqual([true, true, true]);
@@ -139,7 +144,9 @@ describe("the watch cache", () => {
     expect([...byUid.keys()].sort()).toEqual(["job-a", "job-b"]);
     expect(byUid.get("job-a")).toMatchObject({ final: true, updated: "2026-12-01T11:02:30.000Z" });
     expect(byUid.get("job-a")!.usage.gpuHours).toBe(1);
-    expect(byUid.get("job-b")!.spans).toEqual([]);
+    expect(byUid.get("job-b")!.spans).toEqual([
+      expect.objectContaining({ name: "run-a-y", start: "2026-12-01T11:02:10.000Z", end: null }),
+    ]);
   });
 
   test("a failed list is retried and the cache says it is not synced until it succeeds", async () => {

@@ -37,6 +37,26 @@ describe("the accountant's pass", () => {
     expect(after.usage.gpuHours).toBe(2);
   });
 
+  test("a Job none of whose pods was ever scheduled gets no record until one is; deleted so, it leaves none", async () => {
+    const c = new FakeCluster();
+    c.jobs = [job("run-a", "job-a"), job("run-b", "job-b")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a" })];
+    const [first] = await reconcile(c, settings(), new Date("2026-12-01T12:00:00Z"));
+    expect(first.recordsWritten).toBe(0);
+    expect(await c.listRecords()).toEqual([]);
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T12:00:10Z" })];
+    await reconcile(c, settings(), new Date("2026-12-01T12:00:30Z"));
+    expect((await c.listRecords()).map((cm) => (recordOf(cm) as { uid: string }).uid)).toEqual(["job-a"]);
+    // run-b is deleted while queued: nothing to record, and its going is forgotten.
+    const b = c.jobs[1];
+    c.jobs = [c.jobs[0]];
+    c.goneJobs = [{ obj: b, goneAt: "2026-12-01T12:00:40Z" }];
+    const [after] = await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
+    expect(after.recordsWritten).toBe(0);
+    expect(c.goneJobs).toEqual([]);
+    expect((await c.listRecords()).map((cm) => (recordOf(cm) as { uid: string }).uid)).toEqual(["job-a"]);
+  });
+
   test("an unchanged finished run is not rewritten on every pass", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
@@ -125,6 +145,7 @@ describe("the accountant's pass", () => {
       data: { "usage.json": "{" },
     });
     c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T11:00:00Z" })];
     const [o] = await reconcile(c, settings(), new Date("2026-12-01T12:00:00Z"));
     expect(o.problems).toEqual([
       expect.stringMatching(/^usage record kiln-research\/kiln-usage-x: usage.json is not JSON/),
@@ -214,6 +235,7 @@ describe("runs with your own image (JobSets)", () => {
   test("a trainer Job is its own run: run = its kiln.dev/run (else its name), run UID = its UID", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a")];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", node: "g5", gpus: 1, scheduled: "2026-12-01T12:00:00Z" })];
     await reconcile(c, settings(), new Date("2026-12-01T12:01:00Z"));
     const r = recordOf((await c.listRecords())[0]) as Exclude<ReturnType<typeof recordOf>, Error>;
     expect([r.run, r.runUid]).toEqual([c.jobs[0].metadata!.labels?.["kiln.dev/run"] ?? "run-a", "job-a"]);
