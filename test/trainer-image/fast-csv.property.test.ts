@@ -143,8 +143,9 @@ test("fast path and csv-parse give identical statistics or identical refusals on
     { numRuns: 300 },
   );
   console.log(`fast-csv property: ${runs} generated CSVs, ${fastOk} scanned without a refusal`);
-  // The generator must reach the statistics, not only refusals.
-  expect(fastOk).toBeGreaterThan(runs / 5);
+  // The generator must reach the statistics, not only refusals: about a quarter do (72-75 of 300 in four
+  // runs, 51 once in CI), so the floor is a tenth, far enough below that only a broken generator fails it.
+  expect(fastOk).toBeGreaterThan(runs / 10);
 });
 
 describe("CSV limits (both paths)", () => {
