@@ -425,8 +425,20 @@ describe("dashboard server with a store that does not answer", () => {
   });
 });
 
-describe("a finished run whose pods are gone", () => {
-  test("its curve and best metric come from metrics.json in the store", async () => {
+/** A dashboard over `cluster` whose store holds `files` for run `run` only (S3 URIs under s3://artifacts/runs). */
+async function serveWithStore(cluster: ReturnType<typeof sampleCluster>, run: string, files: Record<string, string>) {
+  const artifacts = {
+    open: async (job: any) => ({
+      uri: `s3://artifacts/runs/${job.metadata.name}`,
+      get: async (k: string) => (job.metadata.name === run && files[k] ? Buffer.from(files[k]) : undefined),
+    }),
+  };
+  const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
+  return startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
+}
+
+describe("a finished run's curve and the store", () => {
+  test("whose pods are gone: its curve and best metric come from metrics.json in the store", async () => {
     const cluster = sampleCluster();
     const old = trainingJob({
       ns: RESEARCH,
@@ -445,23 +457,9 @@ describe("a finished run whose pods are gone", () => {
       msPerStep: 2,
       etaSeconds: 0,
     }));
-    const files: Record<string, string> = {
+    const d = await serveWithStore(cluster, "mpg-old", {
       "metrics.json": JSON.stringify({ history, test: { mse: 1.5 } }),
       "run.json": JSON.stringify({ status: "succeeded", attempts: 1 }),
-    };
-    const artifacts = {
-      open: async (job: any) => ({
-        uri: `s3://artifacts/runs/${job.metadata.name}`,
-        get: async (k: string) => (job.metadata.name === "mpg-old" && files[k] ? Buffer.from(files[k]) : undefined),
-      }),
-    };
-    const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
-    const d = await startDashboard({
-      data,
-      server: cluster.server,
-      now: () => FIXED_NOW,
-      address: "127.0.0.1",
-      port: 0,
     });
     try {
       const runs = await (await fetch(new URL("/api/runs?q=mpg-old", d.url))).json();
@@ -477,10 +475,8 @@ describe("a finished run whose pods are gone", () => {
       await d.close();
     }
   });
-});
 
-describe("a finished run that resumed from a checkpoint", () => {
-  test("its curve is the stored history of every attempt, with the last pod's epoch lines over it", async () => {
+  test("that resumed from a checkpoint: the stored history of every attempt, the last pod's epoch lines over it", async () => {
     const cluster = sampleCluster();
     const job = trainingJob({
       ns: RESEARCH,
@@ -498,21 +494,7 @@ describe("a finished run that resumed from a checkpoint", () => {
     cluster.logs.set(`${RESEARCH}/${pod.metadata!.name}`, `${resumed.join("\n")}\n`);
     const history = full.slice(1).map((l) => JSON.parse(l));
     history[5] = { ...history[5], loss: 0.5 };
-    const files: Record<string, string> = { "metrics.json": JSON.stringify({ history }) };
-    const artifacts = {
-      open: async (j: any) => ({
-        uri: `s3://artifacts/runs/${j.metadata.name}`,
-        get: async (k: string) => (j.metadata.name === "mpg-resumed" && files[k] ? Buffer.from(files[k]) : undefined),
-      }),
-    };
-    const data = new DashboardData({ api: cluster, accounting: null, artifacts, now: () => FIXED_NOW, ttlMs: 0 });
-    const d = await startDashboard({
-      data,
-      server: cluster.server,
-      now: () => FIXED_NOW,
-      address: "127.0.0.1",
-      port: 0,
-    });
+    const d = await serveWithStore(cluster, "mpg-resumed", { "metrics.json": JSON.stringify({ history }) });
     try {
       const c = await (await fetch(new URL(`/api/runs/${RESEARCH}/mpg-resumed/curve`, d.url))).json();
       expect(c.note).toBeNull();
