@@ -11,6 +11,12 @@ import { Command } from "commander";
 import YAML from "yaml";
 import { GPU_RESOURCE } from "../../contract/gpu";
 
+/**
+ * The harness's control-plane clients' rate (kube-scheduler here; up.sh gives kube-controller-manager and
+ * JobSet the same, and a test ties them): client-go's default 5-50 qps throttles them at the bench's scale.
+ */
+export const HARNESS_CLIENT_RATE = { qps: 200, burst: 400 } as const;
+
 /** GPUs outweigh CPU and memory when the scheduler scores nodes for a pod. */
 export const GPU_PACKING_WEIGHT = 5;
 
@@ -18,7 +24,7 @@ export function localSchedulerConfig(kubeconfig: string): Record<string, unknown
   return {
     apiVersion: "kubescheduler.config.k8s.io/v1",
     kind: "KubeSchedulerConfiguration",
-    clientConnection: { kubeconfig, qps: 200, burst: 400 },
+    clientConnection: { kubeconfig, ...HARNESS_CLIENT_RATE },
     leaderElection: { leaderElect: false },
     profiles: [
       {

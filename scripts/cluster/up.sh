@@ -110,6 +110,7 @@ start_apiserver() {
 
 start_controller_manager() {
   local kcfg="$PKI_DIR/kube-controller-manager.kubeconfig"
+  # Client rate: HARNESS_CLIENT_RATE of scripts/cluster/scheduler-config.ts, as JobSet's below (a test ties them).
   start kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" \
     --kubeconfig "$kcfg" --authentication-kubeconfig "$kcfg" --authorization-kubeconfig "$kcfg" \
     --bind-address 127.0.0.1 --secure-port "$CONTROLLER_MANAGER_PORT" \

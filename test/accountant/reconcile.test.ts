@@ -40,7 +40,7 @@ describe("the accountant's pass", () => {
   test("a Job none of whose pods was ever scheduled gets no record until one is; deleted so, it leaves none", async () => {
     const c = new FakeCluster();
     c.jobs = [job("run-a", "job-a"), job("run-b", "job-b")];
-    c.pods = [pod({ name: "run-a-x", jobUid: "job-a" })];
+    c.pods = [pod({ name: "run-a-x", jobUid: "job-a", gpus: 1 })];
     const [first] = await reconcile(c, settings(), new Date("2026-12-01T12:00:00Z"));
     expect(first.recordsWritten).toBe(0);
     expect(await c.listRecords()).toEqual([]);

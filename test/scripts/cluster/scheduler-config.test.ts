@@ -1,6 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { GPU_PACKING_WEIGHT, localSchedulerConfig } from "../../../scripts/cluster/scheduler-config";
+import {
+  GPU_PACKING_WEIGHT,
+  HARNESS_CLIENT_RATE,
+  localSchedulerConfig,
+} from "../../../scripts/cluster/scheduler-config";
 import { GPU_RESOURCE } from "../../../contract/gpu";
 
 describe("the local kube-scheduler's configuration", () => {
@@ -18,9 +22,16 @@ describe("the local kube-scheduler's configuration", () => {
     expect(GPU_PACKING_WEIGHT).toBeGreaterThan(1);
   });
 
-  it("uses the given kubeconfig and no leader election", () => {
-    expect(cfg.clientConnection.kubeconfig).toBe("/pki/kube-scheduler.kubeconfig");
+  it("uses the given kubeconfig, the harness's client rate and no leader election", () => {
+    expect(cfg.clientConnection).toEqual({ kubeconfig: "/pki/kube-scheduler.kubeconfig", qps: 200, burst: 400 });
     expect(cfg.leaderElection).toEqual({ leaderElect: false });
+  });
+
+  it("has the client rate up.sh gives kube-controller-manager and JobSet", () => {
+    const up = fs.readFileSync(path.join(__dirname, "../../../scripts/cluster/up.sh"), "utf8");
+    const { qps, burst } = HARNESS_CLIENT_RATE;
+    expect(up).toContain(`--kube-api-qps ${qps} --kube-api-burst ${burst}`);
+    expect(up).toMatch(new RegExp(`clientConnection:\\n  qps: ${qps}\\n  burst: ${burst}\\n`));
   });
 
   it("is the configuration the harness starts kube-scheduler with", () => {
