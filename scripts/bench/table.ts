@@ -18,9 +18,13 @@ const fmt = (v: number) =>
 export function markdownTable(results: readonly Result[]): string {
   const keys: string[] = [];
   for (const r of results) for (const f of r.figures) if (!keys.includes(f.key)) keys.push(f.key);
-  const head = results.map(
-    (r) =>
-      `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes, ${r.settings.runSeconds} s each`,
+  const size = (r: Result) =>
+    `${r.settings.runs.toLocaleString("en")} runs / ${r.settings.nodes.toLocaleString("en")} nodes, ${r.settings.runSeconds} s each`;
+  // Runs of the same size are told apart by when they started.
+  const head = results.map((r) =>
+    results.filter((o) => size(o) === size(r)).length > 1
+      ? `${size(r)} (${r.date.slice(0, 16).replace("T", " ")} UTC)`
+      : size(r),
   );
   const lines = [`| figure | target | ${head.join(" | ")} |`, `|---|---|${results.map(() => "---|").join("")}`];
   for (const key of keys) {
@@ -46,6 +50,6 @@ if (require.main === module) {
   }
   const results = files
     .map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Result)
-    .sort((a, b) => a.settings.runs - b.settings.runs);
+    .sort((a, b) => a.settings.runs - b.settings.runs || a.date.localeCompare(b.date));
   process.stdout.write(`${markdownTable(results)}\n`);
 }
