@@ -52,36 +52,25 @@ export class BenchSettingsError extends Error {
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const problems: string[] = [];
-  const raw = (k: Knob): string | undefined => {
-    const v = env[BENCH_KNOBS[k][0]];
-    return v === undefined || v === "" ? undefined : v;
-  };
-  const int = (k: Knob): number => {
+  /** The knob's value as `parse` reads it, its default when unset or empty, else a problem naming it. */
+  const knob = <T>(k: Knob, parse: (v: string) => T | undefined, expected: string): T => {
     const [name, fallback] = BENCH_KNOBS[k];
-    const v = raw(k);
-    if (v === undefined) return fallback as number;
-    const n = Number(v);
-    if (Number.isInteger(n) && n > 0) return n;
-    problems.push(`${name}=${v}: expected a positive integer`);
-    return fallback as number;
+    const v = env[name];
+    if (v === undefined || v === "") return fallback as T;
+    const parsed = parse(v);
+    if (parsed !== undefined) return parsed;
+    problems.push(`${name}=${v}: expected ${expected}`);
+    return fallback as T;
   };
-  const bool = (k: Knob): boolean => {
-    const [name, fallback] = BENCH_KNOBS[k];
-    const v = raw(k);
-    if (v === undefined) return fallback as boolean;
-    if (v === "true" || v === "false") return v === "true";
-    problems.push(`${name}=${v}: expected true or false`);
-    return fallback as boolean;
-  };
-  const fraction = (k: Knob): number => {
-    const [name, fallback] = BENCH_KNOBS[k];
-    const v = raw(k);
-    if (v === undefined) return fallback as number;
-    const n = Number(v);
-    if (Number.isFinite(n) && n >= 0 && n <= 1) return n;
-    problems.push(`${name}=${v}: expected a fraction from 0 to 1`);
-    return fallback as number;
-  };
+  const int = (k: Knob) =>
+    knob(k, (v) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : undefined), "a positive integer");
+  const bool = (k: Knob) => knob(k, (v) => (v === "true" || v === "false" ? v === "true" : undefined), "true or false");
+  const fraction = (k: Knob) =>
+    knob(
+      k,
+      (v) => (Number.isFinite(Number(v)) && Number(v) >= 0 && Number(v) <= 1 ? Number(v) : undefined),
+      "a fraction from 0 to 1",
+    );
   const kilnDir = env.KILN_DIR ?? path.resolve(__dirname, "../../.kiln");
   const s: BenchSettings = {
     runs: int("runs"),

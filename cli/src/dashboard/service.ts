@@ -40,6 +40,15 @@ export const LOG_TAIL_LINES = 5000;
 export const SNAPSHOT_TTL_MS = 3000;
 const STORED_CURVE_NOTE = "from metrics.json in the store: the run's pods are gone";
 
+/**
+ * A run's curve from its newest pod's log and, once it finished, its stored history (null before): the
+ * store's alone when its pods are gone, else the log's epoch lines over the stored ones.
+ */
+function runCurve(log: { text: string | null; note: string | null }, stored: Curve | null) {
+  if (log.text === null && stored) return { curve: stored, note: STORED_CURVE_NOTE };
+  return { curve: withStoredHistory(curveOf(log.text ?? ""), stored), note: log.note };
+}
+
 /** bestMetric() of a curve's epoch lines, null without any. */
 const bestOfCurve = (c: Curve | null) =>
   c?.epochs.length ? (bestMetric(c.epochs.map((e) => JSON.stringify(e)).join("\n")) ?? null) : null;
@@ -352,8 +361,7 @@ export class DashboardData {
       this.newestLog(job, index).catch((err) => Promise.reject(this.wrap(err, `listing pods of run ${name}`, ns))),
       finished ? this.storedCurve(job, index) : null,
     ]);
-    if (log.text === null && stored) return { curve: stored, note: STORED_CURVE_NOTE, finished };
-    return { curve: withStoredHistory(curveOf(log.text ?? ""), stored), note: log.note, finished };
+    return { ...runCurve(log, stored), finished };
   }
 
   /** A finished run's curve from metrics.json in the store (its pods may be gone), null when not there. */
@@ -382,9 +390,7 @@ export class DashboardData {
       this.usageOf([job], []),
       this.storeSummary(job, index),
     ]);
-    const stored = isFinished(job) ? curveOfHistory(store.metrics?.history) : null;
-    const fromStoreOnly = log.text === null && stored !== null;
-    const curve = fromStoreOnly ? stored : withStoredHistory(curveOf(log.text ?? ""), stored);
+    const { curve, note } = runCurve(log, isFinished(job) ? curveOfHistory(store.metrics?.history) : null);
     const workload = workloadsByJob([job], snap.workloads).get(keyOf(ns, name)) ?? null;
     return {
       row: {
@@ -398,7 +404,7 @@ export class DashboardData {
       workload,
       index: index ?? null,
       curve,
-      logNote: fromStoreOnly ? STORED_CURVE_NOTE : log.note,
+      logNote: note,
       store,
     };
   }

@@ -437,17 +437,17 @@ async function serveWithStore(cluster: ReturnType<typeof sampleCluster>, run: st
   return startDashboard({ data, server: cluster.server, now: () => FIXED_NOW, address: "127.0.0.1", port: 0 });
 }
 
+/** A succeeded run `name` of the research team's training queue, added to `cluster`. */
+function finishedRun(cluster: ReturnType<typeof sampleCluster>, name: string, created: string) {
+  const job = trainingJob({ ns: RESEARCH, name, phase: "Succeeded", created, queue: "training" });
+  cluster.jobs.set(`${RESEARCH}/${name}`, job);
+  return job;
+}
+
 describe("a finished run's curve and the store", () => {
   test("whose pods are gone: its curve and best metric come from metrics.json in the store", async () => {
     const cluster = sampleCluster();
-    const old = trainingJob({
-      ns: RESEARCH,
-      name: "mpg-old",
-      phase: "Succeeded",
-      created: "2026-11-01T09:00:00Z",
-      queue: "training",
-    });
-    cluster.jobs.set(`${RESEARCH}/mpg-old`, old);
+    finishedRun(cluster, "mpg-old", "2026-11-01T09:00:00Z");
     const history = [1, 2, 3].map((epoch) => ({
       epoch,
       loss: 4 - epoch,
@@ -478,14 +478,7 @@ describe("a finished run's curve and the store", () => {
 
   test("that resumed from a checkpoint: the stored history of every attempt, the last pod's epoch lines over it", async () => {
     const cluster = sampleCluster();
-    const job = trainingJob({
-      ns: RESEARCH,
-      name: "mpg-resumed",
-      phase: "Succeeded",
-      created: "2026-11-28T09:00:00Z",
-      queue: "training",
-    });
-    cluster.jobs.set(`${RESEARCH}/mpg-resumed`, job);
+    const job = finishedRun(cluster, "mpg-resumed", "2026-11-28T09:00:00Z");
     const pod = podOf(job, { node: "kwok-a10g-1", phase: "Succeeded" });
     cluster.pods.push(pod);
     // The resumed pod logged epochs 4..6 only (with a done event); metrics.json has 1..6, epoch 6 stored as 0.5.
